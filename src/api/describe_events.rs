@@ -1,0 +1,141 @@
+//! DescribeEvents: newest first, default window the last 60 minutes, paged by a marker that
+//! holds the resume position and the window resolved on the first page, so pages never repeat
+//! or skip an event while new ones arrive.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::paging;
+use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
+use crate::protocol::xml::{XmlList, XmlTime};
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+const DEFAULT_WINDOW_MINUTES: i64 = 60;
+/// The retention period: a longer `Duration` could never return more.
+const MAX_DURATION_MINUTES: i64 = 14 * 24 * 60;
+
+#[derive(Serialize)]
+pub struct Output {
+    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+    #[serde(rename = "Events")]
+    events: XmlList<EventShape>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventShape {
+    source_identifier: String,
+    source_type: &'static str,
+    message: String,
+    date: XmlTime,
+}
+
+impl From<Event> for EventShape {
+    fn from(event: Event) -> Self {
+        Self { source_identifier: event.source_id, source_type: event.source_type, message: event.message, date: XmlTime(event.date) }
+    }
+}
+
+pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContext) -> Result<Output, ApiError> {
+    let query = parse_query(params, state.now())?;
+    let page = state.model().events.query(&query);
+    let marker = page.next_before_seq.map(|seq| encode_marker(seq, query.start, query.end));
+    let events = page.events.into_iter().map(EventShape::from).collect();
+    Ok(Output { marker, events: XmlList::new("Event", events) })
+}
+
+fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, ApiError> {
+    let source_type = params.optional("SourceType").map(parse_source_type).transpose()?;
+    let max_records = paging::max_records(params)?;
+    let source_id = params.optional("SourceIdentifier").map(str::to_string);
+    let (start, end, before_seq) = match params.optional("Marker").filter(|m| !m.is_empty()) {
+        Some(marker) => {
+            let (seq, start, end) = decode_marker(marker)?;
+            (start, end, Some(seq))
+        }
+        None => {
+            let (start, end) = window(params, now)?;
+            (start, end, None)
+        }
+    };
+    Ok(EventQuery { source_id, source_type, start, end, before_seq, max_records })
+}
+
+fn parse_source_type(raw: &str) -> Result<String, ApiError> {
+    if SOURCE_TYPES.contains(&raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::InvalidParameterValue(format!(
+            "Invalid value '{raw}' for SourceType: it must be one of {}.",
+            SOURCE_TYPES.join(", ")
+        )))
+    }
+}
+
+/// `StartTime`/`EndTime`, or `Duration` minutes before `EndTime` (or now), or the last hour.
+fn window(params: &QueryParams, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let start = params.timestamp("StartTime")?;
+    let end = params.timestamp("EndTime")?.unwrap_or(now);
+    let duration = params.int_in("Duration", 0, MAX_DURATION_MINUTES)?;
+    match (start, duration) {
+        (Some(_), Some(_)) => Err(ApiError::InvalidParameterCombination(
+            "StartTime and Duration cannot be given together.".into(),
+        )),
+        (Some(start), None) => Ok((start, end)),
+        (None, Some(minutes)) => Ok((end - Duration::minutes(minutes), end)),
+        (None, None) => Ok((end - Duration::minutes(DEFAULT_WINDOW_MINUTES), end)),
+    }
+}
+
+fn encode_marker(before_seq: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!("{before_seq}-{}-{}", start.timestamp_micros(), end.timestamp_micros())
+}
+
+fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let invalid = || ApiError::InvalidParameterValue(format!("Invalid Marker '{marker}'."));
+    let mut parts = marker.splitn(3, '-');
+    let seq = parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(invalid)?;
+    let mut time = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<i64>().ok())
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(invalid)
+    };
+    let start = time()?;
+    let end = time()?;
+    Ok((seq, start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip_and_junk_is_invalid() {
+        let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let end = start + Duration::minutes(60);
+        let marker = encode_marker(42, start, end);
+        assert_eq!(decode_marker(&marker).unwrap(), (42, start, end));
+        for junk in ["", "x", "1-2", "1-a-3", "-1-2-3"] {
+            assert_eq!(decode_marker(junk).unwrap_err().code(), "InvalidParameterValue", "{junk}");
+        }
+    }
+
+    #[test]
+    fn the_default_window_is_the_last_hour() {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let query = parse_query(&QueryParams::default(), now).unwrap();
+        assert_eq!(query.end, now);
+        assert_eq!(query.start, now - Duration::minutes(60));
+        assert_eq!(query.max_records, 100);
+    }
+
+    #[test]
+    fn source_type_is_checked_against_the_model_enum() {
+        let params = QueryParams::from_pairs([("SourceType", "cache-node")]);
+        assert_eq!(parse_query(&params, Utc::now()).unwrap_err().code(), "InvalidParameterValue");
+    }
+}

@@ -1,0 +1,92 @@
+//! One file per API action: each decodes its parameters, applies them to the model, drives the
+//! engine and returns its output shape. `Action` is the only list of supported actions.
+
+mod create_replication_group;
+mod delete_replication_group;
+mod describe_cache_clusters;
+mod describe_events;
+mod describe_replication_groups;
+pub mod paging;
+pub mod shapes;
+mod test_failover;
+mod unsupported;
+
+use crate::protocol::xml::success_body;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+pub use create_replication_group::wait_until_settled;
+
+macro_rules! actions {
+    ($($name:ident => $module:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action { $($name),* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$name),*];
+
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($name) => Some(Self::$name),)*
+                    _ => None,
+                }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self { $(Self::$name => stringify!($name)),* }
+            }
+
+            fn result_element(self) -> &'static str {
+                match self { $(Self::$name => concat!(stringify!($name), "Result")),* }
+            }
+        }
+
+        /// Runs one action and encodes its output.
+        pub async fn dispatch(
+            action: Action,
+            state: &SharedState,
+            params: &QueryParams,
+            ctx: &RequestContext,
+        ) -> Result<String, ApiError> {
+            match action {
+                $(Action::$name => {
+                    let output = $module::run(state, params, ctx).await?;
+                    encode(action, &output, ctx)
+                })*
+            }
+        }
+    };
+}
+
+actions! {
+    CreateReplicationGroup => create_replication_group,
+    DescribeReplicationGroups => describe_replication_groups,
+    DescribeCacheClusters => describe_cache_clusters,
+    DeleteReplicationGroup => delete_replication_group,
+    TestFailover => test_failover,
+    DescribeEvents => describe_events,
+}
+
+fn encode<R: serde::Serialize>(action: Action, output: &R, ctx: &RequestContext) -> Result<String, ApiError> {
+    let response_element = format!("{}Response", action.name());
+    success_body(&response_element, action.result_element(), output, &ctx.request_id)
+}
+
+/// Decodes the `Action` parameter: missing, supported, known to AWS but not implemented here,
+/// or unknown.
+pub fn resolve_action(params: &QueryParams) -> Result<Action, ApiError> {
+    let Some(name) = params.optional("Action").filter(|n| !n.is_empty()) else {
+        return Err(ApiError::MissingAction("The request must contain the parameter Action.".into()));
+    };
+    if let Some(action) = Action::parse(name) {
+        return Ok(action);
+    }
+    if unsupported::is_aws_action(name) {
+        let supported: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        return Err(ApiError::InvalidAction(format!(
+            "The action {name} is a valid ElastiCache action that elasticache-local does not implement yet. Supported: {}.",
+            supported.join(", ")
+        )));
+    }
+    Err(ApiError::InvalidAction(format!("The action {name} is not valid for this web service.")))
+}

@@ -1,0 +1,161 @@
+//! The botocore model's output shapes, built from the model. Element names are exactly the
+//! model's member names; lists use the model's `locationName`s.
+
+use serde::Serialize;
+
+use crate::model::group::ReplicationGroup;
+use crate::protocol::xml::{XmlList, XmlTime};
+
+/// Every endpoint is on loopback: that is where the proxies and nodes listen.
+pub const ENDPOINT_HOST: &str = "127.0.0.1";
+
+#[derive(Serialize)]
+pub struct Endpoint {
+    #[serde(rename = "Address")]
+    pub address: &'static str,
+    #[serde(rename = "Port")]
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn local(port: u16) -> Self {
+        Self { address: ENDPOINT_HOST, port }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Empty {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeGroupMember {
+    pub cache_cluster_id: String,
+    pub cache_node_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_endpoint: Option<Endpoint>,
+    pub preferred_availability_zone: String,
+    pub current_role: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeGroup {
+    pub node_group_id: &'static str,
+    pub status: &'static str,
+    pub primary_endpoint: Endpoint,
+    pub reader_endpoint: Endpoint,
+    pub node_group_members: XmlList<NodeGroupMember>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationGroupShape {
+    pub replication_group_id: String,
+    pub description: String,
+    pub status: &'static str,
+    pub pending_modified_values: Empty,
+    pub member_clusters: XmlList<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_groups: Option<XmlList<NodeGroup>>,
+    pub automatic_failover: &'static str,
+    #[serde(rename = "MultiAZ")]
+    pub multi_az: &'static str,
+    pub snapshot_retention_limit: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_window: Option<String>,
+    pub cluster_enabled: bool,
+    pub cache_node_type: String,
+    pub auth_token_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token_last_modified_date: Option<XmlTime>,
+    pub transit_encryption_enabled: bool,
+    pub at_rest_encryption_enabled: bool,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub log_delivery_configurations: XmlList<Empty>,
+    pub replication_group_create_time: XmlTime,
+    pub data_tiering: &'static str,
+    pub auto_minor_version_upgrade: bool,
+    pub network_type: &'static str,
+    pub ip_discovery: &'static str,
+    pub cluster_mode: &'static str,
+    pub engine: String,
+}
+
+fn enabled(flag: bool) -> &'static str {
+    if flag { "enabled" } else { "disabled" }
+}
+
+impl ReplicationGroupShape {
+    pub fn from_model(group: &ReplicationGroup) -> Self {
+        let settings = &group.settings;
+        // Node groups appear once the endpoints exist; AWS's create response has none either.
+        let node_groups = group.endpoints.map(|endpoints| {
+            let members = group
+                .members
+                .iter()
+                .map(|m| NodeGroupMember {
+                    cache_cluster_id: m.cluster_id.clone(),
+                    cache_node_id: "0001",
+                    read_endpoint: m.port.map(Endpoint::local),
+                    preferred_availability_zone: m.availability_zone.clone(),
+                    current_role: m.role.as_str(),
+                })
+                .collect();
+            XmlList::new(
+                "NodeGroup",
+                vec![NodeGroup {
+                    node_group_id: "0001",
+                    status: group.member_status(),
+                    primary_endpoint: Endpoint::local(endpoints.primary_port),
+                    reader_endpoint: Endpoint::local(endpoints.reader_port),
+                    node_group_members: XmlList::new("NodeGroupMember", members),
+                }],
+            )
+        });
+        let automatic_failover = match (settings.automatic_failover, group.endpoints.is_some()) {
+            (true, false) => "enabling",
+            (flag, _) => enabled(flag),
+        };
+        Self {
+            replication_group_id: group.id.to_string(),
+            description: settings.description.clone(),
+            status: group.status.as_str(),
+            pending_modified_values: Empty {},
+            member_clusters: XmlList::new("ClusterId", group.members.iter().map(|m| m.cluster_id.clone()).collect()),
+            node_groups,
+            automatic_failover,
+            multi_az: enabled(settings.multi_az),
+            snapshot_retention_limit: settings.snapshot_retention_limit,
+            snapshot_window: settings.snapshot_window.clone(),
+            cluster_enabled: false,
+            cache_node_type: settings.cache_node_type.clone(),
+            auth_token_enabled: settings.auth_token.is_some(),
+            auth_token_last_modified_date: group.auth_token_last_modified.map(XmlTime),
+            transit_encryption_enabled: settings.transit_encryption,
+            at_rest_encryption_enabled: settings.at_rest_encryption,
+            arn: group.arn.clone(),
+            log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
+            replication_group_create_time: XmlTime(group.created_at),
+            data_tiering: "disabled",
+            auto_minor_version_upgrade: settings.auto_minor_version_upgrade,
+            network_type: "ipv4",
+            ip_discovery: "ipv4",
+            cluster_mode: "disabled",
+            engine: settings.engine.clone(),
+        }
+    }
+}
+
+/// `CreateReplicationGroupResult`, `DeleteReplicationGroupResult`, `TestFailoverResult`, ...
+#[derive(Serialize)]
+pub struct ReplicationGroupResult {
+    #[serde(rename = "ReplicationGroup")]
+    pub replication_group: ReplicationGroupShape,
+}
+
+impl ReplicationGroupResult {
+    pub fn from_model(group: &ReplicationGroup) -> Self {
+        Self { replication_group: ReplicationGroupShape::from_model(group) }
+    }
+}

@@ -1,0 +1,101 @@
+//! Command line and environment (`ELASTICACHE_LOCAL_<FLAG>`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::state::FailoverTiming;
+
+/// The default port: clear of LocalStack (4566, 4510-4559), moto (5000) and Redis (6379).
+pub const DEFAULT_PORT: u16 = 9736;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimingProfile {
+    /// As fast as Redis allows.
+    Fast,
+    /// The phase gaps AWS shows: ~60 s to promotion, ~80 s more to recovery, ~10 min recovering.
+    Aws,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "elasticache-local", version, about = "A local Amazon ElastiCache API over real redis-server processes")]
+pub struct Config {
+    /// Address to listen on (127.0.0.1:0 picks a free port).
+    #[arg(long, env = "ELASTICACHE_LOCAL_LISTEN", default_value_t = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)))]
+    pub listen: SocketAddr,
+
+    /// The redis-server binary to run nodes with.
+    #[arg(long, env = "ELASTICACHE_LOCAL_REDIS_SERVER", default_value = "redis-server")]
+    pub redis_server: PathBuf,
+
+    /// A JSON file of replication groups to create at startup (see README, "Fixtures").
+    #[arg(long, env = "ELASTICACHE_LOCAL_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Where node working dirs and logs go (default: a temp dir removed on exit).
+    #[arg(long, env = "ELASTICACHE_LOCAL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Region used in ARNs when a request carries no SigV4 credential scope.
+    #[arg(long, env = "ELASTICACHE_LOCAL_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Account id used in ARNs.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+
+    /// Accepted TestFailover calls allowed per account in any rolling window.
+    #[arg(long, env = "ELASTICACHE_LOCAL_FAILOVER_QUOTA", default_value_t = 15)]
+    pub failover_quota: usize,
+
+    /// The rolling window of the TestFailover quota, in seconds (default 24 hours).
+    #[arg(long, env = "ELASTICACHE_LOCAL_FAILOVER_QUOTA_WINDOW", default_value_t = 86_400)]
+    pub failover_quota_window: u64,
+
+    /// Failover phase timing.
+    #[arg(long, env = "ELASTICACHE_LOCAL_TIMING_PROFILE", value_enum, default_value_t = TimingProfile::Fast)]
+    pub timing_profile: TimingProfile,
+
+    /// Multiplies the `aws` profile's delays (0.01 makes a 60 s gap 0.6 s).
+    #[arg(long, env = "ELASTICACHE_LOCAL_TIME_SCALE", default_value_t = 1.0)]
+    pub time_scale: f64,
+
+    /// Milliseconds from the kill of the primary to the promotion (overrides the profile).
+    #[arg(long, env = "ELASTICACHE_LOCAL_PROMOTION_DELAY_MS")]
+    pub promotion_delay_ms: Option<u64>,
+
+    /// Milliseconds from the promotion to the start of recovery (overrides the profile).
+    #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DELAY_MS")]
+    pub recovery_delay_ms: Option<u64>,
+
+    /// Least milliseconds recovery takes (overrides the profile).
+    #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
+    pub recovery_duration_ms: Option<u64>,
+}
+
+impl Config {
+    pub fn failover_timing(&self) -> Result<FailoverTiming, String> {
+        if !self.time_scale.is_finite() || self.time_scale < 0.0 {
+            return Err(format!("--time-scale must be a non-negative number, not {}", self.time_scale));
+        }
+        let scaled = |seconds: f64| Duration::from_secs_f64(seconds * self.time_scale);
+        let base = match self.timing_profile {
+            TimingProfile::Fast => FailoverTiming::default(),
+            TimingProfile::Aws => FailoverTiming {
+                before_kill: Duration::ZERO,
+                before_promotion: scaled(60.0),
+                before_recovery: scaled(80.0),
+                recovery_duration: scaled(600.0),
+            },
+        };
+        let ms = |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_millis);
+        Ok(FailoverTiming {
+            before_kill: base.before_kill,
+            before_promotion: ms(self.promotion_delay_ms, base.before_promotion),
+            before_recovery: ms(self.recovery_delay_ms, base.before_recovery),
+            recovery_duration: ms(self.recovery_duration_ms, base.recovery_duration),
+        })
+    }
+}

@@ -1,0 +1,130 @@
+//! Short commands to one node over loopback, each bounded by a timeout so a frozen node
+//! (SIGSTOP, DEBUG SLEEP) can never hang a workflow.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
+
+use super::EngineError;
+
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, Clone)]
+pub struct NodeClient {
+    port: u16,
+    password: Option<String>,
+}
+
+/// The fields of `INFO replication` the engine decides by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicationInfo {
+    pub role: String,
+    pub master_replid: String,
+    pub master_repl_offset: i64,
+    pub master_port: Option<u16>,
+    pub link_up: bool,
+    /// `slave_repl_offset`: what a replica has applied (`-1` on a primary).
+    pub replica_offset: i64,
+    pub replica_priority: i64,
+}
+
+impl ReplicationInfo {
+    pub fn parse(text: &str) -> Self {
+        let fields: HashMap<&str, &str> = text
+            .lines()
+            .filter_map(|line| line.trim().split_once(':'))
+            .collect();
+        let int = |key: &str| fields.get(key).and_then(|v| v.parse().ok());
+        Self {
+            role: fields.get("role").unwrap_or(&"").to_string(),
+            master_replid: fields.get("master_replid").unwrap_or(&"").to_string(),
+            master_repl_offset: int("master_repl_offset").unwrap_or(0),
+            master_port: fields.get("master_port").and_then(|v| v.parse().ok()),
+            link_up: fields.get("master_link_status") == Some(&"up"),
+            replica_offset: int("slave_repl_offset").unwrap_or(-1),
+            replica_priority: int("slave_priority").or_else(|| int("replica_priority")).unwrap_or(100),
+        }
+    }
+}
+
+impl NodeClient {
+    pub fn new(port: u16, password: Option<String>) -> Self {
+        Self { port, password }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
+    /// node is replaced).
+    pub async fn command(&self, args: &[&str]) -> Result<Value, EngineError> {
+        let work = async {
+            let mut settings = RedisConnectionInfo::default().set_skip_set_lib_name();
+            if let Some(password) = &self.password {
+                settings = settings.set_password(password);
+            }
+            let info = ConnectionAddr::Tcp("127.0.0.1".into(), self.port)
+                .into_connection_info()?
+                .set_redis_settings(settings);
+            let client = redis::Client::open(info)?;
+            let mut connection = client.get_multiplexed_async_connection().await?;
+            let mut cmd = redis::cmd(args[0]);
+            for arg in &args[1..] {
+                cmd.arg(*arg);
+            }
+            cmd.query_async::<Value>(&mut connection).await
+        };
+        match tokio::time::timeout(COMMAND_TIMEOUT, work).await {
+            Ok(result) => result.map_err(|e| EngineError::Redis { port: self.port, detail: e.to_string() }),
+            Err(_) => Err(EngineError::Redis { port: self.port, detail: format!("{} timed out", args[0]) }),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), EngineError> {
+        self.command(&["PING"]).await.map(|_| ())
+    }
+
+    pub async fn replication_info(&self) -> Result<ReplicationInfo, EngineError> {
+        match self.command(&["INFO", "replication"]).await? {
+            Value::BulkString(bytes) => Ok(ReplicationInfo::parse(&String::from_utf8_lossy(&bytes))),
+            Value::VerbatimString { text, .. } => Ok(ReplicationInfo::parse(&text)),
+            other => Err(EngineError::Redis { port: self.port, detail: format!("unexpected INFO reply {other:?}") }),
+        }
+    }
+
+    /// `REPLICAOF 127.0.0.1 <port>`, or `REPLICAOF NO ONE` to promote.
+    pub async fn replicate_from(&self, primary: Option<u16>) -> Result<(), EngineError> {
+        match primary {
+            Some(port) => self.command(&["REPLICAOF", "127.0.0.1", &port.to_string()]).await?,
+            None => self.command(&["REPLICAOF", "NO", "ONE"]).await?,
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_replica_section() {
+        let text = "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7001\r\n\
+master_link_status:up\r\nslave_repl_offset:1234\r\nslave_priority:100\r\nmaster_replid:abc\r\nmaster_repl_offset:1234\r\n";
+        let info = ReplicationInfo::parse(text);
+        assert_eq!(info.role, "slave");
+        assert_eq!(info.master_port, Some(7001));
+        assert!(info.link_up);
+        assert_eq!(info.replica_offset, 1234);
+        assert_eq!(info.master_replid, "abc");
+    }
+
+    #[test]
+    fn a_primary_has_no_replica_offset() {
+        let info = ReplicationInfo::parse("role:master\r\nmaster_repl_offset:99\r\n");
+        assert_eq!(info.replica_offset, -1);
+        assert!(!info.link_up);
+        assert_eq!(info.master_repl_offset, 99);
+    }
+}

@@ -1,0 +1,120 @@
+//! Failover steps on a group's real processes, following the cluster-mode-disabled recipe in
+//! `../shared/spec/redis-mechanics.md`: kill the primary, promote the replica with the highest
+//! applied offset, switch the primary endpoint, re-point the other replicas, and later restart
+//! the old node empty as a replica.
+
+use super::group::GroupRuntime;
+use super::EngineError;
+
+/// A replica considered for promotion, ordered Sentinel-style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub index: usize,
+    pub priority: i64,
+    pub offset: i64,
+}
+
+/// Lowest non-zero priority, then highest applied offset, then the lowest member index (a
+/// stable tie-break). Priority 0 means "never promote", as in Redis.
+pub fn best_candidate(candidates: &[Candidate]) -> Option<&Candidate> {
+    candidates
+        .iter()
+        .filter(|c| c.priority != 0)
+        .min_by_key(|c| (c.priority, std::cmp::Reverse(c.offset), c.index))
+}
+
+impl GroupRuntime {
+    /// The primary fails for real: SIGKILL, so clients on its port get connection refused and a
+    /// frozen node can never come back as a second primary. Returns the killed member's index.
+    pub fn kill_primary(&mut self) -> usize {
+        let index = self.primary;
+        if let Some(mut process) = self.nodes[index].process.take() {
+            process.kill();
+        }
+        index
+    }
+
+    /// Promotes the best replica (`REPLICAOF NO ONE`), points the primary endpoint at it (which
+    /// drops the connections to the old node), re-points the other running replicas and returns
+    /// the new primary's member id.
+    pub async fn promote_best_replica(&mut self) -> Result<String, EngineError> {
+        let mut candidates = Vec::new();
+        for index in 0..self.nodes.len() {
+            if index == self.primary || self.nodes[index].process.is_none() {
+                continue;
+            }
+            // A replica that does not answer is skipped, not waited for.
+            if let Ok(info) = self.client(index).replication_info().await {
+                candidates.push(Candidate { index, priority: info.replica_priority, offset: info.replica_offset });
+            }
+        }
+        let Some(best) = best_candidate(&candidates).cloned() else {
+            return Err(EngineError::Replication("no replica answered, so none could be promoted".into()));
+        };
+        self.client(best.index).replicate_from(None).await?;
+        self.primary = best.index;
+        self.point_primary_endpoint();
+        let new_primary_port = self.nodes[best.index].port;
+        for candidate in candidates.iter().filter(|c| c.index != best.index) {
+            if let Err(error) = self.client(candidate.index).replicate_from(Some(new_primary_port)).await {
+                tracing::warn!(%error, member = %self.nodes[candidate.index].member, "could not re-point replica");
+            }
+        }
+        self.refresh_reader_endpoint();
+        tracing::info!(group = %self.group_id(), new_primary = %self.primary_member(), offset = best.offset, "replica promoted");
+        Ok(self.primary_member().to_string())
+    }
+
+    /// Brings a failed primary back as the primary when no replica could take over, so the
+    /// group is never left without one. Its data is gone, as on AWS.
+    pub async fn restart_as_primary(&mut self, index: usize) -> Result<(), EngineError> {
+        self.primary = index;
+        self.restart_node(index, None).await?;
+        self.point_primary_endpoint();
+        for replica in 0..self.nodes.len() {
+            if replica != index && self.nodes[replica].process.is_some() {
+                self.client(replica).replicate_from(Some(self.nodes[index].port)).await?;
+            }
+        }
+        self.refresh_reader_endpoint();
+        Ok(())
+    }
+
+    /// Replaces the node at `index` with a fresh, empty redis-server that replicates from the
+    /// current primary, and waits until it is linked and caught up.
+    pub async fn recover_as_replica(&mut self, index: usize) -> Result<(), EngineError> {
+        let primary_port = self.nodes[self.primary].port;
+        self.restart_node(index, Some(primary_port)).await?;
+        self.wait_synced(index).await?;
+        self.refresh_reader_endpoint();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(index: usize, priority: i64, offset: i64) -> Candidate {
+        Candidate { index, priority, offset }
+    }
+
+    #[test]
+    fn the_most_advanced_replica_wins() {
+        let all = [candidate(1, 100, 10), candidate(2, 100, 30), candidate(3, 100, 20)];
+        assert_eq!(best_candidate(&all).unwrap().index, 2);
+    }
+
+    #[test]
+    fn ties_go_to_the_lowest_member_and_priority_zero_never_wins() {
+        let all = [candidate(2, 100, 30), candidate(1, 100, 30), candidate(3, 0, 99)];
+        assert_eq!(best_candidate(&all).unwrap().index, 1);
+        assert_eq!(best_candidate(&[candidate(3, 0, 99)]), None);
+    }
+
+    #[test]
+    fn a_lower_priority_beats_a_higher_offset() {
+        let all = [candidate(1, 10, 5), candidate(2, 100, 50)];
+        assert_eq!(best_candidate(&all).unwrap().index, 1);
+    }
+}

@@ -1,0 +1,238 @@
+//! The processes and endpoints behind one cluster-mode-disabled replication group.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::client::NodeClient;
+use super::process::{NodeSpec, RedisProcess};
+use super::proxy::EndpointProxy;
+use super::EngineError;
+
+/// What the engine needs to start a group: member ids in order (the first is the primary).
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub group_id: String,
+    pub members: Vec<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedGroup {
+    pub node_ports: Vec<u16>,
+    pub primary_port: u16,
+    pub reader_port: u16,
+}
+
+const SYNC_DEADLINE: Duration = Duration::from_secs(10);
+const PORT_ATTEMPTS: usize = 5;
+
+/// One member's slot: its id, its port, and its process while one runs.
+pub struct NodeSlot {
+    pub member: String,
+    pub port: u16,
+    pub process: Option<RedisProcess>,
+}
+
+pub struct GroupRuntime {
+    group_id: String,
+    redis_server: PathBuf,
+    dir: PathBuf,
+    password: Option<String>,
+    pub(super) nodes: Vec<NodeSlot>,
+    /// Index into `nodes` of the current primary.
+    pub(super) primary: usize,
+    primary_endpoint: EndpointProxy,
+    reader_endpoint: EndpointProxy,
+}
+
+impl GroupRuntime {
+    pub async fn start(spec: GroupSpec, redis_server: PathBuf, dir: PathBuf) -> Result<(Self, StartedGroup), EngineError> {
+        let primary_spec = node_spec(&spec, &redis_server, &dir, 0, None);
+        let primary = start_on_free_port(primary_spec).await?;
+        let primary_port = primary.port();
+        let mut starting = JoinSet::new();
+        for index in 1..spec.members.len() {
+            let replica_spec = node_spec(&spec, &redis_server, &dir, index, Some(primary_port));
+            starting.spawn(async move { (index, start_on_free_port(replica_spec).await) });
+        }
+        let mut replicas: Vec<(usize, RedisProcess)> = Vec::new();
+        let mut first_error = None;
+        while let Some(joined) = starting.join_next().await {
+            match joined {
+                Ok((index, Ok(process))) => replicas.push((index, process)),
+                Ok((_, Err(error))) => first_error = first_error.or(Some(error)),
+                Err(join) => first_error = first_error.or(Some(EngineError::Replication(join.to_string()))),
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error); // dropping the started processes kills and reaps them
+        }
+        replicas.sort_by_key(|(index, _)| *index);
+        let mut nodes = vec![NodeSlot { member: spec.members[0].clone(), port: primary_port, process: Some(primary) }];
+        nodes.extend(replicas.into_iter().map(|(index, process)| NodeSlot {
+            member: spec.members[index].clone(),
+            port: process.port(),
+            process: Some(process),
+        }));
+        let io = |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+        let primary_endpoint = EndpointProxy::bind(format!("{}-primary", spec.group_id), vec![primary_port]).await.map_err(io)?;
+        let reader_endpoint = EndpointProxy::bind(format!("{}-reader", spec.group_id), vec![]).await.map_err(io)?;
+        let runtime = Self {
+            group_id: spec.group_id,
+            redis_server,
+            dir,
+            password: spec.password,
+            nodes,
+            primary: 0,
+            primary_endpoint,
+            reader_endpoint,
+        };
+        runtime.refresh_reader_endpoint();
+        for replica in 1..runtime.nodes.len() {
+            runtime.wait_synced(replica).await?;
+        }
+        let started = StartedGroup {
+            node_ports: runtime.nodes.iter().map(|n| n.port).collect(),
+            primary_port: runtime.primary_endpoint.port(),
+            reader_port: runtime.reader_endpoint.port(),
+        };
+        tracing::info!(group = %runtime.group_id, ?started, "replication group running");
+        Ok((runtime, started))
+    }
+
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    pub fn primary_member(&self) -> &str {
+        &self.nodes[self.primary].member
+    }
+
+    pub fn client(&self, index: usize) -> NodeClient {
+        NodeClient::new(self.nodes[index].port, self.password.clone())
+    }
+
+    pub fn index_of(&self, member: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.member == member)
+    }
+
+    /// The reader endpoint spreads over the running replicas, or the primary when there are none.
+    pub(super) fn refresh_reader_endpoint(&self) {
+        let replicas: Vec<u16> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i != self.primary && n.process.is_some())
+            .map(|(_, n)| n.port)
+            .collect();
+        let targets = if replicas.is_empty() { vec![self.nodes[self.primary].port] } else { replicas };
+        if self.reader_endpoint.targets() != targets {
+            self.reader_endpoint.switch(targets);
+        }
+    }
+
+    pub(super) fn point_primary_endpoint(&self) {
+        self.primary_endpoint.switch(vec![self.nodes[self.primary].port]);
+    }
+
+    /// Waits until the replica at `index` is linked to the current primary and has applied
+    /// everything the primary had when the wait began (offsets, not link status alone).
+    pub async fn wait_synced(&self, index: usize) -> Result<(), EngineError> {
+        let primary = self.client(self.primary);
+        let replica = self.client(index);
+        let target = primary.replication_info().await?;
+        let deadline = Instant::now() + SYNC_DEADLINE;
+        loop {
+            let info = replica.replication_info().await?;
+            if info.link_up && info.master_replid == target.master_replid && info.replica_offset >= target.master_repl_offset {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(EngineError::Replication(format!(
+                    "{} did not catch up with the primary within {SYNC_DEADLINE:?} (link up: {}, offset {} of {})",
+                    self.nodes[index].member, info.link_up, info.replica_offset, target.master_repl_offset
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Starts a fresh, empty node for `index` on its old port (a new port only if another
+    /// process took it meanwhile), as a replica of `replica_of` or as a primary.
+    pub(super) async fn restart_node(&mut self, index: usize, replica_of: Option<u16>) -> Result<(), EngineError> {
+        if let Some(mut old) = self.nodes[index].process.take() {
+            old.kill();
+        }
+        let spec = NodeSpec {
+            name: self.nodes[index].member.clone(),
+            redis_server: self.redis_server.clone(),
+            dir: self.dir.join(&self.nodes[index].member),
+            port: self.nodes[index].port,
+            password: self.password.clone(),
+            replica_of,
+        };
+        let process = match RedisProcess::start(spec.clone()).await {
+            Ok(process) => process,
+            Err(error) if is_port_taken(&error) => start_on_free_port(spec).await?,
+            Err(error) => return Err(error),
+        };
+        self.nodes[index].port = process.port();
+        self.nodes[index].process = Some(process);
+        Ok(())
+    }
+
+    /// The current port of every member, in member order.
+    pub fn node_ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    pub async fn stop(&mut self) {
+        let mut stopping = JoinSet::new();
+        for node in &mut self.nodes {
+            if let Some(process) = node.process.take() {
+                stopping.spawn(process.stop());
+            }
+        }
+        while stopping.join_next().await.is_some() {}
+        self.primary_endpoint.switch(vec![]);
+        self.reader_endpoint.switch(vec![]);
+        tracing::info!(group = %self.group_id, "replication group stopped");
+    }
+}
+
+fn node_spec(spec: &GroupSpec, redis_server: &std::path::Path, dir: &std::path::Path, index: usize, replica_of: Option<u16>) -> NodeSpec {
+    NodeSpec {
+        name: spec.members[index].clone(),
+        redis_server: redis_server.to_path_buf(),
+        dir: dir.join(&spec.members[index]),
+        port: 0,
+        password: spec.password.clone(),
+        replica_of,
+    }
+}
+
+fn is_port_taken(error: &EngineError) -> bool {
+    error.to_string().contains("Address already in use")
+}
+
+/// Asks the kernel for a free port and starts the node on it; if another process takes the
+/// port between the probe and redis-server's bind, tries again with a new one.
+async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+    let mut last_error = None;
+    for _ in 0..PORT_ATTEMPTS {
+        spec.port = free_port().map_err(|e| EngineError::start(&spec.name, format!("no free port: {e}")))?;
+        match RedisProcess::start(spec.clone()).await {
+            Ok(process) => return Ok(process),
+            Err(error) if is_port_taken(&error) => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free port")))
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

@@ -1,0 +1,113 @@
+//! The engine: real redis-server processes, replication, promotion and the endpoint proxies.
+//! Knows nothing of HTTP or XML; speaks in member ids and ports.
+
+pub mod client;
+pub mod failover;
+pub mod group;
+pub mod process;
+pub mod proxy;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::protocol::ApiError;
+pub use group::{GroupRuntime, GroupSpec, StartedGroup};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    #[error("node {node} could not start: {detail}")]
+    Start { node: String, detail: String },
+    #[error("redis at 127.0.0.1:{port}: {detail}")]
+    Redis { port: u16, detail: String },
+    #[error("{0}")]
+    Replication(String),
+    #[error("replication group {0} has no running nodes")]
+    UnknownGroup(String),
+}
+
+impl EngineError {
+    pub fn start(node: &str, detail: impl Into<String>) -> Self {
+        Self::Start { node: node.to_string(), detail: detail.into() }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        ApiError::InternalFailure(error.to_string())
+    }
+}
+
+/// A group's runtime is behind an async mutex: workflows hold it across their steps, so two
+/// workflows on one group never interleave. The model's lock is separate and never awaited.
+pub type GroupHandle = Arc<tokio::sync::Mutex<GroupRuntime>>;
+
+pub struct Engine {
+    redis_server: PathBuf,
+    data_dir: PathBuf,
+    groups: Mutex<HashMap<String, GroupHandle>>,
+}
+
+impl Engine {
+    pub fn new(redis_server: PathBuf, data_dir: PathBuf) -> Self {
+        Self { redis_server, data_dir, groups: Mutex::new(HashMap::new()) }
+    }
+
+    /// Checks that redis-server runs; returns its version line.
+    pub fn check_redis_server(redis_server: &std::path::Path) -> Result<String, String> {
+        let output = Command::new(redis_server).arg("--version").output().map_err(|e| {
+            format!(
+                "cannot run redis-server ({}): {e}. Install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) or pass --redis-server PATH.",
+                redis_server.display()
+            )
+        })?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if !output.status.success() || !version.contains("Redis server") {
+            return Err(format!("{} does not look like redis-server: {version}", redis_server.display()));
+        }
+        Ok(version)
+    }
+
+    /// Starts every node of a group, links the replicas and opens its endpoints.
+    pub async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
+        let group_id = spec.group_id.clone();
+        let dir = self.data_dir.join(&group_id);
+        let (runtime, started) = GroupRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        self.groups
+            .lock()
+            .expect("engine registry poisoned")
+            .insert(group_id, Arc::new(tokio::sync::Mutex::new(runtime)));
+        Ok(started)
+    }
+
+    pub fn group(&self, group_id: &str) -> Result<GroupHandle, EngineError> {
+        self.groups
+            .lock()
+            .expect("engine registry poisoned")
+            .get(group_id)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownGroup(group_id.to_string()))
+    }
+
+    /// Stops a group's nodes and closes its endpoints.
+    pub async fn stop_group(&self, group_id: &str) {
+        let handle = self.groups.lock().expect("engine registry poisoned").remove(group_id);
+        if let Some(handle) = handle {
+            handle.lock().await.stop().await;
+        }
+    }
+
+    /// Stops everything. A group whose workflow does not yield within a moment is left to
+    /// `Drop`, which kills and reaps its processes when the runtime ends the workflow.
+    pub async fn shutdown(&self) {
+        let handles: Vec<GroupHandle> =
+            self.groups.lock().expect("engine registry poisoned").drain().map(|(_, h)| h).collect();
+        for handle in handles {
+            if let Ok(mut runtime) = tokio::time::timeout(Duration::from_secs(2), handle.lock()).await {
+                runtime.stop().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! One owned redis-server process: its port, working dir and log. Stopping is SIGTERM, a short
+//! grace, SIGKILL, wait; dropping kills and reaps. Children also die with the server, even when
+//! it is SIGKILLed, through `PR_SET_PDEATHSIG`.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::client::NodeClient;
+use super::EngineError;
+
+/// How one redis-server is started.
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    pub name: String,
+    pub redis_server: PathBuf,
+    pub dir: PathBuf,
+    pub port: u16,
+    pub password: Option<String>,
+    /// Start as a replica of this port (`--replicaof`), e.g. when a node is recovered.
+    pub replica_of: Option<u16>,
+}
+
+const START_DEADLINE: Duration = Duration::from_secs(10);
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+pub struct RedisProcess {
+    spec: NodeSpec,
+    child: Child,
+}
+
+impl RedisProcess {
+    /// Spawns the process and waits until it answers PING. A process that exits or never
+    /// answers is an error that quotes the end of its log.
+    pub async fn start(spec: NodeSpec) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(&spec.dir).map_err(|e| EngineError::start(&spec.name, format!("cannot create {}: {e}", spec.dir.display())))?;
+        let log = File::create(log_path(&spec.dir)).map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+        let mut command = Command::new(&spec.redis_server);
+        command
+            .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
+            // (see ../shared/spec/redis-mechanics.md).
+            .args(["--repl-diskless-sync", "no", "--hz", "100"])
+            .args(["--daemonize", "no", "--protected-mode", "no"])
+            .arg("--dir")
+            .arg(&spec.dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| EngineError::start(&spec.name, e.to_string()))?)
+            .stderr(log);
+        if let Some(password) = &spec.password {
+            command.args(["--requirepass", password, "--masterauth", password]);
+        }
+        if let Some(port) = spec.replica_of {
+            command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+        }
+        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            let parent = libc::getpid();
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // The parent may have died before prctl took effect.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().map_err(|e| {
+            EngineError::start(&spec.name, format!("cannot run {}: {e}", spec.redis_server.display()))
+        })?;
+        tracing::info!(node = %spec.name, port = spec.port, pid = child.id(), "redis-server started");
+        let mut process = Self { spec, child };
+        process.wait_until_answering().await?;
+        Ok(process)
+    }
+
+    async fn wait_until_answering(&mut self) -> Result<(), EngineError> {
+        let deadline = Instant::now() + START_DEADLINE;
+        let client = self.client();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(EngineError::start(&self.spec.name, format!("redis-server exited ({status}): {}", self.log_tail())));
+            }
+            if client.ping().await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(EngineError::start(&self.spec.name, format!("no answer to PING within {START_DEADLINE:?}: {}", self.log_tail())));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.spec.port
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn spec(&self) -> &NodeSpec {
+        &self.spec
+    }
+
+    pub fn client(&self) -> NodeClient {
+        NodeClient::new(self.spec.port, self.spec.password.clone())
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The last lines of the node's log, for error messages.
+    pub fn log_tail(&self) -> String {
+        read_tail(&log_path(&self.spec.dir))
+    }
+
+    /// A hard failure: SIGKILL and reap, as when a machine dies.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        tracing::info!(node = %self.spec.name, port = self.spec.port, "redis-server killed");
+    }
+
+    /// SIGTERM, a grace period, then SIGKILL; always reaps.
+    pub async fn stop(mut self) {
+        self.terminate_gracefully().await;
+    }
+
+    async fn terminate_gracefully(&mut self) {
+        if !self.is_running() {
+            return;
+        }
+        // SAFETY: kill(2) on our own child's pid, which is not reaped yet (try_wait said running).
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        while self.is_running() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.kill();
+        tracing::info!(node = %self.spec.name, "redis-server stopped");
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        if self.is_running() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("redis.log")
+}
+
+fn read_tail(path: &Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(mut file) = File::open(path) {
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = file.seek(SeekFrom::Start(len.saturating_sub(600)));
+        let _ = file.read_to_end(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
+}

@@ -1,0 +1,106 @@
+//! elasticache-local: the Amazon ElastiCache query API over real redis-server processes.
+//!
+//! Layers, each depending only on those above it:
+//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope. No Redis.
+//! - [`model`]: replication groups, the event log, the TestFailover quota. Synchronous state
+//!   with an injected clock. No Redis, no HTTP.
+//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies. No HTTP.
+//! - [`api`] (one file per Action) and [`workflows`] (background tasks such as a failover)
+//!   glue them; [`server`] is the HTTP front and [`fixtures`] the startup groups.
+
+pub mod api;
+pub mod config;
+pub mod engine;
+pub mod fixtures;
+pub mod model;
+pub mod protocol;
+pub mod server;
+pub mod state;
+pub mod workflows;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use config::Config;
+use engine::Engine;
+use model::{Model, SystemClock};
+use state::{AppState, Settings};
+
+/// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
+pub async fn run(config: Config) -> Result<(), String> {
+    let version_line = Engine::check_redis_server(&config.redis_server)?;
+    let failover_timing = config.failover_timing()?;
+    let (data_dir, _temp_dir) = data_dir(&config)?;
+    let settings = Settings {
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+        engine_version: engine_version(&version_line),
+        failover_timing,
+    };
+    let window = chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
+    let model = Model::new(config.failover_quota, window);
+    let engine = Engine::new(config.redis_server.clone(), data_dir.clone());
+    let state = Arc::new(AppState::new(model, engine, settings, Arc::new(SystemClock)));
+    tracing::info!(redis = %version_line, data_dir = %data_dir.display(), "starting");
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(path) = &config.fixtures {
+        if let Err(error) = fixtures::load(&state, path).await {
+            state.engine.shutdown().await;
+            return Err(error);
+        }
+    }
+    println!("elasticache-local listening on http://{address}");
+    let _ = std::io::stdout().flush();
+
+    let served = axum::serve(listener, server::app(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    tracing::info!("shutting down: stopping every node");
+    state.engine.shutdown().await;
+    served.map_err(|e| format!("server error: {e}"))
+}
+
+fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+    match &config.data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create --data-dir {}: {e}", dir.display()))?;
+            Ok((dir.clone(), None))
+        }
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("elasticache-local-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temp dir: {e}"))?;
+            Ok((temp.path().to_path_buf(), Some(temp)))
+        }
+    }
+}
+
+/// `Redis server v=7.0.15 sha=...` -> `7.0.15`.
+fn engine_version(version_line: &str) -> String {
+    version_line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("v="))
+        .unwrap_or("7.0")
+        .to_string()
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

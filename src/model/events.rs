@@ -1,0 +1,262 @@
+//! The event log DescribeEvents reads, and the one table of event kinds to messages.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+
+/// How long events are kept, as AWS documents.
+pub const RETENTION_DAYS: i64 = 14;
+/// The most events kept whatever their age, to bound memory (~200 bytes each: ~50 MiB).
+pub const MAX_EVENTS: usize = 250_000;
+
+/// The source types of the model's `SourceType` enum.
+pub const SOURCE_TYPES: [&str; 9] = [
+    "cache-cluster",
+    "cache-parameter-group",
+    "cache-security-group",
+    "cache-subnet-group",
+    "replication-group",
+    "serverless-cache",
+    "serverless-cache-snapshot",
+    "user",
+    "user-group",
+];
+
+/// Every event the server writes. Wording follows AWS's current documentation ("primary"); AWS
+/// has also been seen writing "master" and "Failover to replica node X completed".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    CacheClusterCreated { cluster_id: String },
+    CacheClusterDeleted { cluster_id: String },
+    ReplicationGroupCreateFailed { group_id: String, reason: String },
+    ReplicationGroupDeleted { group_id: String },
+    TestFailoverCalled { group_id: String, node_group_id: String },
+    FailoverCompletedOnCluster { old_primary: String, new_primary: String },
+    FailoverCompletedOnGroup { group_id: String, old_primary: String, new_primary: String },
+    RecoveringCacheNodes { cluster_id: String, node_id: String },
+    FinishedRecovery { cluster_id: String, node_id: String },
+    FailoverFailed { group_id: String, reason: String },
+    RecoveryFailed { cluster_id: String, node_id: String, reason: String },
+}
+
+impl EventKind {
+    /// `(SourceType, SourceIdentifier)`.
+    pub fn source(&self) -> (&'static str, &str) {
+        match self {
+            Self::CacheClusterCreated { cluster_id }
+            | Self::CacheClusterDeleted { cluster_id }
+            | Self::RecoveringCacheNodes { cluster_id, .. }
+            | Self::FinishedRecovery { cluster_id, .. }
+            | Self::RecoveryFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
+            Self::FailoverCompletedOnCluster { old_primary, .. } => ("cache-cluster", old_primary),
+            Self::ReplicationGroupCreateFailed { group_id, .. }
+            | Self::ReplicationGroupDeleted { group_id }
+            | Self::TestFailoverCalled { group_id, .. }
+            | Self::FailoverCompletedOnGroup { group_id, .. }
+            | Self::FailoverFailed { group_id, .. } => ("replication-group", group_id),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::CacheClusterCreated { .. } => "Cache cluster created".into(),
+            Self::CacheClusterDeleted { .. } => "Cache cluster deleted".into(),
+            Self::ReplicationGroupCreateFailed { reason, .. } => {
+                format!("Failed to create replication group: {reason}")
+            }
+            Self::ReplicationGroupDeleted { .. } => "Replication group deleted".into(),
+            Self::TestFailoverCalled { node_group_id, .. } => {
+                format!("Test Failover API called for node group {node_group_id}")
+            }
+            Self::FailoverCompletedOnCluster { old_primary, new_primary }
+            | Self::FailoverCompletedOnGroup { old_primary, new_primary, .. } => format!(
+                "Failover from primary node {old_primary} to replica node {new_primary} completed"
+            ),
+            Self::RecoveringCacheNodes { node_id, .. } => format!("Recovering cache nodes {node_id}"),
+            Self::FinishedRecovery { node_id, .. } => format!("Finished recovery for cache nodes {node_id}"),
+            Self::FailoverFailed { reason, .. } => format!("Failover failed: {reason}"),
+            Self::RecoveryFailed { node_id, reason, .. } => {
+                format!("Failed to recover cache nodes {node_id}: {reason}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Position in the log: strictly increasing, never reused. Markers page by it.
+    pub seq: u64,
+    pub source_type: &'static str,
+    pub source_id: String,
+    pub message: String,
+    pub date: DateTime<Utc>,
+}
+
+/// What DescribeEvents asks for, already validated and resolved to a fixed window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    pub source_id: Option<String>,
+    pub source_type: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Only events with `seq < before_seq` (the position a marker resumes from).
+    pub before_seq: Option<u64>,
+    pub max_records: usize,
+}
+
+/// One page, newest first; `next_before_seq` is set when older matching events may remain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next_before_seq: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct EventLog {
+    events: VecDeque<Event>,
+    next_seq: u64,
+}
+
+impl EventLog {
+    pub fn record(&mut self, kind: &EventKind, now: DateTime<Utc>) {
+        let (source_type, source_id) = kind.source();
+        let event = Event {
+            seq: self.next_seq,
+            source_type,
+            source_id: source_id.to_string(),
+            message: kind.message(),
+            date: now,
+        };
+        self.next_seq += 1;
+        self.events.push_back(event);
+        self.prune(now);
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>) {
+        let oldest_kept = now - Duration::days(RETENTION_DAYS);
+        while let Some(front) = self.events.front() {
+            if self.events.len() > MAX_EVENTS || front.date < oldest_kept {
+                self.events.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Newest first. Paging by sequence number means events appended between pages never
+    /// shift a later page: nothing is repeated or skipped.
+    pub fn query(&self, query: &EventQuery) -> EventPage {
+        let first_seq = self.events.front().map_or(0, |e| e.seq);
+        let end_index = match query.before_seq {
+            Some(seq) => seq.saturating_sub(first_seq).min(self.events.len() as u64) as usize,
+            None => self.events.len(),
+        };
+        let mut events = Vec::new();
+        let mut next_before_seq = None;
+        for event in self.events.range(..end_index).rev() {
+            if !matches(query, event) {
+                continue;
+            }
+            if events.len() == query.max_records {
+                next_before_seq = Some(events.last().map_or(event.seq + 1, |e: &Event| e.seq));
+                break;
+            }
+            events.push(event.clone());
+        }
+        EventPage { events, next_before_seq }
+    }
+}
+
+fn matches(query: &EventQuery, event: &Event) -> bool {
+    event.date >= query.start
+        && event.date <= query.end
+        && query.source_type.as_deref().is_none_or(|t| t == event.source_type)
+        && query
+            .source_id
+            .as_deref()
+            .is_none_or(|id| id.eq_ignore_ascii_case(&event.source_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    fn created(id: &str) -> EventKind {
+        EventKind::CacheClusterCreated { cluster_id: id.into() }
+    }
+
+    fn all(max_records: usize, before_seq: Option<u64>) -> EventQuery {
+        EventQuery { source_id: None, source_type: None, start: at(0), end: at(10_000), before_seq, max_records }
+    }
+
+    #[test]
+    fn pages_newest_first_without_repeats_while_events_arrive() {
+        let mut log = EventLog::default();
+        for i in 0..45 {
+            log.record(&created(&format!("c{i}")), at(i));
+        }
+        let first = log.query(&all(20, None));
+        assert_eq!(first.events[0].source_id, "c44");
+        // Events appended between pages must not shift what the next page returns.
+        for i in 45..60 {
+            log.record(&created(&format!("c{i}")), at(i));
+        }
+        let second = log.query(&all(20, first.next_before_seq));
+        let third = log.query(&all(20, second.next_before_seq));
+        let ids: Vec<_> = [first.events, second.events, third.events.clone()]
+            .concat()
+            .into_iter()
+            .map(|e| e.source_id)
+            .collect();
+        let expected: Vec<_> = (0..45).rev().map(|i| format!("c{i}")).collect();
+        assert_eq!(ids, expected);
+        assert_eq!(third.next_before_seq, None);
+    }
+
+    #[test]
+    fn a_full_last_page_has_no_marker() {
+        let mut log = EventLog::default();
+        for i in 0..20 {
+            log.record(&created("c"), at(i));
+        }
+        assert_eq!(log.query(&all(20, None)).next_before_seq, None);
+    }
+
+    #[test]
+    fn filters_by_source_type_id_and_window() {
+        let mut log = EventLog::default();
+        log.record(&created("RG-001"), at(10));
+        log.record(&EventKind::TestFailoverCalled { group_id: "rg".into(), node_group_id: "0001".into() }, at(20));
+        log.record(&created("rg-002"), at(30));
+        let mut query = all(100, None);
+        query.source_type = Some("cache-cluster".into());
+        query.source_id = Some("rg-001".into());
+        assert_eq!(log.query(&query).events.len(), 1);
+        let mut window = all(100, None);
+        window.start = at(15);
+        window.end = at(25);
+        let page = log.query(&window);
+        assert_eq!(page.events.len(), 1);
+        assert_eq!(page.events[0].message, "Test Failover API called for node group 0001");
+    }
+
+    #[test]
+    fn old_events_expire_after_fourteen_days() {
+        let mut log = EventLog::default();
+        log.record(&created("old"), at(0));
+        log.record(&created("new"), at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(1));
+        assert_eq!(log.len(), 1);
+    }
+}

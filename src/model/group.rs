@@ -1,0 +1,123 @@
+//! A replication group as the model keeps it (cluster mode disabled: one node group `0001`).
+
+use chrono::{DateTime, Utc};
+
+use super::ids::ReplicationGroupId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStatus {
+    Creating,
+    Available,
+    Modifying,
+    Deleting,
+    CreateFailed,
+}
+
+impl GroupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::Modifying => "modifying",
+            Self::Deleting => "deleting",
+            Self::CreateFailed => "create-failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Replica,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Replica => "replica",
+        }
+    }
+}
+
+/// One member cache cluster (one node, `0001`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub cluster_id: String,
+    pub role: Role,
+    pub availability_zone: String,
+    /// The port of this member's own redis-server; `None` until the engine started it.
+    pub port: Option<u16>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The two stable endpoints of node group `0001`, owned by the engine's proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    pub primary_port: u16,
+    pub reader_port: u16,
+}
+
+/// Settings stored as given and reported back; most have no local effect (see README).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupSettings {
+    pub description: String,
+    pub cache_node_type: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub automatic_failover: bool,
+    pub multi_az: bool,
+    pub auth_token: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub snapshot_retention_limit: i64,
+    pub snapshot_window: Option<String>,
+    pub transit_encryption: bool,
+    pub at_rest_encryption: bool,
+    pub auto_minor_version_upgrade: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationGroup {
+    pub id: ReplicationGroupId,
+    pub status: GroupStatus,
+    pub settings: GroupSettings,
+    pub members: Vec<Member>,
+    pub endpoints: Option<Endpoints>,
+    pub arn: String,
+    pub created_at: DateTime<Utc>,
+    pub auth_token_last_modified: Option<DateTime<Utc>>,
+    /// True from an accepted TestFailover until its workflow ends; at most one per group.
+    pub failover_in_flight: bool,
+}
+
+impl ReplicationGroup {
+    pub fn primary(&self) -> Option<&Member> {
+        self.members.iter().find(|m| m.role == Role::Primary)
+    }
+
+    pub fn member(&self, cluster_id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.cluster_id == cluster_id)
+    }
+
+    pub fn member_mut(&mut self, cluster_id: &str) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.cluster_id == cluster_id)
+    }
+
+    /// Makes `new_primary` the only primary; every other member becomes a replica.
+    pub fn set_primary(&mut self, new_primary: &str) {
+        for member in &mut self.members {
+            member.role = if member.cluster_id == new_primary { Role::Primary } else { Role::Replica };
+        }
+    }
+
+    /// The status each member cache cluster reports.
+    pub fn member_status(&self) -> &'static str {
+        match self.status {
+            GroupStatus::Creating => "creating",
+            GroupStatus::Available => "available",
+            GroupStatus::Modifying => "modifying",
+            GroupStatus::Deleting => "deleting",
+            GroupStatus::CreateFailed => "create-failed",
+        }
+    }
+}

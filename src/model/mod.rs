@@ -1,0 +1,153 @@
+//! The model: replication groups, the event log and the TestFailover quota. Plain synchronous
+//! state behind one `std::sync::Mutex`; every method takes `now` from the caller's clock, so
+//! tests control time. Knows nothing of Redis or HTTP.
+
+pub mod events;
+pub mod failover;
+pub mod group;
+pub mod ids;
+pub mod quota;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::protocol::ApiError;
+use events::{EventKind, EventLog};
+use group::{Endpoints, GroupStatus, ReplicationGroup};
+use ids::ReplicationGroupId;
+use quota::FailoverQuota;
+
+/// Where the server's `now` comes from; tests inject their own.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub struct Model {
+    groups: BTreeMap<String, ReplicationGroup>,
+    pub events: EventLog,
+    pub quota: FailoverQuota,
+}
+
+/// What an accepted TestFailover will act on, captured under the lock that admitted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverTicket {
+    pub group_id: String,
+    pub node_group_id: String,
+    pub old_primary: String,
+}
+
+impl Model {
+    pub fn new(failover_limit: usize, failover_window: Duration) -> Self {
+        Self {
+            groups: BTreeMap::new(),
+            events: EventLog::default(),
+            quota: FailoverQuota::new(failover_limit, failover_window),
+        }
+    }
+
+    pub fn record(&mut self, kind: EventKind, now: DateTime<Utc>) {
+        self.events.record(&kind, now);
+    }
+
+    /// Looks a group up by any-case id.
+    pub fn group(&self, raw_id: &str) -> Result<&ReplicationGroup, ApiError> {
+        self.groups
+            .get(&ReplicationGroupId::lookup_key(raw_id))
+            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))
+    }
+
+    pub fn group_mut(&mut self, raw_id: &str) -> Result<&mut ReplicationGroup, ApiError> {
+        self.groups
+            .get_mut(&ReplicationGroupId::lookup_key(raw_id))
+            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))
+    }
+
+    pub fn groups(&self) -> impl Iterator<Item = &ReplicationGroup> {
+        self.groups.values()
+    }
+
+    pub fn insert_group(&mut self, group: ReplicationGroup) -> Result<(), ApiError> {
+        let key = group.id.as_str().to_string();
+        if self.groups.contains_key(&key) {
+            return Err(ApiError::ReplicationGroupAlreadyExists(format!(
+                "Replication group {key} already exists."
+            )));
+        }
+        self.groups.insert(key, group);
+        Ok(())
+    }
+
+    /// The engine started every node: record ports and endpoints, go `available`. False when
+    /// the group no longer exists (it was reset away meanwhile).
+    pub fn finish_create(&mut self, id: &str, node_ports: &[u16], endpoints: Endpoints, now: DateTime<Utc>) -> bool {
+        let Ok(group) = self.group_mut(id) else {
+            return false;
+        };
+        for (member, port) in group.members.iter_mut().zip(node_ports) {
+            member.port = Some(*port);
+        }
+        group.endpoints = Some(endpoints);
+        group.status = GroupStatus::Available;
+        let created: Vec<_> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
+        for cluster_id in created {
+            self.record(EventKind::CacheClusterCreated { cluster_id }, now);
+        }
+        true
+    }
+
+    pub fn fail_create(&mut self, id: &str, reason: String, now: DateTime<Utc>) {
+        let Ok(group) = self.group_mut(id) else {
+            return;
+        };
+        group.status = GroupStatus::CreateFailed;
+        let group_id = group.id.to_string();
+        self.record(EventKind::ReplicationGroupCreateFailed { group_id, reason }, now);
+    }
+
+    /// Moves a group to `deleting`; refused while it is being created or changed.
+    pub fn begin_delete(&mut self, raw_id: &str) -> Result<ReplicationGroup, ApiError> {
+        let group = self.group_mut(raw_id)?;
+        match group.status {
+            GroupStatus::Available | GroupStatus::CreateFailed if !group.failover_in_flight => {
+                group.status = GroupStatus::Deleting;
+                Ok(group.clone())
+            }
+            _ => Err(ApiError::InvalidReplicationGroupState(format!(
+                "Replication group {} is not in a valid state to be deleted (status: {}{}).",
+                group.id,
+                group.status.as_str(),
+                if group.failover_in_flight { ", failover in progress" } else { "" }
+            ))),
+        }
+    }
+
+    pub fn finish_delete(&mut self, id: &str, now: DateTime<Utc>) {
+        if let Some(group) = self.groups.remove(&ReplicationGroupId::lookup_key(id)) {
+            for member in &group.members {
+                let cluster_id = member.cluster_id.clone();
+                self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
+            }
+            let group_id = group.id.to_string();
+            self.record(EventKind::ReplicationGroupDeleted { group_id }, now);
+        }
+    }
+
+    /// Removes every group, event and quota counter (the `/_reset` control endpoint).
+    pub fn reset(&mut self) -> Vec<ReplicationGroup> {
+        self.events = EventLog::default();
+        self.quota.clear();
+        std::mem::take(&mut self.groups).into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! The one error type of the API: each variant is an AWS wire `Code`.
+
+use axum::http::StatusCode;
+
+/// An error as ElastiCache puts it on the wire. The variant names are the wire codes
+/// (which differ from the botocore shape names: see `../shared/spec/elasticache-api.md`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}", self.code(), self.message())]
+pub enum ApiError {
+    MissingAction(String),
+    InvalidAction(String),
+    MissingParameter(String),
+    InvalidParameterValue(String),
+    InvalidParameterCombination(String),
+    ReplicationGroupNotFoundFault(String),
+    ReplicationGroupAlreadyExists(String),
+    InvalidReplicationGroupState(String),
+    CacheClusterNotFound(String),
+    NodeGroupNotFoundFault(String),
+    TestFailoverNotAvailableFault(String),
+    APICallRateForCustomerExceeded(String),
+    InsufficientCacheClusterCapacity(String),
+    InternalFailure(String),
+}
+
+impl ApiError {
+    /// The `<Code>` element: boto3 picks its exception class by this string.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingAction(_) => "MissingAction",
+            Self::InvalidAction(_) => "InvalidAction",
+            Self::MissingParameter(_) => "MissingParameter",
+            Self::InvalidParameterValue(_) => "InvalidParameterValue",
+            Self::InvalidParameterCombination(_) => "InvalidParameterCombination",
+            Self::ReplicationGroupNotFoundFault(_) => "ReplicationGroupNotFoundFault",
+            Self::ReplicationGroupAlreadyExists(_) => "ReplicationGroupAlreadyExists",
+            Self::InvalidReplicationGroupState(_) => "InvalidReplicationGroupState",
+            Self::CacheClusterNotFound(_) => "CacheClusterNotFound",
+            Self::NodeGroupNotFoundFault(_) => "NodeGroupNotFoundFault",
+            Self::TestFailoverNotAvailableFault(_) => "TestFailoverNotAvailableFault",
+            Self::APICallRateForCustomerExceeded(_) => "APICallRateForCustomerExceeded",
+            Self::InsufficientCacheClusterCapacity(_) => "InsufficientCacheClusterCapacity",
+            Self::InternalFailure(_) => "InternalFailure",
+        }
+    }
+
+    /// The HTTP status the botocore model gives the code.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::ReplicationGroupNotFoundFault(_)
+            | Self::CacheClusterNotFound(_)
+            | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
+            Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Self::MissingAction(m)
+            | Self::InvalidAction(m)
+            | Self::MissingParameter(m)
+            | Self::InvalidParameterValue(m)
+            | Self::InvalidParameterCombination(m)
+            | Self::ReplicationGroupNotFoundFault(m)
+            | Self::ReplicationGroupAlreadyExists(m)
+            | Self::InvalidReplicationGroupState(m)
+            | Self::CacheClusterNotFound(m)
+            | Self::NodeGroupNotFoundFault(m)
+            | Self::TestFailoverNotAvailableFault(m)
+            | Self::APICallRateForCustomerExceeded(m)
+            | Self::InsufficientCacheClusterCapacity(m)
+            | Self::InternalFailure(m) => m,
+        }
+    }
+
+    /// `Sender` for client faults, `Receiver` for ours (the query-protocol convention).
+    pub fn fault_type(&self) -> &'static str {
+        if self.status().is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        }
+    }
+
+    pub fn replication_group_not_found(id: &str) -> Self {
+        Self::ReplicationGroupNotFoundFault(format!("Replication group {id} not found."))
+    }
+
+    pub fn cache_cluster_not_found(id: &str) -> Self {
+        Self::CacheClusterNotFound(format!("Cache cluster {id} not found."))
+    }
+
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::MissingParameter(format!(
+            "The request must contain the parameter {name}."
+        ))
+    }
+}

@@ -1,0 +1,10 @@
+//! The awsQuery wire protocol: request decoding, XML encoding, the error envelope.
+//! Knows nothing of Redis or of the model.
+
+pub mod error;
+pub mod query;
+pub mod sigv4;
+pub mod xml;
+
+pub use error::ApiError;
+pub use query::QueryParams;

@@ -1,0 +1,87 @@
+//! The HTTP front: `POST /` with a form body or `GET /?Action=...`, decoded, dispatched, and
+//! answered with the XML envelope; every failure is an AWS `ErrorResponse`, never an HTML page.
+
+use std::any::Any;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::api::{dispatch, resolve_action};
+use crate::protocol::sigv4::CredentialScope;
+use crate::protocol::xml::error_body;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+/// The account quotas are counted against when a request carries no SigV4 credential.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+pub fn app(state: SharedState) -> Router {
+    Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+async fn handle(State(state): State<SharedState>, headers: HeaderMap, RawQuery(query): RawQuery, body: Bytes) -> Response<Body> {
+    let started = Instant::now();
+    let ctx = request_context(&state, &headers);
+    let params = QueryParams::decode(query.as_deref(), &body);
+    let action_name = params.optional("Action").unwrap_or("").to_string();
+    let result = match resolve_action(&params) {
+        Ok(action) => dispatch(action, &state, &params, &ctx).await,
+        Err(error) => Err(error),
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(xml) => {
+            tracing::info!(action = %action_name, status = 200, elapsed_ms, request_id = %ctx.request_id, "api call");
+            xml_response(StatusCode::OK, xml, &ctx.request_id)
+        }
+        Err(error) => {
+            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_ms, request_id = %ctx.request_id, "api call failed");
+            error_response(&error, &ctx.request_id)
+        }
+    }
+}
+
+fn request_context(state: &SharedState, headers: &HeaderMap) -> RequestContext {
+    let scope = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(CredentialScope::from_authorization);
+    RequestContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        region: scope.as_ref().map_or_else(|| state.settings.region.clone(), |s| s.region.clone()),
+        account: scope.map_or_else(|| DEFAULT_ACCOUNT.to_string(), |s| s.access_key_id),
+    }
+}
+
+pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
+    xml_response(error.status(), error_body(error, request_id), request_id)
+}
+
+fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::from(xml));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(%detail, "request handler panicked");
+    let error = ApiError::InternalFailure(format!("The server failed to process the request: {detail}"));
+    error_response(&error, &uuid::Uuid::new_v4().to_string())
+}

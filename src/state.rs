@@ -1,0 +1,67 @@
+//! The state every request handler and workflow shares.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::Engine;
+use crate::model::{Clock, Model};
+
+/// How long each failover phase waits (zero in the `fast` profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailoverTiming {
+    /// From the call until the primary is killed.
+    pub before_kill: Duration,
+    /// From the kill until the replica is promoted (the primary is down meanwhile).
+    pub before_promotion: Duration,
+    /// From the promotion until recovery of the old primary starts.
+    pub before_recovery: Duration,
+    /// The least time recovery takes, however fast the new node syncs.
+    pub recovery_duration: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub region: String,
+    pub account_id: String,
+    pub engine_version: String,
+    pub failover_timing: FailoverTiming,
+}
+
+pub struct AppState {
+    model: Mutex<Model>,
+    pub engine: Engine,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(model: Model, engine: Engine, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        Self { model: Mutex::new(model), engine, settings, clock }
+    }
+
+    /// The model lock. Never hold the guard across an `.await`: take what you need, drop it,
+    /// then drive the engine.
+    pub fn model(&self) -> MutexGuard<'_, Model> {
+        // A panic while holding the lock cannot leave the model half-changed in a way that
+        // matters more than refusing every later request would, so recover the guard.
+        self.model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// What the server knows about the caller of one request.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// The SigV4 credential scope's region, or the server's `--region`.
+    pub region: String,
+    /// The SigV4 access key id, or `default`: quotas are counted per account.
+    pub account: String,
+}
