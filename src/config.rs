@@ -20,14 +20,22 @@ pub enum TimingProfile {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "elasticache-local", version, about = "A local Amazon ElastiCache API over real redis-server processes")]
+#[command(
+    name = "elasticache-local",
+    version,
+    about = "A local Amazon ElastiCache API over real redis-server processes"
+)]
 pub struct Config {
     /// Address to listen on (127.0.0.1:0 picks a free port).
     #[arg(long, env = "ELASTICACHE_LOCAL_LISTEN", default_value_t = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)))]
     pub listen: SocketAddr,
 
     /// The redis-server binary to run nodes with.
-    #[arg(long, env = "ELASTICACHE_LOCAL_REDIS_SERVER", default_value = "redis-server")]
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_REDIS_SERVER",
+        default_value = "redis-server"
+    )]
     pub redis_server: PathBuf,
 
     /// A JSON file of replication groups to create at startup (see README, "Fixtures").
@@ -43,7 +51,11 @@ pub struct Config {
     pub region: String,
 
     /// Account id used in ARNs.
-    #[arg(long, env = "ELASTICACHE_LOCAL_ACCOUNT_ID", default_value = "123456789012")]
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_ACCOUNT_ID",
+        default_value = "123456789012"
+    )]
     pub account_id: String,
 
     /// Accepted TestFailover calls allowed per account in any rolling window.
@@ -51,7 +63,11 @@ pub struct Config {
     pub failover_quota: usize,
 
     /// The rolling window of the TestFailover quota, in seconds (default 24 hours).
-    #[arg(long, env = "ELASTICACHE_LOCAL_FAILOVER_QUOTA_WINDOW", default_value_t = 86_400)]
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_FAILOVER_QUOTA_WINDOW",
+        default_value_t = 86_400
+    )]
     pub failover_quota_window: u64,
 
     /// Failover phase timing.
@@ -78,7 +94,10 @@ pub struct Config {
 impl Config {
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
-            return Err(format!("--time-scale must be a non-negative number, not {}", self.time_scale));
+            return Err(format!(
+                "--time-scale must be a non-negative number, not {}",
+                self.time_scale
+            ));
         }
         let scaled = |seconds: f64| Duration::from_secs_f64(seconds * self.time_scale);
         let base = match self.timing_profile {
@@ -90,7 +109,8 @@ impl Config {
                 recovery_duration: scaled(600.0),
             },
         };
-        let ms = |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_millis);
+        let ms =
+            |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_millis);
         Ok(FailoverTiming {
             before_kill: base.before_kill,
             before_promotion: ms(self.promotion_delay_ms, base.before_promotion),

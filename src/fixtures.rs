@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::{dispatch, wait_until_settled, Action};
+use crate::api::{Action, dispatch, wait_until_settled};
 use crate::model::group::GroupStatus;
 use crate::protocol::QueryParams;
 use crate::server::DEFAULT_ACCOUNT;
@@ -33,10 +33,15 @@ const SETTLE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Creates every group in the file and waits until each is `available`.
 pub async fn load(state: &SharedState, path: &Path) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| format!("fixtures {}: invalid JSON: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+    let document: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("fixtures {}: invalid JSON: {e}", path.display()))?;
     let Some(groups) = document.get("ReplicationGroups").and_then(Value::as_array) else {
-        return Err(format!("fixtures {}: expected an object with a \"ReplicationGroups\" array", path.display()));
+        return Err(format!(
+            "fixtures {}: expected an object with a \"ReplicationGroups\" array",
+            path.display()
+        ));
     };
     for (index, entry) in groups.iter().enumerate() {
         let context = |e: String| format!("fixtures {} entry {}: {e}", path.display(), index + 1);
@@ -46,11 +51,17 @@ pub async fn load(state: &SharedState, path: &Path) -> Result<usize, String> {
             region: state.settings.region.clone(),
             account: DEFAULT_ACCOUNT.to_string(),
         };
-        dispatch(Action::CreateReplicationGroup, state, &params, &ctx).await.map_err(|e| context(e.to_string()))?;
+        dispatch(Action::CreateReplicationGroup, state, &params, &ctx)
+            .await
+            .map_err(|e| context(e.to_string()))?;
         let id = params.optional("ReplicationGroupId").unwrap_or_default();
         match wait_until_settled(state, id, SETTLE_DEADLINE).await {
             Some(GroupStatus::Available) => tracing::info!(group = %id, "fixture group available"),
-            other => return Err(context(format!("group {id} did not become available (status {other:?}); see the log above"))),
+            other => {
+                return Err(context(format!(
+                    "group {id} did not become available (status {other:?}); see the log above"
+                )));
+            }
         }
     }
     Ok(groups.len())
@@ -112,8 +123,16 @@ mod tests {
         let params = to_params(&entry).unwrap();
         assert_eq!(params.optional("NumCacheClusters"), Some("3"));
         assert_eq!(params.bool("AutomaticFailoverEnabled").unwrap(), Some(true));
-        assert_eq!(params.list("PreferredCacheClusterAZs", "AvailabilityZone").unwrap(), ["us-east-1a", "us-east-1b"]);
-        assert_eq!(params.struct_list("Tags", "Tag").unwrap()[0].optional("Value"), Some("v"));
+        assert_eq!(
+            params
+                .list("PreferredCacheClusterAZs", "AvailabilityZone")
+                .unwrap(),
+            ["us-east-1a", "us-east-1b"]
+        );
+        assert_eq!(
+            params.struct_list("Tags", "Tag").unwrap()[0].optional("Value"),
+            Some("v")
+        );
     }
 
     #[test]

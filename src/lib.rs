@@ -38,10 +38,16 @@ pub async fn run(config: Config) -> Result<(), String> {
         engine_version: engine_version(&version_line),
         failover_timing,
     };
-    let window = chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
+    let window =
+        chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
     let model = Model::new(config.failover_quota, window);
     let engine = Engine::new(config.redis_server.clone(), data_dir.clone());
-    let state = Arc::new(AppState::new(model, engine, settings, Arc::new(SystemClock)));
+    let state = Arc::new(AppState::new(
+        model,
+        engine,
+        settings,
+        Arc::new(SystemClock),
+    ));
     tracing::info!(redis = %version_line, data_dir = %data_dir.display(), "starting");
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -68,7 +74,8 @@ pub async fn run(config: Config) -> Result<(), String> {
 fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
     match &config.data_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create --data-dir {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create --data-dir {}: {e}", dir.display()))?;
             Ok((dir.clone(), None))
         }
         None => {

@@ -4,10 +4,10 @@
 use std::any::Any;
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
-use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::api::{dispatch, resolve_action};
@@ -26,7 +26,12 @@ pub fn app(state: SharedState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
-async fn handle(State(state): State<SharedState>, headers: HeaderMap, RawQuery(query): RawQuery, body: Bytes) -> Response<Body> {
+async fn handle(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response<Body> {
     let started = Instant::now();
     let ctx = request_context(&state, &headers);
     let params = QueryParams::decode(query.as_deref(), &body);
@@ -55,7 +60,9 @@ fn request_context(state: &SharedState, headers: &HeaderMap) -> RequestContext {
         .and_then(CredentialScope::from_authorization);
     RequestContext {
         request_id: uuid::Uuid::new_v4().to_string(),
-        region: scope.as_ref().map_or_else(|| state.settings.region.clone(), |s| s.region.clone()),
+        region: scope
+            .as_ref()
+            .map_or_else(|| state.settings.region.clone(), |s| s.region.clone()),
         account: scope.map_or_else(|| DEFAULT_ACCOUNT.to_string(), |s| s.access_key_id),
     }
 }
@@ -82,6 +89,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(%detail, "request handler panicked");
-    let error = ApiError::InternalFailure(format!("The server failed to process the request: {detail}"));
+    let error = ApiError::InternalFailure(format!(
+        "The server failed to process the request: {detail}"
+    ));
     error_response(&error, &uuid::Uuid::new_v4().to_string())
 }

@@ -40,7 +40,12 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     pub fn new(model: Model, engine: Engine, settings: Settings, clock: Arc<dyn Clock>) -> Self {
-        Self { model: Mutex::new(model), engine, settings, clock }
+        Self {
+            model: Mutex::new(model),
+            engine,
+            settings,
+            clock,
+        }
     }
 
     /// The model lock. Never hold the guard across an `.await`: take what you need, drop it,
@@ -48,7 +53,9 @@ impl AppState {
     pub fn model(&self) -> MutexGuard<'_, Model> {
         // A panic while holding the lock cannot leave the model half-changed in a way that
         // matters more than refusing every later request would, so recover the guard.
-        self.model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.model
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -14,7 +14,11 @@ use super::shapes::ReplicationGroupResult;
 
 const AZ_SUFFIXES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
 
-pub async fn run(state: &SharedState, params: &QueryParams, ctx: &RequestContext) -> Result<ReplicationGroupResult, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<ReplicationGroupResult, ApiError> {
     let group = parse_group(state, params, ctx)?;
     let response = ReplicationGroupResult::from_model(&group);
     let spec = GroupSpec {
@@ -32,8 +36,14 @@ async fn start_nodes(state: SharedState, spec: GroupSpec) {
     let group_id = spec.group_id.clone();
     match state.engine.start_group(spec).await {
         Ok(started) => {
-            let endpoints = Endpoints { primary_port: started.primary_port, reader_port: started.reader_port };
-            let kept = state.model().finish_create(&group_id, &started.node_ports, endpoints, state.now());
+            let endpoints = Endpoints {
+                primary_port: started.primary_port,
+                reader_port: started.reader_port,
+            };
+            let kept =
+                state
+                    .model()
+                    .finish_create(&group_id, &started.node_ports, endpoints, state.now());
             if !kept {
                 // The group was reset away while its nodes started.
                 state.engine.stop_group(&group_id).await;
@@ -41,14 +51,20 @@ async fn start_nodes(state: SharedState, spec: GroupSpec) {
         }
         Err(error) => {
             tracing::error!(group = %group_id, %error, "replication group could not be created");
-            state.model().fail_create(&group_id, error.to_string(), state.now());
+            state
+                .model()
+                .fail_create(&group_id, error.to_string(), state.now());
         }
     }
 }
 
 /// Waits until a group has left `creating` (used for fixtures, before the server says it is
 /// ready). Returns its status then.
-pub async fn wait_until_settled(state: &SharedState, group_id: &str, deadline: Duration) -> Option<GroupStatus> {
+pub async fn wait_until_settled(
+    state: &SharedState,
+    group_id: &str,
+    deadline: Duration,
+) -> Option<GroupStatus> {
     let until = Instant::now() + deadline;
     loop {
         let status = state.model().group(group_id).ok().map(|g| g.status);
@@ -59,7 +75,11 @@ pub async fn wait_until_settled(state: &SharedState, group_id: &str, deadline: D
     }
 }
 
-fn parse_group(state: &SharedState, params: &QueryParams, ctx: &RequestContext) -> Result<ReplicationGroup, ApiError> {
+fn parse_group(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<ReplicationGroup, ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
     let description = params.required("ReplicationGroupDescription")?.to_string();
     reject_unsupported(params)?;
@@ -83,18 +103,31 @@ fn parse_group(state: &SharedState, params: &QueryParams, ctx: &RequestContext) 
         .enumerate()
         .map(|(index, zone)| Member {
             cluster_id: id.member_id(index),
-            role: if index == 0 { Role::Primary } else { Role::Replica },
+            role: if index == 0 {
+                Role::Primary
+            } else {
+                Role::Replica
+            },
             availability_zone: zone,
             port: None,
             created_at: now,
         })
         .collect();
-    let auth_token = params.optional("AuthToken").map(parse_auth_token).transpose()?;
+    let auth_token = params
+        .optional("AuthToken")
+        .map(parse_auth_token)
+        .transpose()?;
     let settings = GroupSettings {
         description,
-        cache_node_type: params.optional("CacheNodeType").unwrap_or("cache.t4g.micro").to_string(),
+        cache_node_type: params
+            .optional("CacheNodeType")
+            .unwrap_or("cache.t4g.micro")
+            .to_string(),
         engine: parse_engine(params)?,
-        engine_version: params.optional("EngineVersion").unwrap_or(&state.settings.engine_version).to_string(),
+        engine_version: params
+            .optional("EngineVersion")
+            .unwrap_or(&state.settings.engine_version)
+            .to_string(),
         automatic_failover,
         multi_az,
         tags: parse_tags(params)?,
@@ -107,7 +140,10 @@ fn parse_group(state: &SharedState, params: &QueryParams, ctx: &RequestContext) 
     };
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     Ok(ReplicationGroup {
-        arn: format!("arn:aws:elasticache:{}:{}:replicationgroup:{id}", ctx.region, state.settings.account_id),
+        arn: format!(
+            "arn:aws:elasticache:{}:{}:replicationgroup:{id}",
+            ctx.region, state.settings.account_id
+        ),
         auth_token_last_modified: settings.auth_token.as_ref().map(|_| now),
         id,
         status: GroupStatus::Creating,
@@ -122,10 +158,17 @@ fn parse_group(state: &SharedState, params: &QueryParams, ctx: &RequestContext) 
 /// Cluster mode enabled and features with no local equivalent are refused up front, so a
 /// caller never gets a group that silently differs from what it asked for.
 fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
-    let cluster_mode = params.optional("ClusterMode").is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
+    let cluster_mode = params
+        .optional("ClusterMode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
         || params.int_in("NumNodeGroups", 1, 500)?.unwrap_or(1) > 1
-        || params.optional("CacheParameterGroupName").is_some_and(|p| p.ends_with(".cluster.on"))
-        || params.struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?.len() > 1;
+        || params
+            .optional("CacheParameterGroupName")
+            .is_some_and(|p| p.ends_with(".cluster.on"))
+        || params
+            .struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?
+            .len()
+            > 1;
     if cluster_mode {
         return Err(ApiError::InvalidParameterValue(
             "elasticache-local does not support cluster mode enabled yet; create a group with one node group.".into(),
@@ -136,7 +179,8 @@ fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
     }
     if params.optional("GlobalReplicationGroupId").is_some() {
         return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support global datastores (GlobalReplicationGroupId).".into(),
+            "elasticache-local does not support global datastores (GlobalReplicationGroupId)."
+                .into(),
         ));
     }
     Ok(())
@@ -147,7 +191,10 @@ fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
 fn node_count(params: &QueryParams) -> Result<usize, ApiError> {
     let clusters = params.int_in("NumCacheClusters", 1, 6)?;
     let node_groups = params.struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?;
-    let replicas = match (params.int_in("ReplicasPerNodeGroup", 0, 5)?, node_groups.first()) {
+    let replicas = match (
+        params.int_in("ReplicasPerNodeGroup", 0, 5)?,
+        node_groups.first(),
+    ) {
         (Some(n), _) => Some(n),
         (None, Some(config)) => config.int_in("ReplicaCount", 0, 5)?,
         (None, None) => None,
@@ -163,10 +210,16 @@ fn node_count(params: &QueryParams) -> Result<usize, ApiError> {
     }
 }
 
-fn availability_zones(params: &QueryParams, count: usize, region: &str) -> Result<Vec<String>, ApiError> {
+fn availability_zones(
+    params: &QueryParams,
+    count: usize,
+    region: &str,
+) -> Result<Vec<String>, ApiError> {
     let given = params.list("PreferredCacheClusterAZs", "AvailabilityZone")?;
     if given.is_empty() {
-        return Ok((0..count).map(|i| format!("{region}{}", AZ_SUFFIXES[i % AZ_SUFFIXES.len()])).collect());
+        return Ok((0..count)
+            .map(|i| format!("{region}{}", AZ_SUFFIXES[i % AZ_SUFFIXES.len()]))
+            .collect());
     }
     if given.len() != count {
         return Err(ApiError::InvalidParameterCombination(format!(
@@ -180,7 +233,9 @@ fn availability_zones(params: &QueryParams, count: usize, region: &str) -> Resul
 fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
     match params.optional("Engine") {
         None => Ok("redis".into()),
-        Some(engine) if engine.eq_ignore_ascii_case("redis") || engine.eq_ignore_ascii_case("valkey") => {
+        Some(engine)
+            if engine.eq_ignore_ascii_case("redis") || engine.eq_ignore_ascii_case("valkey") =>
+        {
             Ok(engine.to_ascii_lowercase())
         }
         Some(other) => Err(invalid_value("Engine", other, "redis or valkey")),
@@ -189,7 +244,9 @@ fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
 
 /// AWS's rules for an AUTH token: 16-128 printable ASCII characters, none of `@`, `"`, `/`.
 fn parse_auth_token(token: &str) -> Result<String, ApiError> {
-    let printable = token.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '/'));
+    let printable = token
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '/'));
     if !(16..=128).contains(&token.len()) || !printable {
         return Err(ApiError::InvalidParameterValue(
             "Invalid AuthToken: it must be 16 to 128 printable characters and cannot contain '@', '\"' or '/'.".into(),

@@ -5,7 +5,11 @@ use super::shapes::ReplicationGroupResult;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
-pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContext) -> Result<ReplicationGroupResult, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<ReplicationGroupResult, ApiError> {
     let raw_id = params.required("ReplicationGroupId")?;
     if params.bool("RetainPrimaryCluster")? == Some(true) {
         return Err(ApiError::InvalidParameterValue(

@@ -70,13 +70,21 @@ struct CacheCluster {
     ip_discovery: &'static str,
 }
 
-pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContext) -> Result<Output, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<Output, ApiError> {
     let max = paging::max_records(params)?;
     let show_nodes = params.bool("ShowCacheNodeInfo")?.unwrap_or(false);
     // Every cache cluster here belongs to a replication group.
-    let only_standalone = params.bool("ShowCacheClustersNotInReplicationGroups")?.unwrap_or(false);
+    let only_standalone = params
+        .bool("ShowCacheClustersNotInReplicationGroups")?
+        .unwrap_or(false);
     let marker = params.optional("Marker").filter(|m| !m.is_empty());
-    let wanted = params.optional("CacheClusterId").map(str::to_ascii_lowercase);
+    let wanted = params
+        .optional("CacheClusterId")
+        .map(str::to_ascii_lowercase);
     let model = state.model();
     let mut clusters: Vec<(&ReplicationGroup, &Member)> = model
         .groups()
@@ -89,14 +97,23 @@ pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContex
     }
     clusters.sort_by(|a, b| a.1.cluster_id.cmp(&b.1.cluster_id));
     let (page, marker) = paging::page(clusters, |(_, m)| m.cluster_id.as_str(), marker, max);
-    let shapes = page.into_iter().map(|(g, m)| cache_cluster(g, m, show_nodes)).collect();
-    Ok(Output { marker, cache_clusters: XmlList::new("CacheCluster", shapes) })
+    let shapes = page
+        .into_iter()
+        .map(|(g, m)| cache_cluster(g, m, show_nodes))
+        .collect();
+    Ok(Output {
+        marker,
+        cache_clusters: XmlList::new("CacheCluster", shapes),
+    })
 }
 
 fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) -> CacheCluster {
     let settings = &group.settings;
     // Same region and account as the group's ARN: `arn:aws:elasticache:R:A:replicationgroup:ID`.
-    let arn_prefix = group.arn.rsplit_once(":replicationgroup:").map_or("", |(prefix, _)| prefix);
+    let arn_prefix = group
+        .arn
+        .rsplit_once(":replicationgroup:")
+        .map_or("", |(prefix, _)| prefix);
     let status = group.member_status();
     let node = CacheNode {
         cache_node_id: "0001",

@@ -34,20 +34,37 @@ struct EventShape {
 
 impl From<Event> for EventShape {
     fn from(event: Event) -> Self {
-        Self { source_identifier: event.source_id, source_type: event.source_type, message: event.message, date: XmlTime(event.date) }
+        Self {
+            source_identifier: event.source_id,
+            source_type: event.source_type,
+            message: event.message,
+            date: XmlTime(event.date),
+        }
     }
 }
 
-pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContext) -> Result<Output, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<Output, ApiError> {
     let query = parse_query(params, state.now())?;
     let page = state.model().events.query(&query);
-    let marker = page.next_before_seq.map(|seq| encode_marker(seq, query.start, query.end));
+    let marker = page
+        .next_before_seq
+        .map(|seq| encode_marker(seq, query.start, query.end));
     let events = page.events.into_iter().map(EventShape::from).collect();
-    Ok(Output { marker, events: XmlList::new("Event", events) })
+    Ok(Output {
+        marker,
+        events: XmlList::new("Event", events),
+    })
 }
 
 fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, ApiError> {
-    let source_type = params.optional("SourceType").map(parse_source_type).transpose()?;
+    let source_type = params
+        .optional("SourceType")
+        .map(parse_source_type)
+        .transpose()?;
     let max_records = paging::max_records(params)?;
     let source_id = params.optional("SourceIdentifier").map(str::to_string);
     let (start, end, before_seq) = match params.optional("Marker").filter(|m| !m.is_empty()) {
@@ -60,7 +77,14 @@ fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, A
             (start, end, None)
         }
     };
-    Ok(EventQuery { source_id, source_type, start, end, before_seq, max_records })
+    Ok(EventQuery {
+        source_id,
+        source_type,
+        start,
+        end,
+        before_seq,
+        max_records,
+    })
 }
 
 fn parse_source_type(raw: &str) -> Result<String, ApiError> {
@@ -75,7 +99,10 @@ fn parse_source_type(raw: &str) -> Result<String, ApiError> {
 }
 
 /// `StartTime`/`EndTime`, or `Duration` minutes before `EndTime` (or now), or the last hour.
-fn window(params: &QueryParams, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+fn window(
+    params: &QueryParams,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let start = params.timestamp("StartTime")?;
     let end = params.timestamp("EndTime")?.unwrap_or(now);
     let duration = params.int_in("Duration", 0, MAX_DURATION_MINUTES)?;
@@ -90,13 +117,20 @@ fn window(params: &QueryParams, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Da
 }
 
 fn encode_marker(before_seq: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    format!("{before_seq}-{}-{}", start.timestamp_micros(), end.timestamp_micros())
+    format!(
+        "{before_seq}-{}-{}",
+        start.timestamp_micros(),
+        end.timestamp_micros()
+    )
 }
 
 fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), ApiError> {
     let invalid = || ApiError::InvalidParameterValue(format!("Invalid Marker '{marker}'."));
     let mut parts = marker.splitn(3, '-');
-    let seq = parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(invalid)?;
+    let seq = parts
+        .next()
+        .and_then(|p| p.parse::<u64>().ok())
+        .ok_or_else(invalid)?;
     let mut time = || {
         parts
             .next()
@@ -120,7 +154,11 @@ mod tests {
         let marker = encode_marker(42, start, end);
         assert_eq!(decode_marker(&marker).unwrap(), (42, start, end));
         for junk in ["", "x", "1-2", "1-a-3", "-1-2-3"] {
-            assert_eq!(decode_marker(junk).unwrap_err().code(), "InvalidParameterValue", "{junk}");
+            assert_eq!(
+                decode_marker(junk).unwrap_err().code(),
+                "InvalidParameterValue",
+                "{junk}"
+            );
         }
     }
 
@@ -136,6 +174,9 @@ mod tests {
     #[test]
     fn source_type_is_checked_against_the_model_enum() {
         let params = QueryParams::from_pairs([("SourceType", "cache-node")]);
-        assert_eq!(parse_query(&params, Utc::now()).unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(
+            parse_query(&params, Utc::now()).unwrap_err().code(),
+            "InvalidParameterValue"
+        );
     }
 }

@@ -16,7 +16,11 @@ pub struct Output {
     replication_groups: XmlList<ReplicationGroupShape>,
 }
 
-pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContext) -> Result<Output, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<Output, ApiError> {
     let max = paging::max_records(params)?;
     let marker = params.optional("Marker").filter(|m| !m.is_empty());
     let model = state.model();
@@ -25,6 +29,12 @@ pub async fn run(state: &SharedState, params: &QueryParams, _ctx: &RequestContex
         None => model.groups().collect(),
     };
     let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
-    let shapes = page.into_iter().map(ReplicationGroupShape::from_model).collect();
-    Ok(Output { marker, replication_groups: XmlList::new("ReplicationGroup", shapes) })
+    let shapes = page
+        .into_iter()
+        .map(ReplicationGroupShape::from_model)
+        .collect();
+    Ok(Output {
+        marker,
+        replication_groups: XmlList::new("ReplicationGroup", shapes),
+    })
 }

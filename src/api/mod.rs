@@ -67,16 +67,27 @@ actions! {
     DescribeEvents => describe_events,
 }
 
-fn encode<R: serde::Serialize>(action: Action, output: &R, ctx: &RequestContext) -> Result<String, ApiError> {
+fn encode<R: serde::Serialize>(
+    action: Action,
+    output: &R,
+    ctx: &RequestContext,
+) -> Result<String, ApiError> {
     let response_element = format!("{}Response", action.name());
-    success_body(&response_element, action.result_element(), output, &ctx.request_id)
+    success_body(
+        &response_element,
+        action.result_element(),
+        output,
+        &ctx.request_id,
+    )
 }
 
 /// Decodes the `Action` parameter: missing, supported, known to AWS but not implemented here,
 /// or unknown.
 pub fn resolve_action(params: &QueryParams) -> Result<Action, ApiError> {
     let Some(name) = params.optional("Action").filter(|n| !n.is_empty()) else {
-        return Err(ApiError::MissingAction("The request must contain the parameter Action.".into()));
+        return Err(ApiError::MissingAction(
+            "The request must contain the parameter Action.".into(),
+        ));
     };
     if let Some(action) = Action::parse(name) {
         return Ok(action);
@@ -88,5 +99,7 @@ pub fn resolve_action(params: &QueryParams) -> Result<Action, ApiError> {
             supported.join(", ")
         )));
     }
-    Err(ApiError::InvalidAction(format!("The action {name} is not valid for this web service.")))
+    Err(ApiError::InvalidAction(format!(
+        "The action {name} is not valid for this web service."
+    )))
 }

@@ -10,8 +10,16 @@ pub fn max_records(params: &QueryParams) -> Result<usize, ApiError> {
 /// One page of `items` (already sorted by `key`) after `marker`. The marker is the last key
 /// returned, so a page never repeats or skips an item even when others are added or removed,
 /// and the last page has no marker, so paginators and the CLI stop.
-pub fn page<T>(items: Vec<T>, key: impl Fn(&T) -> &str, marker: Option<&str>, max: usize) -> (Vec<T>, Option<String>) {
-    let mut rest = items.into_iter().filter(|item| marker.is_none_or(|m| key(item) > m)).peekable();
+pub fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> &str,
+    marker: Option<&str>,
+    max: usize,
+) -> (Vec<T>, Option<String>) {
+    let mut rest = items
+        .into_iter()
+        .filter(|item| marker.is_none_or(|m| key(item) > m))
+        .peekable();
     let page: Vec<T> = rest.by_ref().take(max).collect();
     let next = match (rest.peek(), page.last()) {
         (Some(_), Some(last)) => Some(key(last).to_string()),

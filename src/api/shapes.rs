@@ -19,7 +19,10 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn local(port: u16) -> Self {
-        Self { address: ENDPOINT_HOST, port }
+        Self {
+            address: ENDPOINT_HOST,
+            port,
+        }
     }
 }
 
@@ -122,7 +125,10 @@ impl ReplicationGroupShape {
             description: settings.description.clone(),
             status: group.status.as_str(),
             pending_modified_values: Empty {},
-            member_clusters: XmlList::new("ClusterId", group.members.iter().map(|m| m.cluster_id.clone()).collect()),
+            member_clusters: XmlList::new(
+                "ClusterId",
+                group.members.iter().map(|m| m.cluster_id.clone()).collect(),
+            ),
             node_groups,
             automatic_failover,
             multi_az: enabled(settings.multi_az),
@@ -156,6 +162,8 @@ pub struct ReplicationGroupResult {
 
 impl ReplicationGroupResult {
     pub fn from_model(group: &ReplicationGroup) -> Self {
-        Self { replication_group: ReplicationGroupShape::from_model(group) }
+        Self {
+            replication_group: ReplicationGroupShape::from_model(group),
+        }
     }
 }

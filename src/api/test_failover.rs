@@ -8,12 +8,17 @@ use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::failover;
 
-pub async fn run(state: &SharedState, params: &QueryParams, ctx: &RequestContext) -> Result<ReplicationGroupResult, ApiError> {
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
     let node_group_id = parse_node_group_id(params.required("NodeGroupId")?)?;
     let (ticket, response) = {
         let mut model = state.model();
-        let ticket = model.begin_test_failover(group_id, &node_group_id, &ctx.account, state.now())?;
+        let ticket =
+            model.begin_test_failover(group_id, &node_group_id, &ctx.account, state.now())?;
         let response = ReplicationGroupResult::from_model(model.group(&ticket.group_id)?);
         (ticket, response)
     };

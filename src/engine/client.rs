@@ -43,7 +43,9 @@ impl ReplicationInfo {
             master_port: fields.get("master_port").and_then(|v| v.parse().ok()),
             link_up: fields.get("master_link_status") == Some(&"up"),
             replica_offset: int("slave_repl_offset").unwrap_or(-1),
-            replica_priority: int("slave_priority").or_else(|| int("replica_priority")).unwrap_or(100),
+            replica_priority: int("slave_priority")
+                .or_else(|| int("replica_priority"))
+                .unwrap_or(100),
         }
     }
 }
@@ -77,8 +79,14 @@ impl NodeClient {
             cmd.query_async::<Value>(&mut connection).await
         };
         match tokio::time::timeout(COMMAND_TIMEOUT, work).await {
-            Ok(result) => result.map_err(|e| EngineError::Redis { port: self.port, detail: e.to_string() }),
-            Err(_) => Err(EngineError::Redis { port: self.port, detail: format!("{} timed out", args[0]) }),
+            Ok(result) => result.map_err(|e| EngineError::Redis {
+                port: self.port,
+                detail: e.to_string(),
+            }),
+            Err(_) => Err(EngineError::Redis {
+                port: self.port,
+                detail: format!("{} timed out", args[0]),
+            }),
         }
     }
 
@@ -88,16 +96,24 @@ impl NodeClient {
 
     pub async fn replication_info(&self) -> Result<ReplicationInfo, EngineError> {
         match self.command(&["INFO", "replication"]).await? {
-            Value::BulkString(bytes) => Ok(ReplicationInfo::parse(&String::from_utf8_lossy(&bytes))),
+            Value::BulkString(bytes) => {
+                Ok(ReplicationInfo::parse(&String::from_utf8_lossy(&bytes)))
+            }
             Value::VerbatimString { text, .. } => Ok(ReplicationInfo::parse(&text)),
-            other => Err(EngineError::Redis { port: self.port, detail: format!("unexpected INFO reply {other:?}") }),
+            other => Err(EngineError::Redis {
+                port: self.port,
+                detail: format!("unexpected INFO reply {other:?}"),
+            }),
         }
     }
 
     /// `REPLICAOF 127.0.0.1 <port>`, or `REPLICAOF NO ONE` to promote.
     pub async fn replicate_from(&self, primary: Option<u16>) -> Result<(), EngineError> {
         match primary {
-            Some(port) => self.command(&["REPLICAOF", "127.0.0.1", &port.to_string()]).await?,
+            Some(port) => {
+                self.command(&["REPLICAOF", "127.0.0.1", &port.to_string()])
+                    .await?
+            }
             None => self.command(&["REPLICAOF", "NO", "ONE"]).await?,
         };
         Ok(())

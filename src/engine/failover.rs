@@ -3,8 +3,8 @@
 //! applied offset, switch the primary endpoint, re-point the other replicas, and later restart
 //! the old node empty as a replica.
 
-use super::group::GroupRuntime;
 use super::EngineError;
+use super::group::GroupRuntime;
 
 /// A replica considered for promotion, ordered Sentinel-style.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,18 +45,28 @@ impl GroupRuntime {
             }
             // A replica that does not answer is skipped, not waited for.
             if let Ok(info) = self.client(index).replication_info().await {
-                candidates.push(Candidate { index, priority: info.replica_priority, offset: info.replica_offset });
+                candidates.push(Candidate {
+                    index,
+                    priority: info.replica_priority,
+                    offset: info.replica_offset,
+                });
             }
         }
         let Some(best) = best_candidate(&candidates).cloned() else {
-            return Err(EngineError::Replication("no replica answered, so none could be promoted".into()));
+            return Err(EngineError::Replication(
+                "no replica answered, so none could be promoted".into(),
+            ));
         };
         self.client(best.index).replicate_from(None).await?;
         self.primary = best.index;
         self.point_primary_endpoint();
         let new_primary_port = self.nodes[best.index].port;
         for candidate in candidates.iter().filter(|c| c.index != best.index) {
-            if let Err(error) = self.client(candidate.index).replicate_from(Some(new_primary_port)).await {
+            if let Err(error) = self
+                .client(candidate.index)
+                .replicate_from(Some(new_primary_port))
+                .await
+            {
                 tracing::warn!(%error, member = %self.nodes[candidate.index].member, "could not re-point replica");
             }
         }
@@ -73,7 +83,9 @@ impl GroupRuntime {
         self.point_primary_endpoint();
         for replica in 0..self.nodes.len() {
             if replica != index && self.nodes[replica].process.is_some() {
-                self.client(replica).replicate_from(Some(self.nodes[index].port)).await?;
+                self.client(replica)
+                    .replicate_from(Some(self.nodes[index].port))
+                    .await?;
             }
         }
         self.refresh_reader_endpoint();
@@ -96,18 +108,30 @@ mod tests {
     use super::*;
 
     fn candidate(index: usize, priority: i64, offset: i64) -> Candidate {
-        Candidate { index, priority, offset }
+        Candidate {
+            index,
+            priority,
+            offset,
+        }
     }
 
     #[test]
     fn the_most_advanced_replica_wins() {
-        let all = [candidate(1, 100, 10), candidate(2, 100, 30), candidate(3, 100, 20)];
+        let all = [
+            candidate(1, 100, 10),
+            candidate(2, 100, 30),
+            candidate(3, 100, 20),
+        ];
         assert_eq!(best_candidate(&all).unwrap().index, 2);
     }
 
     #[test]
     fn ties_go_to_the_lowest_member_and_priority_zero_never_wins() {
-        let all = [candidate(2, 100, 30), candidate(1, 100, 30), candidate(3, 0, 99)];
+        let all = [
+            candidate(2, 100, 30),
+            candidate(1, 100, 30),
+            candidate(3, 0, 99),
+        ];
         assert_eq!(best_candidate(&all).unwrap().index, 1);
         assert_eq!(best_candidate(&[candidate(3, 0, 99)]), None);
     }

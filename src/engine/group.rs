@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
+use super::EngineError;
 use super::client::NodeClient;
 use super::process::{NodeSpec, RedisProcess};
 use super::proxy::EndpointProxy;
-use super::EngineError;
 
 /// What the engine needs to start a group: member ids in order (the first is the primary).
 #[derive(Debug, Clone)]
@@ -49,7 +49,11 @@ pub struct GroupRuntime {
 }
 
 impl GroupRuntime {
-    pub async fn start(spec: GroupSpec, redis_server: PathBuf, dir: PathBuf) -> Result<(Self, StartedGroup), EngineError> {
+    pub async fn start(
+        spec: GroupSpec,
+        redis_server: PathBuf,
+        dir: PathBuf,
+    ) -> Result<(Self, StartedGroup), EngineError> {
         let primary_spec = node_spec(&spec, &redis_server, &dir, 0, None);
         let primary = start_on_free_port(primary_spec).await?;
         let primary_port = primary.port();
@@ -64,22 +68,34 @@ impl GroupRuntime {
             match joined {
                 Ok((index, Ok(process))) => replicas.push((index, process)),
                 Ok((_, Err(error))) => first_error = first_error.or(Some(error)),
-                Err(join) => first_error = first_error.or(Some(EngineError::Replication(join.to_string()))),
+                Err(join) => {
+                    first_error = first_error.or(Some(EngineError::Replication(join.to_string())))
+                }
             }
         }
         if let Some(error) = first_error {
             return Err(error); // dropping the started processes kills and reaps them
         }
         replicas.sort_by_key(|(index, _)| *index);
-        let mut nodes = vec![NodeSlot { member: spec.members[0].clone(), port: primary_port, process: Some(primary) }];
+        let mut nodes = vec![NodeSlot {
+            member: spec.members[0].clone(),
+            port: primary_port,
+            process: Some(primary),
+        }];
         nodes.extend(replicas.into_iter().map(|(index, process)| NodeSlot {
             member: spec.members[index].clone(),
             port: process.port(),
             process: Some(process),
         }));
-        let io = |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
-        let primary_endpoint = EndpointProxy::bind(format!("{}-primary", spec.group_id), vec![primary_port]).await.map_err(io)?;
-        let reader_endpoint = EndpointProxy::bind(format!("{}-reader", spec.group_id), vec![]).await.map_err(io)?;
+        let io =
+            |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+        let primary_endpoint =
+            EndpointProxy::bind(format!("{}-primary", spec.group_id), vec![primary_port])
+                .await
+                .map_err(io)?;
+        let reader_endpoint = EndpointProxy::bind(format!("{}-reader", spec.group_id), vec![])
+            .await
+            .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
             redis_server,
@@ -128,14 +144,19 @@ impl GroupRuntime {
             .filter(|(i, n)| *i != self.primary && n.process.is_some())
             .map(|(_, n)| n.port)
             .collect();
-        let targets = if replicas.is_empty() { vec![self.nodes[self.primary].port] } else { replicas };
+        let targets = if replicas.is_empty() {
+            vec![self.nodes[self.primary].port]
+        } else {
+            replicas
+        };
         if self.reader_endpoint.targets() != targets {
             self.reader_endpoint.switch(targets);
         }
     }
 
     pub(super) fn point_primary_endpoint(&self) {
-        self.primary_endpoint.switch(vec![self.nodes[self.primary].port]);
+        self.primary_endpoint
+            .switch(vec![self.nodes[self.primary].port]);
     }
 
     /// Waits until the replica at `index` is linked to the current primary and has applied
@@ -147,13 +168,19 @@ impl GroupRuntime {
         let deadline = Instant::now() + SYNC_DEADLINE;
         loop {
             let info = replica.replication_info().await?;
-            if info.link_up && info.master_replid == target.master_replid && info.replica_offset >= target.master_repl_offset {
+            if info.link_up
+                && info.master_replid == target.master_replid
+                && info.replica_offset >= target.master_repl_offset
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(EngineError::Replication(format!(
                     "{} did not catch up with the primary within {SYNC_DEADLINE:?} (link up: {}, offset {} of {})",
-                    self.nodes[index].member, info.link_up, info.replica_offset, target.master_repl_offset
+                    self.nodes[index].member,
+                    info.link_up,
+                    info.replica_offset,
+                    target.master_repl_offset
                 )));
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -162,7 +189,11 @@ impl GroupRuntime {
 
     /// Starts a fresh, empty node for `index` on its old port (a new port only if another
     /// process took it meanwhile), as a replica of `replica_of` or as a primary.
-    pub(super) async fn restart_node(&mut self, index: usize, replica_of: Option<u16>) -> Result<(), EngineError> {
+    pub(super) async fn restart_node(
+        &mut self,
+        index: usize,
+        replica_of: Option<u16>,
+    ) -> Result<(), EngineError> {
         if let Some(mut old) = self.nodes[index].process.take() {
             old.kill();
         }
@@ -203,7 +234,13 @@ impl GroupRuntime {
     }
 }
 
-fn node_spec(spec: &GroupSpec, redis_server: &std::path::Path, dir: &std::path::Path, index: usize, replica_of: Option<u16>) -> NodeSpec {
+fn node_spec(
+    spec: &GroupSpec,
+    redis_server: &std::path::Path,
+    dir: &std::path::Path,
+    index: usize,
+    replica_of: Option<u16>,
+) -> NodeSpec {
     NodeSpec {
         name: spec.members[index].clone(),
         redis_server: redis_server.to_path_buf(),
@@ -223,7 +260,8 @@ fn is_port_taken(error: &EngineError) -> bool {
 async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
     let mut last_error = None;
     for _ in 0..PORT_ATTEMPTS {
-        spec.port = free_port().map_err(|e| EngineError::start(&spec.name, format!("no free port: {e}")))?;
+        spec.port = free_port()
+            .map_err(|e| EngineError::start(&spec.name, format!("no free port: {e}")))?;
         match RedisProcess::start(spec.clone()).await {
             Ok(process) => return Ok(process),
             Err(error) if is_port_taken(&error) => last_error = Some(error),

@@ -30,7 +30,10 @@ pub enum EngineError {
 
 impl EngineError {
     pub fn start(node: &str, detail: impl Into<String>) -> Self {
-        Self::Start { node: node.to_string(), detail: detail.into() }
+        Self::Start {
+            node: node.to_string(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -52,7 +55,11 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(redis_server: PathBuf, data_dir: PathBuf) -> Self {
-        Self { redis_server, data_dir, groups: Mutex::new(HashMap::new()) }
+        Self {
+            redis_server,
+            data_dir,
+            groups: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Checks that redis-server runs; returns its version line.
@@ -65,7 +72,10 @@ impl Engine {
         })?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if !output.status.success() || !version.contains("Redis server") {
-            return Err(format!("{} does not look like redis-server: {version}", redis_server.display()));
+            return Err(format!(
+                "{} does not look like redis-server: {version}",
+                redis_server.display()
+            ));
         }
         Ok(version)
     }
@@ -93,7 +103,11 @@ impl Engine {
 
     /// Stops a group's nodes and closes its endpoints.
     pub async fn stop_group(&self, group_id: &str) {
-        let handle = self.groups.lock().expect("engine registry poisoned").remove(group_id);
+        let handle = self
+            .groups
+            .lock()
+            .expect("engine registry poisoned")
+            .remove(group_id);
         if let Some(handle) = handle {
             handle.lock().await.stop().await;
         }
@@ -102,10 +116,17 @@ impl Engine {
     /// Stops everything. A group whose workflow does not yield within a moment is left to
     /// `Drop`, which kills and reaps its processes when the runtime ends the workflow.
     pub async fn shutdown(&self) {
-        let handles: Vec<GroupHandle> =
-            self.groups.lock().expect("engine registry poisoned").drain().map(|(_, h)| h).collect();
+        let handles: Vec<GroupHandle> = self
+            .groups
+            .lock()
+            .expect("engine registry poisoned")
+            .drain()
+            .map(|(_, h)| h)
+            .collect();
         for handle in handles {
-            if let Ok(mut runtime) = tokio::time::timeout(Duration::from_secs(2), handle.lock()).await {
+            if let Ok(mut runtime) =
+                tokio::time::timeout(Duration::from_secs(2), handle.lock()).await
+            {
                 runtime.stop().await;
             }
         }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::client::NodeClient;
 use super::EngineError;
+use super::client::NodeClient;
 
 /// How one redis-server is started.
 #[derive(Debug, Clone)]
@@ -36,8 +36,14 @@ impl RedisProcess {
     /// Spawns the process and waits until it answers PING. A process that exits or never
     /// answers is an error that quotes the end of its log.
     pub async fn start(spec: NodeSpec) -> Result<Self, EngineError> {
-        std::fs::create_dir_all(&spec.dir).map_err(|e| EngineError::start(&spec.name, format!("cannot create {}: {e}", spec.dir.display())))?;
-        let log = File::create(log_path(&spec.dir)).map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+        std::fs::create_dir_all(&spec.dir).map_err(|e| {
+            EngineError::start(
+                &spec.name,
+                format!("cannot create {}: {e}", spec.dir.display()),
+            )
+        })?;
+        let log = File::create(log_path(&spec.dir))
+            .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
         let mut command = Command::new(&spec.redis_server);
         command
             .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
@@ -49,7 +55,10 @@ impl RedisProcess {
             .arg("--dir")
             .arg(&spec.dir)
             .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| EngineError::start(&spec.name, e.to_string()))?)
+            .stdout(
+                log.try_clone()
+                    .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
+            )
             .stderr(log);
         if let Some(password) = &spec.password {
             command.args(["--requirepass", password, "--masterauth", password]);
@@ -72,7 +81,10 @@ impl RedisProcess {
             });
         }
         let child = command.spawn().map_err(|e| {
-            EngineError::start(&spec.name, format!("cannot run {}: {e}", spec.redis_server.display()))
+            EngineError::start(
+                &spec.name,
+                format!("cannot run {}: {e}", spec.redis_server.display()),
+            )
         })?;
         tracing::info!(node = %spec.name, port = spec.port, pid = child.id(), "redis-server started");
         let mut process = Self { spec, child };
@@ -85,13 +97,22 @@ impl RedisProcess {
         let client = self.client();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(EngineError::start(&self.spec.name, format!("redis-server exited ({status}): {}", self.log_tail())));
+                return Err(EngineError::start(
+                    &self.spec.name,
+                    format!("redis-server exited ({status}): {}", self.log_tail()),
+                ));
             }
             if client.ping().await.is_ok() {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(EngineError::start(&self.spec.name, format!("no answer to PING within {START_DEADLINE:?}: {}", self.log_tail())));
+                return Err(EngineError::start(
+                    &self.spec.name,
+                    format!(
+                        "no answer to PING within {START_DEADLINE:?}: {}",
+                        self.log_tail()
+                    ),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }

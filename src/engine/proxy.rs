@@ -5,8 +5,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -27,7 +27,12 @@ impl EndpointProxy {
         let (sender, receiver) = watch::channel(targets);
         let accept_task = tokio::spawn(accept_loop(listener, receiver));
         tracing::info!(endpoint = %name, port, "endpoint proxy listening");
-        Ok(Self { name, port, targets: sender, accept_task })
+        Ok(Self {
+            name,
+            port,
+            targets: sender,
+            accept_task,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -69,7 +74,8 @@ async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<u16>>) 
 }
 
 async fn forward(mut client: TcpStream, target: u16, mut targets: watch::Receiver<Vec<u16>>) {
-    let Ok(mut upstream) = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], target))).await else {
+    let Ok(mut upstream) = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], target))).await
+    else {
         return; // the node is down: the client sees its connection closed, as with a dead host
     };
     let _ = client.set_nodelay(true);
@@ -109,8 +115,12 @@ mod tests {
     async fn forwards_and_closes_connections_to_a_target_switched_away() {
         let (first, _a) = echo_server().await;
         let (second, _b) = echo_server().await;
-        let proxy = EndpointProxy::bind("test".into(), vec![first]).await.unwrap();
-        let mut client = TcpStream::connect(("127.0.0.1", proxy.port())).await.unwrap();
+        let proxy = EndpointProxy::bind("test".into(), vec![first])
+            .await
+            .unwrap();
+        let mut client = TcpStream::connect(("127.0.0.1", proxy.port()))
+            .await
+            .unwrap();
         client.write_all(b"ping").await.unwrap();
         let mut buf = [0u8; 4];
         client.read_exact(&mut buf).await.unwrap();
@@ -119,10 +129,15 @@ mod tests {
         proxy.switch(vec![second]);
         // The old connection is closed by the proxy: a read returns 0 (EOF) or an error.
         let mut rest = [0u8; 4];
-        let closed = tokio::time::timeout(std::time::Duration::from_secs(5), client.read(&mut rest)).await.unwrap();
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(5), client.read(&mut rest))
+                .await
+                .unwrap();
         assert!(matches!(closed, Ok(0) | Err(_)));
 
-        let mut fresh = TcpStream::connect(("127.0.0.1", proxy.port())).await.unwrap();
+        let mut fresh = TcpStream::connect(("127.0.0.1", proxy.port()))
+            .await
+            .unwrap();
         fresh.write_all(b"pong").await.unwrap();
         fresh.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"pong");

@@ -26,17 +26,49 @@ pub const SOURCE_TYPES: [&str; 9] = [
 /// has also been seen writing "master" and "Failover to replica node X completed".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    CacheClusterCreated { cluster_id: String },
-    CacheClusterDeleted { cluster_id: String },
-    ReplicationGroupCreateFailed { group_id: String, reason: String },
-    ReplicationGroupDeleted { group_id: String },
-    TestFailoverCalled { group_id: String, node_group_id: String },
-    FailoverCompletedOnCluster { old_primary: String, new_primary: String },
-    FailoverCompletedOnGroup { group_id: String, old_primary: String, new_primary: String },
-    RecoveringCacheNodes { cluster_id: String, node_id: String },
-    FinishedRecovery { cluster_id: String, node_id: String },
-    FailoverFailed { group_id: String, reason: String },
-    RecoveryFailed { cluster_id: String, node_id: String, reason: String },
+    CacheClusterCreated {
+        cluster_id: String,
+    },
+    CacheClusterDeleted {
+        cluster_id: String,
+    },
+    ReplicationGroupCreateFailed {
+        group_id: String,
+        reason: String,
+    },
+    ReplicationGroupDeleted {
+        group_id: String,
+    },
+    TestFailoverCalled {
+        group_id: String,
+        node_group_id: String,
+    },
+    FailoverCompletedOnCluster {
+        old_primary: String,
+        new_primary: String,
+    },
+    FailoverCompletedOnGroup {
+        group_id: String,
+        old_primary: String,
+        new_primary: String,
+    },
+    RecoveringCacheNodes {
+        cluster_id: String,
+        node_id: String,
+    },
+    FinishedRecovery {
+        cluster_id: String,
+        node_id: String,
+    },
+    FailoverFailed {
+        group_id: String,
+        reason: String,
+    },
+    RecoveryFailed {
+        cluster_id: String,
+        node_id: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -68,14 +100,27 @@ impl EventKind {
             Self::TestFailoverCalled { node_group_id, .. } => {
                 format!("Test Failover API called for node group {node_group_id}")
             }
-            Self::FailoverCompletedOnCluster { old_primary, new_primary }
-            | Self::FailoverCompletedOnGroup { old_primary, new_primary, .. } => format!(
+            Self::FailoverCompletedOnCluster {
+                old_primary,
+                new_primary,
+            }
+            | Self::FailoverCompletedOnGroup {
+                old_primary,
+                new_primary,
+                ..
+            } => format!(
                 "Failover from primary node {old_primary} to replica node {new_primary} completed"
             ),
-            Self::RecoveringCacheNodes { node_id, .. } => format!("Recovering cache nodes {node_id}"),
-            Self::FinishedRecovery { node_id, .. } => format!("Finished recovery for cache nodes {node_id}"),
+            Self::RecoveringCacheNodes { node_id, .. } => {
+                format!("Recovering cache nodes {node_id}")
+            }
+            Self::FinishedRecovery { node_id, .. } => {
+                format!("Finished recovery for cache nodes {node_id}")
+            }
             Self::FailoverFailed { reason, .. } => format!("Failover failed: {reason}"),
-            Self::RecoveryFailed { node_id, reason, .. } => {
+            Self::RecoveryFailed {
+                node_id, reason, ..
+            } => {
                 format!("Failed to recover cache nodes {node_id}: {reason}")
             }
         }
@@ -171,14 +216,20 @@ impl EventLog {
             }
             events.push(event.clone());
         }
-        EventPage { events, next_before_seq }
+        EventPage {
+            events,
+            next_before_seq,
+        }
     }
 }
 
 fn matches(query: &EventQuery, event: &Event) -> bool {
     event.date >= query.start
         && event.date <= query.end
-        && query.source_type.as_deref().is_none_or(|t| t == event.source_type)
+        && query
+            .source_type
+            .as_deref()
+            .is_none_or(|t| t == event.source_type)
         && query
             .source_id
             .as_deref()
@@ -194,11 +245,20 @@ mod tests {
     }
 
     fn created(id: &str) -> EventKind {
-        EventKind::CacheClusterCreated { cluster_id: id.into() }
+        EventKind::CacheClusterCreated {
+            cluster_id: id.into(),
+        }
     }
 
     fn all(max_records: usize, before_seq: Option<u64>) -> EventQuery {
-        EventQuery { source_id: None, source_type: None, start: at(0), end: at(10_000), before_seq, max_records }
+        EventQuery {
+            source_id: None,
+            source_type: None,
+            start: at(0),
+            end: at(10_000),
+            before_seq,
+            max_records,
+        }
     }
 
     #[test]
@@ -238,7 +298,13 @@ mod tests {
     fn filters_by_source_type_id_and_window() {
         let mut log = EventLog::default();
         log.record(&created("RG-001"), at(10));
-        log.record(&EventKind::TestFailoverCalled { group_id: "rg".into(), node_group_id: "0001".into() }, at(20));
+        log.record(
+            &EventKind::TestFailoverCalled {
+                group_id: "rg".into(),
+                node_group_id: "0001".into(),
+            },
+            at(20),
+        );
         log.record(&created("rg-002"), at(30));
         let mut query = all(100, None);
         query.source_type = Some("cache-cluster".into());
@@ -249,14 +315,20 @@ mod tests {
         window.end = at(25);
         let page = log.query(&window);
         assert_eq!(page.events.len(), 1);
-        assert_eq!(page.events[0].message, "Test Failover API called for node group 0001");
+        assert_eq!(
+            page.events[0].message,
+            "Test Failover API called for node group 0001"
+        );
     }
 
     #[test]
     fn old_events_expire_after_fourteen_days() {
         let mut log = EventLog::default();
         log.record(&created("old"), at(0));
-        log.record(&created("new"), at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(1));
+        log.record(
+            &created("new"),
+            at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(1),
+        );
         assert_eq!(log.len(), 1);
     }
 }

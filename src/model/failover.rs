@@ -32,7 +32,11 @@ impl Model {
             return Err(ApiError::InvalidReplicationGroupState(format!(
                 "Replication group {} is not in the available state{}.",
                 group.id,
-                if group.failover_in_flight { ": a failover is already in progress" } else { "" }
+                if group.failover_in_flight {
+                    ": a failover is already in progress"
+                } else {
+                    ""
+                }
             )));
         }
         // AWS does not document the code for these two; InvalidReplicationGroupState is what
@@ -44,7 +48,10 @@ impl Model {
             )));
         }
         let old_primary = group.primary().map(|m| m.cluster_id.clone());
-        let has_replica = group.members.iter().any(|m| m.role == Role::Replica && m.port.is_some());
+        let has_replica = group
+            .members
+            .iter()
+            .any(|m| m.role == Role::Replica && m.port.is_some());
         let (Some(old_primary), true) = (old_primary, has_replica) else {
             return Err(ApiError::InvalidReplicationGroupState(format!(
                 "Replication group {} has no healthy replica to fail over to.",
@@ -62,23 +69,48 @@ impl Model {
         self.quota.record(account, now);
         self.group_mut(&group_id)?.failover_in_flight = true;
         let node_group_id = node_group_id.to_string();
-        self.record(EventKind::TestFailoverCalled { group_id: group_id.clone(), node_group_id: node_group_id.clone() }, now);
-        Ok(FailoverTicket { group_id, node_group_id, old_primary })
+        self.record(
+            EventKind::TestFailoverCalled {
+                group_id: group_id.clone(),
+                node_group_id: node_group_id.clone(),
+            },
+            now,
+        );
+        Ok(FailoverTicket {
+            group_id,
+            node_group_id,
+            old_primary,
+        })
     }
 
     /// The replica was promoted: roles change and both failover-completed events are written.
-    pub fn complete_promotion(&mut self, ticket: &FailoverTicket, new_primary: &str, now: DateTime<Utc>) {
+    pub fn complete_promotion(
+        &mut self,
+        ticket: &FailoverTicket,
+        new_primary: &str,
+        now: DateTime<Utc>,
+    ) {
         if let Ok(group) = self.group_mut(&ticket.group_id) {
             group.set_primary(new_primary);
         }
         let old_primary = ticket.old_primary.clone();
         let new_primary = new_primary.to_string();
         self.record(
-            EventKind::FailoverCompletedOnCluster { old_primary: old_primary.clone(), new_primary: new_primary.clone() },
+            EventKind::FailoverCompletedOnCluster {
+                old_primary: old_primary.clone(),
+                new_primary: new_primary.clone(),
+            },
             now,
         );
         let group_id = ticket.group_id.clone();
-        self.record(EventKind::FailoverCompletedOnGroup { group_id, old_primary, new_primary }, now);
+        self.record(
+            EventKind::FailoverCompletedOnGroup {
+                group_id,
+                old_primary,
+                new_primary,
+            },
+            now,
+        );
     }
 
     /// A node was replaced and may listen on a new port.

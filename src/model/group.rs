@@ -106,7 +106,11 @@ impl ReplicationGroup {
     /// Makes `new_primary` the only primary; every other member becomes a replica.
     pub fn set_primary(&mut self, new_primary: &str) {
         for member in &mut self.members {
-            member.role = if member.cluster_id == new_primary { Role::Primary } else { Role::Replica };
+            member.role = if member.cluster_id == new_primary {
+                Role::Primary
+            } else {
+                Role::Replica
+            };
         }
     }
 

@@ -12,9 +12,7 @@ pub struct ReplicationGroupId(String);
 impl ReplicationGroupId {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let invalid = |why: &str| {
-            ApiError::InvalidParameterValue(format!(
-                "Invalid replication group id '{raw}': {why}."
-            ))
+            ApiError::InvalidParameterValue(format!("Invalid replication group id '{raw}': {why}."))
         };
         if raw.is_empty() || raw.len() > 40 {
             return Err(invalid("it must contain from 1 to 40 characters"));
@@ -26,7 +24,9 @@ impl ReplicationGroupId {
             return Err(invalid("only letters, digits and hyphens are allowed"));
         }
         if raw.ends_with('-') || raw.contains("--") {
-            return Err(invalid("it cannot end with a hyphen or contain two consecutive hyphens"));
+            return Err(invalid(
+                "it cannot end with a hyphen or contain two consecutive hyphens",
+            ));
         }
         Ok(Self(raw.to_ascii_lowercase()))
     }
@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn ids_are_stored_lowercase() {
-        assert_eq!(ReplicationGroupId::parse("My-Group1").unwrap().as_str(), "my-group1");
+        assert_eq!(
+            ReplicationGroupId::parse("My-Group1").unwrap().as_str(),
+            "my-group1"
+        );
     }
 
     #[test]
@@ -95,7 +98,10 @@ mod tests {
     fn node_group_ids_follow_the_model_pattern() {
         assert_eq!(parse_node_group_id("0001").unwrap(), "0001");
         for bad in ["", "00001", "abc", "1a", " 1"] {
-            assert_eq!(parse_node_group_id(bad).unwrap_err().code(), "InvalidParameterValue");
+            assert_eq!(
+                parse_node_group_id(bad).unwrap_err().code(),
+                "InvalidParameterValue"
+            );
         }
     }
 }

@@ -88,7 +88,13 @@ impl Model {
 
     /// The engine started every node: record ports and endpoints, go `available`. False when
     /// the group no longer exists (it was reset away meanwhile).
-    pub fn finish_create(&mut self, id: &str, node_ports: &[u16], endpoints: Endpoints, now: DateTime<Utc>) -> bool {
+    pub fn finish_create(
+        &mut self,
+        id: &str,
+        node_ports: &[u16],
+        endpoints: Endpoints,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Ok(group) = self.group_mut(id) else {
             return false;
         };
@@ -110,7 +116,10 @@ impl Model {
         };
         group.status = GroupStatus::CreateFailed;
         let group_id = group.id.to_string();
-        self.record(EventKind::ReplicationGroupCreateFailed { group_id, reason }, now);
+        self.record(
+            EventKind::ReplicationGroupCreateFailed { group_id, reason },
+            now,
+        );
     }
 
     /// Moves a group to `deleting`; refused while it is being created or changed.
@@ -125,7 +134,11 @@ impl Model {
                 "Replication group {} is not in a valid state to be deleted (status: {}{}).",
                 group.id,
                 group.status.as_str(),
-                if group.failover_in_flight { ", failover in progress" } else { "" }
+                if group.failover_in_flight {
+                    ", failover in progress"
+                } else {
+                    ""
+                }
             ))),
         }
     }

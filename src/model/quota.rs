@@ -14,7 +14,11 @@ pub struct FailoverQuota {
 
 impl FailoverQuota {
     pub fn new(limit: usize, window: Duration) -> Self {
-        Self { limit, window, accepted: HashMap::new() }
+        Self {
+            limit,
+            window,
+            accepted: HashMap::new(),
+        }
     }
 
     /// True when `account` may make one more call at `now`.
@@ -30,7 +34,10 @@ impl FailoverQuota {
     }
 
     pub fn record(&mut self, account: &str, now: DateTime<Utc>) {
-        self.accepted.entry(account.to_string()).or_default().push_back(now);
+        self.accepted
+            .entry(account.to_string())
+            .or_default()
+            .push_back(now);
     }
 
     pub fn limit(&self) -> usize {
@@ -62,8 +69,14 @@ mod tests {
         quota.record("a", at(50));
         assert!(!quota.has_room("a", at(99)));
         assert!(quota.has_room("b", at(99)), "accounts are separate");
-        assert!(quota.has_room("a", at(100)), "the call at 0 left the window");
+        assert!(
+            quota.has_room("a", at(100)),
+            "the call at 0 left the window"
+        );
         quota.record("a", at(100));
-        assert!(!quota.has_room("a", at(149)), "the call at 50 is still inside");
+        assert!(
+            !quota.has_room("a", at(149)),
+            "the call at 50 is still inside"
+        );
     }
 }

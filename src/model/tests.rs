@@ -1,8 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 
+use super::Model;
 use super::group::{GroupSettings, GroupStatus, Member, ReplicationGroup, Role};
 use super::ids::ReplicationGroupId;
-use super::Model;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
@@ -23,7 +23,10 @@ fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
         arn: format!("arn:aws:elasticache:us-east-1:1:replicationgroup:{id}"),
         id,
         status: GroupStatus::Available,
-        settings: GroupSettings { automatic_failover, ..GroupSettings::default() },
+        settings: GroupSettings {
+            automatic_failover,
+            ..GroupSettings::default()
+        },
         members,
         endpoints: None,
         created_at: at(0),
@@ -50,14 +53,34 @@ fn duplicate_ids_are_refused_whatever_their_case() {
 
 #[test]
 fn test_failover_checks_in_aws_order() {
-    let mut model = model_with(vec![group("rg", 2, true), group("single", 1, false), group("manual", 2, false)]);
-    let code = |m: &mut Model, id: &str, ng: &str| m.begin_test_failover(id, ng, "a", at(1)).unwrap_err().code();
-    assert_eq!(code(&mut model, "nope", "0001"), "ReplicationGroupNotFoundFault");
+    let mut model = model_with(vec![
+        group("rg", 2, true),
+        group("single", 1, false),
+        group("manual", 2, false),
+    ]);
+    let code = |m: &mut Model, id: &str, ng: &str| {
+        m.begin_test_failover(id, ng, "a", at(1))
+            .unwrap_err()
+            .code()
+    };
+    assert_eq!(
+        code(&mut model, "nope", "0001"),
+        "ReplicationGroupNotFoundFault"
+    );
     assert_eq!(code(&mut model, "rg", "0002"), "NodeGroupNotFoundFault");
-    assert_eq!(code(&mut model, "manual", "0001"), "InvalidReplicationGroupState");
-    assert_eq!(code(&mut model, "single", "0001"), "InvalidReplicationGroupState");
+    assert_eq!(
+        code(&mut model, "manual", "0001"),
+        "InvalidReplicationGroupState"
+    );
+    assert_eq!(
+        code(&mut model, "single", "0001"),
+        "InvalidReplicationGroupState"
+    );
     model.group_mut("rg").unwrap().status = GroupStatus::Modifying;
-    assert_eq!(code(&mut model, "rg", "0001"), "InvalidReplicationGroupState");
+    assert_eq!(
+        code(&mut model, "rg", "0001"),
+        "InvalidReplicationGroupState"
+    );
     assert!(model.events.is_empty(), "rejected calls write no event");
 }
 
@@ -66,10 +89,15 @@ fn only_one_failover_is_in_flight_per_group() {
     let mut model = model_with(vec![group("rg", 3, true)]);
     let ticket = model.begin_test_failover("rg", "0001", "a", at(1)).unwrap();
     assert_eq!(ticket.old_primary, "rg-001");
-    let second = model.begin_test_failover("rg", "0001", "a", at(2)).unwrap_err();
+    let second = model
+        .begin_test_failover("rg", "0001", "a", at(2))
+        .unwrap_err();
     assert_eq!(second.code(), "InvalidReplicationGroupState");
     model.complete_promotion(&ticket, "rg-002", at(3));
-    assert_eq!(model.group("rg").unwrap().primary().unwrap().cluster_id, "rg-002");
+    assert_eq!(
+        model.group("rg").unwrap().primary().unwrap().cluster_id,
+        "rg-002"
+    );
     model.end_failover(&ticket);
     assert!(model.begin_test_failover("rg", "0001", "a", at(4)).is_ok());
 }
@@ -78,15 +106,27 @@ fn only_one_failover_is_in_flight_per_group() {
 fn the_quota_counts_only_accepted_calls_per_account() {
     let mut model = Model::new(2, Duration::seconds(100));
     for i in 0..3 {
-        model.insert_group(group(&format!("rg{i}"), 2, true)).unwrap();
+        model
+            .insert_group(group(&format!("rg{i}"), 2, true))
+            .unwrap();
     }
     model.insert_group(group("off", 2, false)).unwrap();
-    assert!(model.begin_test_failover("off", "0001", "a", at(0)).is_err(), "a rejected call");
+    assert!(
+        model
+            .begin_test_failover("off", "0001", "a", at(0))
+            .is_err(),
+        "a rejected call"
+    );
     assert!(model.begin_test_failover("rg0", "0001", "a", at(0)).is_ok());
     assert!(model.begin_test_failover("rg1", "0001", "a", at(1)).is_ok());
-    let third = model.begin_test_failover("rg2", "0001", "a", at(2)).unwrap_err();
+    let third = model
+        .begin_test_failover("rg2", "0001", "a", at(2))
+        .unwrap_err();
     assert_eq!(third.code(), "APICallRateForCustomerExceeded");
-    assert!(model.begin_test_failover("rg2", "0001", "b", at(2)).is_ok(), "another account");
+    assert!(
+        model.begin_test_failover("rg2", "0001", "b", at(2)).is_ok(),
+        "another account"
+    );
 }
 
 #[test]
@@ -94,8 +134,17 @@ fn delete_is_refused_while_creating_or_failing_over() {
     let mut creating = group("c", 2, true);
     creating.status = GroupStatus::Creating;
     let mut model = model_with(vec![creating, group("rg", 2, true)]);
-    assert_eq!(model.begin_delete("c").unwrap_err().code(), "InvalidReplicationGroupState");
+    assert_eq!(
+        model.begin_delete("c").unwrap_err().code(),
+        "InvalidReplicationGroupState"
+    );
     model.begin_test_failover("rg", "0001", "a", at(0)).unwrap();
-    assert_eq!(model.begin_delete("rg").unwrap_err().code(), "InvalidReplicationGroupState");
-    assert_eq!(model.begin_delete("none").unwrap_err().code(), "ReplicationGroupNotFoundFault");
+    assert_eq!(
+        model.begin_delete("rg").unwrap_err().code(),
+        "InvalidReplicationGroupState"
+    );
+    assert_eq!(
+        model.begin_delete("none").unwrap_err().code(),
+        "ReplicationGroupNotFoundFault"
+    );
 }

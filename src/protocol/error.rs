@@ -92,8 +92,6 @@ impl ApiError {
     }
 
     pub fn missing_parameter(name: &str) -> Self {
-        Self::MissingParameter(format!(
-            "The request must contain the parameter {name}."
-        ))
+        Self::MissingParameter(format!("The request must contain the parameter {name}."))
     }
 }

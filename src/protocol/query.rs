@@ -25,8 +25,13 @@ impl QueryParams {
         Self { values }
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let values = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let values = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         Self { values }
     }
 
@@ -150,19 +155,29 @@ mod tests {
 &PreferredCacheClusterAZs.AvailabilityZone.2=b&PreferredCacheClusterAZs.AvailabilityZone.1=a";
         let params = QueryParams::decode(Some("Version=2015-02-02"), body);
         assert_eq!(params.optional("Version"), Some("2015-02-02"));
-        let azs = params.list("PreferredCacheClusterAZs", "AvailabilityZone").unwrap();
+        let azs = params
+            .list("PreferredCacheClusterAZs", "AvailabilityZone")
+            .unwrap();
         assert_eq!(azs, ["a", "b", "j"]);
     }
 
     #[test]
     fn an_empty_list_is_sent_as_the_bare_key() {
         let params = QueryParams::decode(None, b"SecurityGroupIds=");
-        assert!(params.list("SecurityGroupIds", "SecurityGroupId").unwrap().is_empty());
+        assert!(
+            params
+                .list("SecurityGroupIds", "SecurityGroupId")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn struct_lists_group_fields_by_index() {
-        let params = QueryParams::decode(None, b"Tags.Tag.2.Key=b&Tags.Tag.1.Key=a&Tags.Tag.1.Value=1");
+        let params = QueryParams::decode(
+            None,
+            b"Tags.Tag.2.Key=b&Tags.Tag.1.Key=a&Tags.Tag.1.Value=1",
+        );
         let tags = params.struct_list("Tags", "Tag").unwrap();
         assert_eq!(tags.len(), 2);
         assert_eq!(tags[0].optional("Key"), Some("a"));
@@ -175,29 +190,53 @@ mod tests {
         let params = QueryParams::decode(None, b"A=true&B=false&C=True");
         assert_eq!(params.bool("A").unwrap(), Some(true));
         assert_eq!(params.bool("B").unwrap(), Some(false));
-        assert_eq!(params.bool("C").unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(
+            params.bool("C").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
     }
 
     #[test]
     fn integers_are_range_checked() {
         let params = QueryParams::decode(None, b"MaxRecords=19&Other=x");
-        assert_eq!(params.int_in("MaxRecords", 20, 100).unwrap_err().code(), "InvalidParameterValue");
-        assert_eq!(params.int_in("Other", 0, 1).unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(
+            params.int_in("MaxRecords", 20, 100).unwrap_err().code(),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            params.int_in("Other", 0, 1).unwrap_err().code(),
+            "InvalidParameterValue"
+        );
         assert_eq!(params.int_in("Absent", 0, 1).unwrap(), None);
     }
 
     #[test]
     fn timestamps_accept_botocore_forms() {
-        let params = QueryParams::decode(None, b"A=2024-01-02T03:04:05Z&B=2024-01-02T03:04:05.123456Z&C=yesterday");
-        assert_eq!(params.timestamp("A").unwrap().unwrap().to_rfc3339(), "2024-01-02T03:04:05+00:00");
+        let params = QueryParams::decode(
+            None,
+            b"A=2024-01-02T03:04:05Z&B=2024-01-02T03:04:05.123456Z&C=yesterday",
+        );
+        assert_eq!(
+            params.timestamp("A").unwrap().unwrap().to_rfc3339(),
+            "2024-01-02T03:04:05+00:00"
+        );
         assert!(params.timestamp("B").unwrap().is_some());
-        assert_eq!(params.timestamp("C").unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(
+            params.timestamp("C").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
     }
 
     #[test]
     fn a_bad_list_index_is_an_invalid_value_not_a_panic() {
         let params = QueryParams::decode(None, b"Tags.Tag.x.Key=a&L.M.0=z");
-        assert_eq!(params.struct_list("Tags", "Tag").unwrap_err().code(), "InvalidParameterValue");
-        assert_eq!(params.list("L", "M").unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(
+            params.struct_list("Tags", "Tag").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            params.list("L", "M").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
     }
 }

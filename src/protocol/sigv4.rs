@@ -20,7 +20,10 @@ impl CredentialScope {
         let access_key_id = parts.next().filter(|s| !s.is_empty())?.to_string();
         let _date = parts.next()?;
         let region = parts.next().filter(|s| !s.is_empty())?.to_string();
-        Some(Self { access_key_id, region })
+        Some(Self {
+            access_key_id,
+            region,
+        })
     }
 }
 
@@ -39,7 +42,13 @@ mod tests {
     #[test]
     fn other_schemes_and_junk_give_none() {
         assert_eq!(CredentialScope::from_authorization("Basic abc"), None);
-        assert_eq!(CredentialScope::from_authorization("AWS4-HMAC-SHA256 Credential=/x"), None);
-        assert_eq!(CredentialScope::from_authorization("AWS4-HMAC-SHA256 garbage"), None);
+        assert_eq!(
+            CredentialScope::from_authorization("AWS4-HMAC-SHA256 Credential=/x"),
+            None
+        );
+        assert_eq!(
+            CredentialScope::from_authorization("AWS4-HMAC-SHA256 garbage"),
+            None
+        );
     }
 }

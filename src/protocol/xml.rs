@@ -5,8 +5,8 @@
 //! botocore raises `KeyError` when the Result element is missing, so it is always emitted.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use super::error::ApiError;
 
@@ -61,7 +61,9 @@ impl<R: Serialize> Serialize for SuccessEnvelope<'_, R> {
         let mut envelope = serializer.serialize_struct("Envelope", 3)?;
         envelope.serialize_field("@xmlns", NAMESPACE)?;
         envelope.serialize_field(self.result_element, self.result)?;
-        let metadata = ResponseMetadata { request_id: self.request_id };
+        let metadata = ResponseMetadata {
+            request_id: self.request_id,
+        };
         envelope.serialize_field("ResponseMetadata", &metadata)?;
         envelope.end()
     }
@@ -74,7 +76,11 @@ pub fn success_body<R: Serialize>(
     result: &R,
     request_id: &str,
 ) -> Result<String, ApiError> {
-    let envelope = SuccessEnvelope { result_element, result, request_id };
+    let envelope = SuccessEnvelope {
+        result_element,
+        result,
+        request_id,
+    };
     quick_xml::se::to_string_with_root(response_element, &envelope)
         .map_err(|e| ApiError::InternalFailure(format!("could not encode the response: {e}")))
 }
@@ -104,7 +110,11 @@ struct ErrorBody<'a> {
 pub fn error_body(error: &ApiError, request_id: &str) -> String {
     let envelope = ErrorEnvelope {
         xmlns: NAMESPACE,
-        error: ErrorBody { fault_type: error.fault_type(), code: error.code(), message: error.message() },
+        error: ErrorBody {
+            fault_type: error.fault_type(),
+            code: error.code(),
+            message: error.message(),
+        },
         request_id,
     };
     // The envelope holds only strings, which always serialize; the fallback is never reached
@@ -127,8 +137,17 @@ mod tests {
 
     #[test]
     fn success_puts_the_result_before_the_metadata() {
-        let result = Sample { marker: None, members: XmlList::new("ClusterId", vec!["a-001".into(), "a-002".into()]) };
-        let body = success_body("DescribeThingsResponse", "DescribeThingsResult", &result, "rid").unwrap();
+        let result = Sample {
+            marker: None,
+            members: XmlList::new("ClusterId", vec!["a-001".into(), "a-002".into()]),
+        };
+        let body = success_body(
+            "DescribeThingsResponse",
+            "DescribeThingsResult",
+            &result,
+            "rid",
+        )
+        .unwrap();
         assert_eq!(
             body,
             "<DescribeThingsResponse xmlns=\"http://elasticache.amazonaws.com/doc/2015-02-02/\">\
@@ -150,13 +169,21 @@ mod tests {
 
     #[test]
     fn times_have_milliseconds_and_a_z() {
-        let time = DateTime::parse_from_rfc3339("2017-03-30T14:39:14.295123Z").unwrap().with_timezone(&Utc);
+        let time = DateTime::parse_from_rfc3339("2017-03-30T14:39:14.295123Z")
+            .unwrap()
+            .with_timezone(&Utc);
         #[derive(Serialize)]
         struct T {
             #[serde(rename = "Date")]
             date: XmlTime,
         }
-        let body = quick_xml::se::to_string_with_root("E", &T { date: XmlTime(time) }).unwrap();
+        let body = quick_xml::se::to_string_with_root(
+            "E",
+            &T {
+                date: XmlTime(time),
+            },
+        )
+        .unwrap();
         assert_eq!(body, "<E><Date>2017-03-30T14:39:14.295Z</Date></E>");
     }
 }

@@ -3,29 +3,36 @@
 
 use std::time::Duration;
 
-use crate::model::events::EventKind;
 use crate::model::FailoverTicket;
+use crate::model::events::EventKind;
 use crate::state::SharedState;
 
 pub async fn run(state: SharedState, ticket: FailoverTicket) {
     if let Err(reason) = drive(&state, &ticket).await {
         tracing::error!(group = %ticket.group_id, %reason, "failover failed");
         let group_id = ticket.group_id.clone();
-        state.model().record(EventKind::FailoverFailed { group_id, reason }, state.now());
+        state
+            .model()
+            .record(EventKind::FailoverFailed { group_id, reason }, state.now());
     }
     state.model().end_failover(&ticket);
 }
 
 async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), String> {
     let timing = state.settings.failover_timing;
-    let handle = state.engine.group(&ticket.group_id).map_err(|e| e.to_string())?;
+    let handle = state
+        .engine
+        .group(&ticket.group_id)
+        .map_err(|e| e.to_string())?;
     let mut runtime = handle.lock().await;
     pause(timing.before_kill).await;
     let old_index = runtime.kill_primary();
     tracing::info!(group = %ticket.group_id, member = %ticket.old_primary, "primary killed");
     pause(timing.before_promotion).await;
     match runtime.promote_best_replica().await {
-        Ok(new_primary) => state.model().complete_promotion(ticket, &new_primary, state.now()),
+        Ok(new_primary) => state
+            .model()
+            .complete_promotion(ticket, &new_primary, state.now()),
         Err(error) => {
             // No replica could take over: bring the old node back as the primary, so the group
             // is never left without one.
@@ -34,14 +41,22 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
             state.model().set_node_ports(&ticket.group_id, &ports);
             return Err(match restarted {
                 Ok(()) => format!("{error}; the failed primary was restarted empty"),
-                Err(restart) => format!("{error}; restarting the failed primary also failed: {restart}"),
+                Err(restart) => {
+                    format!("{error}; restarting the failed primary also failed: {restart}")
+                }
             });
         }
     }
     pause(timing.before_recovery).await;
     let node_id = "0001".to_string();
     let cluster_id = ticket.old_primary.clone();
-    state.model().record(EventKind::RecoveringCacheNodes { cluster_id: cluster_id.clone(), node_id: node_id.clone() }, state.now());
+    state.model().record(
+        EventKind::RecoveringCacheNodes {
+            cluster_id: cluster_id.clone(),
+            node_id: node_id.clone(),
+        },
+        state.now(),
+    );
     let started = tokio::time::Instant::now();
     let recovered = runtime.recover_as_replica(old_index).await;
     let ports = runtime.node_ports();
@@ -49,8 +64,15 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
     state.model().set_node_ports(&ticket.group_id, &ports);
     pause(timing.recovery_duration.saturating_sub(started.elapsed())).await;
     let event = match recovered {
-        Ok(()) => EventKind::FinishedRecovery { cluster_id, node_id },
-        Err(error) => EventKind::RecoveryFailed { cluster_id, node_id, reason: error.to_string() },
+        Ok(()) => EventKind::FinishedRecovery {
+            cluster_id,
+            node_id,
+        },
+        Err(error) => EventKind::RecoveryFailed {
+            cluster_id,
+            node_id,
+            reason: error.to_string(),
+        },
     };
     state.model().record(event, state.now());
     tracing::info!(group = %ticket.group_id, "failover finished");

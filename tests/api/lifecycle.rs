@@ -1,0 +1,290 @@
+//! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
+
+use crate::common::{TestServer, port_accepts, redis_cli, replication_field, wait_until};
+use crate::support::{DEADLINE, code, create_group, describe, endpoints, wait_deleted};
+
+#[tokio::test]
+async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "Orders", 3, true).await;
+    assert_eq!(
+        group.replication_group_id(),
+        Some("orders"),
+        "ids are stored lower-case"
+    );
+    assert_eq!(
+        group.member_clusters(),
+        ["orders-001", "orders-002", "orders-003"]
+    );
+    assert_eq!(
+        group.automatic_failover().map(|s| s.as_str()),
+        Some("enabled")
+    );
+    assert_eq!(group.cluster_enabled(), Some(false));
+    assert_eq!(
+        group.arn(),
+        Some("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:orders")
+    );
+    let (primary_endpoint, reader_endpoint, members) = endpoints(&group);
+    let roles: Vec<&str> = members.iter().map(|(_, _, role)| role.as_str()).collect();
+    assert_eq!(roles, ["primary", "replica", "replica"]);
+
+    let primary_port = members[0].1;
+    assert_eq!(
+        replication_field(primary_port, "role").as_deref(),
+        Some("master")
+    );
+    assert_eq!(
+        replication_field(primary_port, "connected_slaves").as_deref(),
+        Some("2")
+    );
+    for (_, port, _) in &members[1..] {
+        assert_eq!(replication_field(*port, "role").as_deref(), Some("slave"));
+        assert_eq!(
+            replication_field(*port, "master_port"),
+            Some(primary_port.to_string())
+        );
+        assert_eq!(
+            replication_field(*port, "master_link_status").as_deref(),
+            Some("up")
+        );
+    }
+    assert_eq!(
+        redis_cli(primary_endpoint, &["SET", "greeting", "hello"]),
+        "OK"
+    );
+    for (_, port, _) in &members[1..] {
+        let port = *port;
+        wait_until("the write to reach a replica", DEADLINE, || async move {
+            (redis_cli(port, &["GET", "greeting"]) == "hello").then_some(())
+        })
+        .await;
+    }
+    assert_eq!(
+        replication_field(reader_endpoint, "role").as_deref(),
+        Some("slave"),
+        "the reader endpoint serves replicas"
+    );
+    assert!(
+        describe(&client, "ORDERS").await.is_some(),
+        "lookups are case-insensitive"
+    );
+
+    let clusters = client
+        .describe_cache_clusters()
+        .show_cache_node_info(true)
+        .send()
+        .await
+        .unwrap();
+    let cluster_ports: Vec<u16> = clusters
+        .cache_clusters()
+        .iter()
+        .map(|c| {
+            c.cache_nodes()[0]
+                .endpoint()
+                .and_then(|e| e.port())
+                .unwrap() as u16
+        })
+        .collect();
+    assert_eq!(
+        cluster_ports,
+        members.iter().map(|m| m.1).collect::<Vec<_>>()
+    );
+    assert!(
+        clusters
+            .cache_clusters()
+            .iter()
+            .all(|c| c.replication_group_id() == Some("orders"))
+    );
+
+    let deleted = client
+        .delete_replication_group()
+        .replication_group_id("orders")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.replication_group().and_then(|g| g.status()),
+        Some("deleting")
+    );
+    wait_deleted(&client, "orders").await;
+    for port in members
+        .iter()
+        .map(|m| m.1)
+        .chain([primary_endpoint, reader_endpoint])
+    {
+        wait_until("ports to close after delete", DEADLINE, || async move {
+            (!port_accepts(port)).then_some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn an_auth_token_is_required_by_every_node() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let token = "s3cret-token-0123456789";
+    client
+        .create_replication_group()
+        .replication_group_id("secure")
+        .replication_group_description("auth")
+        .num_cache_clusters(2)
+        .auth_token(token)
+        .transit_encryption_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let group = crate::support::wait_available(&client, "secure").await;
+    assert_eq!(group.auth_token_enabled(), Some(true));
+    let (primary_endpoint, _, members) = endpoints(&group);
+    for port in [primary_endpoint, members[0].1, members[1].1] {
+        assert!(
+            redis_cli(port, &["PING"]).contains("NOAUTH"),
+            "a connection without AUTH is refused"
+        );
+        assert_eq!(
+            redis_cli(port, &["-a", token, "--no-auth-warning", "PING"]),
+            "PONG"
+        );
+    }
+    assert_eq!(
+        redis_cli(
+            members[1].1,
+            &["-a", token, "--no-auth-warning", "INFO", "replication"]
+        )
+        .lines()
+        .find(|l| l.starts_with("master_link_status"))
+        .map(str::trim),
+        Some("master_link_status:up"),
+        "the replica authenticates to its primary with masterauth"
+    );
+}
+
+#[tokio::test]
+async fn invalid_creates_get_the_aws_error_codes() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let create = |id: &str, nodes: i32, failover: bool| {
+        client
+            .create_replication_group()
+            .replication_group_id(id)
+            .replication_group_description("d")
+            .num_cache_clusters(nodes)
+            .automatic_failover_enabled(failover)
+            .send()
+    };
+    let single_with_failover = create("one", 1, true).await;
+    assert_eq!(
+        single_with_failover
+            .as_ref()
+            .unwrap_err()
+            .as_service_error()
+            .and_then(|e| e.meta().message()),
+        Some(
+            "When using automatic failover, there must be at least 2 cache clusters in the replication group."
+        )
+    );
+    assert_eq!(code(single_with_failover), "InvalidParameterCombination");
+    assert_eq!(
+        code(create("seven", 7, false).await),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        code(create("1starts-with-digit", 1, false).await),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        code(create("double--hyphen", 1, false).await),
+        "InvalidParameterValue"
+    );
+    create_group(&client, "taken", 1, false).await;
+    assert_eq!(
+        code(create("TAKEN", 1, false).await),
+        "ReplicationGroupAlreadyExists"
+    );
+    assert_eq!(
+        code(
+            client
+                .describe_replication_groups()
+                .replication_group_id("nope")
+                .send()
+                .await
+        ),
+        "ReplicationGroupNotFoundFault"
+    );
+    assert_eq!(
+        code(
+            client
+                .describe_cache_clusters()
+                .cache_cluster_id("nope-001")
+                .send()
+                .await
+        ),
+        "CacheClusterNotFound"
+    );
+    assert_eq!(
+        code(
+            client
+                .delete_replication_group()
+                .replication_group_id("nope")
+                .send()
+                .await
+        ),
+        "ReplicationGroupNotFoundFault"
+    );
+    assert_eq!(
+        code(
+            client
+                .describe_replication_groups()
+                .max_records(19)
+                .send()
+                .await
+        ),
+        "InvalidParameterValue"
+    );
+    let multi_az_alone = client
+        .create_replication_group()
+        .replication_group_id("maz")
+        .replication_group_description("d")
+        .num_cache_clusters(2)
+        .multi_az_enabled(true)
+        .send()
+        .await;
+    assert_eq!(code(multi_az_alone), "InvalidParameterCombination");
+}
+
+#[tokio::test]
+async fn describe_pages_through_every_group_once_and_terminates() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let ids: Vec<String> = (0..23).map(|i| format!("page-{i:02}")).collect();
+    for id in &ids {
+        client
+            .create_replication_group()
+            .replication_group_id(id)
+            .replication_group_description("p")
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut pages = client
+        .describe_replication_groups()
+        .max_records(20)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        seen.extend(
+            page.replication_groups()
+                .iter()
+                .map(|g| g.replication_group_id().unwrap().to_string()),
+        );
+    }
+    assert_eq!(seen, ids);
+    for id in &ids {
+        crate::support::wait_available(&client, id).await;
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real binary on port 0, driven by aws-sdk-elasticache and raw HTTP,
+//! checked against the real redis-server processes.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod events;
+mod failover;
+mod lifecycle;
+mod processes;
+mod protocol;
+mod support;

@@ -1,0 +1,156 @@
+//! The wire: GET and POST, envelopes, headers and error bodies, checked with raw HTTP.
+
+use crate::common::TestServer;
+
+async fn call(
+    server: &TestServer,
+    method: reqwest::Method,
+    query: &str,
+    body: &str,
+    auth: Option<&str>,
+) -> (u16, String, String) {
+    let client = reqwest::Client::new();
+    let mut request = client
+        .request(method, format!("{}/?{query}", server.url))
+        .body(body.to_string());
+    request = request.header(
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    );
+    if let Some(auth) = auth {
+        request = request.header("Authorization", auth);
+    }
+    let response = request.send().await.expect("http");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("text/xml")
+    );
+    let request_id = headers
+        .get("x-amzn-requestid")
+        .and_then(|v| v.to_str().ok())
+        .expect("x-amzn-RequestId")
+        .to_string();
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(&request_id),
+        "the header and the body carry the same request id"
+    );
+    (status, text.replace(&request_id, "RID"), request_id)
+}
+
+const NS: &str = "xmlns=\"http://elasticache.amazonaws.com/doc/2015-02-02/\"";
+
+#[tokio::test]
+async fn errors_are_aws_envelopes_to_the_byte() {
+    let server = TestServer::start();
+    let get = reqwest::Method::GET;
+    let (status, body, _) = call(
+        &server,
+        get.clone(),
+        "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId=nope",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        format!(
+            "<ErrorResponse {NS}><Error><Type>Sender</Type><Code>ReplicationGroupNotFoundFault</Code><Message>Replication group nope not found.</Message></Error><RequestId>RID</RequestId></ErrorResponse>"
+        )
+    );
+    let (status, body, _) = call(&server, get.clone(), "", "", None).await;
+    assert_eq!(
+        (status, body.contains("<Code>MissingAction</Code>")),
+        (400, true)
+    );
+    let (status, body, _) = call(&server, get.clone(), "Action=Bogus", "", None).await;
+    assert_eq!(
+        (status, body.contains("<Code>InvalidAction</Code>")),
+        (400, true)
+    );
+    let (status, body, _) = call(
+        &server,
+        get.clone(),
+        "Action=ModifyReplicationGroup",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("<Code>InvalidAction</Code>") && body.contains("does not implement"),
+        "{body}"
+    );
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::POST,
+        "",
+        "Action=TestFailover&Version=2015-02-02&ReplicationGroupId=x",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("<Code>MissingParameter</Code><Message>The request must contain the parameter NodeGroupId.</Message>"), "{body}");
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::POST,
+        "",
+        "Action=DescribeEvents&Duration=abc",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("<Code>InvalidParameterValue</Code>")),
+        (400, true)
+    );
+    let (status, body, _) = call(&server, reqwest::Method::POST, "", "Action=CreateReplicationGroup&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k", None).await;
+    assert_eq!(
+        (status, body.contains("<Code>InvalidParameterValue</Code>")),
+        (400, true)
+    );
+}
+
+#[tokio::test]
+async fn get_and_post_both_work_and_the_result_precedes_the_metadata() {
+    let server = TestServer::start();
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::GET,
+        "Action=DescribeEvents&Version=2015-02-02",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        format!(
+            "<DescribeEventsResponse {NS}><DescribeEventsResult><Events/></DescribeEventsResult><ResponseMetadata><RequestId>RID</RequestId></ResponseMetadata></DescribeEventsResponse>"
+        )
+    );
+    let create = "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=viapost&ReplicationGroupDescription=from+a+form&PreferredCacheClusterAZs.AvailabilityZone.1=eu-west-1c";
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDX/20260101/eu-west-1/elasticache/aws4_request, SignedHeaders=host, Signature=0";
+    let (status, body, _) = call(&server, reqwest::Method::POST, "", create, Some(auth)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(&format!(
+            "<CreateReplicationGroupResponse {NS}><CreateReplicationGroupResult><ReplicationGroup>"
+        )),
+        "{body}"
+    );
+    assert!(body.ends_with("</ReplicationGroup></CreateReplicationGroupResult><ResponseMetadata><RequestId>RID</RequestId></ResponseMetadata></CreateReplicationGroupResponse>"));
+    assert!(body.contains("<Description>from a form</Description>"));
+    assert!(
+        body.contains(
+            "<ARN>arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:viapost</ARN>"
+        ),
+        "the SigV4 scope's region wins"
+    );
+    assert!(
+        body.contains("<Status>creating</Status>") && !body.contains("<NodeGroups>"),
+        "no node groups while creating"
+    );
+}
