@@ -298,3 +298,59 @@ async fn the_quota_is_exact_under_parallel_calls_and_its_window_slides() {
     .await;
     wait_for_event(&client, &format!("{last}-001"), FINISHED).await;
 }
+
+#[tokio::test]
+async fn the_aws_timing_profile_keeps_the_primary_down_until_promotion() {
+    // Scaled 0.005: 0.3 s to promotion, 0.4 s more to recovery, recovery lasting 3 s.
+    let server = TestServer::start_with(&["--timing-profile", "aws", "--time-scale", "0.005"]);
+    let client = server.sdk();
+    let group = create_group(&client, "slow", 2, true).await;
+    let (primary_endpoint, _, _) = endpoints(&group);
+    client
+        .test_failover()
+        .replication_group_id("slow")
+        .node_group_id("0001")
+        .send()
+        .await
+        .unwrap();
+    wait_until(
+        "a write through the primary endpoint to fail",
+        Duration::from_secs(5),
+        || async { (redis_cli(primary_endpoint, &["SET", "during", "gap"]) != "OK").then_some(()) },
+    )
+    .await;
+    let completed_yet = events_for(&client, "slow")
+        .await
+        .iter()
+        .any(|e| e.message().unwrap_or_default().starts_with("Failover from"));
+    assert!(
+        !completed_yet,
+        "writes fail while the failover is not complete"
+    );
+    wait_for_event(&client, "slow-001", FINISHED).await;
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "after", "gap"]), "OK");
+    let mut dated: Vec<(i64, String)> = [
+        events_for(&client, "slow").await,
+        events_for(&client, "slow-001").await,
+    ]
+    .concat()
+    .iter()
+    .map(|e| {
+        (
+            e.date().unwrap().to_millis().unwrap(),
+            e.message().unwrap().to_string(),
+        )
+    })
+    .collect();
+    dated.sort();
+    let at = |prefix: &str| dated.iter().find(|(_, m)| m.starts_with(prefix)).unwrap().0;
+    assert!(
+        at("Failover from") - at("Test Failover") >= 300,
+        "{dated:?}"
+    );
+    assert!(at("Recovering") - at("Failover from") >= 400, "{dated:?}");
+    assert!(
+        at("Finished recovery") - at("Recovering") >= 3000,
+        "{dated:?}"
+    );
+}

@@ -99,3 +99,44 @@ fn a_broken_fixture_stops_the_server_with_the_reason() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ReplicationGroupDescription"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_node_that_cannot_start_fails_the_create_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("redis-server");
+    // Passes the startup version check, then fails like a broken install would.
+    std::fs::write(&fake, "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Redis server v=7.0.15 sha=0'; exit 0; }\necho 'FATAL: broken install (test double)'\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let server = TestServer::start_with(&["--redis-server", fake.to_str().unwrap()]);
+    let client = server.sdk();
+    client
+        .create_replication_group()
+        .replication_group_id("broken")
+        .replication_group_description("d")
+        .send()
+        .await
+        .unwrap();
+    wait_until("create-failed", DEADLINE, || async {
+        describe(&client, "broken")
+            .await
+            .filter(|g| g.status() == Some("create-failed"))
+    })
+    .await;
+    let events = crate::support::events_for(&client, "broken").await;
+    let message = events[0].message().unwrap();
+    assert!(
+        message.starts_with("Failed to create replication group: node broken-001 could not start"),
+        "{message}"
+    );
+    assert!(
+        message.contains("broken install (test double)"),
+        "the node's own output is quoted: {message}"
+    );
+    client
+        .delete_replication_group()
+        .replication_group_id("broken")
+        .send()
+        .await
+        .unwrap();
+    crate::support::wait_deleted(&client, "broken").await;
+}
