@@ -54,11 +54,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    if let Some(path) = &config.fixtures {
-        if let Err(error) = fixtures::load(&state, path).await {
-            state.engine.shutdown().await;
-            return Err(error);
-        }
+    if let Some(path) = &config.fixtures
+        && let Err(error) = fixtures::load(&state, path).await
+    {
+        state.engine.shutdown().await;
+        return Err(error);
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();

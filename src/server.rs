@@ -5,8 +5,8 @@ use std::any::Any;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -19,21 +19,32 @@ use crate::state::{RequestContext, SharedState};
 /// The account quotas are counted against when a request carries no SigV4 credential.
 pub const DEFAULT_ACCOUNT: &str = "default";
 
+/// The largest form body read; the biggest real request (a create with every list filled) is
+/// a few KiB.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 pub fn app(state: SharedState) -> Router {
     Router::new()
         .fallback(handle)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 async fn handle(
     State(state): State<SharedState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    request: Request,
 ) -> Response<Body> {
     let started = Instant::now();
     let ctx = request_context(&state, &headers);
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
+        let error = ApiError::InvalidParameterValue(format!(
+            "The request body is larger than {MAX_BODY_BYTES} bytes."
+        ));
+        return error_response(&error, &ctx.request_id);
+    };
     let params = QueryParams::decode(query.as_deref(), &body);
     let action_name = params.optional("Action").unwrap_or("").to_string();
     let result = match resolve_action(&params) {

@@ -154,3 +154,15 @@ async fn get_and_post_both_work_and_the_result_precedes_the_metadata() {
         "no node groups while creating"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_body_gets_an_aws_error_not_a_plain_413() {
+    let server = TestServer::start();
+    let body = format!("Action=DescribeEvents&Pad={}", "x".repeat(2 * 1024 * 1024));
+    let (status, body, _) = call(&server, reqwest::Method::POST, "", &body, None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("<Code>InvalidParameterValue</Code>") && body.contains("larger than"),
+        "{body}"
+    );
+}
