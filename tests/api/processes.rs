@@ -3,7 +3,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{BINARY, TestServer, live_children, port_accepts, repo_path, wait_until};
+use crate::common::{
+    BINARY, TestServer, is_alive, live_children, port_accepts, repo_path, wait_until,
+};
 use crate::support::{DEADLINE, create_group, describe, endpoints};
 
 async fn all_ports_of(server: &TestServer, id: &str, nodes: i32) -> Vec<u16> {
@@ -21,9 +23,13 @@ async fn sigterm_stops_every_node_and_endpoint() {
     let mut server = TestServer::start();
     let ports = all_ports_of(&server, "term", 3).await;
     let pid = server.pid();
-    assert_eq!(live_children(pid).len(), 3);
+    let nodes = live_children(pid);
+    assert_eq!(nodes.len(), 3);
     assert!(server.stop(), "clean exit on SIGTERM");
-    assert!(live_children(pid).is_empty());
+    assert!(
+        nodes.iter().all(|node| !is_alive(*node)),
+        "every node stopped with the server"
+    );
     for port in ports {
         assert!(!port_accepts(port), "port {port} closed");
     }

@@ -193,6 +193,17 @@ pub fn live_children(pid: u32) -> Vec<u32> {
     found
 }
 
+/// True while `pid` runs (a zombie, dead but not yet reaped, counts as gone).
+pub fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(") ")
+                .map(|(_, rest)| !rest.starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
 /// Runs a client script (python3, aws) with the server's URL and test credentials; panics with
 /// its output if it fails.
 pub fn run_client_script(server: &TestServer, program: &str, args: &[&str]) -> Output {
