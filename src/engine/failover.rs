@@ -53,9 +53,10 @@ impl GroupRuntime {
             }
         }
         let Some(best) = best_candidate(&candidates).cloned() else {
-            return Err(EngineError::Replication(
-                "no replica answered, so none could be promoted".into(),
-            ));
+            return Err(EngineError::Replication(format!(
+                "no replica could be promoted ({} answered; replicas with replica-priority 0 are never promoted)",
+                candidates.len()
+            )));
         };
         self.client(best.index).replicate_from(None).await?;
         self.primary = best.index;

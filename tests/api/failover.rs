@@ -354,3 +354,75 @@ async fn the_aws_timing_profile_keeps_the_primary_down_until_promotion() {
         "{dated:?}"
     );
 }
+
+#[tokio::test]
+async fn when_no_replica_can_be_promoted_the_group_keeps_a_primary_and_says_why() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "stuck", 2, true).await;
+    let (primary_endpoint, _, members) = endpoints(&group);
+    assert_eq!(
+        redis_cli(members[1].1, &["CONFIG", "SET", "replica-priority", "0"]),
+        "OK"
+    );
+    client
+        .test_failover()
+        .replication_group_id("stuck")
+        .node_group_id("0001")
+        .send()
+        .await
+        .unwrap();
+    let events = wait_until("the failure event", Duration::from_secs(20), || async {
+        let events = events_for(&client, "stuck").await;
+        events
+            .iter()
+            .any(|e| {
+                e.message()
+                    .unwrap_or_default()
+                    .starts_with("Failover failed")
+            })
+            .then_some(events)
+    })
+    .await;
+    let failure = events
+        .iter()
+        .find_map(|e| e.message().filter(|m| m.starts_with("Failover failed")))
+        .unwrap();
+    assert!(
+        failure.contains("replica-priority 0") && failure.contains("restarted empty"),
+        "{failure}"
+    );
+    let group = describe(&client, "stuck").await.unwrap();
+    assert_eq!(group.status(), Some("available"));
+    let (_, _, after) = endpoints(&group);
+    assert_eq!(
+        (after[0].2.as_str(), after[1].2.as_str()),
+        ("primary", "replica")
+    );
+    assert_eq!(
+        replication_field(primary_endpoint, "role").as_deref(),
+        Some("master")
+    );
+    let replica = after[1].1;
+    wait_until(
+        "the replica to relink to the restarted primary",
+        Duration::from_secs(10),
+        || async move {
+            (replication_field(replica, "master_link_status").as_deref() == Some("up"))
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        redis_cli(primary_endpoint, &["SET", "k", "v"]),
+        "OK",
+        "the group takes writes again"
+    );
+    // The failover is no longer in flight: the group can be deleted.
+    client
+        .delete_replication_group()
+        .replication_group_id("stuck")
+        .send()
+        .await
+        .unwrap();
+}
