@@ -164,23 +164,29 @@ impl GroupRuntime {
     pub async fn wait_synced(&self, index: usize) -> Result<(), EngineError> {
         let primary = self.client(self.primary);
         let replica = self.client(index);
-        let target = primary.replication_info().await?;
+        let target_offset = primary.replication_info().await?.master_repl_offset;
         let deadline = Instant::now() + SYNC_DEADLINE;
         loop {
             let info = replica.replication_info().await?;
+            // The primary's replication id is read on every poll: Redis gives a primary a new
+            // id when its first replica attaches (it creates the backlog then), so an id read
+            // before that would never match.
+            let primary_now = primary.replication_info().await?;
             if info.link_up
-                && info.master_replid == target.master_replid
-                && info.replica_offset >= target.master_repl_offset
+                && info.master_replid == primary_now.master_replid
+                && info.replica_offset >= target_offset
             {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(EngineError::Replication(format!(
-                    "{} did not catch up with the primary within {SYNC_DEADLINE:?} (link up: {}, offset {} of {})",
+                    "{} did not catch up with the primary within {SYNC_DEADLINE:?} (link up: {}, offset {} of {}, replication id {} vs the primary's {})",
                     self.nodes[index].member,
                     info.link_up,
                     info.replica_offset,
-                    target.master_repl_offset
+                    target_offset,
+                    info.master_replid,
+                    primary_now.master_replid
                 )));
             }
             tokio::time::sleep(Duration::from_millis(1)).await;

@@ -108,6 +108,19 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Polling describes would drown the lines that explain the failure.
+            let log = self.log_text();
+            let telling: Vec<&str> = log
+                .lines()
+                .filter(|l| !l.contains("action=DescribeReplicationGroups"))
+                .collect();
+            eprintln!(
+                "--- server log ({}), describes left out ---\n{}",
+                self.url,
+                tail(&telling.join("\n"), 80)
+            );
+        }
         if let Ok(None) = self.child.try_wait() {
             self.stop();
         }
