@@ -62,6 +62,14 @@ impl NodeClient {
     /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
     /// node is replaced).
     pub async fn command(&self, args: &[&str]) -> Result<Value, EngineError> {
+        self.command_within(COMMAND_TIMEOUT, args).await
+    }
+
+    pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
+        self.command_within(timeout, &["PING"]).await.map(|_| ())
+    }
+
+    async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {
         let work = async {
             let mut settings = RedisConnectionInfo::default().set_skip_set_lib_name();
             if let Some(password) = &self.password {
@@ -78,7 +86,7 @@ impl NodeClient {
             }
             cmd.query_async::<Value>(&mut connection).await
         };
-        match tokio::time::timeout(COMMAND_TIMEOUT, work).await {
+        match tokio::time::timeout(timeout, work).await {
             Ok(result) => result.map_err(|e| EngineError::Redis {
                 port: self.port,
                 detail: e.to_string(),

@@ -28,9 +28,7 @@ impl GroupRuntime {
     /// frozen node can never come back as a second primary. Returns the killed member's index.
     pub fn kill_primary(&mut self) -> usize {
         let index = self.primary;
-        if let Some(mut process) = self.nodes[index].process.take() {
-            process.kill();
-        }
+        self.kill_node(index);
         index
     }
 

@@ -21,7 +21,7 @@ pub struct GroupSpec {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedGroup {
-    pub node_ports: Vec<u16>,
+    pub node_ports: Vec<(String, u16)>,
     pub primary_port: u16,
     pub reader_port: u16,
 }
@@ -38,9 +38,13 @@ pub struct NodeSlot {
 
 pub struct GroupRuntime {
     group_id: String,
-    redis_server: PathBuf,
-    dir: PathBuf,
-    password: Option<String>,
+    pub(super) redis_server: PathBuf,
+    pub(super) dir: PathBuf,
+    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
+    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    pub(super) passwords: Vec<String>,
+    /// Set once the group is stopped: a health check must never restart its nodes.
+    stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
     /// Index into `nodes` of the current primary.
     pub(super) primary: usize,
@@ -100,7 +104,8 @@ impl GroupRuntime {
             group_id: spec.group_id,
             redis_server,
             dir,
-            password: spec.password,
+            passwords: spec.password.into_iter().collect(),
+            stopped: false,
             nodes,
             primary: 0,
             primary_endpoint,
@@ -111,7 +116,7 @@ impl GroupRuntime {
             runtime.wait_synced(replica).await?;
         }
         let started = StartedGroup {
-            node_ports: runtime.nodes.iter().map(|n| n.port).collect(),
+            node_ports: runtime.node_ports(),
             primary_port: runtime.primary_endpoint.port(),
             reader_port: runtime.reader_endpoint.port(),
         };
@@ -128,7 +133,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].port, self.password.clone())
+        NodeClient::new(self.nodes[index].port, self.passwords.first().cloned())
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -208,7 +213,7 @@ impl GroupRuntime {
             redis_server: self.redis_server.clone(),
             dir: self.dir.join(&self.nodes[index].member),
             port: self.nodes[index].port,
-            password: self.password.clone(),
+            password: self.passwords.first().cloned(),
             replica_of,
         };
         let process = match RedisProcess::start(spec.clone()).await {
@@ -218,15 +223,29 @@ impl GroupRuntime {
         };
         self.nodes[index].port = process.port();
         self.nodes[index].process = Some(process);
+        self.apply_extra_passwords(index).await
+    }
+
+    /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
+    /// be accepted too.
+    pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
+        for extra in self.passwords.iter().skip(1) {
+            self.client(index).command(&["ACL", "SETUSER", "default", &format!(">{extra}")]).await?;
+        }
         Ok(())
     }
 
-    /// The current port of every member, in member order.
-    pub fn node_ports(&self) -> Vec<u16> {
-        self.nodes.iter().map(|n| n.port).collect()
+    /// The current port of every member.
+    pub fn node_ports(&self) -> Vec<(String, u16)> {
+        self.nodes.iter().map(|n| (n.member.clone(), n.port)).collect()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
     }
 
     pub async fn stop(&mut self) {
+        self.stopped = true;
         let mut stopping = JoinSet::new();
         for node in &mut self.nodes {
             if let Some(process) = node.process.take() {
@@ -263,7 +282,7 @@ fn is_port_taken(error: &EngineError) -> bool {
 
 /// Asks the kernel for a free port and starts the node on it; if another process takes the
 /// port between the probe and redis-server's bind, tries again with a new one.
-async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+pub(super) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
     let mut last_error = None;
     for _ in 0..PORT_ATTEMPTS {
         spec.port = free_port()

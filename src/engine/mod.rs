@@ -1,6 +1,7 @@
 //! The engine: real redis-server processes, replication, promotion and the endpoint proxies.
 //! Knows nothing of HTTP or XML; speaks in member ids and ports.
 
+pub mod changes;
 pub mod client;
 pub mod failover;
 pub mod group;

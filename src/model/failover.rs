@@ -114,11 +114,9 @@ impl Model {
     }
 
     /// A node was replaced and may listen on a new port.
-    pub fn set_node_ports(&mut self, group_id: &str, ports: &[u16]) {
+    pub fn set_node_ports(&mut self, group_id: &str, ports: &[(String, u16)]) {
         if let Ok(group) = self.group_mut(group_id) {
-            for (member, port) in group.members.iter_mut().zip(ports) {
-                member.port = Some(*port);
-            }
+            group.set_ports(ports);
         }
     }
 

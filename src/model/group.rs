@@ -103,6 +103,15 @@ impl ReplicationGroup {
         self.members.iter_mut().find(|m| m.cluster_id == cluster_id)
     }
 
+    /// Records the port of each named member.
+    pub fn set_ports(&mut self, ports: &[(String, u16)]) {
+        for (cluster_id, port) in ports {
+            if let Some(member) = self.member_mut(cluster_id) {
+                member.port = Some(*port);
+            }
+        }
+    }
+
     /// Makes `new_primary` the only primary; every other member becomes a replica.
     pub fn set_primary(&mut self, new_primary: &str) {
         for member in &mut self.members {

@@ -91,16 +91,14 @@ impl Model {
     pub fn finish_create(
         &mut self,
         id: &str,
-        node_ports: &[u16],
+        node_ports: &[(String, u16)],
         endpoints: Endpoints,
         now: DateTime<Utc>,
     ) -> bool {
         let Ok(group) = self.group_mut(id) else {
             return false;
         };
-        for (member, port) in group.members.iter_mut().zip(node_ports) {
-            member.port = Some(*port);
-        }
+        group.set_ports(node_ports);
         group.endpoints = Some(endpoints);
         group.status = GroupStatus::Available;
         let created: Vec<_> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
