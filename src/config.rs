@@ -86,6 +86,15 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DELAY_MS")]
     pub recovery_delay_ms: Option<u64>,
 
+    /// How often every node's health is checked, in milliseconds (automatic failover notices a
+    /// dead or frozen node within about this plus 500 ms).
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_HEALTH_CHECK_INTERVAL_MS",
+        default_value_t = 250
+    )]
+    pub health_check_interval_ms: u64,
+
     /// Least milliseconds recovery takes (overrides the profile).
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
     pub recovery_duration_ms: Option<u64>,

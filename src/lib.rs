@@ -37,6 +37,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         account_id: config.account_id.clone(),
         engine_version: engine_version(&version_line),
         failover_timing,
+        health_check_interval: std::time::Duration::from_millis(
+            config.health_check_interval_ms.max(10),
+        ),
     };
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);

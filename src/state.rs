@@ -27,6 +27,8 @@ pub struct Settings {
     pub account_id: String,
     pub engine_version: String,
     pub failover_timing: FailoverTiming,
+    /// How often the automatic-failover monitor checks every node.
+    pub health_check_interval: Duration,
 }
 
 pub struct AppState {

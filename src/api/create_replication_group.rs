@@ -44,7 +44,9 @@ async fn start_nodes(state: SharedState, spec: GroupSpec) {
                 state
                     .model()
                     .finish_create(&group_id, &started.node_ports, endpoints, state.now());
-            if !kept {
+            if kept {
+                crate::workflows::health::spawn(state.clone(), group_id);
+            } else {
                 // The group was reset away while its nodes started.
                 state.engine.stop_group(&group_id).await;
             }
@@ -137,6 +139,18 @@ fn parse_group(
         at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
         auth_token,
+        snapshotting_cluster_id: None,
+        preferred_maintenance_window: params
+            .optional("PreferredMaintenanceWindow")
+            .map(str::to_string),
+        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
+        notification_topic_status: params
+            .optional("NotificationTopicArn")
+            .map(|_| "active".to_string()),
+        cache_parameter_group_name: params
+            .optional("CacheParameterGroupName")
+            .map(str::to_string),
+        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
     };
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     Ok(ReplicationGroup {
@@ -152,6 +166,7 @@ fn parse_group(
         endpoints: None,
         created_at: now,
         failover_in_flight: false,
+        pending: None,
     })
 }
 
@@ -243,7 +258,7 @@ fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
 }
 
 /// AWS's rules for an AUTH token: 16-128 printable ASCII characters, none of `@`, `"`, `/`.
-fn parse_auth_token(token: &str) -> Result<String, ApiError> {
+pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
     let printable = token
         .chars()
         .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '/'));

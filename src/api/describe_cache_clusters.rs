@@ -9,6 +9,9 @@ use crate::protocol::xml::{XmlList, XmlTime};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
+/// What AWS assigns when none is given (a weekly one-hour window).
+const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+
 #[derive(Serialize)]
 pub struct Output {
     #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
@@ -19,8 +22,22 @@ pub struct Output {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
+struct NotificationConfiguration {
+    topic_arn: String,
+    topic_status: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecurityGroupMembership {
+    security_group_id: String,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 struct CacheParameterGroupStatus {
-    cache_parameter_group_name: &'static str,
+    cache_parameter_group_name: String,
     parameter_apply_status: &'static str,
     cache_node_ids_to_reboot: XmlList<String>,
 }
@@ -48,14 +65,17 @@ struct CacheCluster {
     num_cache_nodes: u32,
     preferred_availability_zone: String,
     cache_cluster_create_time: XmlTime,
+    preferred_maintenance_window: String,
     pending_modified_values: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_configuration: Option<NotificationConfiguration>,
     cache_security_groups: XmlList<Empty>,
     cache_parameter_group: CacheParameterGroupStatus,
     cache_subnet_group_name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     cache_nodes: Option<XmlList<CacheNode>>,
     auto_minor_version_upgrade: bool,
-    security_groups: XmlList<Empty>,
+    security_groups: XmlList<SecurityGroupMembership>,
     replication_group_id: String,
     snapshot_retention_limit: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,17 +152,43 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         num_cache_nodes: 1,
         preferred_availability_zone: member.availability_zone.clone(),
         cache_cluster_create_time: XmlTime(member.created_at),
+        preferred_maintenance_window: settings
+            .preferred_maintenance_window
+            .clone()
+            .unwrap_or_else(|| DEFAULT_MAINTENANCE_WINDOW.into()),
         pending_modified_values: Empty {},
+        notification_configuration: settings.notification_topic_arn.as_ref().map(|arn| {
+            NotificationConfiguration {
+                topic_arn: arn.clone(),
+                topic_status: settings
+                    .notification_topic_status
+                    .clone()
+                    .unwrap_or_else(|| "active".into()),
+            }
+        }),
         cache_security_groups: XmlList::new("CacheSecurityGroup", vec![]),
         cache_parameter_group: CacheParameterGroupStatus {
-            cache_parameter_group_name: "default.redis7",
+            cache_parameter_group_name: settings
+                .cache_parameter_group_name
+                .clone()
+                .unwrap_or_else(|| "default.redis7".into()),
             parameter_apply_status: "in-sync",
             cache_node_ids_to_reboot: XmlList::new("CacheNodeId", vec![]),
         },
         cache_subnet_group_name: "default",
         cache_nodes: show_nodes.then(|| XmlList::new("CacheNode", vec![node])),
         auto_minor_version_upgrade: settings.auto_minor_version_upgrade,
-        security_groups: XmlList::new("member", vec![]),
+        security_groups: XmlList::new(
+            "member",
+            settings
+                .security_group_ids
+                .iter()
+                .map(|id| SecurityGroupMembership {
+                    security_group_id: id.clone(),
+                    status: "active",
+                })
+                .collect(),
+        ),
         replication_group_id: group.id.to_string(),
         snapshot_retention_limit: settings.snapshot_retention_limit,
         snapshot_window: settings.snapshot_window.clone(),

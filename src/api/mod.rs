@@ -2,11 +2,15 @@
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
 mod create_replication_group;
+mod decrease_replica_count;
 mod delete_replication_group;
 mod describe_cache_clusters;
 mod describe_events;
 mod describe_replication_groups;
+mod increase_replica_count;
+mod modify_replication_group;
 pub mod paging;
+mod replica_count;
 pub mod shapes;
 mod test_failover;
 mod unsupported;
@@ -65,6 +69,9 @@ actions! {
     DeleteReplicationGroup => delete_replication_group,
     TestFailover => test_failover,
     DescribeEvents => describe_events,
+    ModifyReplicationGroup => modify_replication_group,
+    IncreaseReplicaCount => increase_replica_count,
+    DecreaseReplicaCount => decrease_replica_count,
 }
 
 fn encode<R: serde::Serialize>(

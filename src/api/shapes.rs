@@ -29,6 +29,18 @@ impl Endpoint {
 #[derive(Serialize)]
 pub struct Empty {}
 
+/// `ReplicationGroupPendingModifiedValues`: what a modification in progress will change.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PendingModifiedValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_cluster_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic_failover_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token_status: Option<&'static str>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NodeGroupMember {
@@ -56,10 +68,12 @@ pub struct ReplicationGroupShape {
     pub replication_group_id: String,
     pub description: String,
     pub status: &'static str,
-    pub pending_modified_values: Empty,
+    pub pending_modified_values: PendingModifiedValues,
     pub member_clusters: XmlList<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_groups: Option<XmlList<NodeGroup>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshotting_cluster_id: Option<String>,
     pub automatic_failover: &'static str,
     #[serde(rename = "MultiAZ")]
     pub multi_az: &'static str,
@@ -116,20 +130,31 @@ impl ReplicationGroupShape {
                 }],
             )
         });
-        let automatic_failover = match (settings.automatic_failover, group.endpoints.is_some()) {
-            (true, false) => "enabling",
-            (flag, _) => enabled(flag),
+        let pending = group.pending.clone().unwrap_or_default();
+        let automatic_failover = match (
+            settings.automatic_failover,
+            group.endpoints.is_some(),
+            pending.automatic_failover,
+        ) {
+            (_, _, Some(true)) | (true, false, _) => "enabling",
+            (_, _, Some(false)) => "disabling",
+            (flag, _, None) => enabled(flag),
         };
         Self {
             replication_group_id: group.id.to_string(),
             description: settings.description.clone(),
             status: group.status.as_str(),
-            pending_modified_values: Empty {},
+            pending_modified_values: PendingModifiedValues {
+                primary_cluster_id: pending.primary_cluster_id,
+                automatic_failover_status: pending.automatic_failover.map(enabled),
+                auth_token_status: pending.auth_token_status,
+            },
             member_clusters: XmlList::new(
                 "ClusterId",
                 group.members.iter().map(|m| m.cluster_id.clone()).collect(),
             ),
             node_groups,
+            snapshotting_cluster_id: settings.snapshotting_cluster_id.clone(),
             automatic_failover,
             multi_az: enabled(settings.multi_az),
             snapshot_retention_limit: settings.snapshot_retention_limit,

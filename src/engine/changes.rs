@@ -3,15 +3,22 @@
 
 use std::time::{Duration, Instant};
 
-use super::group::{start_on_free_port, GroupRuntime, NodeSlot};
-use super::process::NodeSpec;
 use super::EngineError;
+use super::group::{GroupRuntime, NodeSlot, start_on_free_port};
+use super::process::NodeSpec;
 
 /// How long a healthy node may take to answer PING.
 pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
 const CATCH_UP_DEADLINE: Duration = Duration::from_secs(5);
 /// The pause on the old primary ends by itself after this, should the engine die mid-way.
 const PAUSE_SAFETY_MS: &str = "10000";
+
+/// Why a node failed a health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeHealth {
+    Exited,
+    Unresponsive,
+}
 
 /// How ModifyReplicationGroup changes the AUTH token (`AuthTokenUpdateStrategy`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,12 +37,16 @@ impl GroupRuntime {
     /// re-point every other node (the old primary included), then unpause. Avoids the plain
     /// `FAILOVER` command's 0-1 s wait for a replica ACK.
     pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {
-        let target = self.index_of(member).ok_or_else(|| EngineError::Replication(format!("{member} is not a member")))?;
+        let target = self
+            .index_of(member)
+            .ok_or_else(|| EngineError::Replication(format!("{member} is not a member")))?;
         if target == self.primary {
             return Ok(());
         }
         let old_primary = self.client(self.primary);
-        old_primary.command(&["CLIENT", "PAUSE", PAUSE_SAFETY_MS, "WRITE"]).await?;
+        old_primary
+            .command(&["CLIENT", "PAUSE", PAUSE_SAFETY_MS, "WRITE"])
+            .await?;
         let result = self.hand_over(target).await;
         // Unpaused only after the endpoint switch: clients then reconnect to the new primary
         // instead of meeting READONLY on the old one.
@@ -45,7 +56,11 @@ impl GroupRuntime {
     }
 
     async fn hand_over(&mut self, target: usize) -> Result<(), EngineError> {
-        let offset = self.client(self.primary).replication_info().await?.master_repl_offset;
+        let offset = self
+            .client(self.primary)
+            .replication_info()
+            .await?
+            .master_repl_offset;
         let deadline = Instant::now() + CATCH_UP_DEADLINE;
         while self.client(target).replication_info().await?.replica_offset < offset {
             if Instant::now() > deadline {
@@ -85,7 +100,12 @@ impl GroupRuntime {
             .filter(|i| self.nodes[*i].process.is_some())
             .map(|i| self.client(i))
             .collect();
-        let mut acl = vec!["ACL".to_string(), "SETUSER".into(), "default".into(), "resetpass".into()];
+        let mut acl = vec![
+            "ACL".to_string(),
+            "SETUSER".into(),
+            "default".into(),
+            "resetpass".into(),
+        ];
         if passwords.is_empty() {
             acl.push("nopass".into());
         }
@@ -93,7 +113,9 @@ impl GroupRuntime {
         let acl: Vec<&str> = acl.iter().map(String::as_str).collect();
         let masterauth = passwords.first().map_or("", String::as_str);
         for client in clients {
-            client.command(&["CONFIG", "SET", "masterauth", masterauth]).await?;
+            client
+                .command(&["CONFIG", "SET", "masterauth", masterauth])
+                .await?;
             client.command(&acl).await?;
         }
         self.passwords = passwords;
@@ -101,8 +123,9 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Starts a new replica named `member` and waits until it is linked and caught up.
-    pub async fn add_replica(&mut self, member: &str) -> Result<(), EngineError> {
+    /// Starts a new replica named `member`, waits until it is linked and caught up, and returns
+    /// its port.
+    pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {
         let spec = NodeSpec {
             name: member.to_string(),
             redis_server: self.redis_server.clone(),
@@ -112,17 +135,23 @@ impl GroupRuntime {
             replica_of: Some(self.nodes[self.primary].port),
         };
         let process = start_on_free_port(spec).await?;
-        self.nodes.push(NodeSlot { member: member.to_string(), port: process.port(), process: Some(process) });
+        self.nodes.push(NodeSlot {
+            member: member.to_string(),
+            port: process.port(),
+            process: Some(process),
+        });
         let index = self.nodes.len() - 1;
         self.apply_extra_passwords(index).await?;
         self.wait_synced(index).await?;
         self.refresh_reader_endpoint();
-        Ok(())
+        Ok(self.nodes[index].port)
     }
 
     /// Stops and forgets a replica.
     pub async fn remove_replica(&mut self, member: &str) -> Result<(), EngineError> {
-        let index = self.index_of(member).ok_or_else(|| EngineError::Replication(format!("{member} is not a member")))?;
+        let index = self
+            .index_of(member)
+            .ok_or_else(|| EngineError::Replication(format!("{member} is not a member")))?;
         if index == self.primary {
             return Err(EngineError::Replication(format!("{member} is the primary")));
         }
@@ -137,14 +166,24 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Members whose process has exited or that do not answer PING in time (SIGSTOP, DEBUG
-    /// SLEEP, a hung node), by index.
-    pub async fn unhealthy_nodes(&mut self) -> Vec<usize> {
+    /// Checks every node once: `Exited` when its process is gone, `Unresponsive` when it does
+    /// not answer PING in time (SIGSTOP, DEBUG SLEEP, a hung node), by index.
+    pub async fn check_nodes(&mut self) -> Vec<(usize, NodeHealth)> {
         let mut unhealthy = Vec::new();
         for index in 0..self.nodes.len() {
-            let running = self.nodes[index].process.as_mut().is_some_and(|p| p.is_running());
-            if !running || self.client(index).ping_within(HEALTH_PING_TIMEOUT).await.is_err() {
-                unhealthy.push(index);
+            let running = self.nodes[index]
+                .process
+                .as_mut()
+                .is_some_and(|p| p.is_running());
+            if !running {
+                unhealthy.push((index, NodeHealth::Exited));
+            } else if self
+                .client(index)
+                .ping_within(HEALTH_PING_TIMEOUT)
+                .await
+                .is_err()
+            {
+                unhealthy.push((index, NodeHealth::Unresponsive));
             }
         }
         unhealthy

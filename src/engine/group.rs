@@ -230,14 +230,19 @@ impl GroupRuntime {
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         for extra in self.passwords.iter().skip(1) {
-            self.client(index).command(&["ACL", "SETUSER", "default", &format!(">{extra}")]).await?;
+            self.client(index)
+                .command(&["ACL", "SETUSER", "default", &format!(">{extra}")])
+                .await?;
         }
         Ok(())
     }
 
     /// The current port of every member.
     pub fn node_ports(&self) -> Vec<(String, u16)> {
-        self.nodes.iter().map(|n| (n.member.clone(), n.port)).collect()
+        self.nodes
+            .iter()
+            .map(|n| (n.member.clone(), n.port))
+            .collect()
     }
 
     pub fn is_stopped(&self) -> bool {

@@ -69,6 +69,38 @@ pub enum EventKind {
         node_id: String,
         reason: String,
     },
+    AutomaticFailoverChanged {
+        group_id: String,
+        enabled: bool,
+    },
+    MultiAzChanged {
+        group_id: String,
+        enabled: bool,
+    },
+    PrimaryChanged {
+        group_id: String,
+        old_primary: String,
+        new_primary: String,
+    },
+    AuthTokenChanged {
+        group_id: String,
+        strategy: &'static str,
+    },
+    ModifyFailed {
+        group_id: String,
+        reason: String,
+    },
+    ReplicaCountChange {
+        group_id: String,
+        increase: bool,
+        completed: bool,
+        at: String,
+    },
+    NodeFailed {
+        cluster_id: String,
+        node_id: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -85,7 +117,14 @@ impl EventKind {
             | Self::ReplicationGroupDeleted { group_id }
             | Self::TestFailoverCalled { group_id, .. }
             | Self::FailoverCompletedOnGroup { group_id, .. }
-            | Self::FailoverFailed { group_id, .. } => ("replication-group", group_id),
+            | Self::FailoverFailed { group_id, .. }
+            | Self::AutomaticFailoverChanged { group_id, .. }
+            | Self::MultiAzChanged { group_id, .. }
+            | Self::PrimaryChanged { group_id, .. }
+            | Self::AuthTokenChanged { group_id, .. }
+            | Self::ModifyFailed { group_id, .. }
+            | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
+            Self::NodeFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
         }
     }
 
@@ -123,8 +162,50 @@ impl EventKind {
             } => {
                 format!("Failed to recover cache nodes {node_id}: {reason}")
             }
+            Self::AutomaticFailoverChanged { group_id, enabled } => format!(
+                "Automatic failover has been turned {} for replication group {group_id}",
+                on_off(*enabled)
+            ),
+            Self::MultiAzChanged { group_id, enabled } => {
+                format!(
+                    "Multi-AZ has been turned {} for replication group {group_id}",
+                    on_off(*enabled)
+                )
+            }
+            Self::PrimaryChanged {
+                group_id,
+                old_primary,
+                new_primary,
+            } => format!(
+                "Primary cache cluster of replication group {group_id} changed from {old_primary} to {new_primary}"
+            ),
+            Self::AuthTokenChanged { group_id, strategy } => {
+                format!(
+                    "AUTH token updated with strategy {strategy} for replication group {group_id}"
+                )
+            }
+            Self::ModifyFailed { group_id, reason } => {
+                format!("Failed to modify replication group {group_id}: {reason}")
+            }
+            Self::ReplicaCountChange {
+                group_id,
+                increase,
+                completed,
+                at,
+            } => format!(
+                "{} replica count {} for replication group {group_id} on {at}",
+                if *increase { "Increase" } else { "Decrease" },
+                if *completed { "completed" } else { "started" }
+            ),
+            Self::NodeFailed {
+                node_id, reason, ..
+            } => format!("Cache node {node_id} failed: {reason}"),
         }
     }
+}
+
+fn on_off(enabled: bool) -> &'static str {
+    if enabled { "on" } else { "off" }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -120,6 +120,24 @@ impl Model {
         }
     }
 
+    /// Admits an automatic recovery of a failed node, under the same one-at-a-time rule as
+    /// TestFailover; `None` while the group is busy or not available.
+    pub fn begin_automatic_recovery(&mut self, group_id: &str) -> Option<FailoverTicket> {
+        let group = self.group_mut(group_id).ok()?;
+        if !group.is_idle() {
+            return None;
+        }
+        group.failover_in_flight = true;
+        Some(FailoverTicket {
+            group_id: group.id.to_string(),
+            node_group_id: NODE_GROUP_ID.to_string(),
+            old_primary: group
+                .primary()
+                .map(|m| m.cluster_id.clone())
+                .unwrap_or_default(),
+        })
+    }
+
     /// The workflow ended, well or not: another failover may start.
     pub fn end_failover(&mut self, ticket: &FailoverTicket) {
         if let Ok(group) = self.group_mut(&ticket.group_id) {

@@ -74,6 +74,21 @@ pub struct GroupSettings {
     pub transit_encryption: bool,
     pub at_rest_encryption: bool,
     pub auto_minor_version_upgrade: bool,
+    pub snapshotting_cluster_id: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub notification_topic_arn: Option<String>,
+    pub notification_topic_status: Option<String>,
+    pub cache_parameter_group_name: Option<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+/// What a modification in progress will change, as `PendingModifiedValues` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PendingChange {
+    pub automatic_failover: Option<bool>,
+    pub primary_cluster_id: Option<String>,
+    /// `SETTING` or `ROTATING`.
+    pub auth_token_status: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +101,11 @@ pub struct ReplicationGroup {
     pub arn: String,
     pub created_at: DateTime<Utc>,
     pub auth_token_last_modified: Option<DateTime<Utc>>,
-    /// True from an accepted TestFailover until its workflow ends; at most one per group.
+    /// True from an accepted TestFailover (or an automatic recovery) until its workflow ends;
+    /// at most one per group.
     pub failover_in_flight: bool,
+    /// Set while the group is `modifying`.
+    pub pending: Option<PendingChange>,
 }
 
 impl ReplicationGroup {
@@ -121,6 +139,27 @@ impl ReplicationGroup {
                 Role::Replica
             };
         }
+    }
+
+    pub fn replica_count(&self) -> usize {
+        self.members
+            .iter()
+            .filter(|m| m.role == Role::Replica)
+            .count()
+    }
+
+    /// Available and not busy with a failover: the state every change starts from.
+    pub fn is_idle(&self) -> bool {
+        self.status == GroupStatus::Available && !self.failover_in_flight
+    }
+
+    /// The lowest unused member ids, for new replicas (`<id>-00N`, N up to 6).
+    pub fn free_member_ids(&self, count: usize) -> Vec<String> {
+        (0..6)
+            .map(|i| self.id.member_id(i))
+            .filter(|id| self.member(id).is_none())
+            .take(count)
+            .collect()
     }
 
     /// The status each member cache cluster reports.

@@ -6,6 +6,7 @@ pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
+pub mod modify;
 pub mod quota;
 
 use std::collections::BTreeMap;

@@ -32,6 +32,7 @@ fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
         created_at: at(0),
         auth_token_last_modified: None,
         failover_in_flight: false,
+        pending: None,
     }
 }
 

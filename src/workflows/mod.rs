@@ -2,3 +2,6 @@
 //! model (events, roles, status). They never hold the model lock across an `.await`.
 
 pub mod failover;
+pub mod health;
+pub mod modify;
+pub mod replicas;

@@ -71,14 +71,7 @@ async fn errors_are_aws_envelopes_to_the_byte() {
         (status, body.contains("<Code>InvalidAction</Code>")),
         (400, true)
     );
-    let (status, body, _) = call(
-        &server,
-        get.clone(),
-        "Action=ModifyReplicationGroup",
-        "",
-        None,
-    )
-    .await;
+    let (status, body, _) = call(&server, get.clone(), "Action=CreateCacheCluster", "", None).await;
     assert_eq!(status, 400);
     assert!(
         body.contains("<Code>InvalidAction</Code>") && body.contains("does not implement"),

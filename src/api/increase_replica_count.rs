@@ -1,0 +1,14 @@
+//! IncreaseReplicaCount: real replicas added and synced (see `replica_count`).
+
+use super::replica_count::change_replica_count;
+use super::shapes::ReplicationGroupResult;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<ReplicationGroupResult, ApiError> {
+    change_replica_count(state, params, true).await
+}

@@ -1,0 +1,234 @@
+//! ModifyReplicationGroup: every rule checked first (see `Model::begin_modify`), the group goes
+//! `modifying`, then the engine applies what touches the nodes (AUTH token, primary) and the
+//! group returns to `available` with its events.
+
+use super::shapes::ReplicationGroupResult;
+use crate::model::modify::{AuthChange, GroupChange};
+use crate::protocol::query::invalid_value;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+use crate::workflows::modify;
+
+/// Members accepted by the model that have no local equivalent: refused rather than silently
+/// dropped, so a caller never believes a change was made.
+const UNSUPPORTED: [&str; 7] = [
+    "UserGroupIdsToAdd.member.1",
+    "UserGroupIdsToRemove.member.1",
+    "RemoveUserGroups",
+    "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
+    "TransitEncryptionMode",
+    "IpDiscovery",
+    "CacheSecurityGroupNames.CacheSecurityGroupName.1",
+];
+
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<ReplicationGroupResult, ApiError> {
+    let group_id = params.required("ReplicationGroupId")?;
+    let change = parse_change(params)?;
+    let group = state.model().begin_modify(group_id, &change)?;
+    let response = ReplicationGroupResult::from_model(&group);
+    tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
+    tokio::spawn(modify::run(state.clone(), group.id.to_string(), change));
+    Ok(response)
+}
+
+fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
+    if let Some(name) = UNSUPPORTED
+        .iter()
+        .find(|name| params.optional(name).is_some())
+    {
+        let member = name.split('.').next().unwrap_or(name);
+        return Err(ApiError::InvalidParameterValue(format!(
+            "elasticache-local does not support {member}."
+        )));
+    }
+    if params.bool("TransitEncryptionEnabled")? == Some(true) {
+        return Err(ApiError::InvalidParameterValue(
+            "elasticache-local does not support in-transit encryption (TLS).".into(),
+        ));
+    }
+    if params
+        .optional("ClusterMode")
+        .is_some_and(|m| !m.eq_ignore_ascii_case("disabled"))
+    {
+        return Err(ApiError::InvalidParameterValue(
+            "elasticache-local does not support cluster mode enabled yet.".into(),
+        ));
+    }
+    params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)
+    let description = params
+        .optional("ReplicationGroupDescription")
+        .map(str::to_string);
+    if description.as_ref().is_some_and(|d| d.len() > 255) {
+        return Err(ApiError::InvalidParameterValue(
+            "ReplicationGroupDescription must be at most 255 characters.".into(),
+        ));
+    }
+    let lower = |name: &str| params.optional(name).map(str::to_ascii_lowercase);
+    Ok(GroupChange {
+        description,
+        automatic_failover: params.bool("AutomaticFailoverEnabled")?,
+        multi_az: params.bool("MultiAZEnabled")?,
+        primary_cluster_id: lower("PrimaryClusterId"),
+        snapshotting_cluster_id: lower("SnapshottingClusterId"),
+        auth: parse_auth(params)?,
+        cache_node_type: params.optional("CacheNodeType").map(str::to_string),
+        engine_version: params.optional("EngineVersion").map(str::to_string),
+        preferred_maintenance_window: params
+            .optional("PreferredMaintenanceWindow")
+            .map(parse_window)
+            .transpose()?,
+        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
+        notification_topic_status: parse_one_of(
+            params,
+            "NotificationTopicStatus",
+            &["active", "inactive"],
+        )?,
+        cache_parameter_group_name: params
+            .optional("CacheParameterGroupName")
+            .map(str::to_string),
+        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?,
+        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
+        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?,
+        security_group_ids: match params.optional("SecurityGroupIds") {
+            Some(_) => Some(vec![]), // the bare key: an empty list
+            None => Some(params.list("SecurityGroupIds", "SecurityGroupId")?)
+                .filter(|ids| !ids.is_empty()),
+        },
+    })
+}
+
+/// `AuthToken` must come with `AuthTokenUpdateStrategy`: SET and ROTATE need a token, DELETE
+/// must not have one.
+fn parse_auth(params: &QueryParams) -> Result<Option<AuthChange>, ApiError> {
+    let token = params.optional("AuthToken");
+    let strategy = parse_one_of(
+        params,
+        "AuthTokenUpdateStrategy",
+        &["SET", "ROTATE", "DELETE"],
+    )?;
+    let change = match (strategy.as_deref(), token) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(ApiError::InvalidParameterCombination(
+                "AuthToken must be specified with AuthTokenUpdateStrategy.".into(),
+            ));
+        }
+        (Some("DELETE"), None) => AuthChange::Delete,
+        (Some("DELETE"), Some(_)) => {
+            return Err(ApiError::InvalidParameterCombination(
+                "AuthToken cannot be given with AuthTokenUpdateStrategy DELETE.".into(),
+            ));
+        }
+        (Some(_), None) => return Err(ApiError::missing_parameter("AuthToken")),
+        (Some("SET"), Some(token)) => {
+            AuthChange::Set(super::create_replication_group::parse_auth_token(token)?)
+        }
+        (Some(_), Some(token)) => {
+            AuthChange::Rotate(super::create_replication_group::parse_auth_token(token)?)
+        }
+    };
+    Ok(Some(change))
+}
+
+fn parse_one_of(
+    params: &QueryParams,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, ApiError> {
+    match params.optional(name) {
+        None => Ok(None),
+        Some(value) if allowed.contains(&value) => Ok(Some(value.to_string())),
+        Some(value) => Err(invalid_value(name, value, &allowed.join(" or "))),
+    }
+}
+
+/// `ddd:hh24:mi-ddd:hh24:mi`, e.g. `sun:23:00-mon:01:30`.
+fn parse_window(raw: &str) -> Result<String, ApiError> {
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let valid_end = |end: &str| {
+        let mut parts = end.split(':');
+        let (Some(day), Some(hour), Some(minute), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        DAYS.contains(&day.to_ascii_lowercase().as_str())
+            && hour.len() == 2
+            && minute.len() == 2
+            && hour.parse::<u32>().is_ok_and(|h| h < 24)
+            && minute.parse::<u32>().is_ok_and(|m| m < 60)
+    };
+    match raw.split_once('-') {
+        Some((start, end)) if valid_end(start) && valid_end(end) => Ok(raw.to_ascii_lowercase()),
+        _ => Err(invalid_value(
+            "PreferredMaintenanceWindow",
+            raw,
+            "ddd:hh24:mi-ddd:hh24:mi",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_windows_follow_the_aws_format() {
+        assert_eq!(
+            parse_window("Sun:23:00-mon:01:30").unwrap(),
+            "sun:23:00-mon:01:30"
+        );
+        for bad in [
+            "sun:23:00",
+            "xyz:01:00-sun:02:00",
+            "sun:24:00-mon:01:00",
+            "sun:1:00-mon:01:00",
+        ] {
+            assert_eq!(
+                parse_window(bad).unwrap_err().code(),
+                "InvalidParameterValue",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn auth_token_needs_its_strategy() {
+        let code = |pairs: &[(&str, &str)]| {
+            parse_auth(&QueryParams::from_pairs(pairs.iter().copied()))
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(
+            code(&[("AuthToken", "0123456789abcdefgh")]),
+            "InvalidParameterCombination"
+        );
+        assert_eq!(
+            code(&[("AuthTokenUpdateStrategy", "SET")]),
+            "MissingParameter"
+        );
+        assert_eq!(
+            code(&[
+                ("AuthTokenUpdateStrategy", "DELETE"),
+                ("AuthToken", "0123456789abcdefgh")
+            ]),
+            "InvalidParameterCombination"
+        );
+        assert_eq!(
+            code(&[("AuthTokenUpdateStrategy", "REPLACE")]),
+            "InvalidParameterValue"
+        );
+        let rotate = parse_auth(&QueryParams::from_pairs([
+            ("AuthTokenUpdateStrategy", "ROTATE"),
+            ("AuthToken", "0123456789abcdefgh"),
+        ]));
+        assert_eq!(
+            rotate.unwrap(),
+            Some(AuthChange::Rotate("0123456789abcdefgh".into()))
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! ModifyReplicationGroup and Increase/DecreaseReplicaCount in the model: every rule checked
+//! before anything changes, then the group goes `modifying` until its workflow reports back.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::Model;
+use super::events::EventKind;
+use super::group::{GroupStatus, Member, PendingChange, ReplicationGroup, Role};
+use crate::protocol::ApiError;
+
+/// How the AUTH token changes (`AuthTokenUpdateStrategy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthChange {
+    Set(String),
+    Rotate(String),
+    Delete,
+}
+
+impl AuthChange {
+    pub fn strategy(&self) -> &'static str {
+        match self {
+            Self::Set(_) => "SET",
+            Self::Rotate(_) => "ROTATE",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// A ModifyReplicationGroup request, parsed. `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChange {
+    pub description: Option<String>,
+    pub automatic_failover: Option<bool>,
+    pub multi_az: Option<bool>,
+    pub primary_cluster_id: Option<String>,
+    pub snapshotting_cluster_id: Option<String>,
+    pub auth: Option<AuthChange>,
+    pub cache_node_type: Option<String>,
+    pub engine_version: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub notification_topic_arn: Option<String>,
+    pub notification_topic_status: Option<String>,
+    pub cache_parameter_group_name: Option<String>,
+    pub snapshot_retention_limit: Option<i64>,
+    pub snapshot_window: Option<String>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub security_group_ids: Option<Vec<String>>,
+}
+
+fn not_available() -> ApiError {
+    ApiError::InvalidReplicationGroupState(
+        "Replication group must be in available state to modify.".into(),
+    )
+}
+
+fn not_a_member(group: &ReplicationGroup, cluster_id: &str) -> ApiError {
+    ApiError::InvalidParameterValue(format!(
+        "Cache cluster {cluster_id} is not a member of replication group {}.",
+        group.id
+    ))
+}
+
+impl Model {
+    /// Validates a modification and marks the group `modifying`; returns it as it now is.
+    pub fn begin_modify(
+        &mut self,
+        raw_id: &str,
+        change: &GroupChange,
+    ) -> Result<ReplicationGroup, ApiError> {
+        let group = self.group(raw_id)?;
+        if !group.is_idle() {
+            return Err(not_available());
+        }
+        let automatic_failover = change
+            .automatic_failover
+            .unwrap_or(group.settings.automatic_failover);
+        let multi_az = change.multi_az.unwrap_or(group.settings.multi_az);
+        if change.automatic_failover == Some(true) && group.members.len() < 2 {
+            return Err(ApiError::InvalidParameterCombination(
+                "When using automatic failover, there must be at least 2 cache clusters in the replication group.".into(),
+            ));
+        }
+        if multi_az && !automatic_failover {
+            return Err(ApiError::InvalidParameterCombination(
+                "Multi-AZ requires automatic failover to be enabled.".into(),
+            ));
+        }
+        if let Some(primary) = &change.primary_cluster_id {
+            if automatic_failover || multi_az {
+                return Err(ApiError::InvalidParameterCombination(
+                    "PrimaryClusterId can be changed only while automatic failover and Multi-AZ are disabled.".into(),
+                ));
+            }
+            group
+                .member(primary)
+                .ok_or_else(|| not_a_member(group, primary))?;
+        }
+        if let Some(cluster) = &change.snapshotting_cluster_id {
+            group
+                .member(cluster)
+                .ok_or_else(|| not_a_member(group, cluster))?;
+        }
+        if change.auth == Some(AuthChange::Delete) && group.settings.auth_token.is_none() {
+            return Err(ApiError::InvalidParameterCombination(
+                "AuthTokenUpdateStrategy DELETE needs a replication group with an AUTH token."
+                    .into(),
+            ));
+        }
+        let pending = PendingChange {
+            automatic_failover: change
+                .automatic_failover
+                .filter(|af| *af != group.settings.automatic_failover),
+            primary_cluster_id: change
+                .primary_cluster_id
+                .clone()
+                .filter(|p| group.primary().is_none_or(|m| &m.cluster_id != p)),
+            auth_token_status: change.auth.as_ref().map(|a| match a {
+                AuthChange::Rotate(_) => "ROTATING",
+                _ => "SETTING",
+            }),
+        };
+        let group = self.group_mut(raw_id)?;
+        group.status = GroupStatus::Modifying;
+        group.pending = Some(pending);
+        Ok(group.clone())
+    }
+
+    /// Applies a modification once the engine has carried it out (`Ok`) or not (`Err`: the
+    /// settings that need no engine still apply, the engine's do not).
+    pub fn finish_modify(
+        &mut self,
+        id: &str,
+        change: &GroupChange,
+        outcome: Result<(), String>,
+        now: DateTime<Utc>,
+    ) {
+        let Ok(group) = self.group_mut(id) else {
+            return;
+        };
+        let group_id = group.id.to_string();
+        let old_primary = group.primary().map(|m| m.cluster_id.clone());
+        let mut events = Vec::new();
+        let settings = &mut group.settings;
+        if let Some(af) = change
+            .automatic_failover
+            .filter(|af| *af != settings.automatic_failover)
+        {
+            settings.automatic_failover = af;
+            events.push(EventKind::AutomaticFailoverChanged {
+                group_id: group_id.clone(),
+                enabled: af,
+            });
+        }
+        if let Some(maz) = change.multi_az.filter(|maz| *maz != settings.multi_az) {
+            settings.multi_az = maz;
+            events.push(EventKind::MultiAzChanged {
+                group_id: group_id.clone(),
+                enabled: maz,
+            });
+        }
+        apply_stored_settings(group, change);
+        match outcome {
+            Ok(()) => {
+                if let Some(auth) = &change.auth {
+                    group.settings.auth_token = match auth {
+                        AuthChange::Set(token) | AuthChange::Rotate(token) => Some(token.clone()),
+                        AuthChange::Delete => None,
+                    };
+                    group.auth_token_last_modified = Some(now);
+                    events.push(EventKind::AuthTokenChanged {
+                        group_id: group_id.clone(),
+                        strategy: auth.strategy(),
+                    });
+                }
+                if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary) {
+                    if *new != old {
+                        group.set_primary(new);
+                        events.push(EventKind::PrimaryChanged {
+                            group_id: group_id.clone(),
+                            old_primary: old,
+                            new_primary: new.clone(),
+                        });
+                    }
+                }
+            }
+            Err(reason) => events.push(EventKind::ModifyFailed {
+                group_id: group_id.clone(),
+                reason,
+            }),
+        }
+        group.status = GroupStatus::Available;
+        group.pending = None;
+        for event in events {
+            self.record(event, now);
+        }
+    }
+
+    /// Validates a replica-count change and marks the group `modifying`. Returns the group as it
+    /// now is (new members listed, without ports), the member ids to add and those to remove.
+    pub fn begin_replica_change(
+        &mut self,
+        raw_id: &str,
+        new_count: Option<usize>,
+        to_remove: &[String],
+        increase: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(ReplicationGroup, Vec<String>, Vec<String>), ApiError> {
+        let group = self.group(raw_id)?;
+        if !group.is_idle() {
+            return Err(ApiError::InvalidReplicationGroupState(format!(
+                "Replication group {} is not in available state.",
+                group.id
+            )));
+        }
+        let current = group.replica_count();
+        let (added, removed) = if increase {
+            let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
+            if target <= current {
+                return Err(ApiError::InvalidParameterValue(format!(
+                    "NewReplicaCount ({target}) must be greater than the current replica count ({current})."
+                )));
+            }
+            (group.free_member_ids(target - current), vec![])
+        } else {
+            (vec![], replicas_to_remove(group, new_count, to_remove)?)
+        };
+        let remaining = current + added.len() - removed.len();
+        if remaining < 1 && (group.settings.automatic_failover || group.settings.multi_az) {
+            return Err(ApiError::InvalidParameterValue(
+                "Must have at least 1 replica when cluster mode is disabled with auto failover enabled.".into(),
+            ));
+        }
+        let group_id = group.id.to_string();
+        let zone = group.members[0].availability_zone.clone();
+        let group = self.group_mut(raw_id)?;
+        group.status = GroupStatus::Modifying;
+        group.pending = Some(PendingChange::default());
+        for cluster_id in &added {
+            let member = Member {
+                cluster_id: cluster_id.clone(),
+                role: Role::Replica,
+                availability_zone: zone.clone(),
+                port: None,
+                created_at: now,
+            };
+            group.members.push(member);
+        }
+        let snapshot = group.clone();
+        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.record(
+            EventKind::ReplicaCountChange {
+                group_id,
+                increase,
+                completed: false,
+                at,
+            },
+            now,
+        );
+        Ok((snapshot, added, removed))
+    }
+
+    /// The engine added (with ports) and removed nodes; members that did not start are dropped.
+    pub fn finish_replica_change(
+        &mut self,
+        id: &str,
+        increase: bool,
+        added: &[(String, u16)],
+        removed: &[String],
+        failure: Option<String>,
+        now: DateTime<Utc>,
+    ) {
+        let Ok(group) = self.group_mut(id) else {
+            return;
+        };
+        group.set_ports(added);
+        let group_id = group.id.to_string();
+        let before: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
+        group
+            .members
+            .retain(|m| m.port.is_some() && !removed.contains(&m.cluster_id));
+        let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
+        group.status = GroupStatus::Available;
+        group.pending = None;
+        for (cluster_id, _) in added {
+            self.record(
+                EventKind::CacheClusterCreated {
+                    cluster_id: cluster_id.clone(),
+                },
+                now,
+            );
+        }
+        for cluster_id in before
+            .into_iter()
+            .filter(|id| !kept.contains(id) && removed.contains(id))
+        {
+            self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
+        }
+        if let Some(reason) = failure {
+            self.record(
+                EventKind::ModifyFailed {
+                    group_id: group_id.clone(),
+                    reason,
+                },
+                now,
+            );
+        }
+        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.record(
+            EventKind::ReplicaCountChange {
+                group_id,
+                increase,
+                completed: true,
+                at,
+            },
+            now,
+        );
+    }
+}
+
+/// `ReplicasToRemove` (checked), or else the highest-numbered replicas down to `new_count`.
+fn replicas_to_remove(
+    group: &ReplicationGroup,
+    new_count: Option<usize>,
+    to_remove: &[String],
+) -> Result<Vec<String>, ApiError> {
+    let current = group.replica_count();
+    if !to_remove.is_empty() {
+        for cluster_id in to_remove {
+            let member = group
+                .member(cluster_id)
+                .ok_or_else(|| not_a_member(group, cluster_id))?;
+            if member.role == Role::Primary {
+                return Err(ApiError::InvalidParameterValue(format!(
+                    "Cache cluster {cluster_id} is the primary and cannot be removed."
+                )));
+            }
+        }
+        if new_count.is_some_and(|n| n + to_remove.len() != current) {
+            return Err(ApiError::InvalidParameterCombination(
+                "NewReplicaCount and ReplicasToRemove disagree on how many replicas remain.".into(),
+            ));
+        }
+        return Ok(to_remove.to_vec());
+    }
+    let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
+    if target >= current {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "NewReplicaCount ({target}) must be less than the current replica count ({current})."
+        )));
+    }
+    let mut replicas: Vec<String> = group
+        .members
+        .iter()
+        .filter(|m| m.role == Role::Replica)
+        .map(|m| m.cluster_id.clone())
+        .collect();
+    replicas.sort();
+    Ok(replicas.split_off(target))
+}
+
+fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
+    let settings = &mut group.settings;
+    let set = |target: &mut String, value: &Option<String>| {
+        if let Some(value) = value {
+            target.clone_from(value);
+        }
+    };
+    set(&mut settings.description, &change.description);
+    set(&mut settings.cache_node_type, &change.cache_node_type);
+    set(&mut settings.engine_version, &change.engine_version);
+    let set_optional = |target: &mut Option<String>, value: &Option<String>| {
+        if value.is_some() {
+            target.clone_from(value);
+        }
+    };
+    set_optional(
+        &mut settings.snapshotting_cluster_id,
+        &change.snapshotting_cluster_id,
+    );
+    set_optional(
+        &mut settings.preferred_maintenance_window,
+        &change.preferred_maintenance_window,
+    );
+    set_optional(
+        &mut settings.notification_topic_arn,
+        &change.notification_topic_arn,
+    );
+    set_optional(
+        &mut settings.notification_topic_status,
+        &change.notification_topic_status,
+    );
+    set_optional(
+        &mut settings.cache_parameter_group_name,
+        &change.cache_parameter_group_name,
+    );
+    set_optional(&mut settings.snapshot_window, &change.snapshot_window);
+    if let Some(limit) = change.snapshot_retention_limit {
+        settings.snapshot_retention_limit = limit;
+    }
+    if let Some(upgrade) = change.auto_minor_version_upgrade {
+        settings.auto_minor_version_upgrade = upgrade;
+    }
+    if let Some(ids) = &change.security_group_ids {
+        settings.security_group_ids.clone_from(ids);
+    }
+}

@@ -1,0 +1,199 @@
+//! The health monitor behind automatic failover: one task per group checks every node each
+//! interval (process exited, or no PING answer within 500 ms twice in a row: kill -9, SIGSTOP,
+//! DEBUG SLEEP) and repairs the first failed node it finds. A failed primary with automatic failover on is
+//! replaced by its best replica, like TestFailover; with it off, it is restarted in place (its
+//! data is lost, as AWS warns) and the replicas resync from it. A failed replica is replaced.
+//! A node that keeps failing is retried with exponential backoff, never in a hot loop.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::engine::GroupRuntime;
+use crate::engine::changes::NodeHealth;
+use crate::model::FailoverTicket;
+use crate::model::events::EventKind;
+use crate::state::SharedState;
+
+const NODE_ID: &str = "0001";
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Starts the monitor of a group; it ends when the group is stopped.
+pub fn spawn(state: SharedState, group_id: String) {
+    tokio::spawn(monitor(state, group_id));
+}
+
+struct Backoff {
+    failures: u32,
+    next_try: Instant,
+}
+
+/// An unresponsive node must miss this many checks in a row before it is replaced, so a
+/// healthy node slowed by a loaded machine is not mistaken for a dead one. An exited process
+/// is certain at once.
+const STRIKES: u32 = 2;
+
+async fn monitor(state: SharedState, group_id: String) {
+    let interval = state.settings.health_check_interval;
+    let mut backoff: HashMap<String, Backoff> = HashMap::new();
+    let mut strikes: HashMap<String, u32> = HashMap::new();
+    loop {
+        tokio::time::sleep(interval).await;
+        let Ok(handle) = state.engine.group(&group_id) else {
+            return; // deleted or shut down
+        };
+        let mut runtime = handle.lock().await;
+        if runtime.is_stopped() {
+            return;
+        }
+        let checked = runtime.check_nodes().await;
+        let mut unhealthy = Vec::new();
+        let mut still_failing = HashMap::new();
+        for (index, health) in checked {
+            let member = runtime.member_at(index).to_string();
+            let count = strikes.get(&member).copied().unwrap_or(0) + 1;
+            if health == NodeHealth::Exited || count >= STRIKES {
+                unhealthy.push(index);
+            } else {
+                tracing::warn!(group = %group_id, %member, "node did not answer a health check");
+            }
+            still_failing.insert(member, count);
+        }
+        strikes = still_failing;
+        let primary = runtime.primary_index();
+        // The primary first: it is the one clients are waiting for.
+        let Some(index) = unhealthy
+            .iter()
+            .copied()
+            .filter(|i| {
+                backoff
+                    .get(runtime.member_at(*i))
+                    .is_none_or(|b| Instant::now() >= b.next_try)
+            })
+            .min_by_key(|i| *i != primary)
+        else {
+            continue;
+        };
+        let Some(ticket) = state.model().begin_automatic_recovery(&group_id) else {
+            continue; // a TestFailover or a modification is in progress: it owns the group
+        };
+        let member = runtime.member_at(index).to_string();
+        let recovered = repair(&state, &mut runtime, &ticket, index).await;
+        let ports = runtime.node_ports();
+        drop(runtime);
+        state.model().set_node_ports(&group_id, &ports);
+        state.model().end_failover(&ticket);
+        strikes.remove(&member);
+        if recovered {
+            backoff.remove(&member);
+        } else {
+            let entry = backoff.entry(member).or_insert(Backoff {
+                failures: 0,
+                next_try: Instant::now(),
+            });
+            entry.failures += 1;
+            let delay = Duration::from_secs(1 << entry.failures.min(5)).min(MAX_BACKOFF);
+            entry.next_try = Instant::now() + delay;
+        }
+    }
+}
+
+/// Repairs the node at `index`; true when it is running and synced again.
+async fn repair(
+    state: &SharedState,
+    runtime: &mut GroupRuntime,
+    ticket: &FailoverTicket,
+    index: usize,
+) -> bool {
+    let member = runtime.member_at(index).to_string();
+    let was_primary = index == runtime.primary_index();
+    let automatic_failover = state
+        .model()
+        .group(&ticket.group_id)
+        .is_ok_and(|g| g.settings.automatic_failover);
+    tracing::warn!(group = %ticket.group_id, %member, was_primary, "node failed");
+    let record = |kind: EventKind| state.model().record(kind, state.now());
+    let failure = if was_primary {
+        "the primary stopped answering"
+    } else {
+        "the replica stopped answering"
+    };
+    record(EventKind::NodeFailed {
+        cluster_id: member.clone(),
+        node_id: NODE_ID.into(),
+        reason: failure.into(),
+    });
+    // SIGKILL also ends a frozen (SIGSTOP) node: it must never come back on its own.
+    runtime.kill_node(index);
+    if was_primary && automatic_failover {
+        match runtime.promote_best_replica().await {
+            Ok(new_primary) => state
+                .model()
+                .complete_promotion(ticket, &new_primary, state.now()),
+            Err(error) => {
+                let reason = error.to_string();
+                record(EventKind::FailoverFailed {
+                    group_id: ticket.group_id.clone(),
+                    reason,
+                });
+                return restart_in_place(state, runtime, index, &member).await;
+            }
+        }
+    } else if was_primary {
+        return restart_in_place(state, runtime, index, &member).await;
+    }
+    record(EventKind::RecoveringCacheNodes {
+        cluster_id: member.clone(),
+        node_id: NODE_ID.into(),
+    });
+    let outcome = runtime.recover_as_replica(index).await;
+    finish(state, &member, outcome.map_err(|e| e.to_string()))
+}
+
+/// A failed primary without a replica to take over: a fresh, empty node on its port, and the
+/// replicas resync from it.
+async fn restart_in_place(
+    state: &SharedState,
+    runtime: &mut GroupRuntime,
+    index: usize,
+    member: &str,
+) -> bool {
+    state.model().record(
+        EventKind::RecoveringCacheNodes {
+            cluster_id: member.into(),
+            node_id: NODE_ID.into(),
+        },
+        state.now(),
+    );
+    let mut outcome = runtime
+        .restart_as_primary(index)
+        .await
+        .map_err(|e| e.to_string());
+    if outcome.is_ok() {
+        for replica in 0..runtime.node_ports().len() {
+            if replica != index {
+                if let Err(error) = runtime.wait_synced(replica).await {
+                    outcome = Err(error.to_string());
+                }
+            }
+        }
+    }
+    finish(state, member, outcome)
+}
+
+fn finish(state: &SharedState, member: &str, outcome: Result<(), String>) -> bool {
+    let (cluster_id, node_id) = (member.to_string(), NODE_ID.to_string());
+    let ok = outcome.is_ok();
+    let kind = match outcome {
+        Ok(()) => EventKind::FinishedRecovery {
+            cluster_id,
+            node_id,
+        },
+        Err(reason) => EventKind::RecoveryFailed {
+            cluster_id,
+            node_id,
+            reason,
+        },
+    };
+    state.model().record(kind, state.now());
+    ok
+}
