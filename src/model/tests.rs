@@ -149,3 +149,21 @@ fn delete_is_refused_while_creating_or_failing_over() {
         "ReplicationGroupNotFoundFault"
     );
 }
+
+#[test]
+fn automatic_recovery_and_test_failover_exclude_each_other() {
+    let mut model = model_with(vec![group("rg", 3, true)]);
+    let recovery = model.begin_automatic_recovery("rg").expect("admitted");
+    let refused = model
+        .begin_test_failover("rg", "0001", "a", at(0))
+        .unwrap_err();
+    assert_eq!(refused.code(), "InvalidReplicationGroupState");
+    model.end_failover(&recovery);
+    let ticket = model.begin_test_failover("rg", "0001", "a", at(1)).unwrap();
+    assert!(
+        model.begin_automatic_recovery("rg").is_none(),
+        "a TestFailover owns the group"
+    );
+    model.end_failover(&ticket);
+    assert!(model.begin_automatic_recovery("rg").is_some());
+}

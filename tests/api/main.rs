@@ -6,6 +6,7 @@ mod common;
 
 mod events;
 mod failover;
+mod health;
 mod lifecycle;
 mod processes;
 mod protocol;

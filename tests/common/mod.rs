@@ -248,3 +248,18 @@ pub fn tail(text: &str, lines: usize) -> String {
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The pid of the live redis-server listening on `port` (its process title is
+/// `redis-server 127.0.0.1:PORT`).
+pub fn redis_pid_on(port: u16) -> Option<u32> {
+    let title = format!("redis-server 127.0.0.1:{port}");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            (String::from_utf8_lossy(&cmdline).trim_end_matches('\0') == title && is_alive(pid))
+                .then_some(pid)
+        })
+}

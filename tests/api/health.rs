@@ -1,0 +1,242 @@
+//! Automatic failover on real failures: kill -9 and SIGSTOP of a primary, a dead replica, a
+//! dead primary without automatic failover, and shutdown in the middle of a workflow.
+
+use std::time::Duration;
+
+use crate::common::{
+    TestServer, is_alive, redis_cli, redis_pid_on, replication_field, signal, wait_until,
+};
+use crate::support::{create_group, describe, endpoints, events_for, messages, wait_for_event};
+
+const FINISHED: &str = "Finished recovery for cache nodes 0001";
+
+async fn write_keys(port: u16, count: usize) {
+    for i in 0..count {
+        assert_eq!(
+            redis_cli(port, &["SET", &format!("key{i}"), &i.to_string()]),
+            "OK"
+        );
+    }
+}
+
+/// Waits until every replica has applied everything the primary has.
+async fn wait_replicated(primary: u16, replicas: &[u16]) {
+    let target: i64 = replication_field(primary, "master_repl_offset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for &replica in replicas {
+        wait_until(
+            "replica caught up",
+            Duration::from_secs(10),
+            || async move {
+                let offset: i64 = replication_field(replica, "slave_repl_offset")?
+                    .parse()
+                    .ok()?;
+                (offset >= target).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+async fn primary_fails_and_a_replica_takes_over(group_id: &str, fail: i32) {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, group_id, 3, true).await;
+    let (primary_endpoint, _, members) = endpoints(&group);
+    write_keys(primary_endpoint, 30).await;
+    wait_replicated(members[0].1, &[members[1].1, members[2].1]).await;
+    let old_pid = redis_pid_on(members[0].1).expect("primary pid");
+    signal(old_pid, fail);
+
+    let old_primary = format!("{group_id}-001");
+    let events = wait_for_event(&client, &old_primary, FINISHED).await;
+    assert!(
+        !is_alive(old_pid),
+        "the failed process is gone for good (a frozen one is killed)"
+    );
+    let group = describe(&client, group_id).await.unwrap();
+    let (endpoint_after, _, after) = endpoints(&group);
+    let new_primary = after.iter().find(|m| m.2 == "primary").unwrap().clone();
+    assert_ne!(new_primary.0, old_primary);
+    let old_messages = messages(&events);
+    let completed = format!(
+        "Failover from primary node {old_primary} to replica node {} completed",
+        new_primary.0
+    );
+    assert!(old_messages.contains(&completed), "{old_messages:?}");
+    assert!(
+        old_messages
+            .iter()
+            .any(|m| m.starts_with("Cache node 0001 failed")),
+        "{old_messages:?}"
+    );
+    assert!(messages(&events_for(&client, group_id).await).contains(&completed));
+    assert_eq!(endpoint_after, primary_endpoint);
+    assert_eq!(
+        replication_field(primary_endpoint, "role").as_deref(),
+        Some("master")
+    );
+    for i in 0..30 {
+        assert_eq!(
+            redis_cli(primary_endpoint, &["GET", &format!("key{i}")]),
+            i.to_string()
+        );
+    }
+    let recovered = after.iter().find(|m| m.0 == old_primary).unwrap();
+    assert_eq!(recovered.2, "replica");
+    assert_ne!(
+        redis_pid_on(recovered.1),
+        Some(old_pid),
+        "a fresh process replaced the failed one"
+    );
+    assert_eq!(
+        replication_field(recovered.1, "master_port"),
+        Some(new_primary.1.to_string())
+    );
+    assert_eq!(
+        replication_field(recovered.1, "master_link_status").as_deref(),
+        Some("up")
+    );
+}
+
+#[tokio::test]
+async fn a_primary_killed_with_sigkill_is_replaced_by_its_best_replica_and_recovered() {
+    primary_fails_and_a_replica_takes_over("killed", libc::SIGKILL).await;
+}
+
+#[tokio::test]
+async fn a_frozen_primary_is_detected_killed_and_replaced() {
+    primary_fails_and_a_replica_takes_over("frozen", libc::SIGSTOP).await;
+}
+
+#[tokio::test]
+async fn a_killed_replica_is_replaced_and_resynced() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "rep", 2, true).await;
+    let (primary_endpoint, _, members) = endpoints(&group);
+    write_keys(primary_endpoint, 10).await;
+    let replica_pid = redis_pid_on(members[1].1).unwrap();
+    signal(replica_pid, libc::SIGKILL);
+    let events = wait_for_event(&client, "rep-002", FINISHED).await;
+    assert!(messages(&events).contains(&"Recovering cache nodes 0001".to_string()));
+    let group = describe(&client, "rep").await.unwrap();
+    let (_, _, after) = endpoints(&group);
+    assert_eq!(
+        (after[0].2.as_str(), after[1].2.as_str()),
+        ("primary", "replica"),
+        "the primary did not change"
+    );
+    assert_eq!(
+        replication_field(after[1].1, "master_link_status").as_deref(),
+        Some("up")
+    );
+    assert_eq!(
+        redis_cli(after[1].1, &["GET", "key9"]),
+        "9",
+        "the new replica resynced"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_primary_without_automatic_failover_is_restarted_in_place_and_loses_its_data() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "manual", 2, false).await;
+    let (primary_endpoint, _, members) = endpoints(&group);
+    write_keys(primary_endpoint, 5).await;
+    wait_replicated(members[0].1, &[members[1].1]).await;
+    signal(redis_pid_on(members[0].1).unwrap(), libc::SIGKILL);
+    wait_for_event(&client, "manual-001", FINISHED).await;
+    let (_, _, after) = endpoints(&describe(&client, "manual").await.unwrap());
+    assert_eq!(
+        (after[0].0.as_str(), after[0].2.as_str()),
+        ("manual-001", "primary")
+    );
+    assert_eq!(after[0].1, members[0].1, "same port");
+    assert_eq!(
+        redis_cli(primary_endpoint, &["DBSIZE"]),
+        "0",
+        "the restarted primary is empty, as AWS warns"
+    );
+    let replica = after[1].1;
+    wait_until(
+        "the replica to resync from the empty primary",
+        Duration::from_secs(10),
+        || async move {
+            (replication_field(replica, "master_link_status").as_deref() == Some("up")
+                && redis_cli(replica, &["DBSIZE"]) == "0")
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "again", "1"]), "OK");
+}
+
+#[tokio::test]
+async fn sigterm_during_a_slow_failover_leaves_no_node_running() {
+    // The aws profile scaled by 0.01 keeps the failover in flight for over half a second.
+    let mut server = TestServer::start_with(&["--timing-profile", "aws", "--time-scale", "0.01"]);
+    let client = server.sdk();
+    let group = create_group(&client, "midway", 3, true).await;
+    let (_, _, members) = endpoints(&group);
+    let pids: Vec<u32> = members.iter().map(|m| redis_pid_on(m.1).unwrap()).collect();
+    client
+        .test_failover()
+        .replication_group_id("midway")
+        .node_group_id("0001")
+        .send()
+        .await
+        .unwrap();
+    wait_until(
+        "the primary to be killed",
+        Duration::from_secs(5),
+        || async { (!is_alive(pids[0])).then_some(()) },
+    )
+    .await;
+    server.stop();
+    for pid in pids {
+        assert!(!is_alive(pid), "node {pid} outlived the server");
+    }
+    for member in &members {
+        assert_eq!(
+            redis_pid_on(member.1),
+            None,
+            "nothing listens on {}",
+            member.1
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_slow_failover_leaves_no_node_running() {
+    let mut server = TestServer::start_with(&["--timing-profile", "aws", "--time-scale", "0.01"]);
+    let client = server.sdk();
+    let group = create_group(&client, "crashmid", 3, true).await;
+    let (_, _, members) = endpoints(&group);
+    let pids: Vec<u32> = members.iter().map(|m| redis_pid_on(m.1).unwrap()).collect();
+    client
+        .test_failover()
+        .replication_group_id("crashmid")
+        .node_group_id("0001")
+        .send()
+        .await
+        .unwrap();
+    wait_until(
+        "the primary to be killed",
+        Duration::from_secs(5),
+        || async { (!is_alive(pids[0])).then_some(()) },
+    )
+    .await;
+    server.kill_hard();
+    for pid in pids {
+        wait_until(
+            "nodes to die with the server",
+            Duration::from_secs(10),
+            || async move { (!is_alive(pid)).then_some(()) },
+        )
+        .await;
+    }
+}
