@@ -240,3 +240,67 @@ async fn sigkill_during_a_slow_failover_leaves_no_node_running() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_node_that_keeps_failing_is_retried_with_backoff_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("refuse");
+    let wrapper = dir.path().join("redis-server");
+    // The real redis-server, except that it refuses to start while the marker file exists.
+    let script = format!(
+        "#!/bin/sh\nif [ -e '{}' ] && [ \"$1\" != --version ]; then echo 'FATAL: refusing to start (test double)'; exit 1; fi\nexec redis-server \"$@\"\n",
+        marker.display()
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let server = TestServer::start_with(&[
+        "--redis-server",
+        wrapper.to_str().unwrap(),
+        "--health-check-interval-ms",
+        "100",
+    ]);
+    let client = server.sdk();
+    let group = create_group(&client, "flaky", 2, true).await;
+    let (_, _, members) = endpoints(&group);
+    std::fs::write(&marker, "").unwrap();
+    signal(redis_pid_on(members[1].1).unwrap(), libc::SIGKILL);
+
+    let failures = wait_until("two failed recoveries", Duration::from_secs(20), || async {
+        let events = events_for(&client, "flaky-002").await;
+        let failed: Vec<i64> = events
+            .iter()
+            .filter(|e| {
+                e.message()
+                    .unwrap_or_default()
+                    .starts_with("Failed to recover cache nodes 0001")
+            })
+            .map(|e| e.date().unwrap().to_millis().unwrap())
+            .collect();
+        (failed.len() >= 2).then_some((failed, messages(&events)))
+    })
+    .await;
+    let (dates, all) = failures;
+    assert!(
+        all.iter()
+            .any(|m| m.contains("refusing to start (test double)")),
+        "the reason is reported: {all:?}"
+    );
+    // Newest first: the retry waited out its backoff (2 s after the first failure), not a hot loop.
+    assert!(
+        dates[0] - dates[1] >= 1900,
+        "retried after {} ms",
+        dates[0] - dates[1]
+    );
+
+    std::fs::remove_file(&marker).unwrap();
+    wait_for_event(&client, "flaky-002", FINISHED).await;
+    let (_, _, after) = endpoints(&describe(&client, "flaky").await.unwrap());
+    assert_eq!(
+        replication_field(after[1].1, "master_link_status").as_deref(),
+        Some("up")
+    );
+}
