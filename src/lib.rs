@@ -6,10 +6,12 @@
 //!   with an injected clock. No Redis, no HTTP.
 //! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies. No HTTP.
 //! - [`api`] (one file per Action) and [`workflows`] (background tasks such as a failover)
-//!   glue them; [`server`] is the HTTP front and [`fixtures`] the startup groups.
+//!   glue them; [`server`] is the HTTP front, [`control`] its `/_health` and `/_reset`, and
+//!   [`fixtures`] the startup groups.
 
 pub mod api;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod fixtures;
 pub mod model;

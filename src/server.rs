@@ -25,6 +25,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: SharedState) -> Router {
     Router::new()
+        .route("/_health", axum::routing::get(crate::control::health))
+        .route("/_reset", axum::routing::post(crate::control::reset))
         .fallback(handle)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))

@@ -197,3 +197,25 @@ fn read_tail(path: &Path) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
+
+/// Live (not zombie) redis-server processes that are children of this server.
+pub fn live_children() -> usize {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid ...`
+            let Some((head, tail)) = stat.rsplit_once(") ") else {
+                return false;
+            };
+            let mut fields = tail.split_whitespace();
+            head.ends_with("(redis-server")
+                && fields.next() != Some("Z")
+                && fields.next() == Some(me.as_str())
+        })
+        .count()
+}

@@ -159,3 +159,58 @@ async fn an_oversized_body_gets_an_aws_error_not_a_plain_413() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn reset_removes_every_group_event_and_process_and_health_counts_them() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    crate::support::create_group(&client, "one", 2, true).await;
+    crate::support::create_group(&client, "two", 1, false).await;
+    let http = reqwest::Client::new();
+    let health: serde_json::Value = http
+        .get(format!("{}/_health", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["members"], 3);
+    assert_eq!(health["redis_processes"], 3);
+    let nodes = crate::common::live_children(server.pid());
+    let reset: serde_json::Value = http
+        .post(format!("{}/_reset", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reset["deleted"], serde_json::json!(["one", "two"]));
+    assert!(
+        nodes.iter().all(|pid| !crate::common::is_alive(*pid)),
+        "no process left behind"
+    );
+    let groups = client.describe_replication_groups().send().await.unwrap();
+    assert!(groups.replication_groups().is_empty());
+    assert!(
+        client
+            .describe_events()
+            .send()
+            .await
+            .unwrap()
+            .events()
+            .is_empty(),
+        "events cleared"
+    );
+    let health: serde_json::Value = http
+        .get(format!("{}/_health", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["redis_processes"], 0);
+}
