@@ -20,6 +20,10 @@ pub enum ApiError {
     TestFailoverNotAvailableFault(String),
     APICallRateForCustomerExceeded(String),
     InsufficientCacheClusterCapacity(String),
+    MissingAuthenticationToken(String),
+    IncompleteSignature(String),
+    InvalidClientTokenId(String),
+    SignatureDoesNotMatch(String),
     InternalFailure(String),
 }
 
@@ -40,6 +44,10 @@ impl ApiError {
             Self::TestFailoverNotAvailableFault(_) => "TestFailoverNotAvailableFault",
             Self::APICallRateForCustomerExceeded(_) => "APICallRateForCustomerExceeded",
             Self::InsufficientCacheClusterCapacity(_) => "InsufficientCacheClusterCapacity",
+            Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
+            Self::IncompleteSignature(_) => "IncompleteSignature",
+            Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -51,6 +59,10 @@ impl ApiError {
             | Self::CacheClusterNotFound(_)
             | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::MissingAuthenticationToken(_)
+            | Self::IncompleteSignature(_)
+            | Self::InvalidClientTokenId(_)
+            | Self::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -70,6 +82,10 @@ impl ApiError {
             | Self::TestFailoverNotAvailableFault(m)
             | Self::APICallRateForCustomerExceeded(m)
             | Self::InsufficientCacheClusterCapacity(m)
+            | Self::MissingAuthenticationToken(m)
+            | Self::IncompleteSignature(m)
+            | Self::InvalidClientTokenId(m)
+            | Self::SignatureDoesNotMatch(m)
             | Self::InternalFailure(m) => m,
         }
     }
