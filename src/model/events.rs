@@ -1,6 +1,6 @@
 //! The event log DescribeEvents reads, and the one table of event kinds to messages.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -241,6 +241,9 @@ pub struct EventPage {
 pub struct EventLog {
     events: VecDeque<Event>,
     next_seq: u64,
+    /// Sequence numbers of each source's events (lower-case id), oldest first, so a query for
+    /// one source costs its events, not the whole log.
+    by_source: HashMap<String, VecDeque<u64>>,
 }
 
 impl EventLog {
@@ -254,6 +257,8 @@ impl EventLog {
             date: now,
         };
         self.next_seq += 1;
+        let key = event.source_id.to_ascii_lowercase();
+        self.by_source.entry(key).or_default().push_back(event.seq);
         self.events.push_back(event);
         self.prune(now);
     }
@@ -262,7 +267,15 @@ impl EventLog {
         let oldest_kept = now - Duration::days(RETENTION_DAYS);
         while let Some(front) = self.events.front() {
             if self.events.len() > MAX_EVENTS || front.date < oldest_kept {
+                let key = front.source_id.to_ascii_lowercase();
                 self.events.pop_front();
+                // The pruned event is its source's oldest too: sequence numbers only grow.
+                if let Some(seqs) = self.by_source.get_mut(&key) {
+                    seqs.pop_front();
+                    if seqs.is_empty() {
+                        self.by_source.remove(&key);
+                    }
+                }
             } else {
                 break;
             }
@@ -285,9 +298,22 @@ impl EventLog {
             Some(seq) => seq.saturating_sub(first_seq).min(self.events.len() as u64) as usize,
             None => self.events.len(),
         };
+        let candidates: Box<dyn Iterator<Item = &Event>> = match &query.source_id {
+            Some(id) => {
+                let seqs = self.by_source.get(&id.to_ascii_lowercase());
+                let before = first_seq + end_index as u64;
+                Box::new(
+                    seqs.into_iter()
+                        .flat_map(|s| s.iter().rev())
+                        .filter(move |seq| **seq < before)
+                        .filter_map(move |seq| self.events.get((seq - first_seq) as usize)),
+                )
+            }
+            None => Box::new(self.events.range(..end_index).rev()),
+        };
         let mut events = Vec::new();
         let mut next_before_seq = None;
-        for event in self.events.range(..end_index).rev() {
+        for event in candidates {
             if !matches(query, event) {
                 continue;
             }
@@ -400,6 +426,32 @@ mod tests {
             page.events[0].message,
             "Test Failover API called for node group 0001"
         );
+    }
+
+    #[test]
+    fn the_source_index_pages_and_survives_pruning() {
+        let mut log = EventLog::default();
+        for i in 0..50 {
+            log.record(&created(if i % 2 == 0 { "Even" } else { "odd" }), at(i));
+        }
+        let mut query = all(20, None);
+        query.source_id = Some("even".into());
+        let first = log.query(&query);
+        assert_eq!(first.events.len(), 20);
+        assert!(first.events.iter().all(|e| e.source_id == "Even"));
+        query.before_seq = first.next_before_seq;
+        let second = log.query(&query);
+        assert_eq!(second.events.len(), 5);
+        assert_eq!(second.next_before_seq, None);
+        assert!(second.events[0].seq < first.events[19].seq);
+        // Pruning the oldest events also drops them from the index.
+        log.record(&created("odd"), at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(10));
+        query.before_seq = None;
+        let after = log.query(&query);
+        // Kept: dates from at(10) on (the even ones 10..=48), 20 of them.
+        assert!(after.events.iter().all(|e| e.date >= at(10)));
+        assert_eq!(after.events.len(), 20);
+        assert_eq!(after.events.last().unwrap().date, at(10));
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! `cargo bench --bench events`: DescribeEvents latency with 100,000 events in the log against
+//! 10, through the real router in-process (decoding, the model query, XML encoding). Prints
+//! p50/p99 per case and their ratio; the goal is a p99 within 1.5x.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use elasticache_local::engine::Engine;
+use elasticache_local::model::events::EventKind;
+use elasticache_local::model::{Model, SystemClock};
+use elasticache_local::state::{AppState, FailoverTiming, Settings};
+use tower::ServiceExt;
+
+const REQUESTS: usize = 3000;
+
+fn app_with_events(count: usize) -> axum::Router {
+    let settings = Settings {
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+        engine_version: "7.0.15".into(),
+        failover_timing: FailoverTiming::default(),
+        health_check_interval: Duration::from_millis(250),
+    };
+    let engine = Engine::new("redis-server".into(), std::env::temp_dir());
+    let state = Arc::new(AppState::new(Model::new(15, chrono::Duration::hours(24)), engine, settings, Arc::new(SystemClock)));
+    let now = chrono::Utc::now();
+    {
+        let mut model = state.model();
+        for i in 0..count {
+            let kind = EventKind::CacheClusterCreated { cluster_id: format!("group{}-{:03}", i / 3, i % 3 + 1) };
+            model.record(kind, now - chrono::Duration::milliseconds((count - i) as i64));
+        }
+    }
+    elasticache_local::server::app(state)
+}
+
+fn measure(runtime: &tokio::runtime::Runtime, app: &axum::Router, body: &str) -> (f64, f64) {
+    let mut samples = Vec::with_capacity(REQUESTS);
+    for _ in 0..REQUESTS {
+        let request = Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let started = Instant::now();
+        let response = runtime.block_on(app.clone().oneshot(request)).unwrap();
+        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 24)).unwrap();
+        samples.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(bytes.starts_with(b"<DescribeEventsResponse"));
+    }
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (samples[REQUESTS / 2], samples[REQUESTS * 99 / 100])
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let cases = [
+        ("newest page (MaxRecords 100)", "Action=DescribeEvents&MaxRecords=100"),
+        ("one source (SourceIdentifier)", "Action=DescribeEvents&SourceIdentifier=group5-001"),
+    ];
+    println!("{:34} {:>10} {:>12} {:>12} {:>10}", "DescribeEvents", "events", "p50 us", "p99 us", "p99 ratio");
+    for (label, body) in cases {
+        let small = app_with_events(10);
+        let large = app_with_events(100_000);
+        let (p50_small, p99_small) = measure(&runtime, &small, body);
+        let (p50_large, p99_large) = measure(&runtime, &large, body);
+        println!("{label:34} {:>10} {p50_small:>12.1} {p99_small:>12.1}", 10);
+        println!("{label:34} {:>10} {p50_large:>12.1} {p99_large:>12.1} {:>9.2}x", 100_000, p99_large / p99_small);
+    }
+}

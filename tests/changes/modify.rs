@@ -1,0 +1,835 @@
+//! ModifyReplicationGroup on real processes: its rules, the modifying status, stored settings,
+//! graceful promotion through PrimaryClusterId, and the AUTH token strategies.
+
+use aws_sdk_elasticache::Client;
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, CacheCluster, MultiAzStatus,
+    PendingAutomaticFailoverStatus, ReplicationGroup,
+};
+
+use crate::common::{TestServer, live_children, redis_cli, replication_field, wait_until};
+use crate::resp::{Reply, Resp, Writer, cli, code_and_message, replication_field_auth};
+use crate::support::{
+    DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
+    wait_for_event,
+};
+
+const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
+const FINISHED: &str = "Finished recovery for cache nodes 0001";
+
+async fn cache_cluster(client: &Client, id: &str) -> CacheCluster {
+    client
+        .describe_cache_clusters()
+        .cache_cluster_id(id)
+        .send()
+        .await
+        .expect("describe cache clusters")
+        .cache_clusters()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no cache cluster {id}"))
+}
+
+fn member_ids(group: &ReplicationGroup) -> Vec<String> {
+    group.member_clusters().to_vec()
+}
+
+/// Waits until the group is `available` again and its automatic failover reads `status`.
+async fn wait_automatic_failover(
+    client: &Client,
+    id: &str,
+    status: AutomaticFailoverStatus,
+) -> ReplicationGroup {
+    wait_until(
+        &format!("{id} available with automatic failover {status:?}"),
+        DEADLINE,
+        || async {
+            describe(client, id).await.filter(|g| {
+                g.status() == Some("available") && g.automatic_failover() == Some(&status)
+            })
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn each_modify_rule_is_refused_with_its_wire_code_and_nothing_changes() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_group(&client, "single", 1, false).await;
+    create_group(&client, "manual", 2, false).await;
+    create_group(&client, "auto", 2, true).await;
+    let modify = |id: &str| {
+        client
+            .modify_replication_group()
+            .replication_group_id(id)
+            .apply_immediately(true)
+    };
+
+    let (code_, message) = code_and_message(
+        modify("single")
+            .automatic_failover_enabled(true)
+            .send()
+            .await,
+    );
+    assert_eq!(code_, "InvalidParameterCombination", "{message}");
+    assert!(message.contains("at least 2 cache clusters"), "{message}");
+
+    let (code_, message) = code_and_message(modify("manual").multi_az_enabled(true).send().await);
+    assert_eq!(code_, "InvalidParameterCombination", "{message}");
+    assert!(message.contains("automatic failover"), "{message}");
+
+    let (code_, message) =
+        code_and_message(modify("auto").primary_cluster_id("auto-002").send().await);
+    assert_eq!(code_, "InvalidParameterCombination", "{message}");
+    assert!(message.contains("PrimaryClusterId"), "{message}");
+    // Naming the current primary is the same rule: automatic failover is still on.
+    assert_eq!(
+        code(modify("auto").primary_cluster_id("auto-001").send().await),
+        "InvalidParameterCombination"
+    );
+
+    let (code_, message) =
+        code_and_message(modify("manual").primary_cluster_id("auto-002").send().await);
+    assert_eq!(code_, "InvalidParameterValue", "{message}");
+    assert!(
+        message.contains("auto-002") && message.contains("manual"),
+        "{message}"
+    );
+    assert_eq!(
+        code(
+            modify("manual")
+                .primary_cluster_id("manual-004")
+                .send()
+                .await
+        ),
+        "InvalidParameterValue"
+    );
+
+    let (code_, message) = code_and_message(
+        modify("manual")
+            .auth_token("a-token-of-sixteen-chars")
+            .send()
+            .await,
+    );
+    assert_eq!(code_, "InvalidParameterCombination", "{message}");
+    assert!(message.contains("AuthTokenUpdateStrategy"), "{message}");
+
+    assert_eq!(
+        code(
+            modify("nope")
+                .replication_group_description("x")
+                .send()
+                .await
+        ),
+        "ReplicationGroupNotFoundFault"
+    );
+
+    // Nothing changed: still available, settings as created, no modification events.
+    for (id, af) in [
+        ("single", AutomaticFailoverStatus::Disabled),
+        ("manual", AutomaticFailoverStatus::Disabled),
+        ("auto", AutomaticFailoverStatus::Enabled),
+    ] {
+        let group = describe(&client, id).await.unwrap();
+        assert_eq!(group.status(), Some("available"), "{id}");
+        assert_eq!(group.automatic_failover(), Some(&af), "{id}");
+        assert_eq!(group.multi_az(), Some(&MultiAzStatus::Disabled), "{id}");
+        assert_eq!(group.auth_token_enabled(), Some(false), "{id}");
+        assert_eq!(group.description(), Some("test group"), "{id}");
+        let roles: Vec<String> = endpoints(&group).2.into_iter().map(|m| m.2).collect();
+        assert_eq!(roles[0], "primary", "{id}: the primary did not move");
+        let events = messages(&events_for(&client, id).await);
+        assert!(
+            events.iter().all(|m| !m.contains("has been turned")
+                && !m.starts_with("Primary cache cluster")
+                && !m.starts_with("Failed to modify")),
+            "{id}: {events:?}"
+        );
+    }
+    assert_eq!(live_children(server.pid()).len(), 5);
+}
+
+#[tokio::test]
+async fn a_group_that_is_not_available_cannot_be_modified() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let modify = |id: &str| {
+        client
+            .modify_replication_group()
+            .replication_group_id(id)
+            .apply_immediately(true)
+            .replication_group_description("changed")
+    };
+
+    // Still `creating`, right after CreateReplicationGroup answered.
+    let created = client
+        .create_replication_group()
+        .replication_group_id("busy")
+        .replication_group_description("test group")
+        .num_cache_clusters(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.replication_group().and_then(|g| g.status()),
+        Some("creating")
+    );
+    let (code_, message) = code_and_message(modify("busy").send().await);
+    assert_eq!(
+        (code_.as_str(), message.as_str()),
+        ("InvalidReplicationGroupState", NOT_AVAILABLE)
+    );
+    wait_available(&client, "busy").await;
+
+    // `modifying` while a replica is being added (a real redis-server starts and syncs).
+    let growing = client
+        .increase_replica_count()
+        .replication_group_id("busy")
+        .new_replica_count(2)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        growing.replication_group().and_then(|g| g.status()),
+        Some("modifying")
+    );
+    let (code_, message) = code_and_message(modify("busy").send().await);
+    assert_eq!(
+        (code_.as_str(), message.as_str()),
+        ("InvalidReplicationGroupState", NOT_AVAILABLE)
+    );
+    let group = wait_available(&client, "busy").await;
+    assert_eq!(
+        group.description(),
+        Some("test group"),
+        "the refused modifications changed nothing"
+    );
+    assert_eq!(member_ids(&group).len(), 3);
+
+    // Now it is accepted.
+    let answer = modify("busy").send().await.unwrap();
+    assert_eq!(
+        answer.replication_group().and_then(|g| g.status()),
+        Some("modifying")
+    );
+    let group = wait_until("the new description", DEADLINE, || async {
+        describe(&client, "busy")
+            .await
+            .filter(|g| g.status() == Some("available") && g.description() == Some("changed"))
+    })
+    .await;
+    assert_eq!(member_ids(&group).len(), 3);
+}
+
+#[tokio::test]
+async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabled() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_group(&client, "flip", 2, false).await;
+    let modify = || {
+        client
+            .modify_replication_group()
+            .replication_group_id("flip")
+            .apply_immediately(true)
+    };
+
+    // Turn it on.
+    let answer = modify()
+        .automatic_failover_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let group = answer.replication_group().unwrap();
+    assert_eq!(group.status(), Some("modifying"));
+    assert_eq!(
+        group.automatic_failover(),
+        Some(&AutomaticFailoverStatus::Enabling)
+    );
+    assert_eq!(
+        group
+            .pending_modified_values()
+            .and_then(|p| p.automatic_failover_status()),
+        Some(&PendingAutomaticFailoverStatus::Enabled)
+    );
+    let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Enabled).await;
+    assert_eq!(
+        group
+            .pending_modified_values()
+            .and_then(|p| p.automatic_failover_status()),
+        None,
+        "nothing pending once available"
+    );
+    wait_for_event(
+        &client,
+        "flip",
+        "Automatic failover has been turned on for replication group flip",
+    )
+    .await;
+
+    // Multi-AZ needs automatic failover, which is now on.
+    modify().multi_az_enabled(true).send().await.unwrap();
+    wait_until("Multi-AZ enabled", DEADLINE, || async {
+        describe(&client, "flip").await.filter(|g| {
+            g.status() == Some("available") && g.multi_az() == Some(&MultiAzStatus::Enabled)
+        })
+    })
+    .await;
+    wait_for_event(
+        &client,
+        "flip",
+        "Multi-AZ has been turned on for replication group flip",
+    )
+    .await;
+    assert_eq!(
+        code(modify().automatic_failover_enabled(false).send().await),
+        "InvalidParameterCombination",
+        "automatic failover cannot go while Multi-AZ stays"
+    );
+
+    // With automatic failover on, TestFailover is accepted; while it runs, no modification.
+    client
+        .test_failover()
+        .replication_group_id("flip")
+        .node_group_id("0001")
+        .send()
+        .await
+        .expect("TestFailover accepted once automatic failover is on");
+    let (code_, message) = code_and_message(
+        modify()
+            .automatic_failover_enabled(false)
+            .multi_az_enabled(false)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code_.as_str(), message.as_str()),
+        ("InvalidReplicationGroupState", NOT_AVAILABLE),
+        "refused during the failover"
+    );
+    wait_for_event(&client, "flip-001", FINISHED).await;
+
+    // Turn both off in one request, once the failover has ended.
+    let answer = wait_until(
+        "a modification admitted after the failover",
+        DEADLINE,
+        || async {
+            match modify()
+                .automatic_failover_enabled(false)
+                .multi_az_enabled(false)
+                .send()
+                .await
+            {
+                Ok(answer) => Some(answer),
+                Err(error) => {
+                    let code_ = code::<(), _>(Err(error));
+                    assert_eq!(code_, "InvalidReplicationGroupState");
+                    None
+                }
+            }
+        },
+    )
+    .await;
+    let group = answer.replication_group().unwrap();
+    assert_eq!(group.status(), Some("modifying"));
+    assert_eq!(
+        group.automatic_failover(),
+        Some(&AutomaticFailoverStatus::Disabling)
+    );
+    assert_eq!(
+        group
+            .pending_modified_values()
+            .and_then(|p| p.automatic_failover_status()),
+        Some(&PendingAutomaticFailoverStatus::Disabled)
+    );
+    let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Disabled).await;
+    assert_eq!(group.multi_az(), Some(&MultiAzStatus::Disabled));
+    wait_for_event(
+        &client,
+        "flip",
+        "Automatic failover has been turned off for replication group flip",
+    )
+    .await;
+    wait_for_event(
+        &client,
+        "flip",
+        "Multi-AZ has been turned off for replication group flip",
+    )
+    .await;
+    assert_eq!(
+        code(
+            client
+                .test_failover()
+                .replication_group_id("flip")
+                .node_group_id("0001")
+                .send()
+                .await
+        ),
+        "InvalidReplicationGroupState",
+        "TestFailover is refused again once automatic failover is off"
+    );
+    assert_eq!(live_children(server.pid()).len(), 2);
+}
+
+#[tokio::test]
+async fn stored_settings_are_reported_by_both_describe_actions() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "store", 2, false).await;
+    let (primary_endpoint, _, _) = endpoints(&group);
+    let topic = "arn:aws:sns:us-east-1:123456789012:cache-events";
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("store")
+        .apply_immediately(true)
+        .replication_group_description("the shop's sessions")
+        .cache_node_type("cache.m6g.large")
+        .snapshot_retention_limit(7)
+        .snapshot_window("03:00-04:00")
+        .preferred_maintenance_window("Mon:01:00-mon:02:30")
+        .notification_topic_arn(topic)
+        .notification_topic_status("inactive")
+        .cache_parameter_group_name("sessions-params")
+        .security_group_ids("sg-0123")
+        .security_group_ids("sg-4567")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.replication_group().and_then(|g| g.status()),
+        Some("modifying")
+    );
+
+    let group = wait_until("the stored settings", DEADLINE, || async {
+        describe(&client, "store").await.filter(|g| {
+            g.status() == Some("available") && g.description() == Some("the shop's sessions")
+        })
+    })
+    .await;
+    assert_eq!(group.cache_node_type(), Some("cache.m6g.large"));
+    assert_eq!(group.snapshot_retention_limit(), Some(7));
+    assert_eq!(group.snapshot_window(), Some("03:00-04:00"));
+    assert_eq!(
+        group.automatic_failover(),
+        Some(&AutomaticFailoverStatus::Disabled)
+    );
+
+    for id in ["store-001", "store-002"] {
+        let cluster = cache_cluster(&client, id).await;
+        assert_eq!(cluster.replication_group_id(), Some("store"), "{id}");
+        assert_eq!(cluster.cache_node_type(), Some("cache.m6g.large"), "{id}");
+        assert_eq!(
+            cluster.preferred_maintenance_window(),
+            Some("mon:01:00-mon:02:30"),
+            "{id}"
+        );
+        let notification = cluster
+            .notification_configuration()
+            .unwrap_or_else(|| panic!("{id}: no NotificationConfiguration"));
+        assert_eq!(notification.topic_arn(), Some(topic), "{id}");
+        assert_eq!(notification.topic_status(), Some("inactive"), "{id}");
+        assert_eq!(
+            cluster
+                .cache_parameter_group()
+                .and_then(|p| p.cache_parameter_group_name()),
+            Some("sessions-params"),
+            "{id}"
+        );
+        let security_groups: Vec<&str> = cluster
+            .security_groups()
+            .iter()
+            .filter_map(|s| s.security_group_id())
+            .collect();
+        assert_eq!(security_groups, ["sg-0123", "sg-4567"], "{id}");
+        assert_eq!(cluster.snapshot_retention_limit(), Some(7), "{id}");
+        assert_eq!(cluster.snapshot_window(), Some("03:00-04:00"), "{id}");
+    }
+
+    // The stored settings touch no node.
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "still", "here"]), "OK");
+    assert_eq!(live_children(server.pid()).len(), 2);
+    let events = messages(&events_for(&client, "store").await);
+    assert!(
+        events.iter().all(|m| !m.starts_with("Failed to modify")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_lost() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "promo", 3, false).await;
+    let (primary_endpoint, _, before) = endpoints(&group);
+
+    // Two writers through the primary endpoint, each retrying a key until it is acknowledged.
+    let writers = [
+        Writer::start(primary_endpoint, "a"),
+        Writer::start(primary_endpoint, "b"),
+    ];
+    let acknowledged = || writers.iter().map(Writer::acknowledged).min().unwrap();
+    wait_until("the writers to get going", DEADLINE, || async {
+        (acknowledged() >= 200).then_some(())
+    })
+    .await;
+
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("promo")
+        .primary_cluster_id("promo-002")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let pending = answer.replication_group().unwrap();
+    assert_eq!(pending.status(), Some("modifying"));
+    assert_eq!(
+        pending
+            .pending_modified_values()
+            .and_then(|p| p.primary_cluster_id()),
+        Some("promo-002")
+    );
+
+    let group = wait_available(&client, "promo").await;
+    // Writes go on through the same endpoint, now to the new primary.
+    let at_available = acknowledged();
+    wait_until("writes to go on after the promotion", DEADLINE, || async {
+        (acknowledged() >= at_available + 200).then_some(())
+    })
+    .await;
+    let errors: usize = writers.iter().map(Writer::errors).sum();
+    let acknowledged: Vec<(&str, Vec<usize>)> = ["a", "b"]
+        .into_iter()
+        .zip(writers.map(Writer::finish))
+        .collect();
+    eprintln!(
+        "{} acknowledged writes, {errors} errors/reconnects on the way",
+        acknowledged.iter().map(|(_, a)| a.len()).sum::<usize>()
+    );
+
+    let (endpoint_after, _, after) = endpoints(&group);
+    assert_eq!(
+        endpoint_after, primary_endpoint,
+        "the endpoint keeps its port"
+    );
+    let roles: Vec<(&str, &str)> = after
+        .iter()
+        .map(|(id, _, role)| (id.as_str(), role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("promo-001", "replica"),
+            ("promo-002", "primary"),
+            ("promo-003", "replica")
+        ]
+    );
+    let ports: Vec<u16> = after.iter().map(|m| m.1).collect();
+    assert_eq!(
+        ports,
+        before.iter().map(|m| m.1).collect::<Vec<_>>(),
+        "no node restarted"
+    );
+    let new_primary = after[1].1;
+    assert_eq!(
+        replication_field(new_primary, "role").as_deref(),
+        Some("master")
+    );
+    for (id, port, _) in [&after[0], &after[2]] {
+        assert_eq!(
+            replication_field(*port, "role").as_deref(),
+            Some("slave"),
+            "{id}"
+        );
+        assert_eq!(
+            replication_field(*port, "master_port"),
+            Some(new_primary.to_string()),
+            "{id}"
+        );
+        wait_until(&format!("{id} linked"), DEADLINE, || async {
+            (replication_field(*port, "master_link_status").as_deref() == Some("up")).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(
+        replication_field(primary_endpoint, "role").as_deref(),
+        Some("master"),
+        "the endpoint leads to the new primary"
+    );
+
+    // Every acknowledged write is on the new primary, read through the endpoint.
+    let mut connection = Resp::connect(primary_endpoint).unwrap();
+    let mut missing = Vec::new();
+    let total: usize = acknowledged.iter().map(|(_, a)| a.len()).sum();
+    for (prefix, chunk) in acknowledged
+        .iter()
+        .flat_map(|(prefix, acked)| acked.chunks(500).map(move |c| (*prefix, c)))
+    {
+        let keys: Vec<String> = chunk.iter().map(|i| format!("{prefix}{i}")).collect();
+        let mut args = vec!["MGET"];
+        args.extend(keys.iter().map(String::as_str));
+        let Reply::Array(values) = connection.command(&args).unwrap() else {
+            panic!("MGET answered no array");
+        };
+        for (i, value) in chunk.iter().zip(values) {
+            if value != Reply::Bulk(Some(i.to_string())) {
+                missing.push((format!("{prefix}{i}"), value));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost, first: {:?}",
+        missing.len(),
+        total,
+        &missing[..missing.len().min(10)]
+    );
+
+    wait_for_event(
+        &client,
+        "promo",
+        "Primary cache cluster of replication group promo changed from promo-001 to promo-002",
+    )
+    .await;
+    assert_eq!(live_children(server.pid()).len(), 3);
+}
+
+#[tokio::test]
+async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_works() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_group(&client, "swap", 2, true).await;
+    let (primary_endpoint, _, members) = endpoints(&group);
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "before", "1"]), "OK");
+
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("swap")
+        .automatic_failover_enabled(false)
+        .primary_cluster_id("swap-002")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let group = answer.replication_group().unwrap();
+    assert_eq!(group.status(), Some("modifying"));
+    assert_eq!(
+        group.automatic_failover(),
+        Some(&AutomaticFailoverStatus::Disabling)
+    );
+
+    let group = wait_automatic_failover(&client, "swap", AutomaticFailoverStatus::Disabled).await;
+    let (_, _, after) = endpoints(&group);
+    assert_eq!(
+        after.iter().map(|m| m.2.as_str()).collect::<Vec<_>>(),
+        ["replica", "primary"]
+    );
+    assert_eq!(
+        replication_field(members[1].1, "role").as_deref(),
+        Some("master")
+    );
+    assert_eq!(
+        replication_field(members[0].1, "master_port"),
+        Some(members[1].1.to_string())
+    );
+    assert_eq!(redis_cli(primary_endpoint, &["GET", "before"]), "1");
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "after", "2"]), "OK");
+    let events = messages(&events_for(&client, "swap").await);
+    for expected in [
+        "Automatic failover has been turned off for replication group swap",
+        "Primary cache cluster of replication group swap changed from swap-001 to swap-002",
+    ] {
+        assert!(
+            events.iter().any(|m| m == expected),
+            "{expected}: {events:?}"
+        );
+    }
+}
+
+fn ping(port: u16, token: Option<&str>) -> (String, String) {
+    cli(port, token, &["PING"])
+}
+
+/// AUTH with `token` on a fresh connection: the server's reply.
+fn auth(port: u16, token: &str) -> Reply {
+    Resp::connect(port)
+        .unwrap()
+        .command(&["AUTH", token])
+        .unwrap()
+}
+
+fn is_refused(reply: &Reply) -> bool {
+    matches!(reply, Reply::Error(e) if e.starts_with("WRONGPASS") || e.contains("invalid"))
+}
+
+#[tokio::test]
+async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() {
+    const A: &str = "first-token-0123456789";
+    const B: &str = "second-token-9876543210";
+    let server = TestServer::start();
+    let client = server.sdk();
+    client
+        .create_replication_group()
+        .replication_group_id("secure")
+        .replication_group_description("test group")
+        .num_cache_clusters(2)
+        .auth_token(A)
+        .transit_encryption_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let group = wait_available(&client, "secure").await;
+    assert_eq!(group.auth_token_enabled(), Some(true));
+    let created_date = group
+        .auth_token_last_modified_date()
+        .copied()
+        .expect("AuthTokenLastModifiedDate with a token");
+    let (primary_endpoint, _, members) = endpoints(&group);
+    let replica = members[1].1;
+    let every_port: Vec<u16> = members
+        .iter()
+        .map(|m| m.1)
+        .chain([primary_endpoint])
+        .collect();
+    for port in &every_port {
+        assert_eq!(ping(*port, Some(A)).0, "PONG", "port {port} with A");
+        assert!(
+            ping(*port, None).0.contains("NOAUTH"),
+            "port {port} needs a token"
+        );
+    }
+    let modify = |strategy: AuthTokenUpdateStrategyType| {
+        client
+            .modify_replication_group()
+            .replication_group_id("secure")
+            .apply_immediately(true)
+            .auth_token_update_strategy(strategy)
+    };
+
+    // ROTATE to B: both tokens work everywhere.
+    let answer = modify(AuthTokenUpdateStrategyType::Rotate)
+        .auth_token(B)
+        .send()
+        .await
+        .unwrap();
+    let pending = answer.replication_group().unwrap();
+    assert_eq!(pending.status(), Some("modifying"));
+    assert_eq!(
+        pending
+            .pending_modified_values()
+            .and_then(|p| p.auth_token_status())
+            .map(|s| s.as_str()),
+        Some("ROTATING")
+    );
+    wait_for_event(
+        &client,
+        "secure",
+        "AUTH token updated with strategy ROTATE for replication group secure",
+    )
+    .await;
+    let group = wait_available(&client, "secure").await;
+    assert_eq!(group.auth_token_enabled(), Some(true));
+    let rotated_date = group
+        .auth_token_last_modified_date()
+        .copied()
+        .expect("AuthTokenLastModifiedDate after ROTATE");
+    assert!(
+        rotated_date > created_date,
+        "{rotated_date:?} after {created_date:?}"
+    );
+    for port in &every_port {
+        assert_eq!(ping(*port, Some(A)).0, "PONG", "port {port} with A");
+        assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
+    }
+    assert_eq!(
+        cli(primary_endpoint, Some(B), &["SET", "rotated", "yes"]).0,
+        "OK"
+    );
+    wait_until("the write to reach the replica", DEADLINE, || async {
+        (cli(replica, Some(A), &["GET", "rotated"]).0 == "yes").then_some(())
+    })
+    .await;
+    assert_eq!(
+        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
+        Some("up"),
+        "the replica stays linked"
+    );
+
+    // SET to B: only B works.
+    modify(AuthTokenUpdateStrategyType::Set)
+        .auth_token(B)
+        .send()
+        .await
+        .unwrap();
+    wait_for_event(
+        &client,
+        "secure",
+        "AUTH token updated with strategy SET for replication group secure",
+    )
+    .await;
+    let group = wait_available(&client, "secure").await;
+    assert_eq!(group.auth_token_enabled(), Some(true));
+    for port in &every_port {
+        let refused = auth(*port, A);
+        assert!(is_refused(&refused), "port {port}: A answered {refused:?}");
+        let (out, err) = ping(*port, Some(A));
+        assert_ne!(out, "PONG", "port {port}: A still works ({err})");
+        assert_eq!(auth(*port, B), Reply::Simple("OK".into()), "port {port}");
+        assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
+    }
+    assert_eq!(
+        cli(primary_endpoint, Some(B), &["SET", "set", "yes"]).0,
+        "OK"
+    );
+    wait_until("the write to reach the replica", DEADLINE, || async {
+        (cli(replica, Some(B), &["GET", "set"]).0 == "yes").then_some(())
+    })
+    .await;
+    assert_eq!(
+        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
+        Some("up")
+    );
+
+    // DELETE: no token needed.
+    let answer = modify(AuthTokenUpdateStrategyType::Delete)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.replication_group().and_then(|g| g.status()),
+        Some("modifying")
+    );
+    wait_for_event(
+        &client,
+        "secure",
+        "AUTH token updated with strategy DELETE for replication group secure",
+    )
+    .await;
+    let group = wait_available(&client, "secure").await;
+    assert_eq!(group.auth_token_enabled(), Some(false));
+    assert!(group.auth_token_last_modified_date().is_some());
+    for port in &every_port {
+        assert_eq!(ping(*port, None).0, "PONG", "port {port} without a token");
+    }
+    assert_eq!(redis_cli(primary_endpoint, &["SET", "open", "yes"]), "OK");
+    wait_until("the write to reach the replica", DEADLINE, || async {
+        (redis_cli(replica, &["GET", "open"]) == "yes").then_some(())
+    })
+    .await;
+    assert_eq!(
+        replication_field(replica, "master_link_status").as_deref(),
+        Some("up")
+    );
+    assert_eq!(
+        code(modify(AuthTokenUpdateStrategyType::Delete).send().await),
+        "InvalidParameterCombination",
+        "DELETE needs a group with a token"
+    );
+    let events = messages(&events_for(&client, "secure").await);
+    assert!(
+        events.iter().all(|m| !m.starts_with("Failed to modify")),
+        "{events:?}"
+    );
+    assert_eq!(live_children(server.pid()).len(), 2);
+}
