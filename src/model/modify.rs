@@ -172,15 +172,15 @@ impl Model {
                         strategy: auth.strategy(),
                     });
                 }
-                if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary) {
-                    if *new != old {
-                        group.set_primary(new);
-                        events.push(EventKind::PrimaryChanged {
-                            group_id: group_id.clone(),
-                            old_primary: old,
-                            new_primary: new.clone(),
-                        });
-                    }
+                if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
+                    && *new != old
+                {
+                    group.set_primary(new);
+                    events.push(EventKind::PrimaryChanged {
+                        group_id: group_id.clone(),
+                        old_primary: old,
+                        new_primary: new.clone(),
+                    });
                 }
             }
             Err(reason) => events.push(EventKind::ModifyFailed {

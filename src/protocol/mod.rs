@@ -4,6 +4,7 @@
 pub mod error;
 pub mod query;
 pub mod sigv4;
+pub mod sigv4_verify;
 pub mod xml;
 
 pub use error::ApiError;

@@ -169,11 +169,9 @@ async fn restart_in_place(
         .await
         .map_err(|e| e.to_string());
     if outcome.is_ok() {
-        for replica in 0..runtime.node_ports().len() {
-            if replica != index {
-                if let Err(error) = runtime.wait_synced(replica).await {
-                    outcome = Err(error.to_string());
-                }
+        for replica in (0..runtime.node_ports().len()).filter(|r| *r != index) {
+            if let Err(error) = runtime.wait_synced(replica).await {
+                outcome = Err(error.to_string());
             }
         }
     }
