@@ -12,6 +12,7 @@
 pub mod api;
 pub mod config;
 pub mod control;
+pub mod dashboard;
 pub mod engine;
 pub mod fixtures;
 pub mod model;

@@ -26,6 +26,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn app(state: SharedState) -> Router {
     Router::new()
         .route("/_health", axum::routing::get(crate::control::health))
+        .route("/_state", axum::routing::get(crate::dashboard::state))
         .route("/_reset", axum::routing::post(crate::control::reset))
         .fallback(handle)
         .with_state(state)
@@ -41,6 +42,7 @@ async fn handle(
 ) -> Response<Body> {
     let started = Instant::now();
     let ctx = request_context(&state, &headers);
+    let is_get = request.method() == axum::http::Method::GET;
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
         let error = ApiError::InvalidParameterValue(format!(
             "The request body is larger than {MAX_BODY_BYTES} bytes."
@@ -48,6 +50,13 @@ async fn handle(
         return error_response(&error, &ctx.request_id);
     };
     let params = QueryParams::decode(query.as_deref(), &body);
+    // A browser opening the server's URL gets the live dashboard instead of MissingAction.
+    if is_get
+        && params.optional("Action").is_none_or(str::is_empty)
+        && crate::dashboard::accepts_html(&headers)
+    {
+        return crate::dashboard::page();
+    }
     let action_name = params.optional("Action").unwrap_or("").to_string();
     let result = match resolve_action(&params) {
         Ok(action) => dispatch(action, &state, &params, &ctx).await,

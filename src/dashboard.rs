@@ -1,0 +1,254 @@
+//! The live dashboard: `GET /` from a browser (`Accept: text/html`, no `Action`) serves one
+//! self-contained page, which polls `GET /_state` for a JSON snapshot of every group, the live
+//! replication link of every node (read from the node itself) and the newest events.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use chrono::{DateTime, SecondsFormat, Utc};
+use redis::Value as RedisValue;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::engine::client::{NodeClient, ReplicationInfo};
+use crate::model::events::EventQuery;
+use crate::model::group::Role;
+use crate::state::SharedState;
+
+/// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
+pub const PAGE: &str = include_str!("dashboard.html");
+
+/// How many of the newest events the snapshot carries.
+pub const EVENT_LIMIT: usize = 50;
+
+/// True when the caller is a browser asking for a page (a navigation sends `text/html`).
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.to_ascii_lowercase().contains("text/html"))
+}
+
+pub fn page() -> Response<Body> {
+    let mut response = Response::new(Body::from(PAGE));
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// One member as copied out of the model, before its node is asked anything.
+struct MemberSnapshot {
+    cluster_id: String,
+    role: Role,
+    port: Option<u16>,
+    auth_token: Option<String>,
+}
+
+struct GroupSnapshot {
+    id: String,
+    status: &'static str,
+    automatic_failover: bool,
+    multi_az: bool,
+    failover_in_flight: bool,
+    primary_endpoint_port: Option<u16>,
+    reader_endpoint_port: Option<u16>,
+    members: Vec<MemberSnapshot>,
+}
+
+/// What a node said about its replication, or why it said nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NodeLink {
+    /// The model has no port for it yet (the group is still being created).
+    NotStarted,
+    Down(String),
+    Up {
+        info: ReplicationInfo,
+        /// `master_link_status` as the node wrote it (`up`, `down`; absent on a primary).
+        master_link_status: Option<String>,
+        connected_replicas: Option<u64>,
+    },
+}
+
+/// `GET /_state`: the snapshot the dashboard renders.
+pub async fn state(State(state): State<SharedState>) -> Json<Value> {
+    // Copy everything out under the lock; the guard is dropped before any node is asked.
+    let (groups, events) = {
+        let model = state.model();
+        let groups: Vec<GroupSnapshot> = model
+            .groups()
+            .map(|group| GroupSnapshot {
+                id: group.id.to_string(),
+                status: group.status.as_str(),
+                automatic_failover: group.settings.automatic_failover,
+                multi_az: group.settings.multi_az,
+                failover_in_flight: group.failover_in_flight,
+                primary_endpoint_port: group.endpoints.map(|e| e.primary_port),
+                reader_endpoint_port: group.endpoints.map(|e| e.reader_port),
+                members: group
+                    .members
+                    .iter()
+                    .map(|member| MemberSnapshot {
+                        cluster_id: member.cluster_id.clone(),
+                        role: member.role,
+                        port: member.port,
+                        auth_token: group.settings.auth_token.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let page = model.events.query(&EventQuery {
+            source_id: None,
+            source_type: None,
+            start: DateTime::<Utc>::UNIX_EPOCH,
+            end: state.now(),
+            before_seq: None,
+            max_records: EVENT_LIMIT,
+        });
+        (groups, page.events)
+    };
+
+    let links = probe_all(&groups).await;
+
+    let groups: Vec<Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let members: Vec<Value> = group
+                .members
+                .iter()
+                .enumerate()
+                .map(|(m, member)| {
+                    let link = links.get(&(g, m)).cloned().unwrap_or(NodeLink::NotStarted);
+                    member_json(member, &link)
+                })
+                .collect();
+            json!({
+                "id": group.id,
+                "status": group.status,
+                "automatic_failover": group.automatic_failover,
+                "multi_az": group.multi_az,
+                "failover_in_flight": group.failover_in_flight,
+                "node_group_id": "0001",
+                "primary_endpoint_port": group.primary_endpoint_port,
+                "reader_endpoint_port": group.reader_endpoint_port,
+                "members": members,
+            })
+        })
+        .collect();
+    let events: Vec<Value> = events
+        .iter()
+        .map(|event| {
+            json!({
+                "date": event.date.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "source_type": event.source_type,
+                "source_id": event.source_id,
+                "message": event.message,
+            })
+        })
+        .collect();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generated_at": state.now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        "groups": groups,
+        "events": events,
+    }))
+}
+
+/// Asks every started node for `INFO replication` at once; each ask is bounded by the node
+/// client's own timeout, so one frozen node delays the snapshot by at most that.
+async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink> {
+    let mut tasks = JoinSet::new();
+    for (g, group) in groups.iter().enumerate() {
+        for (m, member) in group.members.iter().enumerate() {
+            let Some(port) = member.port else { continue };
+            let client = NodeClient::new(port, member.auth_token.clone());
+            tasks.spawn(async move { ((g, m), probe(client).await) });
+        }
+    }
+    let mut links = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((key, link)) = joined {
+            links.insert(key, link);
+        }
+    }
+    links
+}
+
+/// `INFO replication` through [`NodeClient::command`] (the same bounded call
+/// [`NodeClient::replication_info`] makes), parsed by [`ReplicationInfo::parse`], plus the two
+/// fields that struct does not keep: the raw `master_link_status` and `connected_slaves`.
+async fn probe(client: NodeClient) -> NodeLink {
+    let text = match client.command(&["INFO", "replication"]).await {
+        Ok(RedisValue::BulkString(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(RedisValue::VerbatimString { text, .. }) => text,
+        Ok(other) => return NodeLink::Down(format!("unexpected INFO reply {other:?}")),
+        Err(error) => return NodeLink::Down(error.to_string()),
+    };
+    let field = |name: &str| {
+        text.lines()
+            .filter_map(|line| line.trim().split_once(':'))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    };
+    NodeLink::Up {
+        info: ReplicationInfo::parse(&text),
+        master_link_status: field("master_link_status"),
+        connected_replicas: field("connected_slaves").and_then(|v| v.parse().ok()),
+    }
+}
+
+fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
+    let mut value = json!({
+        "cluster_id": member.cluster_id,
+        "role": member.role.as_str(),
+        "port": member.port,
+    });
+    let fields = match link {
+        NodeLink::NotStarted => json!({ "reachable": false, "link": "starting" }),
+        NodeLink::Down(error) => json!({ "reachable": false, "link": "down", "error": error }),
+        NodeLink::Up {
+            info,
+            master_link_status,
+            connected_replicas,
+        } => {
+            let node_role = match info.role.as_str() {
+                "master" => "primary",
+                "slave" => "replica",
+                other => other,
+            };
+            // A replica's link is its link to its primary; a primary's is simply that it
+            // answers (its replicas' links are shown on their own cards).
+            let link = if node_role == "replica" {
+                master_link_status.as_deref().unwrap_or("down")
+            } else {
+                "up"
+            };
+            json!({
+                "reachable": true,
+                "link": link,
+                "node_role": node_role,
+                "master_link_status": master_link_status,
+                "master_port": info.master_port,
+                "connected_replicas": connected_replicas,
+                "repl_offset": if node_role == "replica" {
+                    info.replica_offset
+                } else {
+                    info.master_repl_offset
+                },
+            })
+        }
+    };
+    if let (Value::Object(target), Value::Object(extra)) = (&mut value, fields) {
+        target.extend(extra);
+    }
+    value
+}
