@@ -22,15 +22,26 @@ fn app_with_events(count: usize) -> axum::Router {
         engine_version: "7.0.15".into(),
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
+        verifier: None,
     };
     let engine = Engine::new("redis-server".into(), std::env::temp_dir());
-    let state = Arc::new(AppState::new(Model::new(15, chrono::Duration::hours(24)), engine, settings, Arc::new(SystemClock)));
+    let state = Arc::new(AppState::new(
+        Model::new(15, chrono::Duration::hours(24)),
+        engine,
+        settings,
+        Arc::new(SystemClock),
+    ));
     let now = chrono::Utc::now();
     {
         let mut model = state.model();
         for i in 0..count {
-            let kind = EventKind::CacheClusterCreated { cluster_id: format!("group{}-{:03}", i / 3, i % 3 + 1) };
-            model.record(kind, now - chrono::Duration::milliseconds((count - i) as i64));
+            let kind = EventKind::CacheClusterCreated {
+                cluster_id: format!("group{}-{:03}", i / 3, i % 3 + 1),
+            };
+            model.record(
+                kind,
+                now - chrono::Duration::milliseconds((count - i) as i64),
+            );
         }
     }
     elasticache_local::server::app(state)
@@ -45,7 +56,9 @@ fn measure(runtime: &tokio::runtime::Runtime, app: &axum::Router, body: &str) ->
             .unwrap();
         let started = Instant::now();
         let response = runtime.block_on(app.clone().oneshot(request)).unwrap();
-        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 24)).unwrap();
+        let bytes = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 24))
+            .unwrap();
         samples.push(started.elapsed().as_secs_f64() * 1e6);
         assert!(bytes.starts_with(b"<DescribeEventsResponse"));
     }
@@ -54,18 +67,34 @@ fn measure(runtime: &tokio::runtime::Runtime, app: &axum::Router, body: &str) ->
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let cases = [
-        ("newest page (MaxRecords 100)", "Action=DescribeEvents&MaxRecords=100"),
-        ("one source (SourceIdentifier)", "Action=DescribeEvents&SourceIdentifier=group5-001"),
+        (
+            "newest page (MaxRecords 100)",
+            "Action=DescribeEvents&MaxRecords=100",
+        ),
+        (
+            "one source (SourceIdentifier)",
+            "Action=DescribeEvents&SourceIdentifier=group5-001",
+        ),
     ];
-    println!("{:34} {:>10} {:>12} {:>12} {:>10}", "DescribeEvents", "events", "p50 us", "p99 us", "p99 ratio");
+    println!(
+        "{:34} {:>10} {:>12} {:>12} {:>10}",
+        "DescribeEvents", "events", "p50 us", "p99 us", "p99 ratio"
+    );
     for (label, body) in cases {
         let small = app_with_events(10);
         let large = app_with_events(100_000);
         let (p50_small, p99_small) = measure(&runtime, &small, body);
         let (p50_large, p99_large) = measure(&runtime, &large, body);
         println!("{label:34} {:>10} {p50_small:>12.1} {p99_small:>12.1}", 10);
-        println!("{label:34} {:>10} {p50_large:>12.1} {p99_large:>12.1} {:>9.2}x", 100_000, p99_large / p99_small);
+        println!(
+            "{label:34} {:>10} {p50_large:>12.1} {p99_large:>12.1} {:>9.2}x",
+            100_000,
+            p99_large / p99_small
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::protocol::sigv4_verify::Verifier;
 use crate::state::FailoverTiming;
 
 /// The default port: clear of LocalStack (4566, 4510-4559), moto (5000) and Redis (6379).
@@ -95,12 +96,47 @@ pub struct Config {
     )]
     pub health_check_interval_ms: u64,
 
+    /// Verify SigV4 signatures against --credentials (off by default, as in every local mock).
+    #[arg(long, env = "ELASTICACHE_LOCAL_VERIFY_SIGV4", default_value_t = false)]
+    pub verify_sigv4: bool,
+
+    /// Credentials accepted by --verify-sigv4, as ACCESS_KEY_ID:SECRET_ACCESS_KEY (repeat the
+    /// flag, or separate them by commas in the environment variable).
+    #[arg(long, env = "ELASTICACHE_LOCAL_CREDENTIALS", value_delimiter = ',')]
+    pub credentials: Vec<String>,
+
     /// Least milliseconds recovery takes (overrides the profile).
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
     pub recovery_duration_ms: Option<u64>,
 }
 
 impl Config {
+    /// The signature verifier, when --verify-sigv4 is on.
+    pub fn verifier(&self) -> Result<Option<Verifier>, String> {
+        if !self.verify_sigv4 {
+            return Ok(None);
+        }
+        let credentials = self
+            .credentials
+            .iter()
+            .map(|pair| match pair.split_once(':') {
+                Some((key, secret)) if !key.is_empty() && !secret.is_empty() => {
+                    Ok((key.to_string(), secret.to_string()))
+                }
+                _ => Err(format!(
+                    "--credentials takes ACCESS_KEY_ID:SECRET_ACCESS_KEY, not {pair:?}"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if credentials.is_empty() {
+            return Err(
+                "--verify-sigv4 needs at least one --credentials ACCESS_KEY_ID:SECRET_ACCESS_KEY"
+                    .into(),
+            );
+        }
+        Ok(Some(Verifier::new(credentials).with_service("elasticache")))
+    }
+
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
             return Err(format!(

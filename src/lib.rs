@@ -43,6 +43,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         health_check_interval: std::time::Duration::from_millis(
             config.health_check_interval_ms.max(10),
         ),
+        verifier: config.verifier()?,
     };
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);

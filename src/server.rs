@@ -43,6 +43,8 @@ async fn handle(
     let started = Instant::now();
     let ctx = request_context(&state, &headers);
     let is_get = request.method() == axum::http::Method::GET;
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
         let error = ApiError::InvalidParameterValue(format!(
             "The request body is larger than {MAX_BODY_BYTES} bytes."
@@ -56,6 +58,24 @@ async fn handle(
         && crate::dashboard::accepts_html(&headers)
     {
         return crate::dashboard::page();
+    }
+    if let Some(verifier) = &state.settings.verifier
+        && let Err(error) = verifier.verify(
+            method.as_str(),
+            &path,
+            query.as_deref(),
+            &headers,
+            &body,
+            state.now(),
+        )
+    {
+        tracing::info!(
+            status = error.status().as_u16(),
+            code = error.code(),
+            message = error.message(),
+            "request refused by --verify-sigv4"
+        );
+        return error_response(&error, &ctx.request_id);
     }
     let action_name = params.optional("Action").unwrap_or("").to_string();
     let result = match resolve_action(&params) {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::Engine;
 use crate::model::{Clock, Model};
+use crate::protocol::sigv4_verify::Verifier;
 
 /// How long each failover phase waits (zero in the `fast` profile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +30,8 @@ pub struct Settings {
     pub failover_timing: FailoverTiming,
     /// How often the automatic-failover monitor checks every node.
     pub health_check_interval: Duration,
+    /// Set with --verify-sigv4: every API request must be signed with known credentials.
+    pub verifier: Option<Verifier>,
 }
 
 pub struct AppState {

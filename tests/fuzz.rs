@@ -115,6 +115,7 @@ fn state(dir: &std::path::Path) -> Arc<AppState> {
         engine_version: "7.0.15".into(),
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
+        verifier: None,
     };
     let model = Model::new(15, chrono::Duration::hours(24));
     let engine = Engine::new(fake, dir.to_path_buf());

@@ -445,7 +445,10 @@ mod tests {
         assert_eq!(second.next_before_seq, None);
         assert!(second.events[0].seq < first.events[19].seq);
         // Pruning the oldest events also drops them from the index.
-        log.record(&created("odd"), at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(10));
+        log.record(
+            &created("odd"),
+            at(0) + Duration::days(RETENTION_DAYS) + Duration::seconds(10),
+        );
         query.before_seq = None;
         let after = log.query(&query);
         // Kept: dates from at(10) on (the even ones 10..=48), 20 of them.

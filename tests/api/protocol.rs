@@ -214,3 +214,87 @@ async fn reset_removes_every_group_event_and_process_and_health_counts_them() {
         .unwrap();
     assert_eq!(health["redis_processes"], 0);
 }
+
+#[tokio::test]
+async fn with_verify_sigv4_only_correctly_signed_requests_pass() {
+    let server = TestServer::start_with(&[
+        "--verify-sigv4",
+        "--credentials",
+        "AKIDTEST:secret,AKIDOTHER:other-secret",
+    ]);
+    server
+        .sdk()
+        .describe_events()
+        .send()
+        .await
+        .expect("signed with the right secret");
+    server
+        .sdk_with_credentials("AKIDOTHER", "other-secret")
+        .describe_events()
+        .send()
+        .await
+        .expect("second credential");
+    let wrong = server
+        .sdk_with_credentials("AKIDTEST", "not-the-secret")
+        .describe_events()
+        .send()
+        .await;
+    assert_eq!(crate::support::code(wrong), "SignatureDoesNotMatch");
+    let unknown = server
+        .sdk_with_credentials("AKIDNOBODY", "secret")
+        .describe_events()
+        .send()
+        .await;
+    assert_eq!(crate::support::code(unknown), "InvalidClientTokenId");
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::GET,
+        "Action=DescribeEvents",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{body}"
+    );
+    let stale = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20200101/us-east-1/elasticache/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("{}/?Action=DescribeEvents", server.url))
+        .header("Authorization", stale)
+        .header("X-Amz-Date", "20200101T000000Z")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("<Code>SignatureDoesNotMatch</Code>") && text.contains("Signature expired"),
+        "{text}"
+    );
+    let health = client
+        .get(format!("{}/_health", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        200,
+        "control endpoints are not signed"
+    );
+}
+
+#[test]
+fn verify_sigv4_without_credentials_is_refused_at_startup() {
+    let output = std::process::Command::new(crate::common::BINARY)
+        .args(["--listen", "127.0.0.1:0", "--verify-sigv4"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--verify-sigv4 needs at least one --credentials")
+    );
+}

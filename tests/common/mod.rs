@@ -75,10 +75,18 @@ impl TestServer {
 
     /// A client signing with another access key: a different account for the quota.
     pub fn sdk_with_key(&self, access_key: &str) -> aws_sdk_elasticache::Client {
+        self.sdk_with_credentials(access_key, "secret")
+    }
+
+    pub fn sdk_with_credentials(
+        &self,
+        access_key: &str,
+        secret: &str,
+    ) -> aws_sdk_elasticache::Client {
         let config = aws_sdk_elasticache::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
             .endpoint_url(&self.url)
             .build();
         aws_sdk_elasticache::Client::from_conf(config)
