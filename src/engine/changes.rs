@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::EngineError;
+use super::client::NodeClient;
 use super::group::{GroupRuntime, NodeSlot, start_on_free_port};
 use super::process::NodeSpec;
 
@@ -12,6 +13,31 @@ pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
 const CATCH_UP_DEADLINE: Duration = Duration::from_secs(5);
 /// The pause on the old primary ends by itself after this, should the engine die mid-way.
 const PAUSE_SAFETY_MS: &str = "10000";
+
+/// Pings every probe at once (none holds the group's lock), returning the failing members.
+pub async fn probe(probes: Vec<(String, Option<NodeClient>)>) -> Vec<(String, NodeHealth)> {
+    let mut pings = tokio::task::JoinSet::new();
+    let mut failing = Vec::new();
+    for (member, client) in probes {
+        match client {
+            None => failing.push((member, NodeHealth::Exited)),
+            Some(client) => {
+                pings.spawn(async move {
+                    (
+                        member,
+                        client.ping_within(HEALTH_PING_TIMEOUT).await.is_ok(),
+                    )
+                });
+            }
+        }
+    }
+    while let Some(joined) = pings.join_next().await {
+        if let Ok((member, false)) = joined {
+            failing.push((member, NodeHealth::Unresponsive));
+        }
+    }
+    failing
+}
 
 /// Why a node failed a health check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,27 +192,41 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Checks every node once: `Exited` when its process is gone, `Unresponsive` when it does
-    /// not answer PING in time (SIGSTOP, DEBUG SLEEP, a hung node), by index.
-    pub async fn check_nodes(&mut self) -> Vec<(usize, NodeHealth)> {
-        let mut unhealthy = Vec::new();
-        for index in 0..self.nodes.len() {
-            let running = self.nodes[index]
-                .process
-                .as_mut()
-                .is_some_and(|p| p.is_running());
-            if !running {
-                unhealthy.push((index, NodeHealth::Exited));
-            } else if self
+    /// What a health check needs, taken under the group's lock: each member with a client to
+    /// ping, or `None` when its process has already exited.
+    pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        (0..self.nodes.len())
+            .map(|index| {
+                let running = self.nodes[index]
+                    .process
+                    .as_mut()
+                    .is_some_and(|p| p.is_running());
+                (
+                    self.nodes[index].member.clone(),
+                    running.then(|| self.client(index)),
+                )
+            })
+            .collect()
+    }
+
+    /// Re-checks one member under the lock, just before acting on it: the group may have
+    /// changed since the probe.
+    pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
+        let index = self.index_of(member)?;
+        let running = self.nodes[index]
+            .process
+            .as_mut()
+            .is_some_and(|p| p.is_running());
+        if running
+            && self
                 .client(index)
                 .ping_within(HEALTH_PING_TIMEOUT)
                 .await
-                .is_err()
-            {
-                unhealthy.push((index, NodeHealth::Unresponsive));
-            }
+                .is_ok()
+        {
+            return None;
         }
-        unhealthy
+        Some(index)
     }
 
     pub fn member_at(&self, index: usize) -> &str {

@@ -79,7 +79,12 @@ impl NodeClient {
                 .into_connection_info()?
                 .set_redis_settings(settings);
             let client = redis::Client::open(info)?;
-            let mut connection = client.get_multiplexed_async_connection().await?;
+            // The crate's own limits (500 ms response, 1 s connect by default) would cut a
+            // command short before ours: the outer timeout is the one that counts.
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(timeout))
+                .set_response_timeout(Some(timeout));
+            let mut connection = client.get_multiplexed_async_connection_with_config(&config).await?;
             let mut cmd = redis::cmd(args[0]);
             for arg in &args[1..] {
                 cmd.arg(*arg);

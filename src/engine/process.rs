@@ -42,6 +42,17 @@ impl RedisProcess {
                 format!("cannot create {}: {e}", spec.dir.display()),
             )
         })?;
+        // Every start is a fresh, empty node. Disk-based replication leaves a dump.rdb in the
+        // dir (the primary writes one for a full sync, a replica keeps the one it received);
+        // a restarted node would load that stale snapshot instead of starting empty.
+        match std::fs::remove_file(spec.dir.join("dump.rdb")) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                let detail = format!("cannot remove the old dump.rdb: {e}");
+                return Err(EngineError::start(&spec.name, detail));
+            }
+        }
         let log = File::create(log_path(&spec.dir))
             .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
         let mut command = Command::new(&spec.redis_server);

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::engine::GroupRuntime;
-use crate::engine::changes::NodeHealth;
+use crate::engine::changes::{NodeHealth, probe};
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
@@ -41,36 +41,40 @@ async fn monitor(state: SharedState, group_id: String) {
         let Ok(handle) = state.engine.group(&group_id) else {
             return; // deleted or shut down
         };
-        let mut runtime = handle.lock().await;
-        if runtime.is_stopped() {
-            return;
-        }
-        let checked = runtime.check_nodes().await;
+        // Probe without holding the group's lock, so a TestFailover never waits on pings.
+        let probes = {
+            let mut runtime = handle.lock().await;
+            if runtime.is_stopped() {
+                return;
+            }
+            runtime.health_probes()
+        };
         let mut unhealthy = Vec::new();
         let mut still_failing = HashMap::new();
-        for (index, health) in checked {
-            let member = runtime.member_at(index).to_string();
+        for (member, health) in probe(probes).await {
             let count = strikes.get(&member).copied().unwrap_or(0) + 1;
-            if health == NodeHealth::Exited || count >= STRIKES {
-                unhealthy.push(index);
-            } else {
+            let due = backoff
+                .get(&member)
+                .is_none_or(|b| Instant::now() >= b.next_try);
+            if (health == NodeHealth::Exited || count >= STRIKES) && due {
+                unhealthy.push(member.clone());
+            } else if health == NodeHealth::Unresponsive {
                 tracing::warn!(group = %group_id, %member, "node did not answer a health check");
             }
             still_failing.insert(member, count);
         }
         strikes = still_failing;
-        let primary = runtime.primary_index();
+        if unhealthy.is_empty() {
+            continue;
+        }
+        let mut runtime = handle.lock().await;
+        if runtime.is_stopped() {
+            return;
+        }
         // The primary first: it is the one clients are waiting for.
-        let Some(index) = unhealthy
-            .iter()
-            .copied()
-            .filter(|i| {
-                backoff
-                    .get(runtime.member_at(*i))
-                    .is_none_or(|b| Instant::now() >= b.next_try)
-            })
-            .min_by_key(|i| *i != primary)
-        else {
+        let primary = runtime.primary_member().to_string();
+        unhealthy.sort_by_key(|m| *m != primary);
+        let Some(index) = runtime.still_failing(&unhealthy[0]).await else {
             continue;
         };
         let Some(ticket) = state.model().begin_automatic_recovery(&group_id) else {

@@ -148,6 +148,8 @@ async fn a_dead_primary_without_automatic_failover_is_restarted_in_place_and_los
     let (primary_endpoint, _, members) = endpoints(&group);
     write_keys(primary_endpoint, 5).await;
     wait_replicated(members[0].1, &[members[1].1]).await;
+    // A snapshot on disk (as a full sync or a user's SAVE leaves) must not come back.
+    assert_eq!(redis_cli(members[0].1, &["SAVE"]), "OK");
     signal(redis_pid_on(members[0].1).unwrap(), libc::SIGKILL);
     wait_for_event(&client, "manual-001", FINISHED).await;
     let (_, _, after) = endpoints(&describe(&client, "manual").await.unwrap());
