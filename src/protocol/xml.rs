@@ -82,7 +82,23 @@ pub fn success_body<R: Serialize>(
         request_id,
     };
     quick_xml::se::to_string_with_root(response_element, &envelope)
+        .map(xml_safe)
         .map_err(|e| ApiError::InternalFailure(format!("could not encode the response: {e}")))
+}
+
+/// XML 1.0 cannot carry most control characters, not even as character references, so a value
+/// that holds one (a description with `\x14`, a NUL in an id echoed by an error) would make the
+/// whole document unparseable for every client. They become U+FFFD.
+fn xml_safe(xml: String) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    if xml.chars().all(allowed) {
+        return xml;
+    }
+    xml.chars()
+        .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -120,6 +136,7 @@ pub fn error_body(error: &ApiError, request_id: &str) -> String {
     // The envelope holds only strings, which always serialize; the fallback is never reached
     // but keeps this path free of panics.
     quick_xml::se::to_string_with_root("ErrorResponse", &envelope)
+        .map(xml_safe)
         .unwrap_or_else(|_| String::from("<ErrorResponse/>"))
 }
 
@@ -165,6 +182,24 @@ mod tests {
 <Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>a &lt; b &amp; c</Message></Error>\
 <RequestId>rid</RequestId></ErrorResponse>"
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_document() {
+        let body = error_body(
+            &ApiError::InvalidParameterValue("a\u{14}b\u{0}c\td".into()),
+            "rid",
+        );
+        assert!(
+            body.contains("<Message>a\u{FFFD}b\u{FFFD}c\td</Message>"),
+            "{body}"
+        );
+        let result = Sample {
+            marker: Some("x\u{1}".into()),
+            members: XmlList::new("ClusterId", vec![]),
+        };
+        let ok = success_body("R", "RResult", &result, "rid").unwrap();
+        assert!(ok.contains("<Marker>x\u{FFFD}</Marker>"), "{ok}");
     }
 
     #[test]

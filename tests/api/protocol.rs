@@ -298,3 +298,36 @@ fn verify_sigv4_without_credentials_is_refused_at_startup() {
             .contains("--verify-sigv4 needs at least one --credentials")
     );
 }
+
+#[tokio::test]
+async fn control_characters_in_values_never_make_the_xml_unparseable() {
+    let server = TestServer::start();
+    let create =
+        "Action=CreateReplicationGroup&ReplicationGroupId=ctl&ReplicationGroupDescription=a%14b";
+    let (status, body, _) = call(&server, reqwest::Method::POST, "", create, None).await;
+    assert_eq!(status, 200, "{body}");
+    let client = server.sdk();
+    let groups = client
+        .describe_replication_groups()
+        .send()
+        .await
+        .expect("parseable by the SDK");
+    assert_eq!(
+        groups.replication_groups()[0].description(),
+        Some("a\u{FFFD}b")
+    );
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::GET,
+        "Action=DescribeReplicationGroups&ReplicationGroupId=x%00y",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(
+        !body.contains('\0') && body.contains("x\u{FFFD}y"),
+        "{body}"
+    );
+    crate::support::wait_available(&client, "ctl").await;
+}

@@ -1,0 +1,696 @@
+//! Drift test for openapi.yaml: it must describe exactly the actions the server implements,
+//! name only parameters the botocore model has, and name every parameter the server reads.
+//!
+//! The model is botocore's `elasticache/2015-02-02/service-2.json.gz`, found through
+//! `python3 -c 'import botocore'` (CI installs boto3) or named by `ELASTICACHE_MODEL_JSON_GZ`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use elasticache_local::api::Action;
+use serde_json::{Map, Value};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// Protocol parameters of every awsQuery request; not members of any input shape.
+const PROTOCOL_PARAMETERS: [&str; 2] = ["Action", "Version"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = root().join("openapi.yaml");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let docs = YamlLoader::load_from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
+        assert_eq!(docs.len(), 1, "openapi.yaml must hold one YAML document");
+        yaml_to_json(&docs[0])
+    })
+}
+
+fn yaml_to_json(yaml: &Yaml) -> Value {
+    match yaml {
+        Yaml::Hash(hash) => {
+            let mut object = Map::new();
+            for (key, value) in hash {
+                let key = match key {
+                    Yaml::String(s) | Yaml::Real(s) => s.clone(),
+                    Yaml::Integer(i) => i.to_string(),
+                    Yaml::Boolean(b) => b.to_string(),
+                    other => panic!("unsupported YAML key {other:?}"),
+                };
+                object.insert(key, yaml_to_json(value));
+            }
+            Value::Object(object)
+        }
+        Yaml::Array(items) => Value::Array(items.iter().map(yaml_to_json).collect()),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(s) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(s.clone()), Value::Number),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Null => Value::Null,
+        other => panic!("unsupported YAML node {other:?} (aliases are not used in openapi.yaml)"),
+    }
+}
+
+fn model() -> &'static Value {
+    static MODEL: OnceLock<Value> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let path = model_path();
+        let file = std::fs::File::open(&path)
+            .unwrap_or_else(|e| panic!("cannot open the botocore model {}: {e}", path.display()));
+        let mut json = String::new();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut json)
+            .unwrap_or_else(|e| panic!("cannot decompress {}: {e}", path.display()));
+        serde_json::from_str(&json)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+    })
+}
+
+fn model_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("ELASTICACHE_MODEL_JSON_GZ") {
+        return PathBuf::from(path);
+    }
+    let script = "import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), \
+                  'data', 'elasticache', '2015-02-02', 'service-2.json.gz'))";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 to find the botocore model: {e}"));
+    assert!(
+        output.status.success(),
+        "botocore is needed for the ElastiCache model (python3 -m pip install boto3), or set \
+         ELASTICACHE_MODEL_JSON_GZ to service-2.json.gz:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the spec and the model
+
+fn schemas() -> &'static Map<String, Value> {
+    spec()["components"]["schemas"]
+        .as_object()
+        .expect("openapi.yaml has components.schemas")
+}
+
+/// A schema with its `$ref` (if any) followed.
+fn resolve(schema: &Value) -> &Value {
+    match schema_name(&schema["$ref"]) {
+        Some(name) => resolve(&schemas()[name]),
+        None => schema,
+    }
+}
+
+fn schema_name(reference: &Value) -> Option<&str> {
+    reference
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+}
+
+/// Action name -> its request schema's name, from `ActionRequest`'s discriminator mapping.
+fn spec_actions() -> BTreeMap<String, String> {
+    let mapping = schemas()["ActionRequest"]["discriminator"]["mapping"]
+        .as_object()
+        .expect("components.schemas.ActionRequest.discriminator.mapping");
+    mapping
+        .iter()
+        .map(|(action, reference)| {
+            let name = schema_name(reference)
+                .unwrap_or_else(|| panic!("mapping of {action} is not a schema reference"));
+            (action.clone(), name.to_string())
+        })
+        .collect()
+}
+
+fn supported_actions() -> BTreeSet<String> {
+    Action::ALL.iter().map(|a| a.name().to_string()).collect()
+}
+
+fn shape(name: &str) -> &'static Value {
+    &model()["shapes"][name]
+}
+
+/// The operation's input members: name -> member definition.
+fn input_members(action: &str) -> &'static Map<String, Value> {
+    let input = model()["operations"][action]["input"]["shape"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the botocore model has no operation {action}"));
+    shape(input)["members"].as_object().expect("input members")
+}
+
+fn input_required(action: &str) -> BTreeSet<String> {
+    let input = model()["operations"][action]["input"]["shape"]
+        .as_str()
+        .unwrap_or_default();
+    strings(&shape(input)["required"])
+}
+
+fn strings(value: &Value) -> BTreeSet<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One wire parameter of a request schema: a property (`NodeGroupId`) or a pattern of
+/// flattened list keys (`^Tags\.Tag\.[1-9][0-9]*\.Key$`), reduced to its top-level member and,
+/// for a list, the member name used for its items.
+#[derive(Debug)]
+struct SpecParameter {
+    key: String,
+    member: String,
+    list_item: Option<String>,
+}
+
+fn spec_parameters(schema: &Value) -> Vec<SpecParameter> {
+    let mut parameters = Vec::new();
+    for key in schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        parameters.push(SpecParameter {
+            key: key.clone(),
+            member: key.clone(),
+            list_item: None,
+        });
+    }
+    for key in schema["patternProperties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        // `^Member\.item\.` ...: the segments are literal names joined by `\.`.
+        let body = key.trim_start_matches('^');
+        let mut segments = body.split("\\.");
+        let member: String = segments
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let list_item = segments
+            .next()
+            .map(|s| s.chars().take_while(char::is_ascii_alphanumeric).collect());
+        parameters.push(SpecParameter {
+            key: key.clone(),
+            member,
+            list_item,
+        });
+    }
+    parameters
+}
+
+/// The wire name of a list member's items: its `locationName`, or `member`.
+fn list_item_name(member: &Value) -> Option<String> {
+    let list = shape(member["shape"].as_str()?);
+    if list["type"] != "list" {
+        return None;
+    }
+    Some(
+        list["member"]["locationName"]
+            .as_str()
+            .unwrap_or("member")
+            .to_string(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the source
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The string literals of Rust source, outside comments (char literals and lifetimes skipped).
+fn string_literals(source: &str) -> Vec<String> {
+    let chars: Vec<char> = source.chars().collect();
+    let mut literals = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '/' if chars.get(i + 1) == Some(&'/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            '"' => {
+                let mut literal = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    if let Some(&c) = chars.get(i) {
+                        literal.push(c);
+                    }
+                    i += 1;
+                }
+                literals.push(literal);
+                i += 1;
+            }
+            '\'' => {
+                // `'x'` or `'\n'` is a char literal; `'a` (a lifetime or label) is not.
+                if chars.get(i + 1) == Some(&'\\') {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else if chars.get(i + 2) == Some(&'\'') {
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    literals
+}
+
+/// The source files that decode an action's parameters: `src/api/<action>.rs` and the
+/// non-action modules of `src/api` that it uses (transitively) and that read `QueryParams`.
+fn action_sources(action: &str) -> Vec<PathBuf> {
+    let api = root().join("src/api");
+    let action_modules: BTreeSet<String> =
+        supported_actions().iter().map(|a| snake_case(a)).collect();
+    let helpers: Vec<(String, String)> = std::fs::read_dir(&api)
+        .expect("src/api")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let module = path.file_stem()?.to_str()?.to_string();
+            let text = std::fs::read_to_string(&path).ok()?;
+            let is_helper = path.extension()? == "rs"
+                && module != "mod"
+                && !action_modules.contains(&module)
+                && text.contains("QueryParams");
+            is_helper.then_some((module, text))
+        })
+        .collect();
+    let first = api.join(format!("{}.rs", snake_case(action)));
+    let mut files = vec![first.clone()];
+    let mut queue = vec![std::fs::read_to_string(&first).unwrap_or_else(|e| {
+        panic!(
+            "{action} is in Action::ALL but {} cannot be read: {e}",
+            first.display()
+        )
+    })];
+    let mut seen = BTreeSet::new();
+    while let Some(text) = queue.pop() {
+        for (module, helper_text) in &helpers {
+            if text.contains(&format!("{module}::")) && seen.insert(module.clone()) {
+                files.push(api.join(format!("{module}.rs")));
+                queue.push(helper_text.clone());
+            }
+        }
+    }
+    files
+}
+
+/// Model input members named by a string literal of the action's sources (`"NodeGroupId"`,
+/// or the first segment of a flattened key such as `"UserGroupIdsToAdd.member.1"`), with the
+/// file that names each.
+fn members_read(action: &str) -> BTreeMap<String, String> {
+    let members = input_members(action);
+    let mut read = BTreeMap::new();
+    for file in action_sources(action) {
+        let text = std::fs::read_to_string(&file).expect("source");
+        let shown = file
+            .strip_prefix(root())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        for literal in string_literals(&text) {
+            let first = literal.split('.').next().unwrap_or_default();
+            if members.contains_key(first) {
+                read.entry(first.to_string())
+                    .or_insert_with(|| shown.clone());
+            }
+        }
+    }
+    read
+}
+
+fn report(problems: &[String], what: &str) {
+    if problems.is_empty() {
+        return;
+    }
+    let mut message = format!("openapi.yaml has drifted ({what}):\n");
+    for problem in problems {
+        let _ = writeln!(message, "  - {problem}");
+    }
+    panic!("{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+/// (a) The actions of openapi.yaml are exactly `Action::ALL`, and every place that lists them
+/// (the `oneOf`, the discriminator, each schema's `Action` const, the success envelopes, GET
+/// and POST) agrees.
+#[test]
+fn the_spec_describes_exactly_the_supported_actions() {
+    let supported = supported_actions();
+    let mapped = spec_actions();
+    let in_spec: BTreeSet<String> = mapped.keys().cloned().collect();
+    let mut problems = Vec::new();
+    for missing in supported.difference(&in_spec) {
+        problems.push(format!(
+            "{missing} is in Action::ALL but not in openapi.yaml (add {missing}Request to ActionRequest)"
+        ));
+    }
+    for extra in in_spec.difference(&supported) {
+        problems.push(format!(
+            "{extra} is in openapi.yaml but not in Action::ALL (remove it, or implement it)"
+        ));
+    }
+
+    let one_of: BTreeSet<String> = schemas()["ActionRequest"]["oneOf"]
+        .as_array()
+        .expect("ActionRequest.oneOf")
+        .iter()
+        .filter_map(|r| schema_name(&r["$ref"]).map(str::to_string))
+        .collect();
+    let targets: BTreeSet<String> = mapped.values().cloned().collect();
+    if one_of != targets {
+        problems.push(format!(
+            "ActionRequest.oneOf {one_of:?} differs from its discriminator mapping {targets:?}"
+        ));
+    }
+    for (action, schema) in &mapped {
+        let pinned = &schemas()[schema]["properties"]["Action"]["const"];
+        if pinned.as_str() != Some(action) {
+            problems.push(format!(
+                "{schema}.properties.Action.const is {pinned}, expected \"{action}\""
+            ));
+        }
+    }
+
+    let envelopes: BTreeSet<String> = spec()["components"]["responses"]["ActionSuccess"]["content"]
+        ["text/xml"]["schema"]["oneOf"]
+        .as_array()
+        .expect("components.responses.ActionSuccess text/xml oneOf")
+        .iter()
+        .filter_map(|r| schema_name(&r["$ref"]).map(str::to_string))
+        .collect();
+    let expected: BTreeSet<String> = supported.iter().map(|a| format!("{a}Response")).collect();
+    for missing in expected.difference(&envelopes) {
+        problems.push(format!("the 200 response has no {missing} envelope"));
+    }
+    for extra in envelopes.difference(&expected) {
+        problems.push(format!(
+            "the 200 response lists {extra}, which no supported action answers"
+        ));
+    }
+    for action in &supported {
+        let envelope = &schemas()[&format!("{action}Response")];
+        if envelope["xml"]["name"].as_str() != Some(&format!("{action}Response")) {
+            problems.push(format!("{action}Response has no xml.name {action}Response"));
+        }
+        if envelope["properties"][format!("{action}Result")].is_null() {
+            problems.push(format!("{action}Response has no {action}Result element"));
+        }
+    }
+
+    let root_path = &spec()["paths"]["/"];
+    let get_schema = root_path["get"]["parameters"][0]["schema"]["$ref"].clone();
+    let post_schema =
+        root_path["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+            ["$ref"]
+            .clone();
+    for (method, schema) in [("GET", get_schema), ("POST", post_schema)] {
+        if schema_name(&schema) != Some("ActionRequest") {
+            problems.push(format!(
+                "{method} / does not take ActionRequest (it takes {schema})"
+            ));
+        }
+    }
+    report(&problems, "actions");
+}
+
+/// (b) Every parameter openapi.yaml names for an action is a member of the action's input
+/// shape in the botocore model, list keys use the model's item names, and the model's
+/// required members are required.
+#[test]
+fn every_spec_parameter_is_a_model_input_member() {
+    let mut problems = Vec::new();
+    for (action, schema_name) in spec_actions() {
+        if !supported_actions().contains(&action) {
+            continue; // reported by the test of actions
+        }
+        let schema = &schemas()[&schema_name];
+        let members = input_members(&action);
+        for parameter in spec_parameters(schema) {
+            if PROTOCOL_PARAMETERS.contains(&parameter.member.as_str()) {
+                continue;
+            }
+            let Some(member) = members.get(&parameter.member) else {
+                problems.push(format!(
+                    "{action}: `{}` names {}, which is not a member of the model's input shape ({})",
+                    parameter.key,
+                    parameter.member,
+                    members.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+                continue;
+            };
+            if let Some(item) = &parameter.list_item {
+                match list_item_name(member) {
+                    Some(expected) if &expected == item => {}
+                    Some(expected) => problems.push(format!(
+                        "{action}: `{}` uses item name {item}, the model's is {expected} \
+                         ({}.{expected}.N)",
+                        parameter.key, parameter.member
+                    )),
+                    None if !matches!(
+                        shape(member["shape"].as_str().unwrap_or_default())["type"].as_str(),
+                        Some("structure")
+                    ) =>
+                    {
+                        problems.push(format!(
+                            "{action}: `{}` flattens {}, which is not a list or structure in the model",
+                            parameter.key, parameter.member
+                        ));
+                    }
+                    None => {}
+                }
+            }
+        }
+        let required = strings(&schema["required"]);
+        for missing in input_required(&action).difference(&required) {
+            problems.push(format!(
+                "{action}: the model requires {missing}, openapi.yaml does not"
+            ));
+        }
+        for name in &required {
+            if schema["properties"][name].is_null() {
+                problems.push(format!("{action}: {name} is required but not a property"));
+            }
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            let Some(member) = members.get(name) else {
+                continue;
+            };
+            let model_enum = strings(&shape(member["shape"].as_str().unwrap_or_default())["enum"]);
+            if model_enum.is_empty() {
+                continue;
+            }
+            let spec_enum = strings(&resolve(property)["enum"]);
+            if spec_enum != model_enum {
+                problems.push(format!(
+                    "{action}: {name} allows {spec_enum:?}, the model's enum is {model_enum:?}"
+                ));
+            }
+        }
+    }
+    report(&problems, "parameters against the botocore model");
+}
+
+/// (c) Every model input member the action's source reads (a string literal of
+/// `src/api/<action>.rs` or a parameter-reading helper it uses) is in openapi.yaml.
+#[test]
+fn every_member_the_server_reads_is_in_the_spec() {
+    let mapped = spec_actions();
+    let mut problems = Vec::new();
+    for action in supported_actions() {
+        let Some(schema_name) = mapped.get(&action) else {
+            continue; // reported by the test of actions
+        };
+        let described: BTreeSet<String> = spec_parameters(&schemas()[schema_name])
+            .into_iter()
+            .map(|p| p.member)
+            .collect();
+        for (member, file) in members_read(&action) {
+            if !described.contains(&member) {
+                problems.push(format!(
+                    "{action}: {file} reads {member}, which openapi.yaml does not describe"
+                ));
+            }
+        }
+    }
+    report(&problems, "parameters the server reads");
+}
+
+/// The body of `pub fn <name>(&self)` in error.rs (up to the end of its `match`).
+fn error_fn<'a>(source: &'a str, name: &str) -> &'a str {
+    source
+        .split(&format!("pub fn {name}(&self)"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n    }\n").next())
+        .unwrap_or_else(|| panic!("ApiError::{name} not found in src/protocol/error.rs"))
+}
+
+/// `ApiError`'s wire codes with their HTTP status, read from `ApiError::code` and
+/// `ApiError::status` in src/protocol/error.rs.
+fn server_error_codes() -> BTreeMap<String, u16> {
+    let source = std::fs::read_to_string(root().join("src/protocol/error.rs")).expect("error.rs");
+    let mut code_of = BTreeMap::new();
+    for line in error_fn(&source, "code").lines() {
+        let (Some(variant), Some(code)) = (
+            line.split("Self::")
+                .nth(1)
+                .and_then(|r| r.split('(').next()),
+            string_literals(line).into_iter().next(),
+        ) else {
+            continue;
+        };
+        code_of.insert(variant.trim().to_string(), code);
+    }
+    assert!(!code_of.is_empty(), "no codes found in ApiError::code");
+    // `Self::A(_) | Self::B(_) => StatusCode::X,` ... `_ => StatusCode::Y`.
+    let mut status_of = BTreeMap::new();
+    let mut pending: Vec<String> = Vec::new();
+    let mut default = None;
+    let words = error_fn(&source, "status")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter(|w| !w.is_empty());
+    for word in words {
+        if let Some(variant) = word.strip_prefix("Self::") {
+            pending.push(variant.to_string());
+        } else if let Some(name) = word.strip_prefix("StatusCode::") {
+            let status = status_number(name)
+                .unwrap_or_else(|| panic!("unknown StatusCode::{name} in ApiError::status"));
+            if pending.is_empty() {
+                default = Some(status);
+            }
+            for variant in pending.drain(..) {
+                status_of.insert(variant, status);
+            }
+        }
+    }
+    code_of
+        .into_iter()
+        .map(|(variant, code)| {
+            let status = status_of
+                .get(&variant)
+                .copied()
+                .or(default)
+                .unwrap_or_else(|| panic!("no status for ApiError::{variant}"));
+            (code, status)
+        })
+        .collect()
+}
+
+fn status_number(name: &str) -> Option<u16> {
+    Some(match name {
+        "BAD_REQUEST" => 400,
+        "FORBIDDEN" => 403,
+        "NOT_FOUND" => 404,
+        "TOO_MANY_REQUESTS" => 429,
+        "INTERNAL_SERVER_ERROR" => 500,
+        "SERVICE_UNAVAILABLE" => 503,
+        _ => return None,
+    })
+}
+
+/// The error codes: `ErrorCode` lists exactly the codes of the server's error type, and each
+/// action's `x-elasticache-local-errors` uses only those, with the status the server gives them.
+#[test]
+fn error_codes_match_the_server() {
+    let server = server_error_codes();
+    let server_codes: BTreeSet<String> = server.keys().cloned().collect();
+    let spec_codes = strings(&schemas()["ErrorCode"]["enum"]);
+    let mut problems = Vec::new();
+    for missing in server_codes.difference(&spec_codes) {
+        problems.push(format!(
+            "ApiError has code {missing}, ErrorCode in openapi.yaml does not"
+        ));
+    }
+    for extra in spec_codes.difference(&server_codes) {
+        problems.push(format!(
+            "ErrorCode in openapi.yaml has {extra}, ApiError does not"
+        ));
+    }
+    for (action, schema_name) in spec_actions() {
+        let errors = &schemas()[&schema_name]["x-elasticache-local-errors"];
+        for (code, status) in errors.as_object().into_iter().flatten() {
+            match server.get(code) {
+                None => problems.push(format!(
+                    "{action}: x-elasticache-local-errors has {code}, which ApiError does not send"
+                )),
+                Some(&expected) if status.as_u64() != Some(u64::from(expected)) => {
+                    problems.push(format!(
+                        "{action}: x-elasticache-local-errors gives {code} HTTP {status}, \
+                         ApiError::status gives {expected}"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    report(&problems, "error codes");
+}
+
+#[test]
+fn the_source_scanner_reads_literals_outside_comments() {
+    let source = r#"
+        // "InComment"
+        let a = params.optional("NodeGroupId"); /* "Block" */
+        let c = matches!(ch, '@' | '"' | '/');
+        fn f<'a>(x: &'a str) -> &'a str { x }
+        let b = "Tags.Tag.1.Key";
+        let e = "say \"hi\"";
+    "#;
+    assert_eq!(
+        string_literals(source),
+        ["NodeGroupId", "Tags.Tag.1.Key", "say \"hi\""]
+    );
+}
