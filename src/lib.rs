@@ -32,13 +32,14 @@ use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
-    let version_line = Engine::check_redis_server(&config.redis_server)?;
+    let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let settings = Settings {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
-        engine_version: engine_version(&version_line),
+        redis_server: redis_server.clone(),
+        redis_version: Default::default(),
         failover_timing,
         health_check_interval: std::time::Duration::from_millis(
             config.health_check_interval_ms.max(10),
@@ -48,14 +49,17 @@ pub async fn run(config: Config) -> Result<(), String> {
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
     let model = Model::new(config.failover_quota, window);
-    let engine = Engine::new(config.redis_server.clone(), data_dir.clone());
+    let engine = Engine::new(redis_server.clone(), data_dir.clone());
     let state = Arc::new(AppState::new(
         model,
         engine,
         settings,
         Arc::new(SystemClock),
     ));
-    tracing::info!(redis = %version_line, data_dir = %data_dir.display(), "starting");
+    tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
+    let background = state.clone();
+    tokio::spawn(async move { background.settings.redis_version().await });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -93,15 +97,6 @@ fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Str
             Ok((temp.path().to_path_buf(), Some(temp)))
         }
     }
-}
-
-/// `Redis server v=7.0.15 sha=...` -> `7.0.15`.
-fn engine_version(version_line: &str) -> String {
-    version_line
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("v="))
-        .unwrap_or("7.0")
-        .to_string()
 }
 
 async fn shutdown_signal() {

@@ -19,7 +19,8 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
-    let group = parse_group(state, params, ctx)?;
+    let default_version = state.settings.redis_version().await;
+    let group = parse_group(state, params, ctx, &default_version)?;
     let response = ReplicationGroupResult::from_model(&group);
     let spec = GroupSpec {
         group_id: group.id.to_string(),
@@ -81,6 +82,7 @@ fn parse_group(
     state: &SharedState,
     params: &QueryParams,
     ctx: &RequestContext,
+    default_version: &str,
 ) -> Result<ReplicationGroup, ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
     let description = params.required("ReplicationGroupDescription")?.to_string();
@@ -128,7 +130,7 @@ fn parse_group(
         engine: parse_engine(params)?,
         engine_version: params
             .optional("EngineVersion")
-            .unwrap_or(&state.settings.engine_version)
+            .unwrap_or(default_version)
             .to_string(),
         automatic_failover,
         multi_az,

@@ -84,7 +84,9 @@ impl NodeClient {
             let config = redis::AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(timeout))
                 .set_response_timeout(Some(timeout));
-            let mut connection = client.get_multiplexed_async_connection_with_config(&config).await?;
+            let mut connection = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
             let mut cmd = redis::cmd(args[0]);
             for arg in &args[1..] {
                 cmd.arg(*arg);

@@ -97,6 +97,21 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
             .iter()
             .all(|c| c.replication_group_id() == Some("orders"))
     );
+    let version_line = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .unwrap()
+        .stdout;
+    let version_line = String::from_utf8_lossy(&version_line);
+    let version = version_line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("v="))
+        .unwrap();
+    assert_eq!(
+        clusters.cache_clusters()[0].engine_version(),
+        Some(version),
+        "the default EngineVersion is the real one"
+    );
 
     let deleted = client
         .delete_replication_group()

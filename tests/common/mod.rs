@@ -258,7 +258,7 @@ pub fn repo_path(relative: &str) -> PathBuf {
 }
 
 /// The pid of the live redis-server listening on `port` (its process title is
-/// `redis-server 127.0.0.1:PORT`).
+/// `[/path/to/]redis-server 127.0.0.1:PORT`).
 pub fn redis_pid_on(port: u16) -> Option<u32> {
     let title = format!("redis-server 127.0.0.1:{port}");
     std::fs::read_dir("/proc")
@@ -267,7 +267,8 @@ pub fn redis_pid_on(port: u16) -> Option<u32> {
         .find_map(|entry| {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            (String::from_utf8_lossy(&cmdline).trim_end_matches('\0') == title && is_alive(pid))
-                .then_some(pid)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            let cmdline = cmdline.trim_end_matches('\0');
+            (cmdline.split('/').next_back() == Some(title.as_str()) && is_alive(pid)).then_some(pid)
         })
 }
