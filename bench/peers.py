@@ -91,14 +91,15 @@ def child_pids(pid):
     return [int(p) for p in out.split()]
 
 
-def create_groups(server, count, nodes):
+def create_groups(server, count, nodes, prefix):
     for i in range(count):
-        body = (f"Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=bench{i}"
+        body = (f"Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId={prefix}{i}"
                 f"&ReplicationGroupDescription=bench&NumCacheClusters={nodes}")
         try:
             post(server.url, body)
         except urllib.error.HTTPError as error:  # a peer without this action: describe stays empty
-            print(f"{server.name}: CreateReplicationGroup answered HTTP {error.code}", file=sys.stderr)
+            detail = error.read().decode(errors="replace")[:300]
+            print(f"{server.name}: CreateReplicationGroup {i} answered HTTP {error.code}: {detail}", file=sys.stderr)
             return
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until no group is still creating
@@ -163,7 +164,7 @@ def main():
     try:
         for s in servers.values():
             s.start()
-            create_groups(s, 1, 3)
+            create_groups(s, 1, 3, "three")
             time.sleep(0.5)
             own, children = s.rss_mib()
             add("idle RSS of the API process (MiB)", s.name, own)
@@ -182,7 +183,7 @@ def main():
                         add(f"{action} p99 ms at 1 conn", s.name, r1["p99"] if ok else float("nan"))
                         add(f"{action} non-2xx", s.name, r8["errors"] + r1["errors"])
             for s in servers.values():  # 50 groups (1 node each)
-                create_groups(s, 50, 1)
+                create_groups(s, 49, 1, "one")  # 50 groups with the 3-node one
             with tempfile.TemporaryDirectory() as lua_dir2:
                 for _ in range(args.rounds):
                     for s in servers.values():

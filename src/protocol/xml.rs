@@ -81,8 +81,13 @@ pub fn success_body<R: Serialize>(
         result,
         request_id,
     };
-    quick_xml::se::to_string_with_root(response_element, &envelope)
-        .map(xml_safe)
+    // Sized for a typical response, so a large one grows a few times rather than many.
+    let mut xml = String::with_capacity(16 * 1024);
+    let serializer = quick_xml::se::Serializer::with_root(&mut xml, Some(response_element))
+        .map_err(|e| ApiError::InternalFailure(format!("could not encode the response: {e}")))?;
+    envelope
+        .serialize(serializer)
+        .map(|_| xml_safe(xml))
         .map_err(|e| ApiError::InternalFailure(format!("could not encode the response: {e}")))
 }
 
@@ -93,7 +98,12 @@ fn xml_safe(xml: String) -> String {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
     };
-    if xml.chars().all(allowed) {
+    // The common case, checked by bytes: a C0 control is one byte in UTF-8, and U+FFFE/U+FFFF
+    // are the only other characters to replace.
+    let has_control = xml
+        .bytes()
+        .any(|b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !has_control && !xml.contains(['\u{FFFE}', '\u{FFFF}']) {
         return xml;
     }
     xml.chars()

@@ -1,0 +1,94 @@
+//! `cargo bench --bench describe`: DescribeReplicationGroups with 50 groups through the router
+//! in-process (model snapshot, shapes, XML), without sockets or redis-server processes: the
+//! server's own cost per request, apart from HTTP and the load generator.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use elasticache_local::engine::Engine;
+use elasticache_local::model::group::{
+    Endpoints, GroupSettings, GroupStatus, Member, ReplicationGroup, Role,
+};
+use elasticache_local::model::ids::ReplicationGroupId;
+use elasticache_local::model::{Model, SystemClock};
+use elasticache_local::state::{AppState, FailoverTiming, Settings};
+use tower::ServiceExt;
+
+fn group(index: usize) -> ReplicationGroup {
+    let id = ReplicationGroupId::parse(&format!("group{index}")).unwrap();
+    let now = chrono::Utc::now();
+    let members = vec![Member {
+        cluster_id: id.member_id(0),
+        role: Role::Primary,
+        availability_zone: "us-east-1a".into(),
+        port: Some(7000),
+        created_at: now,
+    }];
+    ReplicationGroup {
+        arn: format!("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{id}"),
+        id,
+        status: GroupStatus::Available,
+        settings: GroupSettings {
+            description: "bench".into(),
+            cache_node_type: "cache.t4g.micro".into(),
+            engine: "redis".into(),
+            engine_version: "7.0.15".into(),
+            ..GroupSettings::default()
+        },
+        members,
+        endpoints: Some(Endpoints {
+            primary_port: 7100,
+            reader_port: 7200,
+        }),
+        created_at: now,
+        auth_token_last_modified: None,
+        failover_in_flight: false,
+        pending: None,
+    }
+}
+
+fn main() {
+    let settings = Settings {
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+        redis_server: "redis-server".into(),
+        redis_version: Arc::new(tokio::sync::OnceCell::new_with(Some("7.0.15".into()))),
+        failover_timing: FailoverTiming::default(),
+        health_check_interval: Duration::from_millis(250),
+        verifier: None,
+    };
+    let state = Arc::new(AppState::new(
+        Model::new(15, chrono::Duration::hours(24)),
+        Engine::new("redis-server".into(), std::env::temp_dir()),
+        settings,
+        Arc::new(SystemClock),
+    ));
+    for i in 0..50 {
+        state.model().insert_group(group(i)).unwrap();
+    }
+    let app = elasticache_local::server::app(state);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let requests = 2000;
+    let started = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..requests {
+        let request = Request::post("/")
+            .body(Body::from("Action=DescribeReplicationGroups"))
+            .unwrap();
+        let response = runtime.block_on(app.clone().oneshot(request)).unwrap();
+        bytes = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 24))
+            .unwrap()
+            .len();
+    }
+    let per_request = started.elapsed() / requests;
+    println!(
+        "DescribeReplicationGroups, 50 groups, in-process: {per_request:?} per request ({bytes} bytes), {:.0} req/s on one core",
+        1.0 / per_request.as_secs_f64()
+    );
+}
