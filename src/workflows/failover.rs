@@ -63,18 +63,7 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
     drop(runtime);
     state.model().set_node_ports(&ticket.group_id, &ports);
     pause(timing.recovery_duration.saturating_sub(started.elapsed())).await;
-    let event = match recovered {
-        Ok(()) => EventKind::FinishedRecovery {
-            cluster_id,
-            node_id,
-        },
-        Err(error) => EventKind::RecoveryFailed {
-            cluster_id,
-            node_id,
-            reason: error.to_string(),
-        },
-    };
-    state.model().record(event, state.now());
+    super::record_recovery(state, &cluster_id, recovered.map_err(|e| e.to_string()));
     tracing::info!(group = %ticket.group_id, "failover finished");
     Ok(())
 }

@@ -13,8 +13,8 @@ use crate::engine::changes::{NodeHealth, probe};
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
+use crate::workflows::{NODE_ID, record_recovery};
 
-const NODE_ID: &str = "0001";
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Starts the monitor of a group; it ends when the group is stopped.
@@ -150,7 +150,7 @@ async fn repair(
         node_id: NODE_ID.into(),
     });
     let outcome = runtime.recover_as_replica(index).await;
-    finish(state, &member, outcome.map_err(|e| e.to_string()))
+    record_recovery(state, &member, outcome.map_err(|e| e.to_string()))
 }
 
 /// A failed primary without a replica to take over: a fresh, empty node on its port, and the
@@ -179,23 +179,5 @@ async fn restart_in_place(
             }
         }
     }
-    finish(state, member, outcome)
-}
-
-fn finish(state: &SharedState, member: &str, outcome: Result<(), String>) -> bool {
-    let (cluster_id, node_id) = (member.to_string(), NODE_ID.to_string());
-    let ok = outcome.is_ok();
-    let kind = match outcome {
-        Ok(()) => EventKind::FinishedRecovery {
-            cluster_id,
-            node_id,
-        },
-        Err(reason) => EventKind::RecoveryFailed {
-            cluster_id,
-            node_id,
-            reason,
-        },
-    };
-    state.model().record(kind, state.now());
-    ok
+    record_recovery(state, member, outcome)
 }

@@ -177,17 +177,18 @@ async fn a_dead_primary_without_automatic_failover_is_restarted_in_place_and_los
     assert_eq!(redis_cli(primary_endpoint, &["SET", "again", "1"]), "OK");
 }
 
-#[tokio::test]
-async fn sigterm_during_a_slow_failover_leaves_no_node_running() {
+/// Stops the server (`hard`: SIGKILL, else SIGTERM) while a slow failover is in flight, and
+/// checks that every node died with it.
+async fn stop_during_a_slow_failover(group_id: &str, hard: bool) {
     // The aws profile scaled by 0.01 keeps the failover in flight for over half a second.
     let mut server = TestServer::start_with(&["--timing-profile", "aws", "--time-scale", "0.01"]);
     let client = server.sdk();
-    let group = create_group(&client, "midway", 3, true).await;
+    let group = create_group(&client, group_id, 3, true).await;
     let (_, _, members) = endpoints(&group);
     let pids: Vec<u32> = members.iter().map(|m| redis_pid_on(m.1).unwrap()).collect();
     client
         .test_failover()
-        .replication_group_id("midway")
+        .replication_group_id(group_id)
         .node_group_id("0001")
         .send()
         .await
@@ -198,9 +199,18 @@ async fn sigterm_during_a_slow_failover_leaves_no_node_running() {
         || async { (!is_alive(pids[0])).then_some(()) },
     )
     .await;
-    server.stop();
+    if hard {
+        server.kill_hard();
+    } else {
+        assert!(server.stop(), "a clean exit on SIGTERM, even mid-failover");
+    }
     for pid in pids {
-        assert!(!is_alive(pid), "node {pid} outlived the server");
+        wait_until(
+            "nodes to die with the server",
+            Duration::from_secs(10),
+            || async move { (!is_alive(pid)).then_some(()) },
+        )
+        .await;
     }
     for member in &members {
         assert_eq!(
@@ -213,34 +223,13 @@ async fn sigterm_during_a_slow_failover_leaves_no_node_running() {
 }
 
 #[tokio::test]
+async fn sigterm_during_a_slow_failover_leaves_no_node_running() {
+    stop_during_a_slow_failover("midway", false).await;
+}
+
+#[tokio::test]
 async fn sigkill_during_a_slow_failover_leaves_no_node_running() {
-    let mut server = TestServer::start_with(&["--timing-profile", "aws", "--time-scale", "0.01"]);
-    let client = server.sdk();
-    let group = create_group(&client, "crashmid", 3, true).await;
-    let (_, _, members) = endpoints(&group);
-    let pids: Vec<u32> = members.iter().map(|m| redis_pid_on(m.1).unwrap()).collect();
-    client
-        .test_failover()
-        .replication_group_id("crashmid")
-        .node_group_id("0001")
-        .send()
-        .await
-        .unwrap();
-    wait_until(
-        "the primary to be killed",
-        Duration::from_secs(5),
-        || async { (!is_alive(pids[0])).then_some(()) },
-    )
-    .await;
-    server.kill_hard();
-    for pid in pids {
-        wait_until(
-            "nodes to die with the server",
-            Duration::from_secs(10),
-            || async move { (!is_alive(pid)).then_some(()) },
-        )
-        .await;
-    }
+    stop_during_a_slow_failover("crashmid", true).await;
 }
 
 #[tokio::test]
