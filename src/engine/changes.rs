@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use super::EngineError;
 use super::client::NodeClient;
 use super::group::{GroupRuntime, NodeSlot, start_on_free_port};
-use super::process::NodeSpec;
 
 /// How long a healthy node may take to answer PING.
 pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
@@ -98,15 +97,7 @@ impl GroupRuntime {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         self.client(target).replicate_from(None).await?;
-        self.primary = target;
-        self.point_primary_endpoint();
-        let new_port = self.nodes[target].port;
-        for index in 0..self.nodes.len() {
-            if index != target && self.nodes[index].process.is_some() {
-                self.client(index).replicate_from(Some(new_port)).await?;
-            }
-        }
-        self.refresh_reader_endpoint();
+        self.make_primary(target).await?;
         tracing::info!(group = %self.group_id(), new_primary = %self.primary_member(), "graceful promotion done");
         Ok(())
     }
@@ -152,14 +143,7 @@ impl GroupRuntime {
     /// Starts a new replica named `member`, waits until it is linked and caught up, and returns
     /// its port.
     pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {
-        let spec = NodeSpec {
-            name: member.to_string(),
-            redis_server: self.redis_server.clone(),
-            dir: self.dir.join(member),
-            port: 0,
-            password: self.passwords.first().cloned(),
-            replica_of: Some(self.nodes[self.primary].port),
-        };
+        let spec = self.node_spec(member, 0, Some(self.nodes[self.primary].port));
         let process = start_on_free_port(spec).await?;
         self.nodes.push(NodeSlot {
             member: member.to_string(),

@@ -77,18 +77,8 @@ impl GroupRuntime {
     /// Brings a failed primary back as the primary when no replica could take over, so the
     /// group is never left without one. Its data is gone, as on AWS.
     pub async fn restart_as_primary(&mut self, index: usize) -> Result<(), EngineError> {
-        self.primary = index;
         self.restart_node(index, None).await?;
-        self.point_primary_endpoint();
-        for replica in 0..self.nodes.len() {
-            if replica != index && self.nodes[replica].process.is_some() {
-                self.client(replica)
-                    .replicate_from(Some(self.nodes[index].port))
-                    .await?;
-            }
-        }
-        self.refresh_reader_endpoint();
-        Ok(())
+        self.make_primary(index).await
     }
 
     /// Replaces the node at `index` with a fresh, empty redis-server that replicates from the

@@ -38,8 +38,8 @@ pub struct NodeSlot {
 
 pub struct GroupRuntime {
     group_id: String,
-    pub(super) redis_server: PathBuf,
-    pub(super) dir: PathBuf,
+    redis_server: PathBuf,
+    dir: PathBuf,
     /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
     /// engine uses. Two while a ROTATE is in effect, none without auth.
     pub(super) passwords: Vec<String>,
@@ -58,12 +58,22 @@ impl GroupRuntime {
         redis_server: PathBuf,
         dir: PathBuf,
     ) -> Result<(Self, StartedGroup), EngineError> {
-        let primary_spec = node_spec(&spec, &redis_server, &dir, 0, None);
+        let spec_of = |index: usize, replica_of| {
+            node_spec(
+                &spec.members[index],
+                &redis_server,
+                &dir,
+                spec.password.clone(),
+                0,
+                replica_of,
+            )
+        };
+        let primary_spec = spec_of(0, None);
         let primary = start_on_free_port(primary_spec).await?;
         let primary_port = primary.port();
         let mut starting = JoinSet::new();
         for index in 1..spec.members.len() {
-            let replica_spec = node_spec(&spec, &redis_server, &dir, index, Some(primary_port));
+            let replica_spec = spec_of(index, Some(primary_port));
             starting.spawn(async move { (index, start_on_free_port(replica_spec).await) });
         }
         let mut replicas: Vec<(usize, RedisProcess)> = Vec::new();
@@ -228,14 +238,11 @@ impl GroupRuntime {
         if let Some(mut old) = self.nodes[index].process.take() {
             old.kill();
         }
-        let spec = NodeSpec {
-            name: self.nodes[index].member.clone(),
-            redis_server: self.redis_server.clone(),
-            dir: self.dir.join(&self.nodes[index].member),
-            port: self.nodes[index].port,
-            password: self.passwords.first().cloned(),
+        let spec = self.node_spec(
+            &self.nodes[index].member,
+            self.nodes[index].port,
             replica_of,
-        };
+        );
         let process = match RedisProcess::start(spec.clone()).await {
             Ok(process) => process,
             Err(error) if is_port_taken(&error) => start_on_free_port(spec).await?,
@@ -244,6 +251,35 @@ impl GroupRuntime {
         self.nodes[index].port = process.port();
         self.nodes[index].process = Some(process);
         self.apply_extra_passwords(index).await
+    }
+
+    /// How a node of this group starts: with the group's current first token.
+    pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
+        let password = self.passwords.first().cloned();
+        node_spec(
+            member,
+            &self.redis_server,
+            &self.dir,
+            password,
+            port,
+            replica_of,
+        )
+    }
+
+    /// Makes the running node at `index` the primary: points the primary endpoint at it (which
+    /// drops the connections held to the old one), re-points every other running node to it,
+    /// and spreads the reader endpoint over the replicas.
+    pub(super) async fn make_primary(&mut self, index: usize) -> Result<(), EngineError> {
+        self.primary = index;
+        self.point_primary_endpoint();
+        let port = self.nodes[index].port;
+        for other in 0..self.nodes.len() {
+            if other != index && self.nodes[other].process.is_some() {
+                self.client(other).replicate_from(Some(port)).await?;
+            }
+        }
+        self.refresh_reader_endpoint();
+        Ok(())
     }
 
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
@@ -284,19 +320,22 @@ impl GroupRuntime {
     }
 }
 
+/// How a member's node is started: in its own dir under the group's, authenticating with
+/// `password`; port 0 asks for a free one.
 fn node_spec(
-    spec: &GroupSpec,
+    member: &str,
     redis_server: &std::path::Path,
-    dir: &std::path::Path,
-    index: usize,
+    group_dir: &std::path::Path,
+    password: Option<String>,
+    port: u16,
     replica_of: Option<u16>,
 ) -> NodeSpec {
     NodeSpec {
-        name: spec.members[index].clone(),
+        name: member.to_string(),
         redis_server: redis_server.to_path_buf(),
-        dir: dir.join(&spec.members[index]),
-        port: 0,
-        password: spec.password.clone(),
+        dir: group_dir.join(member),
+        port,
+        password,
         replica_of,
     }
 }
