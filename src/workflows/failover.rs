@@ -1,11 +1,10 @@
 //! The failover workflow after an accepted TestFailover: the primary really fails, the best
 //! replica takes over, the old node comes back empty as a replica. Each step writes its event.
 
-use std::time::Duration;
-
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
+use crate::workflows::pause;
 
 pub async fn run(state: SharedState, ticket: FailoverTicket) {
     if let Err(reason) = drive(&state, &ticket).await {
@@ -48,28 +47,14 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
         }
     }
     pause(timing.before_recovery).await;
-    let node_id = "0001".to_string();
-    let cluster_id = ticket.old_primary.clone();
-    state.model().record(
-        EventKind::RecoveringCacheNodes {
-            cluster_id: cluster_id.clone(),
-            node_id: node_id.clone(),
-        },
-        state.now(),
-    );
-    let started = tokio::time::Instant::now();
-    let recovered = runtime.recover_as_replica(old_index).await;
-    let ports = runtime.node_ports();
-    drop(runtime);
-    state.model().set_node_ports(&ticket.group_id, &ports);
-    pause(timing.recovery_duration.saturating_sub(started.elapsed())).await;
-    super::record_recovery(state, &cluster_id, recovered.map_err(|e| e.to_string()));
+    super::recover_node(
+        state,
+        &mut runtime,
+        &ticket.group_id,
+        old_index,
+        timing.recovery_duration,
+    )
+    .await;
     tracing::info!(group = %ticket.group_id, "failover finished");
     Ok(())
-}
-
-async fn pause(duration: Duration) {
-    if !duration.is_zero() {
-        tokio::time::sleep(duration).await;
-    }
 }

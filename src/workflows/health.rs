@@ -13,7 +13,7 @@ use crate::engine::changes::{NodeHealth, probe};
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
-use crate::workflows::{NODE_ID, record_recovery};
+use crate::workflows::{NODE_ID, record_recovery, recover_node};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -145,12 +145,7 @@ async fn repair(
     } else if was_primary {
         return restart_in_place(state, runtime, index, &member).await;
     }
-    record(EventKind::RecoveringCacheNodes {
-        cluster_id: member.clone(),
-        node_id: NODE_ID.into(),
-    });
-    let outcome = runtime.recover_as_replica(index).await;
-    record_recovery(state, &member, outcome.map_err(|e| e.to_string()))
+    recover_node(state, runtime, &ticket.group_id, index, Duration::ZERO).await
 }
 
 /// A failed primary without a replica to take over: a fresh, empty node on its port, and the
