@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use chrono::{DateTime, SecondsFormat, Utc};
-use redis::Value as RedisValue;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -70,12 +69,7 @@ enum NodeLink {
     /// The model has no port for it yet (the group is still being created).
     NotStarted,
     Down(String),
-    Up {
-        info: ReplicationInfo,
-        /// `master_link_status` as the node wrote it (`up`, `down`; absent on a primary).
-        master_link_status: Option<String>,
-        connected_replicas: Option<u64>,
-    },
+    Up(ReplicationInfo),
 }
 
 /// `GET /_state`: the snapshot the dashboard renders.
@@ -183,26 +177,10 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
     links
 }
 
-/// `INFO replication` through [`NodeClient::command`] (the same bounded call
-/// [`NodeClient::replication_info`] makes), parsed by [`ReplicationInfo::parse`], plus the two
-/// fields that struct does not keep: the raw `master_link_status` and `connected_slaves`.
 async fn probe(client: NodeClient) -> NodeLink {
-    let text = match client.command(&["INFO", "replication"]).await {
-        Ok(RedisValue::BulkString(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        Ok(RedisValue::VerbatimString { text, .. }) => text,
-        Ok(other) => return NodeLink::Down(format!("unexpected INFO reply {other:?}")),
-        Err(error) => return NodeLink::Down(error.to_string()),
-    };
-    let field = |name: &str| {
-        text.lines()
-            .filter_map(|line| line.trim().split_once(':'))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-    };
-    NodeLink::Up {
-        info: ReplicationInfo::parse(&text),
-        master_link_status: field("master_link_status"),
-        connected_replicas: field("connected_slaves").and_then(|v| v.parse().ok()),
+    match client.replication_info().await {
+        Ok(info) => NodeLink::Up(info),
+        Err(error) => NodeLink::Down(error.to_string()),
     }
 }
 
@@ -215,11 +193,7 @@ fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
     let fields = match link {
         NodeLink::NotStarted => json!({ "reachable": false, "link": "starting" }),
         NodeLink::Down(error) => json!({ "reachable": false, "link": "down", "error": error }),
-        NodeLink::Up {
-            info,
-            master_link_status,
-            connected_replicas,
-        } => {
+        NodeLink::Up(info) => {
             let node_role = match info.role.as_str() {
                 "master" => "primary",
                 "slave" => "replica",
@@ -228,7 +202,7 @@ fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
             // A replica's link is its link to its primary; a primary's is simply that it
             // answers (its replicas' links are shown on their own cards).
             let link = if node_role == "replica" {
-                master_link_status.as_deref().unwrap_or("down")
+                info.master_link_status.as_deref().unwrap_or("down")
             } else {
                 "up"
             };
@@ -236,9 +210,9 @@ fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
                 "reachable": true,
                 "link": link,
                 "node_role": node_role,
-                "master_link_status": master_link_status,
+                "master_link_status": info.master_link_status,
                 "master_port": info.master_port,
-                "connected_replicas": connected_replicas,
+                "connected_replicas": info.connected_replicas,
                 "repl_offset": if node_role == "replica" {
                     info.replica_offset
                 } else {

@@ -24,6 +24,10 @@ pub struct ReplicationInfo {
     pub master_repl_offset: i64,
     pub master_port: Option<u16>,
     pub link_up: bool,
+    /// `master_link_status` as the node wrote it (`up`, `down`; absent on a primary).
+    pub master_link_status: Option<String>,
+    /// `connected_slaves` (a primary's count of attached replicas).
+    pub connected_replicas: Option<u64>,
     /// `slave_repl_offset`: what a replica has applied (`-1` on a primary).
     pub replica_offset: i64,
     pub replica_priority: i64,
@@ -42,6 +46,8 @@ impl ReplicationInfo {
             master_repl_offset: int("master_repl_offset").unwrap_or(0),
             master_port: fields.get("master_port").and_then(|v| v.parse().ok()),
             link_up: fields.get("master_link_status") == Some(&"up"),
+            master_link_status: fields.get("master_link_status").map(|s| s.to_string()),
+            connected_replicas: fields.get("connected_slaves").and_then(|v| v.parse().ok()),
             replica_offset: int("slave_repl_offset").unwrap_or(-1),
             replica_priority: int("slave_priority")
                 .or_else(|| int("replica_priority"))
@@ -157,5 +163,8 @@ master_link_status:up\r\nslave_repl_offset:1234\r\nslave_priority:100\r\nmaster_
         assert_eq!(info.replica_offset, -1);
         assert!(!info.link_up);
         assert_eq!(info.master_repl_offset, 99);
+        assert_eq!(info.master_link_status, None);
+        let primary = ReplicationInfo::parse("role:master\r\nconnected_slaves:2\r\n");
+        assert_eq!(primary.connected_replicas, Some(2));
     }
 }
