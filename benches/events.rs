@@ -19,8 +19,6 @@ fn app_with_events(count: usize) -> axum::Router {
     let settings = Settings {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
-        redis_server: "redis-server".into(),
-        redis_version: Arc::new(tokio::sync::OnceCell::new_with(Some("7.0.15".into()))),
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,

@@ -38,8 +38,6 @@ pub async fn run(config: Config) -> Result<(), String> {
     let settings = Settings {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
-        redis_server: redis_server.clone(),
-        redis_version: Default::default(),
         failover_timing,
         health_check_interval: std::time::Duration::from_millis(
             config.health_check_interval_ms.max(10),
@@ -59,7 +57,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
-    tokio::spawn(async move { background.settings.redis_version().await });
+    tokio::spawn(async move { background.engine.redis_version().await });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

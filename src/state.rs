@@ -1,6 +1,5 @@
 //! The state every request handler and workflow shares.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,39 +26,11 @@ pub struct FailoverTiming {
 pub struct Settings {
     pub region: String,
     pub account_id: String,
-    /// The resolved redis-server binary.
-    pub redis_server: PathBuf,
-    /// Its version (the default `EngineVersion`), learned once; see `redis_version()`.
-    pub redis_version: Arc<tokio::sync::OnceCell<String>>,
     pub failover_timing: FailoverTiming,
     /// How often the automatic-failover monitor checks every node.
     pub health_check_interval: Duration,
     /// Set with --verify-sigv4: every API request must be signed with known credentials.
     pub verifier: Option<Verifier>,
-}
-
-impl Settings {
-    /// The version `redis-server --version` reports, run once (~9 ms, so not before the
-    /// ready line). A binary that does not answer is logged; its nodes will fail to start with
-    /// their own reason.
-    pub async fn redis_version(&self) -> String {
-        let path = self.redis_server.clone();
-        let version = self.redis_version.get_or_init(|| async move {
-            let detected = tokio::task::spawn_blocking(move || Engine::redis_version(&path)).await;
-            match detected {
-                Ok(Ok(version)) => version,
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "redis-server --version failed");
-                    "unknown".to_string()
-                }
-                Err(error) => {
-                    tracing::error!(%error, "redis-server --version did not run");
-                    "unknown".to_string()
-                }
-            }
-        });
-        version.await.clone()
-    }
 }
 
 pub struct AppState {

@@ -112,8 +112,6 @@ fn state(dir: &std::path::Path) -> Arc<AppState> {
     let settings = Settings {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
-        redis_server: "redis-server".into(),
-        redis_version: Arc::new(tokio::sync::OnceCell::new_with(Some("7.0.15".into()))),
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,

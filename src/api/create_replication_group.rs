@@ -19,7 +19,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
-    let default_version = state.settings.redis_version().await;
+    let default_version = state.engine.redis_version().await;
     let group = parse_group(state, params, ctx, &default_version)?;
     let response = ReplicationGroupResult::from_model(&group);
     let spec = GroupSpec {

@@ -53,6 +53,8 @@ pub type GroupHandle = Arc<tokio::sync::Mutex<GroupRuntime>>;
 
 pub struct Engine {
     redis_server: PathBuf,
+    /// Its version (the default `EngineVersion`), learned once; see [`Engine::redis_version`].
+    version: tokio::sync::OnceCell<String>,
     data_dir: PathBuf,
     groups: Mutex<HashMap<String, GroupHandle>>,
 }
@@ -61,6 +63,7 @@ impl Engine {
     pub fn new(redis_server: PathBuf, data_dir: PathBuf) -> Self {
         Self {
             redis_server,
+            version: tokio::sync::OnceCell::new(),
             data_dir,
             groups: Mutex::new(HashMap::new()),
         }
@@ -90,30 +93,25 @@ impl Engine {
         })
     }
 
-    /// Runs `redis-server --version` and returns the version (`7.0.15`).
-    pub fn redis_version(redis_server: &Path) -> Result<String, String> {
-        let output = Command::new(redis_server)
-            .arg("--version")
-            .output()
-            .map_err(|e| {
-                format!(
-                    "cannot run redis-server ({}): {e}. {INSTALL_HINT}",
-                    redis_server.display()
-                )
-            })?;
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        if !output.status.success() || !version.contains("Redis server") {
-            return Err(format!(
-                "{} does not look like redis-server: {version}",
-                redis_server.display()
-            ));
-        }
-        // `Redis server v=7.0.15 sha=...`
-        Ok(version
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("v="))
-            .unwrap_or("unknown")
-            .to_string())
+    /// The version `redis-server --version` reports, run once (~9 ms, so not before the
+    /// ready line). A binary that does not answer is logged as `unknown`; its nodes will fail
+    /// to start with their own reason.
+    pub async fn redis_version(&self) -> String {
+        let path = self.redis_server.clone();
+        let version = self.version.get_or_init(|| async move {
+            match tokio::task::spawn_blocking(move || query_version(&path)).await {
+                Ok(Ok(version)) => version,
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "redis-server --version failed");
+                    "unknown".to_string()
+                }
+                Err(error) => {
+                    tracing::error!(%error, "redis-server --version did not run");
+                    "unknown".to_string()
+                }
+            }
+        });
+        version.await.clone()
     }
 
     /// Starts every node of a group, links the replicas and opens its endpoints.
@@ -167,4 +165,30 @@ impl Engine {
             }
         }
     }
+}
+
+/// Runs `redis-server --version` and returns the version (`7.0.15`).
+fn query_version(redis_server: &Path) -> Result<String, String> {
+    let output = Command::new(redis_server)
+        .arg("--version")
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run redis-server ({}): {e}. {INSTALL_HINT}",
+                redis_server.display()
+            )
+        })?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if !output.status.success() || !version.contains("Redis server") {
+        return Err(format!(
+            "{} does not look like redis-server: {version}",
+            redis_server.display()
+        ));
+    }
+    // `Redis server v=7.0.15 sha=...`
+    Ok(version
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("v="))
+        .unwrap_or("unknown")
+        .to_string())
 }
