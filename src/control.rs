@@ -23,7 +23,7 @@ pub async fn health(State(state): State<SharedState>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "groups": groups,
         "members": members,
-        "redis_processes": crate::engine::process::live_children(),
+        "redis_processes": crate::engine::process::live_redis_children(std::process::id()).len(),
     }))
 }
 

@@ -209,24 +209,24 @@ fn read_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// Live (not zombie) redis-server processes that are children of this server.
-pub fn live_children() -> usize {
-    let me = std::process::id().to_string();
+/// Live (not zombie) redis-server processes whose parent is `parent`, by pid.
+pub fn live_redis_children(parent: u32) -> Vec<u32> {
+    let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
     entries
         .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
-        .filter(|stat| {
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             // `pid (comm) state ppid ...`
-            let Some((head, tail)) = stat.rsplit_once(") ") else {
-                return false;
-            };
+            let (head, tail) = stat.rsplit_once(") ")?;
             let mut fields = tail.split_whitespace();
-            head.ends_with("(redis-server")
+            let live_child = head.ends_with("(redis-server")
                 && fields.next() != Some("Z")
-                && fields.next() == Some(me.as_str())
+                && fields.next() == Some(parent.as_str());
+            live_child.then_some(pid)
         })
-        .count()
+        .collect()
 }

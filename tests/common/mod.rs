@@ -189,29 +189,7 @@ pub fn port_accepts(port: u16) -> bool {
 
 /// Live (not zombie) redis-server processes whose parent is `pid`.
 pub fn live_children(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some((head, tail)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let fields: Vec<&str> = tail.split_whitespace().collect();
-        if head.ends_with("(redis-server")
-            && fields.first() != Some(&"Z")
-            && fields.get(1) == Some(&pid.to_string().as_str())
-        {
-            found.extend(
-                entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|s| s.parse::<u32>().ok()),
-            );
-        }
-    }
-    found
+    elasticache_local::engine::process::live_redis_children(pid)
 }
 
 /// True while `pid` runs (a zombie, dead but not yet reaped, counts as gone).
