@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
 use crate::model::events::EventQuery;
-use crate::model::group::Role;
+use crate::model::group::{Endpoints, Role};
 use crate::state::SharedState;
 
 /// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
@@ -47,6 +47,7 @@ pub fn page() -> Response<Body> {
 /// One member as copied out of the model, before its node is asked anything.
 struct MemberSnapshot {
     cluster_id: String,
+    node_group: String,
     role: Role,
     port: Option<u16>,
     auth_token: Option<String>,
@@ -58,8 +59,10 @@ struct GroupSnapshot {
     automatic_failover: bool,
     multi_az: bool,
     failover_in_flight: bool,
-    primary_endpoint_port: Option<u16>,
-    reader_endpoint_port: Option<u16>,
+    endpoints: Option<Endpoints>,
+    cluster_enabled: bool,
+    /// Node group ids and slots, in order.
+    node_groups: Vec<(String, Option<String>)>,
     members: Vec<MemberSnapshot>,
 }
 
@@ -85,13 +88,19 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
                 automatic_failover: group.settings.automatic_failover,
                 multi_az: group.settings.multi_az,
                 failover_in_flight: group.failover_in_flight,
-                primary_endpoint_port: group.endpoints.map(|e| e.primary_port),
-                reader_endpoint_port: group.endpoints.map(|e| e.reader_port),
+                endpoints: group.endpoints,
+                cluster_enabled: group.cluster_enabled,
+                node_groups: group
+                    .node_groups
+                    .iter()
+                    .map(|ng| (ng.id.clone(), ng.slots.clone()))
+                    .collect(),
                 members: group
                     .members
                     .iter()
                     .map(|member| MemberSnapshot {
                         cluster_id: member.cluster_id.clone(),
+                        node_group: member.node_group.clone(),
                         role: member.role,
                         port: member.port,
                         auth_token: group.settings.auth_token.clone(),
@@ -131,9 +140,12 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
                 "automatic_failover": group.automatic_failover,
                 "multi_az": group.multi_az,
                 "failover_in_flight": group.failover_in_flight,
-                "node_group_id": "0001",
-                "primary_endpoint_port": group.primary_endpoint_port,
-                "reader_endpoint_port": group.reader_endpoint_port,
+                "cluster_enabled": group.cluster_enabled,
+                "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
+                "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
+                "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
+                "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
+                "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
                 "members": members,
             })
         })
@@ -187,6 +199,7 @@ async fn probe(client: NodeClient) -> NodeLink {
 fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
     let mut value = json!({
         "cluster_id": member.cluster_id,
+        "node_group": member.node_group,
         "role": member.role.as_str(),
         "port": member.port,
     });

@@ -1,10 +1,16 @@
-//! CreateReplicationGroup (cluster mode disabled): validate everything, insert the group as
-//! `creating`, answer, then start the real nodes in the background.
+//! CreateReplicationGroup: validate everything, insert the group as `creating`, answer, then
+//! start the real nodes in the background: a primary and its replicas (cluster mode disabled)
+//! or a Redis Cluster of shards (cluster mode enabled, parsed in `cluster_layout`).
 
 use std::time::{Duration, Instant};
 
-use crate::engine::GroupSpec;
-use crate::model::group::{Endpoints, GroupSettings, GroupStatus, Member, ReplicationGroup, Role};
+use chrono::{DateTime, Utc};
+
+use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
+use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
+use crate::model::group::{
+    Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
+};
 use crate::model::ids::ReplicationGroupId;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
@@ -20,31 +26,70 @@ pub async fn run(
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
     let default_version = state.engine.redis_version().await;
-    let group = parse_group(state, params, ctx, &default_version)?;
+    let (group, shards) = parse_group(state, params, ctx, &default_version)?;
     let response = ReplicationGroupResult::from_model(&group);
-    let spec = GroupSpec {
-        group_id: group.id.to_string(),
-        members: group.members.iter().map(|m| m.cluster_id.clone()).collect(),
-        password: group.settings.auth_token.clone(),
+    let plan = match shards {
+        None => StartPlan::Replicated(GroupSpec {
+            group_id: group.id.to_string(),
+            members: group.members.iter().map(|m| m.cluster_id.clone()).collect(),
+            password: group.settings.auth_token.clone(),
+        }),
+        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards)),
     };
+    let (group_id, nodes) = (group.id.to_string(), group.members.len());
     state.model().insert_group(group)?;
-    tracing::info!(group = %spec.group_id, nodes = spec.members.len(), "creating replication group");
-    tokio::spawn(start_nodes(state.clone(), spec));
+    tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
+    tokio::spawn(start_nodes(state.clone(), group_id, plan));
     Ok(response)
 }
 
-async fn start_nodes(state: SharedState, spec: GroupSpec) {
-    let group_id = spec.group_id.clone();
-    match state.engine.start_group(spec).await {
-        Ok(started) => {
-            let endpoints = Endpoints {
+/// What the engine is asked to start.
+enum StartPlan {
+    Replicated(GroupSpec),
+    Cluster(ClusterSpec),
+}
+
+fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec {
+    ClusterSpec {
+        group_id: group.id.to_string(),
+        shards: shards
+            .iter()
+            .map(|shard| ShardSpec {
+                node_group_id: shard.node_group_id.clone(),
+                slots: shard.slots.clone(),
+                members: group
+                    .members
+                    .iter()
+                    .filter(|m| m.node_group == shard.node_group_id)
+                    .map(|m| m.cluster_id.clone())
+                    .collect(),
+            })
+            .collect(),
+        password: group.settings.auth_token.clone(),
+    }
+}
+
+async fn start_nodes(state: SharedState, group_id: String, plan: StartPlan) {
+    let started = match plan {
+        StartPlan::Replicated(spec) => state.engine.start_group(spec).await.map(|started| {
+            let endpoints = Endpoints::NodeGroup {
                 primary_port: started.primary_port,
                 reader_port: started.reader_port,
             };
-            let kept =
-                state
-                    .model()
-                    .finish_create(&group_id, &started.node_ports, endpoints, state.now());
+            (started.node_ports, endpoints)
+        }),
+        StartPlan::Cluster(spec) => state.engine.start_cluster(spec).await.map(|started| {
+            let endpoints = Endpoints::Configuration {
+                port: started.configuration_port,
+            };
+            (started.node_ports, endpoints)
+        }),
+    };
+    match started {
+        Ok((node_ports, endpoints)) => {
+            let kept = state
+                .model()
+                .finish_create(&group_id, &node_ports, endpoints, state.now());
             if kept {
                 crate::workflows::health::spawn(state.clone(), group_id);
             } else {
@@ -78,45 +123,32 @@ pub async fn wait_until_settled(
     }
 }
 
+/// The group as requested, and its shards when cluster mode is enabled.
 fn parse_group(
     state: &SharedState,
     params: &QueryParams,
     ctx: &RequestContext,
     default_version: &str,
-) -> Result<ReplicationGroup, ApiError> {
+) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
     let description = params.required("ReplicationGroupDescription")?.to_string();
     reject_unsupported(params)?;
-    let node_count = node_count(params)?;
-    let automatic_failover = params.bool("AutomaticFailoverEnabled")?.unwrap_or(false);
+    let shards = if wants_cluster_mode(params)? {
+        Some(parse_shards(params)?)
+    } else {
+        None
+    };
+    let now = state.now();
+    let (members, node_groups, automatic_failover) = match &shards {
+        None => replicated_members(params, &id, &ctx.region, now)?,
+        Some(shards) => cluster_members(params, &id, shards, &ctx.region, now)?,
+    };
     let multi_az = params.bool("MultiAZEnabled")?.unwrap_or(false);
-    if automatic_failover && node_count < 2 {
-        return Err(ApiError::InvalidParameterCombination(
-            "When using automatic failover, there must be at least 2 cache clusters in the replication group.".into(),
-        ));
-    }
     if multi_az && !automatic_failover {
         return Err(ApiError::InvalidParameterCombination(
             "Multi-AZ requires automatic failover to be enabled.".into(),
         ));
     }
-    let zones = availability_zones(params, node_count, &ctx.region)?;
-    let now = state.now();
-    let members = zones
-        .into_iter()
-        .enumerate()
-        .map(|(index, zone)| Member {
-            cluster_id: id.member_id(index),
-            role: if index == 0 {
-                Role::Primary
-            } else {
-                Role::Replica
-            },
-            availability_zone: zone,
-            port: None,
-            created_at: now,
-        })
-        .collect();
     let auth_token = params
         .optional("AuthToken")
         .map(parse_auth_token)
@@ -155,7 +187,7 @@ fn parse_group(
         security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
     };
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
-    Ok(ReplicationGroup {
+    let group = ReplicationGroup {
         arn: format!(
             "arn:aws:elasticache:{}:{}:replicationgroup:{id}",
             ctx.region, state.settings.account_id
@@ -165,32 +197,112 @@ fn parse_group(
         status: GroupStatus::Creating,
         settings,
         members,
+        cluster_enabled: shards.is_some(),
+        node_groups,
         endpoints: None,
         created_at: now,
         failover_in_flight: false,
         pending: None,
-    })
+    };
+    Ok((group, shards))
 }
 
-/// Cluster mode enabled and features with no local equivalent are refused up front, so a
-/// caller never gets a group that silently differs from what it asked for.
-fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
-    let cluster_mode = params
-        .optional("ClusterMode")
-        .is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
-        || params.int_in("NumNodeGroups", 1, 500)?.unwrap_or(1) > 1
-        || params
-            .optional("CacheParameterGroupName")
-            .is_some_and(|p| p.ends_with(".cluster.on"))
-        || params
-            .struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?
-            .len()
-            > 1;
-    if cluster_mode {
-        return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support cluster mode enabled yet; create a group with one node group.".into(),
+type Layout = (Vec<Member>, Vec<NodeGroupLayout>, bool);
+
+/// Cluster mode disabled: node group `0001` of `<id>-001`...; automatic failover as asked.
+fn replicated_members(
+    params: &QueryParams,
+    id: &ReplicationGroupId,
+    region: &str,
+    now: DateTime<Utc>,
+) -> Result<Layout, ApiError> {
+    let node_count = node_count(params)?;
+    let automatic_failover = params.bool("AutomaticFailoverEnabled")?.unwrap_or(false);
+    if automatic_failover && node_count < 2 {
+        return Err(ApiError::InvalidParameterCombination(
+            "When using automatic failover, there must be at least 2 cache clusters in the replication group.".into(),
         ));
     }
+    let zones = availability_zones(params, node_count, region)?;
+    let members = zones
+        .into_iter()
+        .enumerate()
+        .map(|(index, zone)| member(id.member_id(index), "0001", index == 0, zone, now))
+        .collect();
+    Ok((members, vec![NodeGroupLayout::single()], automatic_failover))
+}
+
+/// Cluster mode enabled: `<id>-<node group>-001` (the primary), `-002`... per shard. Automatic
+/// failover is always on, as AWS requires.
+fn cluster_members(
+    params: &QueryParams,
+    id: &ReplicationGroupId,
+    shards: &[ShardLayout],
+    region: &str,
+    now: DateTime<Utc>,
+) -> Result<Layout, ApiError> {
+    if params.bool("AutomaticFailoverEnabled")? == Some(false) {
+        return Err(ApiError::InvalidParameterCombination(
+            "Automatic failover must be enabled for a replication group with cluster mode enabled."
+                .into(),
+        ));
+    }
+    let mut members = Vec::new();
+    for (shard_index, shard) in shards.iter().enumerate() {
+        for index in 0..=shard.replica_count {
+            let default_zone = format!(
+                "{region}{}",
+                AZ_SUFFIXES[(shard_index + index) % AZ_SUFFIXES.len()]
+            );
+            let zone = match index {
+                0 => shard.primary_zone.clone(),
+                n => shard.replica_zones.get(n - 1).cloned(),
+            }
+            .unwrap_or(default_zone);
+            let cluster_id = format!("{id}-{}-{:03}", shard.node_group_id, index + 1);
+            members.push(member(
+                cluster_id,
+                &shard.node_group_id,
+                index == 0,
+                zone,
+                now,
+            ));
+        }
+    }
+    let node_groups = shards
+        .iter()
+        .map(|shard| NodeGroupLayout {
+            id: shard.node_group_id.clone(),
+            slots: Some(shard.slots_text()),
+        })
+        .collect();
+    Ok((members, node_groups, true))
+}
+
+fn member(
+    cluster_id: String,
+    node_group: &str,
+    primary: bool,
+    availability_zone: String,
+    now: DateTime<Utc>,
+) -> Member {
+    Member {
+        cluster_id,
+        node_group: node_group.to_string(),
+        role: if primary {
+            Role::Primary
+        } else {
+            Role::Replica
+        },
+        availability_zone,
+        port: None,
+        created_at: now,
+    }
+}
+
+/// Features with no local equivalent are refused up front, so a caller never gets a group
+/// that silently differs from what it asked for.
+fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
     if let Some(cluster) = params.optional("PrimaryClusterId") {
         return Err(ApiError::cache_cluster_not_found(cluster));
     }

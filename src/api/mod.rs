@@ -1,6 +1,7 @@
 //! One file per API action: each decodes its parameters, applies them to the model, drives the
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
+mod cluster_layout;
 mod create_replication_group;
 mod decrease_replica_count;
 mod delete_replication_group;

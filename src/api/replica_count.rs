@@ -56,7 +56,7 @@ fn new_replica_count(params: &QueryParams) -> Result<Option<usize>, ApiError> {
         (None, []) => Ok(None),
         (None, [shard]) => {
             let node_group = shard.required("NodeGroupId")?;
-            if node_group != crate::model::failover::NODE_GROUP_ID {
+            if node_group != crate::model::group::NODE_GROUP_ID {
                 return Err(ApiError::NodeGroupNotFoundFault(format!("Node group {node_group} not found.")));
             }
             let count = shard.int_in("NewReplicaCount", 0, 5)?.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;

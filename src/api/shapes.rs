@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::group::ReplicationGroup;
+use crate::model::group::{Endpoints, NodeGroupLayout, ReplicationGroup};
 use crate::protocol::xml::{XmlList, XmlTime};
 
 /// Every endpoint is on loopback: that is where the proxies and nodes listen.
@@ -49,16 +49,22 @@ pub struct NodeGroupMember {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_endpoint: Option<Endpoint>,
     pub preferred_availability_zone: String,
-    pub current_role: &'static str,
+    /// Omitted with cluster mode enabled, as AWS does: roles are the cluster's business there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_role: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NodeGroup {
-    pub node_group_id: &'static str,
+    pub node_group_id: String,
     pub status: &'static str,
-    pub primary_endpoint: Endpoint,
-    pub reader_endpoint: Endpoint,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_endpoint: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reader_endpoint: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<String>,
     pub node_group_members: XmlList<NodeGroupMember>,
 }
 
@@ -77,6 +83,8 @@ pub struct ReplicationGroupShape {
     pub automatic_failover: &'static str,
     #[serde(rename = "MultiAZ")]
     pub multi_az: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_endpoint: Option<Endpoint>,
     pub snapshot_retention_limit: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_window: Option<String>,
@@ -108,35 +116,27 @@ impl ReplicationGroupShape {
         let settings = &group.settings;
         // Node groups appear once the endpoints exist; AWS's create response has none either.
         let node_groups = group.endpoints.map(|endpoints| {
-            let members = group
-                .members
+            let node_groups = group
+                .node_groups
                 .iter()
-                .map(|m| NodeGroupMember {
-                    cache_cluster_id: m.cluster_id.clone(),
-                    cache_node_id: "0001",
-                    read_endpoint: m.port.map(Endpoint::local),
-                    preferred_availability_zone: m.availability_zone.clone(),
-                    current_role: m.role.as_str(),
-                })
+                .map(|layout| node_group(group, layout, endpoints))
                 .collect();
-            XmlList::new(
-                "NodeGroup",
-                vec![NodeGroup {
-                    node_group_id: "0001",
-                    status: group.member_status(),
-                    primary_endpoint: Endpoint::local(endpoints.primary_port),
-                    reader_endpoint: Endpoint::local(endpoints.reader_port),
-                    node_group_members: XmlList::new("NodeGroupMember", members),
-                }],
-            )
+            XmlList::new("NodeGroup", node_groups)
         });
+        let configuration_endpoint = match group.endpoints {
+            Some(Endpoints::Configuration { port }) => Some(Endpoint::local(port)),
+            _ => None,
+        };
         let pending = group.pending.clone().unwrap_or_default();
+        // A cluster-mode-enabled group has automatic failover from the start (AWS's create
+        // response says `enabled`); a disabled-mode one is `enabling` until it is running.
+        let starting = group.endpoints.is_none() && !group.cluster_enabled;
         let automatic_failover = match (
             settings.automatic_failover,
-            group.endpoints.is_some(),
+            starting,
             pending.automatic_failover,
         ) {
-            (_, _, Some(true)) | (true, false, _) => "enabling",
+            (_, _, Some(true)) | (true, true, _) => "enabling",
             (_, _, Some(false)) => "disabling",
             (flag, _, None) => enabled(flag),
         };
@@ -157,9 +157,10 @@ impl ReplicationGroupShape {
             snapshotting_cluster_id: settings.snapshotting_cluster_id.clone(),
             automatic_failover,
             multi_az: enabled(settings.multi_az),
+            configuration_endpoint,
             snapshot_retention_limit: settings.snapshot_retention_limit,
             snapshot_window: settings.snapshot_window.clone(),
-            cluster_enabled: false,
+            cluster_enabled: group.cluster_enabled,
             cache_node_type: settings.cache_node_type.clone(),
             auth_token_enabled: settings.auth_token.is_some(),
             auth_token_last_modified_date: group.auth_token_last_modified.map(XmlTime),
@@ -172,9 +173,50 @@ impl ReplicationGroupShape {
             auto_minor_version_upgrade: settings.auto_minor_version_upgrade,
             network_type: "ipv4",
             ip_discovery: "ipv4",
-            cluster_mode: "disabled",
+            cluster_mode: enabled(group.cluster_enabled),
             engine: settings.engine.clone(),
         }
+    }
+}
+
+/// One node group with its members. With cluster mode disabled it carries the primary and
+/// reader endpoints and every member's role and endpoint; with it enabled, its slots only
+/// (clients find nodes through the configuration endpoint), as AWS shows it.
+fn node_group(
+    group: &ReplicationGroup,
+    layout: &NodeGroupLayout,
+    endpoints: Endpoints,
+) -> NodeGroup {
+    let cluster_mode = group.cluster_enabled;
+    let members = group
+        .members
+        .iter()
+        .filter(|m| m.node_group == layout.id)
+        .map(|m| NodeGroupMember {
+            cache_cluster_id: m.cluster_id.clone(),
+            cache_node_id: "0001",
+            read_endpoint: m.port.filter(|_| !cluster_mode).map(Endpoint::local),
+            preferred_availability_zone: m.availability_zone.clone(),
+            current_role: (!cluster_mode).then(|| m.role.as_str()),
+        })
+        .collect();
+    let (primary_endpoint, reader_endpoint) = match endpoints {
+        Endpoints::NodeGroup {
+            primary_port,
+            reader_port,
+        } => (
+            Some(Endpoint::local(primary_port)),
+            Some(Endpoint::local(reader_port)),
+        ),
+        Endpoints::Configuration { .. } => (None, None),
+    };
+    NodeGroup {
+        node_group_id: layout.id.clone(),
+        status: group.member_status(),
+        primary_endpoint,
+        reader_endpoint,
+        slots: layout.slots.clone(),
+        node_group_members: XmlList::new("NodeGroupMember", members),
     }
 }
 

@@ -56,6 +56,48 @@ pub enum AuthUpdate {
     Delete,
 }
 
+impl AuthUpdate {
+    /// The tokens nodes accept after this update, the one they authenticate with first.
+    pub fn passwords(&self, current: &[String]) -> Vec<String> {
+        match self {
+            Self::Set(token) => vec![token.clone()],
+            Self::Rotate(token) => {
+                let mut both = vec![token.clone()];
+                both.extend(current.first().cloned());
+                both
+            }
+            Self::Delete => vec![],
+        }
+    }
+}
+
+/// Makes every node accept exactly `passwords` (`ACL SETUSER default`) and authenticate to its
+/// primary with the first (`masterauth`).
+pub async fn push_passwords(
+    clients: Vec<NodeClient>,
+    passwords: &[String],
+) -> Result<(), EngineError> {
+    let mut acl = vec![
+        "ACL".to_string(),
+        "SETUSER".into(),
+        "default".into(),
+        "resetpass".into(),
+    ];
+    if passwords.is_empty() {
+        acl.push("nopass".into());
+    }
+    acl.extend(passwords.iter().map(|p| format!(">{p}")));
+    let acl: Vec<&str> = acl.iter().map(String::as_str).collect();
+    let masterauth = passwords.first().map_or("", String::as_str);
+    for client in clients {
+        client
+            .command(&["CONFIG", "SET", "masterauth", masterauth])
+            .await?;
+        client.command(&acl).await?;
+    }
+    Ok(())
+}
+
 impl GroupRuntime {
     /// Promotes `member` with zero acknowledged writes lost: pause writes on the primary, wait
     /// until the target has the primary's offset, promote it, switch the primary endpoint,
@@ -104,37 +146,12 @@ impl GroupRuntime {
 
     /// Applies a token change to every running node (`ACL SETUSER default` and `masterauth`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
-        let passwords = match update {
-            AuthUpdate::Set(token) => vec![token],
-            AuthUpdate::Rotate(token) => {
-                let mut both = vec![token];
-                both.extend(self.passwords.first().cloned());
-                both
-            }
-            AuthUpdate::Delete => vec![],
-        };
+        let passwords = update.passwords(&self.passwords);
         let clients: Vec<_> = (0..self.nodes.len())
             .filter(|i| self.nodes[*i].process.is_some())
             .map(|i| self.client(i))
             .collect();
-        let mut acl = vec![
-            "ACL".to_string(),
-            "SETUSER".into(),
-            "default".into(),
-            "resetpass".into(),
-        ];
-        if passwords.is_empty() {
-            acl.push("nopass".into());
-        }
-        acl.extend(passwords.iter().map(|p| format!(">{p}")));
-        let acl: Vec<&str> = acl.iter().map(String::as_str).collect();
-        let masterauth = passwords.first().map_or("", String::as_str);
-        for client in clients {
-            client
-                .command(&["CONFIG", "SET", "masterauth", masterauth])
-                .await?;
-            client.command(&acl).await?;
-        }
+        push_passwords(clients, &passwords).await?;
         self.passwords = passwords;
         tracing::info!(group = %self.group_id(), tokens = self.passwords.len(), "auth updated");
         Ok(())
@@ -179,17 +196,10 @@ impl GroupRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
-        (0..self.nodes.len())
-            .map(|index| {
-                let running = self.nodes[index]
-                    .process
-                    .as_mut()
-                    .is_some_and(|p| p.is_running());
-                (
-                    self.nodes[index].member.clone(),
-                    running.then(|| self.client(index)),
-                )
-            })
+        let password = self.passwords.first().cloned();
+        self.nodes
+            .iter_mut()
+            .map(|n| (n.member.clone(), n.probe(password.clone())))
             .collect()
     }
 
@@ -197,20 +207,11 @@ impl GroupRuntime {
     /// changed since the probe.
     pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
         let index = self.index_of(member)?;
-        let running = self.nodes[index]
-            .process
-            .as_mut()
-            .is_some_and(|p| p.is_running());
-        if running
-            && self
-                .client(index)
-                .ping_within(HEALTH_PING_TIMEOUT)
-                .await
-                .is_ok()
-        {
-            return None;
-        }
-        Some(index)
+        let password = self.passwords.first().cloned();
+        self.nodes[index]
+            .still_failing(password)
+            .await
+            .then_some(index)
     }
 
     pub fn member_at(&self, index: usize) -> &str {
@@ -223,8 +224,6 @@ impl GroupRuntime {
 
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
     pub fn kill_node(&mut self, index: usize) {
-        if let Some(mut process) = self.nodes[index].process.take() {
-            process.kill();
-        }
+        self.nodes[index].kill();
     }
 }

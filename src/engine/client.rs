@@ -116,14 +116,20 @@ impl NodeClient {
     }
 
     pub async fn replication_info(&self) -> Result<ReplicationInfo, EngineError> {
-        match self.command(&["INFO", "replication"]).await? {
-            Value::BulkString(bytes) => {
-                Ok(ReplicationInfo::parse(&String::from_utf8_lossy(&bytes)))
-            }
-            Value::VerbatimString { text, .. } => Ok(ReplicationInfo::parse(&text)),
+        Ok(ReplicationInfo::parse(
+            &self.text(&["INFO", "replication"]).await?,
+        ))
+    }
+
+    /// A command whose reply is text (`INFO`, `CLUSTER NODES`, `CLUSTER MYID`).
+    pub async fn text(&self, args: &[&str]) -> Result<String, EngineError> {
+        match self.command(args).await? {
+            Value::BulkString(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Value::VerbatimString { text, .. } => Ok(text),
+            Value::SimpleString(text) => Ok(text),
             other => Err(EngineError::Redis {
                 port: self.port,
-                detail: format!("unexpected INFO reply {other:?}"),
+                detail: format!("unexpected reply to {}: {other:?}", args.join(" ")),
             }),
         }
     }

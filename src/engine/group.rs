@@ -36,6 +36,32 @@ pub struct NodeSlot {
     pub process: Option<RedisProcess>,
 }
 
+impl NodeSlot {
+    /// A client to ping the node with, or `None` when its process has exited.
+    pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
+        let running = self.process.as_mut().is_some_and(|p| p.is_running());
+        running.then(|| NodeClient::new(self.port, password))
+    }
+
+    /// True when the process has exited or does not answer PING in time.
+    pub async fn still_failing(&mut self, password: Option<String>) -> bool {
+        match self.probe(password) {
+            Some(client) => client
+                .ping_within(super::changes::HEALTH_PING_TIMEOUT)
+                .await
+                .is_err(),
+            None => true,
+        }
+    }
+
+    /// SIGKILLs the node (a frozen one too), so it can never come back on its own.
+    pub fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+}
+
 pub struct GroupRuntime {
     group_id: String,
     redis_server: PathBuf,
@@ -179,53 +205,7 @@ impl GroupRuntime {
     pub async fn wait_synced(&self, index: usize) -> Result<(), EngineError> {
         let primary = self.client(self.primary);
         let replica = self.client(index);
-        let deadline = Instant::now() + SYNC_DEADLINE;
-        // A command that times out on a loaded machine is "not yet", not a failure: only the
-        // deadline ends the wait.
-        let mut target_offset = None;
-        let mut last_state = String::from("no answer yet");
-        loop {
-            if target_offset.is_none() {
-                target_offset = primary
-                    .replication_info()
-                    .await
-                    .ok()
-                    .map(|p| p.master_repl_offset);
-            }
-            // The primary's replication id is read on every poll: Redis gives a primary a new
-            // id when its first replica attaches (it creates the backlog then), so an id read
-            // before that would never match.
-            let polled = (
-                replica.replication_info().await,
-                primary.replication_info().await,
-            );
-            match (polled, target_offset) {
-                ((Ok(info), Ok(primary_now)), Some(target)) => {
-                    if info.link_up
-                        && info.master_replid == primary_now.master_replid
-                        && info.replica_offset >= target
-                    {
-                        return Ok(());
-                    }
-                    last_state = format!(
-                        "link up: {}, offset {} of {target}, replication id {} vs the primary's {}",
-                        info.link_up,
-                        info.replica_offset,
-                        info.master_replid,
-                        primary_now.master_replid
-                    );
-                }
-                ((Err(error), _) | (_, Err(error)), _) => last_state = error.to_string(),
-                _ => {}
-            }
-            if Instant::now() > deadline {
-                return Err(EngineError::Replication(format!(
-                    "{} did not catch up with the primary within {SYNC_DEADLINE:?} ({last_state})",
-                    self.nodes[index].member
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        wait_replica_synced(&primary, &replica, &self.nodes[index].member).await
     }
 
     /// Starts a fresh, empty node for `index` on its old port (a new port only if another
@@ -322,7 +302,7 @@ impl GroupRuntime {
 
 /// How a member's node is started: in its own dir under the group's, authenticating with
 /// `password`; port 0 asks for a free one.
-fn node_spec(
+pub(super) fn node_spec(
     member: &str,
     redis_server: &std::path::Path,
     group_dir: &std::path::Path,
@@ -337,10 +317,11 @@ fn node_spec(
         port,
         password,
         replica_of,
+        cluster: None,
     }
 }
 
-fn is_port_taken(error: &EngineError) -> bool {
+pub(super) fn is_port_taken(error: &EngineError) -> bool {
     error.to_string().contains("Address already in use")
 }
 
@@ -349,8 +330,15 @@ fn is_port_taken(error: &EngineError) -> bool {
 pub(super) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
     let mut last_error = None;
     for _ in 0..PORT_ATTEMPTS {
-        spec.port = free_port()
-            .map_err(|e| EngineError::start(&spec.name, format!("no free port: {e}")))?;
+        let no_port =
+            |e: std::io::Error| EngineError::start(&spec.name, format!("no free port: {e}"));
+        spec.port = free_port().map_err(no_port)?;
+        if let Some(cluster) = &mut spec.cluster {
+            cluster.bus_port = free_port().map_err(no_port)?;
+            if cluster.bus_port == spec.port {
+                continue; // the kernel handed the same port out twice
+            }
+        }
         match RedisProcess::start(spec.clone()).await {
             Ok(process) => return Ok(process),
             Err(error) if is_port_taken(&error) => last_error = Some(error),
@@ -362,4 +350,60 @@ pub(super) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProces
 
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until `replica` is linked to `primary` and has applied everything the primary had
+/// when the wait began (offsets, not link status alone).
+pub(super) async fn wait_replica_synced(
+    primary: &NodeClient,
+    replica: &NodeClient,
+    member: &str,
+) -> Result<(), EngineError> {
+    let deadline = Instant::now() + SYNC_DEADLINE;
+    // A command that times out on a loaded machine is "not yet", not a failure: only the
+    // deadline ends the wait.
+    let mut target_offset = None;
+    let mut last_state = String::from("no answer yet");
+    loop {
+        if target_offset.is_none() {
+            target_offset = primary
+                .replication_info()
+                .await
+                .ok()
+                .map(|p| p.master_repl_offset);
+        }
+        // The primary's replication id is read on every poll: Redis gives a primary a new
+        // id when its first replica attaches (it creates the backlog then), so an id read
+        // before that would never match.
+        let polled = (
+            replica.replication_info().await,
+            primary.replication_info().await,
+        );
+        match (polled, target_offset) {
+            ((Ok(info), Ok(primary_now)), Some(target)) => {
+                if info.link_up
+                    && info.master_replid == primary_now.master_replid
+                    && info.replica_offset >= target
+                {
+                    return Ok(());
+                }
+                last_state = format!(
+                    "link up: {}, offset {} of {target}, replication id {} vs the primary's {}",
+                    info.link_up,
+                    info.replica_offset,
+                    info.master_replid,
+                    primary_now.master_replid
+                );
+            }
+            ((Err(error), _) | (_, Err(error)), _) => last_state = error.to_string(),
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            return Err(EngineError::Replication(format!(
+                "{} did not catch up with the primary within {SYNC_DEADLINE:?} ({last_state})",
+                member
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }

@@ -3,6 +3,9 @@
 
 pub mod changes;
 pub mod client;
+pub mod cluster;
+pub mod cluster_failover;
+pub mod cluster_topology;
 pub mod failover;
 pub mod group;
 pub mod process;
@@ -16,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::protocol::ApiError;
+pub use cluster::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};
 pub use group::{GroupRuntime, GroupSpec, StartedGroup};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -50,13 +54,22 @@ const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y redis
 /// A group's runtime is behind an async mutex: workflows hold it across their steps, so two
 /// workflows on one group never interleave. The model's lock is separate and never awaited.
 pub type GroupHandle = Arc<tokio::sync::Mutex<GroupRuntime>>;
+/// The same for a cluster-mode-enabled group.
+pub type ClusterHandle = Arc<tokio::sync::Mutex<ClusterRuntime>>;
+
+/// What runs behind one replication group.
+#[derive(Clone)]
+enum Runtime {
+    Replicated(GroupHandle),
+    Cluster(ClusterHandle),
+}
 
 pub struct Engine {
     redis_server: PathBuf,
     /// Its version (the default `EngineVersion`), learned once; see [`Engine::redis_version`].
     version: tokio::sync::OnceCell<String>,
     data_dir: PathBuf,
-    groups: Mutex<HashMap<String, GroupHandle>>,
+    groups: Mutex<HashMap<String, Runtime>>,
 }
 
 impl Engine {
@@ -119,20 +132,52 @@ impl Engine {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) = GroupRuntime::start(spec, self.redis_server.clone(), dir).await?;
-        self.groups
-            .lock()
-            .expect("engine registry poisoned")
-            .insert(group_id, Arc::new(tokio::sync::Mutex::new(runtime)));
+        let handle = Arc::new(tokio::sync::Mutex::new(runtime));
+        self.register(group_id, Runtime::Replicated(handle));
         Ok(started)
     }
 
-    pub fn group(&self, group_id: &str) -> Result<GroupHandle, EngineError> {
+    /// Starts every node of a cluster-mode-enabled group, forms the cluster and opens its
+    /// configuration endpoint.
+    pub async fn start_cluster(&self, spec: ClusterSpec) -> Result<StartedCluster, EngineError> {
+        let group_id = spec.group_id.clone();
+        let dir = self.data_dir.join(&group_id);
+        let (runtime, started) =
+            ClusterRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        let handle = Arc::new(tokio::sync::Mutex::new(runtime));
+        self.register(group_id, Runtime::Cluster(handle));
+        Ok(started)
+    }
+
+    fn register(&self, group_id: String, runtime: Runtime) {
+        self.groups
+            .lock()
+            .expect("engine registry poisoned")
+            .insert(group_id, runtime);
+    }
+
+    fn runtime(&self, group_id: &str) -> Option<Runtime> {
         self.groups
             .lock()
             .expect("engine registry poisoned")
             .get(group_id)
             .cloned()
-            .ok_or_else(|| EngineError::UnknownGroup(group_id.to_string()))
+    }
+
+    /// A cluster-mode-disabled group's runtime.
+    pub fn group(&self, group_id: &str) -> Result<GroupHandle, EngineError> {
+        match self.runtime(group_id) {
+            Some(Runtime::Replicated(handle)) => Ok(handle),
+            _ => Err(EngineError::UnknownGroup(group_id.to_string())),
+        }
+    }
+
+    /// A cluster-mode-enabled group's runtime.
+    pub fn cluster(&self, group_id: &str) -> Result<ClusterHandle, EngineError> {
+        match self.runtime(group_id) {
+            Some(Runtime::Cluster(handle)) => Ok(handle),
+            _ => Err(EngineError::UnknownGroup(group_id.to_string())),
+        }
     }
 
     /// Stops a group's nodes and closes its endpoints.
@@ -142,15 +187,15 @@ impl Engine {
             .lock()
             .expect("engine registry poisoned")
             .remove(group_id);
-        if let Some(handle) = handle {
-            handle.lock().await.stop().await;
+        if let Some(runtime) = handle {
+            runtime.stop().await;
         }
     }
 
     /// Stops everything. A group whose workflow does not yield within a moment is left to
     /// `Drop`, which kills and reaps its processes when the runtime ends the workflow.
     pub async fn shutdown(&self) {
-        let handles: Vec<GroupHandle> = self
+        let handles: Vec<Runtime> = self
             .groups
             .lock()
             .expect("engine registry poisoned")
@@ -158,11 +203,16 @@ impl Engine {
             .map(|(_, h)| h)
             .collect();
         for handle in handles {
-            if let Ok(mut runtime) =
-                tokio::time::timeout(Duration::from_secs(2), handle.lock()).await
-            {
-                runtime.stop().await;
-            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), handle.stop()).await;
+        }
+    }
+}
+
+impl Runtime {
+    async fn stop(&self) {
+        match self {
+            Self::Replicated(handle) => handle.lock().await.stop().await,
+            Self::Cluster(handle) => handle.lock().await.stop().await,
         }
     }
 }

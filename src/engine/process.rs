@@ -22,7 +22,24 @@ pub struct NodeSpec {
     pub password: Option<String>,
     /// Start as a replica of this port (`--replicaof`), e.g. when a node is recovered.
     pub replica_of: Option<u16>,
+    /// Cluster mode: start as a Redis Cluster node.
+    pub cluster: Option<ClusterNodeConfig>,
 }
+
+/// How a cluster-mode node starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterNodeConfig {
+    /// The cluster bus port, chosen like the data port (`port + 10000` may not be free, or may
+    /// not exist).
+    pub bus_port: u16,
+    /// Restart from the node's own `nodes.conf`, so it rejoins the cluster as the node it was
+    /// (a recovered node); otherwise any old `nodes.conf` is removed and the node starts alone.
+    pub keep_config: bool,
+}
+
+/// Failure detection in milliseconds: small, so a dead node is noticed quickly; see
+/// `../shared/spec/redis-mechanics.md` (500 ms keeps Redis's own failover at ~1.5 s).
+pub const CLUSTER_NODE_TIMEOUT_MS: u64 = 500;
 
 const START_DEADLINE: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -45,13 +62,9 @@ impl RedisProcess {
         // Every start is a fresh, empty node. Disk-based replication leaves a dump.rdb in the
         // dir (the primary writes one for a full sync, a replica keeps the one it received);
         // a restarted node would load that stale snapshot instead of starting empty.
-        match std::fs::remove_file(spec.dir.join("dump.rdb")) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                let detail = format!("cannot remove the old dump.rdb: {e}");
-                return Err(EngineError::start(&spec.name, detail));
-            }
+        remove_if_present(&spec, "dump.rdb")?;
+        if spec.cluster.is_some_and(|c| !c.keep_config) {
+            remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }
         let log = File::create(log_path(&spec.dir))
             .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
@@ -76,6 +89,22 @@ impl RedisProcess {
         }
         if let Some(port) = spec.replica_of {
             command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+        }
+        if let Some(cluster) = spec.cluster {
+            command
+                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                .arg(spec.dir.join(CLUSTER_CONFIG_FILE))
+                .args(["--cluster-port", &cluster.bus_port.to_string()])
+                .args([
+                    "--cluster-node-timeout",
+                    &CLUSTER_NODE_TIMEOUT_MS.to_string(),
+                ])
+                // Any replica may take over, however long its link was down.
+                .args(["--cluster-replica-validity-factor", "0"])
+                // ElastiCache's default: the other shards keep serving while one has no primary.
+                .args(["--cluster-require-full-coverage", "no"])
+                // Replicas stay in the shard the model puts them in.
+                .args(["--cluster-allow-replica-migration", "no"]);
         }
         // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
         unsafe {
@@ -190,6 +219,20 @@ impl Drop for RedisProcess {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+    }
+}
+
+/// Where a cluster node keeps its view of the cluster, in its own dir.
+const CLUSTER_CONFIG_FILE: &str = "nodes.conf";
+
+fn remove_if_present(spec: &NodeSpec, file: &str) -> Result<(), EngineError> {
+    match std::fs::remove_file(spec.dir.join(file)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(EngineError::start(
+            &spec.name,
+            format!("cannot remove the old {file}: {e}"),
+        )),
     }
 }
 

@@ -8,9 +8,6 @@ use super::group::{GroupStatus, Role};
 use super::{FailoverTicket, Model};
 use crate::protocol::ApiError;
 
-/// The only node group of a cluster-mode-disabled group.
-pub const NODE_GROUP_ID: &str = "0001";
-
 impl Model {
     /// Validates a TestFailover in AWS's order and, when it passes, marks the failover in flight,
     /// counts it against `account`'s quota and records the first event.
@@ -22,18 +19,20 @@ impl Model {
         now: DateTime<Utc>,
     ) -> Result<FailoverTicket, ApiError> {
         let group = self.group(raw_group_id)?;
-        if node_group_id != NODE_GROUP_ID {
+        if group.node_group(node_group_id).is_none() {
             return Err(ApiError::NodeGroupNotFoundFault(format!(
                 "Node group {node_group_id} not found in replication group {}.",
                 group.id
             )));
         }
+        // With cluster mode enabled AWS replaces one node at a time per replication group, so
+        // a failover on any shard blocks the others too: the in-flight flag is per group.
         if group.status != GroupStatus::Available || group.failover_in_flight {
             return Err(ApiError::InvalidReplicationGroupState(format!(
                 "Replication group {} is not in the available state{}.",
                 group.id,
                 if group.failover_in_flight {
-                    ": a failover is already in progress"
+                    ": a failover (node replacement) is already in progress"
                 } else {
                     ""
                 }
@@ -47,14 +46,16 @@ impl Model {
                 group.id
             )));
         }
-        let old_primary = group.primary().map(|m| m.cluster_id.clone());
+        let old_primary = group
+            .primary_of(node_group_id)
+            .map(|m| m.cluster_id.clone());
         let has_replica = group
             .members
             .iter()
-            .any(|m| m.role == Role::Replica && m.port.is_some());
+            .any(|m| m.node_group == node_group_id && m.role == Role::Replica && m.port.is_some());
         let (Some(old_primary), true) = (old_primary, has_replica) else {
             return Err(ApiError::InvalidReplicationGroupState(format!(
-                "Replication group {} has no healthy replica to fail over to.",
+                "Node group {node_group_id} of replication group {} has no healthy replica to fail over to.",
                 group.id
             )));
         };
@@ -120,21 +121,27 @@ impl Model {
         }
     }
 
-    /// Admits an automatic recovery of a failed node, under the same one-at-a-time rule as
-    /// TestFailover; `None` while the group is busy or not available.
-    pub fn begin_automatic_recovery(&mut self, group_id: &str) -> Option<FailoverTicket> {
+    /// Admits an automatic recovery of a failed node of `failed_member`'s node group, under the
+    /// same one-at-a-time rule as TestFailover; `None` while the group is busy or not available.
+    pub fn begin_automatic_recovery(
+        &mut self,
+        group_id: &str,
+        failed_member: &str,
+    ) -> Option<FailoverTicket> {
         let group = self.group_mut(group_id).ok()?;
         if !group.is_idle() {
             return None;
         }
+        let node_group_id = group.member(failed_member)?.node_group.clone();
+        let old_primary = group
+            .primary_of(&node_group_id)
+            .map(|m| m.cluster_id.clone())
+            .unwrap_or_default();
         group.failover_in_flight = true;
         Some(FailoverTicket {
             group_id: group.id.to_string(),
-            node_group_id: NODE_GROUP_ID.to_string(),
-            old_primary: group
-                .primary()
-                .map(|m| m.cluster_id.clone())
-                .unwrap_or_default(),
+            node_group_id,
+            old_primary,
         })
     }
 

@@ -1,4 +1,5 @@
-//! A replication group as the model keeps it (cluster mode disabled: one node group `0001`).
+//! A replication group as the model keeps it: node groups (one, `0001`, with cluster mode
+//! disabled; one per shard with it enabled) and their member cache clusters.
 
 use chrono::{DateTime, Utc};
 
@@ -44,6 +45,9 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub cluster_id: String,
+    /// The node group (shard) it belongs to.
+    pub node_group: String,
+    /// Its role within its node group.
     pub role: Role,
     pub availability_zone: String,
     /// The port of this member's own redis-server; `None` until the engine started it.
@@ -51,12 +55,36 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
 }
 
-/// The two stable endpoints of node group `0001`, owned by the engine's proxies.
+/// The stable endpoints of a group, owned by the engine's proxies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoints {
-    pub primary_port: u16,
-    pub reader_port: u16,
+pub enum Endpoints {
+    /// Cluster mode disabled: node group `0001`'s primary and reader endpoints.
+    NodeGroup { primary_port: u16, reader_port: u16 },
+    /// Cluster mode enabled: the configuration endpoint any cluster client bootstraps from.
+    Configuration { port: u16 },
 }
+
+/// One node group as created: its id and, with cluster mode enabled, its hash slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeGroupLayout {
+    pub id: String,
+    /// The slot ranges it serves (`0-5460`, or several joined by commas); `None` with cluster
+    /// mode disabled.
+    pub slots: Option<String>,
+}
+
+impl NodeGroupLayout {
+    /// The only node group of a cluster-mode-disabled group.
+    pub fn single() -> Self {
+        Self {
+            id: NODE_GROUP_ID.to_string(),
+            slots: None,
+        }
+    }
+}
+
+/// The node group of a cluster-mode-disabled group, and the first one AWS names otherwise.
+pub const NODE_GROUP_ID: &str = "0001";
 
 /// Settings stored as given and reported back; most have no local effect (see README).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -97,6 +125,10 @@ pub struct ReplicationGroup {
     pub status: GroupStatus,
     pub settings: GroupSettings,
     pub members: Vec<Member>,
+    /// True with cluster mode enabled: a Redis Cluster whose shards are the node groups.
+    pub cluster_enabled: bool,
+    /// Every node group in order; members name theirs.
+    pub node_groups: Vec<NodeGroupLayout>,
     pub endpoints: Option<Endpoints>,
     pub arn: String,
     pub created_at: DateTime<Utc>,
@@ -109,8 +141,19 @@ pub struct ReplicationGroup {
 }
 
 impl ReplicationGroup {
+    /// The primary of the first node group: the group's primary with cluster mode disabled.
     pub fn primary(&self) -> Option<&Member> {
-        self.members.iter().find(|m| m.role == Role::Primary)
+        self.primary_of(&self.node_groups.first()?.id)
+    }
+
+    pub fn primary_of(&self, node_group: &str) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.node_group == node_group && m.role == Role::Primary)
+    }
+
+    pub fn node_group(&self, node_group: &str) -> Option<&NodeGroupLayout> {
+        self.node_groups.iter().find(|g| g.id == node_group)
     }
 
     pub fn member(&self, cluster_id: &str) -> Option<&Member> {
@@ -130,9 +173,16 @@ impl ReplicationGroup {
         }
     }
 
-    /// Makes `new_primary` the only primary; every other member becomes a replica.
+    /// Makes `new_primary` the only primary of its node group; the group's other members
+    /// become replicas.
     pub fn set_primary(&mut self, new_primary: &str) {
+        let Some(node_group) = self.member(new_primary).map(|m| m.node_group.clone()) else {
+            return;
+        };
         for member in &mut self.members {
+            if member.node_group != node_group {
+                continue;
+            }
             member.role = if member.cluster_id == new_primary {
                 Role::Primary
             } else {

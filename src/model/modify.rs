@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Model;
 use super::events::EventKind;
-use super::group::{GroupStatus, Member, PendingChange, ReplicationGroup, Role};
+use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
@@ -60,6 +60,27 @@ fn not_a_member(group: &ReplicationGroup, cluster_id: &str) -> ApiError {
     ))
 }
 
+/// What cluster mode enabled does not allow (AWS's rules): automatic failover is always on, the
+/// primary of each shard is chosen by failover only, and snapshots come from replicas.
+fn refuse_for_cluster_mode(change: &GroupChange) -> Result<(), ApiError> {
+    if change.automatic_failover == Some(false) {
+        return Err(ApiError::InvalidParameterCombination(
+            "Turning off automatic failover for replication group with cluster mode enabled is not supported.".into(),
+        ));
+    }
+    if change.primary_cluster_id.is_some() {
+        return Err(ApiError::InvalidParameterCombination(
+            "PrimaryClusterId cannot be set for a replication group with cluster mode enabled: use TestFailover on the node group.".into(),
+        ));
+    }
+    if change.snapshotting_cluster_id.is_some() {
+        return Err(ApiError::InvalidParameterCombination(
+            "SnapshottingClusterId cannot be set for a replication group with cluster mode enabled.".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Model {
     /// Validates a modification and marks the group `modifying`; returns it as it now is.
     pub fn begin_modify(
@@ -75,6 +96,9 @@ impl Model {
             .automatic_failover
             .unwrap_or(group.settings.automatic_failover);
         let multi_az = change.multi_az.unwrap_or(group.settings.multi_az);
+        if group.cluster_enabled {
+            refuse_for_cluster_mode(change)?;
+        }
         if change.automatic_failover == Some(true) && group.members.len() < 2 {
             return Err(ApiError::InvalidParameterCombination(
                 "When using automatic failover, there must be at least 2 cache clusters in the replication group.".into(),
@@ -212,6 +236,12 @@ impl Model {
                 group.id
             )));
         }
+        if group.cluster_enabled {
+            return Err(ApiError::InvalidParameterValue(format!(
+                "elasticache-local does not change the replica count of a replication group with cluster mode enabled yet ({}); create it with the replicas per node group you need.",
+                group.id
+            )));
+        }
         let current = group.replica_count();
         let (added, removed) = if increase {
             let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
@@ -238,6 +268,7 @@ impl Model {
         for cluster_id in &added {
             let member = Member {
                 cluster_id: cluster_id.clone(),
+                node_group: NODE_GROUP_ID.to_string(),
                 role: Role::Replica,
                 availability_zone: zone.clone(),
                 port: None,

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Model;
-use super::group::{GroupSettings, GroupStatus, Member, ReplicationGroup, Role};
+use super::group::{GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role};
 use super::ids::ReplicationGroupId;
 
 fn at(seconds: i64) -> DateTime<Utc> {
@@ -13,6 +13,7 @@ fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
     let members = (0..nodes)
         .map(|i| Member {
             cluster_id: id.member_id(i),
+            node_group: "0001".into(),
             role: if i == 0 { Role::Primary } else { Role::Replica },
             availability_zone: "us-east-1a".into(),
             port: Some(7000 + i as u16),
@@ -28,6 +29,8 @@ fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
             ..GroupSettings::default()
         },
         members,
+        cluster_enabled: false,
+        node_groups: vec![NodeGroupLayout::single()],
         endpoints: None,
         created_at: at(0),
         auth_token_last_modified: None,
@@ -153,7 +156,9 @@ fn delete_is_refused_while_creating_or_failing_over() {
 #[test]
 fn automatic_recovery_and_test_failover_exclude_each_other() {
     let mut model = model_with(vec![group("rg", 3, true)]);
-    let recovery = model.begin_automatic_recovery("rg").expect("admitted");
+    let recovery = model
+        .begin_automatic_recovery("rg", "rg-002")
+        .expect("admitted");
     let refused = model
         .begin_test_failover("rg", "0001", "a", at(0))
         .unwrap_err();
@@ -161,9 +166,9 @@ fn automatic_recovery_and_test_failover_exclude_each_other() {
     model.end_failover(&recovery);
     let ticket = model.begin_test_failover("rg", "0001", "a", at(1)).unwrap();
     assert!(
-        model.begin_automatic_recovery("rg").is_none(),
+        model.begin_automatic_recovery("rg", "rg-002").is_none(),
         "a TestFailover owns the group"
     );
     model.end_failover(&ticket);
-    assert!(model.begin_automatic_recovery("rg").is_some());
+    assert!(model.begin_automatic_recovery("rg", "rg-002").is_some());
 }

@@ -20,6 +20,7 @@ pub enum ApiError {
     TestFailoverNotAvailableFault(String),
     APICallRateForCustomerExceeded(String),
     InsufficientCacheClusterCapacity(String),
+    NodeGroupsPerReplicationGroupQuotaExceeded(String),
     MissingAuthenticationToken(String),
     IncompleteSignature(String),
     InvalidClientTokenId(String),
@@ -44,6 +45,9 @@ impl ApiError {
             Self::TestFailoverNotAvailableFault(_) => "TestFailoverNotAvailableFault",
             Self::APICallRateForCustomerExceeded(_) => "APICallRateForCustomerExceeded",
             Self::InsufficientCacheClusterCapacity(_) => "InsufficientCacheClusterCapacity",
+            Self::NodeGroupsPerReplicationGroupQuotaExceeded(_) => {
+                "NodeGroupsPerReplicationGroupQuotaExceeded"
+            }
             Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
@@ -82,6 +86,7 @@ impl ApiError {
             | Self::TestFailoverNotAvailableFault(m)
             | Self::APICallRateForCustomerExceeded(m)
             | Self::InsufficientCacheClusterCapacity(m)
+            | Self::NodeGroupsPerReplicationGroupQuotaExceeded(m)
             | Self::MissingAuthenticationToken(m)
             | Self::IncompleteSignature(m)
             | Self::InvalidClientTokenId(m)

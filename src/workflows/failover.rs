@@ -18,6 +18,9 @@ pub async fn run(state: SharedState, ticket: FailoverTicket) {
 }
 
 async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), String> {
+    if state.engine.cluster(&ticket.group_id).is_ok() {
+        return super::cluster::test_failover(state, ticket).await;
+    }
     let timing = state.settings.failover_timing;
     let handle = state
         .engine
@@ -49,7 +52,7 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
     pause(timing.before_recovery).await;
     super::recover_node(
         state,
-        &mut runtime,
+        &mut *runtime,
         &ticket.group_id,
         old_index,
         timing.recovery_duration,

@@ -1,15 +1,19 @@
 //! The health monitor behind automatic failover: one task per group checks every node each
 //! interval (process exited, or no PING answer within 500 ms twice in a row: kill -9, SIGSTOP,
-//! DEBUG SLEEP) and repairs the first failed node it finds. A failed primary with automatic failover on is
-//! replaced by its best replica, like TestFailover; with it off, it is restarted in place (its
-//! data is lost, as AWS warns) and the replicas resync from it. A failed replica is replaced.
-//! A node that keeps failing is retried with exponential backoff, never in a hot loop.
+//! DEBUG SLEEP) and repairs the first failed node it finds. A failed primary with automatic
+//! failover on is replaced by its best replica, like TestFailover; with it off, it is restarted
+//! in place (its data is lost, as AWS warns) and the replicas resync from it. A failed replica
+//! is replaced. A node that keeps failing is retried with exponential backoff, never in a hot
+//! loop. The loop is shared by both modes through [`Monitored`]; the cluster-mode repair lives
+//! in `workflows::cluster`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::GroupRuntime;
 use crate::engine::changes::{NodeHealth, probe};
+use crate::engine::client::NodeClient;
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
@@ -17,9 +21,32 @@ use crate::workflows::{NODE_ID, record_recovery, recover_node};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Starts the monitor of a group; it ends when the group is stopped.
+/// Starts the monitor of a group (either mode); it ends when the group is stopped.
 pub fn spawn(state: SharedState, group_id: String) {
-    tokio::spawn(monitor(state, group_id));
+    if let Ok(handle) = state.engine.cluster(&group_id) {
+        tokio::spawn(monitor(state, group_id, handle));
+    } else if let Ok(handle) = state.engine.group(&group_id) {
+        tokio::spawn(monitor(state, group_id, handle));
+    }
+}
+
+/// What the monitor needs of a group's runtime, in either mode.
+pub trait Monitored: Send + 'static {
+    fn is_stopped(&self) -> bool;
+    /// Each member with a client to ping, or `None` when its process has exited.
+    fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)>;
+    /// Re-checks one member under the lock, just before acting on it.
+    fn still_failing(&mut self, member: &str) -> impl Future<Output = Option<usize>> + Send;
+    fn is_primary(&self, member: &str) -> bool;
+    fn member_at(&self, index: usize) -> &str;
+    fn node_ports(&self) -> Vec<(String, u16)>;
+    /// Repairs the node at `index`, writing events; true when it runs and is synced again.
+    fn repair(
+        &mut self,
+        state: &SharedState,
+        ticket: &FailoverTicket,
+        index: usize,
+    ) -> impl Future<Output = bool> + Send;
 }
 
 struct Backoff {
@@ -32,28 +59,24 @@ struct Backoff {
 /// is certain at once.
 const STRIKES: u32 = 2;
 
-async fn monitor(state: SharedState, group_id: String) {
-    let interval = state.settings.health_check_interval;
-    let mut backoff: HashMap<String, Backoff> = HashMap::new();
-    let mut strikes: HashMap<String, u32> = HashMap::new();
-    loop {
-        tokio::time::sleep(interval).await;
-        let Ok(handle) = state.engine.group(&group_id) else {
-            return; // deleted or shut down
-        };
-        // Probe without holding the group's lock, so a TestFailover never waits on pings.
-        let probes = {
-            let mut runtime = handle.lock().await;
-            if runtime.is_stopped() {
-                return;
-            }
-            runtime.health_probes()
-        };
+/// Which nodes have failed how often, and when each may next be repaired: the bookkeeping
+/// both monitors (cluster mode disabled and enabled) share.
+#[derive(Default)]
+pub struct FailureTracker {
+    strikes: HashMap<String, u32>,
+    backoff: HashMap<String, Backoff>,
+}
+
+impl FailureTracker {
+    /// Counts this round's failing members and returns those to repair now: exited, or
+    /// unresponsive for `STRIKES` rounds, and not waiting out a backoff.
+    pub fn observe(&mut self, group_id: &str, failing: Vec<(String, NodeHealth)>) -> Vec<String> {
         let mut unhealthy = Vec::new();
         let mut still_failing = HashMap::new();
-        for (member, health) in probe(probes).await {
-            let count = strikes.get(&member).copied().unwrap_or(0) + 1;
-            let due = backoff
+        for (member, health) in failing {
+            let count = self.strikes.get(&member).copied().unwrap_or(0) + 1;
+            let due = self
+                .backoff
                 .get(&member)
                 .is_none_or(|b| Instant::now() >= b.next_try);
             if (health == NodeHealth::Exited || count >= STRIKES) && due {
@@ -63,7 +86,45 @@ async fn monitor(state: SharedState, group_id: String) {
             }
             still_failing.insert(member, count);
         }
-        strikes = still_failing;
+        self.strikes = still_failing;
+        unhealthy
+    }
+
+    /// A repair of `member` ended: forget it, or retry later with exponential backoff.
+    pub fn repaired(&mut self, member: String, recovered: bool) {
+        self.strikes.remove(&member);
+        if recovered {
+            self.backoff.remove(&member);
+            return;
+        }
+        let entry = self.backoff.entry(member).or_insert(Backoff {
+            failures: 0,
+            next_try: Instant::now(),
+        });
+        entry.failures += 1;
+        let delay = Duration::from_secs(1 << entry.failures.min(5)).min(MAX_BACKOFF);
+        entry.next_try = Instant::now() + delay;
+    }
+}
+
+async fn monitor<R: Monitored>(
+    state: SharedState,
+    group_id: String,
+    handle: Arc<tokio::sync::Mutex<R>>,
+) {
+    let interval = state.settings.health_check_interval;
+    let mut tracker = FailureTracker::default();
+    loop {
+        tokio::time::sleep(interval).await;
+        // Probe without holding the group's lock, so a TestFailover never waits on pings.
+        let probes = {
+            let mut runtime = handle.lock().await;
+            if runtime.is_stopped() {
+                return; // deleted or shut down
+            }
+            runtime.health_probes()
+        };
+        let mut unhealthy = tracker.observe(&group_id, probe(probes).await);
         if unhealthy.is_empty() {
             continue;
         }
@@ -71,33 +132,51 @@ async fn monitor(state: SharedState, group_id: String) {
         if runtime.is_stopped() {
             return;
         }
-        // The primary first: it is the one clients are waiting for.
-        let primary = runtime.primary_member().to_string();
-        unhealthy.sort_by_key(|m| *m != primary);
+        // Primaries first: they are the ones clients are waiting for.
+        unhealthy.sort_by_key(|m| !runtime.is_primary(m));
         let Some(index) = runtime.still_failing(&unhealthy[0]).await else {
             continue;
         };
-        let Some(ticket) = state.model().begin_automatic_recovery(&group_id) else {
+        let member = runtime.member_at(index).to_string();
+        let Some(ticket) = state.model().begin_automatic_recovery(&group_id, &member) else {
             continue; // a TestFailover or a modification is in progress: it owns the group
         };
-        let member = runtime.member_at(index).to_string();
-        let recovered = repair(&state, &mut runtime, &ticket, index).await;
+        let recovered = runtime.repair(&state, &ticket, index).await;
         let ports = runtime.node_ports();
         drop(runtime);
         state.model().set_node_ports(&group_id, &ports);
         state.model().end_failover(&ticket);
-        strikes.remove(&member);
-        if recovered {
-            backoff.remove(&member);
-        } else {
-            let entry = backoff.entry(member).or_insert(Backoff {
-                failures: 0,
-                next_try: Instant::now(),
-            });
-            entry.failures += 1;
-            let delay = Duration::from_secs(1 << entry.failures.min(5)).min(MAX_BACKOFF);
-            entry.next_try = Instant::now() + delay;
-        }
+        tracker.repaired(member, recovered);
+    }
+}
+
+impl Monitored for GroupRuntime {
+    fn is_stopped(&self) -> bool {
+        GroupRuntime::is_stopped(self)
+    }
+
+    fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        GroupRuntime::health_probes(self)
+    }
+
+    async fn still_failing(&mut self, member: &str) -> Option<usize> {
+        GroupRuntime::still_failing(self, member).await
+    }
+
+    fn is_primary(&self, member: &str) -> bool {
+        self.primary_member() == member
+    }
+
+    fn member_at(&self, index: usize) -> &str {
+        GroupRuntime::member_at(self, index)
+    }
+
+    fn node_ports(&self) -> Vec<(String, u16)> {
+        GroupRuntime::node_ports(self)
+    }
+
+    async fn repair(&mut self, state: &SharedState, ticket: &FailoverTicket, index: usize) -> bool {
+        repair(state, self, ticket, index).await
     }
 }
 

@@ -20,14 +20,25 @@ async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Res
     if change.auth.is_none() && change.primary_cluster_id.is_none() {
         return Ok(());
     }
+    let update = change.auth.as_ref().map(|auth| match auth {
+        AuthChange::Set(token) => AuthUpdate::Set(token.clone()),
+        AuthChange::Rotate(token) => AuthUpdate::Rotate(token.clone()),
+        AuthChange::Delete => AuthUpdate::Delete,
+    });
+    if let Ok(cluster) = state.engine.cluster(group_id) {
+        // Cluster mode: only the token can change here (PrimaryClusterId was refused).
+        if let Some(update) = update {
+            let mut runtime = cluster.lock().await;
+            runtime
+                .update_auth(update)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
     let handle = state.engine.group(group_id).map_err(|e| e.to_string())?;
     let mut runtime = handle.lock().await;
-    if let Some(auth) = &change.auth {
-        let update = match auth {
-            AuthChange::Set(token) => AuthUpdate::Set(token.clone()),
-            AuthChange::Rotate(token) => AuthUpdate::Rotate(token.clone()),
-            AuthChange::Delete => AuthUpdate::Delete,
-        };
+    if let Some(update) = update {
         runtime
             .update_auth(update)
             .await

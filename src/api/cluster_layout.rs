@@ -1,0 +1,355 @@
+//! CreateReplicationGroup with cluster mode enabled: which requests ask for it, and the shards
+//! they describe (`NumNodeGroups` / `ReplicasPerNodeGroup`, or `NodeGroupConfiguration`
+//! entries), validated as AWS does before anything starts.
+
+use crate::engine::cluster_topology::{SLOT_COUNT, even_slot_ranges};
+use crate::model::ids::parse_node_group_id;
+use crate::protocol::query::invalid_value;
+use crate::protocol::{ApiError, QueryParams};
+
+/// The most shards one group may have here. AWS allows 500; 20 shards of 1 primary + 5
+/// replicas (120 redis-servers) still form in seconds on the 2-core machine this is tested
+/// on (see README, "Cluster mode").
+pub const MAX_NODE_GROUPS: i64 = 20;
+
+/// One shard as requested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardLayout {
+    pub node_group_id: String,
+    pub slots: Vec<(u32, u32)>,
+    pub replica_count: usize,
+    pub primary_zone: Option<String>,
+    pub replica_zones: Vec<String>,
+}
+
+impl ShardLayout {
+    /// The slots as AWS reports them: `0-5460`, ranges joined by commas.
+    pub fn slots_text(&self) -> String {
+        self.slots
+            .iter()
+            .map(|(first, last)| {
+                if first == last {
+                    first.to_string()
+                } else {
+                    format!("{first}-{last}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// True when the request asks for cluster mode enabled: `ClusterMode=enabled`, a
+/// `*.cluster.on` parameter group, more than one node group, or more than one
+/// `NodeGroupConfiguration`. An explicit `ClusterMode=disabled` that contradicts the rest is
+/// refused.
+pub fn wants_cluster_mode(params: &QueryParams) -> Result<bool, ApiError> {
+    let implied = params.int_in("NumNodeGroups", 1, 500)?.unwrap_or(1) > 1
+        || params
+            .optional("CacheParameterGroupName")
+            .is_some_and(|p| p.ends_with(".cluster.on"))
+        || params
+            .struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?
+            .len()
+            > 1;
+    match params.optional("ClusterMode").map(str::to_ascii_lowercase) {
+        None => Ok(implied),
+        Some(mode) if mode == "enabled" => Ok(true),
+        Some(mode) if mode == "disabled" && implied => Err(ApiError::InvalidParameterCombination(
+            "ClusterMode disabled allows one node group and a parameter group without cluster mode.".into(),
+        )),
+        Some(mode) if mode == "disabled" => Ok(false),
+        Some(mode) if mode == "compatible" => Err(ApiError::InvalidParameterValue(
+            "elasticache-local does not support ClusterMode compatible; use enabled or disabled.".into(),
+        )),
+        Some(_) => Err(invalid_value(
+            "ClusterMode",
+            params.optional("ClusterMode").unwrap_or_default(),
+            "enabled, disabled or compatible",
+        )),
+    }
+}
+
+/// The shards a cluster-mode-enabled request describes.
+pub fn parse_shards(params: &QueryParams) -> Result<Vec<ShardLayout>, ApiError> {
+    for single in [
+        "NumCacheClusters",
+        "PreferredCacheClusterAZs.AvailabilityZone.1",
+    ] {
+        if params.optional(single).is_some() {
+            let name = single.split('.').next().unwrap_or(single);
+            return Err(ApiError::InvalidParameterCombination(format!(
+                "{name} is for cluster mode disabled; with cluster mode enabled use NumNodeGroups, ReplicasPerNodeGroup or NodeGroupConfiguration."
+            )));
+        }
+    }
+    let configs = params.struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?;
+    let count = match (params.int_in("NumNodeGroups", 1, 500)?, configs.len()) {
+        (Some(n), given) if given > 0 && n as usize != given => {
+            return Err(ApiError::InvalidParameterCombination(format!(
+                "NumNodeGroups ({n}) must equal the number of NodeGroupConfiguration entries ({given})."
+            )));
+        }
+        (Some(n), _) => n,
+        (None, 0) => 1,
+        (None, given) => given as i64,
+    };
+    if count > MAX_NODE_GROUPS {
+        return Err(ApiError::NodeGroupsPerReplicationGroupQuotaExceeded(
+            format!(
+                "The request exceeds the maximum of {MAX_NODE_GROUPS} node groups (shards) per replication group that elasticache-local runs."
+            ),
+        ));
+    }
+    let replicas_per_group = params.int_in("ReplicasPerNodeGroup", 0, 5)?;
+    let even = even_slot_ranges(count as usize);
+    let mut shards = Vec::new();
+    for (index, even_slots) in even.into_iter().enumerate() {
+        let config = configs.get(index);
+        let field = |name: &str| config.and_then(|c| c.optional(name));
+        let node_group_id = match field("NodeGroupId") {
+            Some(id) => parse_node_group_id(id)?,
+            None => format!("{:04}", index + 1),
+        };
+        let replica_count = match config {
+            Some(c) => c.int_in("ReplicaCount", 0, 5)?,
+            None => None,
+        }
+        .or(replicas_per_group)
+        .unwrap_or(0) as usize;
+        let replica_zones = match config {
+            Some(c) => c.list("ReplicaAvailabilityZones", "AvailabilityZone")?,
+            None => vec![],
+        };
+        if !replica_zones.is_empty() && replica_zones.len() != replica_count {
+            return Err(ApiError::InvalidParameterValue(format!(
+                "Node group {node_group_id}: the number of ReplicaAvailabilityZones ({}) must equal its replica count ({replica_count}).",
+                replica_zones.len()
+            )));
+        }
+        let slots = match field("Slots") {
+            Some(text) => parse_slots(text)?,
+            None => vec![even_slots],
+        };
+        shards.push(ShardLayout {
+            node_group_id,
+            slots,
+            replica_count,
+            primary_zone: field("PrimaryAvailabilityZone").map(str::to_string),
+            replica_zones,
+        });
+    }
+    check_distinct_ids(&shards)?;
+    if configs.iter().any(|c| c.optional("Slots").is_some()) {
+        check_slot_coverage(&shards)?;
+    }
+    Ok(shards)
+}
+
+fn check_distinct_ids(shards: &[ShardLayout]) -> Result<(), ApiError> {
+    for (index, shard) in shards.iter().enumerate() {
+        if shards[..index]
+            .iter()
+            .any(|s| s.node_group_id == shard.node_group_id)
+        {
+            return Err(ApiError::InvalidParameterValue(format!(
+                "NodeGroupId {} is given to more than one node group.",
+                shard.node_group_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `Slots` as AWS takes it: `startkey-endkey` (`0-5460`); several ranges or single slots may be
+/// joined by commas.
+fn parse_slots(text: &str) -> Result<Vec<(u32, u32)>, ApiError> {
+    let invalid = || invalid_value("Slots", text, "ranges like 0-5460 within 0-16383");
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (first, last) = part.split_once('-').unwrap_or((part, part));
+            let first: u32 = first.trim().parse().map_err(|_| invalid())?;
+            let last: u32 = last.trim().parse().map_err(|_| invalid())?;
+            if first > last || last >= SLOT_COUNT {
+                return Err(invalid());
+            }
+            Ok((first, last))
+        })
+        .collect()
+}
+
+/// Given slots must cover every one of the 16384 slots exactly once.
+fn check_slot_coverage(shards: &[ShardLayout]) -> Result<(), ApiError> {
+    let mut owner: Vec<Option<&str>> = vec![None; SLOT_COUNT as usize];
+    for shard in shards {
+        for &(first, last) in &shard.slots {
+            for slot in first..=last {
+                if let Some(other) = owner[slot as usize] {
+                    return Err(ApiError::InvalidParameterValue(format!(
+                        "Slot {slot} is given to node groups {other} and {}: slot ranges must not overlap.",
+                        shard.node_group_id
+                    )));
+                }
+                owner[slot as usize] = Some(&shard.node_group_id);
+            }
+        }
+    }
+    if let Some(slot) = owner.iter().position(Option::is_none) {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "The node groups' Slots must cover all 16384 slots (0-16383); slot {slot} is not covered."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> QueryParams {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        QueryParams::decode(None, body.as_bytes())
+    }
+
+    fn code(pairs: &[(&str, &str)]) -> &'static str {
+        parse_shards(&params(pairs)).unwrap_err().code()
+    }
+
+    #[test]
+    fn num_node_groups_splits_slots_evenly_with_padded_ids() {
+        let shards = parse_shards(&params(&[
+            ("NumNodeGroups", "3"),
+            ("ReplicasPerNodeGroup", "1"),
+        ]))
+        .unwrap();
+        let ids: Vec<_> = shards.iter().map(|s| s.node_group_id.as_str()).collect();
+        assert_eq!(ids, ["0001", "0002", "0003"]);
+        let slots: Vec<_> = shards.iter().map(ShardLayout::slots_text).collect();
+        assert_eq!(slots, ["0-5460", "5461-10922", "10923-16383"]);
+        assert!(shards.iter().all(|s| s.replica_count == 1));
+    }
+
+    #[test]
+    fn node_group_configurations_give_ids_slots_and_replica_counts() {
+        let shards = parse_shards(&params(&[
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.NodeGroupId",
+                "0007",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
+                "0-99,200-16383",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.ReplicaCount",
+                "2",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
+                "100-199",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(shards[0].node_group_id, "0007");
+        assert_eq!(shards[0].slots_text(), "0-99,200-16383");
+        assert_eq!(shards[0].replica_count, 2);
+        assert_eq!(shards[1].node_group_id, "0002");
+        assert_eq!(shards[1].replica_count, 0);
+    }
+
+    #[test]
+    fn slots_must_cover_everything_once() {
+        let gap = [
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
+                "0-8000",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
+                "8002-16383",
+            ),
+        ];
+        assert_eq!(code(&gap), "InvalidParameterValue");
+        let overlap = [
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
+                "0-8192",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
+                "8192-16383",
+            ),
+        ];
+        assert_eq!(code(&overlap), "InvalidParameterValue");
+        for bad in ["a-b", "10-5", "0-16384", ""] {
+            let slots = [("NodeGroupConfiguration.NodeGroupConfiguration.1.Slots", bad)];
+            assert_eq!(code(&slots), "InvalidParameterValue", "{bad}");
+        }
+    }
+
+    #[test]
+    fn counts_ids_and_limits_are_checked() {
+        let mismatch = [
+            ("NumNodeGroups", "3"),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.ReplicaCount",
+                "1",
+            ),
+        ];
+        assert_eq!(code(&mismatch), "InvalidParameterCombination");
+        let too_many = (MAX_NODE_GROUPS + 1).to_string();
+        assert_eq!(
+            code(&[("NumNodeGroups", too_many.as_str())]),
+            "NodeGroupsPerReplicationGroupQuotaExceeded"
+        );
+        assert_eq!(code(&[("NumNodeGroups", "0")]), "InvalidParameterValue");
+        assert_eq!(
+            code(&[("NumNodeGroups", "2"), ("ReplicasPerNodeGroup", "6")]),
+            "InvalidParameterValue"
+        );
+        let duplicate = [
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.NodeGroupId",
+                "0002",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.NodeGroupId",
+                "0002",
+            ),
+        ];
+        assert_eq!(code(&duplicate), "InvalidParameterValue");
+        let bad_id = [(
+            "NodeGroupConfiguration.NodeGroupConfiguration.1.NodeGroupId",
+            "abc",
+        )];
+        assert_eq!(code(&bad_id), "InvalidParameterValue");
+        assert_eq!(
+            code(&[("NumNodeGroups", "2"), ("NumCacheClusters", "2")]),
+            "InvalidParameterCombination"
+        );
+    }
+
+    #[test]
+    fn cluster_mode_is_chosen_by_any_of_its_signs() {
+        let yes = |pairs: &[(&str, &str)]| wants_cluster_mode(&params(pairs)).unwrap();
+        assert!(yes(&[("ClusterMode", "enabled")]));
+        assert!(yes(&[("NumNodeGroups", "2")]));
+        assert!(yes(&[(
+            "CacheParameterGroupName",
+            "default.redis7.cluster.on"
+        )]));
+        assert!(!yes(&[("NumCacheClusters", "2")]));
+        assert!(!yes(&[("ClusterMode", "Disabled")]));
+        let contradiction = wants_cluster_mode(&params(&[
+            ("ClusterMode", "disabled"),
+            ("NumNodeGroups", "2"),
+        ]));
+        assert_eq!(
+            contradiction.unwrap_err().code(),
+            "InvalidParameterCombination"
+        );
+    }
+}
