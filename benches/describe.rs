@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::Request;
 use elasticache_local::engine::Engine;
 use elasticache_local::model::group::{
-    Endpoints, GroupSettings, GroupStatus, Member, ReplicationGroup, Role,
+    Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use elasticache_local::model::ids::ReplicationGroupId;
 use elasticache_local::model::{Model, SystemClock};
@@ -21,6 +21,7 @@ fn group(index: usize) -> ReplicationGroup {
     let now = chrono::Utc::now();
     let members = vec![Member {
         cluster_id: id.member_id(0),
+        node_group: "0001".into(),
         role: Role::Primary,
         availability_zone: "us-east-1a".into(),
         port: Some(7000),
@@ -38,7 +39,9 @@ fn group(index: usize) -> ReplicationGroup {
             ..GroupSettings::default()
         },
         members,
-        endpoints: Some(Endpoints {
+        cluster_enabled: false,
+        node_groups: vec![NodeGroupLayout::single()],
+        endpoints: Some(Endpoints::NodeGroup {
             primary_port: 7100,
             reader_port: 7200,
         }),
