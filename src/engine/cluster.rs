@@ -324,7 +324,7 @@ impl ClusterRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
-        self.configuration_endpoint.switch(vec![]);
+        self.configuration_endpoint.close();
         tracing::info!(group = %self.group_id, "cluster stopped");
     }
 }

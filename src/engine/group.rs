@@ -294,8 +294,8 @@ impl GroupRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
-        self.primary_endpoint.switch(vec![]);
-        self.reader_endpoint.switch(vec![]);
+        self.primary_endpoint.close();
+        self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");
     }
 }

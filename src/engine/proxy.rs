@@ -48,6 +48,13 @@ impl EndpointProxy {
         tracing::info!(endpoint = %self.name, port = self.port, ?targets, "endpoint switched");
         self.targets.send_replace(targets);
     }
+
+    /// Stops listening and drops every connection, at once (a stopped group's endpoint must not
+    /// accept anything, even while a workflow still holds the runtime).
+    pub fn close(&self) {
+        self.targets.send_replace(vec![]);
+        self.accept_task.abort();
+    }
 }
 
 impl Drop for EndpointProxy {

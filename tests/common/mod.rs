@@ -236,7 +236,7 @@ pub fn repo_path(relative: &str) -> PathBuf {
 }
 
 /// The pid of the live redis-server listening on `port` (its process title is
-/// `[/path/to/]redis-server 127.0.0.1:PORT`).
+/// `[/path/to/]redis-server 127.0.0.1:PORT`, plus ` [cluster]` in cluster mode).
 pub fn redis_pid_on(port: u16) -> Option<u32> {
     let title = format!("redis-server 127.0.0.1:{port}");
     std::fs::read_dir("/proc")
@@ -247,6 +247,9 @@ pub fn redis_pid_on(port: u16) -> Option<u32> {
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline);
             let cmdline = cmdline.trim_end_matches('\0');
-            (cmdline.split('/').next_back() == Some(title.as_str()) && is_alive(pid)).then_some(pid)
+            // Cluster nodes add ` [cluster]` to the title.
+            let name = cmdline.split('/').next_back().unwrap_or_default();
+            let matches = name == title || name.strip_suffix(" [cluster]") == Some(title.as_str());
+            (matches && is_alive(pid)).then_some(pid)
         })
 }

@@ -1,0 +1,157 @@
+//! TestFailover on one shard, and automatic failover when a shard primary dies: the real
+//! cluster changes only that shard, keeps every key, and clients keep working.
+
+use crate::cluster_support::{
+    cluster_client, cluster_nodes, configuration_port, create_cluster, get, member_ports, node_on,
+    port_of, set,
+};
+use crate::common::{TestServer, redis_cli, redis_pid_on, signal, wait_until};
+use crate::support::{DEADLINE, code, events_for, messages, wait_for_event};
+
+const FINISHED: &str = "Finished recovery for cache nodes 0001";
+
+#[tokio::test]
+async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key() {
+    // The recovery delay keeps the first failover in flight while the second call arrives.
+    let server = TestServer::start_with(&["--recovery-delay-ms", "800"]);
+    let client = server.sdk();
+    let group = create_cluster(&client, "orders", 3, 1).await;
+    let configuration = configuration_port(&group);
+    let ports = member_ports(&client, "orders").await;
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..300 {
+        set(&mut connection, &format!("order:{i}"), &i.to_string()).await;
+    }
+    let before = cluster_nodes(configuration);
+    let old_primary_port = port_of(&ports, "orders-0002-001");
+    let old_primary_pid = redis_pid_on(old_primary_port).expect("shard 2's primary runs");
+
+    let answer = client
+        .test_failover()
+        .replication_group_id("orders")
+        .node_group_id("0002")
+        .send()
+        .await
+        .expect("TestFailover on 0002");
+    assert_eq!(
+        answer.replication_group().and_then(|g| g.status()),
+        Some("available")
+    );
+    // One node replacement at a time per cluster-mode group: another shard must wait.
+    let second = client
+        .test_failover()
+        .replication_group_id("orders")
+        .node_group_id("0003")
+        .send()
+        .await;
+    assert_eq!(code(second), "InvalidReplicationGroupState");
+
+    let events = wait_for_event(&client, "orders-0002-001", FINISHED).await;
+    let completed =
+        "Failover from primary node orders-0002-001 to replica node orders-0002-002 completed";
+    assert_eq!(
+        messages(&events)
+            .into_iter()
+            .rev()
+            .filter(|m| !m.starts_with("Cache cluster created"))
+            .collect::<Vec<_>>(),
+        [completed, "Recovering cache nodes 0001", FINISHED,]
+    );
+    let group_messages = messages(&events_for(&client, "orders").await);
+    assert!(group_messages.contains(&"Test Failover API called for node group 0002".to_string()));
+    assert!(group_messages.contains(&completed.to_string()));
+    assert!(!group_messages.iter().any(|m| m.contains("node group 0003")));
+
+    // The old primary really died and came back as a replica of the new one; the other shards
+    // kept their primaries.
+    let new_primary_port = port_of(&ports, "orders-0002-002");
+    let after = cluster_nodes(configuration);
+    let new_primary = node_on(&after, new_primary_port);
+    assert!(new_primary.is_primary, "{new_primary:?}");
+    assert_eq!(new_primary.slots, ["5461-10922"]);
+    let old_primary = node_on(&after, old_primary_port);
+    assert_eq!(
+        old_primary.primary_id.as_ref(),
+        Some(&new_primary.id),
+        "{old_primary:?}"
+    );
+    assert_ne!(redis_pid_on(old_primary_port), Some(old_primary_pid));
+    for shard in ["0001", "0003"] {
+        let port = port_of(&ports, &format!("orders-{shard}-001"));
+        let (now, then) = (node_on(&after, port), node_on(&before, port));
+        assert_eq!(
+            (now.id, now.is_primary, now.slots),
+            (then.id, then.is_primary, then.slots),
+            "shard {shard} must keep its primary"
+        );
+    }
+
+    // Every key is still there, through the same cluster connection.
+    for i in 0..300 {
+        let value = get(&mut connection, &format!("order:{i}")).await;
+        assert_eq!(value.as_deref(), Some(i.to_string().as_str()), "order:{i}");
+    }
+    set(&mut connection, "order:after", "written").await;
+    // A client with the old map gets one redirect, straight to the new primary.
+    let key = (0..300)
+        .map(|i| format!("order:{i}"))
+        .find(|k| {
+            redis_cli(new_primary_port, &["CLUSTER", "KEYSLOT", k])
+                .parse::<u32>()
+                .is_ok_and(|s| (5461..=10922).contains(&s))
+        })
+        .expect("a key in shard 2");
+    let shard_one = port_of(&ports, "orders-0001-001");
+    assert_eq!(
+        redis_cli(shard_one, &["GET", &key])
+            .split_whitespace()
+            .last(),
+        Some(format!("127.0.0.1:{new_primary_port}").as_str())
+    );
+    assert!(!redis_cli(new_primary_port, &["GET", &key]).is_empty());
+}
+
+#[tokio::test]
+async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
+    let server = TestServer::start_with(&["--health-check-interval-ms", "100"]);
+    let client = server.sdk();
+    let group = create_cluster(&client, "sessions", 3, 1).await;
+    let configuration = configuration_port(&group);
+    let ports = member_ports(&client, "sessions").await;
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..100 {
+        set(&mut connection, &format!("session:{i}"), "live").await;
+    }
+    let primary_port = port_of(&ports, "sessions-0001-001");
+    let pid = redis_pid_on(primary_port).expect("shard 1's primary runs");
+    signal(pid, libc::SIGKILL);
+
+    let events = wait_for_event(&client, "sessions-0001-001", FINISHED).await;
+    let all = messages(&events);
+    assert!(
+        all.contains(&"Failover from primary node sessions-0001-001 to replica node sessions-0001-002 completed".to_string()),
+        "{all:?}"
+    );
+    let replica_port = port_of(&ports, "sessions-0001-002");
+    let view = wait_until(
+        "the cluster agrees on the new primary",
+        DEADLINE,
+        || async {
+            let view = cluster_nodes(configuration);
+            let promoted = node_on(&view, replica_port);
+            let recovered = node_on(&view, primary_port);
+            (promoted.is_primary && recovered.primary_id.as_ref() == Some(&promoted.id))
+                .then_some(view)
+        },
+    )
+    .await;
+    assert!(view.iter().all(|n| !n.flags.contains("fail")), "{view:#?}");
+    for i in 0..100 {
+        assert_eq!(
+            get(&mut connection, &format!("session:{i}"))
+                .await
+                .as_deref(),
+            Some("live")
+        );
+    }
+}
