@@ -21,6 +21,7 @@ pub enum ApiError {
     APICallRateForCustomerExceeded(String),
     InsufficientCacheClusterCapacity(String),
     NodeGroupsPerReplicationGroupQuotaExceeded(String),
+    NodeQuotaForClusterExceeded(String),
     MissingAuthenticationToken(String),
     IncompleteSignature(String),
     InvalidClientTokenId(String),
@@ -48,6 +49,7 @@ impl ApiError {
             Self::NodeGroupsPerReplicationGroupQuotaExceeded(_) => {
                 "NodeGroupsPerReplicationGroupQuotaExceeded"
             }
+            Self::NodeQuotaForClusterExceeded(_) => "NodeQuotaForClusterExceeded",
             Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
@@ -87,6 +89,7 @@ impl ApiError {
             | Self::APICallRateForCustomerExceeded(m)
             | Self::InsufficientCacheClusterCapacity(m)
             | Self::NodeGroupsPerReplicationGroupQuotaExceeded(m)
+            | Self::NodeQuotaForClusterExceeded(m)
             | Self::MissingAuthenticationToken(m)
             | Self::IncompleteSignature(m)
             | Self::InvalidClientTokenId(m)

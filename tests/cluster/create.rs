@@ -260,8 +260,13 @@ async fn invalid_cluster_layouts_are_refused_before_anything_starts() {
         ),
         (
             "too many shards",
-            create().num_node_groups(21),
+            create().num_node_groups(91),
             "NodeGroupsPerReplicationGroupQuotaExceeded",
+        ),
+        (
+            "more than 90 nodes",
+            create().num_node_groups(20).replicas_per_node_group(5),
+            "NodeQuotaForClusterExceeded",
         ),
         (
             "six replicas",
