@@ -583,12 +583,11 @@ fn error_fn<'a>(source: &'a str, name: &str) -> &'a str {
 fn server_error_codes() -> BTreeMap<String, u16> {
     let source = std::fs::read_to_string(root().join("src/protocol/error.rs")).expect("error.rs");
     let mut code_of = BTreeMap::new();
-    for line in error_fn(&source, "code").lines() {
+    // Each arm from one `Self::` to the next (rustfmt may break a long arm over lines).
+    for arm in error_fn(&source, "code").split("Self::").skip(1) {
         let (Some(variant), Some(code)) = (
-            line.split("Self::")
-                .nth(1)
-                .and_then(|r| r.split('(').next()),
-            string_literals(line).into_iter().next(),
+            arm.split('(').next(),
+            string_literals(arm).into_iter().next(),
         ) else {
             continue;
         };

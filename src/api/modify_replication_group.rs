@@ -55,7 +55,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
         .is_some_and(|m| !m.eq_ignore_ascii_case("disabled"))
     {
         return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support cluster mode enabled yet.".into(),
+            "elasticache-local does not migrate a replication group between cluster modes (ClusterMode enabled or compatible).".into(),
         ));
     }
     params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)

@@ -96,6 +96,29 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "123");
 
+    // The dashboard's snapshot shows the shards, their slots and every node's live link.
+    let snapshot: serde_json::Value = reqwest::get(format!("{}/_state", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = &snapshot["groups"][0];
+    assert_eq!(shown["cluster_enabled"], true);
+    assert_eq!(shown["configuration_endpoint_port"], configuration);
+    assert_eq!(shown["node_groups"][1]["slots"], "5461-10922");
+    let nodes = shown["members"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6);
+    for node in nodes {
+        assert_eq!(node["link"], "up", "{node}");
+        let expected_role = if node["cluster_id"].as_str().unwrap().ends_with("-001") {
+            "primary"
+        } else {
+            "replica"
+        };
+        assert_eq!(node["node_role"], expected_role, "{node}");
+    }
+
     // Cluster mode keeps automatic failover on.
     let refused = client
         .modify_replication_group()
