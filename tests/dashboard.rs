@@ -408,3 +408,64 @@ async fn headless_chromium_sees_the_new_primary_after_a_test_failover() {
     assert_png(&screenshot);
     eprintln!("dashboard screenshot: {}", screenshot.display());
 }
+
+#[tokio::test]
+async fn headless_chromium_shows_a_cluster_by_shard_with_its_configuration_endpoint() {
+    chromium(); // fail first, and clearly, when there is no browser
+    let server = TestServer::start();
+    let client = server.sdk();
+    client
+        .create_replication_group()
+        .replication_group_id("shards")
+        .replication_group_description("cluster on the dashboard")
+        .num_node_groups(2)
+        .replicas_per_node_group(1)
+        .send()
+        .await
+        .expect("create a cluster-mode group");
+    let group = support::wait_available(&client, "shards").await;
+    let configuration = group
+        .configuration_endpoint()
+        .and_then(|e| e.port())
+        .unwrap();
+    wait_until("every link up", DEADLINE, || async {
+        let state = dashboard_state(&server).await?;
+        let group = group_in(&state, "shards")?;
+        members(group)
+            .iter()
+            .all(|m| m["link"] == "up")
+            .then_some(())
+    })
+    .await;
+
+    let url = format!("{}/", server.url);
+    let dom = tokio::task::spawn_blocking(move || run_chromium(&url, &["--dump-dom"]))
+        .await
+        .unwrap();
+    assert!(
+        dom.contains("data-endpoint=\"configuration\"")
+            && dom.contains(&format!("127.0.0.1:{configuration}")),
+        "the configuration endpoint is shown:\n{dom}"
+    );
+    assert!(
+        !dom.contains("data-endpoint=\"primary\""),
+        "no primary endpoint in cluster mode"
+    );
+    for (shard, slots) in [("0001", "0-8191"), ("0002", "8192-16383")] {
+        assert!(
+            dom.contains(&format!("data-node-group=\"{shard}\"")) && dom.contains(slots),
+            "node group {shard} with slots {slots}:\n{dom}"
+        );
+        assert!(
+            dom.contains(&format!(
+                "data-member=\"shards-{shard}-001\" data-role=\"primary\" data-link=\"up\""
+            )),
+            "shard {shard}'s primary card:\n{dom}"
+        );
+    }
+    assert_eq!(
+        dom.matches("data-role=\"primary\" data-link=").count(),
+        2,
+        "one primary per shard"
+    );
+}
