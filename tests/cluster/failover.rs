@@ -1,6 +1,9 @@
 //! TestFailover on one shard, and automatic failover when a shard primary dies: the real
 //! cluster changes only that shard, keeps every key, and clients keep working.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::cluster_support::{
     cluster_client, cluster_nodes, configuration_port, create_cluster, get, member_ports, node_on,
     port_of, set,
@@ -26,6 +29,15 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
     let old_primary_port = port_of(&ports, "orders-0002-001");
     let old_primary_pid = redis_pid_on(old_primary_port).expect("shard 2's primary runs");
 
+    // A reader on shard 1's primary throughout: the other shards must keep serving.
+    let shard_one = port_of(&ports, "orders-0001-001");
+    let reading = Arc::new(AtomicBool::new(true));
+    let reader = tokio::spawn(read_until_stopped(
+        shard_one,
+        first_key_on(shard_one),
+        reading.clone(),
+    ));
+
     let answer = client
         .test_failover()
         .replication_group_id("orders")
@@ -47,6 +59,13 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
     assert_eq!(code(second), "InvalidReplicationGroupState");
 
     let events = wait_for_event(&client, "orders-0002-001", FINISHED).await;
+    reading.store(false, Ordering::SeqCst);
+    let (reads, errors) = reader.await.unwrap();
+    assert!(
+        reads > 10,
+        "the reader ran during the failover ({reads} reads)"
+    );
+    assert_eq!(errors, Vec::<String>::new(), "shard 1 kept serving");
     let completed =
         "Failover from primary node orders-0002-001 to replica node orders-0002-002 completed";
     assert_eq!(
@@ -101,7 +120,6 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
                 .is_ok_and(|s| (5461..=10922).contains(&s))
         })
         .expect("a key in shard 2");
-    let shard_one = port_of(&ports, "orders-0001-001");
     assert_eq!(
         redis_cli(shard_one, &["GET", &key])
             .split_whitespace()
@@ -154,4 +172,47 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
             Some("live")
         );
     }
+}
+
+/// A key whose slot the node on `port` serves.
+fn first_key_on(port: u16) -> String {
+    let view = cluster_nodes(port);
+    let me = view
+        .iter()
+        .find(|n| n.flags.contains("myself"))
+        .expect("myself");
+    let (first, last) = me.slots[0].split_once('-').expect("a slot range");
+    let (first, last): (u32, u32) = (first.parse().unwrap(), last.parse().unwrap());
+    (0..)
+        .map(|i| format!("order:{i}"))
+        .find(|key| {
+            let slot: u32 = redis_cli(port, &["CLUSTER", "KEYSLOT", key])
+                .parse()
+                .unwrap();
+            (first..=last).contains(&slot)
+        })
+        .unwrap()
+}
+
+/// GETs `key` on one node over one connection until `reading` is cleared; returns the number
+/// of answers and every error.
+async fn read_until_stopped(
+    port: u16,
+    key: String,
+    reading: Arc<AtomicBool>,
+) -> (usize, Vec<String>) {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let (mut reads, mut errors) = (0, Vec::new());
+    while reading.load(Ordering::SeqCst) {
+        match redis::cmd("GET")
+            .arg(&key)
+            .query_async::<Option<String>>(&mut connection)
+            .await
+        {
+            Ok(_) => reads += 1,
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    (reads, errors)
 }
