@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::Engine;
 use crate::model::{Clock, Model};
+use crate::protocol::fragments::FragmentCache;
 use crate::protocol::sigv4_verify::Verifier;
 
 /// How long each failover phase waits (zero in the `fast` profile).
@@ -38,6 +39,8 @@ pub struct AppState {
     pub engine: Engine,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
+    /// DescribeReplicationGroups' encoded groups, by id and revision.
+    pub encoded_groups: FragmentCache,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -49,6 +52,7 @@ impl AppState {
             engine,
             settings,
             clock,
+            encoded_groups: FragmentCache::default(),
         }
     }
 

@@ -1,19 +1,59 @@
-//! DescribeReplicationGroups: one group (any-case id) or all, paged by id.
+//! DescribeReplicationGroups: one group (any-case id) or all, paged by id. Each group's XML is
+//! encoded once per revision and reused (see `protocol::fragments`).
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::paging;
 use super::shapes::ReplicationGroupShape;
+use super::{Action, Respond, paging};
+use crate::protocol::fragments::{encode_member, success_body_with_members};
 use crate::protocol::xml::XmlList;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
+const LIST: &str = "ReplicationGroups";
+const MEMBER: &str = "ReplicationGroup";
+
+/// The result as serialized: the group list is left empty and filled with the encoded groups.
 #[derive(Serialize)]
-pub struct Output {
+struct Envelope<'a> {
     #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    marker: Option<String>,
+    marker: Option<&'a str>,
     #[serde(rename = "ReplicationGroups")]
     replication_groups: XmlList<ReplicationGroupShape>,
+}
+
+pub struct Output {
+    marker: Option<String>,
+    groups: Vec<Arc<str>>,
+}
+
+impl Respond for Output {
+    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
+        let envelope = Envelope {
+            marker: self.marker.as_deref(),
+            replication_groups: XmlList::new(MEMBER, vec![]),
+        };
+        success_body_with_members(
+            &action.response_element(),
+            action.result_element(),
+            &envelope,
+            LIST,
+            &self.groups,
+            &ctx.request_id,
+        )
+    }
+}
+
+/// A group on the page: already encoded at its revision, or its shape to encode.
+enum PageEntry {
+    Encoded(Arc<str>),
+    Fresh {
+        key: String,
+        revision: u64,
+        shape: Box<ReplicationGroupShape>,
+    },
 }
 
 pub async fn run(
@@ -23,18 +63,161 @@ pub async fn run(
 ) -> Result<Output, ApiError> {
     let max = paging::max_records(params)?;
     let marker = params.optional("Marker").filter(|m| !m.is_empty());
-    let model = state.model();
-    let groups: Vec<_> = match params.optional("ReplicationGroupId") {
-        Some(id) => vec![model.group(id)?],
-        None => model.groups().collect(),
+    let (entries, marker) = {
+        let model = state.model();
+        let groups: Vec<_> = match params.optional("ReplicationGroupId") {
+            Some(id) => vec![model.group(id)?],
+            None => model.groups().collect(),
+        };
+        let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
+        let entries: Vec<PageEntry> = page
+            .into_iter()
+            .map(|group| {
+                let key = group.id.as_str();
+                match state.encoded_groups.get(key, group.revision) {
+                    Some(xml) => PageEntry::Encoded(xml),
+                    None => PageEntry::Fresh {
+                        key: key.to_string(),
+                        revision: group.revision,
+                        shape: Box::new(ReplicationGroupShape::from_model(group)),
+                    },
+                }
+            })
+            .collect();
+        (entries, marker)
     };
-    let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
-    let shapes = page
+    // Encoding happens outside the model lock.
+    let groups = entries
         .into_iter()
-        .map(ReplicationGroupShape::from_model)
-        .collect();
-    Ok(Output {
-        marker,
-        replication_groups: XmlList::new("ReplicationGroup", shapes),
-    })
+        .map(|entry| match entry {
+            PageEntry::Encoded(xml) => Ok(xml),
+            PageEntry::Fresh {
+                key,
+                revision,
+                shape,
+            } => {
+                let xml = encode_member(MEMBER, &*shape)?;
+                state.encoded_groups.put(&key, revision, Arc::clone(&xml));
+                Ok(xml)
+            }
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Output { marker, groups })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::Engine;
+    use crate::model::SystemClock;
+    use crate::model::group::{Endpoints, ReplicationGroup};
+    use crate::model::tests::{group, model_with};
+    use crate::protocol::xml::success_body;
+    use crate::state::{AppState, FailoverTiming, Settings};
+
+    fn state_with(groups: Vec<ReplicationGroup>) -> SharedState {
+        let settings = Settings {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            failover_timing: FailoverTiming::default(),
+            health_check_interval: Duration::from_secs(1),
+            verifier: None,
+        };
+        let engine = Engine::new("redis-server".into(), std::env::temp_dir());
+        Arc::new(AppState::new(
+            model_with(groups),
+            engine,
+            settings,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    fn ctx() -> RequestContext {
+        RequestContext {
+            request_id: "rid".into(),
+            region: "us-east-1".into(),
+            account: "default".into(),
+        }
+    }
+
+    async fn describe(state: &SharedState, query: &str) -> String {
+        let params = QueryParams::decode(Some(query), b"");
+        let output = run(state, &params, &ctx()).await.unwrap();
+        output
+            .encode(Action::DescribeReplicationGroups, &ctx())
+            .unwrap()
+    }
+
+    /// The whole answer serialized in one piece, as before encoded groups were reused.
+    fn serialized_whole(state: &SharedState, marker: Option<&str>, ids: &[&str]) -> String {
+        let model = state.model();
+        let shapes = ids
+            .iter()
+            .map(|id| ReplicationGroupShape::from_model(model.group(id).unwrap()))
+            .collect();
+        let envelope = Envelope {
+            marker,
+            replication_groups: XmlList::new(MEMBER, shapes),
+        };
+        success_body(
+            "DescribeReplicationGroupsResponse",
+            "DescribeReplicationGroupsResult",
+            &envelope,
+            "rid",
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn reused_encodings_read_exactly_as_a_whole_serialization() {
+        let mut cluster = group("cme", 2, true);
+        cluster.cluster_enabled = true;
+        cluster.endpoints = Some(Endpoints::Configuration { port: 7300 });
+        let mut replicated = group("rg", 3, true);
+        replicated.endpoints = Some(Endpoints::NodeGroup {
+            primary_port: 7100,
+            reader_port: 7200,
+        });
+        let state = state_with(vec![cluster, replicated, group("creating", 1, false)]);
+        let all = ["cme", "creating", "rg"];
+        let first = describe(&state, "Action=DescribeReplicationGroups").await;
+        let again = describe(&state, "Action=DescribeReplicationGroups").await;
+        assert_eq!(first, serialized_whole(&state, None, &all));
+        assert_eq!(again, first);
+        let one = describe(&state, "ReplicationGroupId=RG").await;
+        assert_eq!(one, serialized_whole(&state, None, &["rg"]));
+    }
+
+    #[tokio::test]
+    async fn a_changed_group_is_encoded_again() {
+        let state = state_with(vec![group("rg", 2, true), group("other", 1, false)]);
+        let before = describe(&state, "Action=DescribeReplicationGroups").await;
+        assert!(!before.contains("changed"), "{before}");
+        state.model().group_mut("rg").unwrap().settings.description = "changed <now>".into();
+        let after = describe(&state, "Action=DescribeReplicationGroups").await;
+        assert!(
+            after.contains("<Description>changed &lt;now&gt;</Description>"),
+            "{after}"
+        );
+        assert_eq!(after, serialized_whole(&state, None, &["other", "rg"]));
+        assert_ne!(after, before);
+    }
+
+    #[tokio::test]
+    async fn pages_carry_their_marker_and_only_their_groups() {
+        let groups = (0..25)
+            .map(|i| group(&format!("g{i:02}"), 1, false))
+            .collect();
+        let state = state_with(groups);
+        let page = describe(&state, "MaxRecords=20").await;
+        let ids: Vec<String> = (0..20).map(|i| format!("g{i:02}")).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(page, serialized_whole(&state, Some("g19"), &id_refs));
+        let rest = describe(&state, "MaxRecords=20&Marker=g19").await;
+        let ids: Vec<String> = (20..25).map(|i| format!("g{i:02}")).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(rest, serialized_whole(&state, None, &id_refs));
+    }
 }

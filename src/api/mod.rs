@@ -41,6 +41,10 @@ macro_rules! actions {
                 match self { $(Self::$name => stringify!($name)),* }
             }
 
+            fn response_element(self) -> String {
+                format!("{}Response", self.name())
+            }
+
             fn result_element(self) -> &'static str {
                 match self { $(Self::$name => concat!(stringify!($name), "Result")),* }
             }
@@ -56,7 +60,7 @@ macro_rules! actions {
             match action {
                 $(Action::$name => {
                     let output = $module::run(state, params, ctx).await?;
-                    encode(action, &output, ctx)
+                    output.encode(action, ctx)
                 })*
             }
         }
@@ -75,18 +79,21 @@ actions! {
     DecreaseReplicaCount => decrease_replica_count,
 }
 
-fn encode<R: serde::Serialize>(
-    action: Action,
-    output: &R,
-    ctx: &RequestContext,
-) -> Result<String, ApiError> {
-    let response_element = format!("{}Response", action.name());
-    success_body(
-        &response_element,
-        action.result_element(),
-        output,
-        &ctx.request_id,
-    )
+/// How an action's output becomes the response body: serialized as a whole, unless the output
+/// encodes itself (DescribeReplicationGroups reuses its members' encodings).
+pub trait Respond {
+    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError>;
+}
+
+impl<R: serde::Serialize> Respond for R {
+    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
+        success_body(
+            &action.response_element(),
+            action.result_element(),
+            self,
+            &ctx.request_id,
+        )
+    }
 }
 
 /// Decodes the `Action` parameter: missing, supported, known to AWS but not implemented here,

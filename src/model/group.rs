@@ -138,6 +138,10 @@ pub struct ReplicationGroup {
     pub failover_in_flight: bool,
     /// Set while the group is `modifying`.
     pub pending: Option<PendingChange>,
+    /// Changes every time the model hands the group out for changing, and is never reused
+    /// within one model, even across delete and re-create: encoded forms are cached by it.
+    /// The model sets it; constructors can leave 0.
+    pub revision: u64,
 }
 
 impl ReplicationGroup {

@@ -36,6 +36,8 @@ pub struct Model {
     groups: BTreeMap<String, ReplicationGroup>,
     pub events: EventLog,
     pub quota: FailoverQuota,
+    /// The last revision given to a group (see `ReplicationGroup::revision`).
+    last_revision: u64,
 }
 
 /// What an accepted TestFailover will act on, captured under the lock that admitted it.
@@ -52,6 +54,7 @@ impl Model {
             groups: BTreeMap::new(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
+            last_revision: 0,
         }
     }
 
@@ -66,23 +69,32 @@ impl Model {
             .ok_or_else(|| ApiError::replication_group_not_found(raw_id))
     }
 
+    /// The only way to change a group: it gets a new revision, so nothing cached from the
+    /// old one is served again.
     pub fn group_mut(&mut self, raw_id: &str) -> Result<&mut ReplicationGroup, ApiError> {
-        self.groups
+        self.last_revision += 1;
+        let revision = self.last_revision;
+        let group = self
+            .groups
             .get_mut(&ReplicationGroupId::lookup_key(raw_id))
-            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))
+            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))?;
+        group.revision = revision;
+        Ok(group)
     }
 
     pub fn groups(&self) -> impl Iterator<Item = &ReplicationGroup> {
         self.groups.values()
     }
 
-    pub fn insert_group(&mut self, group: ReplicationGroup) -> Result<(), ApiError> {
+    pub fn insert_group(&mut self, mut group: ReplicationGroup) -> Result<(), ApiError> {
         let key = group.id.as_str().to_string();
         if self.groups.contains_key(&key) {
             return Err(ApiError::ReplicationGroupAlreadyExists(format!(
                 "Replication group {key} already exists."
             )));
         }
+        self.last_revision += 1;
+        group.revision = self.last_revision;
         self.groups.insert(key, group);
         Ok(())
     }
@@ -162,4 +174,4 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,7 +8,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
 }
 
-fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
+pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
     let id = ReplicationGroupId::parse(id).unwrap();
     let members = (0..nodes)
         .map(|i| Member {
@@ -36,10 +36,11 @@ fn group(id: &str, nodes: usize, automatic_failover: bool) -> ReplicationGroup {
         auth_token_last_modified: None,
         failover_in_flight: false,
         pending: None,
+        revision: 0,
     }
 }
 
-fn model_with(groups: Vec<ReplicationGroup>) -> Model {
+pub(crate) fn model_with(groups: Vec<ReplicationGroup>) -> Model {
     let mut model = Model::new(15, Duration::hours(24));
     for g in groups {
         model.insert_group(g).unwrap();
@@ -53,6 +54,30 @@ fn duplicate_ids_are_refused_whatever_their_case() {
     let err = model.insert_group(group("RG", 2, true)).unwrap_err();
     assert_eq!(err.code(), "ReplicationGroupAlreadyExists");
     assert!(model.group("Rg").is_ok(), "lookups are case-insensitive");
+}
+
+#[test]
+fn every_change_gives_a_group_a_revision_never_used_before() {
+    let mut model = model_with(vec![group("rg", 2, true), group("other", 1, false)]);
+    let mut seen = vec![
+        model.group("rg").unwrap().revision,
+        model.group("other").unwrap().revision,
+    ];
+    model.group_mut("rg").unwrap().settings.description = "changed".into();
+    seen.push(model.group("rg").unwrap().revision);
+    model.begin_delete("rg").unwrap();
+    model.finish_delete("rg", at(1));
+    model.insert_group(group("rg", 2, true)).unwrap();
+    seen.push(model.group("rg").unwrap().revision);
+    let reset = model.reset();
+    assert_eq!(reset.len(), 2);
+    model.insert_group(group("rg", 2, true)).unwrap();
+    seen.push(model.group("rg").unwrap().revision);
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "revisions repeat: {seen:?}");
+    assert!(seen.iter().all(|&r| r > 0), "{seen:?}");
 }
 
 #[test]

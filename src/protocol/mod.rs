@@ -2,6 +2,7 @@
 //! Knows nothing of Redis or of the model.
 
 pub mod error;
+pub mod fragments;
 pub mod query;
 pub mod sigv4;
 pub mod sigv4_verify;

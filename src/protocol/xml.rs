@@ -94,7 +94,7 @@ pub fn success_body<R: Serialize>(
 /// XML 1.0 cannot carry most control characters, not even as character references, so a value
 /// that holds one (a description with `\x14`, a NUL in an id echoed by an error) would make the
 /// whole document unparseable for every client. They become U+FFFD.
-fn xml_safe(xml: String) -> String {
+pub(super) fn xml_safe(xml: String) -> String {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
     };
