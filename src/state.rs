@@ -41,6 +41,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// DescribeReplicationGroups' encoded groups, by id and revision.
     pub encoded_groups: FragmentCache,
+    /// DescribeEvents' encoded events, by sequence number (events never change).
+    pub encoded_events: FragmentCache<u64>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -53,6 +55,7 @@ impl AppState {
             settings,
             clock,
             encoded_groups: FragmentCache::default(),
+            encoded_events: FragmentCache::default(),
         }
     }
 

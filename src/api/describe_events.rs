@@ -1,12 +1,16 @@
 //! DescribeEvents: newest first, default window the last 60 minutes, paged by a marker that
 //! holds the resume position and the window resolved on the first page, so pages never repeat
-//! or skip an event while new ones arrive.
+//! or skip an event while new ones arrive. Each event's XML is encoded once and reused (see
+//! `protocol::fragments`).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::paging;
+use super::{Action, Respond, paging};
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
+use crate::protocol::fragments::{encode_member, success_body_with_members};
 use crate::protocol::xml::{XmlList, XmlTime};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -15,33 +19,62 @@ const DEFAULT_WINDOW_MINUTES: i64 = 60;
 /// The retention period: a longer `Duration` could never return more.
 const MAX_DURATION_MINUTES: i64 = 14 * 24 * 60;
 
+const LIST: &str = "Events";
+const MEMBER: &str = "Event";
+
+/// The result as serialized: the event list is left empty and filled with the encoded events.
 #[derive(Serialize)]
-pub struct Output {
+struct Envelope<'a> {
     #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    marker: Option<String>,
+    marker: Option<&'a str>,
     #[serde(rename = "Events")]
-    events: XmlList<EventShape>,
+    events: XmlList<EventShape<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct EventShape {
-    source_identifier: String,
+struct EventShape<'a> {
+    source_identifier: &'a str,
     source_type: &'static str,
-    message: String,
+    message: &'a str,
     date: XmlTime,
 }
 
-impl From<Event> for EventShape {
-    fn from(event: Event) -> Self {
+impl<'a> From<&'a Event> for EventShape<'a> {
+    fn from(event: &'a Event) -> Self {
         Self {
-            source_identifier: event.source_id,
+            source_identifier: &event.source_id,
             source_type: event.source_type,
-            message: event.message,
+            message: &event.message,
             date: XmlTime(event.date),
         }
     }
 }
+
+pub struct Output {
+    marker: Option<String>,
+    events: Vec<Arc<str>>,
+}
+
+impl Respond for Output {
+    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
+        let envelope = Envelope {
+            marker: self.marker.as_deref(),
+            events: XmlList::new(MEMBER, vec![]),
+        };
+        success_body_with_members(
+            &action.response_element(),
+            action.result_element(),
+            &envelope,
+            LIST,
+            &self.events,
+            &ctx.request_id,
+        )
+    }
+}
+
+/// Events never change once recorded, so each is encoded once (while it stays in the cache).
+const EVENT_REVISION: u64 = 0;
 
 pub async fn run(
     state: &SharedState,
@@ -53,11 +86,23 @@ pub async fn run(
     let marker = page
         .next_before_seq
         .map(|seq| encode_marker(seq, query.start, query.end));
-    let events = page.events.into_iter().map(EventShape::from).collect();
-    Ok(Output {
-        marker,
-        events: XmlList::new("Event", events),
-    })
+    let events = page
+        .events
+        .iter()
+        .map(
+            |event| match state.encoded_events.get(&event.seq, EVENT_REVISION) {
+                Some(xml) => Ok(xml),
+                None => {
+                    let xml = encode_member(MEMBER, &EventShape::from(event))?;
+                    state
+                        .encoded_events
+                        .put(event.seq, EVENT_REVISION, Arc::clone(&xml));
+                    Ok(xml)
+                }
+            },
+        )
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Output { marker, events })
 }
 
 fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, ApiError> {
@@ -146,6 +191,75 @@ fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::test_support::{ctx, state_with};
+    use crate::model::Model;
+    use crate::model::events::EventKind;
+    use crate::protocol::xml::success_body;
+
+    fn created(cluster_id: &str) -> EventKind {
+        EventKind::CacheClusterCreated {
+            cluster_id: cluster_id.into(),
+        }
+    }
+
+    async fn describe(state: &SharedState, query: &str) -> String {
+        let params = QueryParams::decode(Some(query), b"");
+        let output = run(state, &params, &ctx()).await.unwrap();
+        output.encode(Action::DescribeEvents, &ctx()).unwrap()
+    }
+
+    /// The answer serialized in one piece from the model's own page.
+    fn serialized_whole(state: &SharedState, query: &str) -> String {
+        let query = parse_query(&QueryParams::decode(Some(query), b""), state.now()).unwrap();
+        let page = state.model().events.query(&query);
+        let marker = page
+            .next_before_seq
+            .map(|seq| encode_marker(seq, query.start, query.end));
+        let envelope = Envelope {
+            marker: marker.as_deref(),
+            events: XmlList::new(MEMBER, page.events.iter().map(EventShape::from).collect()),
+        };
+        success_body(
+            "DescribeEventsResponse",
+            "DescribeEventsResult",
+            &envelope,
+            "rid",
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn reused_encodings_read_exactly_as_a_whole_serialization() {
+        let state = state_with(Model::new(15, Duration::hours(24)));
+        for i in 0..25 {
+            state
+                .model()
+                .record(created(&format!("rg-<{i}>")), Utc::now());
+        }
+        // A fixed window, so the marker (which carries it) is the same in every answer.
+        let window = "StartTime=2020-01-01T00:00:00Z&EndTime=2040-01-01T00:00:00Z";
+        for filter in ["MaxRecords=20", "SourceIdentifier=rg-<3>", "MaxRecords=100"] {
+            let query = &format!("{window}&{filter}");
+            let first = describe(&state, query).await;
+            assert_eq!(first, serialized_whole(&state, query), "{query}");
+            assert_eq!(describe(&state, query).await, first, "{query}");
+        }
+        assert!(describe(&state, "MaxRecords=20").await.contains("<Marker>"));
+    }
+
+    #[tokio::test]
+    async fn events_after_a_reset_are_never_answered_with_older_encodings() {
+        let state = state_with(Model::new(15, Duration::hours(24)));
+        state.model().record(created("before-001"), Utc::now());
+        assert!(describe(&state, "").await.contains("before-001"));
+        state.model().reset();
+        state.model().record(created("after-001"), Utc::now());
+        let after = describe(&state, "").await;
+        assert!(
+            after.contains("after-001") && !after.contains("before-001"),
+            "{after}"
+        );
+    }
 
     #[test]
     fn markers_round_trip_and_junk_is_invalid() {

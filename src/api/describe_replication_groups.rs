@@ -97,7 +97,7 @@ pub async fn run(
                 shape,
             } => {
                 let xml = encode_member(MEMBER, &*shape)?;
-                state.encoded_groups.put(&key, revision, Arc::clone(&xml));
+                state.encoded_groups.put(key, revision, Arc::clone(&xml));
                 Ok(xml)
             }
         })
@@ -107,40 +107,11 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::engine::Engine;
-    use crate::model::SystemClock;
-    use crate::model::group::{Endpoints, ReplicationGroup};
+    use crate::api::test_support::{ctx, state_with};
+    use crate::model::group::Endpoints;
     use crate::model::tests::{group, model_with};
     use crate::protocol::xml::success_body;
-    use crate::state::{AppState, FailoverTiming, Settings};
-
-    fn state_with(groups: Vec<ReplicationGroup>) -> SharedState {
-        let settings = Settings {
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-            failover_timing: FailoverTiming::default(),
-            health_check_interval: Duration::from_secs(1),
-            verifier: None,
-        };
-        let engine = Engine::new("redis-server".into(), std::env::temp_dir());
-        Arc::new(AppState::new(
-            model_with(groups),
-            engine,
-            settings,
-            Arc::new(SystemClock),
-        ))
-    }
-
-    fn ctx() -> RequestContext {
-        RequestContext {
-            request_id: "rid".into(),
-            region: "us-east-1".into(),
-            account: "default".into(),
-        }
-    }
 
     async fn describe(state: &SharedState, query: &str) -> String {
         let params = QueryParams::decode(Some(query), b"");
@@ -180,7 +151,11 @@ mod tests {
             primary_port: 7100,
             reader_port: 7200,
         });
-        let state = state_with(vec![cluster, replicated, group("creating", 1, false)]);
+        let state = state_with(model_with(vec![
+            cluster,
+            replicated,
+            group("creating", 1, false),
+        ]));
         let all = ["cme", "creating", "rg"];
         let first = describe(&state, "Action=DescribeReplicationGroups").await;
         let again = describe(&state, "Action=DescribeReplicationGroups").await;
@@ -192,7 +167,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_changed_group_is_encoded_again() {
-        let state = state_with(vec![group("rg", 2, true), group("other", 1, false)]);
+        let state = state_with(model_with(vec![
+            group("rg", 2, true),
+            group("other", 1, false),
+        ]));
         let before = describe(&state, "Action=DescribeReplicationGroups").await;
         assert!(!before.contains("changed"), "{before}");
         state.model().group_mut("rg").unwrap().settings.description = "changed <now>".into();
@@ -210,7 +188,7 @@ mod tests {
         let groups = (0..25)
             .map(|i| group(&format!("g{i:02}"), 1, false))
             .collect();
-        let state = state_with(groups);
+        let state = state_with(model_with(groups));
         let page = describe(&state, "MaxRecords=20").await;
         let ids: Vec<String> = (0..20).map(|i| format!("g{i:02}")).collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -14,6 +14,8 @@ pub mod paging;
 mod replica_count;
 pub mod shapes;
 mod test_failover;
+#[cfg(test)]
+mod test_support;
 mod unsupported;
 
 use crate::protocol::xml::success_body;

@@ -282,6 +282,13 @@ impl EventLog {
         }
     }
 
+    /// Forgets every event. Sequence numbers keep growing: an event encoded or a marker given
+    /// out before is never mistaken for a later event.
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.by_source.clear();
+    }
+
     pub fn len(&self) -> usize {
         self.events.len()
     }

@@ -167,7 +167,7 @@ impl Model {
 
     /// Removes every group, event and quota counter (the `/_reset` control endpoint).
     pub fn reset(&mut self) -> Vec<ReplicationGroup> {
-        self.events = EventLog::default();
+        self.events.clear();
         self.quota.clear();
         std::mem::take(&mut self.groups).into_values().collect()
     }

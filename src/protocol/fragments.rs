@@ -7,7 +7,9 @@
 //! in that list's place (`success_body_with_members`). Element syntax cannot occur inside
 //! escaped text, so the placeholder is found without ambiguity.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -15,19 +17,31 @@ use serde::Serialize;
 use super::error::ApiError;
 use super::xml::{success_body, xml_safe};
 
-/// Encoded members by key, each with the revision it was encoded from.
-#[derive(Default)]
-pub struct FragmentCache {
-    entries: Mutex<HashMap<String, (u64, Arc<str>)>>,
+/// Encoded members by key, each with the revision it was encoded from (a source that never
+/// changes uses one revision).
+pub struct FragmentCache<K = String> {
+    entries: Mutex<HashMap<K, (u64, Arc<str>)>>,
+}
+
+impl<K> Default for FragmentCache<K> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// Past this many entries the cache starts over: keys of deleted sources are never looked up
 /// again, and re-encoding what is live costs one request's worth of work.
 const MAX_ENTRIES: usize = 1024;
 
-impl FragmentCache {
+impl<K: Hash + Eq> FragmentCache<K> {
     /// The fragment for `key` if it was encoded from `revision`.
-    pub fn get(&self, key: &str, revision: u64) -> Option<Arc<str>> {
+    pub fn get<Q>(&self, key: &Q, revision: u64) -> Option<Arc<str>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(key)
@@ -35,12 +49,12 @@ impl FragmentCache {
             .map(|(_, fragment)| Arc::clone(fragment))
     }
 
-    pub fn put(&self, key: &str, revision: u64, fragment: Arc<str>) {
+    pub fn put(&self, key: K, revision: u64, fragment: Arc<str>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.clear();
         }
-        entries.insert(key.to_string(), (revision, fragment));
+        entries.insert(key, (revision, fragment));
     }
 }
 
@@ -166,11 +180,11 @@ mod tests {
     #[test]
     fn the_cache_answers_only_for_the_revision_it_holds() {
         let cache = FragmentCache::default();
-        cache.put("g", 3, Arc::from("<G/>"));
+        cache.put("g".to_string(), 3, Arc::from("<G/>"));
         assert_eq!(cache.get("g", 3).as_deref(), Some("<G/>"));
         assert_eq!(cache.get("g", 4), None);
         assert_eq!(cache.get("h", 3), None);
-        cache.put("g", 4, Arc::from("<G2/>"));
+        cache.put("g".to_string(), 4, Arc::from("<G2/>"));
         assert_eq!(cache.get("g", 3), None);
         assert_eq!(cache.get("g", 4).as_deref(), Some("<G2/>"));
     }
@@ -179,7 +193,7 @@ mod tests {
     fn a_full_cache_starts_over_instead_of_growing() {
         let cache = FragmentCache::default();
         for i in 0..MAX_ENTRIES + 10 {
-            cache.put(&format!("k{i}"), 1, Arc::from("<K/>"));
+            cache.put(i, 0, Arc::from("<K/>"));
         }
         let held = cache.entries.lock().unwrap().len();
         assert!((10..=MAX_ENTRIES).contains(&held), "{held}");
