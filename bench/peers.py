@@ -147,7 +147,8 @@ def main():
         factories["moto"] = lambda: Server("moto", lambda p: [moto, "-H", "127.0.0.1", "-p", str(p)])
     if os.environ.get("FAKECLOUD"):
         fc = os.environ["FAKECLOUD"]
-        factories["fakecloud"] = lambda: Server("fakecloud", lambda p: [fc, "--port", str(p)])
+        # Its default address is 0.0.0.0:4566: always give it a loopback one.
+        factories["fakecloud"] = lambda: Server("fakecloud", lambda p: [fc, "--addr", f"127.0.0.1:{p}"])
 
     results = {}  # (metric, server) -> list of values
     def add(metric, name, value):

@@ -72,6 +72,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
 
+    // Responses go out as soon as they are written: with Nagle's algorithm a large answer's
+    // last segment can wait for the client's ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, server::app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await;
