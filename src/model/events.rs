@@ -249,12 +249,15 @@ pub struct EventLog {
 impl EventLog {
     pub fn record(&mut self, kind: &EventKind, now: DateTime<Utc>) {
         let (source_type, source_id) = kind.source();
+        // The log stays in date order, which pruning and the window search rely on, even if
+        // the clock steps back: such an event gets its predecessor's date.
+        let date = self.events.back().map_or(now, |last| last.date.max(now));
         let event = Event {
             seq: self.next_seq,
             source_type,
             source_id: source_id.to_string(),
             message: kind.message(),
-            date: now,
+            date,
         };
         self.next_seq += 1;
         let key = event.source_id.to_ascii_lowercase();
@@ -301,10 +304,14 @@ impl EventLog {
     /// shift a later page: nothing is repeated or skipped.
     pub fn query(&self, query: &EventQuery) -> EventPage {
         let first_seq = self.events.front().map_or(0, |e| e.seq);
+        // Events after the window are skipped by binary search (the log is in date order) and
+        // the walk stops at the first event before it, so a narrow window costs its own events.
+        let after_window = self.events.partition_point(|e| e.date <= query.end);
         let end_index = match query.before_seq {
             Some(seq) => seq.saturating_sub(first_seq).min(self.events.len() as u64) as usize,
             None => self.events.len(),
-        };
+        }
+        .min(after_window);
         let candidates: Box<dyn Iterator<Item = &Event>> = match &query.source_id {
             Some(id) => {
                 let seqs = self.by_source.get(&id.to_ascii_lowercase());
@@ -321,6 +328,9 @@ impl EventLog {
         let mut events = Vec::new();
         let mut next_before_seq = None;
         for event in candidates {
+            if event.date < query.start {
+                break;
+            }
             if !matches(query, event) {
                 continue;
             }
@@ -462,6 +472,40 @@ mod tests {
         assert!(after.events.iter().all(|e| e.date >= at(10)));
         assert_eq!(after.events.len(), 20);
         assert_eq!(after.events.last().unwrap().date, at(10));
+    }
+
+    #[test]
+    fn a_window_in_the_past_finds_its_events_among_many_newer_ones() {
+        let mut log = EventLog::default();
+        for i in 0..10_000 {
+            log.record(&created(&format!("c{i}")), at(i));
+        }
+        let mut window = all(20, None);
+        window.start = at(100);
+        window.end = at(129);
+        let first = log.query(&window);
+        let ids: Vec<_> = first.events.iter().map(|e| e.source_id.as_str()).collect();
+        let expected: Vec<_> = (110..130).rev().map(|i| format!("c{i}")).collect();
+        assert_eq!(ids, expected);
+        window.before_seq = first.next_before_seq;
+        let second = log.query(&window);
+        assert_eq!(second.events.len(), 10);
+        assert_eq!(second.events.last().unwrap().source_id, "c100");
+        assert_eq!(second.next_before_seq, None);
+        window.source_id = Some("C105".into());
+        window.before_seq = None;
+        assert_eq!(log.query(&window).events.len(), 1);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_keeps_the_log_in_date_order() {
+        let mut log = EventLog::default();
+        log.record(&created("first"), at(50));
+        log.record(&created("second"), at(40));
+        let page = log.query(&all(20, None));
+        assert_eq!(page.events[0].source_id, "second");
+        assert_eq!(page.events[0].date, at(50));
+        assert_eq!(page.events[1].source_id, "first");
     }
 
     #[test]
