@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -34,37 +34,31 @@ pub fn app(state: SharedState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
-async fn handle(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    request: Request,
-) -> Response<Body> {
+async fn handle(State(state): State<SharedState>, request: Request) -> Response<Body> {
     let started = Instant::now();
-    let ctx = request_context(&state, &headers);
-    let is_get = request.method() == axum::http::Method::GET;
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
+    let (parts, body) = request.into_parts();
+    let ctx = request_context(&state, &parts.headers);
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         let error = ApiError::InvalidParameterValue(format!(
             "The request body is larger than {MAX_BODY_BYTES} bytes."
         ));
         return error_response(&error, &ctx.request_id);
     };
-    let params = QueryParams::decode(query.as_deref(), &body);
+    let query = parts.uri.query();
+    let params = QueryParams::decode(query, &body);
     // A browser opening the server's URL gets the live dashboard instead of MissingAction.
-    if is_get
+    if parts.method == axum::http::Method::GET
         && params.optional("Action").is_none_or(str::is_empty)
-        && crate::dashboard::accepts_html(&headers)
+        && crate::dashboard::accepts_html(&parts.headers)
     {
         return crate::dashboard::page();
     }
     if let Some(verifier) = &state.settings.verifier
         && let Err(error) = verifier.verify(
-            method.as_str(),
-            &path,
-            query.as_deref(),
-            &headers,
+            parts.method.as_str(),
+            parts.uri.path(),
+            query,
+            &parts.headers,
             &body,
             state.now(),
         )
@@ -77,19 +71,19 @@ async fn handle(
         );
         return error_response(&error, &ctx.request_id);
     }
-    let action_name = params.optional("Action").unwrap_or("").to_string();
+    let action_name = params.optional("Action").unwrap_or("");
     let result = match resolve_action(&params) {
         Ok(action) => dispatch(action, &state, &params, &ctx).await,
         Err(error) => Err(error),
     };
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_us = started.elapsed().as_micros() as u64;
     match result {
         Ok(xml) => {
-            tracing::info!(action = %action_name, status = 200, elapsed_ms, request_id = %ctx.request_id, "api call");
+            tracing::info!(action = %action_name, status = 200, elapsed_us, request_id = %ctx.request_id, "api call");
             xml_response(StatusCode::OK, xml, &ctx.request_id)
         }
         Err(error) => {
-            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_ms, request_id = %ctx.request_id, "api call failed");
+            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
             error_response(&error, &ctx.request_id)
         }
     }
