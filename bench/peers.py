@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Side-by-side API benchmark: elasticache-local against its peers, in one run, interleaved.
 
-    python3 bench/peers.py [--with-moto] [--rounds 3] [--duration 5] [--binary PATH]
+    python3 bench/peers.py [--with-moto] [--rounds 3] [--duration 5] [--binary PATH] [--pin]
 
 Peers: moto_server (with --with-moto the script installs `moto[server]` into
 target/bench-venv when it is missing) and fakecloud when the env var FAKECLOUD points at its
 binary (never in CI: it takes ~45 min to build on 2 cores). Each server gets one 3-node
 replication group (so DescribeReplicationGroups has something to return), then, per round and
 per server in turn: DescribeReplicationGroups and DescribeEvents throughput at 8 connections
-and p50/p99 at 1 connection (wrk with a Lua script), and DescribeReplicationGroups with 50
-groups. Separately: cold start to the first 200 (median of 10) and idle RSS of the API process
+and p50/p99 at 1 connection (wrk with a Lua script), DescribeEvents filtered to an empty answer
+(fakecloud records no events, so this is the like-for-like one), and DescribeReplicationGroups
+with 50 groups. Separately: cold start to the first 200 (median of 10) and idle RSS of the API process
 (redis-server children reported apart). Prints a table per metric with ratios to us.
-Only 127.0.0.1 is used; every process started is stopped at the end.
+With --pin every server runs on CPU 1 and wrk on CPU 0 (taskset), which takes the scheduler's
+noise out of the comparison. Only 127.0.0.1 is used; every process started is stopped at the end.
 """
 import argparse, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
@@ -51,7 +53,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         started = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv_for_port(self.port), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(PIN_SERVER + self.argv_for_port(self.port), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env={**os.environ, **(self.env or {})})
         deadline = started + 30
         while time.perf_counter() < deadline:
@@ -109,11 +111,14 @@ def create_groups(server, count, nodes, prefix):
         time.sleep(0.05)
 
 
+PIN_SERVER, PIN_LOAD = [], []  # taskset prefixes, set by --pin
+
+
 def wrk(url, body, connections, duration, lua_dir):
     script = os.path.join(lua_dir, "req.lua")
     with open(script, "w") as f:
         f.write(LUA.format(body=body, auth=AUTH))
-    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration}s",
+    out = subprocess.run(PIN_LOAD + ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration}s",
                           "--latency", "-s", script, url], capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def pct(p):
@@ -139,7 +144,11 @@ def main():
     ap.add_argument("--with-moto", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--pin", action="store_true")
     args = ap.parse_args()
+    if args.pin:
+        PIN_SERVER[:] = ["taskset", "-c", "1"]
+        PIN_LOAD[:] = ["taskset", "-c", "0"]
 
     factories = {"elasticache-local": lambda: Server("elasticache-local", lambda p: [args.binary, "--listen", f"127.0.0.1:{p}"])}
     if args.with_moto:
@@ -183,6 +192,12 @@ def main():
                         add(f"{action} p50 ms at 1 conn", s.name, r1["p50"] if ok else float("nan"))
                         add(f"{action} p99 ms at 1 conn", s.name, r1["p99"] if ok else float("nan"))
                         add(f"{action} non-2xx", s.name, r8["errors"] + r1["errors"])
+                    # Like for like: fakecloud records no events, so its DescribeEvents answers
+                    # an empty list while ours lists the group's; this filter empties both.
+                    body = "Action=DescribeEvents&Version=2015-02-02&SourceType=cache-subnet-group"
+                    r8 = wrk(s.url, body, 8, args.duration, lua_dir)
+                    add("DescribeEvents, empty answer, req/s at 8 conns", s.name,
+                        r8["rps"] if r8["errors"] == 0 else float("nan"))
             for s in servers.values():  # 50 groups (1 node each)
                 create_groups(s, 49, 1, "one")  # 50 groups with the 3-node one
             with tempfile.TemporaryDirectory() as lua_dir2:
