@@ -8,10 +8,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{Action, Respond, paging};
+use super::encoded_page::EncodedPage;
+use super::paging;
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
-use crate::protocol::fragments::{encode_member, success_body_with_members};
-use crate::protocol::xml::{XmlList, XmlTime};
+use crate::protocol::fragments::encode_member;
+use crate::protocol::xml::XmlTime;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
@@ -21,15 +22,6 @@ const MAX_DURATION_MINUTES: i64 = 14 * 24 * 60;
 
 const LIST: &str = "Events";
 const MEMBER: &str = "Event";
-
-/// The result as serialized: the event list is left empty and filled with the encoded events.
-#[derive(Serialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    marker: Option<&'a str>,
-    #[serde(rename = "Events")]
-    events: XmlList<EventShape<'a>>,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -51,28 +43,6 @@ impl<'a> From<&'a Event> for EventShape<'a> {
     }
 }
 
-pub struct Output {
-    marker: Option<String>,
-    events: Vec<Arc<str>>,
-}
-
-impl Respond for Output {
-    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
-        let envelope = Envelope {
-            marker: self.marker.as_deref(),
-            events: XmlList::new(MEMBER, vec![]),
-        };
-        success_body_with_members(
-            &action.response_element(),
-            action.result_element(),
-            &envelope,
-            LIST,
-            &self.events,
-            &ctx.request_id,
-        )
-    }
-}
-
 /// Events never change once recorded, so each is encoded once (while it stays in the cache).
 const EVENT_REVISION: u64 = 0;
 
@@ -80,7 +50,7 @@ pub async fn run(
     state: &SharedState,
     params: &QueryParams,
     _ctx: &RequestContext,
-) -> Result<Output, ApiError> {
+) -> Result<EncodedPage, ApiError> {
     let query = parse_query(params, state.now())?;
     let page = state.model().events.query(&query);
     let marker = page
@@ -102,7 +72,12 @@ pub async fn run(
             },
         )
         .collect::<Result<_, ApiError>>()?;
-    Ok(Output { marker, events })
+    Ok(EncodedPage {
+        marker,
+        list: LIST,
+        member: MEMBER,
+        members: events,
+    })
 }
 
 fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, ApiError> {
@@ -192,9 +167,19 @@ fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), Ap
 mod tests {
     use super::*;
     use crate::api::test_support::{ctx, state_with};
+    use crate::api::{Action, Respond};
     use crate::model::Model;
     use crate::model::events::EventKind;
-    use crate::protocol::xml::success_body;
+    use crate::protocol::xml::{XmlList, success_body};
+
+    /// The result serialized in one piece, as the model's shape orders it.
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        marker: Option<&'a str>,
+        #[serde(rename = "Events")]
+        events: XmlList<EventShape<'a>>,
+    }
 
     fn created(cluster_id: &str) -> EventKind {
         EventKind::CacheClusterCreated {

@@ -3,48 +3,15 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
+use super::encoded_page::EncodedPage;
+use super::paging;
 use super::shapes::ReplicationGroupShape;
-use super::{Action, Respond, paging};
-use crate::protocol::fragments::{encode_member, success_body_with_members};
-use crate::protocol::xml::XmlList;
+use crate::protocol::fragments::encode_member;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
 const LIST: &str = "ReplicationGroups";
 const MEMBER: &str = "ReplicationGroup";
-
-/// The result as serialized: the group list is left empty and filled with the encoded groups.
-#[derive(Serialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    marker: Option<&'a str>,
-    #[serde(rename = "ReplicationGroups")]
-    replication_groups: XmlList<ReplicationGroupShape>,
-}
-
-pub struct Output {
-    marker: Option<String>,
-    groups: Vec<Arc<str>>,
-}
-
-impl Respond for Output {
-    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
-        let envelope = Envelope {
-            marker: self.marker.as_deref(),
-            replication_groups: XmlList::new(MEMBER, vec![]),
-        };
-        success_body_with_members(
-            &action.response_element(),
-            action.result_element(),
-            &envelope,
-            LIST,
-            &self.groups,
-            &ctx.request_id,
-        )
-    }
-}
 
 /// A group on the page: already encoded at its revision, or its shape to encode.
 enum PageEntry {
@@ -60,7 +27,7 @@ pub async fn run(
     state: &SharedState,
     params: &QueryParams,
     _ctx: &RequestContext,
-) -> Result<Output, ApiError> {
+) -> Result<EncodedPage, ApiError> {
     let max = paging::max_records(params)?;
     let marker = params.optional("Marker").filter(|m| !m.is_empty());
     let (entries, marker) = {
@@ -102,16 +69,33 @@ pub async fn run(
             }
         })
         .collect::<Result<_, ApiError>>()?;
-    Ok(Output { marker, groups })
+    Ok(EncodedPage {
+        marker,
+        list: LIST,
+        member: MEMBER,
+        members: groups,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde::Serialize;
+
     use super::*;
     use crate::api::test_support::{ctx, state_with};
+    use crate::api::{Action, Respond};
     use crate::model::group::Endpoints;
     use crate::model::tests::{group, model_with};
-    use crate::protocol::xml::success_body;
+    use crate::protocol::xml::{XmlList, success_body};
+
+    /// The result serialized in one piece, as the model's shape orders it.
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        marker: Option<&'a str>,
+        #[serde(rename = "ReplicationGroups")]
+        replication_groups: XmlList<ReplicationGroupShape>,
+    }
 
     async fn describe(state: &SharedState, query: &str) -> String {
         let params = QueryParams::decode(Some(query), b"");

@@ -8,6 +8,7 @@ mod delete_replication_group;
 mod describe_cache_clusters;
 mod describe_events;
 mod describe_replication_groups;
+mod encoded_page;
 mod increase_replica_count;
 mod modify_replication_group;
 pub mod paging;

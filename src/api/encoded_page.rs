@@ -1,0 +1,52 @@
+//! A describe result made of an optional `Marker` and one list of members encoded beforehand
+//! (see `protocol::fragments`): what DescribeReplicationGroups and DescribeEvents answer.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
+
+use super::{Action, Respond};
+use crate::protocol::ApiError;
+use crate::protocol::fragments::success_body_with_members;
+use crate::protocol::xml::XmlList;
+use crate::state::RequestContext;
+
+pub struct EncodedPage {
+    pub marker: Option<String>,
+    /// The list's element (`ReplicationGroups`) and its members' (`ReplicationGroup`).
+    pub list: &'static str,
+    pub member: &'static str,
+    pub members: Vec<Arc<str>>,
+}
+
+/// The result as serialized before the members go in: `Marker` first, as the model orders it,
+/// then the empty list.
+struct Envelope<'a> {
+    page: &'a EncodedPage,
+}
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut result = serializer.serialize_struct("Page", 2)?;
+        if let Some(marker) = &self.page.marker {
+            result.serialize_field("Marker", marker)?;
+        }
+        let empty: XmlList<()> = XmlList::new(self.page.member, vec![]);
+        result.serialize_field(self.page.list, &empty)?;
+        result.end()
+    }
+}
+
+impl Respond for EncodedPage {
+    fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
+        success_body_with_members(
+            &action.response_element(),
+            action.result_element(),
+            &Envelope { page: self },
+            self.list,
+            &self.members,
+            &ctx.request_id,
+        )
+    }
+}
