@@ -83,7 +83,7 @@ actions! {
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output
-/// encodes itself (DescribeReplicationGroups reuses its members' encodings).
+/// encodes itself (`EncodedPage`, whose members were encoded beforehand and are reused).
 pub trait Respond {
     fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError>;
 }
