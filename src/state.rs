@@ -43,6 +43,9 @@ pub struct AppState {
     pub encoded_groups: FragmentCache,
     /// DescribeEvents' encoded events, by sequence number (events never change).
     pub encoded_events: FragmentCache<u64>,
+    /// DescribeCacheClusters' encoded members by id and group revision, without and with
+    /// `ShowCacheNodeInfo`.
+    pub encoded_cache_clusters: [FragmentCache; 2],
 }
 
 pub type SharedState = Arc<AppState>;
@@ -56,6 +59,7 @@ impl AppState {
             clock,
             encoded_groups: FragmentCache::default(),
             encoded_events: FragmentCache::default(),
+            encoded_cache_clusters: Default::default(),
         }
     }
 

@@ -1,7 +1,10 @@
-//! DescribeCacheClusters: every replication group member as a cache cluster of one node.
+//! DescribeCacheClusters: every replication group member as a cache cluster of one node. Each
+//! member's XML is encoded once per revision of its group and reused (see
+//! `protocol::fragments`).
 
 use serde::Serialize;
 
+use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
 use super::paging;
 use super::shapes::{Empty, Endpoint};
 use crate::model::group::{Member, ReplicationGroup};
@@ -12,13 +15,8 @@ use crate::state::{RequestContext, SharedState};
 /// What AWS assigns when none is given (a weekly one-hour window).
 const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
 
-#[derive(Serialize)]
-pub struct Output {
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    marker: Option<String>,
-    #[serde(rename = "CacheClusters")]
-    cache_clusters: XmlList<CacheCluster>,
-}
+const LIST: &str = "CacheClusters";
+const MEMBER: &str = "CacheCluster";
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -94,7 +92,7 @@ pub async fn run(
     state: &SharedState,
     params: &QueryParams,
     _ctx: &RequestContext,
-) -> Result<Output, ApiError> {
+) -> Result<EncodedPage, ApiError> {
     let max = paging::max_records(params)?;
     let show_nodes = params.bool("ShowCacheNodeInfo")?.unwrap_or(false);
     // Every cache cluster here belongs to a replication group.
@@ -105,25 +103,37 @@ pub async fn run(
     let wanted = params
         .optional("CacheClusterId")
         .map(str::to_ascii_lowercase);
-    let model = state.model();
-    let mut clusters: Vec<(&ReplicationGroup, &Member)> = model
-        .groups()
-        .flat_map(|g| g.members.iter().map(move |m| (g, m)))
-        .filter(|(_, m)| wanted.as_deref().is_none_or(|w| w == m.cluster_id))
-        .filter(|_| !only_standalone)
-        .collect();
-    if let (Some(id), true) = (params.optional("CacheClusterId"), clusters.is_empty()) {
-        return Err(ApiError::cache_cluster_not_found(id));
-    }
-    clusters.sort_by(|a, b| a.1.cluster_id.cmp(&b.1.cluster_id));
-    let (page, marker) = paging::page(clusters, |(_, m)| m.cluster_id.as_str(), marker, max);
-    let shapes = page
-        .into_iter()
-        .map(|(g, m)| cache_cluster(g, m, show_nodes))
-        .collect();
-    Ok(Output {
+    let cache = &state.encoded_cache_clusters[usize::from(show_nodes)];
+    let (entries, marker) = {
+        let model = state.model();
+        let mut clusters: Vec<(&ReplicationGroup, &Member)> = model
+            .groups()
+            .flat_map(|g| g.members.iter().map(move |m| (g, m)))
+            .filter(|(_, m)| wanted.as_deref().is_none_or(|w| w == m.cluster_id))
+            .filter(|_| !only_standalone)
+            .collect();
+        if let (Some(id), true) = (params.optional("CacheClusterId"), clusters.is_empty()) {
+            return Err(ApiError::cache_cluster_not_found(id));
+        }
+        clusters.sort_by(|a, b| a.1.cluster_id.cmp(&b.1.cluster_id));
+        let (page, marker) = paging::page(clusters, |(_, m)| m.cluster_id.as_str(), marker, max);
+        let entries: Vec<_> = page
+            .into_iter()
+            .map(|(group, member)| {
+                PageEntry::lookup(cache, &member.cluster_id, group.revision, || {
+                    cache_cluster(group, member, show_nodes)
+                })
+            })
+            .collect();
+        (entries, marker)
+    };
+    // Encoding happens outside the model lock.
+    let members = encode_entries(entries, cache, MEMBER)?;
+    Ok(EncodedPage {
         marker,
-        cache_clusters: XmlList::new("CacheCluster", shapes),
+        list: LIST,
+        member: MEMBER,
+        members,
     })
 }
 
@@ -199,5 +209,97 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         replication_group_log_delivery_enabled: false,
         network_type: "ipv4",
         ip_discovery: "ipv4",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::test_support::{answer, ctx, query, state_with};
+    use crate::api::{Action, Respond};
+    use crate::model::tests::{group, model_with};
+
+    /// The result serialized in one piece, as the model's shape orders it.
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
+        marker: Option<&'a str>,
+        #[serde(rename = "CacheClusters")]
+        cache_clusters: XmlList<CacheCluster>,
+    }
+
+    async fn describe(state: &SharedState, raw: &str) -> String {
+        answer(
+            Action::DescribeCacheClusters,
+            run(state, &query(raw), &ctx()).await,
+        )
+    }
+
+    fn serialized_whole(
+        state: &SharedState,
+        marker: Option<&str>,
+        ids: &[&str],
+        nodes: bool,
+    ) -> String {
+        let model = state.model();
+        let shapes = ids
+            .iter()
+            .map(|id| {
+                let group = model.groups().find(|g| g.member(id).is_some()).unwrap();
+                cache_cluster(group, group.member(id).unwrap(), nodes)
+            })
+            .collect();
+        let envelope = Envelope {
+            marker,
+            cache_clusters: XmlList::new(MEMBER, shapes),
+        };
+        envelope
+            .encode(Action::DescribeCacheClusters, &ctx())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn reused_encodings_read_exactly_as_a_whole_serialization() {
+        let groups = (0..8).map(|i| group(&format!("g{i}"), 3, true)).collect();
+        let state = state_with(model_with(groups));
+        let all: Vec<String> = (0..8)
+            .flat_map(|g| (1..=3).map(move |m| format!("g{g}-00{m}")))
+            .collect();
+        let ids: Vec<&str> = all.iter().map(String::as_str).collect();
+        for _ in 0..2 {
+            let page = describe(&state, "MaxRecords=20").await;
+            assert_eq!(
+                page,
+                serialized_whole(&state, Some("g6-002"), &ids[..20], false)
+            );
+            let rest = describe(&state, "MaxRecords=20&Marker=g6-002&ShowCacheNodeInfo=true").await;
+            assert_eq!(rest, serialized_whole(&state, None, &ids[20..], true));
+        }
+        let one = describe(&state, "CacheClusterId=G1-002&ShowCacheNodeInfo=true").await;
+        assert_eq!(one, serialized_whole(&state, None, &["g1-002"], true));
+    }
+
+    #[tokio::test]
+    async fn a_changed_group_is_encoded_again() {
+        let state = state_with(model_with(vec![group("rg", 2, true)]));
+        let before = describe(&state, "").await;
+        assert!(!before.contains("cache.r7g.large"), "{before}");
+        state
+            .model()
+            .group_mut("rg")
+            .unwrap()
+            .settings
+            .cache_node_type = "cache.r7g.large".into();
+        let after = describe(&state, "").await;
+        assert_eq!(
+            after
+                .matches("<CacheNodeType>cache.r7g.large</CacheNodeType>")
+                .count(),
+            2
+        );
+        assert_eq!(
+            after,
+            serialized_whole(&state, None, &["rg-001", "rg-002"], false)
+        );
     }
 }

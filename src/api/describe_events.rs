@@ -166,11 +166,11 @@ fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), Ap
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::test_support::{ctx, state_with};
+    use crate::api::test_support::{answer, ctx, query, state_with};
     use crate::api::{Action, Respond};
     use crate::model::Model;
     use crate::model::events::EventKind;
-    use crate::protocol::xml::{XmlList, success_body};
+    use crate::protocol::xml::XmlList;
 
     /// The result serialized in one piece, as the model's shape orders it.
     #[derive(Serialize)]
@@ -187,10 +187,11 @@ mod tests {
         }
     }
 
-    async fn describe(state: &SharedState, query: &str) -> String {
-        let params = QueryParams::decode(Some(query), b"");
-        let output = run(state, &params, &ctx()).await.unwrap();
-        output.encode(Action::DescribeEvents, &ctx()).unwrap()
+    async fn describe(state: &SharedState, raw: &str) -> String {
+        answer(
+            Action::DescribeEvents,
+            run(state, &query(raw), &ctx()).await,
+        )
     }
 
     /// The answer serialized in one piece from the model's own page.
@@ -204,13 +205,7 @@ mod tests {
             marker: marker.as_deref(),
             events: XmlList::new(MEMBER, page.events.iter().map(EventShape::from).collect()),
         };
-        success_body(
-            "DescribeEventsResponse",
-            "DescribeEventsResult",
-            &envelope,
-            "rid",
-        )
-        .unwrap()
+        envelope.encode(Action::DescribeEvents, &ctx()).unwrap()
     }
 
     #[tokio::test]

@@ -1,27 +1,14 @@
 //! DescribeReplicationGroups: one group (any-case id) or all, paged by id. Each group's XML is
 //! encoded once per revision and reused (see `protocol::fragments`).
 
-use std::sync::Arc;
-
-use super::encoded_page::EncodedPage;
+use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
 use super::paging;
 use super::shapes::ReplicationGroupShape;
-use crate::protocol::fragments::encode_member;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
 const LIST: &str = "ReplicationGroups";
 const MEMBER: &str = "ReplicationGroup";
-
-/// A group on the page: already encoded at its revision, or its shape to encode.
-enum PageEntry {
-    Encoded(Arc<str>),
-    Fresh {
-        key: String,
-        revision: u64,
-        shape: Box<ReplicationGroupShape>,
-    },
-}
 
 pub async fn run(
     state: &SharedState,
@@ -37,38 +24,21 @@ pub async fn run(
             None => model.groups().collect(),
         };
         let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
-        let entries: Vec<PageEntry> = page
+        let entries: Vec<_> = page
             .into_iter()
             .map(|group| {
-                let key = group.id.as_str();
-                match state.encoded_groups.get(key, group.revision) {
-                    Some(xml) => PageEntry::Encoded(xml),
-                    None => PageEntry::Fresh {
-                        key: key.to_string(),
-                        revision: group.revision,
-                        shape: Box::new(ReplicationGroupShape::from_model(group)),
-                    },
-                }
+                PageEntry::lookup(
+                    &state.encoded_groups,
+                    group.id.as_str(),
+                    group.revision,
+                    || ReplicationGroupShape::from_model(group),
+                )
             })
             .collect();
         (entries, marker)
     };
     // Encoding happens outside the model lock.
-    let groups = entries
-        .into_iter()
-        .map(|entry| match entry {
-            PageEntry::Encoded(xml) => Ok(xml),
-            PageEntry::Fresh {
-                key,
-                revision,
-                shape,
-            } => {
-                let xml = encode_member(MEMBER, &*shape)?;
-                state.encoded_groups.put(key, revision, Arc::clone(&xml));
-                Ok(xml)
-            }
-        })
-        .collect::<Result<_, ApiError>>()?;
+    let groups = encode_entries(entries, &state.encoded_groups, MEMBER)?;
     Ok(EncodedPage {
         marker,
         list: LIST,
@@ -82,11 +52,11 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::api::test_support::{ctx, state_with};
+    use crate::api::test_support::{answer, ctx, query, state_with};
     use crate::api::{Action, Respond};
     use crate::model::group::Endpoints;
     use crate::model::tests::{group, model_with};
-    use crate::protocol::xml::{XmlList, success_body};
+    use crate::protocol::xml::XmlList;
 
     /// The result serialized in one piece, as the model's shape orders it.
     #[derive(Serialize)]
@@ -97,12 +67,11 @@ mod tests {
         replication_groups: XmlList<ReplicationGroupShape>,
     }
 
-    async fn describe(state: &SharedState, query: &str) -> String {
-        let params = QueryParams::decode(Some(query), b"");
-        let output = run(state, &params, &ctx()).await.unwrap();
-        output
-            .encode(Action::DescribeReplicationGroups, &ctx())
-            .unwrap()
+    async fn describe(state: &SharedState, raw: &str) -> String {
+        answer(
+            Action::DescribeReplicationGroups,
+            run(state, &query(raw), &ctx()).await,
+        )
     }
 
     /// The whole answer serialized in one piece, as before encoded groups were reused.
@@ -116,13 +85,9 @@ mod tests {
             marker,
             replication_groups: XmlList::new(MEMBER, shapes),
         };
-        success_body(
-            "DescribeReplicationGroupsResponse",
-            "DescribeReplicationGroupsResult",
-            &envelope,
-            "rid",
-        )
-        .unwrap()
+        envelope
+            .encode(Action::DescribeReplicationGroups, &ctx())
+            .unwrap()
     }
 
     #[tokio::test]

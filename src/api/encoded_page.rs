@@ -8,7 +8,7 @@ use serde::ser::{SerializeStruct, Serializer};
 
 use super::{Action, Respond};
 use crate::protocol::ApiError;
-use crate::protocol::fragments::success_body_with_members;
+use crate::protocol::fragments::{FragmentCache, encode_member, success_body_with_members};
 use crate::protocol::xml::XmlList;
 use crate::state::RequestContext;
 
@@ -49,4 +49,58 @@ impl Respond for EncodedPage {
             &ctx.request_id,
         )
     }
+}
+
+/// One member of a page taken under the model lock: already encoded at the revision it has now,
+/// or its shape, to be encoded after the lock is released.
+pub enum PageEntry<S> {
+    Encoded(Arc<str>),
+    Fresh {
+        key: String,
+        revision: u64,
+        shape: Box<S>,
+    },
+}
+
+impl<S> PageEntry<S> {
+    /// Looks `key` at `revision` up in `cache`; builds the shape only when it is not there.
+    pub fn lookup(
+        cache: &FragmentCache,
+        key: &str,
+        revision: u64,
+        shape: impl FnOnce() -> S,
+    ) -> Self {
+        match cache.get(key, revision) {
+            Some(xml) => Self::Encoded(xml),
+            None => Self::Fresh {
+                key: key.to_string(),
+                revision,
+                shape: Box::new(shape()),
+            },
+        }
+    }
+}
+
+/// Encodes the fresh entries as `member` elements, keeping them in `cache`. Call it without the
+/// model lock.
+pub fn encode_entries<S: Serialize>(
+    entries: Vec<PageEntry<S>>,
+    cache: &FragmentCache,
+    member: &'static str,
+) -> Result<Vec<Arc<str>>, ApiError> {
+    entries
+        .into_iter()
+        .map(|entry| match entry {
+            PageEntry::Encoded(xml) => Ok(xml),
+            PageEntry::Fresh {
+                key,
+                revision,
+                shape,
+            } => {
+                let xml = encode_member(member, &*shape)?;
+                cache.put(key, revision, Arc::clone(&xml));
+                Ok(xml)
+            }
+        })
+        .collect()
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Action, Respond};
 use crate::engine::Engine;
 use crate::model::{Model, SystemClock};
+use crate::protocol::{ApiError, QueryParams};
 use crate::state::{AppState, FailoverTiming, RequestContext, Settings, SharedState};
 
 pub fn state_with(model: Model) -> SharedState {
@@ -30,4 +32,14 @@ pub fn ctx() -> RequestContext {
         region: "us-east-1".into(),
         account: "default".into(),
     }
+}
+
+/// The body an action answers with, from its `run`'s output for `ctx()`.
+pub fn answer(action: Action, output: Result<impl Respond, ApiError>) -> String {
+    output.unwrap().encode(action, &ctx()).unwrap()
+}
+
+/// A request's parameters from a query string.
+pub fn query(raw: &str) -> QueryParams {
+    QueryParams::decode(Some(raw), b"")
 }
