@@ -3,15 +3,12 @@
 //! or skip an event while new ones arrive. Each event's XML is encoded once and reused (see
 //! `protocol::fragments`).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::encoded_page::EncodedPage;
+use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
 use super::paging;
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
-use crate::protocol::fragments::encode_member;
 use crate::protocol::xml::XmlTime;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -56,22 +53,16 @@ pub async fn run(
     let marker = page
         .next_before_seq
         .map(|seq| encode_marker(seq, query.start, query.end));
-    let events = page
+    let entries = page
         .events
         .iter()
-        .map(
-            |event| match state.encoded_events.get(&event.seq, EVENT_REVISION) {
-                Some(xml) => Ok(xml),
-                None => {
-                    let xml = encode_member(MEMBER, &EventShape::from(event))?;
-                    state
-                        .encoded_events
-                        .put(event.seq, EVENT_REVISION, Arc::clone(&xml));
-                    Ok(xml)
-                }
-            },
-        )
-        .collect::<Result<_, ApiError>>()?;
+        .map(|event| {
+            PageEntry::lookup(&state.encoded_events, &event.seq, EVENT_REVISION, || {
+                EventShape::from(event)
+            })
+        })
+        .collect();
+    let events = encode_entries(entries, &state.encoded_events, MEMBER)?;
     Ok(EncodedPage {
         marker,
         list: LIST,

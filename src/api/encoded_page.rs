@@ -1,6 +1,9 @@
 //! A describe result made of an optional `Marker` and one list of members encoded beforehand
-//! (see `protocol::fragments`): what DescribeReplicationGroups and DescribeEvents answer.
+//! (see `protocol::fragments`): what DescribeReplicationGroups, DescribeCacheClusters and
+//! DescribeEvents answer.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,7 +17,7 @@ use crate::state::RequestContext;
 
 pub struct EncodedPage {
     pub marker: Option<String>,
-    /// The list's element (`ReplicationGroups`) and its members' (`ReplicationGroup`).
+    /// The list's element (`Events`) and its members' (`Event`).
     pub list: &'static str,
     pub member: &'static str,
     pub members: Vec<Arc<str>>,
@@ -51,31 +54,32 @@ impl Respond for EncodedPage {
     }
 }
 
-/// One member of a page taken under the model lock: already encoded at the revision it has now,
-/// or its shape, to be encoded after the lock is released.
-pub enum PageEntry<S> {
+/// One member of a page: already encoded at the revision it has now, or its shape, to be
+/// encoded once the model lock is released.
+pub enum PageEntry<K, S> {
     Encoded(Arc<str>),
-    Fresh {
-        key: String,
-        revision: u64,
-        shape: Box<S>,
-    },
+    Fresh { key: K, revision: u64, shape: S },
 }
 
-impl<S> PageEntry<S> {
-    /// Looks `key` at `revision` up in `cache`; builds the shape only when it is not there.
-    pub fn lookup(
-        cache: &FragmentCache,
-        key: &str,
+impl<K: Hash + Eq, S> PageEntry<K, S> {
+    /// Looks `key` at `revision` up in `cache`; builds the shape (and an owned key) only when it
+    /// is not there.
+    pub fn lookup<Q>(
+        cache: &FragmentCache<K>,
+        key: &Q,
         revision: u64,
         shape: impl FnOnce() -> S,
-    ) -> Self {
+    ) -> Self
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         match cache.get(key, revision) {
             Some(xml) => Self::Encoded(xml),
             None => Self::Fresh {
-                key: key.to_string(),
+                key: key.to_owned(),
                 revision,
-                shape: Box::new(shape()),
+                shape: shape(),
             },
         }
     }
@@ -83,9 +87,9 @@ impl<S> PageEntry<S> {
 
 /// Encodes the fresh entries as `member` elements, keeping them in `cache`. Call it without the
 /// model lock.
-pub fn encode_entries<S: Serialize>(
-    entries: Vec<PageEntry<S>>,
-    cache: &FragmentCache,
+pub fn encode_entries<K: Hash + Eq, S: Serialize>(
+    entries: Vec<PageEntry<K, S>>,
+    cache: &FragmentCache<K>,
     member: &'static str,
 ) -> Result<Vec<Arc<str>>, ApiError> {
     entries
@@ -97,7 +101,7 @@ pub fn encode_entries<S: Serialize>(
                 revision,
                 shape,
             } => {
-                let xml = encode_member(member, &*shape)?;
+                let xml = encode_member(member, &shape)?;
                 cache.put(key, revision, Arc::clone(&xml));
                 Ok(xml)
             }
