@@ -15,6 +15,7 @@ pub mod control;
 pub mod dashboard;
 pub mod engine;
 pub mod fixtures;
+pub mod logging;
 pub mod model;
 pub mod protocol;
 pub mod server;

@@ -1,19 +1,29 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use elasticache_local::logging::{self, BatchedStderr};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = elasticache_local::config::Config::parse();
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(BatchedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match elasticache_local::run(config).await {
+    // What #[tokio::main] builds, plus the hooks that write each worker's batched log lines.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(logging::on_worker_park)
+        .on_thread_stop(logging::on_worker_stop)
+        .build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(elasticache_local::run(config)),
+        Err(error) => Err(format!("cannot start the async runtime: {error}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("elasticache-local: {message}");

@@ -331,3 +331,43 @@ async fn control_characters_in_values_never_make_the_xml_unparseable() {
     );
     crate::support::wait_available(&client, "ctl").await;
 }
+
+/// Log lines are batched per worker (`logging`): an idle server still shows each call's line
+/// at once, and every line of a burst reaches the log by the time the server has stopped.
+#[tokio::test]
+async fn every_api_call_is_logged_promptly_and_none_is_lost_at_shutdown() {
+    let mut server = TestServer::start();
+    let (_, _, request_id) = call(
+        &server,
+        reqwest::Method::GET,
+        "Action=DescribeEvents&Version=2015-02-02",
+        "",
+        None,
+    )
+    .await;
+    crate::common::wait_until(
+        "the call's log line while the server is idle",
+        std::time::Duration::from_secs(5),
+        || {
+            let logged = server.log_text().contains(&request_id);
+            async move { logged.then_some(()) }
+        },
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        let query = "Action=DescribeReplicationGroups&Version=2015-02-02";
+        let (_, _, id) = call(&server, reqwest::Method::GET, query, "", None).await;
+        ids.push(id);
+    }
+    assert!(server.stop(), "the server exits cleanly on SIGTERM");
+    let log = server.log_text();
+    let missing: Vec<_> = ids.iter().filter(|id| !log.contains(id.as_str())).collect();
+    assert!(missing.is_empty(), "{} calls not logged", missing.len());
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(
+        log.lines()
+            .all(|line| line.contains(" INFO ") || line.contains(" WARN ")),
+        "every line whole: {log}"
+    );
+}
