@@ -4,14 +4,14 @@
 
 use std::borrow::Borrow;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use super::{Action, Respond};
 use crate::protocol::ApiError;
-use crate::protocol::fragments::{FragmentCache, encode_member, success_body_with_members};
+use crate::protocol::fragments::{FragmentCache, ListEnvelope, encode_member};
 use crate::protocol::xml::XmlList;
 use crate::state::RequestContext;
 
@@ -23,34 +23,55 @@ pub struct EncodedPage {
     pub members: Vec<Arc<str>>,
 }
 
-/// The result as serialized before the members go in: `Marker` first, as the model orders it,
-/// then the empty list.
-struct Envelope<'a> {
-    page: &'a EncodedPage,
+/// The result as serialized with no `Marker` and the list empty: `ListEnvelope` puts the
+/// marker right before the list, where this shape's serialization would.
+struct EmptyResult {
+    list: &'static str,
+    member: &'static str,
 }
 
-impl Serialize for Envelope<'_> {
+impl Serialize for EmptyResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut result = serializer.serialize_struct("Page", 2)?;
-        if let Some(marker) = &self.page.marker {
-            result.serialize_field("Marker", marker)?;
-        }
-        let empty: XmlList<()> = XmlList::new(self.page.member, vec![]);
-        result.serialize_field(self.page.list, &empty)?;
+        let mut result = serializer.serialize_struct("Page", 1)?;
+        let empty: XmlList<()> = XmlList::new(self.member, vec![]);
+        result.serialize_field(self.list, &empty)?;
         result.end()
+    }
+}
+
+/// Each action's envelope, serialized on its first answer.
+static ENVELOPES: [OnceLock<ListEnvelope>; Action::ALL.len()] =
+    [const { OnceLock::new() }; Action::ALL.len()];
+
+impl EncodedPage {
+    fn envelope(&self, action: Action) -> Result<&'static ListEnvelope, ApiError> {
+        let cell = &ENVELOPES[action as usize];
+        if let Some(envelope) = cell.get() {
+            return Ok(envelope);
+        }
+        let empty = EmptyResult {
+            list: self.list,
+            member: self.member,
+        };
+        let envelope = ListEnvelope::new(
+            &action.response_element(),
+            action.result_element(),
+            &empty,
+            self.list,
+        )?;
+        Ok(cell.get_or_init(|| envelope))
     }
 }
 
 impl Respond for EncodedPage {
     fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError> {
-        success_body_with_members(
-            &action.response_element(),
-            action.result_element(),
-            &Envelope { page: self },
-            self.list,
-            &self.members,
-            &ctx.request_id,
-        )
+        let marker = self
+            .marker
+            .as_ref()
+            .map(|marker| encode_member("Marker", marker))
+            .transpose()?;
+        let envelope = self.envelope(action)?;
+        Ok(envelope.fill(marker.as_deref(), &self.members, &ctx.request_id))
     }
 }
 
