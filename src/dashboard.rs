@@ -116,7 +116,7 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
             before_seq: None,
             max_records: EVENT_LIMIT,
         });
-        (groups, page.events)
+        (groups, page.events.into_iter().cloned().collect::<Vec<_>>())
     };
 
     let links = probe_all(&groups).await;

@@ -40,6 +40,15 @@ impl<'a> From<&'a Event> for EventShape<'a> {
     }
 }
 
+/// An event copied out of the log (its XML was not cached), encoded after the lock is released.
+struct UncachedEvent(Event);
+
+impl Serialize for UncachedEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        EventShape::from(&self.0).serialize(serializer)
+    }
+}
+
 /// Events never change once recorded, so each is encoded once (while it stays in the cache).
 const EVENT_REVISION: u64 = 0;
 
@@ -49,19 +58,24 @@ pub async fn run(
     _ctx: &RequestContext,
 ) -> Result<EncodedPage, ApiError> {
     let query = parse_query(params, state.now())?;
-    let page = state.model().events.query(&query);
-    let marker = page
-        .next_before_seq
-        .map(|seq| encode_marker(seq, query.start, query.end));
-    let entries = page
-        .events
-        .iter()
-        .map(|event| {
-            PageEntry::lookup(&state.encoded_events, &event.seq, EVENT_REVISION, || {
-                EventShape::from(event)
+    // Under the model lock only the events whose XML is not cached yet are copied.
+    let (entries, marker) = {
+        let model = state.model();
+        let page = model.events.query(&query);
+        let marker = page
+            .next_before_seq
+            .map(|seq| encode_marker(seq, query.start, query.end));
+        let entries: Vec<_> = page
+            .events
+            .iter()
+            .map(|event| {
+                PageEntry::lookup(&state.encoded_events, &event.seq, EVENT_REVISION, || {
+                    UncachedEvent((*event).clone())
+                })
             })
-        })
-        .collect();
+            .collect();
+        (entries, marker)
+    };
     let events = encode_entries(entries, &state.encoded_events, MEMBER)?;
     Ok(EncodedPage {
         marker,
@@ -188,13 +202,17 @@ mod tests {
     /// The answer serialized in one piece from the model's own page.
     fn serialized_whole(state: &SharedState, query: &str) -> String {
         let query = parse_query(&QueryParams::decode(Some(query), b""), state.now()).unwrap();
-        let page = state.model().events.query(&query);
+        let model = state.model();
+        let page = model.events.query(&query);
         let marker = page
             .next_before_seq
             .map(|seq| encode_marker(seq, query.start, query.end));
         let envelope = Envelope {
             marker: marker.as_deref(),
-            events: XmlList::new(MEMBER, page.events.iter().map(EventShape::from).collect()),
+            events: XmlList::new(
+                MEMBER,
+                page.events.iter().map(|e| EventShape::from(*e)).collect(),
+            ),
         };
         envelope.encode(Action::DescribeEvents, &ctx()).unwrap()
     }

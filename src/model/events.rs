@@ -232,8 +232,9 @@ pub struct EventQuery {
 
 /// One page, newest first; `next_before_seq` is set when older matching events may remain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventPage {
-    pub events: Vec<Event>,
+pub struct EventPage<'a> {
+    /// Borrowed from the log: a page of cached encodings needs no copy of its events.
+    pub events: Vec<&'a Event>,
     pub next_before_seq: Option<u64>,
 }
 
@@ -302,7 +303,7 @@ impl EventLog {
 
     /// Newest first. Paging by sequence number means events appended between pages never
     /// shift a later page: nothing is repeated or skipped.
-    pub fn query(&self, query: &EventQuery) -> EventPage {
+    pub fn query(&self, query: &EventQuery) -> EventPage<'_> {
         let first_seq = self.events.front().map_or(0, |e| e.seq);
         // Events after the window are skipped by binary search (the log is in date order) and
         // the walk stops at the first event before it, so a narrow window costs its own events.
@@ -335,10 +336,10 @@ impl EventLog {
                 continue;
             }
             if events.len() == query.max_records {
-                next_before_seq = Some(events.last().map_or(event.seq + 1, |e: &Event| e.seq));
+                next_before_seq = Some(events.last().map_or(event.seq + 1, |e: &&Event| e.seq));
                 break;
             }
-            events.push(event.clone());
+            events.push(event);
         }
         EventPage {
             events,
@@ -391,19 +392,20 @@ mod tests {
         for i in 0..45 {
             log.record(&created(&format!("c{i}")), at(i));
         }
+        let source_ids = |page: &EventPage| -> Vec<String> {
+            page.events.iter().map(|e| e.source_id.clone()).collect()
+        };
         let first = log.query(&all(20, None));
-        assert_eq!(first.events[0].source_id, "c44");
+        let (mut ids, first_marker) = (source_ids(&first), first.next_before_seq);
+        assert_eq!(ids[0], "c44");
         // Events appended between pages must not shift what the next page returns.
         for i in 45..60 {
             log.record(&created(&format!("c{i}")), at(i));
         }
-        let second = log.query(&all(20, first.next_before_seq));
+        let second = log.query(&all(20, first_marker));
         let third = log.query(&all(20, second.next_before_seq));
-        let ids: Vec<_> = [first.events, second.events, third.events.clone()]
-            .concat()
-            .into_iter()
-            .map(|e| e.source_id)
-            .collect();
+        ids.extend(source_ids(&second));
+        ids.extend(source_ids(&third));
         let expected: Vec<_> = (0..45).rev().map(|i| format!("c{i}")).collect();
         assert_eq!(ids, expected);
         assert_eq!(third.next_before_seq, None);
