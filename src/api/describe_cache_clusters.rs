@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
+use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
 use super::paging;
 use super::shapes::{Empty, Endpoint};
 use crate::model::group::{Member, ReplicationGroup};
@@ -117,14 +117,12 @@ pub async fn run(
         }
         clusters.sort_by(|a, b| a.1.cluster_id.cmp(&b.1.cluster_id));
         let (page, marker) = paging::page(clusters, |(_, m)| m.cluster_id.as_str(), marker, max);
-        let entries: Vec<_> = page
-            .into_iter()
-            .map(|(group, member)| {
-                PageEntry::lookup(cache, &member.cluster_id, group.revision, || {
-                    cache_cluster(group, member, show_nodes)
-                })
-            })
-            .collect();
+        let entries = lookup_entries(
+            cache,
+            &page,
+            |(group, member)| (member.cluster_id.as_str(), group.revision),
+            |(group, member)| cache_cluster(group, member, show_nodes),
+        );
         (entries, marker)
     };
     // Encoding happens outside the model lock.

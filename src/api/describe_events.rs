@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
+use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
 use super::paging;
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
 use crate::protocol::xml::XmlTime;
@@ -65,15 +65,12 @@ pub async fn run(
         let marker = page
             .next_before_seq
             .map(|seq| encode_marker(seq, query.start, query.end));
-        let entries: Vec<_> = page
-            .events
-            .iter()
-            .map(|event| {
-                PageEntry::lookup(&state.encoded_events, &event.seq, EVENT_REVISION, || {
-                    UncachedEvent((*event).clone())
-                })
-            })
-            .collect();
+        let entries = lookup_entries(
+            &state.encoded_events,
+            &page.events,
+            |event| (&event.seq, EVENT_REVISION),
+            |event| UncachedEvent((*event).clone()),
+        );
         (entries, marker)
     };
     let events = encode_entries(entries, &state.encoded_events, MEMBER)?;

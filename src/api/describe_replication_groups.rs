@@ -1,7 +1,7 @@
 //! DescribeReplicationGroups: one group (any-case id) or all, paged by id. Each group's XML is
 //! encoded once per revision and reused (see `protocol::fragments`).
 
-use super::encoded_page::{EncodedPage, PageEntry, encode_entries};
+use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
 use super::paging;
 use super::shapes::ReplicationGroupShape;
 use crate::protocol::{ApiError, QueryParams};
@@ -24,17 +24,12 @@ pub async fn run(
             None => model.groups().collect(),
         };
         let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
-        let entries: Vec<_> = page
-            .into_iter()
-            .map(|group| {
-                PageEntry::lookup(
-                    &state.encoded_groups,
-                    group.id.as_str(),
-                    group.revision,
-                    || ReplicationGroupShape::from_model(group),
-                )
-            })
-            .collect();
+        let entries = lookup_entries(
+            &state.encoded_groups,
+            &page,
+            |group| (group.id.as_str(), group.revision),
+            |group| ReplicationGroupShape::from_model(group),
+        );
         (entries, marker)
     };
     // Encoding happens outside the model lock.

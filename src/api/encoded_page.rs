@@ -82,28 +82,34 @@ pub enum PageEntry<K, S> {
     Fresh { key: K, revision: u64, shape: S },
 }
 
-impl<K: Hash + Eq, S> PageEntry<K, S> {
-    /// Looks `key` at `revision` up in `cache`; builds the shape (and an owned key) only when it
-    /// is not there.
-    pub fn lookup<Q>(
-        cache: &FragmentCache<K>,
-        key: &Q,
-        revision: u64,
-        shape: impl FnOnce() -> S,
-    ) -> Self
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
-    {
-        match cache.get(key, revision) {
-            Some(xml) => Self::Encoded(xml),
-            None => Self::Fresh {
-                key: key.to_owned(),
-                revision,
-                shape: shape(),
-            },
-        }
-    }
+/// Each of `items` as a page entry: its XML from `cache` if it is there at the item's revision
+/// (`key` gives both), else its shape (and an owned key), built only for the items not there.
+pub fn lookup_entries<K, Q, T, S>(
+    cache: &FragmentCache<K>,
+    items: &[T],
+    key: impl Fn(&T) -> (&Q, u64),
+    shape: impl Fn(&T) -> S,
+) -> Vec<PageEntry<K, S>>
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+{
+    let cached = cache.get_many(items.iter().map(&key));
+    items
+        .iter()
+        .zip(cached)
+        .map(|(item, cached)| match cached {
+            Some(xml) => PageEntry::Encoded(xml),
+            None => {
+                let (key, revision) = key(item);
+                PageEntry::Fresh {
+                    key: key.to_owned(),
+                    revision,
+                    shape: shape(item),
+                }
+            }
+        })
+        .collect()
 }
 
 /// Encodes the fresh entries as `member` elements, keeping them in `cache`. Call it without the

@@ -42,11 +42,28 @@ impl<K: Hash + Eq> FragmentCache<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.get_many([(key, revision)]).pop().flatten()
+    }
+
+    /// `get` for each of `keys`, in order, under one lock: a page of 100 members took 100
+    /// lock round trips.
+    pub fn get_many<'q, Q>(
+        &self,
+        keys: impl IntoIterator<Item = (&'q Q, u64)>,
+    ) -> Vec<Option<Arc<str>>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized + 'q,
+    {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|(cached, _)| *cached == revision)
-            .map(|(_, fragment)| Arc::clone(fragment))
+        keys.into_iter()
+            .map(|(key, revision)| {
+                entries
+                    .get(key)
+                    .filter(|(cached, _)| *cached == revision)
+                    .map(|(_, fragment)| Arc::clone(fragment))
+            })
+            .collect()
     }
 
     pub fn put(&self, key: K, revision: u64, fragment: Arc<str>) {
@@ -257,6 +274,16 @@ mod tests {
         cache.put("g".to_string(), 4, Arc::from("<G2/>"));
         assert_eq!(cache.get("g", 3), None);
         assert_eq!(cache.get("g", 4).as_deref(), Some("<G2/>"));
+    }
+
+    #[test]
+    fn get_many_answers_each_key_in_order() {
+        let cache = FragmentCache::default();
+        cache.put("a".to_string(), 1, Arc::from("<A/>"));
+        cache.put("b".to_string(), 1, Arc::from("<B/>"));
+        let hits = cache.get_many([("b", 1), ("a", 2), ("c", 1), ("a", 1)]);
+        let hits: Vec<_> = hits.iter().map(|h| h.as_deref()).collect();
+        assert_eq!(hits, [Some("<B/>"), None, None, Some("<A/>")]);
     }
 
     #[test]
