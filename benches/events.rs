@@ -64,16 +64,16 @@ fn measure(runtime: &tokio::runtime::Runtime, app: &axum::Router, body: &str) ->
         samples.push(started.elapsed().as_secs_f64() * 1e6);
         assert!(bytes.starts_with(b"<DescribeEventsResponse"));
     }
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (samples[REQUESTS / 2], samples[REQUESTS * 99 / 100])
+    percentiles(samples)
 }
 
-/// Serves `app` on a free loopback port from its own thread and runtime.
+/// Serves `app` on a free loopback port from its own thread and runtime, on the last CPU.
 fn serve(app: axum::Router) -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
+        pin_to_cpu(cpu_count() - 1);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -86,24 +86,37 @@ fn serve(app: axum::Router) -> std::net::SocketAddr {
     address
 }
 
-/// p50/p99 in µs of `REQUESTS` POSTs of `body` over one keep-alive connection.
-fn measure_http(address: std::net::SocketAddr, body: &str) -> (f64, f64) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Over HTTP the client and the servers each keep one CPU: a wake-up on the same CPU and one
+/// across CPUs differ by ~40 µs here, and where the scheduler put each thread decided a run.
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET and sched_setaffinity only touch it
+    // and the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// Latencies in µs of `count` POSTs of `body` over `connection`.
+fn time_http(connection: &mut HttpConnection, body: &str, count: usize) -> Vec<f64> {
     let request = format!(
         "POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let mut samples = Vec::with_capacity(REQUESTS);
+    let mut samples = Vec::with_capacity(count);
     let mut line = String::new();
-    for _ in 0..REQUESTS {
+    for _ in 0..count {
         let started = Instant::now();
-        stream.write_all(request.as_bytes()).unwrap();
+        connection.stream.write_all(request.as_bytes()).unwrap();
         let mut length = 0;
         loop {
             line.clear();
-            reader.read_line(&mut line).unwrap();
+            connection.reader.read_line(&mut line).unwrap();
             if line == "\r\n" {
                 break;
             }
@@ -112,15 +125,55 @@ fn measure_http(address: std::net::SocketAddr, body: &str) -> (f64, f64) {
             }
         }
         let mut response = vec![0; length];
-        reader.read_exact(&mut response).unwrap();
+        connection.reader.read_exact(&mut response).unwrap();
         samples.push(started.elapsed().as_secs_f64() * 1e6);
         assert!(response.starts_with(b"<DescribeEventsResponse"));
     }
+    samples
+}
+
+struct HttpConnection {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl HttpConnection {
+    fn open(address: std::net::SocketAddr) -> Self {
+        let stream = TcpStream::connect(address).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        Self { stream, reader }
+    }
+}
+
+/// p50/p99 in µs over one keep-alive connection to each of `small` and `large`, measured in
+/// alternating slices so that whatever else the machine does falls on both alike.
+fn measure_http_pair(
+    small: std::net::SocketAddr,
+    large: std::net::SocketAddr,
+    body: &str,
+) -> ((f64, f64), (f64, f64)) {
+    const SLICES: usize = 10;
+    let (mut to_small, mut to_large) = (HttpConnection::open(small), HttpConnection::open(large));
+    let (mut small_samples, mut large_samples) = (Vec::new(), Vec::new());
+    for _ in 0..SLICES {
+        small_samples.extend(time_http(&mut to_small, body, REQUESTS / SLICES));
+        large_samples.extend(time_http(&mut to_large, body, REQUESTS / SLICES));
+    }
+    (percentiles(small_samples), percentiles(large_samples))
+}
+
+/// (p50, p99) of `samples`.
+fn percentiles(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (samples[REQUESTS / 2], samples[REQUESTS * 99 / 100])
+    let at = |fraction: f64| {
+        samples[((samples.len() as f64 * fraction) as usize).min(samples.len() - 1)]
+    };
+    (at(0.50), at(0.99))
 }
 
 fn main() {
+    pin_to_cpu(0);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -150,8 +203,7 @@ fn main() {
             measure(&runtime, &small, body),
             measure(&runtime, &large, body),
         );
-        let (small, large) = (serve(small), serve(large));
-        let over_http = (measure_http(small, body), measure_http(large, body));
+        let over_http = measure_http_pair(serve(small), serve(large), body);
         for (how, ((p50_small, p99_small), (p50_large, p99_large))) in [
             ("in-process", in_process),
             ("HTTP, 1 connection", over_http),
