@@ -30,9 +30,17 @@ struct ThreadBuffer {
 }
 
 impl ThreadBuffer {
-    fn take_batch(&mut self) -> Vec<u8> {
+    /// Writes what it holds, keeping the allocation for the next batch (unless one huge line
+    /// grew it far past the usual size).
+    fn write_out(&mut self) {
+        if !self.bytes.is_empty() {
+            write_batch(&self.bytes);
+            self.bytes.clear();
+        }
+        if self.bytes.capacity() > 4 * MAX_BUFFERED_BYTES {
+            self.bytes = Vec::new();
+        }
         self.oldest = None;
-        std::mem::take(&mut self.bytes)
     }
 }
 
@@ -56,23 +64,23 @@ impl Write for BatchedStderr {
     /// tracing-subscriber writes each line with one `write_all`, so a line is never split
     /// between batches.
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let batch = BUFFER.with(|cell| {
+        let buffered = BUFFER.with(|cell| {
+            // Busy: this thread is writing its batch and logged meanwhile; the line goes alone.
             let Ok(mut buffer) = cell.try_borrow_mut() else {
-                return None; // a line logged while this thread writes a batch: write it alone
+                return false;
             };
             if !buffer.batching {
-                return None;
+                return false;
             }
             buffer.bytes.extend_from_slice(line);
             let oldest = *buffer.oldest.get_or_insert_with(Instant::now);
-            let due =
-                buffer.bytes.len() >= MAX_BUFFERED_BYTES || oldest.elapsed() >= MAX_LINE_DELAY;
-            Some(if due { buffer.take_batch() } else { Vec::new() })
+            if buffer.bytes.len() >= MAX_BUFFERED_BYTES || oldest.elapsed() >= MAX_LINE_DELAY {
+                buffer.write_out();
+            }
+            true
         });
-        match batch {
-            None => write_batch(line),
-            Some(batch) if !batch.is_empty() => write_batch(&batch),
-            Some(_) => {}
+        if !buffered {
+            write_batch(line);
         }
         Ok(line.len())
     }
@@ -93,14 +101,12 @@ pub fn on_worker_stop() {
 }
 
 fn drain_and_set_batching(batching: bool) {
-    let batch = BUFFER.with(|cell| {
-        let mut buffer = cell.try_borrow_mut().ok()?;
-        buffer.batching = batching;
-        Some(buffer.take_batch())
+    BUFFER.with(|cell| {
+        if let Ok(mut buffer) = cell.try_borrow_mut() {
+            buffer.batching = batching;
+            buffer.write_out();
+        }
     });
-    if let Some(batch) = batch.filter(|b| !b.is_empty()) {
-        write_batch(&batch);
-    }
 }
 
 /// A log that cannot be written (stderr closed) must not take requests down with it.
@@ -179,6 +185,25 @@ mod tests {
             assert_eq!(writes().len(), 1);
             assert_eq!(writes()[0].len(), lines * line.len());
             assert_eq!(buffered(), 0);
+        });
+    }
+
+    #[test]
+    fn a_batch_keeps_its_allocation_unless_a_huge_line_grew_it() {
+        on_own_thread(|| {
+            on_worker_park();
+            BatchedStderr.write_all(b"line\n").unwrap();
+            on_worker_park();
+            assert!(BUFFER.with(|cell| cell.borrow().bytes.capacity()) > 0);
+            BatchedStderr
+                .write_all(&vec![b'x'; 5 * MAX_BUFFERED_BYTES])
+                .unwrap();
+            assert_eq!(
+                writes().len(),
+                2,
+                "a line past the limit is written at once"
+            );
+            assert_eq!(BUFFER.with(|cell| cell.borrow().bytes.capacity()), 0);
         });
     }
 
