@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use aws_sdk_elasticache::types::SourceType;
 
-use crate::common::TestServer;
+use crate::support::TestServer;
 use crate::support::{code, create_group, wait_available};
 
 #[tokio::test]

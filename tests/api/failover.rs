@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::common::{TestServer, redis_cli, replication_field, wait_until};
+use crate::support::{TestServer, redis_cli, replication_field, wait_until};
 use crate::support::{
     code, create_group, describe, endpoints, events_for, messages, wait_for_event,
 };

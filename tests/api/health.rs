@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{
+use crate::support::{
     TestServer, is_alive, redis_cli, redis_pid_on, replication_field, signal, wait_until,
 };
 use crate::support::{create_group, describe, endpoints, events_for, messages, wait_for_event};

@@ -1,7 +1,7 @@
 //! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
 
-use crate::common::{TestServer, port_accepts, redis_cli, replication_field, wait_until};
 use crate::support::{DEADLINE, code, create_group, describe, endpoints, wait_deleted};
+use crate::support::{TestServer, port_accepts, redis_cli, replication_field, wait_until};
 
 #[tokio::test]
 async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {

@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{
+use crate::support::{
     BINARY, TestServer, is_alive, live_children, port_accepts, repo_path, wait_until,
 };
 use crate::support::{DEADLINE, create_group, describe, endpoints};

@@ -3,17 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ConfigureShard, ReplicationGroup};
 
-use crate::common::{
-    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
-};
-use crate::resp::{Reply, Resp, cli, code_and_message, replication_field_auth};
 use crate::support::{
     DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
     wait_for_event,
 };
+use crate::support::{
+    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
+};
+use crate::support::{auth, cli, code_and_message, replication_field_auth, wait_members};
 
 fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
     let mut ids = group.member_clusters().to_vec();
@@ -33,19 +32,6 @@ fn reader_targets(reader: u16, token: Option<&str>, connections: usize) -> BTree
                 .unwrap_or_else(|| panic!("CONFIG GET port through the reader: {out:?} {err:?}"))
         })
         .collect()
-}
-
-async fn wait_members(client: &Client, id: &str, count: usize) -> ReplicationGroup {
-    wait_until(
-        &format!("{id} available with {count} members"),
-        DEADLINE,
-        || async {
-            describe(client, id)
-                .await
-                .filter(|g| g.status() == Some("available") && g.member_clusters().len() == count)
-        },
-    )
-    .await
 }
 
 #[tokio::test]
@@ -139,9 +125,9 @@ async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_t
     .await;
     wait_available(&client, "vault").await;
     for (id, port, _) in &members {
-        let refused = Resp::connect(*port).unwrap().command(&["AUTH", A]).unwrap();
+        let refused = auth(*port, A);
         assert!(
-            matches!(&refused, Reply::Error(e) if e.starts_with("WRONGPASS")),
+            matches!(&refused, Err(e) if e.code() == Some("WRONGPASS")),
             "{id}: A answered {refused:?}"
         );
         assert_eq!(cli(*port, Some(B), &["PING"]).0, "PONG", "{id}");

@@ -3,36 +3,22 @@
 
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
-    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, CacheCluster, MultiAzStatus,
+    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, MultiAzStatus,
     PendingAutomaticFailoverStatus, ReplicationGroup,
 };
 
-use crate::common::{TestServer, live_children, redis_cli, replication_field, wait_until};
-use crate::resp::{Reply, Resp, Writer, cli, code_and_message, replication_field_auth};
 use crate::support::{
     DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
     wait_for_event,
 };
+use crate::support::{TestServer, live_children, redis_cli, replication_field, wait_until};
+use crate::support::{
+    Writer, auth, cache_cluster, cli, code_and_message, connect, is_refused, member_ids, ping,
+    replication_field_auth,
+};
 
 const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
-
-async fn cache_cluster(client: &Client, id: &str) -> CacheCluster {
-    client
-        .describe_cache_clusters()
-        .cache_cluster_id(id)
-        .send()
-        .await
-        .expect("describe cache clusters")
-        .cache_clusters()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| panic!("no cache cluster {id}"))
-}
-
-fn member_ids(group: &ReplicationGroup) -> Vec<String> {
-    group.member_clusters().to_vec()
-}
 
 /// Waits until the group is `available` again and its automatic failover reads `status`.
 async fn wait_automatic_failover(
@@ -559,7 +545,7 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
     );
 
     // Every acknowledged write is on the new primary, read through the endpoint.
-    let mut connection = Resp::connect(primary_endpoint).unwrap();
+    let mut connection = connect(primary_endpoint, None).unwrap();
     let mut missing = Vec::new();
     let total: usize = acknowledged.iter().map(|(_, a)| a.len()).sum();
     for (prefix, chunk) in acknowledged
@@ -567,13 +553,13 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
         .flat_map(|(prefix, acked)| acked.chunks(500).map(move |c| (*prefix, c)))
     {
         let keys: Vec<String> = chunk.iter().map(|i| format!("{prefix}{i}")).collect();
-        let mut args = vec!["MGET"];
-        args.extend(keys.iter().map(String::as_str));
-        let Reply::Array(values) = connection.command(&args).unwrap() else {
-            panic!("MGET answered no array");
-        };
+        let values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query(&mut connection)
+            .expect("MGET answers an array");
+        assert_eq!(values.len(), keys.len(), "one MGET value per key");
         for (i, value) in chunk.iter().zip(values) {
-            if value != Reply::Bulk(Some(i.to_string())) {
+            if value.as_deref() != Some(i.to_string().as_str()) {
                 missing.push((format!("{prefix}{i}"), value));
             }
         }
@@ -645,22 +631,6 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
             "{expected}: {events:?}"
         );
     }
-}
-
-fn ping(port: u16, token: Option<&str>) -> (String, String) {
-    cli(port, token, &["PING"])
-}
-
-/// AUTH with `token` on a fresh connection: the server's reply.
-fn auth(port: u16, token: &str) -> Reply {
-    Resp::connect(port)
-        .unwrap()
-        .command(&["AUTH", token])
-        .unwrap()
-}
-
-fn is_refused(reply: &Reply) -> bool {
-    matches!(reply, Reply::Error(e) if e.starts_with("WRONGPASS") || e.contains("invalid"))
 }
 
 #[tokio::test]
@@ -775,7 +745,7 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
         assert!(is_refused(&refused), "port {port}: A answered {refused:?}");
         let (out, err) = ping(*port, Some(A));
         assert_ne!(out, "PONG", "port {port}: A still works ({err})");
-        assert_eq!(auth(*port, B), Reply::Simple("OK".into()), "port {port}");
+        assert_eq!(auth(*port, B).ok().as_deref(), Some("OK"), "port {port}");
         assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
     }
     assert_eq!(

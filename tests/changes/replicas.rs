@@ -1,34 +1,16 @@
 //! IncreaseReplicaCount and DecreaseReplicaCount on real processes: new redis-servers that
 //! replicate with the data, removed ones that stop, the rules, and the events.
 
-use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::ReplicationGroup;
 
-use crate::common::{
-    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
-};
-use crate::resp::code_and_message;
 use crate::support::{
     DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
     wait_for_event,
 };
-
-fn member_ids(group: &ReplicationGroup) -> Vec<String> {
-    group.member_clusters().to_vec()
-}
-
-async fn wait_event_starting(client: &Client, source: &str, prefix: &str) -> String {
-    wait_until(
-        &format!("an event starting {prefix:?} on {source}"),
-        DEADLINE,
-        || async {
-            messages(&events_for(client, source).await)
-                .into_iter()
-                .find(|m| m.starts_with(prefix))
-        },
-    )
-    .await
-}
+use crate::support::{
+    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
+};
+use crate::support::{code_and_message, member_ids, wait_event_starting};
 
 /// Every live redis-server child of the server, one per member.
 fn assert_one_process_per_member(server: &TestServer, group: &ReplicationGroup) {
