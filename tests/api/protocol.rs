@@ -21,49 +21,61 @@ async fn errors_are_aws_envelopes_to_the_byte() {
             "<ErrorResponse {NS}><Error><Type>Sender</Type><Code>ReplicationGroupNotFoundFault</Code><Message>Replication group nope not found.</Message></Error><RequestId>RID</RequestId></ErrorResponse>"
         )
     );
-    let (status, body, _) = call(&server, get.clone(), "", "", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>MissingAction</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, get.clone(), "Action=Bogus", "", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidAction</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, get.clone(), "Action=CreateCacheCluster", "", None).await;
-    assert_eq!(status, 400);
-    assert!(
-        body.contains("<Code>InvalidAction</Code>") && body.contains("does not implement"),
-        "{body}"
-    );
-    let (status, body, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "",
-        "Action=TestFailover&Version=2015-02-02&ReplicationGroupId=x",
-        None,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(body.contains("<Code>MissingParameter</Code><Message>The request must contain the parameter NodeGroupId.</Message>"), "{body}");
-    let (status, body, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "",
-        "Action=DescribeEvents&Duration=abc",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidParameterValue</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, reqwest::Method::POST, "", "Action=CreateReplicationGroup&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidParameterValue</Code>")),
-        (400, true)
-    );
+    // Every other refusal: (method, query, body) -> (status, what the body must contain).
+    let post = reqwest::Method::POST;
+    let refused = [
+        (&get, "", "", 400, &["<Code>MissingAction</Code>"][..]),
+        (
+            &get,
+            "Action=Bogus",
+            "",
+            400,
+            &["<Code>InvalidAction</Code>"],
+        ),
+        (
+            &get,
+            "Action=CreateCacheCluster",
+            "",
+            400,
+            &["<Code>InvalidAction</Code>", "does not implement"],
+        ),
+        (
+            &post,
+            "",
+            "Action=TestFailover&Version=2015-02-02&ReplicationGroupId=x",
+            400,
+            &[
+                "<Code>MissingParameter</Code><Message>The request must contain the parameter NodeGroupId.</Message>",
+            ],
+        ),
+        (
+            &post,
+            "",
+            "Action=DescribeEvents&Duration=abc",
+            400,
+            &["<Code>InvalidParameterValue</Code>"],
+        ),
+        (
+            &post,
+            "",
+            "Action=CreateReplicationGroup&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k",
+            400,
+            &["<Code>InvalidParameterValue</Code>"],
+        ),
+    ];
+    for (method, query, request_body, expected_status, expected) in refused {
+        let (status, body, _) = call(&server, method.clone(), query, request_body, None).await;
+        assert_eq!(
+            status, expected_status,
+            "{method} ?{query} {request_body}: {body}"
+        );
+        for part in expected {
+            assert!(
+                body.contains(part),
+                "{method} ?{query} {request_body}: {part} in {body}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

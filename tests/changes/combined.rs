@@ -6,13 +6,11 @@ use std::collections::BTreeSet;
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ConfigureShard, ReplicationGroup};
 
 use crate::support::{
-    DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
-    wait_for_event,
+    DEADLINE, TestServer, assert_replication, auth, cli, code, code_and_message, create_group,
+    create_group_with_token, describe, endpoints, events_for, live_children, messages,
+    port_accepts, redis_cli, replication_field, replication_field_auth, update_auth_token,
+    wait_available, wait_members, wait_until,
 };
-use crate::support::{
-    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
-};
-use crate::support::{auth, cli, code_and_message, replication_field_auth, wait_members};
 
 fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
     let mut ids = group.member_clusters().to_vec();
@@ -40,39 +38,20 @@ async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_t
     const B: &str = "second-token-9876543210";
     let server = TestServer::start();
     let client = server.sdk();
-    client
-        .create_replication_group()
-        .replication_group_id("vault")
-        .replication_group_description("test group")
-        .num_cache_clusters(2)
-        .auth_token(A)
-        .transit_encryption_enabled(true)
-        .send()
-        .await
-        .unwrap();
-    let group = wait_available(&client, "vault").await;
+    let group = create_group_with_token(&client, "vault", 2, A).await;
     let (primary_endpoint, _, _) = endpoints(&group);
     assert_eq!(
         cli(primary_endpoint, Some(A), &["SET", "old", "data"]).0,
         "OK"
     );
 
-    client
-        .modify_replication_group()
-        .replication_group_id("vault")
-        .apply_immediately(true)
-        .auth_token_update_strategy(AuthTokenUpdateStrategyType::Rotate)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
+    update_auth_token(
         &client,
         "vault",
-        "AUTH token updated with strategy ROTATE for replication group vault",
+        AuthTokenUpdateStrategyType::Rotate,
+        Some(B),
     )
     .await;
-    wait_available(&client, "vault").await;
 
     client
         .increase_replica_count()
@@ -108,22 +87,7 @@ async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_t
         "the reader endpoint leads to both replicas"
     );
 
-    client
-        .modify_replication_group()
-        .replication_group_id("vault")
-        .apply_immediately(true)
-        .auth_token_update_strategy(AuthTokenUpdateStrategyType::Set)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
-        &client,
-        "vault",
-        "AUTH token updated with strategy SET for replication group vault",
-    )
-    .await;
-    wait_available(&client, "vault").await;
+    update_auth_token(&client, "vault", AuthTokenUpdateStrategyType::Set, Some(B)).await;
     for (id, port, _) in &members {
         let refused = auth(*port, A);
         assert!(
@@ -264,14 +228,13 @@ async fn after_a_promotion_replica_counts_follow_the_new_primary_and_never_remov
     let (_, _, members) = endpoints(&group);
     let added = members.iter().find(|m| m.0 == "moved-002").unwrap();
     assert_eq!(added.2, "replica");
-    assert_eq!(
-        replication_field(added.1, "master_port"),
-        Some(port_of("moved-003").to_string()),
-        "the new replica replicates from the current primary"
-    );
-    assert_eq!(
-        replication_field(added.1, "master_link_status").as_deref(),
-        Some("up")
+    assert_replication(
+        added.1,
+        "the new replica replicates from the current primary",
+        &[
+            ("master_port", &port_of("moved-003").to_string()),
+            ("master_link_status", "up"),
+        ],
     );
     assert_eq!(redis_cli(added.1, &["GET", "kept"]), "yes");
     assert_eq!(live_children(server.pid()).len(), 3);

@@ -8,13 +8,11 @@ use aws_sdk_elasticache::types::{
 };
 
 use crate::support::{
-    DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
-    wait_for_event,
-};
-use crate::support::{TestServer, live_children, redis_cli, replication_field, wait_until};
-use crate::support::{
-    Writer, auth, cache_cluster, cli, code_and_message, connect, is_refused, member_ids, ping,
-    replication_field_auth,
+    DEADLINE, TestServer, Writer, assert_replication, auth, cache_cluster, cli, code,
+    code_and_message, connect, create_group, create_group_with_token, describe, endpoints,
+    events_for, is_refused, live_children, member_ids, messages, ping, redis_cli,
+    replication_field, replication_field_auth, update_auth_token, wait_available, wait_for_event,
+    wait_until,
 };
 
 const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
@@ -38,6 +36,23 @@ async fn wait_automatic_failover(
     .await
 }
 
+/// A ModifyReplicationGroup answer that turns automatic failover on or off: `modifying`, the
+/// transitional status now, the final one pending.
+fn assert_failover_changing(
+    group: &ReplicationGroup,
+    now: AutomaticFailoverStatus,
+    pending: PendingAutomaticFailoverStatus,
+) {
+    assert_eq!(group.status(), Some("modifying"));
+    assert_eq!(group.automatic_failover(), Some(&now));
+    assert_eq!(
+        group
+            .pending_modified_values()
+            .and_then(|p| p.automatic_failover_status()),
+        Some(&pending)
+    );
+}
+
 #[tokio::test]
 async fn each_modify_rule_is_refused_with_its_wire_code_and_nothing_changes() {
     let server = TestServer::start();
@@ -52,64 +67,58 @@ async fn each_modify_rule_is_refused_with_its_wire_code_and_nothing_changes() {
             .apply_immediately(true)
     };
 
-    let (code_, message) = code_and_message(
-        modify("single")
-            .automatic_failover_enabled(true)
-            .send()
-            .await,
-    );
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("at least 2 cache clusters"), "{message}");
-
-    let (code_, message) = code_and_message(modify("manual").multi_az_enabled(true).send().await);
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("automatic failover"), "{message}");
-
-    let (code_, message) =
-        code_and_message(modify("auto").primary_cluster_id("auto-002").send().await);
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("PrimaryClusterId"), "{message}");
-    // Naming the current primary is the same rule: automatic failover is still on.
-    assert_eq!(
-        code(modify("auto").primary_cluster_id("auto-001").send().await),
-        "InvalidParameterCombination"
-    );
-
-    let (code_, message) =
-        code_and_message(modify("manual").primary_cluster_id("auto-002").send().await);
-    assert_eq!(code_, "InvalidParameterValue", "{message}");
-    assert!(
-        message.contains("auto-002") && message.contains("manual"),
-        "{message}"
-    );
-    assert_eq!(
-        code(
-            modify("manual")
-                .primary_cluster_id("manual-004")
-                .send()
-                .await
+    // Each refused request: its wire code and what its message must name (nothing where only
+    // the code is checked).
+    let refused = [
+        (
+            modify("single").automatic_failover_enabled(true),
+            "InvalidParameterCombination",
+            &["at least 2 cache clusters"][..],
         ),
-        "InvalidParameterValue"
-    );
-
-    let (code_, message) = code_and_message(
-        modify("manual")
-            .auth_token("a-token-of-sixteen-chars")
-            .send()
-            .await,
-    );
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("AuthTokenUpdateStrategy"), "{message}");
-
-    assert_eq!(
-        code(
-            modify("nope")
-                .replication_group_description("x")
-                .send()
-                .await
+        (
+            modify("manual").multi_az_enabled(true),
+            "InvalidParameterCombination",
+            &["automatic failover"],
         ),
-        "ReplicationGroupNotFoundFault"
-    );
+        (
+            modify("auto").primary_cluster_id("auto-002"),
+            "InvalidParameterCombination",
+            &["PrimaryClusterId"],
+        ),
+        // Naming the current primary is the same rule: automatic failover is still on.
+        (
+            modify("auto").primary_cluster_id("auto-001"),
+            "InvalidParameterCombination",
+            &[],
+        ),
+        (
+            modify("manual").primary_cluster_id("auto-002"),
+            "InvalidParameterValue",
+            &["auto-002", "manual"],
+        ),
+        (
+            modify("manual").primary_cluster_id("manual-004"),
+            "InvalidParameterValue",
+            &[],
+        ),
+        (
+            modify("manual").auth_token("a-token-of-sixteen-chars"),
+            "InvalidParameterCombination",
+            &["AuthTokenUpdateStrategy"],
+        ),
+        (
+            modify("nope").replication_group_description("x"),
+            "ReplicationGroupNotFoundFault",
+            &[],
+        ),
+    ];
+    for (request, expected_code, named) in refused {
+        let (code_, message) = code_and_message(request.send().await);
+        assert_eq!(code_, expected_code, "{message}");
+        for name in named {
+            assert!(message.contains(name), "{name:?} in {message}");
+        }
+    }
 
     // Nothing changed: still available, settings as created, no modification events.
     for (id, af) in [
@@ -227,17 +236,10 @@ async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabl
         .send()
         .await
         .unwrap();
-    let group = answer.replication_group().unwrap();
-    assert_eq!(group.status(), Some("modifying"));
-    assert_eq!(
-        group.automatic_failover(),
-        Some(&AutomaticFailoverStatus::Enabling)
-    );
-    assert_eq!(
-        group
-            .pending_modified_values()
-            .and_then(|p| p.automatic_failover_status()),
-        Some(&PendingAutomaticFailoverStatus::Enabled)
+    assert_failover_changing(
+        answer.replication_group().unwrap(),
+        AutomaticFailoverStatus::Enabling,
+        PendingAutomaticFailoverStatus::Enabled,
     );
     let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Enabled).await;
     assert_eq!(
@@ -317,17 +319,10 @@ async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabl
         },
     )
     .await;
-    let group = answer.replication_group().unwrap();
-    assert_eq!(group.status(), Some("modifying"));
-    assert_eq!(
-        group.automatic_failover(),
-        Some(&AutomaticFailoverStatus::Disabling)
-    );
-    assert_eq!(
-        group
-            .pending_modified_values()
-            .and_then(|p| p.automatic_failover_status()),
-        Some(&PendingAutomaticFailoverStatus::Disabled)
+    assert_failover_changing(
+        answer.replication_group().unwrap(),
+        AutomaticFailoverStatus::Disabling,
+        PendingAutomaticFailoverStatus::Disabled,
     );
     let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Disabled).await;
     assert_eq!(group.multi_az(), Some(&MultiAzStatus::Disabled));
@@ -523,15 +518,10 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
         Some("master")
     );
     for (id, port, _) in [&after[0], &after[2]] {
-        assert_eq!(
-            replication_field(*port, "role").as_deref(),
-            Some("slave"),
-            "{id}"
-        );
-        assert_eq!(
-            replication_field(*port, "master_port"),
-            Some(new_primary.to_string()),
-            "{id}"
+        assert_replication(
+            *port,
+            id,
+            &[("role", "slave"), ("master_port", &new_primary.to_string())],
         );
         wait_until(&format!("{id} linked"), DEADLINE, || async {
             (replication_field(*port, "master_link_status").as_deref() == Some("up")).then_some(())
@@ -611,13 +601,11 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
         after.iter().map(|m| m.2.as_str()).collect::<Vec<_>>(),
         ["replica", "primary"]
     );
-    assert_eq!(
-        replication_field(members[1].1, "role").as_deref(),
-        Some("master")
-    );
-    assert_eq!(
-        replication_field(members[0].1, "master_port"),
-        Some(members[1].1.to_string())
+    assert_replication(members[1].1, "swap-002", &[("role", "master")]);
+    assert_replication(
+        members[0].1,
+        "swap-001",
+        &[("master_port", &members[1].1.to_string())],
     );
     assert_eq!(redis_cli(primary_endpoint, &["GET", "before"]), "1");
     assert_eq!(redis_cli(primary_endpoint, &["SET", "after", "2"]), "OK");
@@ -633,23 +621,37 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
     }
 }
 
+/// SETs `key` through the primary endpoint with `write_token`, waits until the replica reads
+/// it with `read_token`, and checks that the replica stays linked (read with `write_token`).
+async fn assert_write_reaches_replica(
+    primary_endpoint: u16,
+    replica: u16,
+    key: &str,
+    write_token: Option<&str>,
+    read_token: Option<&str>,
+) {
+    assert_eq!(
+        cli(primary_endpoint, write_token, &["SET", key, "yes"]).0,
+        "OK"
+    );
+    wait_until("the write to reach the replica", DEADLINE, || async {
+        (cli(replica, read_token, &["GET", key]).0 == "yes").then_some(())
+    })
+    .await;
+    assert_eq!(
+        replication_field_auth(replica, write_token, "master_link_status").as_deref(),
+        Some("up"),
+        "the replica stays linked"
+    );
+}
+
 #[tokio::test]
 async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() {
     const A: &str = "first-token-0123456789";
     const B: &str = "second-token-9876543210";
     let server = TestServer::start();
     let client = server.sdk();
-    client
-        .create_replication_group()
-        .replication_group_id("secure")
-        .replication_group_description("test group")
-        .num_cache_clusters(2)
-        .auth_token(A)
-        .transit_encryption_enabled(true)
-        .send()
-        .await
-        .unwrap();
-    let group = wait_available(&client, "secure").await;
+    let group = create_group_with_token(&client, "secure", 2, A).await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     let created_date = group
         .auth_token_last_modified_date()
@@ -669,21 +671,15 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
             "port {port} needs a token"
         );
     }
-    let modify = |strategy: AuthTokenUpdateStrategyType| {
-        client
-            .modify_replication_group()
-            .replication_group_id("secure")
-            .apply_immediately(true)
-            .auth_token_update_strategy(strategy)
-    };
 
     // ROTATE to B: both tokens work everywhere.
-    let answer = modify(AuthTokenUpdateStrategyType::Rotate)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    let pending = answer.replication_group().unwrap();
+    let (pending, group) = update_auth_token(
+        &client,
+        "secure",
+        AuthTokenUpdateStrategyType::Rotate,
+        Some(B),
+    )
+    .await;
     assert_eq!(pending.status(), Some("modifying"));
     assert_eq!(
         pending
@@ -692,13 +688,6 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
             .map(|s| s.as_str()),
         Some("ROTATING")
     );
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy ROTATE for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     let rotated_date = group
         .auth_token_last_modified_date()
@@ -712,33 +701,11 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
         assert_eq!(ping(*port, Some(A)).0, "PONG", "port {port} with A");
         assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
     }
-    assert_eq!(
-        cli(primary_endpoint, Some(B), &["SET", "rotated", "yes"]).0,
-        "OK"
-    );
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (cli(replica, Some(A), &["GET", "rotated"]).0 == "yes").then_some(())
-    })
-    .await;
-    assert_eq!(
-        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
-        Some("up"),
-        "the replica stays linked"
-    );
+    assert_write_reaches_replica(primary_endpoint, replica, "rotated", Some(B), Some(A)).await;
 
     // SET to B: only B works.
-    modify(AuthTokenUpdateStrategyType::Set)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy SET for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
+    let (_, group) =
+        update_auth_token(&client, "secure", AuthTokenUpdateStrategyType::Set, Some(B)).await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     for port in &every_port {
         let refused = auth(*port, A);
@@ -748,51 +715,28 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
         assert_eq!(auth(*port, B).ok().as_deref(), Some("OK"), "port {port}");
         assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
     }
-    assert_eq!(
-        cli(primary_endpoint, Some(B), &["SET", "set", "yes"]).0,
-        "OK"
-    );
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (cli(replica, Some(B), &["GET", "set"]).0 == "yes").then_some(())
-    })
-    .await;
-    assert_eq!(
-        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
-        Some("up")
-    );
+    assert_write_reaches_replica(primary_endpoint, replica, "set", Some(B), Some(B)).await;
 
     // DELETE: no token needed.
-    let answer = modify(AuthTokenUpdateStrategyType::Delete)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        answer.replication_group().and_then(|g| g.status()),
-        Some("modifying")
-    );
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy DELETE for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
+    let (pending, group) =
+        update_auth_token(&client, "secure", AuthTokenUpdateStrategyType::Delete, None).await;
+    assert_eq!(pending.status(), Some("modifying"));
     assert_eq!(group.auth_token_enabled(), Some(false));
     assert!(group.auth_token_last_modified_date().is_some());
     for port in &every_port {
         assert_eq!(ping(*port, None).0, "PONG", "port {port} without a token");
     }
-    assert_eq!(redis_cli(primary_endpoint, &["SET", "open", "yes"]), "OK");
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (redis_cli(replica, &["GET", "open"]) == "yes").then_some(())
-    })
-    .await;
+    assert_write_reaches_replica(primary_endpoint, replica, "open", None, None).await;
     assert_eq!(
-        replication_field(replica, "master_link_status").as_deref(),
-        Some("up")
-    );
-    assert_eq!(
-        code(modify(AuthTokenUpdateStrategyType::Delete).send().await),
+        code(
+            client
+                .modify_replication_group()
+                .replication_group_id("secure")
+                .apply_immediately(true)
+                .auth_token_update_strategy(AuthTokenUpdateStrategyType::Delete)
+                .send()
+                .await
+        ),
         "InvalidParameterCombination",
         "DELETE needs a group with a token"
     );

@@ -3,12 +3,11 @@
 
 use aws_sdk_elasticache::types::NodeGroupConfiguration;
 
-use crate::support::{TestServer, port_accepts, redis_cli};
 use crate::support::{
-    cluster_client, cluster_get, cluster_nodes, cluster_set, configuration_port, create_cluster,
-    member_ports, node_on, port_of,
+    TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code, configuration_port,
+    create_cluster, member_ports, node_on, port_accepts, port_of, redis_cli, wait_available,
+    wait_deleted, wait_for_event,
 };
-use crate::support::{code, wait_available, wait_deleted, wait_for_event};
 
 #[tokio::test]
 async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_over() {

@@ -4,11 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::support::{DEADLINE, code, events_for, messages, wait_for_event};
-use crate::support::{TestServer, redis_cli, redis_pid_on, signal, wait_until};
 use crate::support::{
-    cluster_client, cluster_get, cluster_nodes, cluster_set, configuration_port, create_cluster,
-    member_ports, node_on, port_of,
+    DEADLINE, TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
+    configuration_port, create_cluster, events_for, member_ports, messages, node_on, port_of,
+    redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";

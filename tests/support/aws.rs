@@ -3,7 +3,9 @@
 
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::error::ProvideErrorMetadata;
-use aws_sdk_elasticache::types::{CacheCluster, Event, ReplicationGroup};
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, CacheCluster, Event, ReplicationGroup,
+};
 
 use super::wait::{DEADLINE, wait_until};
 
@@ -45,6 +47,57 @@ pub async fn create_group(
         Some("creating")
     );
     wait_available(client, id).await
+}
+
+/// Creates a group of `nodes` whose every node needs `token` (with in-transit encryption, as
+/// AWS requires for a token) and waits until it is `available`.
+pub async fn create_group_with_token(
+    client: &Client,
+    id: &str,
+    nodes: i32,
+    token: &str,
+) -> ReplicationGroup {
+    client
+        .create_replication_group()
+        .replication_group_id(id)
+        .replication_group_description("test group")
+        .num_cache_clusters(nodes)
+        .auth_token(token)
+        .transit_encryption_enabled(true)
+        .send()
+        .await
+        .expect("create a group with an AUTH token");
+    wait_available(client, id).await
+}
+
+/// ModifyReplicationGroup with an AUTH token `strategy` (and `token`, unless DELETE), then
+/// waits for its event and for the group to be `available` again: (the group in the answer,
+/// the group once available).
+pub async fn update_auth_token(
+    client: &Client,
+    id: &str,
+    strategy: AuthTokenUpdateStrategyType,
+    token: Option<&str>,
+) -> (ReplicationGroup, ReplicationGroup) {
+    let event = format!(
+        "AUTH token updated with strategy {} for replication group {id}",
+        strategy.as_str()
+    );
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id(id)
+        .apply_immediately(true)
+        .auth_token_update_strategy(strategy)
+        .set_auth_token(token.map(str::to_string))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{event}: {e:?}"));
+    let pending = answer
+        .replication_group()
+        .expect("the group in the answer")
+        .clone();
+    wait_for_event(client, id, &event).await;
+    (pending, wait_available(client, id).await)
 }
 
 pub async fn wait_available(client: &Client, id: &str) -> ReplicationGroup {

@@ -154,3 +154,14 @@ impl Writer {
 pub fn ping(port: u16, token: Option<&str>) -> (String, String) {
     cli(port, token, &["PING"])
 }
+
+/// Asserts `INFO replication` on the node on `port`, one `(field, value)` row at a time.
+pub fn assert_replication(port: u16, what: &str, expected: &[(&str, &str)]) {
+    for (field, value) in expected {
+        assert_eq!(
+            replication_field(port, field).as_deref(),
+            Some(*value),
+            "{what}: {field} on port {port}"
+        );
+    }
+}
