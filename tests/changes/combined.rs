@@ -7,9 +7,9 @@ use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ConfigureShard, Re
 
 use crate::support::{
     DEADLINE, TestServer, assert_replication, auth, cli, code, code_and_message, create_group,
-    create_group_with_token, describe, endpoints, events_for, live_children, messages,
-    port_accepts, redis_cli, replication_field, replication_field_auth, update_auth_token,
-    wait_available, wait_members, wait_until,
+    create_group_with_token, decrease_replicas, describe, endpoints, events_for, increase_replicas,
+    live_children, messages, port_accepts, redis_cli, replication_field, replication_field_auth,
+    update_auth_token, wait_available, wait_members, wait_until,
 };
 
 fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
@@ -53,14 +53,7 @@ async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_t
     )
     .await;
 
-    client
-        .increase_replica_count()
-        .replication_group_id("vault")
-        .new_replica_count(2)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    increase_replicas(&client, "vault", 2).await;
     let group = wait_members(&client, "vault", 3).await;
     let (_, reader, members) = endpoints(&group);
     let (id, new_port, _) = members
@@ -184,14 +177,7 @@ async fn after_a_promotion_replica_counts_follow_the_new_primary_and_never_remov
     assert!(message.contains("primary"), "{message}");
 
     // A count: the highest-numbered replica goes, never the primary.
-    client
-        .decrease_replica_count()
-        .replication_group_id("moved")
-        .new_replica_count(1)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    decrease_replicas(&client, "moved", 1).await;
     let group = wait_members(&client, "moved", 2).await;
     assert_eq!(sorted_members(&group), ["moved-001", "moved-003"]);
     assert!(!port_accepts(port_of("moved-002")));

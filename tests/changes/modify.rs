@@ -10,9 +10,9 @@ use aws_sdk_elasticache::types::{
 use crate::support::{
     DEADLINE, TestServer, Writer, assert_replication, auth, cache_cluster, cli, code,
     code_and_message, connect, create_group, create_group_with_token, describe, endpoints,
-    events_for, is_refused, live_children, member_ids, messages, ping, redis_cli,
-    replication_field, replication_field_auth, update_auth_token, wait_available, wait_for_event,
-    wait_until,
+    events_for, increase_replicas, is_refused, live_children, member_ids, messages, ping,
+    redis_cli, replication_field, replication_field_auth, update_auth_token, wait_available,
+    wait_for_event, wait_until,
 };
 
 const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
@@ -178,18 +178,8 @@ async fn a_group_that_is_not_available_cannot_be_modified() {
     wait_available(&client, "busy").await;
 
     // `modifying` while a replica is being added (a real redis-server starts and syncs).
-    let growing = client
-        .increase_replica_count()
-        .replication_group_id("busy")
-        .new_replica_count(2)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        growing.replication_group().and_then(|g| g.status()),
-        Some("modifying")
-    );
+    let growing = increase_replicas(&client, "busy", 2).await;
+    assert_eq!(growing.status(), Some("modifying"));
     let (code_, message) = code_and_message(modify("busy").send().await);
     assert_eq!(
         (code_.as_str(), message.as_str()),

@@ -4,10 +4,10 @@
 use aws_sdk_elasticache::types::ReplicationGroup;
 
 use crate::support::{
-    DEADLINE, TestServer, assert_replication, code, code_and_message, create_group, describe,
-    endpoints, events_for, live_children, member_ids, messages, port_accepts, redis_cli,
-    replication_field, wait_available, wait_event_starting, wait_for_event, wait_members,
-    wait_until,
+    DEADLINE, TestServer, assert_replication, code, code_and_message, create_group,
+    decrease_replicas, describe, endpoints, events_for, increase_replicas, live_children,
+    member_ids, messages, port_accepts, redis_cli, replication_field, wait_available,
+    wait_event_starting, wait_for_event, wait_members, wait_until,
 };
 
 /// Every live redis-server child of the server, one per member.
@@ -37,15 +37,7 @@ async fn increase_replica_count_starts_real_replicas_that_hold_the_data() {
         );
     }
 
-    let answer = client
-        .increase_replica_count()
-        .replication_group_id("grow")
-        .new_replica_count(3)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
-    let pending = answer.replication_group().unwrap();
+    let pending = &increase_replicas(&client, "grow", 3).await;
     assert_eq!(pending.status(), Some("modifying"));
     assert_eq!(
         member_ids(pending),
@@ -189,14 +181,7 @@ async fn decrease_replica_count_stops_the_named_or_the_highest_replicas() {
     );
 
     // A count: the highest-numbered replica goes.
-    client
-        .decrease_replica_count()
-        .replication_group_id("shrink")
-        .new_replica_count(1)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    decrease_replicas(&client, "shrink", 1).await;
     let group = wait_members(&client, "shrink", 2).await;
     assert_eq!(member_ids(&group), ["shrink-001", "shrink-003"]);
     assert!(!port_accepts(port_of("shrink-004")));
@@ -206,28 +191,14 @@ async fn decrease_replica_count_stops_the_named_or_the_highest_replicas() {
     assert_eq!(redis_cli(port_of("shrink-003"), &["GET", "kept"]), "yes");
 
     // With automatic failover off, the last replica may go too.
-    client
-        .decrease_replica_count()
-        .replication_group_id("shrink")
-        .new_replica_count(0)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    decrease_replicas(&client, "shrink", 0).await;
     let group = wait_members(&client, "shrink", 1).await;
     assert_eq!(member_ids(&group), ["shrink-001"]);
     assert_one_process_per_member(&server, &group);
     assert_eq!(redis_cli(primary_endpoint, &["GET", "kept"]), "yes");
 
     // And grow back: the lowest free ids are reused.
-    client
-        .increase_replica_count()
-        .replication_group_id("shrink")
-        .new_replica_count(1)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    increase_replicas(&client, "shrink", 1).await;
     let group = wait_members(&client, "shrink", 2).await;
     assert_eq!(member_ids(&group), ["shrink-001", "shrink-002"]);
     assert_one_process_per_member(&server, &group);

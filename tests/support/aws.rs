@@ -298,3 +298,33 @@ pub fn port_of(ports: &[(String, u16)], member: &str) -> u16 {
         .unwrap_or_else(|| panic!("{member} not in {ports:?}"))
         .1
 }
+
+/// IncreaseReplicaCount to `count` replicas, applied immediately: the group in the answer.
+pub async fn increase_replicas(client: &Client, id: &str, count: i32) -> ReplicationGroup {
+    client
+        .increase_replica_count()
+        .replication_group_id(id)
+        .new_replica_count(count)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("IncreaseReplicaCount {id} to {count}: {e:?}"))
+        .replication_group()
+        .expect("the group in the answer")
+        .clone()
+}
+
+/// DecreaseReplicaCount to `count` replicas, applied immediately: the group in the answer.
+pub async fn decrease_replicas(client: &Client, id: &str, count: i32) -> ReplicationGroup {
+    client
+        .decrease_replica_count()
+        .replication_group_id(id)
+        .new_replica_count(count)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DecreaseReplicaCount {id} to {count}: {e:?}"))
+        .replication_group()
+        .expect("the group in the answer")
+        .clone()
+}
