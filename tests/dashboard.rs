@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use support::{
-    DEADLINE, TestServer, create_group, describe, endpoints, http_get, raw_get_without_accept,
-    redis_pid_on, repo_path, signal, wait_for_event, wait_until,
+    DEADLINE, TestServer, create_group, describe, endpoints, http_get, poll_blocking,
+    raw_get_without_accept, redis_pid_on, repo_path, signal, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -250,16 +250,9 @@ fn run_chromium(url: &str, extra: &[&str]) -> String {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
     let group = child.id() as libc::pid_t;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait chromium") {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = poll_blocking(Duration::from_secs(90), || {
+        child.try_wait().expect("wait chromium")
+    });
     // SAFETY: killpg(2) on the process group this test just created for Chromium.
     unsafe {
         libc::killpg(group, libc::SIGKILL);
