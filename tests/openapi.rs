@@ -4,22 +4,24 @@
 //! The model is botocore's `elasticache/2015-02-02/service-2.json.gz`, found through
 //! `python3 -c 'import botocore'` (CI installs boto3) or named by `ELASTICACHE_MODEL_JSON_GZ`.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use elasticache_local::api::Action;
 use serde_json::{Map, Value};
+use support::{python3, repo_path};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Protocol parameters of every awsQuery request; not members of any input shape.
 const PROTOCOL_PARAMETERS: [&str; 2] = ["Action", "Version"];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn root() -> PathBuf {
+    repo_path("")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,17 +90,13 @@ fn model_path() -> PathBuf {
     }
     let script = "import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), \
                   'data', 'elasticache', '2015-02-02', 'service-2.json.gz'))";
-    let output = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 to find the botocore model: {e}"));
-    assert!(
-        output.status.success(),
+    let stdout = python3(
+        script,
+        &[],
         "botocore is needed for the ElastiCache model (python3 -m pip install boto3), or set \
-         ELASTICACHE_MODEL_JSON_GZ to service-2.json.gz:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+         ELASTICACHE_MODEL_JSON_GZ to service-2.json.gz",
     );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    PathBuf::from(String::from_utf8_lossy(&stdout).trim())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::common::{TestServer, redis_cli, replication_field, wait_until};
 use crate::support::{
-    code, create_group, describe, endpoints, events_for, messages, wait_for_event,
+    TestServer, assert_replication, code, create_group, describe, endpoints, events_for, messages,
+    redis_cli, replication_field, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -110,15 +110,13 @@ async fn test_failover_promotes_a_replica_and_recovers_the_old_primary() {
             continue;
         }
         assert_eq!(role, "replica");
-        assert_eq!(
-            replication_field(*port, "master_port"),
-            Some(new_primary_port.to_string()),
-            "{id}"
-        );
-        assert_eq!(
-            replication_field(*port, "master_link_status").as_deref(),
-            Some("up"),
-            "{id}"
+        assert_replication(
+            *port,
+            id,
+            &[
+                ("master_port", &new_primary_port.to_string()),
+                ("master_link_status", "up"),
+            ],
         );
     }
     assert_eq!(

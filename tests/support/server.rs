@@ -1,14 +1,16 @@
-//! The shared test harness: start the real binary on port 0, talk to it with real clients,
-//! and wait by polling real state against a deadline.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+//! The server under test: the real binary on port 0, its log, its clients, and the scripts and
+//! programs (python3, aws) that drive it.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_elasticache::config::{BehaviorVersion, Credentials, Region};
+
+use super::process::signal;
+use super::wait::poll_blocking;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_elasticache-local");
 
@@ -95,16 +97,17 @@ impl TestServer {
     /// SIGTERM and wait (bounded); returns the exit status success.
     pub fn stop(&mut self) -> bool {
         signal(self.child.id(), libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.success();
+        let exited = poll_blocking(Duration::from_secs(15), || {
+            self.child.try_wait().ok().flatten()
+        });
+        match exited {
+            Some(status) => status.success(),
+            None => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                false
             }
-            std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        false
     }
 
     /// SIGKILL, as a crash or a CI runner's timeout would.
@@ -135,74 +138,6 @@ impl Drop for TestServer {
     }
 }
 
-pub fn signal(pid: u32, signal: i32) {
-    // SAFETY: kill(2) on a pid this test started.
-    unsafe {
-        libc::kill(pid as libc::pid_t, signal);
-    }
-}
-
-/// Polls `probe` every few milliseconds until it returns `Some`, or panics with `what`.
-pub async fn wait_until<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let until = Instant::now() + deadline;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < until,
-            "timed out after {deadline:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Runs `redis-cli -p PORT ARGS...` and returns its stdout (errors included, as redis-cli
-/// prints them).
-pub fn redis_cli(port: u16, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// The value of one `INFO replication` field on a node.
-pub fn replication_field(port: u16, field: &str) -> Option<String> {
-    redis_cli(port, &["INFO", "replication"])
-        .lines()
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix(&format!("{field}:"))
-                .map(str::to_string)
-        })
-}
-
-pub fn port_accepts(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-/// Live (not zombie) redis-server processes whose parent is `pid`.
-pub fn live_children(pid: u32) -> Vec<u32> {
-    elasticache_local::engine::process::live_redis_children(pid)
-}
-
-/// True while `pid` runs (a zombie, dead but not yet reaped, counts as gone).
-pub fn is_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(") ")
-                .map(|(_, rest)| !rest.starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 /// Runs a client script (python3, aws) with the server's URL and test credentials; panics with
 /// its output if it fails.
 pub fn run_client_script(server: &TestServer, program: &str, args: &[&str]) -> Output {
@@ -226,6 +161,22 @@ pub fn run_client_script(server: &TestServer, program: &str, args: &[&str]) -> O
     output
 }
 
+/// `python3 -c SCRIPT ARGS...`: its stdout; panics with `need` and python's stderr if it fails.
+pub fn python3(script: &str, args: &[&str], need: &str) -> Vec<u8> {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({need}): {e}"));
+    assert!(
+        output.status.success(),
+        "python3 failed ({need}):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -233,23 +184,4 @@ pub fn tail(text: &str, lines: usize) -> String {
 
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-/// The pid of the live redis-server listening on `port` (its process title is
-/// `[/path/to/]redis-server 127.0.0.1:PORT`, plus ` [cluster]` in cluster mode).
-pub fn redis_pid_on(port: u16) -> Option<u32> {
-    let title = format!("redis-server 127.0.0.1:{port}");
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline);
-            let cmdline = cmdline.trim_end_matches('\0');
-            // Cluster nodes add ` [cluster]` to the title.
-            let name = cmdline.split('/').next_back().unwrap_or_default();
-            let matches = name == title || name.strip_suffix(" [cluster]") == Some(title.as_str());
-            (matches && is_alive(pid)).then_some(pid)
-        })
 }

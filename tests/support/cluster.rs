@@ -1,40 +1,9 @@
-//! Helpers for cluster-mode groups: creating one, reading `CLUSTER NODES`, a cluster client.
+//! Cluster-mode nodes: `CLUSTER NODES` as each node sees it, and a cluster client bootstrapped
+//! from the configuration endpoint.
 
-use aws_sdk_elasticache::Client;
-use aws_sdk_elasticache::types::ReplicationGroup;
 use redis::cluster_async::ClusterConnection;
 
-use crate::common::redis_cli;
-use crate::support::wait_available;
-
-/// Creates a cluster-mode group of `shards` x (1 + `replicas`) and waits until it is available.
-pub async fn create_cluster(
-    client: &Client,
-    id: &str,
-    shards: i32,
-    replicas: i32,
-) -> ReplicationGroup {
-    let created = client
-        .create_replication_group()
-        .replication_group_id(id)
-        .replication_group_description("cluster test")
-        .num_node_groups(shards)
-        .replicas_per_node_group(replicas)
-        .send()
-        .await
-        .expect("create a cluster-mode group");
-    let group = created.replication_group().expect("group in the answer");
-    assert_eq!(group.status(), Some("creating"));
-    assert_eq!(group.cluster_enabled(), Some(true));
-    wait_available(client, id).await
-}
-
-pub fn configuration_port(group: &ReplicationGroup) -> u16 {
-    group
-        .configuration_endpoint()
-        .and_then(|e| e.port())
-        .expect("a configuration endpoint") as u16
-}
+use super::node::redis_cli;
 
 /// One line of `CLUSTER NODES`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,36 +53,6 @@ pub fn node_on(view: &[ClusterNode], node_port: u16) -> ClusterNode {
         .unwrap_or_else(|| panic!("no node on port {node_port} in {view:#?}"))
 }
 
-/// Each member's own port, from DescribeCacheClusters with node info.
-pub async fn member_ports(client: &Client, group_id: &str) -> Vec<(String, u16)> {
-    let output = client
-        .describe_cache_clusters()
-        .show_cache_node_info(true)
-        .send()
-        .await
-        .expect("describe cache clusters");
-    output
-        .cache_clusters()
-        .iter()
-        .filter(|c| c.replication_group_id() == Some(group_id))
-        .map(|c| {
-            let port = c.cache_nodes()[0]
-                .endpoint()
-                .and_then(|e| e.port())
-                .expect("every member has its own endpoint");
-            (c.cache_cluster_id().unwrap().to_string(), port as u16)
-        })
-        .collect()
-}
-
-pub fn port_of(ports: &[(String, u16)], member: &str) -> u16 {
-    ports
-        .iter()
-        .find(|(m, _)| m == member)
-        .unwrap_or_else(|| panic!("{member} not in {ports:?}"))
-        .1
-}
-
 /// A redis-rs cluster client bootstrapped from the configuration endpoint, as an application
 /// would be.
 pub async fn cluster_client(configuration_port: u16) -> ClusterConnection {
@@ -124,7 +63,7 @@ pub async fn cluster_client(configuration_port: u16) -> ClusterConnection {
         .expect("cluster connection")
 }
 
-pub async fn set(connection: &mut ClusterConnection, key: &str, value: &str) {
+pub async fn cluster_set(connection: &mut ClusterConnection, key: &str, value: &str) {
     redis::cmd("SET")
         .arg(key)
         .arg(value)
@@ -133,7 +72,7 @@ pub async fn set(connection: &mut ClusterConnection, key: &str, value: &str) {
         .unwrap_or_else(|e| panic!("SET {key}: {e}"));
 }
 
-pub async fn get(connection: &mut ClusterConnection, key: &str) -> Option<String> {
+pub async fn cluster_get(connection: &mut ClusterConnection, key: &str) -> Option<String> {
     redis::cmd("GET")
         .arg(key)
         .query_async(connection)
