@@ -8,6 +8,9 @@ pub mod cluster_failover;
 pub mod cluster_topology;
 pub mod failover;
 pub mod group;
+// Not called yet: the CreateCacheCluster family of API actions will wire it (issue 15).
+#[allow(dead_code, unused_imports)]
+mod memcached;
 pub mod process;
 pub mod proxy;
 

@@ -1,0 +1,257 @@
+//! One owned memcached process. It listens only on a Unix socket in its node's dir, never on a
+//! TCP port: the node's address is the TCP port its [`super::node_proxy::NodeProxy`] holds, so
+//! there is no port to pick and nothing another process can take between a probe and a bind
+//! (memcached cannot report a `-p 0` choice), and a replaced node comes back at the very same
+//! address. It is a `tokio::process` child (`kill_on_drop`), dies with the server through
+//! `PR_SET_PDEATHSIG`, and dropping it kills and reaps it.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio::process::{Child, Command};
+
+use crate::engine::EngineError;
+
+/// Where `--memcached` may be given instead; the flag wins over it, `PATH` comes last.
+pub(crate) const MEMCACHED_ENV: &str = "ELASTICACHE_LOCAL_MEMCACHED";
+const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y memcached`; macOS: `brew install memcached`), set ELASTICACHE_LOCAL_MEMCACHED or pass --memcached PATH.";
+
+const START_DEADLINE: Duration = Duration::from_secs(10);
+const STOP_GRACE: Duration = Duration::from_secs(2);
+/// `sun_path` holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
+
+/// How one memcached node is started.
+#[derive(Debug, Clone)]
+pub(crate) struct MemcachedNodeSpec {
+    pub node_id: String,
+    pub memcached: PathBuf,
+    pub dir: PathBuf,
+    /// Item memory (`-m`), from the node type.
+    pub memory_mb: u32,
+}
+
+impl MemcachedNodeSpec {
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join("memcached.sock")
+    }
+}
+
+pub(crate) struct MemcachedProcess {
+    spec: MemcachedNodeSpec,
+    child: Child,
+    pid: u32,
+}
+
+impl MemcachedProcess {
+    /// Spawns memcached and waits until it answers a real `version` command on its socket.
+    /// A process that exits or never answers is an error quoting the end of its log.
+    pub async fn start(spec: MemcachedNodeSpec) -> Result<Self, EngineError> {
+        let fail = |detail: String| EngineError::start(&spec.node_id, detail);
+        std::fs::create_dir_all(&spec.dir)
+            .map_err(|e| fail(format!("cannot create {}: {e}", spec.dir.display())))?;
+        let socket = spec.socket_path();
+        if socket.as_os_str().len() > MAX_SOCKET_PATH {
+            return Err(fail(format!(
+                "socket path {} is longer than {MAX_SOCKET_PATH} bytes; use a shorter --data-dir",
+                socket.display()
+            )));
+        }
+        let mut command = command_for(&spec).map_err(|e| fail(e.to_string()))?;
+        let child = command
+            .spawn()
+            .map_err(|e| fail(format!("cannot run {}: {e}", spec.memcached.display())))?;
+        let pid = child.id().unwrap_or_default();
+        tracing::info!(node = %spec.node_id, pid, "memcached started");
+        let mut process = Self { spec, child, pid };
+        process.wait_until_answering().await?;
+        Ok(process)
+    }
+
+    async fn wait_until_answering(&mut self) -> Result<(), EngineError> {
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.start_error(format!("memcached exited ({status})")));
+            }
+            if query_version(&self.spec.socket_path()).await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let waited = format!("no answer to `version` within {START_DEADLINE:?}");
+                return Err(self.start_error(waited));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    fn start_error(&self, what: String) -> EngineError {
+        let log = std::fs::read_to_string(log_path(&self.spec.dir)).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = tail[tail.len().saturating_sub(3)..].join(" | ");
+        EngineError::start(&self.spec.node_id, format!("{what}: {tail}"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn spec(&self) -> &MemcachedNodeSpec {
+        &self.spec
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// A hard failure: SIGKILL, and return once it is reaped.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+        tracing::info!(node = %self.spec.node_id, pid = self.pid, "memcached killed");
+    }
+
+    /// SIGTERM, a grace period, then SIGKILL; always reaps.
+    pub async fn stop(mut self) {
+        if self.is_running() {
+            // SAFETY: kill(2) on our own child, not reaped yet (try_wait said running).
+            unsafe {
+                libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
+            }
+            let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
+        }
+        self.kill().await;
+        tracing::info!(node = %self.spec.node_id, "memcached stopped");
+    }
+}
+
+impl Drop for MemcachedProcess {
+    /// Kills and reaps here rather than leaving it to tokio's orphan reaper: SIGKILL takes
+    /// effect within milliseconds, and `try_wait` never blocks a worker for longer than that.
+    fn drop(&mut self) {
+        if !self.is_running() {
+            return;
+        }
+        let _ = self.child.start_kill();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.is_running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// The memcached command line: Unix socket only (no TCP, `-U 0` no UDP), `-m` from the node
+/// type, logging to the node's `memcached.log`, set to die with the server.
+fn command_for(spec: &MemcachedNodeSpec) -> io::Result<Command> {
+    let log = File::create(log_path(&spec.dir))?;
+    let mut command = Command::new(&spec.memcached);
+    command
+        .arg("-s")
+        .arg(spec.socket_path())
+        .args(["-a", "0700", "-U", "0", "-m", &spec.memory_mb.to_string()])
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // memcached refuses to run as root without naming the user to run as.
+        command.args(["-u", "root"]);
+    }
+    die_with_parent(&mut command);
+    Ok(command)
+}
+
+/// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        let parent = libc::getpid();
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("memcached.log")
+}
+
+/// Sends a real `version` command to the memcached at `socket` and returns its version.
+pub(crate) async fn query_version(socket: &Path) -> io::Result<String> {
+    let mut stream = UnixStream::connect(socket).await?;
+    stream.write_all(b"version\r\n").await?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 64];
+    while !reply.ends_with(b"\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 || reply.len() > 256 {
+            return Err(io::Error::other("no complete VERSION line"));
+        }
+        reply.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&reply);
+    line.trim_end()
+        .strip_prefix("VERSION ")
+        .map(str::to_string)
+        .ok_or_else(|| io::Error::other(format!("unexpected answer {line:?}")))
+}
+
+/// The memcached binary to run: `flag` (`--memcached`), else `$ELASTICACHE_LOCAL_MEMCACHED`,
+/// else `memcached` on `PATH`. Checked without running it.
+pub(crate) fn locate_memcached(flag: Option<&Path>) -> Result<PathBuf, String> {
+    let from_env = std::env::var_os(MEMCACHED_ENV).map(PathBuf::from);
+    let wanted = flag
+        .map(Path::to_path_buf)
+        .or(from_env)
+        .unwrap_or_else(|| PathBuf::from("memcached"));
+    let is_executable = |path: &Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let found = if wanted.components().count() > 1 {
+        is_executable(&wanted).then(|| wanted.clone())
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(&wanted))
+                .find(|p| is_executable(p))
+        })
+    };
+    found.ok_or_else(|| {
+        format!(
+            "cannot find memcached ({}). {INSTALL_HINT}",
+            wanted.display()
+        )
+    })
+}
+
+/// The version `memcached -V` reports (`1.6.18`), for the default `EngineVersion`.
+pub(crate) async fn memcached_version(memcached: &Path) -> Result<String, String> {
+    let output = Command::new(memcached)
+        .arg("-V")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}. {INSTALL_HINT}", memcached.display()))?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    match text.strip_prefix("memcached ") {
+        Some(version) if output.status.success() => Ok(version.to_string()),
+        _ => Err(format!(
+            "{} does not look like memcached: {text}",
+            memcached.display()
+        )),
+    }
+}
