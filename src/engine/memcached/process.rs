@@ -214,6 +214,15 @@ pub(crate) async fn query_version(socket: &Path) -> io::Result<String> {
 /// else `memcached` on `PATH`. Checked without running it.
 pub(crate) fn locate_memcached(flag: Option<&Path>) -> Result<PathBuf, String> {
     let from_env = std::env::var_os(MEMCACHED_ENV).map(PathBuf::from);
+    locate(flag, from_env, std::env::var_os("PATH"))
+}
+
+/// [`locate_memcached`] with the environment passed in.
+fn locate(
+    flag: Option<&Path>,
+    from_env: Option<PathBuf>,
+    path: Option<std::ffi::OsString>,
+) -> Result<PathBuf, String> {
     let wanted = flag
         .map(Path::to_path_buf)
         .or(from_env)
@@ -224,7 +233,7 @@ pub(crate) fn locate_memcached(flag: Option<&Path>) -> Result<PathBuf, String> {
     let found = if wanted.components().count() > 1 {
         is_executable(&wanted).then(|| wanted.clone())
     } else {
-        std::env::var_os("PATH").and_then(|paths| {
+        path.and_then(|paths| {
             std::env::split_paths(&paths)
                 .map(|dir| dir.join(&wanted))
                 .find(|p| is_executable(p))
@@ -253,5 +262,34 @@ pub(crate) async fn memcached_version(memcached: &Path) -> Result<String, String
             "{} does not look like memcached: {text}",
             memcached.display()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binary_comes_from_the_flag_then_the_environment_then_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str| {
+            let file = dir.path().join(name);
+            std::fs::write(&file, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+            file
+        };
+        let (flag, env, on_path) = (make("flag"), make("env"), make("memcached"));
+        let path = Some(dir.path().as_os_str().to_owned());
+        let found = locate(Some(&flag), Some(env.clone()), path.clone());
+        assert_eq!(found.unwrap(), flag);
+        assert_eq!(locate(None, Some(env.clone()), path.clone()).unwrap(), env);
+        assert_eq!(locate(None, None, path.clone()).unwrap(), on_path);
+        let missing = dir.path().join("missing");
+        let error = locate(None, Some(missing), path).unwrap_err();
+        assert!(
+            error.contains("missing") && error.contains("apt-get install"),
+            "{error}"
+        );
+        assert!(locate(None, None, None).is_err(), "no PATH, no memcached");
     }
 }

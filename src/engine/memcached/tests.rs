@@ -1,6 +1,5 @@
 //! Real memcached processes behind real node proxies, driven with raw protocol bytes.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -173,4 +172,135 @@ async fn nodes_and_the_configuration_endpoint_answer_auto_discovery() {
     let discovery = String::from_utf8(discovery).unwrap();
     assert_eq!(reply, format!("STORED\r\n{value}{discovery}{value}MN\r\n"));
     cluster.stop().await;
+}
+
+#[tokio::test]
+async fn every_node_change_bumps_the_configuration_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
+    let endpoint = cluster.configuration_port();
+    assert_eq!(discover(endpoint).await.0, 1);
+
+    let added = cluster.add_nodes(2).await.unwrap();
+    assert_eq!(added, ["0003", "0004"]);
+    assert_eq!(discover(endpoint).await, (2, ports(&cluster)));
+    assert_eq!(ports(&cluster).len(), 4);
+
+    let removed_port = cluster.node_ports()[1].1;
+    let removed_pid = cluster.node_pids()[1].1;
+    cluster.remove_nodes(&["0002".to_string()]).await.unwrap();
+    let ids: Vec<String> = cluster.node_ports().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["0001", "0003", "0004"]);
+    assert!(
+        !is_alive(removed_pid),
+        "the removed node's memcached still runs"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", removed_port))
+            .await
+            .is_err()
+    );
+    // Every remaining node answers the new version, not only the one the endpoint picked.
+    for port in ports(&cluster) {
+        assert_eq!(discover(port).await, (3, ports(&cluster)));
+    }
+    // Ids are not reused after a removal.
+    assert_eq!(cluster.add_nodes(1).await.unwrap(), ["0005"]);
+    assert_eq!(discover(endpoint).await.0, 4);
+
+    let before = ports(&cluster);
+    cluster.replace_node("0003").await.unwrap();
+    assert_eq!(discover(endpoint).await, (5, before));
+    assert!(cluster.remove_nodes(&["0009".to_string()]).await.is_err());
+    assert_eq!(
+        discover(endpoint).await.0,
+        5,
+        "a refused removal changes nothing"
+    );
+    let pids = cluster.node_pids();
+    cluster.stop().await;
+    assert_all_gone(&pids);
+}
+
+#[tokio::test]
+async fn a_killed_node_is_found_by_the_health_check_and_replaced_empty_at_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
+    let (id, port) = cluster.node_ports()[0].clone();
+    for (_, port) in cluster.node_ports() {
+        assert_eq!(
+            text(port, "set k 0 0 1\r\nv\r\n", "\r\n").await,
+            "STORED\r\n"
+        );
+    }
+    assert_eq!(cluster.check_health().await.unwrap(), Vec::<String>::new());
+
+    let (_, pid) = cluster.node_pids()[0];
+    // SAFETY: kill(2) on the memcached this test's cluster started.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+    let deadline = Instant::now() + DEADLINE;
+    while is_alive(pid) {
+        assert!(Instant::now() < deadline, "SIGKILLed memcached still runs");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(cluster.check_health().await.unwrap(), [id.clone()]);
+    assert_eq!(cluster.node_ports()[0], (id, port), "same id, same address");
+    assert_ne!(cluster.node_pids()[0].1, pid);
+    assert_eq!(text(port, "get k\r\n", "END\r\n").await, "END\r\n", "empty");
+    let other = cluster.node_ports()[1].1;
+    let kept = text(other, "get k\r\n", "END\r\n").await;
+    assert_eq!(
+        kept, "VALUE k 0 1\r\nv\r\nEND\r\n",
+        "the other node kept its data"
+    );
+    assert_eq!(discover(cluster.configuration_port()).await.0, 2);
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn binary_protocol_connections_pass_through_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = MemcachedCluster::start(spec(&dir), 1).await.unwrap();
+    let port = ports(&cluster)[0];
+    // A binary `version` request (opcode 0x0b) with opaque 01020304.
+    let mut request = vec![0x80, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+    request.extend_from_slice(&[0; 8]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut header = [0u8; 24];
+    tokio::time::timeout(DEADLINE, stream.read_exact(&mut header))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(header[0], 0x81, "response magic");
+    assert_eq!(header[1], 0x0b, "opcode");
+    assert_eq!(&header[6..8], &[0, 0], "status: no error");
+    assert_eq!(&header[12..16], &[1, 2, 3, 4], "opaque");
+    let length = u32::from_be_bytes(header[8..12].try_into().unwrap()) as usize;
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    let version = super::process::query_version(&dir.path().join("0001/memcached.sock"))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8(body).unwrap(), version);
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn dropping_a_cluster_kills_and_reaps_its_memcached_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
+    let pids = cluster.node_pids();
+    assert_eq!(pids.len(), 2);
+    assert!(pids.iter().all(|(_, pid)| is_alive(*pid)));
+    drop(cluster);
+    assert_all_gone(&pids);
+    // Reaped, not zombies: the pids are no longer our children.
+    for (_, pid) in &pids {
+        // SAFETY: waitpid with WNOHANG on a pid this test's cluster started.
+        let status = unsafe { libc::waitpid(*pid as libc::pid_t, std::ptr::null_mut(), 1) };
+        assert_eq!(status, -1, "pid {pid} was not reaped");
+    }
 }
