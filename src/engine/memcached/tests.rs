@@ -304,3 +304,64 @@ async fn dropping_a_cluster_kills_and_reaps_its_memcached_processes() {
         assert_eq!(status, -1, "pid {pid} was not reaped");
     }
 }
+
+/// A real Python client: pymemcache reads the engine version, Auto Discovery is read and
+/// parsed as django-elasticache's `get_cluster_info` does, and pymemcache then sets and gets a
+/// key on every node it found.
+const PYMEMCACHE_DISCOVERY: &str = r#"
+import re, socket, sys
+from pymemcache.client.base import Client
+port = int(sys.argv[1])
+version = Client(("127.0.0.1", port)).version().decode()
+new = tuple(int(p) for p in version.split(".")[:3]) >= (1, 4, 14)
+cmd = b"config get cluster\n" if new else b"get AmazonElastiCache:cluster\n"
+conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+conn.sendall(cmd)
+res = b""
+while not res.endswith(b"\n\r\nEND\r\n"):
+    chunk = conn.recv(4096)
+    if not chunk:
+        sys.exit("connection closed: %r" % res)
+    res += chunk
+ls = list(filter(None, re.compile(rb"\r?\n").split(res)))
+if len(ls) != 4:
+    sys.exit("unexpected answer %r" % res)
+nodes = []
+for node in ls[2].split(b" "):
+    host, ip, node_port = node.split(b"|")
+    nodes.append((ip.decode(), int(node_port)))
+for i, address in enumerate(nodes):
+    client = Client(address)
+    client.set("py%d" % i, "value%d" % i)
+    assert client.get("py%d" % i) == ("value%d" % i).encode()
+print(int(ls[1]), " ".join("%s:%d" % n for n in nodes))
+"#;
+
+#[tokio::test]
+async fn pymemcache_discovers_the_nodes_and_uses_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
+    let output = tokio::process::Command::new("python3")
+        .args(["-c", PYMEMCACHE_DISCOVERY])
+        .arg(cluster.configuration_port().to_string())
+        .output()
+        .await
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "pymemcache (CI installs it; `pip install pymemcache`): {stderr}"
+    );
+    let nodes: Vec<String> = ports(&cluster)
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    let expected = format!("1 {}\n", nodes.join(" "));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    // pymemcache's writes are really on the nodes.
+    for (i, port) in ports(&cluster).into_iter().enumerate() {
+        let got = text(port, &format!("get py{i}\r\n"), "END\r\n").await;
+        assert_eq!(got, format!("VALUE py{i} 0 6\r\nvalue{i}\r\nEND\r\n"));
+    }
+    cluster.stop().await;
+}
