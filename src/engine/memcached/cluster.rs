@@ -76,7 +76,9 @@ impl MemcachedCluster {
         Ok(cluster)
     }
 
-    /// Adds `count` nodes (the next ids) and publishes the new list. Returns their ids.
+    /// Adds `count` nodes (the next ids) and publishes the new list. Returns their ids. If a
+    /// node fails to start, the ones that did start are kept and published, and the error is
+    /// returned.
     pub async fn add_nodes(&mut self, count: usize) -> Result<Vec<String>, EngineError> {
         let before = self.nodes.len();
         let started = self.start_nodes(count).await;

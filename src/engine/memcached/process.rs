@@ -117,8 +117,9 @@ impl MemcachedProcess {
         tracing::info!(node = %self.spec.node_id, pid = self.pid, "memcached killed");
     }
 
-    /// SIGTERM, a grace period, then SIGKILL; always reaps.
-    pub async fn stop(mut self) {
+    /// SIGTERM, a grace period, then SIGKILL; always reaps. Returns how it ended (a clean
+    /// exit when SIGTERM sufficed).
+    pub async fn stop(mut self) -> Option<std::process::ExitStatus> {
         if self.is_running() {
             // SAFETY: kill(2) on our own child, not reaped yet (try_wait said running).
             unsafe {
@@ -127,7 +128,9 @@ impl MemcachedProcess {
             let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
         }
         self.kill().await;
-        tracing::info!(node = %self.spec.node_id, "memcached stopped");
+        let status = self.child.try_wait().ok().flatten();
+        tracing::info!(node = %self.spec.node_id, ?status, "memcached stopped");
+        status
     }
 }
 
@@ -268,6 +271,23 @@ pub(crate) async fn memcached_version(memcached: &Path) -> Result<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stop_ends_memcached_with_sigterm_and_reaps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = MemcachedNodeSpec {
+            node_id: "0001".to_string(),
+            memcached: locate_memcached(None).expect("memcached is installed"),
+            dir: dir.path().join("0001"),
+            memory_mb: 8,
+        };
+        let process = MemcachedProcess::start(spec.clone()).await.unwrap();
+        assert!(query_version(&spec.socket_path()).await.is_ok());
+        let status = process.stop().await.expect("reaped");
+        // A clean exit, not death by the SIGKILL that follows a grace period that ran out.
+        assert_eq!(status.code(), Some(0), "{status}");
+        assert!(query_version(&spec.socket_path()).await.is_err());
+    }
 
     #[test]
     fn the_binary_comes_from_the_flag_then_the_environment_then_path() {
