@@ -309,3 +309,73 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|window| window == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::memcached::discovery::{DiscoveredNode, discovery_reply};
+
+    /// Feeds `input` one byte at a time, as the slowest network would deliver it.
+    fn frame_bytewise(input: &[u8]) -> (Vec<u8>, Vec<Marker>) {
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        let (mut pending, mut state, mut out) = (Vec::new(), RequestState::Line, Vec::new());
+        for byte in input {
+            pending.push(*byte);
+            out.extend(frame_requests(&mut pending, &mut state, &sender));
+        }
+        assert!(pending.is_empty(), "everything complete was sent on");
+        let mut markers = Vec::new();
+        while let Ok(marker) = receiver.try_recv() {
+            markers.push(marker);
+        }
+        (out, markers)
+    }
+
+    #[test]
+    fn only_commands_at_boundaries_are_replaced_however_the_bytes_arrive() {
+        let data = "set k 0 0 20\r\nconfig get cluster\r\n\r\n";
+        let input = format!("{data}config get cluster\r\nget k\r\n");
+        let (out, markers) = frame_bytewise(input.as_bytes());
+        assert_eq!(markers.len(), 1);
+        let out = String::from_utf8(out).unwrap();
+        let marker = out
+            .strip_prefix(data)
+            .and_then(|rest| rest.strip_suffix("get k\r\n"))
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert!(
+            marker.starts_with("mg elasticache-local:discovery:"),
+            "{marker}"
+        );
+        let echo = String::from_utf8(markers[0].echo.clone()).unwrap();
+        let token = echo.strip_prefix("EN O").unwrap().trim_end();
+        assert!(
+            marker.ends_with(&format!(" O{token}\r\n")),
+            "{marker} / {echo}"
+        );
+    }
+
+    #[test]
+    fn the_reply_is_spliced_where_the_echo_comes_back_however_the_bytes_arrive() {
+        let topology = SharedTopology::empty();
+        topology.publish(vec![DiscoveredNode {
+            hostname: "h".into(),
+            ip: "127.0.0.1".into(),
+            port: 1,
+        }]);
+        let echo = b"EN O0123456789abcdef0123456789abcde\r\n".to_vec();
+        let mut waiting = VecDeque::from([Marker {
+            command: DiscoveryCommand::ConfigGetCluster,
+            echo: echo.clone(),
+        }]);
+        let stream = [b"STORED\r\nEN\r\n".as_slice(), &echo, b"END\r\n"].concat();
+        let (mut held, mut out) = (Vec::new(), Vec::new());
+        for byte in stream {
+            held.push(byte);
+            out.extend(splice_replies(&mut held, &mut waiting, &topology));
+        }
+        assert!(held.is_empty() && waiting.is_empty());
+        let reply = discovery_reply(DiscoveryCommand::ConfigGetCluster, &topology.current());
+        let expected = [b"STORED\r\nEN\r\n".as_slice(), &reply, b"END\r\n"].concat();
+        assert_eq!(String::from_utf8(out), String::from_utf8(expected));
+    }
+}
