@@ -245,7 +245,7 @@ async fn a_killed_node_is_found_by_the_health_check_and_replaced_empty_at_its_ad
         assert!(Instant::now() < deadline, "SIGKILLed memcached still runs");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(cluster.check_health().await.unwrap(), [id.clone()]);
+    assert_eq!(cluster.check_health().await.unwrap(), vec![id.clone()]);
     assert_eq!(cluster.node_ports()[0], (id, port), "same id, same address");
     assert_ne!(cluster.node_pids()[0].1, pid);
     assert_eq!(text(port, "get k\r\n", "END\r\n").await, "END\r\n", "empty");
