@@ -157,7 +157,11 @@ pub struct VersionFilter<'a> {
 pub fn describe(filter: &VersionFilter<'_>) -> Vec<&'static EngineVersion> {
     let matching: Vec<&'static EngineVersion> = CATALOGUE
         .iter()
-        .filter(|v| filter.engine.is_none_or(|e| v.engine.eq_ignore_ascii_case(e)))
+        .filter(|v| {
+            filter
+                .engine
+                .is_none_or(|e| v.engine.eq_ignore_ascii_case(e))
+        })
         .filter(|v| filter.family.is_none_or(|f| v.family == f))
         .filter(|v| {
             filter.engine_version.is_none_or(|asked| {
@@ -257,7 +261,11 @@ mod tests {
             ("valkey", "8.x"),
         ] {
             let err = resolve(engine, Some(asked)).unwrap_err();
-            assert_eq!(err.code(), "InvalidParameterCombination", "{engine} {asked}");
+            assert_eq!(
+                err.code(),
+                "InvalidParameterCombination",
+                "{engine} {asked}"
+            );
             assert_eq!(
                 err.message(),
                 format!("Cannot find version {asked} for {engine}")

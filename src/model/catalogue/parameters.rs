@@ -94,7 +94,18 @@ fn rows() -> &'static [Row] {
 
 fn parse_row(line: &'static str) -> Result<Row, String> {
     let f: Vec<&'static str> = line.split('|').collect();
-    let [name, since, until, default, ty, allowed, modifiable, change, min, description] = f[..]
+    let [
+        name,
+        since,
+        until,
+        default,
+        ty,
+        allowed,
+        modifiable,
+        change,
+        min,
+        description,
+    ] = f[..]
     else {
         return Err(format!("{} fields, not 10", f.len()));
     };
@@ -120,7 +131,11 @@ fn parse_row(line: &'static str) -> Result<Row, String> {
     };
     Ok(Row {
         since: index(since)?,
-        until: if until == "-" { FAMILIES.len() } else { index(until)? },
+        until: if until == "-" {
+            FAMILIES.len()
+        } else {
+            index(until)?
+        },
         min_version: min,
         parameter,
     })
@@ -158,7 +173,11 @@ pub fn family_parameters(family: &str) -> Option<Vec<Parameter>> {
 
 fn later_version(a: &'static str, b: &'static str) -> &'static str {
     let key = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
-    if b.is_empty() || key(a) >= key(b) { a } else { b }
+    if b.is_empty() || key(a) >= key(b) {
+        a
+    } else {
+        b
+    }
 }
 
 /// The parameters of a `default.<family>[.cluster.on]` group, or `None` if no such group.
@@ -183,7 +202,9 @@ pub fn validate(family: &str, name: &str, value: &str) -> Result<&'static str, A
     if value_fits(p, value) {
         Ok(p.name)
     } else {
-        let allowed = p.allowed.unwrap_or("keyspace event classes K,E,g,$,l,s,h,z,x,e,t,m,d,n,A");
+        let allowed = p
+            .allowed
+            .unwrap_or("keyspace event classes K,E,g,$,l,s,h,z,x,e,t,m,d,n,A");
         invalid(format!(
             "Invalid value {value:?} for parameter {name} (type {}, allowed values: {allowed}).",
             p.data_type.as_str()
