@@ -1,7 +1,8 @@
 //! The redis7 parameter catalogue against a real redis-server: every modifiable `immediate`
 //! parameter's default, mapped the way the service would apply it (`node_config`), must be
 //! accepted by `CONFIG SET` and read back by `CONFIG GET`; the ones the catalogue says the
-//! service handles itself must not be redis settings at all.
+//! service handles itself must not be redis settings at all, and every parameter the mapping
+//! renames or combines must be refused by redis under its ElastiCache name and value.
 //!
 //! The server is the `redis-server` on PATH (or `ELASTICACHE_LOCAL_REDIS_SERVER`), owned by the
 //! test: started in a temp dir without persistence, killed and reaped on drop, and (Linux) sent
@@ -78,10 +79,10 @@ fn start_redis() -> (OwnedRedis, redis::Connection) {
                 break;
             }
             let url = format!("redis://127.0.0.1:{}/", server.port);
-            if let Ok(mut con) = redis::Client::open(url).unwrap().get_connection() {
-                if redis::cmd("PING").query::<String>(&mut con).is_ok() {
-                    return (server, con);
-                }
+            if let Ok(mut con) = redis::Client::open(url).unwrap().get_connection()
+                && redis::cmd("PING").query::<String>(&mut con).is_ok()
+            {
+                return (server, con);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -125,7 +126,18 @@ fn redis7_immediate_defaults_are_accepted_by_config_set() {
         .iter()
         .filter(|p| p.modifiable && p.change_type == ChangeType::Immediate)
     {
-        let (name, value) = match node_config(p.name, p.default) {
+        let mapping = node_config(p.name, p.default);
+        if mapping != NodeConfig::Direct {
+            // The mapping exists because redis refuses the parameter as ElastiCache names it.
+            let raw = config_set(&mut con, p.name, p.default);
+            assert!(
+                raw.is_err(),
+                "{}={:?} is CONFIG SET-able as is",
+                p.name,
+                p.default
+            );
+        }
+        let (name, value) = match mapping {
             NodeConfig::Direct => (p.name.to_string(), p.default.to_string()),
             NodeConfig::Renamed { name, value } => (name.to_string(), value),
             NodeConfig::Service(_) => {

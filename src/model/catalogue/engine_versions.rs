@@ -127,7 +127,7 @@ pub fn resolve(engine: &str, requested: Option<&str>) -> Result<Resolved, ApiErr
     let found = if let Some(major) = asked.strip_suffix(".x") {
         // Only redis 6 has a `.x` form (family redis6.x); from 7 on AWS wants major.minor.
         (engine == "redis" && major == "6")
-            .then(|| of_engine().filter(|v| v.version.starts_with("6.")).last())
+            .then(|| of_engine().rfind(|v| v.version.starts_with("6.")))
             .flatten()
     } else {
         of_engine().find(|v| v.version == asked || v.full_version == asked)
