@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use elasticache_local::model::catalogue::parameters::{
-    ChangeType, NodeConfig, client_output_buffer_limit, family_parameters, node_config,
+    ChangeType, NodeConfig, Parameter, client_output_buffer_limit, family_parameters, node_config,
 };
 
 struct OwnedRedis {
@@ -107,85 +107,109 @@ fn config_get(con: &mut redis::Connection, name: &str) -> Vec<String> {
         .expect("CONFIG GET")
 }
 
-#[test]
-fn redis7_immediate_defaults_are_accepted_by_config_set() {
-    let (_server, mut con) = start_redis();
-    let version: String = redis::cmd("INFO").arg("server").query(&mut con).unwrap();
-    let version = version
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap_or("?")
-        .to_string();
+/// What applying a family's defaults to a node came to.
+#[derive(Default)]
+struct Applied {
+    accepted: usize,
+    refused: Vec<String>,
+    service_handled: Vec<&'static str>,
+    /// class -> field (`hard-limit`, ...) -> value, set together afterwards.
+    buffer_limits: BTreeMap<&'static str, BTreeMap<String, String>>,
+}
 
-    let mut refused = Vec::new();
-    let mut applied = 0;
-    let mut service_handled = Vec::new();
-    let mut buffer_limits: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
-    let params = family_parameters("redis7").unwrap();
-    for p in params
-        .iter()
-        .filter(|p| p.modifiable && p.change_type == ChangeType::Immediate)
-    {
-        let mapping = node_config(p.name, p.default);
-        if mapping != NodeConfig::Direct {
-            // The mapping exists because redis refuses the parameter as ElastiCache names it.
-            let raw = config_set(&mut con, p.name, p.default);
-            assert!(
-                raw.is_err(),
-                "{}={:?} is CONFIG SET-able as is",
-                p.name,
-                p.default
-            );
-        }
-        let (name, value) = match mapping {
-            NodeConfig::Direct => (p.name.to_string(), p.default.to_string()),
-            NodeConfig::Renamed { name, value } => (name.to_string(), value),
-            NodeConfig::Service(_) => {
-                service_handled.push(p.name);
-                continue;
-            }
-            NodeConfig::ClientOutputBufferLimit { class } => {
-                let field = p.name.rsplit_once(&format!("{class}-")).unwrap().1;
-                buffer_limits
-                    .entry(class)
-                    .or_default()
-                    .insert(field.to_string(), p.default.to_string());
-                continue;
-            }
-        };
-        match config_set(&mut con, &name, &value) {
+impl Applied {
+    fn set(&mut self, con: &mut redis::Connection, what: &str, name: &str, value: &str) {
+        match config_set(con, name, value) {
             Ok(()) => {
-                applied += 1;
-                let got = config_get(&mut con, &name);
-                assert_eq!(got, [name.clone(), value.clone()], "{} read back", p.name);
+                self.accepted += 1;
+                let got = config_get(con, name);
+                if name == "client-output-buffer-limit" {
+                    // Read back as all three classes in one value.
+                    assert!(got[1].contains(value), "{what}: read back {got:?}");
+                } else {
+                    assert_eq!(got, [name, value], "{what}: read back");
+                }
             }
-            Err(e) => refused.push(format!("{}={value:?}: {e}", p.name)),
+            Err(e) => self.refused.push(format!("{what}={value:?}: {e}")),
         }
     }
-    for (class, fields) in &buffer_limits {
+}
+
+/// Applies one parameter's default the way the service would (`node_config`), after checking
+/// that a parameter the mapping rewrites is indeed refused by redis as ElastiCache names it.
+fn apply_default(con: &mut redis::Connection, p: &Parameter, out: &mut Applied) {
+    let mapping = node_config(p.name, p.default);
+    if mapping != NodeConfig::Direct {
+        let raw = config_set(con, p.name, p.default);
+        assert!(
+            raw.is_err(),
+            "{}={:?} is CONFIG SET-able as is",
+            p.name,
+            p.default
+        );
+    }
+    match mapping {
+        NodeConfig::Direct => out.set(con, p.name, p.name, p.default),
+        NodeConfig::Renamed { name, value } => out.set(con, p.name, name, &value),
+        NodeConfig::Service(_) => out.service_handled.push(p.name),
+        NodeConfig::ClientOutputBufferLimit { class } => {
+            let field = p.name.rsplit_once(&format!("{class}-")).unwrap().1;
+            out.buffer_limits
+                .entry(class)
+                .or_default()
+                .insert(field.to_string(), p.default.to_string());
+        }
+    }
+}
+
+fn apply_buffer_limits(con: &mut redis::Connection, out: &mut Applied) {
+    for (class, fields) in std::mem::take(&mut out.buffer_limits) {
         let [hard, soft, secs] = ["hard-limit", "soft-limit", "soft-seconds"].map(|f| {
             fields
                 .get(f)
                 .unwrap_or_else(|| panic!("{class} lacks {f}"))
-                .as_str()
+                .clone()
         });
-        let value = client_output_buffer_limit(class, hard, soft, secs);
-        match config_set(&mut con, "client-output-buffer-limit", &value) {
-            Ok(()) => {
-                applied += 1;
-                let got = config_get(&mut con, "client-output-buffer-limit");
-                assert!(got[1].contains(&value), "{got:?} lacks {value}");
-            }
-            Err(e) => refused.push(format!("client-output-buffer-limit {value:?}: {e}")),
-        }
+        let value = client_output_buffer_limit(class, &hard, &soft, &secs);
+        out.set(
+            con,
+            "client-output-buffer-limit",
+            "client-output-buffer-limit",
+            &value,
+        );
     }
+}
+
+fn server_version(con: &mut redis::Connection) -> String {
+    let info: String = redis::cmd("INFO").arg("server").query(con).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap_or("?")
+        .to_string()
+}
+
+#[test]
+fn redis7_immediate_defaults_are_accepted_by_config_set() {
+    let (_server, mut con) = start_redis();
+    let version = server_version(&mut con);
+    let mut out = Applied::default();
+    let params = family_parameters("redis7").unwrap();
+    let immediate = params
+        .iter()
+        .filter(|p| p.modifiable && p.change_type == ChangeType::Immediate);
+    for p in immediate {
+        apply_default(&mut con, p, &mut out);
+    }
+    apply_buffer_limits(&mut con, &mut out);
     println!(
-        "redis-server {version}: {applied} CONFIG SETs accepted; service-handled: {service_handled:?}"
+        "redis-server {version}: {} CONFIG SETs accepted; service-handled: {:?}",
+        out.accepted, out.service_handled
     );
-    assert!(applied > 30, "only {applied} applied");
+    assert!(out.accepted > 30, "only {} accepted", out.accepted);
     assert!(
-        refused.is_empty(),
-        "refused by redis {version}: {refused:#?}"
+        out.refused.is_empty(),
+        "refused by redis {version}: {:#?}",
+        out.refused
     );
 
     // What the catalogue calls service-handled really is not a redis setting.
@@ -194,7 +218,7 @@ fn redis7_immediate_defaults_are_accepted_by_config_set() {
         "reserved-memory-percent",
         "rename-commands",
     ] {
-        assert!(service_handled.contains(&name), "{name}");
+        assert!(out.service_handled.contains(&name), "{name}");
         assert!(
             config_get(&mut con, name).is_empty(),
             "{name} is a redis setting"
