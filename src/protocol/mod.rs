@@ -6,6 +6,9 @@ pub mod fragments;
 pub mod query;
 pub mod sigv4;
 pub mod sigv4_verify;
+// Not yet routed: the HTTP front sends STS requests here in a later change (issue 14).
+#[allow(dead_code)]
+pub mod sts;
 pub mod xml;
 
 pub use error::ApiError;
