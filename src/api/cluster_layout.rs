@@ -2,7 +2,7 @@
 //! they describe (`NumNodeGroups` / `ReplicasPerNodeGroup`, or `NodeGroupConfiguration`
 //! entries), validated as AWS does before anything starts.
 
-use crate::engine::cluster_topology::{SLOT_COUNT, even_slot_ranges};
+use crate::engine::{SLOT_COUNT, even_slot_ranges};
 use crate::model::ids::parse_node_group_id;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};

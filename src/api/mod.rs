@@ -9,6 +9,7 @@ mod describe_cache_clusters;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
+mod engine_error;
 mod increase_replica_count;
 mod modify_replication_group;
 pub mod paging;
@@ -16,7 +17,7 @@ mod replica_count;
 pub mod shapes;
 mod test_failover;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod unsupported;
 
 use crate::protocol::xml::success_body;

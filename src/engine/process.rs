@@ -1,13 +1,15 @@
-//! One owned redis-server process: its port, working dir and log. Stopping is SIGTERM, a short
-//! grace, SIGKILL, wait; dropping kills and reaps. Children also die with the server, even when
-//! it is SIGKILLed, through `PR_SET_PDEATHSIG`.
+//! One owned redis-server process: its port, working dir and log. It is a `tokio::process`
+//! child, so waiting for it never blocks a runtime worker. Stopping is SIGTERM, a short grace,
+//! SIGKILL, wait; dropping kills it and hands it to tokio, which reaps it (`kill_on_drop`).
+//! Children also die with the server, even when it is SIGKILLed, through `PR_SET_PDEATHSIG`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
 
 use super::EngineError;
 use super::client::NodeClient;
@@ -47,6 +49,7 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 pub struct RedisProcess {
     spec: NodeSpec,
     child: Child,
+    pid: u32,
 }
 
 impl RedisProcess {
@@ -78,6 +81,7 @@ impl RedisProcess {
             .args(["--daemonize", "no", "--protected-mode", "no"])
             .arg("--dir")
             .arg(&spec.dir)
+            .kill_on_drop(true)
             .stdin(Stdio::null())
             .stdout(
                 log.try_clone()
@@ -126,8 +130,9 @@ impl RedisProcess {
                 format!("cannot run {}: {e}", spec.redis_server.display()),
             )
         })?;
-        tracing::info!(node = %spec.name, port = spec.port, pid = child.id(), "redis-server started");
-        let mut process = Self { spec, child };
+        let pid = child.id().unwrap_or_default();
+        tracing::info!(node = %spec.name, port = spec.port, pid, "redis-server started");
+        let mut process = Self { spec, child, pid };
         process.wait_until_answering().await?;
         Ok(process)
     }
@@ -163,7 +168,7 @@ impl RedisProcess {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     pub fn spec(&self) -> &NodeSpec {
@@ -184,10 +189,10 @@ impl RedisProcess {
         read_tail(&log_path(&self.spec.dir))
     }
 
-    /// A hard failure: SIGKILL and reap, as when a machine dies.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
+    /// gone, so its port is free again.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
         tracing::info!(node = %self.spec.name, port = self.spec.port, "redis-server killed");
     }
 
@@ -202,23 +207,11 @@ impl RedisProcess {
         }
         // SAFETY: kill(2) on our own child's pid, which is not reaped yet (try_wait said running).
         unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
         }
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.is_running() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        self.kill();
+        let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
+        self.kill().await;
         tracing::info!(node = %self.spec.name, "redis-server stopped");
-    }
-}
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        if self.is_running() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
     }
 }
 

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::EngineError;
-use super::client::NodeClient;
-use super::cluster_topology::{ExpectedNode, disagreement, is_serving};
-use super::group::{NodeSlot, node_spec, start_on_free_port, wait_replica_synced};
-use super::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
-use super::proxy::EndpointProxy;
+use super::topology::{ExpectedNode, disagreement, is_serving};
+use crate::engine::EngineError;
+use crate::engine::client::NodeClient;
+use crate::engine::node::{NodeSlot, node_spec, start_on_free_port, wait_replica_synced};
+use crate::engine::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
+use crate::engine::proxy::EndpointProxy;
 
 /// One shard to start: its node group id, its slot ranges and its members (primary first).
 #[derive(Debug, Clone)]
@@ -276,9 +276,10 @@ impl ClusterRuntime {
         &self.nodes[index].slot.member
     }
 
-    /// The shard (by index) whose node group id is `node_group_id`.
-    pub fn shard_of(&self, node_group_id: &str) -> Option<usize> {
-        self.shard_ids.iter().position(|id| id == node_group_id)
+    /// The node index of the primary of the shard whose node group id is `node_group_id`.
+    pub fn shard_primary(&self, node_group_id: &str) -> Option<usize> {
+        let shard = self.shard_ids.iter().position(|id| id == node_group_id)?;
+        Some(self.primaries[shard])
     }
 
     pub fn is_primary(&self, index: usize) -> bool {

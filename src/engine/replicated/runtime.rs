@@ -1,15 +1,17 @@
 //! The processes and endpoints behind one cluster-mode-disabled replication group.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::EngineError;
-use super::client::NodeClient;
-use super::process::{NodeSpec, RedisProcess};
-use super::proxy::EndpointProxy;
+use crate::engine::EngineError;
+use crate::engine::client::NodeClient;
+use crate::engine::node::{
+    NodeSlot, accept_extra_passwords, node_spec, start_on_free_port, start_on_port_or_free,
+    wait_replica_synced,
+};
+use crate::engine::process::{NodeSpec, RedisProcess};
+use crate::engine::proxy::EndpointProxy;
 
 /// What the engine needs to start a group: member ids in order (the first is the primary).
 #[derive(Debug, Clone)]
@@ -24,42 +26,6 @@ pub struct StartedGroup {
     pub node_ports: Vec<(String, u16)>,
     pub primary_port: u16,
     pub reader_port: u16,
-}
-
-const SYNC_DEADLINE: Duration = Duration::from_secs(10);
-const PORT_ATTEMPTS: usize = 5;
-
-/// One member's slot: its id, its port, and its process while one runs.
-pub struct NodeSlot {
-    pub member: String,
-    pub port: u16,
-    pub process: Option<RedisProcess>,
-}
-
-impl NodeSlot {
-    /// A client to ping the node with, or `None` when its process has exited.
-    pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
-        let running = self.process.as_mut().is_some_and(|p| p.is_running());
-        running.then(|| NodeClient::new(self.port, password))
-    }
-
-    /// True when the process has exited or does not answer PING in time.
-    pub async fn still_failing(&mut self, password: Option<String>) -> bool {
-        match self.probe(password) {
-            Some(client) => client
-                .ping_within(super::changes::HEALTH_PING_TIMEOUT)
-                .await
-                .is_err(),
-            None => true,
-        }
-    }
-
-    /// SIGKILLs the node (a frozen one too), so it can never come back on its own.
-    pub fn kill(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.kill();
-        }
-    }
 }
 
 pub struct GroupRuntime {
@@ -215,19 +181,13 @@ impl GroupRuntime {
         index: usize,
         replica_of: Option<u16>,
     ) -> Result<(), EngineError> {
-        if let Some(mut old) = self.nodes[index].process.take() {
-            old.kill();
-        }
+        self.nodes[index].kill().await;
         let spec = self.node_spec(
             &self.nodes[index].member,
             self.nodes[index].port,
             replica_of,
         );
-        let process = match RedisProcess::start(spec.clone()).await {
-            Ok(process) => process,
-            Err(error) if is_port_taken(&error) => start_on_free_port(spec).await?,
-            Err(error) => return Err(error),
-        };
+        let process = start_on_port_or_free(spec).await?;
         self.nodes[index].port = process.port();
         self.nodes[index].process = Some(process);
         self.apply_extra_passwords(index).await
@@ -265,12 +225,7 @@ impl GroupRuntime {
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
-        for extra in self.passwords.iter().skip(1) {
-            self.client(index)
-                .command(&["ACL", "SETUSER", "default", &format!(">{extra}")])
-                .await?;
-        }
-        Ok(())
+        accept_extra_passwords(&self.client(index), &self.passwords).await
     }
 
     /// The current port of every member.
@@ -297,113 +252,5 @@ impl GroupRuntime {
         self.primary_endpoint.close();
         self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");
-    }
-}
-
-/// How a member's node is started: in its own dir under the group's, authenticating with
-/// `password`; port 0 asks for a free one.
-pub(super) fn node_spec(
-    member: &str,
-    redis_server: &std::path::Path,
-    group_dir: &std::path::Path,
-    password: Option<String>,
-    port: u16,
-    replica_of: Option<u16>,
-) -> NodeSpec {
-    NodeSpec {
-        name: member.to_string(),
-        redis_server: redis_server.to_path_buf(),
-        dir: group_dir.join(member),
-        port,
-        password,
-        replica_of,
-        cluster: None,
-    }
-}
-
-pub(super) fn is_port_taken(error: &EngineError) -> bool {
-    error.to_string().contains("Address already in use")
-}
-
-/// Asks the kernel for a free port and starts the node on it; if another process takes the
-/// port between the probe and redis-server's bind, tries again with a new one.
-pub(super) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
-    let mut last_error = None;
-    for _ in 0..PORT_ATTEMPTS {
-        let no_port =
-            |e: std::io::Error| EngineError::start(&spec.name, format!("no free port: {e}"));
-        spec.port = free_port().map_err(no_port)?;
-        if let Some(cluster) = &mut spec.cluster {
-            cluster.bus_port = free_port().map_err(no_port)?;
-            if cluster.bus_port == spec.port {
-                continue; // the kernel handed the same port out twice
-            }
-        }
-        match RedisProcess::start(spec.clone()).await {
-            Ok(process) => return Ok(process),
-            Err(error) if is_port_taken(&error) => last_error = Some(error),
-            Err(error) => return Err(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free port")))
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Waits until `replica` is linked to `primary` and has applied everything the primary had
-/// when the wait began (offsets, not link status alone).
-pub(super) async fn wait_replica_synced(
-    primary: &NodeClient,
-    replica: &NodeClient,
-    member: &str,
-) -> Result<(), EngineError> {
-    let deadline = Instant::now() + SYNC_DEADLINE;
-    // A command that times out on a loaded machine is "not yet", not a failure: only the
-    // deadline ends the wait.
-    let mut target_offset = None;
-    let mut last_state = String::from("no answer yet");
-    loop {
-        if target_offset.is_none() {
-            target_offset = primary
-                .replication_info()
-                .await
-                .ok()
-                .map(|p| p.master_repl_offset);
-        }
-        // The primary's replication id is read on every poll: Redis gives a primary a new
-        // id when its first replica attaches (it creates the backlog then), so an id read
-        // before that would never match.
-        let polled = (
-            replica.replication_info().await,
-            primary.replication_info().await,
-        );
-        match (polled, target_offset) {
-            ((Ok(info), Ok(primary_now)), Some(target)) => {
-                if info.link_up
-                    && info.master_replid == primary_now.master_replid
-                    && info.replica_offset >= target
-                {
-                    return Ok(());
-                }
-                last_state = format!(
-                    "link up: {}, offset {} of {target}, replication id {} vs the primary's {}",
-                    info.link_up,
-                    info.replica_offset,
-                    info.master_replid,
-                    primary_now.master_replid
-                );
-            }
-            ((Err(error), _) | (_, Err(error)), _) => last_state = error.to_string(),
-            _ => {}
-        }
-        if Instant::now() > deadline {
-            return Err(EngineError::Replication(format!(
-                "{} did not catch up with the primary within {SYNC_DEADLINE:?} ({last_state})",
-                member
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
