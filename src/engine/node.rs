@@ -5,6 +5,8 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use tokio::task::JoinSet;
+
 use super::EngineError;
 use super::client::NodeClient;
 use super::process::{NodeSpec, RedisProcess};
@@ -114,6 +116,31 @@ pub(crate) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProces
         }
     }
     Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free port")))
+}
+
+/// Starts every node at once, each on a free port; the processes come back in `specs`' order.
+/// On any failure the ones already started are dropped, which kills and reaps them.
+pub(crate) async fn start_all(specs: Vec<NodeSpec>) -> Result<Vec<RedisProcess>, EngineError> {
+    let mut starting = JoinSet::new();
+    for (index, spec) in specs.into_iter().enumerate() {
+        starting.spawn(async move { (index, start_on_free_port(spec).await) });
+    }
+    let mut started = Vec::new();
+    let mut first_error = None;
+    while let Some(joined) = starting.join_next().await {
+        match joined {
+            Ok((index, Ok(process))) => started.push((index, process)),
+            Ok((_, Err(error))) => first_error = first_error.or(Some(error)),
+            Err(join) => {
+                first_error = first_error.or(Some(EngineError::Replication(join.to_string())))
+            }
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    started.sort_by_key(|(index, _)| *index);
+    Ok(started.into_iter().map(|(_, process)| process).collect())
 }
 
 fn free_port() -> std::io::Result<u16> {

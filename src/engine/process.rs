@@ -69,61 +69,7 @@ impl RedisProcess {
         if spec.cluster.is_some_and(|c| !c.keep_config) {
             remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }
-        let log = File::create(log_path(&spec.dir))
-            .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
-        let mut command = Command::new(&spec.redis_server);
-        command
-            .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
-            // (see ../shared/spec/redis-mechanics.md).
-            .args(["--repl-diskless-sync", "no", "--hz", "100"])
-            .args(["--daemonize", "no", "--protected-mode", "no"])
-            .arg("--dir")
-            .arg(&spec.dir)
-            .kill_on_drop(true)
-            .stdin(Stdio::null())
-            .stdout(
-                log.try_clone()
-                    .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
-            )
-            .stderr(log);
-        if let Some(password) = &spec.password {
-            command.args(["--requirepass", password, "--masterauth", password]);
-        }
-        if let Some(port) = spec.replica_of {
-            command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
-        }
-        if let Some(cluster) = spec.cluster {
-            command
-                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
-                .arg(spec.dir.join(CLUSTER_CONFIG_FILE))
-                .args(["--cluster-port", &cluster.bus_port.to_string()])
-                .args([
-                    "--cluster-node-timeout",
-                    &CLUSTER_NODE_TIMEOUT_MS.to_string(),
-                ])
-                // Any replica may take over, however long its link was down.
-                .args(["--cluster-replica-validity-factor", "0"])
-                // ElastiCache's default: the other shards keep serving while one has no primary.
-                .args(["--cluster-require-full-coverage", "no"])
-                // Replicas stay in the shard the model puts them in.
-                .args(["--cluster-allow-replica-migration", "no"]);
-        }
-        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            let parent = libc::getpid();
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // The parent may have died before prctl took effect.
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
+        let mut command = command_for(&spec)?;
         let child = command.spawn().map_err(|e| {
             EngineError::start(
                 &spec.name,
@@ -212,6 +158,77 @@ impl RedisProcess {
         let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
         self.kill().await;
         tracing::info!(node = %self.spec.name, "redis-server stopped");
+    }
+}
+
+/// The redis-server command line for `spec`, logging to the node's `redis.log`, with the
+/// child set to die with the server.
+fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
+    let log = File::create(log_path(&spec.dir))
+        .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+    let mut command = Command::new(&spec.redis_server);
+    command
+        .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
+        // (see ../shared/spec/redis-mechanics.md).
+        .args(["--repl-diskless-sync", "no", "--hz", "100"])
+        .args(["--daemonize", "no", "--protected-mode", "no"])
+        .arg("--dir")
+        .arg(&spec.dir)
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .stdout(
+            log.try_clone()
+                .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
+        )
+        .stderr(log);
+    if let Some(password) = &spec.password {
+        command.args(["--requirepass", password, "--masterauth", password]);
+    }
+    if let Some(port) = spec.replica_of {
+        command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+    }
+    if let Some(cluster) = spec.cluster {
+        cluster_args(&mut command, &spec.dir, cluster);
+    }
+    die_with_parent(&mut command);
+    Ok(command)
+}
+
+/// The arguments that make the node a Redis Cluster node.
+fn cluster_args(command: &mut Command, dir: &Path, cluster: ClusterNodeConfig) {
+    command
+        .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+        .arg(dir.join(CLUSTER_CONFIG_FILE))
+        .args(["--cluster-port", &cluster.bus_port.to_string()])
+        .args([
+            "--cluster-node-timeout",
+            &CLUSTER_NODE_TIMEOUT_MS.to_string(),
+        ])
+        // Any replica may take over, however long its link was down.
+        .args(["--cluster-replica-validity-factor", "0"])
+        // ElastiCache's default: the other shards keep serving while one has no primary.
+        .args(["--cluster-require-full-coverage", "no"])
+        // Replicas stay in the shard they were started in.
+        .args(["--cluster-allow-replica-migration", "no"]);
+}
+
+/// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        let parent = libc::getpid();
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
     }
 }
 

@@ -17,7 +17,8 @@ pub enum Runtime {
 }
 
 /// A group's runtime is behind an async mutex: workflows hold it across their steps, so two
-/// workflows on one group never interleave. The model's lock is separate and never awaited.
+/// workflows on one group never interleave. The lock on the resource state is separate and is
+/// never held across an `.await`.
 pub type RuntimeHandle = Arc<tokio::sync::Mutex<Runtime>>;
 
 impl Runtime {

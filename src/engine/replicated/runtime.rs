@@ -7,10 +7,10 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    NodeSlot, accept_extra_passwords, node_spec, start_on_free_port, start_on_port_or_free,
-    wait_replica_synced,
+    NodeSlot, accept_extra_passwords, node_spec, start_all, start_on_free_port,
+    start_on_port_or_free, wait_replica_synced,
 };
-use crate::engine::process::{NodeSpec, RedisProcess};
+use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
 
 /// What the engine needs to start a group: member ids in order (the first is the primary).
@@ -60,39 +60,21 @@ impl GroupRuntime {
                 replica_of,
             )
         };
-        let primary_spec = spec_of(0, None);
-        let primary = start_on_free_port(primary_spec).await?;
+        let primary = start_on_free_port(spec_of(0, None)).await?;
         let primary_port = primary.port();
-        let mut starting = JoinSet::new();
-        for index in 1..spec.members.len() {
-            let replica_spec = spec_of(index, Some(primary_port));
-            starting.spawn(async move { (index, start_on_free_port(replica_spec).await) });
-        }
-        let mut replicas: Vec<(usize, RedisProcess)> = Vec::new();
-        let mut first_error = None;
-        while let Some(joined) = starting.join_next().await {
-            match joined {
-                Ok((index, Ok(process))) => replicas.push((index, process)),
-                Ok((_, Err(error))) => first_error = first_error.or(Some(error)),
-                Err(join) => {
-                    first_error = first_error.or(Some(EngineError::Replication(join.to_string())))
-                }
-            }
-        }
-        if let Some(error) = first_error {
-            return Err(error); // dropping the started processes kills and reaps them
-        }
-        replicas.sort_by_key(|(index, _)| *index);
-        let mut nodes = vec![NodeSlot {
-            member: spec.members[0].clone(),
-            port: primary_port,
-            process: Some(primary),
-        }];
-        nodes.extend(replicas.into_iter().map(|(index, process)| NodeSlot {
-            member: spec.members[index].clone(),
-            port: process.port(),
-            process: Some(process),
-        }));
+        let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_port)));
+        let mut processes = vec![primary];
+        processes.extend(start_all(replicas.collect()).await?);
+        let nodes = spec
+            .members
+            .iter()
+            .zip(processes)
+            .map(|(member, process)| NodeSlot {
+                member: member.clone(),
+                port: process.port(),
+                process: Some(process),
+            })
+            .collect();
         let io =
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
         let primary_endpoint =
