@@ -2,7 +2,7 @@
 //! Knows nothing of HTTP or XML; speaks in member ids and ports.
 
 mod auth;
-pub mod client;
+pub(crate) mod client;
 mod cluster;
 mod error;
 mod node;
@@ -17,13 +17,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use auth::AuthUpdate;
-pub use cluster::topology::{SLOT_COUNT, even_slot_ranges};
-pub use cluster::{ClusterSpec, ShardSpec, StartedCluster};
-pub use error::EngineError;
-pub use node::{NodeHealth, probe};
-pub use replicated::{GroupSpec, StartedGroup};
-pub use runtime::{Runtime, RuntimeHandle};
+pub(crate) use auth::AuthUpdate;
+pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
+pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};
+pub(crate) use error::EngineError;
+pub(crate) use node::{NodeHealth, probe};
+pub(crate) use replicated::{GroupSpec, StartedGroup};
+pub(crate) use runtime::{Runtime, RuntimeHandle};
 
 const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) or pass --redis-server PATH.";
 
@@ -47,7 +47,7 @@ impl Engine {
 
     /// Checks, without running it, that `redis_server` names an executable file (directly or on
     /// `PATH`): cheap enough for startup, where `redis-server --version` would cost ~9 ms.
-    pub fn locate_redis_server(redis_server: &Path) -> Result<PathBuf, String> {
+    pub(crate) fn locate_redis_server(redis_server: &Path) -> Result<PathBuf, String> {
         let is_executable = |path: &Path| {
             std::fs::metadata(path)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -72,7 +72,7 @@ impl Engine {
     /// The version `redis-server --version` reports, run once (~9 ms, so not before the
     /// ready line). A binary that does not answer is logged as `unknown`; its nodes will fail
     /// to start with their own reason.
-    pub async fn redis_version(&self) -> String {
+    pub(crate) async fn redis_version(&self) -> String {
         let path = self.redis_server.clone();
         let version = self.version.get_or_init(|| async move {
             match query_version(&path).await {
@@ -87,7 +87,7 @@ impl Engine {
     }
 
     /// Starts every node of a group, links the replicas and opens its endpoints.
-    pub async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
+    pub(crate) async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
@@ -98,7 +98,7 @@ impl Engine {
 
     /// Starts every node of a cluster-mode-enabled group, forms the cluster and opens its
     /// configuration endpoint.
-    pub async fn start_cluster(&self, spec: ClusterSpec) -> Result<StartedCluster, EngineError> {
+    pub(crate) async fn start_cluster(&self, spec: ClusterSpec) -> Result<StartedCluster, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
@@ -115,7 +115,7 @@ impl Engine {
     }
 
     /// The runtime of a running group, in either cluster mode.
-    pub fn runtime(&self, group_id: &str) -> Result<RuntimeHandle, EngineError> {
+    pub(crate) fn runtime(&self, group_id: &str) -> Result<RuntimeHandle, EngineError> {
         self.groups
             .lock()
             .expect("engine registry poisoned")
@@ -125,7 +125,7 @@ impl Engine {
     }
 
     /// Stops a group's nodes and closes its endpoints.
-    pub async fn stop_group(&self, group_id: &str) {
+    pub(crate) async fn stop_group(&self, group_id: &str) {
         let handle = self
             .groups
             .lock()
@@ -138,7 +138,7 @@ impl Engine {
 
     /// Stops everything. A group whose workflow does not yield within a moment is left to
     /// `Drop`, which kills and reaps its processes when the runtime ends the workflow.
-    pub async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         let handles: Vec<RuntimeHandle> = self
             .groups
             .lock()

@@ -16,7 +16,7 @@ use super::client::NodeClient;
 
 /// How one redis-server is started.
 #[derive(Debug, Clone)]
-pub struct NodeSpec {
+pub(crate) struct NodeSpec {
     pub name: String,
     pub redis_server: PathBuf,
     pub dir: PathBuf,
@@ -30,7 +30,7 @@ pub struct NodeSpec {
 
 /// How a cluster-mode node starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClusterNodeConfig {
+pub(crate) struct ClusterNodeConfig {
     /// The cluster bus port, chosen like the data port (`port + 10000` may not be free, or may
     /// not exist).
     pub bus_port: u16,
@@ -41,12 +41,12 @@ pub struct ClusterNodeConfig {
 
 /// Failure detection in milliseconds: small, so a dead node is noticed quickly; see
 /// `../shared/spec/redis-mechanics.md` (500 ms keeps Redis's own failover at ~1.5 s).
-pub const CLUSTER_NODE_TIMEOUT_MS: u64 = 500;
+pub(crate) const CLUSTER_NODE_TIMEOUT_MS: u64 = 500;
 
 const START_DEADLINE: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
-pub struct RedisProcess {
+pub(crate) struct RedisProcess {
     spec: NodeSpec,
     child: Child,
     pid: u32,
@@ -111,10 +111,6 @@ impl RedisProcess {
 
     pub fn port(&self) -> u16 {
         self.spec.port
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.pid
     }
 
     pub fn spec(&self) -> &NodeSpec {

@@ -8,14 +8,6 @@ use crate::engine::EngineError;
 use crate::engine::node::{Candidate, best_candidate};
 
 impl GroupRuntime {
-    /// The primary fails for real: SIGKILL, so clients on its port get connection refused and a
-    /// frozen node can never come back as a second primary. Returns the killed member's index.
-    pub async fn kill_primary(&mut self) -> usize {
-        let index = self.primary;
-        self.kill_node(index).await;
-        index
-    }
-
     /// Promotes the best replica (`REPLICAOF NO ONE`), points the primary endpoint at it (which
     /// drops the connections to the old node), re-points the other running replicas and returns
     /// the new primary's member id.
