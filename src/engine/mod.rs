@@ -98,7 +98,10 @@ impl Engine {
 
     /// Starts every node of a cluster-mode-enabled group, forms the cluster and opens its
     /// configuration endpoint.
-    pub(crate) async fn start_cluster(&self, spec: ClusterSpec) -> Result<StartedCluster, EngineError> {
+    pub(crate) async fn start_cluster(
+        &self,
+        spec: ClusterSpec,
+    ) -> Result<StartedCluster, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
