@@ -8,24 +8,28 @@ use axum::response::IntoResponse;
 use crate::protocol::ApiError;
 use crate::protocol::xml::error_body;
 
-/// The HTTP status the botocore model gives the code.
-pub fn status(error: &ApiError) -> StatusCode {
-    match error {
-        ApiError::ReplicationGroupNotFoundFault(_)
-        | ApiError::CacheClusterNotFound(_)
-        | ApiError::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
-        ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        ApiError::MissingAuthenticationToken(_)
-        | ApiError::IncompleteSignature(_)
-        | ApiError::InvalidClientTokenId(_)
-        | ApiError::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
+// An inherent impl at the edge: the wire-code enum itself (in `protocol`) knows no HTTP, and
+// this is the one place a code meets its status.
+impl ApiError {
+    /// The HTTP status the botocore model gives the code.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::ReplicationGroupNotFoundFault(_)
+            | Self::CacheClusterNotFound(_)
+            | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
+            Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::MissingAuthenticationToken(_)
+            | Self::IncompleteSignature(_)
+            | Self::InvalidClientTokenId(_)
+            | Self::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        }
     }
 }
 
 /// The `ErrorResponse` envelope for `error`, with its status and the request id.
 pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
-    xml_response(status(error), error_body(error, request_id), request_id)
+    xml_response(error.status(), error_body(error, request_id), request_id)
 }
 
 /// An XML answer with its request id header.
@@ -64,7 +68,7 @@ mod tests {
             (ApiError::InvalidParameterValue("v".into()), 400),
         ];
         for (error, expected) in cases {
-            assert_eq!(status(&error).as_u16(), expected, "{error}");
+            assert_eq!(error.status().as_u16(), expected, "{error}");
             let sender = expected < 500;
             assert_eq!(error.fault_type() == "Sender", sender, "{error}");
         }

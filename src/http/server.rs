@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::error::{error_response, status, xml_response};
+use super::error::{error_response, xml_response};
 use crate::api::{dispatch, resolve_action};
 use crate::protocol::sigv4::CredentialScope;
 use crate::protocol::{ApiError, QueryParams};
@@ -65,7 +65,7 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
         )
     {
         tracing::info!(
-            status = status(&error).as_u16(),
+            status = error.status().as_u16(),
             code = error.code(),
             message = error.message(),
             "request refused by --verify-sigv4"
@@ -84,7 +84,7 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
             xml_response(StatusCode::OK, xml, &ctx.request_id)
         }
         Err(error) => {
-            tracing::info!(action = %action_name, status = status(&error).as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
+            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
             error_response(&error, &ctx.request_id)
         }
     }
