@@ -7,12 +7,13 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::error::{error_response, xml_response};
 use crate::api::{dispatch, resolve_action};
 use crate::protocol::sigv4::CredentialScope;
-use crate::protocol::xml::error_body;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
@@ -25,9 +26,9 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: SharedState) -> Router {
     Router::new()
-        .route("/_health", axum::routing::get(crate::control::health))
-        .route("/_state", axum::routing::get(crate::dashboard::state))
-        .route("/_reset", axum::routing::post(crate::control::reset))
+        .route("/_health", axum::routing::get(super::control::health))
+        .route("/_state", axum::routing::get(super::dashboard::state))
+        .route("/_reset", axum::routing::post(super::control::reset))
         .fallback(handle)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -49,9 +50,9 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
     // A browser opening the server's URL gets the live dashboard instead of MissingAction.
     if parts.method == axum::http::Method::GET
         && params.optional("Action").is_none_or(str::is_empty)
-        && crate::dashboard::accepts_html(&parts.headers)
+        && super::dashboard::accepts_html(&parts.headers)
     {
-        return crate::dashboard::page();
+        return super::dashboard::page();
     }
     if let Some(verifier) = &state.settings.verifier
         && let Err(error) = verifier.verify(
@@ -103,21 +104,6 @@ fn request_context(state: &SharedState, headers: &HeaderMap) -> RequestContext {
     }
 }
 
-pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
-    xml_response(error.status(), error_body(error, request_id), request_id)
-}
-
-fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(xml));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", value);
-    }
-    response
-}
-
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<String>()
@@ -125,8 +111,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(%detail, "request handler panicked");
-    let error = ApiError::InternalFailure(format!(
+    ApiError::InternalFailure(format!(
         "The server failed to process the request: {detail}"
-    ));
-    error_response(&error, &uuid::Uuid::new_v4().to_string())
+    ))
+    .into_response()
 }

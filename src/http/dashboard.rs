@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
 use crate::model::events::EventQuery;
-use crate::model::group::{Endpoints, Role};
+use crate::model::group::{Endpoints, ReplicationGroup, Role};
 use crate::state::SharedState;
 
 /// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
@@ -80,34 +80,7 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
     // Copy everything out under the lock; the guard is dropped before any node is asked.
     let (groups, events) = {
         let model = state.model();
-        let groups: Vec<GroupSnapshot> = model
-            .groups()
-            .map(|group| GroupSnapshot {
-                id: group.id.to_string(),
-                status: group.status.as_str(),
-                automatic_failover: group.settings.automatic_failover,
-                multi_az: group.settings.multi_az,
-                failover_in_flight: group.failover_in_flight,
-                endpoints: group.endpoints,
-                cluster_enabled: group.cluster_enabled,
-                node_groups: group
-                    .node_groups
-                    .iter()
-                    .map(|ng| (ng.id.clone(), ng.slots.clone()))
-                    .collect(),
-                members: group
-                    .members
-                    .iter()
-                    .map(|member| MemberSnapshot {
-                        cluster_id: member.cluster_id.clone(),
-                        node_group: member.node_group.clone(),
-                        role: member.role,
-                        port: member.port,
-                        auth_token: group.settings.auth_token.clone(),
-                    })
-                    .collect(),
-            })
-            .collect();
+        let groups: Vec<GroupSnapshot> = model.groups().map(GroupSnapshot::of).collect();
         let page = model.events.query(&EventQuery {
             source_id: None,
             source_type: None,
@@ -124,31 +97,7 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
     let groups: Vec<Value> = groups
         .iter()
         .enumerate()
-        .map(|(g, group)| {
-            let members: Vec<Value> = group
-                .members
-                .iter()
-                .enumerate()
-                .map(|(m, member)| {
-                    let link = links.get(&(g, m)).cloned().unwrap_or(NodeLink::NotStarted);
-                    member_json(member, &link)
-                })
-                .collect();
-            json!({
-                "id": group.id,
-                "status": group.status,
-                "automatic_failover": group.automatic_failover,
-                "multi_az": group.multi_az,
-                "failover_in_flight": group.failover_in_flight,
-                "cluster_enabled": group.cluster_enabled,
-                "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
-                "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
-                "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
-                "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
-                "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
-                "members": members,
-            })
-        })
+        .map(|(g, group)| group_json(group, |m| links.get(&(g, m)).cloned()))
         .collect();
     let events: Vec<Value> = events
         .iter()
@@ -167,6 +116,60 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
         "groups": groups,
         "events": events,
     }))
+}
+
+impl GroupSnapshot {
+    fn of(group: &ReplicationGroup) -> Self {
+        Self {
+            id: group.id.to_string(),
+            status: group.status.as_str(),
+            automatic_failover: group.settings.automatic_failover,
+            multi_az: group.settings.multi_az,
+            failover_in_flight: group.failover_in_flight,
+            endpoints: group.endpoints,
+            cluster_enabled: group.cluster_enabled,
+            node_groups: group
+                .node_groups
+                .iter()
+                .map(|ng| (ng.id.clone(), ng.slots.clone()))
+                .collect(),
+            members: group
+                .members
+                .iter()
+                .map(|member| MemberSnapshot {
+                    cluster_id: member.cluster_id.clone(),
+                    node_group: member.node_group.clone(),
+                    role: member.role,
+                    port: member.port,
+                    auth_token: group.settings.auth_token.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One group as the dashboard shows it; `link(m)` is what member `m`'s node said.
+fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -> Value {
+    let members: Vec<Value> = group
+        .members
+        .iter()
+        .enumerate()
+        .map(|(m, member)| member_json(member, &link(m).unwrap_or(NodeLink::NotStarted)))
+        .collect();
+    json!({
+        "id": group.id,
+        "status": group.status,
+        "automatic_failover": group.automatic_failover,
+        "multi_az": group.multi_az,
+        "failover_in_flight": group.failover_in_flight,
+        "cluster_enabled": group.cluster_enabled,
+        "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
+        "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
+        "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
+        "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
+        "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
+        "members": members,
+    })
 }
 
 /// Asks every started node for `INFO replication` at once; each ask is bounded by the node
