@@ -3,6 +3,7 @@
 //! replication link of every node (read from the node itself) and the newest events.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -13,7 +14,9 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
-use crate::model::events::EventQuery;
+use crate::model::events::{Event, EventQuery};
+use crate::model::scope::Scope;
+use crate::scopes::Scopes;
 use crate::model::group::{Endpoints, Role};
 use crate::state::SharedState;
 
@@ -54,6 +57,7 @@ struct MemberSnapshot {
 }
 
 struct GroupSnapshot {
+    scope: Scope,
     id: String,
     status: &'static str,
     automatic_failover: bool,
@@ -75,14 +79,43 @@ enum NodeLink {
     Up(ReplicationInfo),
 }
 
-/// `GET /_state`: the snapshot the dashboard renders.
-pub async fn state(State(state): State<SharedState>) -> Json<Value> {
-    // Copy everything out under the lock; the guard is dropped before any node is asked.
-    let (groups, events) = {
-        let model = state.model();
+/// `GET /_state`: the snapshot the dashboard renders, every account and region in one:
+/// groups ordered by (account, region, id) and each labelled with its scope, events merged
+/// newest first.
+pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let now = scopes.default_state().now();
+    let mut groups = Vec::new();
+    let mut events = Vec::new();
+    let mut scope_list = Vec::new();
+    for (scope, state) in scopes.all() {
+        let (scope_groups, scope_events) = snapshot(&state, &scope);
+        scope_list.push(json!({
+            "account": scope.account, "region": scope.region, "groups": scope_groups.len(),
+        }));
+        groups.extend(scope_groups);
+        events.extend(scope_events.into_iter().map(|event| (scope.clone(), event)));
+    }
+    events.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.1.seq.cmp(&a.1.seq)));
+    events.truncate(EVENT_LIMIT);
+    let links = probe_all(&groups).await;
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generated_at": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "scopes": scope_list,
+        "groups": groups_json(&groups, &links),
+        "events": events_json(&events),
+    }))
+}
+
+/// One scope's groups and newest events, copied out under its model lock (dropped before
+/// any node is asked).
+fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Event>) {
+    let model = state.model();
+    {
         let groups: Vec<GroupSnapshot> = model
             .groups()
             .map(|group| GroupSnapshot {
+                scope: scope.clone(),
                 id: group.id.to_string(),
                 status: group.status.as_str(),
                 automatic_failover: group.settings.automatic_failover,
@@ -117,11 +150,11 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
             max_records: EVENT_LIMIT,
         });
         (groups, page.events.into_iter().cloned().collect::<Vec<_>>())
-    };
+    }
+}
 
-    let links = probe_all(&groups).await;
-
-    let groups: Vec<Value> = groups
+fn groups_json(groups: &[GroupSnapshot], links: &HashMap<(usize, usize), NodeLink>) -> Vec<Value> {
+    groups
         .iter()
         .enumerate()
         .map(|(g, group)| {
@@ -135,6 +168,8 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
                 })
                 .collect();
             json!({
+                "account": group.scope.account,
+                "region": group.scope.region,
                 "id": group.id,
                 "status": group.status,
                 "automatic_failover": group.automatic_failover,
@@ -149,24 +184,23 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
                 "members": members,
             })
         })
-        .collect();
-    let events: Vec<Value> = events
+        .collect()
+}
+
+fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {
+    events
         .iter()
-        .map(|event| {
+        .map(|(scope, event)| {
             json!({
+                "account": scope.account,
+                "region": scope.region,
                 "date": event.date.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "source_type": event.source_type,
                 "source_id": event.source_id,
                 "message": event.message,
             })
         })
-        .collect();
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "generated_at": state.now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        "groups": groups,
-        "events": events,
-    }))
+        .collect()
 }
 
 /// Asks every started node for `INFO replication` at once; each ask is bounded by the node

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Model;
+use super::arn::{Arn, ResourceKind};
+use super::scope::Scope;
 use super::group::{GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role};
 use super::ids::ReplicationGroupId;
 
@@ -21,7 +23,11 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
         })
         .collect();
     ReplicationGroup {
-        arn: format!("arn:aws:elasticache:us-east-1:1:replicationgroup:{id}"),
+        arn: Arn::new(
+            ResourceKind::ReplicationGroup,
+            &Scope::new("123456789012", "us-east-1"),
+            id.as_str(),
+        ),
         id,
         status: GroupStatus::Available,
         settings: GroupSettings {

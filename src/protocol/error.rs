@@ -26,6 +26,9 @@ pub enum ApiError {
     IncompleteSignature(String),
     InvalidClientTokenId(String),
     SignatureDoesNotMatch(String),
+    InvalidARN(String),
+    TagQuotaPerResourceExceeded(String),
+    TagNotFound(String),
     InternalFailure(String),
 }
 
@@ -54,6 +57,9 @@ impl ApiError {
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::InvalidARN(_) => "InvalidARN",
+            Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
+            Self::TagNotFound(_) => "TagNotFound",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -63,7 +69,8 @@ impl ApiError {
         match self {
             Self::ReplicationGroupNotFoundFault(_)
             | Self::CacheClusterNotFound(_)
-            | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
+            | Self::NodeGroupNotFoundFault(_)
+            | Self::TagNotFound(_) => StatusCode::NOT_FOUND,
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingAuthenticationToken(_)
             | Self::IncompleteSignature(_)
@@ -94,6 +101,9 @@ impl ApiError {
             | Self::IncompleteSignature(m)
             | Self::InvalidClientTokenId(m)
             | Self::SignatureDoesNotMatch(m)
+            | Self::InvalidARN(m)
+            | Self::TagQuotaPerResourceExceeded(m)
+            | Self::TagNotFound(m)
             | Self::InternalFailure(m) => m,
         }
     }

@@ -10,4 +10,5 @@ mod health;
 mod lifecycle;
 mod processes;
 mod protocol;
+mod scopes;
 mod support;
