@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use elasticache_local::engine::Engine;
+use elasticache_local::model::arn::{Arn, ResourceKind};
 use elasticache_local::model::group::{
     Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
-use elasticache_local::model::arn::{Arn, ResourceKind};
 use elasticache_local::model::ids::ReplicationGroupId;
 use elasticache_local::model::scope::Scope;
 use elasticache_local::model::{Model, SystemClock};

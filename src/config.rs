@@ -70,7 +70,11 @@ pub struct Config {
 
     /// The account of an access key, as ACCESS_KEY_ID=ACCOUNT_ID (repeat the flag, or separate
     /// them by commas in the environment variable). A 12-digit access key is its own account.
-    #[arg(long = "account", env = "ELASTICACHE_LOCAL_ACCOUNTS", value_delimiter = ',')]
+    #[arg(
+        long = "account",
+        env = "ELASTICACHE_LOCAL_ACCOUNTS",
+        value_delimiter = ','
+    )]
     pub accounts: Vec<String>,
 
     /// A JSON file mapping access key ids to account ids (`{"AKIDJOB1": "111111111111"}`),

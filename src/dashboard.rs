@@ -15,9 +15,9 @@ use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
 use crate::model::events::{Event, EventQuery};
+use crate::model::group::{Endpoints, Role};
 use crate::model::scope::Scope;
 use crate::scopes::Scopes;
-use crate::model::group::{Endpoints, Role};
 use crate::state::SharedState;
 
 /// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.

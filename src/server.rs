@@ -119,9 +119,10 @@ fn request_context(
                 .optional("X-Amz-Credential")
                 .and_then(CredentialScope::from_credential)
         });
-    let region = credential
-        .as_ref()
-        .map_or_else(|| scopes.default_scope().region.clone(), |c| c.region.clone());
+    let region = credential.as_ref().map_or_else(
+        || scopes.default_scope().region.clone(),
+        |c| c.region.clone(),
+    );
     if !Scope::is_valid_region(&region) {
         return Err(ApiError::IncompleteSignature(format!(
             "Credential should be scoped to a valid region, not '{region}'."

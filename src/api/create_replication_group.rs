@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
+use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{
     Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
-use crate::model::arn::{Arn, ResourceKind};
 use crate::model::ids::ReplicationGroupId;
 use crate::model::tags::Tag;
 use crate::protocol::query::invalid_value;

@@ -63,9 +63,11 @@ pub async fn run(
         let model = state.model();
         let query = parse_query(params, &model.pager, state.now())?;
         let page = model.events.query(&query);
-        let marker = page
-            .next_before_seq
-            .map(|seq| model.pager.issue(LIST, &encode_position(seq, query.start, query.end)));
+        let marker = page.next_before_seq.map(|seq| {
+            model
+                .pager
+                .issue(LIST, &encode_position(seq, query.start, query.end))
+        });
         let entries = lookup_entries(
             &state.encoded_events,
             &page.events,
@@ -209,9 +211,11 @@ mod tests {
         let params = QueryParams::decode(Some(query), b"");
         let query = parse_query(&params, &model.pager, state.now()).unwrap();
         let page = model.events.query(&query);
-        let marker = page
-            .next_before_seq
-            .map(|seq| model.pager.issue(LIST, &encode_position(seq, query.start, query.end)));
+        let marker = page.next_before_seq.map(|seq| {
+            model
+                .pager
+                .issue(LIST, &encode_position(seq, query.start, query.end))
+        });
         let envelope = Envelope {
             marker: marker.as_deref(),
             events: XmlList::new(
@@ -263,7 +267,10 @@ mod tests {
         let marker = pager.issue(LIST, &encode_position(42, start, end));
         let params = QueryParams::from_pairs([("Marker", marker.as_str())]);
         let query = parse_query(&params, &pager, Utc::now()).unwrap();
-        assert_eq!((query.before_seq, query.start, query.end), (Some(42), start, end));
+        assert_eq!(
+            (query.before_seq, query.start, query.end),
+            (Some(42), start, end)
+        );
         let unsealed = encode_position(42, start, end);
         for junk in ["x", "1-2", "1-a-3", "-1-2-3", unsealed.as_str()] {
             let params = QueryParams::from_pairs([("Marker", junk)]);

@@ -22,9 +22,7 @@ pub async fn run(
             Some(id) => vec![model.group(id)?],
             None => model.groups().collect(),
         };
-        let (page, marker) = model
-            .pager
-            .page(LIST, groups, |g| g.id.as_str(), &request);
+        let (page, marker) = model.pager.page(LIST, groups, |g| g.id.as_str(), &request);
         let entries = lookup_entries(
             &state.encoded_groups,
             &page,
@@ -150,7 +148,11 @@ mod tests {
         let state = state_with(model_with(vec![group("g1", 1, false)]));
         for forged in ["g0", "g1", "00"] {
             let error = run(&state, &query(&format!("Marker={forged}")), &ctx()).await;
-            assert_eq!(error.err().unwrap().code(), "InvalidParameterValue", "{forged}");
+            assert_eq!(
+                error.err().unwrap().code(),
+                "InvalidParameterValue",
+                "{forged}"
+            );
         }
     }
 }

@@ -27,8 +27,16 @@ mod tests {
         let pager = Pager::new([1; 32]);
         let params = |raw: &str| QueryParams::decode(Some(raw), b"");
         assert_eq!(request(&pager, "L", &params("")).unwrap().max, 100);
-        assert_eq!(request(&pager, "L", &params("MaxRecords=20")).unwrap().max, 20);
-        for bad in ["MaxRecords=19", "MaxRecords=101", "MaxRecords=x", "Marker=rg1"] {
+        assert_eq!(
+            request(&pager, "L", &params("MaxRecords=20")).unwrap().max,
+            20
+        );
+        for bad in [
+            "MaxRecords=19",
+            "MaxRecords=101",
+            "MaxRecords=x",
+            "Marker=rg1",
+        ] {
             let error = request(&pager, "L", &params(bad)).unwrap_err();
             assert_eq!(error.code(), "InvalidParameterValue", "{bad}");
         }

@@ -192,8 +192,8 @@ mod tests {
 
     #[test]
     fn the_documented_examples_parse() {
-        let cluster = Arn::parse("arn:aws:elasticache:us-west-2:012345678901:cluster:myCluster")
-            .unwrap();
+        let cluster =
+            Arn::parse("arn:aws:elasticache:us-west-2:012345678901:cluster:myCluster").unwrap();
         assert_eq!(cluster.kind, ResourceKind::CacheCluster);
         assert_eq!(cluster.id, "myCluster");
         let global =

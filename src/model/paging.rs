@@ -44,8 +44,8 @@ impl Pager {
     }
 
     fn seal(&self, list: &str, position: &str) -> [u8; TAG_BYTES] {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
-            .expect("HMAC takes any key size");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key size");
         mac.update(list.as_bytes());
         mac.update(&[0]);
         mac.update(position.as_bytes());
@@ -183,7 +183,10 @@ mod tests {
         let pager = pager();
         let marker = pager.issue("ReplicationGroups", "orders");
         assert!(!marker.contains("orders"), "{marker}");
-        assert_eq!(pager.redeem("ReplicationGroups", &marker).unwrap(), "orders");
+        assert_eq!(
+            pager.redeem("ReplicationGroups", &marker).unwrap(),
+            "orders"
+        );
         let mut flipped = marker.clone().into_bytes();
         flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
         let forged_position = format!("{}{}", &marker[..24], hex::encode("payments"));

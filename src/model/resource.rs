@@ -66,7 +66,9 @@ impl ResourceKind {
             return Err(invalid("the first character must be a letter".into()));
         }
         if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid("only letters, digits and hyphens are allowed".into()));
+            return Err(invalid(
+                "only letters, digits and hyphens are allowed".into(),
+            ));
         }
         if rules.tidy_hyphens && (raw.ends_with('-') || raw.contains("--")) {
             return Err(invalid(
@@ -201,7 +203,11 @@ mod tests {
         let rg = ResourceKind::ReplicationGroup;
         assert_eq!(rg.parse_id("My-Group1").unwrap(), "my-group1");
         for bad in ["", "1abc", "a--b", "ab-", "a_b", "a b", &"a".repeat(41)] {
-            assert_eq!(rg.parse_id(bad).unwrap_err().code(), "InvalidParameterValue", "{bad}");
+            assert_eq!(
+                rg.parse_id(bad).unwrap_err().code(),
+                "InvalidParameterValue",
+                "{bad}"
+            );
         }
         assert!(rg.parse_id(&"a".repeat(40)).is_ok());
         assert!(ResourceKind::CacheCluster.parse_id(&"a".repeat(50)).is_ok());
@@ -301,7 +307,10 @@ mod tests {
         assert!(changed > first);
         users.take_all();
         users.insert(user("alice")).unwrap();
-        assert!(users.get("alice").unwrap().revision > changed, "revisions outlive a reset");
+        assert!(
+            users.get("alice").unwrap().revision > changed,
+            "revisions outlive a reset"
+        );
         assert!(users.get("bob").is_err());
     }
 

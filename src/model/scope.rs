@@ -164,7 +164,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a, accounts.account(Some("AKIDONE")));
         // FNV-1a of "test" is 0xf9e6e6ef197c2b25: pinned, so a change of derivation is seen.
-        assert_eq!(accounts.account(Some("test")), format!("{:012}", 0xf9e6_e6ef_197c_2b25_u64 % 1_000_000_000_000));
+        assert_eq!(
+            accounts.account(Some("test")),
+            format!("{:012}", 0xf9e6_e6ef_197c_2b25_u64 % 1_000_000_000_000)
+        );
         assert_eq!(accounts.account(None), "123456789012");
     }
 
@@ -180,7 +183,15 @@ mod tests {
         for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "local"] {
             assert!(Scope::is_valid_region(good), "{good}");
         }
-        for bad in ["", "US-EAST-1", "1us", "us east", "us-east-1/..", "us-", &"a".repeat(33)] {
+        for bad in [
+            "",
+            "US-EAST-1",
+            "1us",
+            "us east",
+            "us-east-1/..",
+            "us-",
+            &"a".repeat(33),
+        ] {
             assert!(!Scope::is_valid_region(bad), "{bad}");
         }
     }

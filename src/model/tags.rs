@@ -153,9 +153,16 @@ mod tests {
         assert_eq!(store.list(&rg).len(), 50);
         let error = store.add(&rg, &numbered(49..51)).unwrap_err();
         assert_eq!(error.code(), "TagQuotaPerResourceExceeded");
-        assert_eq!(store.list(&rg).len(), 50, "nothing of a refused add is kept");
+        assert_eq!(
+            store.list(&rg).len(),
+            50,
+            "nothing of a refused add is kept"
+        );
         let one_request = store.add(&arn(ResourceKind::User, "u"), &numbered(0..51));
-        assert_eq!(one_request.unwrap_err().code(), "TagQuotaPerResourceExceeded");
+        assert_eq!(
+            one_request.unwrap_err().code(),
+            "TagQuotaPerResourceExceeded"
+        );
     }
 
     #[test]
@@ -172,7 +179,11 @@ mod tests {
             Tag::new("k", &long_value),
         ] {
             let error = store.add(&rg, &[Tag::new("fine", "x"), bad.clone()]);
-            assert_eq!(error.unwrap_err().code(), "InvalidParameterValue", "{bad:?}");
+            assert_eq!(
+                error.unwrap_err().code(),
+                "InvalidParameterValue",
+                "{bad:?}"
+            );
         }
         assert!(store.list(&rg).is_empty(), "a refused add keeps nothing");
         let edge = [
@@ -189,9 +200,16 @@ mod tests {
         let mut store = TagStore::default();
         let a = arn(ResourceKind::Snapshot, "s");
         let b = arn(ResourceKind::ServerlessCache, "s");
-        store.add(&a, &[Tag::new("k", "1"), Tag::new("j", "2")]).unwrap();
-        assert!(store.list(&b).is_empty(), "another kind with the same id is another ARN");
-        let error = store.remove(&a, &["k".into(), "absent".into()]).unwrap_err();
+        store
+            .add(&a, &[Tag::new("k", "1"), Tag::new("j", "2")])
+            .unwrap();
+        assert!(
+            store.list(&b).is_empty(),
+            "another kind with the same id is another ARN"
+        );
+        let error = store
+            .remove(&a, &["k".into(), "absent".into()])
+            .unwrap_err();
         assert_eq!(error.code(), "TagNotFound");
         assert_eq!(store.list(&a).len(), 2);
         store.remove(&a, &["k".into()]).unwrap();

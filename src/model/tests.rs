@@ -2,9 +2,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Model;
 use super::arn::{Arn, ResourceKind};
-use super::scope::Scope;
 use super::group::{GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role};
 use super::ids::ReplicationGroupId;
+use super::scope::Scope;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()

@@ -50,7 +50,10 @@ mod tests {
         let scope =
             CredentialScope::from_credential("AKIDQ/20240101/ap-south-1/elasticache/aws4_request")
                 .unwrap();
-        assert_eq!((scope.access_key_id.as_str(), scope.region.as_str()), ("AKIDQ", "ap-south-1"));
+        assert_eq!(
+            (scope.access_key_id.as_str(), scope.region.as_str()),
+            ("AKIDQ", "ap-south-1")
+        );
         assert_eq!(CredentialScope::from_credential("AKIDQ"), None);
     }
 

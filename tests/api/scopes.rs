@@ -74,21 +74,32 @@ async fn test_failover(client: &Client, id: &str) -> Result<(), String> {
 
 #[tokio::test]
 async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
-    let server = TestServer::start_with(&["--failover-quota", "1", "--account", "AKIDMAPPED=333333333333"]);
+    let server = TestServer::start_with(&[
+        "--failover-quota",
+        "1",
+        "--account",
+        "AKIDMAPPED=333333333333",
+    ]);
     let a_east = client(&server, ACCOUNT_A, "us-east-1");
     let b_east = client(&server, ACCOUNT_B, "us-east-1");
     let a_west = client(&server, ACCOUNT_A, "eu-west-1");
     let mapped = client(&server, "AKIDMAPPED", "us-east-1");
 
     // The same id in three scopes at once, each on its own nodes.
-    let scopes = [(&a_east, ACCOUNT_A, "us-east-1"), (&b_east, ACCOUNT_B, "us-east-1"), (&a_west, ACCOUNT_A, "eu-west-1")];
+    let scopes = [
+        (&a_east, ACCOUNT_A, "us-east-1"),
+        (&b_east, ACCOUNT_B, "us-east-1"),
+        (&a_west, ACCOUNT_A, "eu-west-1"),
+    ];
     let mut primaries = Vec::new();
     for (client, account, region) in scopes {
         let group = create_group(client, "shared", 2, true).await;
         primaries.push(endpoints(&group).0);
         assert_eq!(
             group_arns(client).await,
-            vec![format!("arn:aws:elasticache:{region}:{account}:replicationgroup:shared")]
+            vec![format!(
+                "arn:aws:elasticache:{region}:{account}:replicationgroup:shared"
+            )]
         );
         assert_eq!(
             cluster_arns(client).await,
@@ -112,10 +123,18 @@ async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
         "APICallRateForCustomerExceeded"
     );
     assert!(
-        !messages_of(&b_east, "shared-001").await.iter().any(|m| m == CALLED),
+        !messages_of(&b_east, "shared-001")
+            .await
+            .iter()
+            .any(|m| m == CALLED),
         "account B sees account A's failover events"
     );
-    assert!(!messages_of(&a_west, "shared-001").await.iter().any(|m| m == CALLED));
+    assert!(
+        !messages_of(&a_west, "shared-001")
+            .await
+            .iter()
+            .any(|m| m == CALLED)
+    );
     test_failover(&b_east, "shared").await.unwrap();
     wait_for_event(&b_east, "shared-001", FINISHED).await;
     test_failover(&a_west, "shared").await.unwrap();
@@ -129,7 +148,13 @@ async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
         .await
         .unwrap();
     assert_eq!(
-        code(mapped.delete_replication_group().replication_group_id("shared").send().await),
+        code(
+            mapped
+                .delete_replication_group()
+                .replication_group_id("shared")
+                .send()
+                .await
+        ),
         "ReplicationGroupNotFoundFault"
     );
     assert_eq!(group_arns(&a_east).await.len(), 1);
@@ -150,11 +175,26 @@ async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
         .unwrap()
         .iter()
         .filter(|g| g["id"] == "shared" && g["status"] == "available")
-        .map(|g| (g["account"].as_str().unwrap().into(), g["region"].as_str().unwrap().into()))
+        .map(|g| {
+            (
+                g["account"].as_str().unwrap().into(),
+                g["region"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(scopes.contains(&(ACCOUNT_A.into(), "us-east-1".into())), "{health}");
-    assert!(scopes.contains(&(ACCOUNT_A.into(), "eu-west-1".into())), "{health}");
-    let reset = http.post(format!("{}/_reset", server.url)).send().await.unwrap();
+    assert!(
+        scopes.contains(&(ACCOUNT_A.into(), "us-east-1".into())),
+        "{health}"
+    );
+    assert!(
+        scopes.contains(&(ACCOUNT_A.into(), "eu-west-1".into())),
+        "{health}"
+    );
+    let reset = http
+        .post(format!("{}/_reset", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reset.status(), 200);
     for client in [&a_east, &b_east, &a_west] {
         assert!(group_arns(client).await.is_empty());
@@ -164,7 +204,8 @@ async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
 
 #[tokio::test]
 async fn unsigned_requests_and_ordinary_keys_share_the_default_account() {
-    let server = TestServer::start_with(&["--account-id", "444444444444", "--region", "ap-south-1"]);
+    let server =
+        TestServer::start_with(&["--account-id", "444444444444", "--region", "ap-south-1"]);
     let ordinary = client(&server, "AKIDEXAMPLE", "ap-south-1");
     let other_region = client(&server, "AKIDEXAMPLE", "us-west-2");
     let created = ordinary
@@ -179,7 +220,10 @@ async fn unsigned_requests_and_ordinary_keys_share_the_default_account() {
         created.replication_group().and_then(|g| g.arn()),
         Some("arn:aws:elasticache:ap-south-1:444444444444:replicationgroup:plain")
     );
-    assert!(group_arns(&other_region).await.is_empty(), "regions are separate");
+    assert!(
+        group_arns(&other_region).await.is_empty(),
+        "regions are separate"
+    );
     // An unsigned request is the default account in --region.
     let body = reqwest::Client::new()
         .post(&server.url)
@@ -192,7 +236,9 @@ async fn unsigned_requests_and_ordinary_keys_share_the_default_account() {
         .await
         .unwrap();
     assert!(
-        body.contains("<ARN>arn:aws:elasticache:ap-south-1:444444444444:replicationgroup:plain</ARN>"),
+        body.contains(
+            "<ARN>arn:aws:elasticache:ap-south-1:444444444444:replicationgroup:plain</ARN>"
+        ),
         "{body}"
     );
     // A credential scope naming no valid region is refused, not put in a scope of its own.
