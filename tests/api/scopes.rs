@@ -74,11 +74,14 @@ async fn test_failover(client: &Client, id: &str) -> Result<(), String> {
 
 #[tokio::test]
 async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
+    let data_dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(&[
         "--failover-quota",
         "1",
         "--account",
         "AKIDMAPPED=333333333333",
+        "--data-dir",
+        data_dir.path().to_str().unwrap(),
     ]);
     let a_east = client(&server, ACCOUNT_A, "us-east-1");
     let b_east = client(&server, ACCOUNT_B, "us-east-1");
@@ -107,6 +110,16 @@ async fn accounts_and_regions_see_only_their_own_groups_events_and_quota() {
                 .map(|id| format!("arn:aws:elasticache:{region}:{account}:cluster:{id}"))
         );
     }
+    // Each scope's nodes keep their dirs apart; the default scope (unused here) has none.
+    for (account, region) in [
+        (ACCOUNT_A, "us-east-1"),
+        (ACCOUNT_B, "us-east-1"),
+        (ACCOUNT_A, "eu-west-1"),
+    ] {
+        let dir = data_dir.path().join(account).join(region).join("shared");
+        assert!(dir.is_dir(), "{} missing", dir.display());
+    }
+    assert!(!data_dir.path().join("shared").exists());
     redis_cli(primaries[0], &["SET", "owner", "a-east"]);
     assert_eq!(redis_cli(primaries[1], &["GET", "owner"]), "");
     assert_eq!(redis_cli(primaries[2], &["GET", "owner"]), "");
