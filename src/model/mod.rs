@@ -24,6 +24,7 @@ use events::{EventKind, EventLog};
 use group::{Endpoints, GroupStatus, ReplicationGroup};
 use paging::Pager;
 use quota::FailoverQuota;
+use resource::Lifecycle;
 use resource::ResourceTable;
 use tags::TagStore;
 
@@ -144,8 +145,9 @@ impl Model {
     /// Moves a group to `deleting`; refused while it is being created or changed.
     pub fn begin_delete(&mut self, raw_id: &str) -> Result<ReplicationGroup, ApiError> {
         let group = self.group_mut(raw_id)?;
+        // The lifecycle allows `deleting` from `available` and `create-failed`.
         match group.status {
-            GroupStatus::Available | GroupStatus::CreateFailed if !group.failover_in_flight => {
+            status if status.allows(GroupStatus::Deleting) && !group.failover_in_flight => {
                 group.status = GroupStatus::Deleting;
                 Ok(group.clone())
             }
