@@ -1,29 +1,38 @@
 //! elasticache-local: the Amazon ElastiCache query API over real redis-server processes.
 //!
-//! Layers, each depending only on those above it:
-//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope. No Redis.
+//! The layer rule (keep it: dependencies point one way, and `grep` proves it):
+//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope, and
+//!   [`protocol::ApiError`], the one enum of wire codes. No Redis, no engine, no HTTP status.
 //! - [`model`]: replication groups, the event log, the TestFailover quota. Synchronous state
-//!   with an injected clock. No Redis, no HTTP.
-//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies. No HTTP.
-//! - [`api`] (one file per Action) and [`workflows`] (background tasks such as a failover)
-//!   glue them; [`server`] is the HTTP front, [`control`] its `/_health` and `/_reset`, and
-//!   [`fixtures`] the startup groups.
+//!   with an injected clock. Knows no Redis, no engine and no HTTP (`axum`, `http`,
+//!   `StatusCode` never appear under `src/model/`); its errors are `ApiError`s.
+//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies, behind one
+//!   interface for both cluster modes (`engine::Runtime`). Knows no HTTP, no XML, no protocol
+//!   and no model (neither word appears under `src/engine/`); it fails with `EngineError`.
+//! - [`api`] (one file per Action, and `From<EngineError> for ApiError`) and `workflows`
+//!   (background tasks such as a failover) glue model and engine; they may use every layer.
+//! - `http` is the edge: the HTTP front ([`server`]), the control endpoints and dashboard, and
+//!   the one mapping of a wire code to an HTTP status. Nothing below it imports it.
 //! - [`scopes`]: one [`state::AppState`] (model, caches, engine registry) per account and
 //!   region, made on first use; the HTTP front picks a request's from its credentials.
+//!
+//! `fixtures` (the startup groups), [`config`], [`logging`] and [`state`] (the shared handle
+//! over model, engine and settings) sit beside the layers.
 
 pub mod api;
 pub mod config;
-pub mod control;
-pub mod dashboard;
 pub mod engine;
-pub mod fixtures;
+mod fixtures;
+mod http;
 pub mod logging;
 pub mod model;
 pub mod protocol;
 pub mod scopes;
-pub mod server;
 pub mod state;
-pub mod workflows;
+mod workflows;
+
+/// The HTTP front, at the path tests and benches use (`elasticache_local::server::app`).
+pub use http::server;
 
 use std::io::Write;
 use std::path::PathBuf;

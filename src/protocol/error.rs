@@ -1,6 +1,5 @@
-//! The one error type of the API: each variant is an AWS wire `Code`.
-
-use axum::http::StatusCode;
+//! The one error type of the API: each variant is an AWS wire `Code`. It knows no HTTP: the
+//! status each code travels with is chosen at the edge (`http::error`).
 
 /// An error as ElastiCache puts it on the wire. The variant names are the wire codes
 /// (which differ from the botocore shape names: see `../shared/spec/elasticache-api.md`).
@@ -64,22 +63,6 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status the botocore model gives the code.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::ReplicationGroupNotFoundFault(_)
-            | Self::CacheClusterNotFound(_)
-            | Self::NodeGroupNotFoundFault(_)
-            | Self::TagNotFound(_) => StatusCode::NOT_FOUND,
-            Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::MissingAuthenticationToken(_)
-            | Self::IncompleteSignature(_)
-            | Self::InvalidClientTokenId(_)
-            | Self::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-
     pub fn message(&self) -> &str {
         match self {
             Self::MissingAction(m)
@@ -110,10 +93,9 @@ impl ApiError {
 
     /// `Sender` for client faults, `Receiver` for ours (the query-protocol convention).
     pub fn fault_type(&self) -> &'static str {
-        if self.status().is_server_error() {
-            "Receiver"
-        } else {
-            "Sender"
+        match self {
+            Self::InternalFailure(_) => "Receiver",
+            _ => "Sender",
         }
     }
 

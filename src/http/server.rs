@@ -8,13 +8,14 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::error::{error_response, xml_response};
 use crate::api::{dispatch, resolve_action};
 use crate::model::scope::Scope;
 use crate::protocol::sigv4::CredentialScope;
-use crate::protocol::xml::error_body;
 use crate::protocol::{ApiError, QueryParams};
 use crate::scopes::Scopes;
 use crate::state::{RequestContext, SharedState};
@@ -31,9 +32,9 @@ pub fn app(state: SharedState) -> Router {
 /// The front over every account and region: each request is served by its scope's state.
 pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
     Router::new()
-        .route("/_health", axum::routing::get(crate::control::health))
-        .route("/_state", axum::routing::get(crate::dashboard::state))
-        .route("/_reset", axum::routing::post(crate::control::reset))
+        .route("/_health", axum::routing::get(super::control::health))
+        .route("/_state", axum::routing::get(super::dashboard::state))
+        .route("/_reset", axum::routing::post(super::control::reset))
         .fallback(handle)
         .with_state(scopes)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -55,9 +56,9 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     // A browser opening the server's URL gets the live dashboard instead of MissingAction.
     if parts.method == axum::http::Method::GET
         && params.optional("Action").is_none_or(str::is_empty)
-        && crate::dashboard::accepts_html(&parts.headers)
+        && super::dashboard::accepts_html(&parts.headers)
     {
-        return crate::dashboard::page();
+        return super::dashboard::page();
     }
     let state = scopes.default_state();
     if let Some(verifier) = &state.settings.verifier
@@ -138,21 +139,6 @@ fn request_context(
     })
 }
 
-pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
-    xml_response(error.status(), error_body(error, request_id), request_id)
-}
-
-fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(xml));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", value);
-    }
-    response
-}
-
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<String>()
@@ -160,8 +146,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(%detail, "request handler panicked");
-    let error = ApiError::InternalFailure(format!(
+    ApiError::InternalFailure(format!(
         "The server failed to process the request: {detail}"
-    ));
-    error_response(&error, &uuid::Uuid::new_v4().to_string())
+    ))
+    .into_response()
 }
