@@ -13,6 +13,8 @@
 //!   (background tasks such as a failover) glue model and engine; they may use every layer.
 //! - `http` is the edge: the HTTP front ([`server`]), the control endpoints and dashboard, and
 //!   the one mapping of a wire code to an HTTP status. Nothing below it imports it.
+//! - [`scopes`]: one [`state::AppState`] (model, caches, engine registry) per account and
+//!   region, made on first use; the HTTP front picks a request's from its credentials.
 //!
 //! `fixtures` (the startup groups), [`config`], [`logging`] and [`state`] (the shared handle
 //! over model, engine and settings) sit beside the layers.
@@ -25,6 +27,7 @@ mod http;
 pub mod logging;
 pub mod model;
 pub mod protocol;
+pub mod scopes;
 pub mod state;
 mod workflows;
 
@@ -38,6 +41,7 @@ use std::sync::Arc;
 use config::Config;
 use engine::Engine;
 use model::{Model, SystemClock};
+use scopes::Scopes;
 use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
@@ -45,8 +49,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
+    let accounts = config.accounts()?;
     let settings = Settings {
-        region: config.region.clone(),
+        region: config.checked_region()?,
         account_id: config.account_id.clone(),
         failover_timing,
         health_check_interval: std::time::Duration::from_millis(
@@ -64,6 +69,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         settings,
         Arc::new(SystemClock),
     ));
+    let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
@@ -76,7 +82,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await
     {
-        state.engine.shutdown().await;
+        scopes.shutdown().await;
         return Err(error);
     }
     println!("elasticache-local listening on http://{address}");
@@ -87,11 +93,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let served = axum::serve(listener, server::app(state.clone()))
+    let served = axum::serve(listener, server::app_with_scopes(scopes.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     tracing::info!("shutting down: stopping every node");
-    state.engine.shutdown().await;
+    scopes.shutdown().await;
     served.map_err(|e| format!("server error: {e}"))
 }
 

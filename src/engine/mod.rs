@@ -30,7 +30,8 @@ const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y redis
 pub struct Engine {
     redis_server: PathBuf,
     /// Its version (the default `EngineVersion`), learned once; see [`Engine::redis_version`].
-    version: tokio::sync::OnceCell<String>,
+    /// Shared by every engine made with [`Engine::with_data_dir`].
+    version: Arc<tokio::sync::OnceCell<String>>,
     data_dir: PathBuf,
     groups: Mutex<HashMap<String, RuntimeHandle>>,
 }
@@ -39,10 +40,26 @@ impl Engine {
     pub fn new(redis_server: PathBuf, data_dir: PathBuf) -> Self {
         Self {
             redis_server,
-            version: tokio::sync::OnceCell::new(),
+            version: Arc::new(tokio::sync::OnceCell::new()),
             data_dir,
             groups: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// An engine with no groups yet that runs the same binary (its version learned once for
+    /// both) and keeps its groups' dirs under `data_dir`: one per account and region, so
+    /// groups of the same id in two of them never share a dir.
+    pub fn with_data_dir(&self, data_dir: PathBuf) -> Self {
+        Self {
+            redis_server: self.redis_server.clone(),
+            version: Arc::clone(&self.version),
+            data_dir,
+            groups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Checks, without running it, that `redis_server` names an executable file (directly or on

@@ -3,6 +3,7 @@
 //! replication link of every node (read from the node itself) and the newest events.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -13,8 +14,10 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
-use crate::model::events::EventQuery;
+use crate::model::events::{Event, EventQuery};
 use crate::model::group::{Endpoints, ReplicationGroup, Role};
+use crate::model::scope::Scope;
+use crate::scopes::Scopes;
 use crate::state::SharedState;
 
 /// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
@@ -54,6 +57,7 @@ struct MemberSnapshot {
 }
 
 struct GroupSnapshot {
+    scope: Scope,
     id: String,
     status: &'static str,
     automatic_failover: bool,
@@ -75,22 +79,24 @@ enum NodeLink {
     Up(ReplicationInfo),
 }
 
-/// `GET /_state`: the snapshot the dashboard renders.
-pub async fn state(State(state): State<SharedState>) -> Json<Value> {
-    // Copy everything out under the lock; the guard is dropped before any node is asked.
-    let (groups, events) = {
-        let model = state.model();
-        let groups: Vec<GroupSnapshot> = model.groups().map(GroupSnapshot::of).collect();
-        let page = model.events.query(&EventQuery {
-            source_id: None,
-            source_type: None,
-            start: DateTime::<Utc>::UNIX_EPOCH,
-            end: state.now(),
-            before_seq: None,
-            max_records: EVENT_LIMIT,
-        });
-        (groups, page.events.into_iter().cloned().collect::<Vec<_>>())
-    };
+/// `GET /_state`: the snapshot the dashboard renders, every account and region in one:
+/// groups ordered by (account, region, id) and each labelled with its scope, events merged
+/// newest first.
+pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let now = scopes.default_state().now();
+    let mut groups = Vec::new();
+    let mut events = Vec::new();
+    let mut scope_list = Vec::new();
+    for (scope, state) in scopes.all() {
+        let (scope_groups, scope_events) = snapshot(&state, &scope);
+        scope_list.push(json!({
+            "account": scope.account, "region": scope.region, "groups": scope_groups.len(),
+        }));
+        groups.extend(scope_groups);
+        events.extend(scope_events.into_iter().map(|event| (scope.clone(), event)));
+    }
+    events.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.1.seq.cmp(&a.1.seq)));
+    events.truncate(EVENT_LIMIT);
 
     let links = probe_all(&groups).await;
 
@@ -99,28 +105,54 @@ pub async fn state(State(state): State<SharedState>) -> Json<Value> {
         .enumerate()
         .map(|(g, group)| group_json(group, |m| links.get(&(g, m)).cloned()))
         .collect();
-    let events: Vec<Value> = events
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generated_at": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "scopes": scope_list,
+        "groups": groups,
+        "events": events_json(&events),
+    }))
+}
+
+/// One scope's groups and newest events, copied out under its model lock (dropped before
+/// any node is asked).
+fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Event>) {
+    let model = state.model();
+    let groups = model
+        .groups()
+        .map(|group| GroupSnapshot::of(scope, group))
+        .collect();
+    let page = model.events.query(&EventQuery {
+        source_id: None,
+        source_type: None,
+        start: DateTime::<Utc>::UNIX_EPOCH,
+        end: state.now(),
+        before_seq: None,
+        max_records: EVENT_LIMIT,
+    });
+    (groups, page.events.into_iter().cloned().collect())
+}
+
+fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {
+    events
         .iter()
-        .map(|event| {
+        .map(|(scope, event)| {
             json!({
+                "account": scope.account,
+                "region": scope.region,
                 "date": event.date.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "source_type": event.source_type,
                 "source_id": event.source_id,
                 "message": event.message,
             })
         })
-        .collect();
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "generated_at": state.now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        "groups": groups,
-        "events": events,
-    }))
+        .collect()
 }
 
 impl GroupSnapshot {
-    fn of(group: &ReplicationGroup) -> Self {
+    fn of(scope: &Scope, group: &ReplicationGroup) -> Self {
         Self {
+            scope: scope.clone(),
             id: group.id.to_string(),
             status: group.status.as_str(),
             automatic_failover: group.settings.automatic_failover,
@@ -157,6 +189,8 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         .map(|(m, member)| member_json(member, &link(m).unwrap_or(NodeLink::NotStarted)))
         .collect();
     json!({
+        "account": group.scope.account,
+        "region": group.scope.region,
         "id": group.id,
         "status": group.status,
         "automatic_failover": group.automatic_failover,

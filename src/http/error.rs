@@ -16,7 +16,8 @@ impl ApiError {
         match self {
             Self::ReplicationGroupNotFoundFault(_)
             | Self::CacheClusterNotFound(_)
-            | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
+            | Self::NodeGroupNotFoundFault(_)
+            | Self::TagNotFound(_) => StatusCode::NOT_FOUND,
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingAuthenticationToken(_)
             | Self::IncompleteSignature(_)

@@ -25,6 +25,9 @@ pub enum ApiError {
     IncompleteSignature(String),
     InvalidClientTokenId(String),
     SignatureDoesNotMatch(String),
+    InvalidARN(String),
+    TagQuotaPerResourceExceeded(String),
+    TagNotFound(String),
     InternalFailure(String),
 }
 
@@ -53,6 +56,9 @@ impl ApiError {
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::InvalidARN(_) => "InvalidARN",
+            Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
+            Self::TagNotFound(_) => "TagNotFound",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -78,6 +84,9 @@ impl ApiError {
             | Self::IncompleteSignature(m)
             | Self::InvalidClientTokenId(m)
             | Self::SignatureDoesNotMatch(m)
+            | Self::InvalidARN(m)
+            | Self::TagQuotaPerResourceExceeded(m)
+            | Self::TagNotFound(m)
             | Self::InternalFailure(m) => m,
         }
     }
