@@ -9,13 +9,14 @@ run_server() {
   exec "$ROOT/target/release/elasticache-local" --fixtures "$ROOT/fixtures/demo.json" "$@"
 }
 
-# Every process a test stage starts carries DEV_TEST_RUN=<this run's id> in its environment,
-# inherited down to the nodes, so a leak is found by that mark even on a machine where other
-# people run their own redis-servers. In CI (nothing else runs there), and where there is no
-# /proc to read marks from, any node process that was not running before the stage counts too
-# (in CI this also catches a node started with a cleared environment).
+# Every process a test stage starts inherits an open descriptor (fd 9) on this run's mark file,
+# down to the nodes (nothing between closes inherited descriptors), so a leak is found by that
+# mark even on a machine where other people run their own redis-servers. (Not an environment
+# variable: redis-server and valkey-server overwrite their environment with their process
+# title.) In CI (nothing else runs there), and where there is no /proc to read marks from, any
+# node process that was not running before the stage counts too (in CI this also catches a node
+# that closed its inherited descriptors).
 NODE_PROCESS_NAMES="redis-server valkey-server memcached elasticache-loc" # comm: 15 characters
-DEV_TEST_RUN=$$-$(date +%s)
 
 live_node_pids() {
   if [ ! -d /proc/self ]; then # macOS: no /proc, so no marks either (see leaked_pids)
@@ -25,7 +26,7 @@ live_node_pids() {
   fi
   local stat pid rest comm
   for stat in /proc/[0-9]*/stat; do
-    read -r pid rest <"$stat" 2>/dev/null || continue
+    read -r pid rest 2>/dev/null <"$stat" || continue
     comm=${rest#(}
     comm=${comm%%) *}
     case " $NODE_PROCESS_NAMES " in *" $comm "*) ;; *) continue ;; esac
@@ -35,11 +36,14 @@ live_node_pids() {
 }
 
 marked_pids() {
-  local pid
+  local pid fd
   for pid in $(live_node_pids); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DEV_TEST_RUN=$DEV_TEST_RUN"; then
-      echo "$pid"
-    fi
+    for fd in /proc/"$pid"/fd/*; do
+      if [ "$fd" -ef "$MARK_FILE" ]; then
+        echo "$pid"
+        break
+      fi
+    done 2>/dev/null
   done
 }
 
@@ -59,7 +63,7 @@ run_stage() {
   say "== $name: $*"
   started=$(date +%s)
   before=$(live_node_pids | sort)
-  DEV_TEST_RUN=$DEV_TEST_RUN "$@"
+  "$@" 9<"$MARK_FILE"
   local deadline=$(($(date +%s) + 10))
   leaked=$(leaked_pids "$before")
   while [ -n "$leaked" ] && [ "$(date +%s)" -lt "$deadline" ]; do
@@ -83,6 +87,8 @@ lint_dockerfile() {
 # The whole suite, in CI's order; stops at the first stage that fails.
 run_suite() {
   SUMMARY=()
+  MARK_FILE=$(mktemp "${TMPDIR:-/tmp}/dev-test-mark.XXXXXX")
+  trap 'rm -f "$MARK_FILE"' EXIT
   export SCHEMATHESIS_VENV=$VENV # the schemathesis pinned in TEST_PYTHON
   local started
   started=$(date +%s)
