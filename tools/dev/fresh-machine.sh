@@ -23,6 +23,12 @@ fi
 printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
 chmod +x "$ROOTFS/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+# The host's own trusted CAs (a machine behind a TLS-inspecting proxy needs them to reach the
+# package registries), as the host's environment names them for pip and Python.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/"
+  chroot "$ROOTFS" update-ca-certificates >/dev/null 2>&1
+fi
 
 CLONE=$ROOTFS/work/elasticache-local
 rm -rf "$CLONE"
@@ -47,7 +53,9 @@ exec unshare --mount --pid --fork --propagation private bash -c '
   mount -t proc proc "$root/proc"
   mount -t sysfs sysfs "$root/sys"
   mount -t tmpfs tmpfs "$root/tmp"
+  bundle=/etc/ssl/certs/ca-certificates.crt
   exec chroot "$root" /usr/bin/env -i HOME=/root CI=true TERM=dumb \
+    SSL_CERT_FILE=$bundle PIP_CERT=$bundle REQUESTS_CA_BUNDLE=$bundle \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo PATH=/opt/cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -c "cd /work/elasticache-local && ./dev \"\$@\"" dev "$@"
 ' fresh-machine "$ROOTFS" "$RUSTUP" "$CARGO" "$@"
