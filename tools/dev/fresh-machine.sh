@@ -35,9 +35,14 @@ rm -rf "$CLONE"
 git clone -q --no-hardlinks "$REPO" "$CLONE"
 git -C "$CLONE" checkout -q "$(git rev-parse HEAD)"
 # Compiled dependencies only (the project's own crate rebuilds from the clone), to save time.
-if [ -d "$REPO/target/debug/deps" ] && [ -z "${NO_TARGET_COPY:-}" ]; then
-  mkdir -p "$CLONE/target"
-  cp -a "$REPO/target/debug" "$CLONE/target/debug"
+# NO_TARGET_COPY=1 builds everything from scratch.
+if [ -z "${NO_TARGET_COPY:-}" ]; then
+  for profile in debug release; do
+    if [ -d "$REPO/target/$profile/deps" ]; then
+      mkdir -p "$CLONE/target"
+      cp -a "$REPO/target/$profile" "$CLONE/target/$profile"
+    fi
+  done
 fi
 
 RUSTUP=${RUSTUP_HOME:-$HOME/.rustup}
