@@ -255,6 +255,9 @@ install_prerequisites() {
     print_dry_run
     exit 0
   fi
+  if [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] && [ ${#PIP_MISSING[@]} -eq 0 ] && [ ${#NPM_MISSING[@]} -eq 0 ]; then
+    say "nothing to install: everything ./dev $1 needs is present"
+  fi
   install_system_packages
   install_python_pieces
   install_node_pieces
