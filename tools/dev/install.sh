@@ -256,7 +256,7 @@ install_prerequisites() {
     exit 0
   fi
   if [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] && [ ${#PIP_MISSING[@]} -eq 0 ] && [ ${#NPM_MISSING[@]} -eq 0 ]; then
-    say "nothing to install: everything ./dev $1 needs is present"
+    say "nothing to install"
   fi
   install_system_packages
   install_python_pieces
@@ -267,4 +267,5 @@ install_prerequisites() {
   [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] || die "still missing after installing: ${SYSTEM_PACKAGES[*]}"
   [ ${#PIP_MISSING[@]} -eq 0 ] || die "still missing in .venv after pip install: ${PIP_MISSING[*]}"
   [ ${#NPM_MISSING[@]} -eq 0 ] || die "still missing in .venv/node after npm install: ${NPM_MISSING[*]}"
+  say "everything ./dev $1 needs is present"
 }
