@@ -55,15 +55,30 @@ leaked_pids() {
   } | sort -u | grep . || true
 }
 
+print_summary() {
+  echo
+  say "test summary"
+  local line
+  for line in "${SUMMARY[@]}"; do echo "  $line"; done
+}
+
+# Ends the run: the summary so far, this stage's failure last.
+fail_stage() {
+  SUMMARY+=("$1")
+  print_summary
+  exit "$2"
+}
+
 # Runs one stage, marked; then waits (at most 10 s: nodes die right after their server) until
 # none of its node processes is left, and fails the run naming them if some are.
 run_stage() {
-  local name=$1 started before leaked
+  local name=$1 started before leaked status=0
   shift
   say "== $name: $*"
   started=$(date +%s)
   before=$(live_node_pids | sort)
-  "$@" 9<"$MARK_FILE"
+  "$@" 9<"$MARK_FILE" || status=$?
+  [ "$status" = 0 ] || fail_stage "$name: FAILED (exit status $status) after $(($(date +%s) - started)) s" "$status"
   local deadline=$(($(date +%s) + 10))
   leaked=$(leaked_pids "$before")
   while [ -n "$leaked" ] && [ "$(date +%s)" -lt "$deadline" ]; do
@@ -74,14 +89,14 @@ run_stage() {
     echo "dev: $name left processes running (redis-server, valkey-server, memcached or the server):" >&2
     # shellcheck disable=SC2086 # one pid per word
     ps -o pid,ppid,cmd -p $leaked >&2 || true
-    exit 1
+    fail_stage "$name: FAILED: left running: $(echo $leaked)" 1
   fi
   SUMMARY+=("$name: passed in $(($(date +%s) - started)) s, no redis-server, valkey-server, memcached or elasticache-local left running")
 }
 
+# (&&, not two lines: run_stage calls this in a `||` list, where errexit does not apply.)
 lint_dockerfile() {
-  hadolint Dockerfile
-  echo "hadolint Dockerfile: clean"
+  hadolint Dockerfile && echo "hadolint Dockerfile: clean"
 }
 
 # The whole suite, in CI's order; stops at the first stage that fails.
@@ -101,9 +116,6 @@ run_suite() {
     if [ -f "$script" ]; then run_stage "$script" bash "$script"; fi
   done
   run_stage tests/schemathesis.sh bash tests/schemathesis.sh
-  echo
-  say "test summary"
-  local line
-  for line in "${SUMMARY[@]}"; do echo "  $line"; done
+  print_summary
   say "all stages passed in $(($(date +%s) - started)) s"
 }
