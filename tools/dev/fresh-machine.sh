@@ -6,7 +6,7 @@
 # installed by ./dev inside the chroot, never on the host. It runs in its own pid namespace (so
 # the leak check sees only its own processes, and everything dies with it), with CI=true as CI
 # runs. Needs root and debootstrap; not part of CI (a full Debian download).
-#   tools/dev/fresh-machine.sh [VERB [ARGS]]   ROOTFS=DIR to reuse a debootstrapped tree
+#   tools/dev/fresh-machine.sh [VERB [ARGS]]   ROOTFS=DIR: where the debootstrapped tree is or goes
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -31,18 +31,22 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
 fi
 
 CLONE=$ROOTFS/work/elasticache-local
-rm -rf "$CLONE"
-git clone -q --no-hardlinks "$REPO" "$CLONE"
-git -C "$CLONE" checkout -q "$(git rev-parse HEAD)"
-# Compiled dependencies only (the project's own crate rebuilds from the clone), to save time.
-# NO_TARGET_COPY=1 builds everything from scratch.
-if [ -z "${NO_TARGET_COPY:-}" ]; then
-  for profile in debug release; do
-    if [ -d "$REPO/target/$profile/deps" ]; then
-      mkdir -p "$CLONE/target"
-      cp -a "$REPO/target/$profile" "$CLONE/target/$profile"
-    fi
-  done
+# KEEP_CLONE=1 runs again in the clone (and .venv) of the previous call, e.g. to see the second
+# run install nothing.
+if [ -z "${KEEP_CLONE:-}" ] || [ ! -d "$CLONE" ]; then
+  rm -rf "$CLONE"
+  git clone -q --no-hardlinks "$REPO" "$CLONE"
+  git -C "$CLONE" checkout -q "$(git rev-parse HEAD)"
+  # Compiled dependencies only (the project's own crate rebuilds from the clone), to save time;
+  # NO_TARGET_COPY=1 builds everything from scratch.
+  if [ -z "${NO_TARGET_COPY:-}" ]; then
+    for profile in debug release; do
+      if [ -d "$REPO/target/$profile/deps" ]; then
+        mkdir -p "$CLONE/target"
+        cp -a "$REPO/target/$profile" "$CLONE/target/$profile"
+      fi
+    done
+  fi
 fi
 
 RUSTUP=${RUSTUP_HOME:-$HOME/.rustup}
