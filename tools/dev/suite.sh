@@ -3,10 +3,13 @@
 # Builds the release binary and replaces this shell with the server (so its pid is the
 # server's, and Ctrl-C or a kill of that pid stops it and every node it started).
 run_server() {
-  say "building (cargo build --release)"
-  cargo build --release --quiet --bin elasticache-local
-  say "starting target/release/elasticache-local --fixtures fixtures/demo.json $*"
-  exec "$ROOT/target/release/elasticache-local" --fixtures "$ROOT/fixtures/demo.json" "$@"
+  local profile=$1 flag=--release
+  shift
+  [ "$profile" = release ] || flag=
+  say "building (cargo build${flag:+ $flag})"
+  cargo build $flag --quiet --bin elasticache-local
+  say "starting target/$profile/elasticache-local --fixtures fixtures/demo.json $*"
+  exec "$ROOT/target/$profile/elasticache-local" --fixtures "$ROOT/fixtures/demo.json" "$@"
 }
 
 # Every process a test stage starts inherits an open descriptor (fd 9) on this run's mark file,
