@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/docker/run.sh: a private dockerd and the base images the Dockerfile names.
 #
 # No image registry is reachable from the machines this runs on, and the host's network must be
@@ -86,8 +87,8 @@ stop_daemon() {
   local left
   left=$(pgrep -f -- "$DOCKER_ROOT/exec" || true)
   if [ -n "$left" ]; then
-    echo "docker: left after dockerd stopped, killing: $(ps -o pid=,comm= -p $left | tr '\n' ' ')" >&2
-    kill -KILL $left 2>/dev/null || true
+    echo "docker: left after dockerd stopped, killing: $(ps -o pid=,comm= -p "${left//$'\n'/,}" | tr '\n' ' ')" >&2
+    for pid in $left; do kill -KILL "$pid" 2>/dev/null || true; done
   fi
   echo "docker: dockerd $DOCKERD_PID stopped"
   DOCKERD_PID=""

@@ -43,7 +43,11 @@ echo "package: cargo install --locked from the .crate: $((SECONDS - started)) s"
 server=$!
 deadline=$((SECONDS + 60))
 until url=$(sed -n 's/^elasticache-local listening on //p' "$work/out") && [ -n "$url" ]; do
-  kill -0 "$server" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || { tail "$work/log" >&2; exit 1; }
+  if ! kill -0 "$server" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "package: the installed binary printed no ready line; its log:" >&2
+    tail "$work/log" >&2
+    exit 1
+  fi
   sleep 0.2
 done
 health=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/_health").read().decode())' "$url")

@@ -2,7 +2,7 @@
 # Builds the wheel (maturin, `bin` bindings: the release executable plus python/elasticache_local,
 # the pytest plugin), checks its manylinux tag with maturin and auditwheel, installs it into a
 # FRESH venv and runs examples/pytest/test_example.py there: the file README's "pytest" section
-# shows, so README and CI cannot drift apart (checked below too).
+# shows, so README and CI cannot drift apart (checked below too). Then tests/package/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -56,5 +56,9 @@ before=$(orphan_redis)
 (cd examples/pytest && python3 -m pytest -p no:cacheprovider -v test_example.py)
 [ -z "$(live_servers)" ] || { echo "wheel: the fixture left elasticache-local running: $(live_servers)" >&2; exit 1; }
 leaked=$(comm -13 <(echo "$before") <(orphan_redis) | grep . || true)
-[ -z "$leaked" ] || { echo "wheel: orphaned redis-server: $(ps -o pid,ppid,cmd -p $leaked)" >&2; exit 1; }
+[ -z "$leaked" ] || { echo "wheel: orphaned redis-server: $(ps -o pid,ppid,cmd -p "${leaked//$'\n'/,}")" >&2; exit 1; }
 echo "wheel: the fixture stopped the server and its nodes"
+
+# The crate too (it reuses the release build above): release the lock it takes in turn.
+exec 9>&-
+bash tests/package/run.sh
