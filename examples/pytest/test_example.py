@@ -20,7 +20,7 @@ def test_failover_keeps_the_primary_endpoint(elasticache_client):
     endpoint = group["ReplicationGroups"][0]["NodeGroups"][0]["PrimaryEndpoint"]
     cache = redis.Redis(host=endpoint["Address"], port=endpoint["Port"])
     cache.set("order:1", "paid")
-    cache.wait(2, 5000)  # both replicas have the write before the primary is killed
+    assert cache.wait(2, 5000) == 2  # both replicas have the write before the primary is killed
     old_primary = primary_of(elasticache_client, "orders")
 
     elasticache_client.test_failover(ReplicationGroupId="orders", NodeGroupId="0001")

@@ -72,13 +72,14 @@ check_api() {
 # check_container ID PORT STARTED_MS LIMIT_MS STOP...: healthy, API and Redis, then the stop
 # command, which must exit 0 within LIMIT_MS, and nothing of the container left.
 check_container() {
-  local id=$1 port=$2 started=$3 limit=$4 pids redis stop_ms code left
+  local id=$1 port=$2 started=$3 limit=$4 top pids redis stop_ms code left
   shift 4
   wait_healthy "$id" 300
   echo "docker: start to healthy: $(secs $(($(now_ms) - started)))"
   check_api "$port"
-  pids=$(docker top "$id" -eo pid,comm | awk 'NR > 1 {print $1}')
-  redis=$(docker top "$id" -eo comm | grep -c '^redis-server' || true)
+  top=$(docker top "$id" -eo pid,comm)
+  pids=$(awk 'NR > 1 {print $1}' <<<"$top")
+  redis=$(awk 'NR > 1 && $2 == "redis-server"' <<<"$top" | wc -l)
   [ "$redis" -ge 3 ] || { echo "docker: expected 3 redis-server in the container, saw $redis" >&2; return 1; }
   stop_ms=$(now_ms)
   "$@"
@@ -109,9 +110,13 @@ start_daemon
 make_base_images
 
 # README, "Docker": build.
+# The build stage is tagged too: the legacy builder's cache is its untagged intermediate images,
+# which `image prune` would otherwise delete with the stale ones (and the dependency layer too).
 started=$(now_ms)
-docker build --network host -t "$IMAGE" . >"$DOCKER_ROOT/build.log" 2>&1 \
-  || { tail -40 "$DOCKER_ROOT/build.log" >&2; exit 1; }
+# In the background, so that the INT/TERM trap runs at once instead of after the build.
+{ docker build --network host --target build -t "$IMAGE-build" . \
+  && docker build --network host -t "$IMAGE" .; } >"$DOCKER_ROOT/build.log" 2>&1 &
+wait $! || { tail -40 "$DOCKER_ROOT/build.log" >&2; exit 1; }
 echo "docker: docker build took $(secs $(($(now_ms) - started)))"
 docker image prune -f >/dev/null
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")

@@ -42,7 +42,7 @@ echo "package: cargo install --locked from the .crate: $((SECONDS - started)) s"
   >"$work/out" 2>"$work/log" &
 server=$!
 deadline=$((SECONDS + 60))
-until url=$(sed -n 's/^elasticache-local listening on //p' "$work/out") && [ -n "$url" ]; do
+until url=$(sed -n 's/^elasticache-local listening on //p' "$work/out" 2>/dev/null) && [ -n "$url" ]; do
   if ! kill -0 "$server" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
     echo "package: the installed binary printed no ready line; its log:" >&2
     tail "$work/log" >&2

@@ -9,7 +9,9 @@ cd "$(dirname "$0")/../.."
 # Kept between runs on the same machine: the build tools and the release build's target dir.
 CACHE=${ELASTICACHE_LOCAL_WHEEL_CACHE:-/var/tmp/elasticache-local-wheel}
 # The oldest glibc the wheel promises to run on; maturin fails the build if the binary needs more.
-COMPATIBILITY=manylinux2014
+# Linked against the build machine's glibc (2.36 here), the binary needs GLIBC_2.34 symbols, so
+# manylinux2014 (glibc 2.17) is refused; an older tag needs an older glibc to link against.
+COMPATIBILITY=manylinux_2_34
 work=$(mktemp -d /tmp/elasticache-local-wheel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -36,7 +38,7 @@ echo "wheel: built $(basename "$wheel") ($(($(stat -c %s "$wheel") / 1000000)) M
 grep -E 'manylinux|auditwheel|compliant' "$work/maturin.log" | sed 's/^/wheel: maturin: /' || true
 "$CACHE/tools/bin/auditwheel" show "$wheel" | tr -s '\n ' ' ' | sed 's/^/wheel: auditwheel show: /; s/$/\n/'
 case "$(basename "$wheel")" in
-  *manylinux2014_x86_64*|*manylinux_2_17_x86_64*) ;;
+  *"$COMPATIBILITY"_x86_64*) ;;
   *) echo "wheel: $(basename "$wheel") is not tagged $COMPATIBILITY" >&2; exit 1 ;;
 esac
 
