@@ -28,13 +28,16 @@ cargo package --locked --allow-dirty --no-verify >/dev/null 2>"$work/package.log
 crate=$(ls target/package/elasticache-local-*.crate)
 echo "package: $(basename "$crate"): $(wc -l <"$work/list") files, $(($(stat -c %s "$crate") / 1000)) kB"
 
-# Unpacked from the .crate alone: what `cargo install elasticache-local` would build.
-tar -xzf "$crate" -C "$work"
+# Unpacked from the .crate alone: what `cargo install elasticache-local` would build. Always at
+# the same path (the archive keeps the files' times): an unchanged crate is not rebuilt.
 mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock -w 1800 9
+rm -rf "$CACHE/crate"
+mkdir -p "$CACHE/crate"
+tar -xzf "$crate" -C "$CACHE/crate"
 started=$SECONDS
-cargo install --quiet --locked --path "$work/$(basename "$crate" .crate)" --root "$work/root" \
+cargo install --quiet --locked --path "$CACHE/crate/$(basename "$crate" .crate)" --root "$work/root" \
   --target-dir "$CACHE/target" 2>"$work/install.log" || { tail -30 "$work/install.log" >&2; exit 1; }
 echo "package: cargo install --locked from the .crate: $((SECONDS - started)) s"
 
