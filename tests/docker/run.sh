@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 . tests/docker/daemon.sh
 
 IMAGE=elasticache-local
-CONTAINER=elasticache-local-ci
+CONTAINER=elasticache-local
 COMPOSE_FILE=examples/compose/compose.yaml
 COMPOSE_PROJECT=elasticache-local-ci
 STOP_LIMIT_MS=2000
@@ -132,14 +132,14 @@ docker run -d --name "$CONTAINER" --network host \
 check_container "$CONTAINER" "$port" "$started" "$STOP_LIMIT_MS" docker stop "$CONTAINER"
 docker rm "$CONTAINER" >/dev/null
 
-# README, "Docker Compose": the same checks on the service the Compose file defines.
+# README, "Docker Compose": the same checks on the service the Compose file defines (start to
+# healthy includes `up --build`, whose build is cached by then).
 COMPOSE_PORT=$(free_port)
-compose build -q >/dev/null
 started=$(now_ms)
-compose up -d >/dev/null 2>&1
+compose up -d --build >"$DOCKER_ROOT/compose.log" 2>&1 || { tail -20 "$DOCKER_ROOT/compose.log" >&2; exit 1; }
 id=$(compose ps -q elasticache)
-check_container "$id" "$COMPOSE_PORT" "$started" "$COMPOSE_STOP_LIMIT_MS" compose stop elasticache
-compose down >/dev/null 2>&1
+check_container "$id" "$COMPOSE_PORT" "$started" "$COMPOSE_STOP_LIMIT_MS" compose stop
+compose down >>"$DOCKER_ROOT/compose.log" 2>&1
 
 orphans_after=$(orphan_redis)
 leaked=$(comm -13 <(echo "$orphans_before") <(echo "$orphans_after") | grep . || true)

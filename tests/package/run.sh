@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# Shared with tests/wheel/run.sh: the same release build, so deps compile once per machine.
-CACHE=${ELASTICACHE_LOCAL_WHEEL_CACHE:-/var/tmp/elasticache-local-wheel}
+# Kept between runs on the same machine. Its own target dir: sharing the wheel's release one made
+# each of the two rebuild the crate after the other (same crate name and bin output path). A debug
+# build: it proves the packaged crate builds and runs, at a third of a release build's cost.
+CACHE=${ELASTICACHE_LOCAL_PACKAGE_CACHE:-/var/tmp/elasticache-local-package}
 work=$(mktemp -d /tmp/elasticache-local-package.XXXXXX)
 server=""
 cleanup() {
@@ -37,9 +39,9 @@ rm -rf "$CACHE/crate"
 mkdir -p "$CACHE/crate"
 tar -xzf "$crate" -C "$CACHE/crate"
 started=$SECONDS
-cargo install --quiet --locked --path "$CACHE/crate/$(basename "$crate" .crate)" --root "$work/root" \
-  --target-dir "$CACHE/target" 2>"$work/install.log" || { tail -30 "$work/install.log" >&2; exit 1; }
-echo "package: cargo install --locked from the .crate: $((SECONDS - started)) s"
+cargo install --quiet --locked --debug --path "$CACHE/crate/$(basename "$crate" .crate)" \
+  --root "$work/root" --target-dir "$CACHE/target" 2>"$work/install.log" || { tail -30 "$work/install.log" >&2; exit 1; }
+echo "package: cargo install --locked --debug from the .crate: $((SECONDS - started)) s"
 
 "$work/root/bin/elasticache-local" --listen 127.0.0.1:0 --fixtures fixtures/demo.json \
   >"$work/out" 2>"$work/log" &

@@ -61,6 +61,6 @@ leaked=$(comm -13 <(echo "$before") <(orphan_redis) | grep . || true)
 [ -z "$leaked" ] || { echo "wheel: orphaned redis-server: $(ps -o pid,ppid,cmd -p "${leaked//$'\n'/,}")" >&2; exit 1; }
 echo "wheel: the fixture stopped the server and its nodes"
 
-# The crate too (it reuses the release build above): release the lock it takes in turn.
+# The crate too.
 exec 9>&-
 bash tests/package/run.sh
