@@ -82,7 +82,7 @@ check_container() {
   redis=$(awk 'NR > 1 && $2 == "redis-server"' <<<"$top" | wc -l)
   [ "$redis" -ge 3 ] || { echo "docker: expected 3 redis-server in the container, saw $redis" >&2; return 1; }
   stop_ms=$(now_ms)
-  "$@"
+  "$@" >/dev/null 2>&1
   stop_ms=$(($(now_ms) - stop_ms))
   code=$(docker inspect -f '{{.State.ExitCode}}' "$id")
   echo "docker: '$*' took $(secs "$stop_ms"); the container exited $code"
@@ -122,6 +122,9 @@ docker image prune -f >/dev/null
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 echo "docker: image $IMAGE: $((size / 1000000)) MB"
 
+# Left by an earlier run that was SIGKILLed before its cleanup (the daemon keeps stopped ones).
+docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+compose down >/dev/null 2>&1 || true
 orphans_before=$(orphan_redis)
 
 # README, "Docker": run with the demo group.
