@@ -10,6 +10,7 @@ pub mod failover;
 pub mod group;
 pub mod process;
 pub mod proxy;
+pub mod toxics;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
