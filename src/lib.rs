@@ -20,6 +20,7 @@ pub mod model;
 pub mod protocol;
 pub mod server;
 pub mod state;
+pub mod toxiproxy_api;
 pub mod workflows;
 
 use std::io::Write;
@@ -56,6 +57,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    if let Some(seed) = config.toxics_seed {
+        state.toxics.set_seed(seed);
+    }
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
     tokio::spawn(async move { background.engine.redis_version().await });
@@ -69,6 +73,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     {
         state.engine.shutdown().await;
         return Err(error);
+    }
+    if let Some(toxiproxy) = config.toxiproxy_listen {
+        toxiproxy_api::serve(toxiproxy, state.clone()).await?;
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();

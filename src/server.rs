@@ -28,6 +28,7 @@ pub fn app(state: SharedState) -> Router {
         .route("/_health", axum::routing::get(crate::control::health))
         .route("/_state", axum::routing::get(crate::dashboard::state))
         .route("/_reset", axum::routing::post(crate::control::reset))
+        .nest("/_toxiproxy", crate::toxiproxy_api::routes())
         .fallback(handle)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
