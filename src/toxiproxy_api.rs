@@ -125,14 +125,11 @@ fn proxy_json(proxy: &ProxyView) -> Value {
     })
 }
 
+/// No such route. Toxiproxy answers a plain-text `404 page not found`; this answers its JSON
+/// error shape, as every other error here, so clients and the OpenAPI description see one shape.
 async fn not_found() -> Response<Body> {
-    let mut response = Response::new(Body::from("404 page not found\n"));
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    let body = json!({ "error": "404 page not found", "status": 404 });
+    json_response(StatusCode::NOT_FOUND, format!("{body}\n"))
 }
 
 async fn version() -> Response<Body> {
