@@ -21,15 +21,16 @@ impl Latency {
         }
     }
 
-    /// Toxiproxy's draw: `latency + rand.Int63n(2 * jitter) - jitter`.
+    /// Toxiproxy's draw: `latency + rand.Int63n(2 * jitter) - jitter` (in i128: no client
+    /// value can overflow it).
     fn delay_ms(&mut self) -> i64 {
-        let jitter = self.attrs.jitter;
+        let jitter = i128::from(self.attrs.jitter);
         let offset = if jitter > 0 {
-            self.rng.below(2 * jitter as u64) as i64 - jitter
+            i128::from(self.rng.below(2 * self.attrs.jitter as u64)) - jitter
         } else {
             0
         };
-        self.attrs.latency + offset
+        (i128::from(self.attrs.latency) + offset).clamp(0, i128::from(i64::MAX)) as i64
     }
 }
 
@@ -80,6 +81,18 @@ mod tests {
         assert_eq!(out[0].at(), t0 + Duration::from_millis(100));
         assert_eq!(out[1].at(), t0 + Duration::from_millis(130));
         assert_eq!(out[2], Item::End { at: t0 });
+    }
+
+    #[test]
+    fn absurd_attributes_do_not_overflow() {
+        let t0 = Instant::now();
+        let attrs = LatencyAttrs {
+            latency: i64::MAX,
+            jitter: i64::MAX,
+        };
+        let mut toxic = Latency::new(attrs, Rng::new(2));
+        let out = run(&mut toxic, vec![data(b"x", t0)]);
+        assert!(out[0].at() > t0);
     }
 
     #[test]

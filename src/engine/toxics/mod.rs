@@ -98,9 +98,13 @@ pub fn build(kind: &ToxicKind, now: Instant, rng: Rng) -> Box<dyn Toxic> {
     }
 }
 
+/// The longest wait a toxic asks for: ten years, so that adding it to an instant cannot
+/// overflow whatever number a client sends.
+const LONGEST_WAIT_MS: i64 = 10 * 365 * 86_400 * 1000;
+
 /// `ms` milliseconds as a duration, negative values as zero (Toxiproxy sleeps for nothing).
 pub(crate) fn millis(ms: i64) -> std::time::Duration {
-    std::time::Duration::from_millis(ms.max(0) as u64)
+    std::time::Duration::from_millis(ms.clamp(0, LONGEST_WAIT_MS) as u64)
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ impl Toxic for Slicer {
         };
         let mut bounds = Vec::new();
         self.cut(0, chunk.data.len(), &mut bounds);
-        let gap = Duration::from_micros(self.attrs.delay.max(0) as u64);
+        let gap = Duration::from_micros(self.attrs.delay.clamp(0, 1_000_000_000) as u64);
         let mut at = self.free_at.map_or(chunk.at, |free| free.max(chunk.at));
         for (start, end) in bounds {
             out.push(Item::Data(Chunk {
