@@ -2,7 +2,9 @@
 `--toxiproxy-listen`: lists the endpoints as proxies, adds a latency toxic, measures it with a
 raw RESP PING, disables and re-enables the proxy, removes the toxic, resets.
 
-Env: TOXIPROXY_HOST, TOXIPROXY_PORT (the listener), PROXY (an endpoint's name)."""
+Env: TOXIPROXY_HOST, TOXIPROXY_PORT (the listener), PROXY (an endpoint's name).
+Needs `python3 -m pip install toxiproxy-python` (it brings `future` and `requests`); run by
+tests/toxics/api.rs, which fails when the package is missing rather than skipping."""
 
 import os
 import socket
