@@ -1,26 +1,38 @@
 //! elasticache-local: the Amazon ElastiCache query API over real redis-server processes.
 //!
-//! Layers, each depending only on those above it:
-//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope. No Redis.
+//! The layer rule (keep it: dependencies point one way, and `grep` proves it):
+//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope, and
+//!   [`protocol::ApiError`], the one enum of wire codes. No Redis, no engine, no HTTP status.
 //! - [`model`]: replication groups, the event log, the TestFailover quota. Synchronous state
-//!   with an injected clock. No Redis, no HTTP.
-//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies. No HTTP.
-//! - [`api`] (one file per Action) and [`workflows`] (background tasks such as a failover)
-//!   glue them; [`server`] is the HTTP front, [`control`] its `/_health` and `/_reset`, and
-//!   [`fixtures`] the startup groups.
+//!   with an injected clock. Knows no Redis, no engine and no HTTP (`axum`, `http`,
+//!   `StatusCode` never appear under `src/model/`); its errors are `ApiError`s.
+//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies, behind one
+//!   interface for both cluster modes (`engine::Runtime`). Knows no HTTP, no XML, no protocol
+//!   and no model (neither word appears under `src/engine/`); it fails with `EngineError`.
+//! - [`api`] (one file per Action, and `From<EngineError> for ApiError`) and `workflows`
+//!   (background tasks such as a failover) glue model and engine; they may use every layer.
+//! - `http` is the edge: the HTTP front ([`server`]), the control endpoints and dashboard, and
+//!   the one mapping of a wire code to an HTTP status. Nothing below it imports it.
+//! - [`scopes`]: one [`state::AppState`] (model, caches, engine registry) per account and
+//!   region, made on first use; the HTTP front picks a request's from its credentials.
+//!
+//! `fixtures` (the startup groups), [`config`], [`logging`] and [`state`] (the shared handle
+//! over model, engine and settings) sit beside the layers.
 
 pub mod api;
 pub mod config;
-pub mod control;
-pub mod dashboard;
 pub mod engine;
-pub mod fixtures;
+mod fixtures;
+mod http;
 pub mod logging;
 pub mod model;
 pub mod protocol;
-pub mod server;
+pub mod scopes;
 pub mod state;
-pub mod workflows;
+mod workflows;
+
+/// The HTTP front, at the path tests and benches use (`elasticache_local::server::app`).
+pub use http::server;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +41,7 @@ use std::sync::Arc;
 use config::Config;
 use engine::Engine;
 use model::{Model, SystemClock};
+use scopes::Scopes;
 use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
@@ -36,8 +49,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
+    let accounts = config.accounts()?;
     let settings = Settings {
-        region: config.region.clone(),
+        region: config.checked_region()?,
         account_id: config.account_id.clone(),
         failover_timing,
         health_check_interval: std::time::Duration::from_millis(
@@ -55,7 +69,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         settings,
         Arc::new(SystemClock),
     ));
+    let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    if let Some(seed) = config.toxics_seed {
+        state.toxics.set_seed(seed);
+    }
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
     tokio::spawn(async move { background.engine.redis_version().await });
@@ -67,8 +85,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await
     {
-        state.engine.shutdown().await;
+        scopes.shutdown().await;
         return Err(error);
+    }
+    if let Some(toxiproxy) = config.toxiproxy_listen {
+        http::toxiproxy::serve(toxiproxy, state.toxics.clone()).await?;
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
@@ -78,11 +99,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let served = axum::serve(listener, server::app(state.clone()))
+    let served = axum::serve(listener, server::app_with_scopes(scopes.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     tracing::info!("shutting down: stopping every node");
-    state.engine.shutdown().await;
+    scopes.shutdown().await;
     served.map_err(|e| format!("server error: {e}"))
 }
 

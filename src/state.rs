@@ -6,6 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::engine::Engine;
+use crate::engine::toxics::ToxicRegistry;
+use crate::model::scope::Scope;
 use crate::model::{Clock, Model};
 use crate::protocol::fragments::FragmentCache;
 use crate::protocol::sigv4_verify::Verifier;
@@ -46,6 +48,8 @@ pub struct AppState {
     /// DescribeCacheClusters' encoded members by id and group revision, without and with
     /// `ShowCacheNodeInfo`.
     pub encoded_cache_clusters: [FragmentCache; 2],
+    /// The endpoints' network toxics (the Toxiproxy API's proxies).
+    pub toxics: Arc<ToxicRegistry>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -60,6 +64,7 @@ impl AppState {
             encoded_groups: FragmentCache::default(),
             encoded_events: FragmentCache::default(),
             encoded_cache_clusters: Default::default(),
+            toxics: ToxicRegistry::global(),
         }
     }
 
@@ -84,6 +89,13 @@ pub struct RequestContext {
     pub request_id: String,
     /// The SigV4 credential scope's region, or the server's `--region`.
     pub region: String,
-    /// The SigV4 access key id, or `default`: quotas are counted per account.
+    /// The account the access key belongs to (see `model::scope::AccountResolver`).
     pub account: String,
+}
+
+impl RequestContext {
+    /// The (account, region) every resource of this request lives in.
+    pub fn scope(&self) -> Scope {
+        Scope::new(&self.account, &self.region)
+    }
 }

@@ -567,19 +567,22 @@ fn every_member_the_server_reads_is_in_the_spec() {
     report(&problems, "parameters the server reads");
 }
 
-/// The body of `pub fn <name>(&self)` in error.rs (up to the end of its `match`).
+/// The body of `pub fn <name>(&self)` in an error.rs (up to the end of its `match`).
 fn error_fn<'a>(source: &'a str, name: &str) -> &'a str {
     source
         .split(&format!("pub fn {name}(&self)"))
         .nth(1)
         .and_then(|rest| rest.split("\n    }\n").next())
-        .unwrap_or_else(|| panic!("ApiError::{name} not found in src/protocol/error.rs"))
+        .unwrap_or_else(|| {
+            panic!("ApiError::{name} not found in src/protocol/error.rs or src/http/error.rs")
+        })
 }
 
-/// `ApiError`'s wire codes with their HTTP status, read from `ApiError::code` and
-/// `ApiError::status` in src/protocol/error.rs.
+/// `ApiError`'s wire codes with their HTTP status, read from `ApiError::code` in
+/// src/protocol/error.rs and `ApiError::status` at the HTTP edge, src/http/error.rs.
 fn server_error_codes() -> BTreeMap<String, u16> {
     let source = std::fs::read_to_string(root().join("src/protocol/error.rs")).expect("error.rs");
+    let edge = std::fs::read_to_string(root().join("src/http/error.rs")).expect("http/error.rs");
     let mut code_of = BTreeMap::new();
     // Each arm from one `Self::` to the next (rustfmt may break a long arm over lines).
     for arm in error_fn(&source, "code").split("Self::").skip(1) {
@@ -596,7 +599,7 @@ fn server_error_codes() -> BTreeMap<String, u16> {
     let mut status_of = BTreeMap::new();
     let mut pending: Vec<String> = Vec::new();
     let mut default = None;
-    let words = error_fn(&source, "status")
+    let words = error_fn(&edge, "status")
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
         .filter(|w| !w.is_empty());
     for word in words {

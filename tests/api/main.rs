@@ -10,3 +10,4 @@ mod health;
 mod lifecycle;
 mod processes;
 mod protocol;
+mod scopes;

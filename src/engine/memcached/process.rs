@@ -17,6 +17,7 @@ use tokio::net::UnixStream;
 use tokio::process::{Child, Command};
 
 use crate::engine::EngineError;
+use crate::engine::process::die_with_parent;
 
 /// Where `--memcached` may be given instead; the flag wins over it, `PATH` comes last.
 pub(crate) const MEMCACHED_ENV: &str = "ELASTICACHE_LOCAL_MEMCACHED";
@@ -169,24 +170,6 @@ fn command_for(spec: &MemcachedNodeSpec) -> io::Result<Command> {
     }
     die_with_parent(&mut command);
     Ok(command)
-}
-
-/// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
-fn die_with_parent(command: &mut Command) {
-    // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        let parent = libc::getpid();
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // The parent may have died before prctl took effect.
-            if libc::getppid() != parent {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
-    }
 }
 
 fn log_path(dir: &Path) -> PathBuf {

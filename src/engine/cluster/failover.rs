@@ -4,25 +4,18 @@
 //! than 3 primaries; TAKEOVER needs none), wait until every node agrees, then restart the old
 //! node from its `nodes.conf`, which makes it rejoin as a replica of the new primary.
 
-use super::EngineError;
-use super::changes::{AuthUpdate, push_passwords};
-use super::client::NodeClient;
-use super::cluster::ClusterRuntime;
-use super::failover::{Candidate, best_candidate};
-use super::group::{is_port_taken, start_on_free_port};
-use super::process::RedisProcess;
+use super::ClusterRuntime;
+use crate::engine::EngineError;
+use crate::engine::auth::{AuthUpdate, push_passwords};
+use crate::engine::client::NodeClient;
+use crate::engine::node::{
+    Candidate, accept_extra_passwords, best_candidate, start_on_port_or_free,
+};
 
 impl ClusterRuntime {
-    /// The primary of `shard` fails for real (SIGKILL). Returns its node index.
-    pub fn kill_shard_primary(&mut self, shard: usize) -> usize {
-        let index = self.primaries[shard];
-        self.kill_node(index);
-        index
-    }
-
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
-    pub fn kill_node(&mut self, index: usize) {
-        self.nodes[index].slot.kill();
+    pub async fn kill_node(&mut self, index: usize) {
+        self.nodes[index].slot.kill().await;
     }
 
     /// The shard (by index) of the node at `index`.
@@ -88,13 +81,8 @@ impl ClusterRuntime {
     /// it was: a replica of its shard's current primary, or that primary when no replica took
     /// over), and waits until the whole cluster agrees and it has caught up.
     pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
-        self.kill_node(index);
-        let spec = self.restart_spec(index);
-        let process = match RedisProcess::start(spec.clone()).await {
-            Ok(process) => process,
-            Err(error) if is_port_taken(&error) => start_on_free_port(spec).await?,
-            Err(error) => return Err(error),
-        };
+        self.kill_node(index).await;
+        let process = start_on_port_or_free(self.restart_spec(index)).await?;
         let node = &mut self.nodes[index];
         node.slot.port = process.port();
         node.bus_port = process.spec().cluster.map_or(node.bus_port, |c| c.bus_port);
@@ -108,12 +96,7 @@ impl ClusterRuntime {
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
     /// be accepted too.
     async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
-        for extra in self.passwords.iter().skip(1) {
-            self.client(index)
-                .command(&["ACL", "SETUSER", "default", &format!(">{extra}")])
-                .await?;
-        }
-        Ok(())
+        accept_extra_passwords(&self.client(index), &self.passwords).await
     }
 
     /// Applies a token change to every running node, as in a cluster-mode-disabled group.

@@ -3,35 +3,11 @@
 //! applied offset, switch the primary endpoint, re-point the other replicas, and later restart
 //! the old node empty as a replica.
 
-use super::EngineError;
-use super::group::GroupRuntime;
-
-/// A replica considered for promotion, ordered Sentinel-style.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub index: usize,
-    pub priority: i64,
-    pub offset: i64,
-}
-
-/// Lowest non-zero priority, then highest applied offset, then the lowest member index (a
-/// stable tie-break). Priority 0 means "never promote", as in Redis.
-pub fn best_candidate(candidates: &[Candidate]) -> Option<&Candidate> {
-    candidates
-        .iter()
-        .filter(|c| c.priority != 0)
-        .min_by_key(|c| (c.priority, std::cmp::Reverse(c.offset), c.index))
-}
+use super::GroupRuntime;
+use crate::engine::EngineError;
+use crate::engine::node::{Candidate, best_candidate};
 
 impl GroupRuntime {
-    /// The primary fails for real: SIGKILL, so clients on its port get connection refused and a
-    /// frozen node can never come back as a second primary. Returns the killed member's index.
-    pub fn kill_primary(&mut self) -> usize {
-        let index = self.primary;
-        self.kill_node(index);
-        index
-    }
-
     /// Promotes the best replica (`REPLICAOF NO ONE`), points the primary endpoint at it (which
     /// drops the connections to the old node), re-points the other running replicas and returns
     /// the new primary's member id.
@@ -89,45 +65,5 @@ impl GroupRuntime {
         self.wait_synced(index).await?;
         self.refresh_reader_endpoint();
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn candidate(index: usize, priority: i64, offset: i64) -> Candidate {
-        Candidate {
-            index,
-            priority,
-            offset,
-        }
-    }
-
-    #[test]
-    fn the_most_advanced_replica_wins() {
-        let all = [
-            candidate(1, 100, 10),
-            candidate(2, 100, 30),
-            candidate(3, 100, 20),
-        ];
-        assert_eq!(best_candidate(&all).unwrap().index, 2);
-    }
-
-    #[test]
-    fn ties_go_to_the_lowest_member_and_priority_zero_never_wins() {
-        let all = [
-            candidate(2, 100, 30),
-            candidate(1, 100, 30),
-            candidate(3, 0, 99),
-        ];
-        assert_eq!(best_candidate(&all).unwrap().index, 1);
-        assert_eq!(best_candidate(&[candidate(3, 0, 99)]), None);
-    }
-
-    #[test]
-    fn a_lower_priority_beats_a_higher_offset() {
-        let all = [candidate(1, 10, 5), candidate(2, 100, 50)];
-        assert_eq!(best_candidate(&all).unwrap().index, 1);
     }
 }

@@ -3,6 +3,7 @@
 //! replication link of every node (read from the node itself) and the newest events.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -13,8 +14,10 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
-use crate::model::events::EventQuery;
-use crate::model::group::{Endpoints, Role};
+use crate::model::events::{Event, EventQuery};
+use crate::model::group::{Endpoints, ReplicationGroup, Role};
+use crate::model::scope::Scope;
+use crate::scopes::Scopes;
 use crate::state::SharedState;
 
 /// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
@@ -54,6 +57,7 @@ struct MemberSnapshot {
 }
 
 struct GroupSnapshot {
+    scope: Scope,
     id: String,
     status: &'static str,
     automatic_failover: bool,
@@ -75,98 +79,131 @@ enum NodeLink {
     Up(ReplicationInfo),
 }
 
-/// `GET /_state`: the snapshot the dashboard renders.
-pub async fn state(State(state): State<SharedState>) -> Json<Value> {
-    // Copy everything out under the lock; the guard is dropped before any node is asked.
-    let (groups, events) = {
-        let model = state.model();
-        let groups: Vec<GroupSnapshot> = model
-            .groups()
-            .map(|group| GroupSnapshot {
-                id: group.id.to_string(),
-                status: group.status.as_str(),
-                automatic_failover: group.settings.automatic_failover,
-                multi_az: group.settings.multi_az,
-                failover_in_flight: group.failover_in_flight,
-                endpoints: group.endpoints,
-                cluster_enabled: group.cluster_enabled,
-                node_groups: group
-                    .node_groups
-                    .iter()
-                    .map(|ng| (ng.id.clone(), ng.slots.clone()))
-                    .collect(),
-                members: group
-                    .members
-                    .iter()
-                    .map(|member| MemberSnapshot {
-                        cluster_id: member.cluster_id.clone(),
-                        node_group: member.node_group.clone(),
-                        role: member.role,
-                        port: member.port,
-                        auth_token: group.settings.auth_token.clone(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let page = model.events.query(&EventQuery {
-            source_id: None,
-            source_type: None,
-            start: DateTime::<Utc>::UNIX_EPOCH,
-            end: state.now(),
-            before_seq: None,
-            max_records: EVENT_LIMIT,
-        });
-        (groups, page.events.into_iter().cloned().collect::<Vec<_>>())
-    };
+/// `GET /_state`: the snapshot the dashboard renders, every account and region in one:
+/// groups ordered by (account, region, id) and each labelled with its scope, events merged
+/// newest first.
+pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let now = scopes.default_state().now();
+    let mut groups = Vec::new();
+    let mut events = Vec::new();
+    let mut scope_list = Vec::new();
+    for (scope, state) in scopes.all() {
+        let (scope_groups, scope_events) = snapshot(&state, &scope);
+        scope_list.push(json!({
+            "account": scope.account, "region": scope.region, "groups": scope_groups.len(),
+        }));
+        groups.extend(scope_groups);
+        events.extend(scope_events.into_iter().map(|event| (scope.clone(), event)));
+    }
+    events.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.1.seq.cmp(&a.1.seq)));
+    events.truncate(EVENT_LIMIT);
 
     let links = probe_all(&groups).await;
 
     let groups: Vec<Value> = groups
         .iter()
         .enumerate()
-        .map(|(g, group)| {
-            let members: Vec<Value> = group
-                .members
-                .iter()
-                .enumerate()
-                .map(|(m, member)| {
-                    let link = links.get(&(g, m)).cloned().unwrap_or(NodeLink::NotStarted);
-                    member_json(member, &link)
-                })
-                .collect();
-            json!({
-                "id": group.id,
-                "status": group.status,
-                "automatic_failover": group.automatic_failover,
-                "multi_az": group.multi_az,
-                "failover_in_flight": group.failover_in_flight,
-                "cluster_enabled": group.cluster_enabled,
-                "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
-                "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
-                "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
-                "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
-                "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
-                "members": members,
-            })
-        })
+        .map(|(g, group)| group_json(group, |m| links.get(&(g, m)).cloned()))
         .collect();
-    let events: Vec<Value> = events
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generated_at": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "scopes": scope_list,
+        "groups": groups,
+        "events": events_json(&events),
+    }))
+}
+
+/// One scope's groups and newest events, copied out under its model lock (dropped before
+/// any node is asked).
+fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Event>) {
+    let model = state.model();
+    let groups = model
+        .groups()
+        .map(|group| GroupSnapshot::of(scope, group))
+        .collect();
+    let page = model.events.query(&EventQuery {
+        source_id: None,
+        source_type: None,
+        start: DateTime::<Utc>::UNIX_EPOCH,
+        end: state.now(),
+        before_seq: None,
+        max_records: EVENT_LIMIT,
+    });
+    (groups, page.events.into_iter().cloned().collect())
+}
+
+fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {
+    events
         .iter()
-        .map(|event| {
+        .map(|(scope, event)| {
             json!({
+                "account": scope.account,
+                "region": scope.region,
                 "date": event.date.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "source_type": event.source_type,
                 "source_id": event.source_id,
                 "message": event.message,
             })
         })
+        .collect()
+}
+
+impl GroupSnapshot {
+    fn of(scope: &Scope, group: &ReplicationGroup) -> Self {
+        Self {
+            scope: scope.clone(),
+            id: group.id.to_string(),
+            status: group.status.as_str(),
+            automatic_failover: group.settings.automatic_failover,
+            multi_az: group.settings.multi_az,
+            failover_in_flight: group.failover_in_flight,
+            endpoints: group.endpoints,
+            cluster_enabled: group.cluster_enabled,
+            node_groups: group
+                .node_groups
+                .iter()
+                .map(|ng| (ng.id.clone(), ng.slots.clone()))
+                .collect(),
+            members: group
+                .members
+                .iter()
+                .map(|member| MemberSnapshot {
+                    cluster_id: member.cluster_id.clone(),
+                    node_group: member.node_group.clone(),
+                    role: member.role,
+                    port: member.port,
+                    auth_token: group.settings.auth_token.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One group as the dashboard shows it; `link(m)` is what member `m`'s node said.
+fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -> Value {
+    let members: Vec<Value> = group
+        .members
+        .iter()
+        .enumerate()
+        .map(|(m, member)| member_json(member, &link(m).unwrap_or(NodeLink::NotStarted)))
         .collect();
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "generated_at": state.now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        "groups": groups,
-        "events": events,
-    }))
+    json!({
+        "account": group.scope.account,
+        "region": group.scope.region,
+        "id": group.id,
+        "status": group.status,
+        "automatic_failover": group.automatic_failover,
+        "multi_az": group.multi_az,
+        "failover_in_flight": group.failover_in_flight,
+        "cluster_enabled": group.cluster_enabled,
+        "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
+        "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
+        "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
+        "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
+        "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
+        "members": members,
+    })
 }
 
 /// Asks every started node for `INFO replication` at once; each ask is bounded by the node

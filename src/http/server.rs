@@ -2,57 +2,69 @@
 //! answered with the XML envelope; every failure is an AWS `ErrorResponse`, never an HTML page.
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::error::{error_response, xml_response};
 use crate::api::{dispatch, resolve_action};
+use crate::model::scope::Scope;
 use crate::protocol::sigv4::CredentialScope;
-use crate::protocol::xml::error_body;
 use crate::protocol::{ApiError, QueryParams};
+use crate::scopes::Scopes;
 use crate::state::{RequestContext, SharedState};
-
-/// The account quotas are counted against when a request carries no SigV4 credential.
-pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The largest form body read; the biggest real request (a create with every list filled) is
 /// a few KiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The front over one state, the default scope (benches and in-process tests).
 pub fn app(state: SharedState) -> Router {
+    app_with_scopes(Arc::new(Scopes::single(state)))
+}
+
+/// The front over every account and region: each request is served by its scope's state.
+pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
     Router::new()
-        .route("/_health", axum::routing::get(crate::control::health))
-        .route("/_state", axum::routing::get(crate::dashboard::state))
-        .route("/_reset", axum::routing::post(crate::control::reset))
+        .route("/_health", axum::routing::get(super::control::health))
+        .route("/_state", axum::routing::get(super::dashboard::state))
+        .route("/_reset", axum::routing::post(super::control::reset))
+        .nest(
+            "/_toxiproxy",
+            super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),
+        )
         .fallback(handle)
-        .with_state(state)
+        .with_state(scopes)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
-async fn handle(State(state): State<SharedState>, request: Request) -> Response<Body> {
+async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let ctx = request_context(&state, &parts.headers);
+    let request_id = uuid::Uuid::new_v4().to_string();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         let error = ApiError::InvalidParameterValue(format!(
             "The request body is larger than {MAX_BODY_BYTES} bytes."
         ));
-        return error_response(&error, &ctx.request_id);
+        return error_response(&error, &request_id);
     };
     let query = parts.uri.query();
     let params = QueryParams::decode(query, &body);
     // A browser opening the server's URL gets the live dashboard instead of MissingAction.
     if parts.method == axum::http::Method::GET
         && params.optional("Action").is_none_or(str::is_empty)
-        && crate::dashboard::accepts_html(&parts.headers)
+        && super::dashboard::accepts_html(&parts.headers)
     {
-        return crate::dashboard::page();
+        return super::dashboard::page();
     }
+    let state = scopes.default_state();
     if let Some(verifier) = &state.settings.verifier
         && let Err(error) = verifier.verify(
             parts.method.as_str(),
@@ -69,8 +81,14 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
             message = error.message(),
             "request refused by --verify-sigv4"
         );
-        return error_response(&error, &ctx.request_id);
+        return error_response(&error, &request_id);
     }
+    let ctx = match request_context(&scopes, &parts.headers, &params, &request_id) {
+        Ok(ctx) => ctx,
+        Err(error) => return error_response(&error, &request_id),
+    };
+    // Every action sees only its caller's account and region.
+    let state = scopes.get(&ctx.scope());
     let action_name = params.optional("Action").unwrap_or("");
     let result = match resolve_action(&params) {
         Ok(action) => dispatch(action, &state, &params, &ctx).await,
@@ -89,33 +107,40 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
     }
 }
 
-fn request_context(state: &SharedState, headers: &HeaderMap) -> RequestContext {
-    let scope = headers
+/// The caller's account (from its access key) and region (from its SigV4 credential scope,
+/// in the `Authorization` header or a presigned URL's `X-Amz-Credential`, else `--region`).
+fn request_context(
+    scopes: &Scopes,
+    headers: &HeaderMap,
+    params: &QueryParams,
+    request_id: &str,
+) -> Result<RequestContext, ApiError> {
+    let credential = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(CredentialScope::from_authorization);
-    RequestContext {
-        request_id: uuid::Uuid::new_v4().to_string(),
-        region: scope
-            .as_ref()
-            .map_or_else(|| state.settings.region.clone(), |s| s.region.clone()),
-        account: scope.map_or_else(|| DEFAULT_ACCOUNT.to_string(), |s| s.access_key_id),
+        .and_then(CredentialScope::from_authorization)
+        .or_else(|| {
+            params
+                .optional("X-Amz-Credential")
+                .and_then(CredentialScope::from_credential)
+        });
+    let region = credential.as_ref().map_or_else(
+        || scopes.default_scope().region.clone(),
+        |c| c.region.clone(),
+    );
+    if !Scope::is_valid_region(&region) {
+        return Err(ApiError::IncompleteSignature(format!(
+            "Credential should be scoped to a valid region, not '{region}'."
+        )));
     }
-}
-
-pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
-    xml_response(error.status(), error_body(error, request_id), request_id)
-}
-
-fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(xml));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", value);
-    }
-    response
+    let account = scopes
+        .accounts
+        .account(credential.as_ref().map(|c| c.access_key_id.as_str()));
+    Ok(RequestContext {
+        request_id: request_id.to_string(),
+        region,
+        account,
+    })
 }
 
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
@@ -125,8 +150,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(%detail, "request handler panicked");
-    let error = ApiError::InternalFailure(format!(
+    ApiError::InternalFailure(format!(
         "The server failed to process the request: {detail}"
-    ));
-    error_response(&error, &uuid::Uuid::new_v4().to_string())
+    ))
+    .into_response()
 }

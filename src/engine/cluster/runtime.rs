@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::EngineError;
-use super::client::NodeClient;
-use super::cluster_topology::{ExpectedNode, disagreement, is_serving};
-use super::group::{NodeSlot, node_spec, start_on_free_port, wait_replica_synced};
-use super::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
-use super::proxy::EndpointProxy;
+use super::topology::{ExpectedNode, disagreement, is_serving};
+use crate::engine::EngineError;
+use crate::engine::client::NodeClient;
+use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
+use crate::engine::process::{ClusterNodeConfig, NodeSpec};
+use crate::engine::proxy::EndpointProxy;
 
 /// One shard to start: its node group id, its slot ranges and its members (primary first).
 #[derive(Debug, Clone)]
@@ -276,9 +276,10 @@ impl ClusterRuntime {
         &self.nodes[index].slot.member
     }
 
-    /// The shard (by index) whose node group id is `node_group_id`.
-    pub fn shard_of(&self, node_group_id: &str) -> Option<usize> {
-        self.shard_ids.iter().position(|id| id == node_group_id)
+    /// The node index of the primary of the shard whose node group id is `node_group_id`.
+    pub fn shard_primary(&self, node_group_id: &str) -> Option<usize> {
+        let shard = self.shard_ids.iter().position(|id| id == node_group_id)?;
+        Some(self.primaries[shard])
     }
 
     pub fn is_primary(&self, index: usize) -> bool {
@@ -335,8 +336,8 @@ async fn start_nodes(
     redis_server: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<Vec<ClusterNode>, EngineError> {
-    let mut starting = JoinSet::new();
-    let mut order = 0;
+    let mut specs = Vec::new();
+    let mut shards = Vec::new();
     for (shard, shard_spec) in spec.shards.iter().enumerate() {
         for member in &shard_spec.members {
             let mut node = node_spec(member, redis_server, dir, spec.password.clone(), 0, None);
@@ -344,46 +345,23 @@ async fn start_nodes(
                 bus_port: 0,
                 keep_config: false,
             });
-            let position = order;
-            order += 1;
-            starting.spawn(async move { (position, shard, start_cluster_node(node).await) });
+            specs.push(node);
+            shards.push(shard);
         }
     }
     let mut nodes = Vec::new();
-    let mut first_error = None;
-    while let Some(joined) = starting.join_next().await {
-        match joined {
-            Ok((position, shard, Ok(node))) => nodes.push((position, shard, node)),
-            Ok((_, _, Err(error))) => first_error = first_error.or(Some(error)),
-            Err(join) => {
-                first_error = first_error.or(Some(EngineError::Replication(join.to_string())))
-            }
-        }
+    for (process, shard) in start_all(specs).await?.into_iter().zip(shards) {
+        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
+        nodes.push(ClusterNode {
+            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
+            slot: NodeSlot {
+                member: process.spec().name.clone(),
+                port: process.port(),
+                process: Some(process),
+            },
+            shard,
+            node_id: node_id.trim().to_string(),
+        });
     }
-    if let Some(error) = first_error {
-        return Err(error); // dropping the started processes kills and reaps them
-    }
-    nodes.sort_by_key(|(position, _, _)| *position);
-    Ok(nodes
-        .into_iter()
-        .map(|(_, shard, (process, node_id))| {
-            let bus_port = process.spec().cluster.map_or(0, |c| c.bus_port);
-            ClusterNode {
-                slot: NodeSlot {
-                    member: process.spec().name.clone(),
-                    port: process.port(),
-                    process: Some(process),
-                },
-                shard,
-                node_id,
-                bus_port,
-            }
-        })
-        .collect())
-}
-
-async fn start_cluster_node(spec: NodeSpec) -> Result<(RedisProcess, String), EngineError> {
-    let process = start_on_free_port(spec).await?;
-    let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
-    Ok((process, node_id.trim().to_string()))
+    Ok(nodes)
 }

@@ -1,102 +1,17 @@
 //! Changes to a running group: graceful promotion, AUTH token updates, adding and removing
-//! replicas, and the health check the automatic-failover monitor runs.
+//! replicas, and what the automatic-failover monitor's health check reads.
 
 use std::time::{Duration, Instant};
 
-use super::EngineError;
-use super::client::NodeClient;
-use super::group::{GroupRuntime, NodeSlot, start_on_free_port};
+use super::GroupRuntime;
+use crate::engine::EngineError;
+use crate::engine::auth::{AuthUpdate, push_passwords};
+use crate::engine::client::NodeClient;
+use crate::engine::node::{NodeSlot, start_on_free_port};
 
-/// How long a healthy node may take to answer PING.
-pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
 const CATCH_UP_DEADLINE: Duration = Duration::from_secs(5);
 /// The pause on the old primary ends by itself after this, should the engine die mid-way.
 const PAUSE_SAFETY_MS: &str = "10000";
-
-/// Pings every probe at once (none holds the group's lock), returning the failing members.
-pub async fn probe(probes: Vec<(String, Option<NodeClient>)>) -> Vec<(String, NodeHealth)> {
-    let mut pings = tokio::task::JoinSet::new();
-    let mut failing = Vec::new();
-    for (member, client) in probes {
-        match client {
-            None => failing.push((member, NodeHealth::Exited)),
-            Some(client) => {
-                pings.spawn(async move {
-                    (
-                        member,
-                        client.ping_within(HEALTH_PING_TIMEOUT).await.is_ok(),
-                    )
-                });
-            }
-        }
-    }
-    while let Some(joined) = pings.join_next().await {
-        if let Ok((member, false)) = joined {
-            failing.push((member, NodeHealth::Unresponsive));
-        }
-    }
-    failing
-}
-
-/// Why a node failed a health check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeHealth {
-    Exited,
-    Unresponsive,
-}
-
-/// How ModifyReplicationGroup changes the AUTH token (`AuthTokenUpdateStrategy`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthUpdate {
-    /// Only the new token is accepted.
-    Set(String),
-    /// The new token and the current one are both accepted.
-    Rotate(String),
-    /// No token is required.
-    Delete,
-}
-
-impl AuthUpdate {
-    /// The tokens nodes accept after this update, the one they authenticate with first.
-    pub fn passwords(&self, current: &[String]) -> Vec<String> {
-        match self {
-            Self::Set(token) => vec![token.clone()],
-            Self::Rotate(token) => {
-                let mut both = vec![token.clone()];
-                both.extend(current.first().cloned());
-                both
-            }
-            Self::Delete => vec![],
-        }
-    }
-}
-
-/// Makes every node accept exactly `passwords` (`ACL SETUSER default`) and authenticate to its
-/// primary with the first (`masterauth`).
-pub async fn push_passwords(
-    clients: Vec<NodeClient>,
-    passwords: &[String],
-) -> Result<(), EngineError> {
-    let mut acl = vec![
-        "ACL".to_string(),
-        "SETUSER".into(),
-        "default".into(),
-        "resetpass".into(),
-    ];
-    if passwords.is_empty() {
-        acl.push("nopass".into());
-    }
-    acl.extend(passwords.iter().map(|p| format!(">{p}")));
-    let acl: Vec<&str> = acl.iter().map(String::as_str).collect();
-    let masterauth = passwords.first().map_or("", String::as_str);
-    for client in clients {
-        client
-            .command(&["CONFIG", "SET", "masterauth", masterauth])
-            .await?;
-        client.command(&acl).await?;
-    }
-    Ok(())
-}
 
 impl GroupRuntime {
     /// Promotes `member` with zero acknowledged writes lost: pause writes on the primary, wait
@@ -223,7 +138,7 @@ impl GroupRuntime {
     }
 
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
-    pub fn kill_node(&mut self, index: usize) {
-        self.nodes[index].kill();
+    pub async fn kill_node(&mut self, index: usize) {
+        self.nodes[index].kill().await;
     }
 }
