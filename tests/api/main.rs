@@ -8,6 +8,7 @@ mod events;
 mod failover;
 mod health;
 mod lifecycle;
+mod parameter_groups;
 mod processes;
 mod protocol;
 mod scopes;
