@@ -12,3 +12,4 @@ mod parameter_groups;
 mod processes;
 mod protocol;
 mod scopes;
+mod terraform_parameter_group;
