@@ -9,6 +9,7 @@ mod failover;
 mod health;
 mod lifecycle;
 mod parameter_groups;
+mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
