@@ -10,6 +10,7 @@ pub mod process;
 mod proxy;
 mod replicated;
 mod runtime;
+pub(crate) mod toxics;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
