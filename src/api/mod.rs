@@ -2,18 +2,26 @@
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
 mod cluster_layout;
+mod create_cache_parameter_group;
 mod create_replication_group;
 mod decrease_replica_count;
+mod delete_cache_parameter_group;
 mod delete_replication_group;
 mod describe_cache_clusters;
+mod describe_cache_parameter_groups;
+mod describe_cache_parameters;
+mod describe_engine_default_parameters;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
 mod engine_error;
 mod increase_replica_count;
+mod modify_cache_parameter_group;
 mod modify_replication_group;
 pub(crate) mod paging;
+mod parameter_shapes;
 mod replica_count;
+mod reset_cache_parameter_group;
 pub(crate) mod shapes;
 mod test_failover;
 #[cfg(test)]
@@ -81,6 +89,13 @@ actions! {
     ModifyReplicationGroup => modify_replication_group,
     IncreaseReplicaCount => increase_replica_count,
     DecreaseReplicaCount => decrease_replica_count,
+    CreateCacheParameterGroup => create_cache_parameter_group,
+    DescribeCacheParameterGroups => describe_cache_parameter_groups,
+    ModifyCacheParameterGroup => modify_cache_parameter_group,
+    ResetCacheParameterGroup => reset_cache_parameter_group,
+    DeleteCacheParameterGroup => delete_cache_parameter_group,
+    DescribeCacheParameters => describe_cache_parameters,
+    DescribeEngineDefaultParameters => describe_engine_default_parameters,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

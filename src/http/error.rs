@@ -17,7 +17,8 @@ impl ApiError {
             Self::ReplicationGroupNotFoundFault(_)
             | Self::CacheClusterNotFound(_)
             | Self::NodeGroupNotFoundFault(_)
-            | Self::TagNotFound(_) => StatusCode::NOT_FOUND,
+            | Self::TagNotFound(_)
+            | Self::CacheParameterGroupNotFound(_) => StatusCode::NOT_FOUND,
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingAuthenticationToken(_)
             | Self::IncompleteSignature(_)

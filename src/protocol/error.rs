@@ -28,6 +28,10 @@ pub enum ApiError {
     InvalidARN(String),
     TagQuotaPerResourceExceeded(String),
     TagNotFound(String),
+    CacheParameterGroupNotFound(String),
+    CacheParameterGroupAlreadyExists(String),
+    CacheParameterGroupQuotaExceeded(String),
+    InvalidCacheParameterGroupState(String),
     InternalFailure(String),
 }
 
@@ -59,6 +63,10 @@ impl ApiError {
             Self::InvalidARN(_) => "InvalidARN",
             Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
             Self::TagNotFound(_) => "TagNotFound",
+            Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
+            Self::CacheParameterGroupAlreadyExists(_) => "CacheParameterGroupAlreadyExists",
+            Self::CacheParameterGroupQuotaExceeded(_) => "CacheParameterGroupQuotaExceeded",
+            Self::InvalidCacheParameterGroupState(_) => "InvalidCacheParameterGroupState",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -87,6 +95,10 @@ impl ApiError {
             | Self::InvalidARN(m)
             | Self::TagQuotaPerResourceExceeded(m)
             | Self::TagNotFound(m)
+            | Self::CacheParameterGroupNotFound(m)
+            | Self::CacheParameterGroupAlreadyExists(m)
+            | Self::CacheParameterGroupQuotaExceeded(m)
+            | Self::InvalidCacheParameterGroupState(m)
             | Self::InternalFailure(m) => m,
         }
     }
