@@ -350,6 +350,15 @@ async fn stored_settings_are_reported_by_both_describe_actions() {
     let group = create_group(&client, "store", 2, false).await;
     let (primary_endpoint, _, _) = endpoints(&group);
     let topic = "arn:aws:sns:us-east-1:123456789012:cache-events";
+    // The parameter group must exist (CacheParameterGroupNotFound otherwise, as on AWS).
+    client
+        .create_cache_parameter_group()
+        .cache_parameter_group_name("sessions-params")
+        .cache_parameter_group_family("redis7")
+        .description("the shop's session parameters")
+        .send()
+        .await
+        .unwrap();
     let answer = client
         .modify_replication_group()
         .replication_group_id("store")
