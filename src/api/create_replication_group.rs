@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
+use super::tags::parse_tags;
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{
@@ -40,10 +41,33 @@ pub async fn run(
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
-    state.model().insert_group_with_tags(group, &tags)?;
+    insert_checked(state, group, &tags, ctx)?;
     tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
     tokio::spawn(start_nodes(state.clone(), group_id, plan));
     Ok(response)
+}
+
+/// Inserts the group with its tags, which reach its member cache clusters too (the API
+/// reference's `Tag`: changes on a replication group "are replicated to all nodes"), once
+/// its subnet group is known to exist, all under one lock.
+fn insert_checked(
+    state: &SharedState,
+    group: ReplicationGroup,
+    tags: &[Tag],
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
+    let mut model = state.model();
+    model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    let members: Vec<Arn> = group
+        .members
+        .iter()
+        .map(|m| Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &m.cluster_id))
+        .collect();
+    model.insert_group_with_tags(group, tags)?;
+    for member in &members {
+        model.tags.add(member, tags)?;
+    }
+    Ok(())
 }
 
 /// What the engine is asked to start.
@@ -187,6 +211,8 @@ fn parse_group(
             .optional("CacheParameterGroupName")
             .map(str::to_string),
         security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
+        cache_subnet_group_name: ResourceKind::SubnetGroup
+            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
     };
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
@@ -382,15 +408,4 @@ pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(token.to_string())
-}
-
-fn parse_tags(params: &QueryParams) -> Result<Vec<Tag>, ApiError> {
-    params
-        .struct_list("Tags", "Tag")?
-        .into_iter()
-        .map(|tag| {
-            let key = tag.required("Key")?;
-            Ok(Tag::new(key, tag.optional("Value").unwrap_or("")))
-        })
-        .collect()
 }

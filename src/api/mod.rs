@@ -1,20 +1,30 @@
 //! One file per API action: each decodes its parameters, applies them to the model, drives the
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
+mod add_tags_to_resource;
 mod cluster_layout;
+mod create_cache_subnet_group;
 mod create_replication_group;
 mod decrease_replica_count;
+mod delete_cache_subnet_group;
 mod delete_replication_group;
 mod describe_cache_clusters;
+mod describe_cache_engine_versions;
+mod describe_cache_subnet_groups;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
 mod engine_error;
 mod increase_replica_count;
+mod list_tags_for_resource;
+mod modify_cache_subnet_group;
 mod modify_replication_group;
 pub(crate) mod paging;
+mod remove_tags_from_resource;
 mod replica_count;
 pub(crate) mod shapes;
+mod subnet_groups;
+mod tags;
 mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -81,6 +91,14 @@ actions! {
     ModifyReplicationGroup => modify_replication_group,
     IncreaseReplicaCount => increase_replica_count,
     DecreaseReplicaCount => decrease_replica_count,
+    AddTagsToResource => add_tags_to_resource,
+    ListTagsForResource => list_tags_for_resource,
+    RemoveTagsFromResource => remove_tags_from_resource,
+    CreateCacheSubnetGroup => create_cache_subnet_group,
+    DescribeCacheSubnetGroups => describe_cache_subnet_groups,
+    ModifyCacheSubnetGroup => modify_cache_subnet_group,
+    DeleteCacheSubnetGroup => delete_cache_subnet_group,
+    DescribeCacheEngineVersions => describe_cache_engine_versions,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

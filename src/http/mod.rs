@@ -6,3 +6,4 @@ mod control;
 mod dashboard;
 mod error;
 pub mod server;
+mod sts;

@@ -110,6 +110,8 @@ pub struct GroupSettings {
     pub notification_topic_status: Option<String>,
     pub cache_parameter_group_name: Option<String>,
     pub security_group_ids: Vec<String>,
+    /// Lower-cased; `default` unless the create named another.
+    pub cache_subnet_group_name: String,
 }
 
 /// What a modification in progress will change, as `PendingModifiedValues` reports it.

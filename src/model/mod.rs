@@ -15,6 +15,7 @@ pub mod paging;
 pub mod quota;
 pub mod resource;
 pub mod scope;
+pub mod subnet_group;
 pub mod tags;
 // Not yet used by any action: the parameter-group and DescribeCacheEngineVersions actions
 // (issue 14) wire it in a later change.
@@ -30,6 +31,7 @@ use paging::Pager;
 use quota::FailoverQuota;
 use resource::Lifecycle;
 use resource::ResourceTable;
+use subnet_group::SubnetGroup;
 use tags::TagStore;
 
 /// Where the server's `now` comes from; tests inject their own.
@@ -47,6 +49,7 @@ impl Clock for SystemClock {
 
 pub struct Model {
     groups: ResourceTable<ReplicationGroup>,
+    subnet_groups: ResourceTable<SubnetGroup>,
     /// The tags of every taggable resource of this scope, by ARN.
     pub tags: TagStore,
     pub events: EventLog,
@@ -65,8 +68,13 @@ pub struct FailoverTicket {
 
 impl Model {
     pub fn new(failover_limit: usize, failover_window: Duration) -> Self {
+        let mut subnet_groups = ResourceTable::default();
+        subnet_groups
+            .insert(SubnetGroup::default_group())
+            .expect("an empty table takes the default group");
         Self {
             groups: ResourceTable::default(),
+            subnet_groups,
             tags: TagStore::default(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
@@ -171,6 +179,14 @@ impl Model {
     pub fn finish_delete(&mut self, id: &str, now: DateTime<Utc>) {
         if let Some(group) = self.groups.remove(id) {
             self.tags.forget(&group.arn);
+            let scope = scope::Scope::new(&group.arn.account, &group.arn.region);
+            for member in &group.members {
+                self.tags.forget(&arn::Arn::new(
+                    arn::ResourceKind::CacheCluster,
+                    &scope,
+                    &member.cluster_id,
+                ));
+            }
             for member in &group.members {
                 let cluster_id = member.cluster_id.clone();
                 self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
@@ -180,8 +196,13 @@ impl Model {
         }
     }
 
-    /// Removes every group, tag, event and quota counter (the `/_reset` control endpoint).
+    /// Removes every group, subnet group but `default`, tag, event and quota counter (the
+    /// `/_reset` control endpoint).
     pub fn reset(&mut self) -> Vec<ReplicationGroup> {
+        self.subnet_groups.take_all();
+        self.subnet_groups
+            .insert(SubnetGroup::default_group())
+            .expect("an empty table takes the default group");
         self.events.clear();
         self.quota.clear();
         self.tags.clear();

@@ -28,6 +28,19 @@ pub enum ApiError {
     InvalidARN(String),
     TagQuotaPerResourceExceeded(String),
     TagNotFound(String),
+    CacheSubnetGroupNotFoundFault(String),
+    CacheSubnetGroupAlreadyExists(String),
+    CacheSubnetGroupQuotaExceeded(String),
+    CacheSubnetQuotaExceededFault(String),
+    CacheSubnetGroupInUse(String),
+    InvalidSubnet(String),
+    SubnetInUse(String),
+    CacheParameterGroupNotFound(String),
+    UserNotFound(String),
+    UserGroupNotFound(String),
+    SnapshotNotFoundFault(String),
+    ServerlessCacheNotFoundFault(String),
+    ServerlessCacheSnapshotNotFoundFault(String),
     InternalFailure(String),
 }
 
@@ -59,6 +72,19 @@ impl ApiError {
             Self::InvalidARN(_) => "InvalidARN",
             Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
             Self::TagNotFound(_) => "TagNotFound",
+            Self::CacheSubnetGroupNotFoundFault(_) => "CacheSubnetGroupNotFoundFault",
+            Self::CacheSubnetGroupAlreadyExists(_) => "CacheSubnetGroupAlreadyExists",
+            Self::CacheSubnetGroupQuotaExceeded(_) => "CacheSubnetGroupQuotaExceeded",
+            Self::CacheSubnetQuotaExceededFault(_) => "CacheSubnetQuotaExceededFault",
+            Self::CacheSubnetGroupInUse(_) => "CacheSubnetGroupInUse",
+            Self::InvalidSubnet(_) => "InvalidSubnet",
+            Self::SubnetInUse(_) => "SubnetInUse",
+            Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
+            Self::UserNotFound(_) => "UserNotFound",
+            Self::UserGroupNotFound(_) => "UserGroupNotFound",
+            Self::SnapshotNotFoundFault(_) => "SnapshotNotFoundFault",
+            Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
+            Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -87,6 +113,19 @@ impl ApiError {
             | Self::InvalidARN(m)
             | Self::TagQuotaPerResourceExceeded(m)
             | Self::TagNotFound(m)
+            | Self::CacheSubnetGroupNotFoundFault(m)
+            | Self::CacheSubnetGroupAlreadyExists(m)
+            | Self::CacheSubnetGroupQuotaExceeded(m)
+            | Self::CacheSubnetQuotaExceededFault(m)
+            | Self::CacheSubnetGroupInUse(m)
+            | Self::InvalidSubnet(m)
+            | Self::SubnetInUse(m)
+            | Self::CacheParameterGroupNotFound(m)
+            | Self::UserNotFound(m)
+            | Self::UserGroupNotFound(m)
+            | Self::SnapshotNotFoundFault(m)
+            | Self::ServerlessCacheNotFoundFault(m)
+            | Self::ServerlessCacheSnapshotNotFoundFault(m)
             | Self::InternalFailure(m) => m,
         }
     }
