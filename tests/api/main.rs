@@ -11,3 +11,5 @@ mod lifecycle;
 mod processes;
 mod protocol;
 mod scopes;
+mod subnet_groups;
+mod tags;
