@@ -15,7 +15,7 @@ sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1",
                    aws_access_key_id=key, aws_secret_access_key="secret")
 identity = sts.get_caller_identity()
 try:
-    sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="s")
+    sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="session")
     other = None
 except botocore.exceptions.ClientError as error:
     other = [error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]]

@@ -10,8 +10,8 @@ use aws_sdk_elasticache::types::{CacheSubnetGroup, Tag};
 use crate::support::{TestServer, code, wait_available, wait_deleted};
 
 const SUBNET_A: &str = "subnet-0a1b2c3d4e5f60718";
-const SUBNET_B: &str = "subnet-1234abcd";
-const SUBNET_C: &str = "subnet-0fedcba987654321f";
+const SUBNET_B: &str = "subnet-0badc0de";
+const SUBNET_C: &str = "subnet-abcdef01";
 
 async fn create(client: &Client, name: &str, subnets: &[&str]) -> CacheSubnetGroup {
     let mut request = client
