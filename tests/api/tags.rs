@@ -290,3 +290,23 @@ async fn a_deleted_groups_tags_go_with_it() {
     );
     wait_available(&client, "gone").await;
 }
+
+#[tokio::test]
+async fn a_new_replica_gets_the_groups_tags_and_a_removed_ones_go() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let (arn, members) = tagged_group(&client, "grows").await;
+    let prefix = members[0].trim_end_matches("grows-001");
+    crate::support::increase_replicas(&client, "grows", 2).await;
+    wait_available(&client, "grows").await;
+    let third = format!("{prefix}grows-003");
+    assert_eq!(tags_of(&client, &third).await, tags_of(&client, &arn).await);
+    crate::support::decrease_replicas(&client, "grows", 1).await;
+    wait_available(&client, "grows").await;
+    let removed = client
+        .list_tags_for_resource()
+        .resource_name(&third)
+        .send()
+        .await;
+    assert_eq!(code(removed), "CacheClusterNotFound");
+}
