@@ -5,11 +5,15 @@ mod auth;
 pub(crate) mod client;
 mod cluster;
 mod error;
+// Not called yet: the CreateCacheCluster family of API actions will wire it (issue 15).
+#[allow(dead_code, unused_imports)]
+mod memcached;
 mod node;
 pub mod process;
 mod proxy;
 mod replicated;
 mod runtime;
+pub(crate) mod toxics;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;

@@ -211,7 +211,7 @@ fn cluster_args(command: &mut Command, dir: &Path, cluster: ClusterNodeConfig) {
 }
 
 /// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
-fn die_with_parent(command: &mut Command) {
+pub(crate) fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         let parent = libc::getpid();

@@ -7,3 +7,4 @@ mod dashboard;
 mod error;
 pub mod server;
 mod sts;
+pub(crate) mod toxiproxy;

