@@ -41,20 +41,32 @@ impl ShardLayout {
     }
 }
 
-/// True when the request asks for cluster mode enabled: `ClusterMode=enabled`, a
-/// `*.cluster.on` parameter group, more than one node group, or more than one
-/// `NodeGroupConfiguration`. An explicit `ClusterMode=disabled` that contradicts the rest is
-/// refused.
-pub fn wants_cluster_mode(params: &QueryParams) -> Result<bool, ApiError> {
-    let implied = params.int_in("NumNodeGroups", 1, 500)?.unwrap_or(1) > 1
-        || params
-            .optional("CacheParameterGroupName")
-            .is_some_and(|p| p.ends_with(".cluster.on"))
+/// True when the request asks for cluster mode enabled, as AWS decides it: a parameter group
+/// with `cluster-enabled yes` (`default.redis7.cluster.on`, or a user group that sets it;
+/// `group_cluster_enabled` is `None` when no group is named), `ClusterMode=enabled`, more than
+/// one node group, or more than one `NodeGroupConfiguration`. Without a group AWS picks the
+/// matching default one; a named group with `cluster-enabled no` cannot run shards, and an
+/// explicit `ClusterMode=disabled` that contradicts the rest is refused.
+pub fn wants_cluster_mode(
+    params: &QueryParams,
+    group_cluster_enabled: Option<bool>,
+) -> Result<bool, ApiError> {
+    let shards = params.int_in("NumNodeGroups", 1, 500)?.unwrap_or(1) > 1
         || params
             .struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?
             .len()
             > 1;
-    match params.optional("ClusterMode").map(str::to_ascii_lowercase) {
+    let implied = shards || group_cluster_enabled == Some(true);
+    let mode = params.optional("ClusterMode").map(str::to_ascii_lowercase);
+    if group_cluster_enabled == Some(false) && (shards || mode.as_deref() == Some("enabled")) {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Cluster mode enabled needs a parameter group with cluster-enabled yes; {} has cluster-enabled no.",
+            params
+                .optional("CacheParameterGroupName")
+                .unwrap_or_default()
+        )));
+    }
+    match mode {
         None => Ok(implied),
         Some(mode) if mode == "enabled" => Ok(true),
         Some(mode) if mode == "disabled" && implied => Err(ApiError::InvalidParameterCombination(
@@ -364,19 +376,23 @@ mod tests {
 
     #[test]
     fn cluster_mode_is_chosen_by_any_of_its_signs() {
-        let yes = |pairs: &[(&str, &str)]| wants_cluster_mode(&params(pairs)).unwrap();
+        let yes = |pairs: &[(&str, &str)]| wants_cluster_mode(&params(pairs), None).unwrap();
         assert!(yes(&[("ClusterMode", "enabled")]));
         assert!(yes(&[("NumNodeGroups", "2")]));
-        assert!(yes(&[(
-            "CacheParameterGroupName",
-            "default.redis7.cluster.on"
-        )]));
+        assert!(wants_cluster_mode(&params(&[]), Some(true)).unwrap());
+        assert!(!wants_cluster_mode(&params(&[]), Some(false)).unwrap());
+        let shards_without_cluster_group =
+            wants_cluster_mode(&params(&[("NumNodeGroups", "2")]), Some(false));
+        assert_eq!(
+            shards_without_cluster_group.unwrap_err().code(),
+            "InvalidParameterCombination"
+        );
         assert!(!yes(&[("NumCacheClusters", "2")]));
         assert!(!yes(&[("ClusterMode", "Disabled")]));
-        let contradiction = wants_cluster_mode(&params(&[
-            ("ClusterMode", "disabled"),
-            ("NumNodeGroups", "2"),
-        ]));
+        let contradiction = wants_cluster_mode(
+            &params(&[("ClusterMode", "disabled"), ("NumNodeGroups", "2")]),
+            None,
+        );
         assert_eq!(
             contradiction.unwrap_err().code(),
             "InvalidParameterCombination"

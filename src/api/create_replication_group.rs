@@ -10,10 +10,12 @@ use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
 use super::tags::parse_tags;
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
 use crate::model::arn::{Arn, ResourceKind};
+use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::group::{
     Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use crate::model::ids::ReplicationGroupId;
+use crate::model::parameter_group::{ParameterGroup, family_of_version};
 use crate::model::tags::Tag;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
@@ -29,7 +31,19 @@ pub async fn run(
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
     let default_version = state.engine.redis_version().await;
-    let (group, shards) = parse_group(state, params, ctx, &default_version)?;
+    let parameter_group = parse_parameter_group(state, params, ctx)?;
+    let (group, shards) = parse_group(
+        state,
+        params,
+        ctx,
+        &default_version,
+        parameter_group.as_ref(),
+    )?;
+    // A new node runs with every value its group sets (nothing needs a reboot yet).
+    let config = parameter_group
+        .as_ref()
+        .map(ParameterGroup::non_default_settings)
+        .unwrap_or_default();
     let response = ReplicationGroupResult::from_model(&group);
     let plan = match shards {
         None => StartPlan::Replicated(GroupSpec {
@@ -43,7 +57,7 @@ pub async fn run(
     let tags = parse_tags(params)?;
     insert_checked(state, group, &tags, ctx)?;
     tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
-    tokio::spawn(start_nodes(state.clone(), group_id, plan));
+    tokio::spawn(start_nodes(state.clone(), group_id, plan, config));
     Ok(response)
 }
 
@@ -68,6 +82,36 @@ fn insert_checked(
         model.tags.add(member, tags)?;
     }
     Ok(())
+}
+
+/// `CacheParameterGroupName`, when given: it must exist in this scope (`default.*` always do).
+fn parse_parameter_group(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<Option<ParameterGroup>, ApiError> {
+    params
+        .optional("CacheParameterGroupName")
+        .map(|name| state.model().parameter_group(name, &ctx.scope()))
+        .transpose()
+}
+
+/// The family of the group's parameter group must be that of its engine version.
+fn check_family(
+    settings: &GroupSettings,
+    parameter_group: &ParameterGroup,
+) -> Result<(), ApiError> {
+    let expected =
+        family_of_version(&settings.engine, &settings.engine_version).ok_or_else(|| {
+            ApiError::InvalidParameterCombination(format!(
+                "Cannot find version {} for {}",
+                settings.engine_version, settings.engine
+            ))
+        })?;
+    match family_mismatch(expected, &parameter_group.family) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// What the engine is asked to start.
@@ -96,7 +140,30 @@ fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec
     }
 }
 
-async fn start_nodes(state: SharedState, group_id: String, plan: StartPlan) {
+/// Applies the parameter group's settings to the group's freshly started nodes (and keeps them
+/// for nodes started later); on refusal the group stops.
+async fn apply_start_config(
+    state: &SharedState,
+    group_id: &str,
+    config: &[(String, String)],
+) -> Result<(), crate::engine::EngineError> {
+    if config.is_empty() {
+        return Ok(());
+    }
+    let handle = state.engine.runtime(group_id)?;
+    let applied = handle.lock().await.apply_config(config).await;
+    if applied.is_err() {
+        state.engine.stop_group(group_id).await;
+    }
+    applied
+}
+
+async fn start_nodes(
+    state: SharedState,
+    group_id: String,
+    plan: StartPlan,
+    config: Vec<(String, String)>,
+) {
     let started = match plan {
         StartPlan::Replicated(spec) => state.engine.start_group(spec).await.map(|started| {
             let endpoints = Endpoints::NodeGroup {
@@ -111,6 +178,12 @@ async fn start_nodes(state: SharedState, group_id: String, plan: StartPlan) {
             };
             (started.node_ports, endpoints)
         }),
+    };
+    let started = match started {
+        Ok(started) => apply_start_config(&state, &group_id, &config)
+            .await
+            .map(|()| started),
+        Err(error) => Err(error),
     };
     match started {
         Ok((node_ports, endpoints)) => {
@@ -156,15 +229,17 @@ fn parse_group(
     params: &QueryParams,
     ctx: &RequestContext,
     default_version: &str,
+    parameter_group: Option<&ParameterGroup>,
 ) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
     let description = params.required("ReplicationGroupDescription")?.to_string();
     reject_unsupported(params)?;
-    let shards = if wants_cluster_mode(params)? {
-        Some(parse_shards(params)?)
-    } else {
-        None
-    };
+    let shards =
+        if wants_cluster_mode(params, parameter_group.map(ParameterGroup::cluster_enabled))? {
+            Some(parse_shards(params)?)
+        } else {
+            None
+        };
     let now = state.now();
     let (members, node_groups, automatic_failover) = match &shards {
         None => replicated_members(params, &id, &ctx.region, now)?,
@@ -207,13 +282,15 @@ fn parse_group(
         notification_topic_status: params
             .optional("NotificationTopicArn")
             .map(|_| "active".to_string()),
-        cache_parameter_group_name: params
-            .optional("CacheParameterGroupName")
-            .map(str::to_string),
+        cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
         security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
         cache_subnet_group_name: ResourceKind::SubnetGroup
             .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
+        parameters_pending_reboot: false,
     };
+    if let Some(parameter_group) = parameter_group {
+        check_family(&settings, parameter_group)?;
+    }
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
         arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),

@@ -147,12 +147,17 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         ..group.arn.clone()
     };
     let status = group.member_status();
+    let apply_status = if settings.parameters_pending_reboot {
+        "pending-reboot"
+    } else {
+        "in-sync"
+    };
     let node = CacheNode {
         cache_node_id: "0001",
         cache_node_status: status,
         cache_node_create_time: XmlTime(member.created_at),
         endpoint: member.port.map(Endpoint::local),
-        parameter_group_status: "in-sync",
+        parameter_group_status: apply_status,
         customer_availability_zone: member.availability_zone.clone(),
     };
     CacheCluster {
@@ -183,9 +188,15 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
             cache_parameter_group_name: settings
                 .cache_parameter_group_name
                 .clone()
-                .unwrap_or_else(|| "default.redis7".into()),
-            parameter_apply_status: "in-sync",
-            cache_node_ids_to_reboot: XmlList::new("CacheNodeId", vec![]),
+                .unwrap_or_else(|| default_parameter_group(group)),
+            parameter_apply_status: apply_status,
+            cache_node_ids_to_reboot: XmlList::new(
+                "CacheNodeId",
+                match settings.parameters_pending_reboot {
+                    true => vec!["0001".to_string()],
+                    false => vec![],
+                },
+            ),
         },
         cache_subnet_group_name: settings.cache_subnet_group_name.clone(),
         cache_nodes: show_nodes.then(|| XmlList::new("CacheNode", vec![node])),
@@ -211,6 +222,14 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         replication_group_log_delivery_enabled: false,
         network_type: "ipv4",
         ip_discovery: "ipv4",
+    }
+}
+
+/// The group AWS reports for a group created without one: the default of its mode.
+fn default_parameter_group(group: &ReplicationGroup) -> String {
+    match group.cluster_enabled {
+        true => "default.redis7.cluster.on".into(),
+        false => "default.redis7".into(),
     }
 }
 

@@ -3,25 +3,33 @@
 
 mod add_tags_to_resource;
 mod cluster_layout;
+mod create_cache_parameter_group;
 mod create_cache_subnet_group;
 mod create_replication_group;
 mod decrease_replica_count;
+mod delete_cache_parameter_group;
 mod delete_cache_subnet_group;
 mod delete_replication_group;
 mod describe_cache_clusters;
 mod describe_cache_engine_versions;
+mod describe_cache_parameter_groups;
+mod describe_cache_parameters;
 mod describe_cache_subnet_groups;
+mod describe_engine_default_parameters;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
 mod engine_error;
 mod increase_replica_count;
 mod list_tags_for_resource;
+mod modify_cache_parameter_group;
 mod modify_cache_subnet_group;
 mod modify_replication_group;
 pub(crate) mod paging;
+mod parameter_shapes;
 mod remove_tags_from_resource;
 mod replica_count;
+mod reset_cache_parameter_group;
 pub(crate) mod shapes;
 mod subnet_groups;
 mod tags;
@@ -99,6 +107,13 @@ actions! {
     ModifyCacheSubnetGroup => modify_cache_subnet_group,
     DeleteCacheSubnetGroup => delete_cache_subnet_group,
     DescribeCacheEngineVersions => describe_cache_engine_versions,
+    CreateCacheParameterGroup => create_cache_parameter_group,
+    DescribeCacheParameterGroups => describe_cache_parameter_groups,
+    ModifyCacheParameterGroup => modify_cache_parameter_group,
+    ResetCacheParameterGroup => reset_cache_parameter_group,
+    DeleteCacheParameterGroup => delete_cache_parameter_group,
+    DescribeCacheParameters => describe_cache_parameters,
+    DescribeEngineDefaultParameters => describe_engine_default_parameters,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

@@ -3,7 +3,10 @@
 //! group returns to `available` with its events.
 
 use super::shapes::ReplicationGroupResult;
+use crate::model::catalogue::engine_versions::family_mismatch;
+use crate::model::catalogue::parameters::ChangeType;
 use crate::model::modify::{AuthChange, GroupChange};
+use crate::model::parameter_group::family_of_version;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -24,15 +27,76 @@ const UNSUPPORTED: [&str; 7] = [
 pub async fn run(
     state: &SharedState,
     params: &QueryParams,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
-    let change = parse_change(params)?;
+    let mut change = parse_change(params)?;
+    let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     let group = state.model().begin_modify(group_id, &change)?;
+    if pending_reboot {
+        state.model().mark_pending_reboot(&[group.id.to_string()]);
+    }
     let response = ReplicationGroupResult::from_model(&group);
     tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
     tokio::spawn(modify::run(state.clone(), group.id.to_string(), change));
     Ok(response)
+}
+
+/// `CacheParameterGroupName`: the new group must exist, be of the group's family and of its
+/// cluster mode. The nodes get the new group's `immediate` value of every parameter either
+/// group sets; true when a `requires-reboot` value differs (the group goes `pending-reboot`).
+fn switch_parameter_group(
+    state: &SharedState,
+    ctx: &RequestContext,
+    group_id: &str,
+    change: &mut GroupChange,
+) -> Result<bool, ApiError> {
+    let Some(name) = change.cache_parameter_group_name.clone() else {
+        return Ok(false);
+    };
+    let model = state.model();
+    let scope = ctx.scope();
+    let group = model.group(group_id)?;
+    let new = model.parameter_group(&name, &scope)?;
+    let settings = &group.settings;
+    let expected = family_of_version(&settings.engine, &settings.engine_version)
+        .unwrap_or(new.family.as_str());
+    if let Some(error) = family_mismatch(expected, &new.family) {
+        return Err(error);
+    }
+    if new.cluster_enabled() != group.cluster_enabled {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Cache parameter group {} has cluster-enabled {}, but replication group {} runs cluster mode {}: elasticache-local does not change a group's cluster mode.",
+            new.name,
+            if new.cluster_enabled() { "yes" } else { "no" },
+            group.id,
+            if group.cluster_enabled {
+                "enabled"
+            } else {
+                "disabled"
+            },
+        )));
+    }
+    let old_name = settings
+        .cache_parameter_group_name
+        .clone()
+        .unwrap_or_else(|| match group.cluster_enabled {
+            true => "default.redis7.cluster.on".into(),
+            false => "default.redis7".into(),
+        });
+    let old = model.parameter_group(&old_name, &scope).ok();
+    let mut names: Vec<String> = new.values.keys().cloned().collect();
+    names.extend(old.iter().flat_map(|o| o.values.keys().cloned()));
+    names.sort();
+    names.dedup();
+    let reboot_differs = new.parameters().iter().any(|p| {
+        p.parameter.change_type == ChangeType::RequiresReboot
+            && names.iter().any(|n| n == p.parameter.name)
+            && old.as_ref().and_then(|o| o.value(p.parameter.name)) != Some(p.value.clone())
+    });
+    change.parameter_settings = new.node_settings(Some(&names), false);
+    change.cache_parameter_group_name = Some(new.name);
+    Ok(reboot_differs)
 }
 
 fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
@@ -90,6 +154,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
         cache_parameter_group_name: params
             .optional("CacheParameterGroupName")
             .map(str::to_string),
+        parameter_settings: vec![],
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?,
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?,

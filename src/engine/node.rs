@@ -95,6 +95,31 @@ pub(crate) async fn accept_extra_passwords(
     Ok(())
 }
 
+/// `CONFIG SET name value` for each setting, in order (one at a time: a refusal names its
+/// setting).
+pub(crate) async fn set_config(
+    client: &NodeClient,
+    settings: &[(String, String)],
+) -> Result<(), EngineError> {
+    for (name, value) in settings {
+        client
+            .command(&["CONFIG", "SET", name, value])
+            .await
+            .map_err(|e| EngineError::Replication(format!("CONFIG SET {name} {value:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Records `settings` in a runtime's kept config: a name set again takes the new value.
+pub(crate) fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String, String)]) {
+    for (name, value) in settings {
+        match kept.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1.clone_from(value),
+            None => kept.push((name.clone(), value.clone())),
+        }
+    }
+}
+
 /// Asks the kernel for a free port and starts the node on it; if another process takes the
 /// port between the probe and redis-server's bind, tries again with a new one.
 pub(crate) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {

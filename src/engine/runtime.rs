@@ -154,6 +154,15 @@ impl Runtime {
         }
     }
 
+    /// `CONFIG SET`s each `(name, value)` on every running node, in both modes, and keeps them
+    /// so that a node started later (a recovery, a new replica) runs with them too.
+    pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.apply_config(settings).await,
+            Self::Cluster(cluster) => cluster.apply_config(settings).await,
+        }
+    }
+
     /// Promotes `member` with zero acknowledged writes lost (cluster mode disabled only: the
     /// API refuses `PrimaryClusterId` in cluster mode).
     pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {

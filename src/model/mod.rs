@@ -6,21 +6,19 @@
 //! `paging`; each kind adds only its own file (`group` for replication groups).
 
 pub mod arn;
+pub mod catalogue;
 pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
 pub mod modify;
 pub mod paging;
+pub mod parameter_group;
 pub mod quota;
 pub mod resource;
 pub mod scope;
 pub mod subnet_group;
 pub mod tags;
-// Not yet used by any action: the parameter-group and DescribeCacheEngineVersions actions
-// (issue 14) wire it in a later change.
-#[allow(dead_code)]
-pub mod catalogue;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -50,6 +48,8 @@ impl Clock for SystemClock {
 pub struct Model {
     groups: ResourceTable<ReplicationGroup>,
     subnet_groups: ResourceTable<SubnetGroup>,
+    /// The user's cache parameter groups (the defaults are synthesized: `parameter_group`).
+    parameter_groups: ResourceTable<parameter_group::ParameterGroup>,
     /// The tags of every taggable resource of this scope, by ARN.
     pub tags: TagStore,
     pub events: EventLog,
@@ -75,6 +75,7 @@ impl Model {
         Self {
             groups: ResourceTable::default(),
             subnet_groups,
+            parameter_groups: ResourceTable::default(),
             tags: TagStore::default(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
@@ -206,6 +207,7 @@ impl Model {
         self.events.clear();
         self.quota.clear();
         self.tags.clear();
+        self.parameter_groups.take_all();
         self.groups.take_all()
     }
 }

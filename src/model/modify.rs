@@ -47,6 +47,8 @@ pub struct GroupChange {
     pub snapshot_window: Option<String>,
     pub auto_minor_version_upgrade: Option<bool>,
     pub security_group_ids: Option<Vec<String>>,
+    /// The `CONFIG SET` pairs a switch of `cache_parameter_group_name` brings to the nodes.
+    pub parameter_settings: Vec<(String, String)>,
 }
 
 fn not_available() -> ApiError {

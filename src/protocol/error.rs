@@ -35,12 +35,15 @@ pub enum ApiError {
     CacheSubnetGroupInUse(String),
     InvalidSubnet(String),
     SubnetInUse(String),
-    CacheParameterGroupNotFound(String),
     UserNotFound(String),
     UserGroupNotFound(String),
     SnapshotNotFoundFault(String),
     ServerlessCacheNotFoundFault(String),
     ServerlessCacheSnapshotNotFoundFault(String),
+    CacheParameterGroupNotFound(String),
+    CacheParameterGroupAlreadyExists(String),
+    CacheParameterGroupQuotaExceeded(String),
+    InvalidCacheParameterGroupState(String),
     InternalFailure(String),
 }
 
@@ -79,12 +82,15 @@ impl ApiError {
             Self::CacheSubnetGroupInUse(_) => "CacheSubnetGroupInUse",
             Self::InvalidSubnet(_) => "InvalidSubnet",
             Self::SubnetInUse(_) => "SubnetInUse",
-            Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
             Self::UserNotFound(_) => "UserNotFound",
             Self::UserGroupNotFound(_) => "UserGroupNotFound",
             Self::SnapshotNotFoundFault(_) => "SnapshotNotFoundFault",
             Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
             Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
+            Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
+            Self::CacheParameterGroupAlreadyExists(_) => "CacheParameterGroupAlreadyExists",
+            Self::CacheParameterGroupQuotaExceeded(_) => "CacheParameterGroupQuotaExceeded",
+            Self::InvalidCacheParameterGroupState(_) => "InvalidCacheParameterGroupState",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -118,14 +124,17 @@ impl ApiError {
             | Self::CacheSubnetGroupQuotaExceeded(m)
             | Self::CacheSubnetQuotaExceededFault(m)
             | Self::CacheSubnetGroupInUse(m)
-            | Self::InvalidSubnet(m)
             | Self::SubnetInUse(m)
-            | Self::CacheParameterGroupNotFound(m)
+            | Self::InvalidSubnet(m)
             | Self::UserNotFound(m)
             | Self::UserGroupNotFound(m)
             | Self::SnapshotNotFoundFault(m)
             | Self::ServerlessCacheNotFoundFault(m)
             | Self::ServerlessCacheSnapshotNotFoundFault(m)
+            | Self::CacheParameterGroupNotFound(m)
+            | Self::CacheParameterGroupAlreadyExists(m)
+            | Self::CacheParameterGroupQuotaExceeded(m)
+            | Self::InvalidCacheParameterGroupState(m)
             | Self::InternalFailure(m) => m,
         }
     }

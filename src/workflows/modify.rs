@@ -1,5 +1,5 @@
 //! The engine half of ModifyReplicationGroup: the AUTH token on every node, then a graceful
-//! promotion when `PrimaryClusterId` names another member.
+//! promotion when `PrimaryClusterId` names another member; a new parameter group's values.
 
 use crate::engine::AuthUpdate;
 use crate::model::modify::{AuthChange, GroupChange};
@@ -17,7 +17,8 @@ pub async fn run(state: SharedState, group_id: String, change: GroupChange) {
 }
 
 async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Result<(), String> {
-    if change.auth.is_none() && change.primary_cluster_id.is_none() {
+    let no_settings = change.parameter_settings.is_empty();
+    if change.auth.is_none() && change.primary_cluster_id.is_none() && no_settings {
         return Ok(());
     }
     let update = change.auth.as_ref().map(|auth| match auth {
@@ -31,6 +32,12 @@ async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Res
     if let Some(update) = update {
         runtime
             .update_auth(update)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if !no_settings {
+        runtime
+            .apply_config(&change.parameter_settings)
             .await
             .map_err(|e| e.to_string())?;
     }

@@ -9,7 +9,8 @@ use crate::engine::EngineError;
 use crate::engine::auth::{AuthUpdate, push_passwords};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    Candidate, accept_extra_passwords, best_candidate, start_on_port_or_free,
+    Candidate, accept_extra_passwords, best_candidate, merge_config, set_config,
+    start_on_port_or_free,
 };
 
 impl ClusterRuntime {
@@ -96,7 +97,21 @@ impl ClusterRuntime {
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
     /// be accepted too.
     async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
-        accept_extra_passwords(&self.client(index), &self.passwords).await
+        accept_extra_passwords(&self.client(index), &self.passwords).await?;
+        set_config(&self.client(index), &self.config).await
+    }
+
+    /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
+    pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
+        let clients: Vec<NodeClient> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].slot.process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        merge_config(&mut self.config, settings);
+        for client in clients {
+            set_config(&client, settings).await?;
+        }
+        Ok(())
     }
 
     /// Applies a token change to every running node, as in a cluster-mode-disabled group.

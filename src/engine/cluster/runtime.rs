@@ -55,6 +55,8 @@ pub struct ClusterRuntime {
     pub(super) dir: PathBuf,
     /// Accepted AUTH tokens, as in a cluster-mode-disabled group.
     pub(super) passwords: Vec<String>,
+    /// `CONFIG SET` pairs every node runs with, as in a cluster-mode-disabled group.
+    pub(super) config: Vec<(String, String)>,
     pub(super) stopped: bool,
     pub(super) nodes: Vec<ClusterNode>,
     /// Index into `nodes` of each shard's primary, by shard.
@@ -87,6 +89,7 @@ impl ClusterRuntime {
             redis_server,
             dir,
             passwords: spec.password.clone().into_iter().collect(),
+            config: Vec::new(),
             stopped: false,
             nodes,
             primaries,

@@ -7,8 +7,8 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    NodeSlot, accept_extra_passwords, node_spec, start_all, start_on_free_port,
-    start_on_port_or_free, wait_replica_synced,
+    NodeSlot, accept_extra_passwords, merge_config, node_spec, set_config, start_all,
+    start_on_free_port, start_on_port_or_free, wait_replica_synced,
 };
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
@@ -35,6 +35,9 @@ pub struct GroupRuntime {
     /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
     /// engine uses. Two while a ROTATE is in effect, none without auth.
     pub(super) passwords: Vec<String>,
+    /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
+    /// later gets them too.
+    pub(super) config: Vec<(String, String)>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
@@ -89,6 +92,7 @@ impl GroupRuntime {
             redis_server,
             dir,
             passwords: spec.password.into_iter().collect(),
+            config: Vec::new(),
             stopped: false,
             nodes,
             primary: 0,
@@ -207,7 +211,21 @@ impl GroupRuntime {
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
-        accept_extra_passwords(&self.client(index), &self.passwords).await
+        accept_extra_passwords(&self.client(index), &self.passwords).await?;
+        set_config(&self.client(index), &self.config).await
+    }
+
+    /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
+    pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
+        let clients: Vec<_> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        merge_config(&mut self.config, settings);
+        for client in clients {
+            set_config(&client, settings).await?;
+        }
+        Ok(())
     }
 
     /// The current port of every member.

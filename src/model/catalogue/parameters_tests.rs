@@ -154,6 +154,9 @@ fn validate_accepts_fitting_values() {
         Ok("maxmemory-policy")
     );
     assert!(validate("redis7", "timeout", "0").is_ok());
+    // Modifiable in a user group, as the provider's users rely on (`cluster-enabled yes`).
+    assert!(validate("redis7", "cluster-enabled", "yes").is_ok());
+    assert!(validate("redis7", "cluster-enabled", "maybe").is_err());
     assert!(validate("redis7", "timeout", "300").is_ok());
     assert!(validate("redis7", "active-defrag-cycle-max", "75").is_ok());
     assert!(validate("redis7", "notify-keyspace-events", "Ex").is_ok());
@@ -173,7 +176,6 @@ fn validate_refuses_with_invalid_parameter_value_naming_the_parameter() {
         ("redis7", "reserved-memory-percent", "101"),
         ("redis7", "notify-keyspace-events", "Exq"),
         ("redis7", "appendonly", "yes"),
-        ("redis7", "cluster-enabled", "yes"),
         ("redis7", "hash-max-ziplist-entries", "1"),
         ("valkey8", "lazyfree-lazy-eviction", "yes"),
         ("redis7", "no-such-parameter", "1"),
