@@ -22,7 +22,7 @@ pub async fn run(
     let family = params.required("CacheParameterGroupFamily")?;
     let description = params.required("Description")?;
     let group = ParameterGroup::new(name, family, description, &ctx.scope())?;
-    let tags = super::create_replication_group::parse_tags(params)?;
+    let tags = super::tags::parse_tags(params)?;
     let group = state.model().create_parameter_group(group, &tags)?;
     tracing::info!(parameter_group = %group.name, family = %group.family, "cache parameter group created");
     Ok(CreateResult {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
+use super::tags::parse_tags;
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::catalogue::engine_versions::family_mismatch;
@@ -54,10 +55,33 @@ pub async fn run(
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
-    state.model().insert_group_with_tags(group, &tags)?;
+    insert_checked(state, group, &tags, ctx)?;
     tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
     tokio::spawn(start_nodes(state.clone(), group_id, plan, config));
     Ok(response)
+}
+
+/// Inserts the group with its tags, which reach its member cache clusters too (the API
+/// reference's `Tag`: changes on a replication group "are replicated to all nodes"), once
+/// its subnet group is known to exist, all under one lock.
+fn insert_checked(
+    state: &SharedState,
+    group: ReplicationGroup,
+    tags: &[Tag],
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
+    let mut model = state.model();
+    model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    let members: Vec<Arn> = group
+        .members
+        .iter()
+        .map(|m| Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &m.cluster_id))
+        .collect();
+    model.insert_group_with_tags(group, tags)?;
+    for member in &members {
+        model.tags.add(member, tags)?;
+    }
+    Ok(())
 }
 
 /// `CacheParameterGroupName`, when given: it must exist in this scope (`default.*` always do).
@@ -260,6 +284,8 @@ fn parse_group(
             .map(|_| "active".to_string()),
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
         security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
+        cache_subnet_group_name: ResourceKind::SubnetGroup
+            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
         parameters_pending_reboot: false,
     };
     if let Some(parameter_group) = parameter_group {
@@ -459,15 +485,4 @@ pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(token.to_string())
-}
-
-pub(super) fn parse_tags(params: &QueryParams) -> Result<Vec<Tag>, ApiError> {
-    params
-        .struct_list("Tags", "Tag")?
-        .into_iter()
-        .map(|tag| {
-            let key = tag.required("Key")?;
-            Ok(Tag::new(key, tag.optional("Value").unwrap_or("")))
-        })
-        .collect()
 }

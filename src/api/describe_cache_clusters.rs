@@ -70,7 +70,7 @@ struct CacheCluster {
     notification_configuration: Option<NotificationConfiguration>,
     cache_security_groups: XmlList<Empty>,
     cache_parameter_group: CacheParameterGroupStatus,
-    cache_subnet_group_name: &'static str,
+    cache_subnet_group_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     cache_nodes: Option<XmlList<CacheNode>>,
     auto_minor_version_upgrade: bool,
@@ -198,7 +198,7 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
                 },
             ),
         },
-        cache_subnet_group_name: "default",
+        cache_subnet_group_name: settings.cache_subnet_group_name.clone(),
         cache_nodes: show_nodes.then(|| XmlList::new("CacheNode", vec![node])),
         auto_minor_version_upgrade: settings.auto_minor_version_upgrade,
         security_groups: XmlList::new(

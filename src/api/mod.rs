@@ -1,28 +1,38 @@
 //! One file per API action: each decodes its parameters, applies them to the model, drives the
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
+mod add_tags_to_resource;
 mod cluster_layout;
 mod create_cache_parameter_group;
+mod create_cache_subnet_group;
 mod create_replication_group;
 mod decrease_replica_count;
 mod delete_cache_parameter_group;
+mod delete_cache_subnet_group;
 mod delete_replication_group;
 mod describe_cache_clusters;
+mod describe_cache_engine_versions;
 mod describe_cache_parameter_groups;
 mod describe_cache_parameters;
+mod describe_cache_subnet_groups;
 mod describe_engine_default_parameters;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
 mod engine_error;
 mod increase_replica_count;
+mod list_tags_for_resource;
 mod modify_cache_parameter_group;
+mod modify_cache_subnet_group;
 mod modify_replication_group;
 pub(crate) mod paging;
 mod parameter_shapes;
+mod remove_tags_from_resource;
 mod replica_count;
 mod reset_cache_parameter_group;
 pub(crate) mod shapes;
+mod subnet_groups;
+mod tags;
 mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -89,6 +99,14 @@ actions! {
     ModifyReplicationGroup => modify_replication_group,
     IncreaseReplicaCount => increase_replica_count,
     DecreaseReplicaCount => decrease_replica_count,
+    AddTagsToResource => add_tags_to_resource,
+    ListTagsForResource => list_tags_for_resource,
+    RemoveTagsFromResource => remove_tags_from_resource,
+    CreateCacheSubnetGroup => create_cache_subnet_group,
+    DescribeCacheSubnetGroups => describe_cache_subnet_groups,
+    ModifyCacheSubnetGroup => modify_cache_subnet_group,
+    DeleteCacheSubnetGroup => delete_cache_subnet_group,
+    DescribeCacheEngineVersions => describe_cache_engine_versions,
     CreateCacheParameterGroup => create_cache_parameter_group,
     DescribeCacheParameterGroups => describe_cache_parameter_groups,
     ModifyCacheParameterGroup => modify_cache_parameter_group,

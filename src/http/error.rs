@@ -18,7 +18,13 @@ impl ApiError {
             | Self::CacheClusterNotFound(_)
             | Self::NodeGroupNotFoundFault(_)
             | Self::TagNotFound(_)
-            | Self::CacheParameterGroupNotFound(_) => StatusCode::NOT_FOUND,
+            | Self::CacheParameterGroupNotFound(_)
+            | Self::UserNotFound(_)
+            | Self::UserGroupNotFound(_)
+            | Self::SnapshotNotFoundFault(_)
+            | Self::ServerlessCacheNotFoundFault(_)
+            | Self::ServerlessCacheSnapshotNotFoundFault(_) => StatusCode::NOT_FOUND,
+            // botocore: CacheSubnetGroupNotFoundFault is 400, unlike the other not-found faults.
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingAuthenticationToken(_)
             | Self::IncompleteSignature(_)
@@ -68,6 +74,9 @@ mod tests {
             (ApiError::InternalFailure("i".into()), 500),
             (ApiError::missing_parameter("P"), 400),
             (ApiError::InvalidParameterValue("v".into()), 400),
+            (ApiError::CacheSubnetGroupNotFoundFault("s".into()), 400),
+            (ApiError::CacheSubnetGroupInUse("s".into()), 400),
+            (ApiError::UserNotFound("u".into()), 404),
         ];
         for (error, expected) in cases {
             assert_eq!(error.status().as_u16(), expected, "{error}");

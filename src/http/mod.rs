@@ -6,4 +6,5 @@ mod control;
 mod dashboard;
 mod error;
 pub mod server;
+mod sts;
 pub(crate) mod toxiproxy;

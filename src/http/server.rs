@@ -87,6 +87,10 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
         Ok(ctx) => ctx,
         Err(error) => return error_response(&error, &request_id),
     };
+    // STS (GetCallerIdentity) shares the endpoint, so providers need no skip flags.
+    if let Some(response) = super::sts::answer(&parts.headers, &params, &ctx) {
+        return response;
+    }
     // Every action sees only its caller's account and region.
     let state = scopes.get(&ctx.scope());
     let action_name = params.optional("Action").unwrap_or("");

@@ -110,6 +110,8 @@ pub struct GroupSettings {
     pub notification_topic_status: Option<String>,
     pub cache_parameter_group_name: Option<String>,
     pub security_group_ids: Vec<String>,
+    /// Lower-cased; `default` unless the create named another.
+    pub cache_subnet_group_name: String,
     /// A `requires-reboot` parameter of its parameter group changed while it ran: shown as
     /// `pending-reboot` until a node restart (nothing here reboots on request).
     pub parameters_pending_reboot: bool,

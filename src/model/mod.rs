@@ -17,6 +17,7 @@ pub mod parameter_group;
 pub mod quota;
 pub mod resource;
 pub mod scope;
+pub mod subnet_group;
 pub mod tags;
 
 use chrono::{DateTime, Duration, Utc};
@@ -28,6 +29,7 @@ use paging::Pager;
 use quota::FailoverQuota;
 use resource::Lifecycle;
 use resource::ResourceTable;
+use subnet_group::SubnetGroup;
 use tags::TagStore;
 
 /// Where the server's `now` comes from; tests inject their own.
@@ -45,6 +47,7 @@ impl Clock for SystemClock {
 
 pub struct Model {
     groups: ResourceTable<ReplicationGroup>,
+    subnet_groups: ResourceTable<SubnetGroup>,
     /// The user's cache parameter groups (the defaults are synthesized: `parameter_group`).
     parameter_groups: ResourceTable<parameter_group::ParameterGroup>,
     /// The tags of every taggable resource of this scope, by ARN.
@@ -65,8 +68,13 @@ pub struct FailoverTicket {
 
 impl Model {
     pub fn new(failover_limit: usize, failover_window: Duration) -> Self {
+        let mut subnet_groups = ResourceTable::default();
+        subnet_groups
+            .insert(SubnetGroup::default_group())
+            .expect("an empty table takes the default group");
         Self {
             groups: ResourceTable::default(),
+            subnet_groups,
             parameter_groups: ResourceTable::default(),
             tags: TagStore::default(),
             events: EventLog::default(),
@@ -172,6 +180,14 @@ impl Model {
     pub fn finish_delete(&mut self, id: &str, now: DateTime<Utc>) {
         if let Some(group) = self.groups.remove(id) {
             self.tags.forget(&group.arn);
+            let scope = scope::Scope::new(&group.arn.account, &group.arn.region);
+            for member in &group.members {
+                self.tags.forget(&arn::Arn::new(
+                    arn::ResourceKind::CacheCluster,
+                    &scope,
+                    &member.cluster_id,
+                ));
+            }
             for member in &group.members {
                 let cluster_id = member.cluster_id.clone();
                 self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
@@ -181,8 +197,13 @@ impl Model {
         }
     }
 
-    /// Removes every group, tag, event and quota counter (the `/_reset` control endpoint).
+    /// Removes every group, subnet group but `default`, tag, event and quota counter (the
+    /// `/_reset` control endpoint).
     pub fn reset(&mut self) -> Vec<ReplicationGroup> {
+        self.subnet_groups.take_all();
+        self.subnet_groups
+            .insert(SubnetGroup::default_group())
+            .expect("an empty table takes the default group");
         self.events.clear();
         self.quota.clear();
         self.tags.clear();

@@ -4,8 +4,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Model;
+use super::arn::{Arn, ResourceKind};
 use super::events::EventKind;
 use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
+use super::scope::Scope;
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
@@ -314,6 +316,14 @@ impl Model {
         let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         group.status = GroupStatus::Available;
         group.pending = None;
+        let group_arn = group.arn.clone();
+        let started: Vec<String> = added.iter().map(|(id, _)| id.clone()).collect();
+        let gone: Vec<String> = before
+            .iter()
+            .filter(|id| !kept.contains(id))
+            .cloned()
+            .collect();
+        self.retag_members(&group_arn, &started, &gone);
         for (cluster_id, _) in added {
             self.record(
                 EventKind::CacheClusterCreated {
@@ -435,5 +445,22 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
     }
     if let Some(ids) = &change.security_group_ids {
         settings.security_group_ids.clone_from(ids);
+    }
+}
+
+impl Model {
+    /// A replica-count change's effect on tags: a new member starts with its group's tags (a
+    /// group's tags reach all its nodes), a removed member's tags go with it.
+    fn retag_members(&mut self, group_arn: &Arn, started: &[String], gone: &[String]) {
+        let scope = Scope::new(&group_arn.account, &group_arn.region);
+        let member_arn = |id: &str| Arn::new(ResourceKind::CacheCluster, &scope, id);
+        let group_tags = self.tags.list(group_arn);
+        for id in started {
+            // The group's own tags already passed the same rules and quota.
+            let _ = self.tags.add(&member_arn(id), &group_tags);
+        }
+        for id in gone {
+            self.tags.forget(&member_arn(id));
+        }
     }
 }

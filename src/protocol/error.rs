@@ -28,6 +28,18 @@ pub enum ApiError {
     InvalidARN(String),
     TagQuotaPerResourceExceeded(String),
     TagNotFound(String),
+    CacheSubnetGroupNotFoundFault(String),
+    CacheSubnetGroupAlreadyExists(String),
+    CacheSubnetGroupQuotaExceeded(String),
+    CacheSubnetQuotaExceededFault(String),
+    CacheSubnetGroupInUse(String),
+    InvalidSubnet(String),
+    SubnetInUse(String),
+    UserNotFound(String),
+    UserGroupNotFound(String),
+    SnapshotNotFoundFault(String),
+    ServerlessCacheNotFoundFault(String),
+    ServerlessCacheSnapshotNotFoundFault(String),
     CacheParameterGroupNotFound(String),
     CacheParameterGroupAlreadyExists(String),
     CacheParameterGroupQuotaExceeded(String),
@@ -63,6 +75,18 @@ impl ApiError {
             Self::InvalidARN(_) => "InvalidARN",
             Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
             Self::TagNotFound(_) => "TagNotFound",
+            Self::CacheSubnetGroupNotFoundFault(_) => "CacheSubnetGroupNotFoundFault",
+            Self::CacheSubnetGroupAlreadyExists(_) => "CacheSubnetGroupAlreadyExists",
+            Self::CacheSubnetGroupQuotaExceeded(_) => "CacheSubnetGroupQuotaExceeded",
+            Self::CacheSubnetQuotaExceededFault(_) => "CacheSubnetQuotaExceededFault",
+            Self::CacheSubnetGroupInUse(_) => "CacheSubnetGroupInUse",
+            Self::InvalidSubnet(_) => "InvalidSubnet",
+            Self::SubnetInUse(_) => "SubnetInUse",
+            Self::UserNotFound(_) => "UserNotFound",
+            Self::UserGroupNotFound(_) => "UserGroupNotFound",
+            Self::SnapshotNotFoundFault(_) => "SnapshotNotFoundFault",
+            Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
+            Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
             Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
             Self::CacheParameterGroupAlreadyExists(_) => "CacheParameterGroupAlreadyExists",
             Self::CacheParameterGroupQuotaExceeded(_) => "CacheParameterGroupQuotaExceeded",
@@ -95,6 +119,18 @@ impl ApiError {
             | Self::InvalidARN(m)
             | Self::TagQuotaPerResourceExceeded(m)
             | Self::TagNotFound(m)
+            | Self::CacheSubnetGroupNotFoundFault(m)
+            | Self::CacheSubnetGroupAlreadyExists(m)
+            | Self::CacheSubnetGroupQuotaExceeded(m)
+            | Self::CacheSubnetQuotaExceededFault(m)
+            | Self::CacheSubnetGroupInUse(m)
+            | Self::SubnetInUse(m)
+            | Self::InvalidSubnet(m)
+            | Self::UserNotFound(m)
+            | Self::UserGroupNotFound(m)
+            | Self::SnapshotNotFoundFault(m)
+            | Self::ServerlessCacheNotFoundFault(m)
+            | Self::ServerlessCacheSnapshotNotFoundFault(m)
             | Self::CacheParameterGroupNotFound(m)
             | Self::CacheParameterGroupAlreadyExists(m)
             | Self::CacheParameterGroupQuotaExceeded(m)

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod engine_versions;
 mod events;
 mod failover;
 mod health;
@@ -13,4 +14,6 @@ mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
+mod subnet_groups;
+mod tags;
 mod terraform_parameter_group;
