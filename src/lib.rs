@@ -13,6 +13,7 @@ pub mod api;
 pub mod config;
 pub mod control;
 pub mod dashboard;
+pub mod data_dir_lock;
 pub mod engine;
 pub mod fixtures;
 pub mod logging;
@@ -86,7 +87,10 @@ pub async fn run(config: Config) -> Result<(), String> {
     served.map_err(|e| format!("server error: {e}"))
 }
 
-fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+/// The data dir; a temp one comes with its owner lock, and stale ones are removed first.
+type TempData = (tempfile::TempDir, data_dir_lock::OwnerLock);
+
+fn data_dir(config: &Config) -> Result<(PathBuf, Option<TempData>), String> {
     match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -95,10 +99,12 @@ fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Str
         }
         None => {
             let temp = tempfile::Builder::new()
-                .prefix("elasticache-local-")
+                .prefix(data_dir_lock::TEMP_DIR_PREFIX)
                 .tempdir()
                 .map_err(|e| format!("cannot create a temp dir: {e}"))?;
-            Ok((temp.path().to_path_buf(), Some(temp)))
+            let lock = data_dir_lock::lock(temp.path())?;
+            data_dir_lock::remove_stale(&std::env::temp_dir(), temp.path());
+            Ok((temp.path().to_path_buf(), Some((temp, lock))))
         }
     }
 }
