@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod logging;
 pub mod model;
 pub mod protocol;
+pub mod rlimit;
 pub mod server;
 pub mod state;
 pub mod workflows;
@@ -34,6 +35,7 @@ use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
+    rlimit::raise_nofile_limit();
     let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;

@@ -22,10 +22,15 @@ pub async fn probe(probes: Vec<(String, Option<NodeClient>)>) -> Vec<(String, No
             None => failing.push((member, NodeHealth::Exited)),
             Some(client) => {
                 pings.spawn(async move {
-                    (
-                        member,
-                        client.ping_within(HEALTH_PING_TIMEOUT).await.is_ok(),
-                    )
+                    let healthy = match client.ping_within(HEALTH_PING_TIMEOUT).await {
+                        Ok(()) => true,
+                        Err(EngineError::Local(error)) => {
+                            tracing::error!(%member, %error, "health check could not run: the server itself is out of resources (not a node failure; the node is kept)");
+                            true
+                        }
+                        Err(_) => false,
+                    };
+                    (member, healthy)
                 });
             }
         }

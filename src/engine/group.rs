@@ -46,10 +46,11 @@ impl NodeSlot {
     /// True when the process has exited or does not answer PING in time.
     pub async fn still_failing(&mut self, password: Option<String>) -> bool {
         match self.probe(password) {
-            Some(client) => client
-                .ping_within(super::changes::HEALTH_PING_TIMEOUT)
-                .await
-                .is_err(),
+            // The server's own trouble (out of descriptors) is no evidence against the node.
+            Some(client) => matches!(
+                client.ping_within(super::changes::HEALTH_PING_TIMEOUT).await,
+                Err(error) if !matches!(error, super::EngineError::Local(_))
+            ),
             None => true,
         }
     }

@@ -8,6 +8,7 @@ pub mod cluster_failover;
 pub mod cluster_topology;
 pub mod failover;
 pub mod group;
+pub mod ping;
 pub mod process;
 pub mod proxy;
 
@@ -32,6 +33,9 @@ pub enum EngineError {
     Replication(String),
     #[error("replication group {0} has no running nodes")]
     UnknownGroup(String),
+    /// The server's own trouble (out of descriptors, ports or memory), not the node's.
+    #[error("the server itself could not check the node: {0}")]
+    Local(String),
 }
 
 impl EngineError {

@@ -2,4 +2,5 @@
 //! protocol errors, all nodes killed, and a SIGKILL's leftovers.
 
 mod harness;
+mod fd_exhaustion;
 mod leftovers;
