@@ -105,12 +105,54 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_CREDENTIALS", value_delimiter = ',')]
     pub credentials: Vec<String>,
 
+    /// Milliseconds a client has to send a request's headers, from its first byte.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 20_000
+    )]
+    pub header_read_timeout_ms: u64,
+
+    /// Milliseconds a client has to send a request's body, from the end of its headers.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_BODY_READ_TIMEOUT_MS",
+        default_value_t = 20_000
+    )]
+    pub body_read_timeout_ms: u64,
+
+    /// Milliseconds a keep-alive connection may sit idle between requests (60 s, as an AWS
+    /// load balancer's default idle timeout).
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_IDLE_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub idle_timeout_ms: u64,
+
+    /// Open HTTP connections at most; past it a new one is answered 503 ServiceUnavailable.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
     /// Least milliseconds recovery takes (overrides the profile).
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
     pub recovery_duration_ms: Option<u64>,
 }
 
 impl Config {
+    pub fn serve_limits(&self) -> crate::http_serve::ServeLimits {
+        crate::http_serve::ServeLimits {
+            header_read: Duration::from_millis(self.header_read_timeout_ms.max(1)),
+            body_read: Duration::from_millis(self.body_read_timeout_ms.max(1)),
+            idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_connections: self.max_connections,
+        }
+    }
+
     /// The signature verifier, when --verify-sigv4 is on.
     pub fn verifier(&self) -> Result<Option<Verifier>, String> {
         if !self.verify_sigv4 {

@@ -16,6 +16,9 @@ pub mod dashboard;
 pub mod data_dir_lock;
 pub mod engine;
 pub mod fixtures;
+pub mod http_errors;
+pub mod http_serve;
+pub mod http_timed_io;
 pub mod logging;
 pub mod model;
 pub mod protocol;
@@ -76,17 +79,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
 
-    // Responses go out as soon as they are written: with Nagle's algorithm a large answer's
-    // last segment can wait for the client's ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, server::app(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let app = server::app(state.clone());
+    http_serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
     tracing::info!("shutting down: stopping every node");
     state.engine.shutdown().await;
-    served.map_err(|e| format!("server error: {e}"))
+    Ok(())
 }
 
 /// The data dir; a temp one comes with its owner lock, and stale ones are removed first.

@@ -28,7 +28,10 @@ pub fn app(state: SharedState) -> Router {
         .route("/_health", axum::routing::get(crate::control::health))
         .route("/_state", axum::routing::get(crate::dashboard::state))
         .route("/_reset", axum::routing::post(crate::control::reset))
-        .fallback(handle)
+        // The query API is `GET /` and `POST /`; anything else gets an AWS-shaped 404 or 405.
+        .route("/", axum::routing::get(handle).post(handle))
+        .fallback(crate::http_errors::not_found)
+        .method_not_allowed_fallback(crate::http_errors::method_not_allowed)
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -72,7 +75,9 @@ async fn handle(State(state): State<SharedState>, request: Request) -> Response<
         return error_response(&error, &ctx.request_id);
     }
     let action_name = params.optional("Action").unwrap_or("");
-    let result = match resolve_action(&params) {
+    let result = match resolve_action(&params).and_then(|action| {
+        crate::protocol::api_version::check(&params, action_name).map(|()| action)
+    }) {
         Ok(action) => dispatch(action, &state, &params, &ctx).await,
         Err(error) => Err(error),
     };

@@ -91,7 +91,7 @@ async fn errors_are_aws_envelopes_to_the_byte() {
         &server,
         reqwest::Method::POST,
         "",
-        "Action=DescribeEvents&Duration=abc",
+        "Action=DescribeEvents&Version=2015-02-02&Duration=abc",
         None,
     )
     .await;
@@ -99,7 +99,7 @@ async fn errors_are_aws_envelopes_to_the_byte() {
         (status, body.contains("<Code>InvalidParameterValue</Code>")),
         (400, true)
     );
-    let (status, body, _) = call(&server, reqwest::Method::POST, "", "Action=CreateReplicationGroup&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k", None).await;
+    let (status, body, _) = call(&server, reqwest::Method::POST, "", "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k", None).await;
     assert_eq!(
         (status, body.contains("<Code>InvalidParameterValue</Code>")),
         (400, true)
@@ -302,8 +302,7 @@ fn verify_sigv4_without_credentials_is_refused_at_startup() {
 #[tokio::test]
 async fn control_characters_in_values_never_make_the_xml_unparseable() {
     let server = TestServer::start();
-    let create =
-        "Action=CreateReplicationGroup&ReplicationGroupId=ctl&ReplicationGroupDescription=a%14b";
+    let create = "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=ctl&ReplicationGroupDescription=a%14b";
     let (status, body, _) = call(&server, reqwest::Method::POST, "", create, None).await;
     assert_eq!(status, 200, "{body}");
     let client = server.sdk();
@@ -319,7 +318,7 @@ async fn control_characters_in_values_never_make_the_xml_unparseable() {
     let (status, body, _) = call(
         &server,
         reqwest::Method::GET,
-        "Action=DescribeReplicationGroups&ReplicationGroupId=x%00y",
+        "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId=x%00y",
         "",
         None,
     )

@@ -1,6 +1,8 @@
 //! Hardening (issue 12): the server under fd exhaustion, cross-site requests, slow clients,
 //! protocol errors, all nodes killed, and a SIGKILL's leftovers.
 
-mod harness;
 mod fd_exhaustion;
+mod harness;
 mod leftovers;
+mod protocol_errors;
+mod timeouts;
