@@ -105,6 +105,12 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_CREDENTIALS", value_delimiter = ',')]
     pub credentials: Vec<String>,
 
+    /// Another `Host` this server answers to, besides loopback names and the listen address
+    /// (e.g. a Docker service name; `name` matches any port, `name:port` only that one, `*`
+    /// any host). Repeat the flag, or separate them by commas in the environment variable.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ALLOWED_HOST", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
+
     /// Milliseconds a client has to send a request's headers, from its first byte.
     #[arg(
         long,

@@ -17,6 +17,7 @@ pub mod data_dir_lock;
 pub mod engine;
 pub mod fixtures;
 pub mod http_errors;
+pub mod http_guard;
 pub mod http_serve;
 pub mod http_timed_io;
 pub mod logging;
@@ -79,7 +80,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
 
-    let app = server::app(state.clone());
+    let policy = Arc::new(http_guard::HostPolicy::new(address, &config.allowed_host));
+    let app = server::app(state.clone()).layer(axum::middleware::from_fn_with_state(
+        (policy, state.clone()),
+        http_guard::guard,
+    ));
     http_serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
     tracing::info!("shutting down: stopping every node");
     state.engine.shutdown().await;

@@ -54,7 +54,9 @@ pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Resul
     };
     let reply = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => return Err(node_error("PING timed out".into())),
-        Ok(Err(error)) if is_local_error(&error) => return Err(EngineError::Local(error.to_string())),
+        Ok(Err(error)) if is_local_error(&error) => {
+            return Err(EngineError::Local(error.to_string()));
+        }
         Ok(Err(error)) => return Err(node_error(error.to_string())),
         Ok(Ok(reply)) => reply,
     };
@@ -67,5 +69,8 @@ pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Resul
         tracing::warn!(port, reply = last, "node is alive but refuses new clients");
         return Ok(());
     }
-    Err(node_error(format!("unexpected reply to PING: {}", reply.trim_end())))
+    Err(node_error(format!(
+        "unexpected reply to PING: {}",
+        reply.trim_end()
+    )))
 }

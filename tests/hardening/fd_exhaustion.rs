@@ -17,9 +17,8 @@ pub fn create_group(server: &Server, id: &str, extra: &str) {
 
 /// Waits until the group is available; returns its primary endpoint's port.
 pub fn primary_port(server: &Server, id: &str) -> u16 {
-    let body = format!(
-        "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId={id}"
-    );
+    let body =
+        format!("Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId={id}");
     wait_until("the group to be available", Duration::from_secs(60), || {
         let (_, _, reply) = server.post("/", "", &body);
         if !reply.contains("<Status>available</Status>") {

@@ -171,7 +171,10 @@ pub fn raw_exchange(address: &str, request: &[u8]) -> (u16, String, String) {
 }
 
 fn decode_chunked(head: &str, body: &str) -> String {
-    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         return body.to_string();
     }
     let mut out = String::new();
@@ -211,7 +214,10 @@ pub fn is_alive(pid: u32) -> bool {
 pub fn botocore_parse(operation: &str, body: &str, status: u16) -> String {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), body).unwrap();
-    let tool = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/tools/botocore-parse.py");
+    let tool = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/tools/botocore-parse.py"
+    );
     let output = Command::new("python3")
         .arg(tool)
         .arg(operation)

@@ -45,9 +45,11 @@ fn the_next_start_removes_a_killed_servers_temp_dir_and_keeps_a_live_ones() {
     assert_eq!(killed_dir.len(), 1);
     let killed_pid = killed.pid();
     killed.kill_hard();
-    wait_until("the killed server to be gone", Duration::from_secs(10), || {
-        (!is_alive(killed_pid)).then_some(())
-    });
+    wait_until(
+        "the killed server to be gone",
+        Duration::from_secs(10),
+        || (!is_alive(killed_pid)).then_some(()),
+    );
     assert!(killed_dir[0].exists(), "SIGKILL leaves the dir behind");
 
     let next = start_in(root.path());
@@ -57,8 +59,15 @@ fn the_next_start_removes_a_killed_servers_temp_dir_and_keeps_a_live_ones() {
         next.log_text()
     );
     assert!(live_dir[0].exists(), "a live server's dir is never removed");
-    assert!(next.log_text().contains("removed the temp dir of a server that died"));
-    assert_eq!(server_dirs(root.path()).len(), 2, "the live one's and the new one's");
+    assert!(
+        next.log_text()
+            .contains("removed the temp dir of a server that died")
+    );
+    assert_eq!(
+        server_dirs(root.path()).len(),
+        2,
+        "the live one's and the new one's"
+    );
     drop(live);
     drop(next);
 }
