@@ -90,6 +90,15 @@ impl FailureTracker {
         unhealthy
     }
 
+    /// Members whose last repair failed, now forgotten: called when every node of the group
+    /// answers, so each of them runs again (its failed repair was undone by a later one, e.g.
+    /// a replica that could not sync from a primary that was dead too).
+    pub fn take_failed_repairs(&mut self) -> Vec<String> {
+        let mut members: Vec<String> = self.backoff.drain().map(|(member, _)| member).collect();
+        members.sort();
+        members
+    }
+
     /// A repair of `member` ended: forget it, or retry later with exponential backoff.
     pub fn repaired(&mut self, member: String, recovered: bool) {
         self.strikes.remove(&member);
@@ -124,7 +133,15 @@ async fn monitor<R: Monitored>(
             }
             runtime.health_probes()
         };
-        let mut unhealthy = tracker.observe(&group_id, probe(probes).await);
+        let failing = probe(probes).await;
+        if failing.is_empty() {
+            // Its last event says its recovery failed, but it runs: say it recovered.
+            for member in tracker.take_failed_repairs() {
+                tracing::info!(group = %group_id, %member, "a node whose recovery had failed runs again");
+                record_recovery(&state, &member, Ok(()));
+            }
+        }
+        let mut unhealthy = tracker.observe(&group_id, failing);
         if unhealthy.is_empty() {
             continue;
         }
@@ -242,14 +259,17 @@ async fn restart_in_place(
         },
         state.now(),
     );
-    let mut outcome = runtime
+    let outcome = runtime
         .restart_as_primary(index)
         .await
         .map_err(|e| e.to_string());
     if outcome.is_ok() {
+        // A replica that cannot resync (dead too, when every node was killed) is its own
+        // failure, which the monitor repairs next: it says nothing about this node, which runs.
         for replica in (0..runtime.node_ports().len()).filter(|r| *r != index) {
             if let Err(error) = runtime.wait_synced(replica).await {
-                outcome = Err(error.to_string());
+                let replica = runtime.member_at(replica).to_string();
+                tracing::warn!(%member, %replica, %error, "a replica did not resync from the restarted primary");
             }
         }
     }

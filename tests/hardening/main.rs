@@ -1,6 +1,7 @@
 //! Hardening (issue 12): the server under fd exhaustion, cross-site requests, slow clients,
 //! protocol errors, all nodes killed, and a SIGKILL's leftovers.
 
+mod all_nodes_killed;
 mod cross_site;
 mod fd_exhaustion;
 mod harness;
