@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use elasticache_local::engine::Engine;
+use elasticache_local::model::arn::{Arn, ResourceKind};
 use elasticache_local::model::group::{
     Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use elasticache_local::model::ids::ReplicationGroupId;
+use elasticache_local::model::scope::Scope;
 use elasticache_local::model::{Model, SystemClock};
 use elasticache_local::state::{AppState, FailoverTiming, Settings};
 use tower::ServiceExt;
@@ -29,7 +31,11 @@ fn group(index: usize) -> ReplicationGroup {
         created_at: now,
     }];
     ReplicationGroup {
-        arn: format!("arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{id}"),
+        arn: Arn::new(
+            ResourceKind::ReplicationGroup,
+            &Scope::new("123456789012", "us-east-1"),
+            id.as_str(),
+        ),
         id,
         status: GroupStatus::Available,
         settings: GroupSettings {

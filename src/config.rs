@@ -1,11 +1,13 @@
 //! Command line and environment (`ELASTICACHE_LOCAL_<FLAG>`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::model::scope::{AccountResolver, Scope, UnknownKeys};
 use crate::protocol::sigv4_verify::Verifier;
 use crate::state::FailoverTiming;
 
@@ -18,6 +20,12 @@ pub enum TimingProfile {
     Fast,
     /// The phase gaps AWS shows: ~60 s to promotion, ~80 s more to recovery, ~10 min recovering.
     Aws,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownKeyRule {
+    Default,
+    Hashed,
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -51,13 +59,33 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_REGION", default_value = "us-east-1")]
     pub region: String,
 
-    /// Account id used in ARNs.
+    /// The default account: unsigned requests and fixtures live in it, and (with
+    /// --unknown-keys default) every access key that is neither mapped nor 12 digits.
     #[arg(
         long,
         env = "ELASTICACHE_LOCAL_ACCOUNT_ID",
         default_value = "123456789012"
     )]
     pub account_id: String,
+
+    /// The account of an access key, as ACCESS_KEY_ID=ACCOUNT_ID (repeat the flag, or separate
+    /// them by commas in the environment variable). A 12-digit access key is its own account.
+    #[arg(
+        long = "account",
+        env = "ELASTICACHE_LOCAL_ACCOUNTS",
+        value_delimiter = ','
+    )]
+    pub accounts: Vec<String>,
+
+    /// A JSON file mapping access key ids to account ids (`{"AKIDJOB1": "111111111111"}`),
+    /// read at start; --account entries win over it.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ACCOUNTS_FILE")]
+    pub accounts_file: Option<PathBuf>,
+
+    /// Where an access key that is neither mapped nor 12 digits lives: `default` (the
+    /// --account-id account, as LocalStack does) or `hashed` (its own stable account).
+    #[arg(long, env = "ELASTICACHE_LOCAL_UNKNOWN_KEYS", value_enum, default_value_t = UnknownKeyRule::Default)]
+    pub unknown_keys: UnknownKeyRule,
 
     /// Accepted TestFailover calls allowed per account in any rolling window.
     #[arg(long, env = "ELASTICACHE_LOCAL_FAILOVER_QUOTA", default_value_t = 15)]
@@ -150,13 +178,46 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn serve_limits(&self) -> crate::http_serve::ServeLimits {
-        crate::http_serve::ServeLimits {
+    pub fn serve_limits(&self) -> crate::http::serve::ServeLimits {
+        crate::http::serve::ServeLimits {
             header_read: Duration::from_millis(self.header_read_timeout_ms.max(1)),
             body_read: Duration::from_millis(self.body_read_timeout_ms.max(1)),
             idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
             max_connections: self.max_connections,
         }
+    }
+
+    /// The access key -> account rule from --account, --accounts-file and --unknown-keys.
+    pub fn accounts(&self) -> Result<AccountResolver, String> {
+        let mut mapped = HashMap::new();
+        if let Some(path) = &self.accounts_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --accounts-file {}: {e}", path.display()))?;
+            let file: HashMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "--accounts-file {}: expected an object of access key id to account id: {e}",
+                    path.display()
+                )
+            })?;
+            mapped.extend(file);
+        }
+        for pair in &self.accounts {
+            match pair.split_once('=') {
+                Some((key, account)) if !key.is_empty() => {
+                    mapped.insert(key.to_string(), account.to_string());
+                }
+                _ => {
+                    return Err(format!(
+                        "--account takes ACCESS_KEY_ID=ACCOUNT_ID, not {pair:?}"
+                    ));
+                }
+            }
+        }
+        let unknown = match self.unknown_keys {
+            UnknownKeyRule::Default => UnknownKeys::DefaultAccount,
+            UnknownKeyRule::Hashed => UnknownKeys::Hashed,
+        };
+        AccountResolver::new(&self.account_id, mapped, unknown)
     }
 
     /// The signature verifier, when --verify-sigv4 is on.
@@ -183,6 +244,15 @@ impl Config {
             );
         }
         Ok(Some(Verifier::new(credentials).with_service("elasticache")))
+    }
+
+    /// --region, checked as a credential scope's region is.
+    pub fn checked_region(&self) -> Result<String, String> {
+        if Scope::is_valid_region(&self.region) {
+            Ok(self.region.clone())
+        } else {
+            Err(format!("--region {:?} is not a region name", self.region))
+        }
     }
 
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {

@@ -16,7 +16,6 @@ use serde_json::Value;
 use crate::api::{Action, dispatch, wait_until_settled};
 use crate::model::group::GroupStatus;
 use crate::protocol::QueryParams;
-use crate::server::DEFAULT_ACCOUNT;
 use crate::state::{RequestContext, SharedState};
 
 /// The query-protocol member name of each list parameter a fixture may hold.
@@ -46,10 +45,11 @@ pub async fn load(state: &SharedState, path: &Path) -> Result<usize, String> {
     for (index, entry) in groups.iter().enumerate() {
         let context = |e: String| format!("fixtures {} entry {}: {e}", path.display(), index + 1);
         let params = to_params(entry).map_err(context)?;
+        // Fixtures live in the default account and region.
         let ctx = RequestContext {
             request_id: format!("fixture-{}", index + 1),
             region: state.settings.region.clone(),
-            account: DEFAULT_ACCOUNT.to_string(),
+            account: state.settings.account_id.clone(),
         };
         dispatch(Action::CreateReplicationGroup, state, &params, &ctx)
             .await

@@ -1,32 +1,40 @@
 //! elasticache-local: the Amazon ElastiCache query API over real redis-server processes.
 //!
-//! Layers, each depending only on those above it:
-//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope. No Redis.
+//! The layer rule (keep it: dependencies point one way, and `grep` proves it):
+//! - [`protocol`]: awsQuery decoding, XML encoding, the `ErrorResponse` envelope, and
+//!   [`protocol::ApiError`], the one enum of wire codes. No Redis, no engine, no HTTP status.
 //! - [`model`]: replication groups, the event log, the TestFailover quota. Synchronous state
-//!   with an injected clock. No Redis, no HTTP.
-//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies. No HTTP.
-//! - [`api`] (one file per Action) and [`workflows`] (background tasks such as a failover)
-//!   glue them; [`server`] is the HTTP front, [`control`] its `/_health` and `/_reset`, and
-//!   [`fixtures`] the startup groups.
+//!   with an injected clock. Knows no Redis, no engine and no HTTP (`axum`, `http`,
+//!   `StatusCode` never appear under `src/model/`); its errors are `ApiError`s.
+//! - [`engine`]: redis-server processes, replication, promotion, endpoint proxies, behind one
+//!   interface for both cluster modes (`engine::Runtime`). Knows no HTTP, no XML, no protocol
+//!   and no model (neither word appears under `src/engine/`); it fails with `EngineError`.
+//! - [`api`] (one file per Action, and `From<EngineError> for ApiError`) and `workflows`
+//!   (background tasks such as a failover) glue model and engine; they may use every layer.
+//! - `http` is the edge: the HTTP front ([`server`]), the control endpoints and dashboard, and
+//!   the one mapping of a wire code to an HTTP status. Nothing below it imports it.
+//! - [`scopes`]: one [`state::AppState`] (model, caches, engine registry) per account and
+//!   region, made on first use; the HTTP front picks a request's from its credentials.
+//!
+//! `fixtures` (the startup groups), [`config`], [`logging`] and [`state`] (the shared handle
+//! over model, engine and settings) sit beside the layers.
 
 pub mod api;
 pub mod config;
-pub mod control;
-pub mod dashboard;
-pub mod data_dir_lock;
+mod data_dir_lock;
 pub mod engine;
-pub mod fixtures;
-pub mod http_errors;
-pub mod http_guard;
-pub mod http_serve;
-pub mod http_timed_io;
+mod fixtures;
+mod http;
 pub mod logging;
 pub mod model;
 pub mod protocol;
-pub mod rlimit;
-pub mod server;
+mod rlimit;
+pub mod scopes;
 pub mod state;
-pub mod workflows;
+mod workflows;
+
+/// The HTTP front, at the path tests and benches use (`elasticache_local::server::app`).
+pub use http::server;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,6 +43,7 @@ use std::sync::Arc;
 use config::Config;
 use engine::Engine;
 use model::{Model, SystemClock};
+use scopes::Scopes;
 use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
@@ -43,8 +52,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
+    let accounts = config.accounts()?;
     let settings = Settings {
-        region: config.region.clone(),
+        region: config.checked_region()?,
         account_id: config.account_id.clone(),
         failover_timing,
         health_check_interval: std::time::Duration::from_millis(
@@ -62,6 +72,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         settings,
         Arc::new(SystemClock),
     ));
+    let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
@@ -74,20 +85,21 @@ pub async fn run(config: Config) -> Result<(), String> {
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await
     {
-        state.engine.shutdown().await;
+        scopes.shutdown().await;
         return Err(error);
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
 
-    let policy = Arc::new(http_guard::HostPolicy::new(address, &config.allowed_host));
-    let app = server::app(state.clone()).layer(axum::middleware::from_fn_with_state(
+    // The Host/Origin checks and the timeouts sit in front of every scope's requests.
+    let policy = Arc::new(http::guard::HostPolicy::new(address, &config.allowed_host));
+    let app = server::app_with_scopes(scopes.clone()).layer(axum::middleware::from_fn_with_state(
         (policy, state.clone()),
-        http_guard::guard,
+        http::guard::guard,
     ));
-    http_serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
+    http::serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
     tracing::info!("shutting down: stopping every node");
-    state.engine.shutdown().await;
+    scopes.shutdown().await;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::engine::Engine;
+use crate::model::scope::Scope;
 use crate::model::{Clock, Model};
 use crate::protocol::fragments::FragmentCache;
 use crate::protocol::sigv4_verify::Verifier;
@@ -84,6 +85,13 @@ pub struct RequestContext {
     pub request_id: String,
     /// The SigV4 credential scope's region, or the server's `--region`.
     pub region: String,
-    /// The SigV4 access key id, or `default`: quotas are counted per account.
+    /// The account the access key belongs to (see `model::scope::AccountResolver`).
     pub account: String,
+}
+
+impl RequestContext {
+    /// The (account, region) every resource of this request lives in.
+    pub fn scope(&self) -> Scope {
+        Scope::new(&self.account, &self.region)
+    }
 }

@@ -3,21 +3,21 @@
 //! checking the data path with `redis-cli`. The flows live in tests/python/*.py so they can
 //! also be run by hand against a running server (ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT).
 
-mod common;
+mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::TestServer;
+use support::{TestServer, live_children, poll_blocking, repo_path, run_client_script, tail};
 
 /// Starts a server, runs one client script against it, then checks that every redis-server
 /// it started is gone (the script deletes all its groups) and that it stops cleanly.
 fn run_flow(script: &str) {
     let mut server = TestServer::start();
     let pid = server.pid();
-    let path = common::repo_path(script);
+    let path = repo_path(script);
     let path = path.to_str().expect("utf-8 path");
 
-    let output = common::run_client_script(&server, "python3", &[path]);
+    let output = run_client_script(&server, "python3", &[path]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     assert!(
@@ -26,22 +26,21 @@ fn run_flow(script: &str) {
     );
 
     // The script deleted every group it created: their redis-servers exit (polled, deadline).
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !common::live_children(pid).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-servers still running 15s after {script} deleted its groups: {:?}\nserver log tail:\n{}",
-            common::live_children(pid),
-            common::tail(&server.log_text(), 40)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let gone = poll_blocking(Duration::from_secs(15), || {
+        live_children(pid).is_empty().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "redis-servers still running 15s after {script} deleted its groups: {:?}\nserver log tail:\n{}",
+        live_children(pid),
+        tail(&server.log_text(), 40)
+    );
 
     let clean = server.stop();
     assert!(
         clean,
         "server did not exit successfully on SIGTERM; log tail:\n{}",
-        common::tail(&server.log_text(), 40)
+        tail(&server.log_text(), 40)
     );
 }
 

@@ -1,13 +1,8 @@
 //! The live dashboard: the page a browser gets at `/`, the `/_state` snapshot it polls, and the
 //! page itself rendered by a real headless Chromium after a failover.
 
-#[path = "common/mod.rs"]
-mod common;
-#[path = "api/support.rs"]
-#[allow(dead_code)] // this binary uses a part of the API tests' helpers
 mod support;
 
-use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,28 +10,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{TestServer, redis_pid_on, repo_path, signal, wait_until};
-use support::{DEADLINE, create_group, describe, endpoints, wait_for_event};
+use support::{
+    DEADLINE, TestServer, create_group, describe, endpoints, http_get, poll_blocking,
+    raw_get_without_accept, redis_pid_on, repo_path, signal, wait_for_event, wait_until,
+};
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
-
-async fn get(server: &TestServer, path: &str, accept: Option<&str>) -> (u16, String, String) {
-    let mut request = reqwest::Client::new().get(format!("{}{path}", server.url));
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
-    }
-    let response = request.send().await.expect("http");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, content_type, response.text().await.unwrap())
-}
 
 /// `GET /_state`, parsed; `None` while the server does not answer it.
 async fn dashboard_state(server: &TestServer) -> Option<Value> {
@@ -62,28 +43,11 @@ fn member<'a>(group: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no member {id} in {group:#}"))
 }
 
-/// A raw HTTP/1.1 GET with no `Accept` header at all (reqwest always sends `*/*`).
-fn raw_get_without_accept(server: &TestServer, path: &str) -> String {
-    let address = server.url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    response
-}
-
 #[tokio::test]
 async fn a_browser_gets_the_page_and_everything_else_still_gets_aws_errors() {
     let server = TestServer::start();
 
-    let (status, content_type, body) = get(&server, "/", Some(BROWSER_ACCEPT)).await;
+    let (status, content_type, body) = http_get(&server, "/", Some(BROWSER_ACCEPT)).await;
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(body.contains("<title>elasticache-local</title>"), "{body}");
@@ -102,12 +66,12 @@ async fn a_browser_gets_the_page_and_everything_else_still_gets_aws_errors() {
     );
     assert!(body.contains("<Code>MissingAction</Code>"), "{body}");
 
-    let (status, content_type, body) = get(&server, "/", None).await;
+    let (status, content_type, body) = http_get(&server, "/", None).await;
     assert_eq!((status, content_type.as_str()), (400, "text/xml"));
     assert!(body.contains("<Code>MissingAction</Code>"), "{body}");
 
     // An API call from a browser is still an API call, and a POST never gets the page.
-    let (status, content_type, body) = get(
+    let (status, content_type, body) = http_get(
         &server,
         "/?Action=DescribeReplicationGroups&Version=2015-02-02",
         Some(BROWSER_ACCEPT),
@@ -286,16 +250,9 @@ fn run_chromium(url: &str, extra: &[&str]) -> String {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
     let group = child.id() as libc::pid_t;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait chromium") {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = poll_blocking(Duration::from_secs(90), || {
+        child.try_wait().expect("wait chromium")
+    });
     // SAFETY: killpg(2) on the process group this test just created for Chromium.
     unsafe {
         libc::killpg(group, libc::SIGKILL);

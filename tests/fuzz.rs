@@ -3,6 +3,8 @@
 //! status, never a panic, a 5xx or a hang. Bounded (a few hundred cases) so CI stays short.
 //! Node starts go to a stand-in redis-server that always fails, so no process is started.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use elasticache_local::model::{Model, SystemClock};
 use elasticache_local::protocol::QueryParams;
 use elasticache_local::state::{AppState, FailoverTiming, Settings};
 use proptest::prelude::*;
+use support::{NS, form_encode};
 use tower::ServiceExt;
 
 /// Parameter names the actions read, plus list forms and junk.
@@ -143,14 +146,6 @@ fn params() -> impl Strategy<Value = Vec<(String, String)>> {
     proptest::collection::vec((name, value), 0..8)
 }
 
-fn encode(pairs: &[(String, String)]) -> String {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        form.append_pair(k, v);
-    }
-    form.finish()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -171,7 +166,7 @@ proptest! {
         let app = elasticache_local::server::app(state(dir.path()));
         let mut all = vec![("Action".to_string(), action.clone()), ("Version".to_string(), "2015-02-02".to_string())];
         all.extend(pairs);
-        let encoded = encode(&all);
+        let encoded = form_encode(&all);
         let request = if use_get {
             Request::get(format!("/?{encoded}")).body(Body::empty()).unwrap()
         } else {
@@ -185,10 +180,9 @@ proptest! {
         prop_assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/xml"));
         let body = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap();
         let text = String::from_utf8(body.to_vec()).expect("UTF-8 XML");
-        let ns = "xmlns=\"http://elasticache.amazonaws.com/doc/2015-02-02/\"";
-        let ok_root = format!("<{action}Response {ns}>");
+        let ok_root = format!("<{action}Response {NS}>");
         prop_assert!(
-            (status == 200 && text.starts_with(&ok_root)) || (status != 200 && text.starts_with(&format!("<ErrorResponse {ns}>"))),
+            (status == 200 && text.starts_with(&ok_root)) || (status != 200 && text.starts_with(&format!("<ErrorResponse {NS}>"))),
             "{status} {text} for {encoded}"
         );
     }

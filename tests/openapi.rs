@@ -4,22 +4,24 @@
 //! The model is botocore's `elasticache/2015-02-02/service-2.json.gz`, found through
 //! `python3 -c 'import botocore'` (CI installs boto3) or named by `ELASTICACHE_MODEL_JSON_GZ`.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use elasticache_local::api::Action;
 use serde_json::{Map, Value};
+use support::{python3, repo_path};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Protocol parameters of every awsQuery request; not members of any input shape.
 const PROTOCOL_PARAMETERS: [&str; 2] = ["Action", "Version"];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn root() -> PathBuf {
+    repo_path("")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,17 +90,13 @@ fn model_path() -> PathBuf {
     }
     let script = "import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), \
                   'data', 'elasticache', '2015-02-02', 'service-2.json.gz'))";
-    let output = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 to find the botocore model: {e}"));
-    assert!(
-        output.status.success(),
+    let stdout = python3(
+        script,
+        &[],
         "botocore is needed for the ElastiCache model (python3 -m pip install boto3), or set \
-         ELASTICACHE_MODEL_JSON_GZ to service-2.json.gz:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+         ELASTICACHE_MODEL_JSON_GZ to service-2.json.gz",
     );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    PathBuf::from(String::from_utf8_lossy(&stdout).trim())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,19 +567,22 @@ fn every_member_the_server_reads_is_in_the_spec() {
     report(&problems, "parameters the server reads");
 }
 
-/// The body of `pub fn <name>(&self)` in error.rs (up to the end of its `match`).
+/// The body of `pub fn <name>(&self)` in an error.rs (up to the end of its `match`).
 fn error_fn<'a>(source: &'a str, name: &str) -> &'a str {
     source
         .split(&format!("pub fn {name}(&self)"))
         .nth(1)
         .and_then(|rest| rest.split("\n    }\n").next())
-        .unwrap_or_else(|| panic!("ApiError::{name} not found in src/protocol/error.rs"))
+        .unwrap_or_else(|| {
+            panic!("ApiError::{name} not found in src/protocol/error.rs or src/http/error.rs")
+        })
 }
 
-/// `ApiError`'s wire codes with their HTTP status, read from `ApiError::code` and
-/// `ApiError::status` in src/protocol/error.rs.
+/// `ApiError`'s wire codes with their HTTP status, read from `ApiError::code` in
+/// src/protocol/error.rs and `ApiError::status` at the HTTP edge, src/http/error.rs.
 fn server_error_codes() -> BTreeMap<String, u16> {
     let source = std::fs::read_to_string(root().join("src/protocol/error.rs")).expect("error.rs");
+    let edge = std::fs::read_to_string(root().join("src/http/error.rs")).expect("http/error.rs");
     let mut code_of = BTreeMap::new();
     // Each arm from one `Self::` to the next (rustfmt may break a long arm over lines).
     for arm in error_fn(&source, "code").split("Self::").skip(1) {
@@ -598,7 +599,7 @@ fn server_error_codes() -> BTreeMap<String, u16> {
     let mut status_of = BTreeMap::new();
     let mut pending: Vec<String> = Vec::new();
     let mut default = None;
-    let words = error_fn(&source, "status")
+    let words = error_fn(&edge, "status")
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
         .filter(|w| !w.is_empty());
     for word in words {

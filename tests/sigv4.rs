@@ -1,11 +1,14 @@
 //! SigV4 verification against the real client signer: botocore (python3) signs requests,
 //! `Verifier` checks them. Needs no server: the requests are only built, never sent.
 
+mod support;
+
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use chrono::Utc;
 use elasticache_local::protocol::ApiError;
 use elasticache_local::protocol::sigv4_verify::Verifier;
 use serde_json::Value;
+use support::python3;
 
 const AKID: &str = "AKIDLOCALTEST";
 const SECRET: &str = "local/Secret+Key/For/SigV4/Tests0000000";
@@ -56,6 +59,7 @@ for name, (signer, request) in cases.items():
 print(json.dumps(out))
 "#;
 
+#[derive(Clone)]
 struct Signed {
     method: String,
     path: String,
@@ -71,16 +75,12 @@ fn sign_with_botocore() -> &'static [(String, Signed)] {
 }
 
 fn run_signer() -> Vec<(String, Signed)> {
-    let output = std::process::Command::new("python3")
-        .args(["-c", SIGNER, AKID, SECRET])
-        .output()
-        .expect("python3 with botocore is needed for this test");
-    assert!(
-        output.status.success(),
-        "botocore signer failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = python3(
+        SIGNER,
+        &[AKID, SECRET],
+        "the botocore signer: python3 with botocore is needed for this test",
     );
-    let json: Value = serde_json::from_slice(&output.stdout).expect("signer prints JSON");
+    let json: Value = serde_json::from_slice(&stdout).expect("signer prints JSON");
     json.as_object()
         .unwrap()
         .iter()
@@ -164,7 +164,7 @@ fn botocore_signed_requests_fail_when_tampered_with() {
         if !signed.body.is_empty() {
             let mut tampered = Signed {
                 body: b"Action=DeleteReplicationGroup&Version=2015-02-02".to_vec(),
-                ..clone(signed)
+                ..signed.clone()
             };
             assert!(
                 matches!(
@@ -180,7 +180,7 @@ fn botocore_signed_requests_fail_when_tampered_with() {
         if let Some(query) = &signed.query {
             let tampered = Signed {
                 query: Some(query.replace("DescribeEvents", "DeleteReplicationGroup")),
-                ..clone(signed)
+                ..signed.clone()
             };
             assert!(
                 matches!(
@@ -191,7 +191,7 @@ fn botocore_signed_requests_fail_when_tampered_with() {
             );
         }
         // Another host.
-        let mut tampered = clone(signed);
+        let mut tampered = signed.clone();
         tampered
             .headers
             .insert("host", HeaderValue::from_static("127.0.0.1:9999"));
@@ -248,14 +248,4 @@ fn unsigned_requests_are_missing_the_token() {
             "Request is missing Authentication Token".into()
         ))
     );
-}
-
-fn clone(signed: &Signed) -> Signed {
-    Signed {
-        method: signed.method.clone(),
-        path: signed.path.clone(),
-        query: signed.query.clone(),
-        headers: signed.headers.clone(),
-        body: signed.body.clone(),
-    }
 }

@@ -2,7 +2,7 @@
 //! they describe (`NumNodeGroups` / `ReplicasPerNodeGroup`, or `NodeGroupConfiguration`
 //! entries), validated as AWS does before anything starts.
 
-use crate::engine::cluster_topology::{SLOT_COUNT, even_slot_ranges};
+use crate::engine::{SLOT_COUNT, even_slot_ranges};
 use crate::model::ids::parse_node_group_id;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
@@ -107,39 +107,8 @@ pub fn parse_shards(params: &QueryParams) -> Result<Vec<ShardLayout>, ApiError> 
     let even = even_slot_ranges(count as usize);
     let mut shards = Vec::new();
     for (index, even_slots) in even.into_iter().enumerate() {
-        let config = configs.get(index);
-        let field = |name: &str| config.and_then(|c| c.optional(name));
-        let node_group_id = match field("NodeGroupId") {
-            Some(id) => parse_node_group_id(id)?,
-            None => format!("{:04}", index + 1),
-        };
-        let replica_count = match config {
-            Some(c) => c.int_in("ReplicaCount", 0, 5)?,
-            None => None,
-        }
-        .or(replicas_per_group)
-        .unwrap_or(0) as usize;
-        let replica_zones = match config {
-            Some(c) => c.list("ReplicaAvailabilityZones", "AvailabilityZone")?,
-            None => vec![],
-        };
-        if !replica_zones.is_empty() && replica_zones.len() != replica_count {
-            return Err(ApiError::InvalidParameterValue(format!(
-                "Node group {node_group_id}: the number of ReplicaAvailabilityZones ({}) must equal its replica count ({replica_count}).",
-                replica_zones.len()
-            )));
-        }
-        let slots = match field("Slots") {
-            Some(text) => parse_slots(text)?,
-            None => vec![even_slots],
-        };
-        shards.push(ShardLayout {
-            node_group_id,
-            slots,
-            replica_count,
-            primary_zone: field("PrimaryAvailabilityZone").map(str::to_string),
-            replica_zones,
-        });
+        let shard = parse_shard(index, configs.get(index), replicas_per_group, even_slots)?;
+        shards.push(shard);
     }
     let nodes: usize = shards.iter().map(|s| 1 + s.replica_count).sum();
     if nodes > MAX_NODES {
@@ -152,6 +121,48 @@ pub fn parse_shards(params: &QueryParams) -> Result<Vec<ShardLayout>, ApiError> 
         check_slot_coverage(&shards)?;
     }
     Ok(shards)
+}
+
+/// Shard `index` from its `NodeGroupConfiguration` entry, if it has one; what the entry leaves
+/// out comes from `ReplicasPerNodeGroup` and the even slot split.
+fn parse_shard(
+    index: usize,
+    config: Option<&QueryParams>,
+    replicas_per_group: Option<i64>,
+    even_slots: (u32, u32),
+) -> Result<ShardLayout, ApiError> {
+    let field = |name: &str| config.and_then(|c| c.optional(name));
+    let node_group_id = match field("NodeGroupId") {
+        Some(id) => parse_node_group_id(id)?,
+        None => format!("{:04}", index + 1),
+    };
+    let replica_count = match config {
+        Some(c) => c.int_in("ReplicaCount", 0, 5)?,
+        None => None,
+    }
+    .or(replicas_per_group)
+    .unwrap_or(0) as usize;
+    let replica_zones = match config {
+        Some(c) => c.list("ReplicaAvailabilityZones", "AvailabilityZone")?,
+        None => vec![],
+    };
+    if !replica_zones.is_empty() && replica_zones.len() != replica_count {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "Node group {node_group_id}: the number of ReplicaAvailabilityZones ({}) must equal its replica count ({replica_count}).",
+            replica_zones.len()
+        )));
+    }
+    let slots = match field("Slots") {
+        Some(text) => parse_slots(text)?,
+        None => vec![even_slots],
+    };
+    Ok(ShardLayout {
+        node_group_id,
+        slots,
+        replica_count,
+        primary_zone: field("PrimaryAvailabilityZone").map(str::to_string),
+        replica_zones,
+    })
 }
 
 fn check_distinct_ids(shards: &[ShardLayout]) -> Result<(), ApiError> {

@@ -8,10 +8,12 @@ use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
+use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{
     Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use crate::model::ids::ReplicationGroupId;
+use crate::model::tags::Tag;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -37,7 +39,8 @@ pub async fn run(
         Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards)),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
-    state.model().insert_group(group)?;
+    let tags = parse_tags(params)?;
+    state.model().insert_group_with_tags(group, &tags)?;
     tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
     tokio::spawn(start_nodes(state.clone(), group_id, plan));
     Ok(response)
@@ -166,7 +169,6 @@ fn parse_group(
             .to_string(),
         automatic_failover,
         multi_az,
-        tags: parse_tags(params)?,
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         transit_encryption: params.bool("TransitEncryptionEnabled")?.unwrap_or(false),
@@ -188,10 +190,7 @@ fn parse_group(
     };
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
-        arn: format!(
-            "arn:aws:elasticache:{}:{}:replicationgroup:{id}",
-            ctx.region, state.settings.account_id
-        ),
+        arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),
         auth_token_last_modified: settings.auth_token.as_ref().map(|_| now),
         id,
         status: GroupStatus::Creating,
@@ -385,13 +384,13 @@ pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
     Ok(token.to_string())
 }
 
-fn parse_tags(params: &QueryParams) -> Result<Vec<(String, String)>, ApiError> {
+fn parse_tags(params: &QueryParams) -> Result<Vec<Tag>, ApiError> {
     params
         .struct_list("Tags", "Tag")?
         .into_iter()
         .map(|tag| {
-            let key = tag.required("Key")?.to_string();
-            Ok((key, tag.optional("Value").unwrap_or("").to_string()))
+            let key = tag.required("Key")?;
+            Ok(Tag::new(key, tag.optional("Value").unwrap_or("")))
         })
         .collect()
 }

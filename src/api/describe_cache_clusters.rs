@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
 use super::paging;
 use super::shapes::{Empty, Endpoint};
+use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{Member, ReplicationGroup};
 use crate::protocol::xml::{XmlList, XmlTime};
 use crate::protocol::{ApiError, QueryParams};
@@ -93,19 +94,18 @@ pub async fn run(
     params: &QueryParams,
     _ctx: &RequestContext,
 ) -> Result<EncodedPage, ApiError> {
-    let max = paging::max_records(params)?;
     let show_nodes = params.bool("ShowCacheNodeInfo")?.unwrap_or(false);
     // Every cache cluster here belongs to a replication group.
     let only_standalone = params
         .bool("ShowCacheClustersNotInReplicationGroups")?
         .unwrap_or(false);
-    let marker = params.optional("Marker").filter(|m| !m.is_empty());
     let wanted = params
         .optional("CacheClusterId")
         .map(str::to_ascii_lowercase);
     let cache = &state.encoded_cache_clusters[usize::from(show_nodes)];
     let (entries, marker) = {
         let model = state.model();
+        let request = paging::request(&model.pager, LIST, params)?;
         let mut clusters: Vec<(&ReplicationGroup, &Member)> = model
             .groups()
             .flat_map(|g| g.members.iter().map(move |m| (g, m)))
@@ -116,7 +116,10 @@ pub async fn run(
             return Err(ApiError::cache_cluster_not_found(id));
         }
         clusters.sort_by(|a, b| a.1.cluster_id.cmp(&b.1.cluster_id));
-        let (page, marker) = paging::page(clusters, |(_, m)| m.cluster_id.as_str(), marker, max);
+        let (page, marker) =
+            model
+                .pager
+                .page(LIST, clusters, |(_, m)| m.cluster_id.as_str(), &request);
         let entries = lookup_entries(
             cache,
             &page,
@@ -137,11 +140,12 @@ pub async fn run(
 
 fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) -> CacheCluster {
     let settings = &group.settings;
-    // Same region and account as the group's ARN: `arn:aws:elasticache:R:A:replicationgroup:ID`.
-    let arn_prefix = group
-        .arn
-        .rsplit_once(":replicationgroup:")
-        .map_or("", |(prefix, _)| prefix);
+    // In the group's account and region.
+    let arn = Arn {
+        kind: ResourceKind::CacheCluster,
+        id: member.cluster_id.clone(),
+        ..group.arn.clone()
+    };
     let status = group.member_status();
     let node = CacheNode {
         cache_node_id: "0001",
@@ -203,7 +207,7 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         auth_token_enabled: settings.auth_token.is_some(),
         transit_encryption_enabled: settings.transit_encryption,
         at_rest_encryption_enabled: settings.at_rest_encryption,
-        arn: format!("{arn_prefix}:cluster:{}", member.cluster_id),
+        arn: arn.to_string(),
         replication_group_log_delivery_enabled: false,
         network_type: "ipv4",
         ip_discovery: "ipv4",
@@ -264,13 +268,15 @@ mod tests {
             .flat_map(|g| (1..=3).map(move |m| format!("g{g}-00{m}")))
             .collect();
         let ids: Vec<&str> = all.iter().map(String::as_str).collect();
+        let marker = state.model().pager.issue(LIST, "g6-002");
         for _ in 0..2 {
             let page = describe(&state, "MaxRecords=20").await;
             assert_eq!(
                 page,
-                serialized_whole(&state, Some("g6-002"), &ids[..20], false)
+                serialized_whole(&state, Some(&marker), &ids[..20], false)
             );
-            let rest = describe(&state, "MaxRecords=20&Marker=g6-002&ShowCacheNodeInfo=true").await;
+            let query = format!("MaxRecords=20&Marker={marker}&ShowCacheNodeInfo=true");
+            let rest = describe(&state, &query).await;
             assert_eq!(rest, serialized_whole(&state, None, &ids[20..], true));
         }
         let one = describe(&state, "CacheClusterId=G1-002&ShowCacheNodeInfo=true").await;

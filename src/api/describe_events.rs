@@ -1,6 +1,6 @@
-//! DescribeEvents: newest first, default window the last 60 minutes, paged by a marker that
-//! holds the resume position and the window resolved on the first page, so pages never repeat
-//! or skip an event while new ones arrive. Each event's XML is encoded once and reused (see
+//! DescribeEvents: newest first, default window the last 60 minutes, paged by a marker (the
+//! shared opaque kind, `model::paging`) that holds the resume position and the window resolved
+//! on the first page, so pages never repeat or skip an event while new ones arrive. Each event's XML is encoded once and reused (see
 //! `protocol::fragments`).
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
 use super::paging;
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
+use crate::model::paging::Pager;
 use crate::protocol::xml::XmlTime;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -57,14 +58,16 @@ pub async fn run(
     params: &QueryParams,
     _ctx: &RequestContext,
 ) -> Result<EncodedPage, ApiError> {
-    let query = parse_query(params, state.now())?;
     // Under the model lock only the events whose XML is not cached yet are copied.
     let (entries, marker) = {
         let model = state.model();
+        let query = parse_query(params, &model.pager, state.now())?;
         let page = model.events.query(&query);
-        let marker = page
-            .next_before_seq
-            .map(|seq| encode_marker(seq, query.start, query.end));
+        let marker = page.next_before_seq.map(|seq| {
+            model
+                .pager
+                .issue(LIST, &encode_position(seq, query.start, query.end))
+        });
         let entries = lookup_entries(
             &state.encoded_events,
             &page.events,
@@ -82,16 +85,20 @@ pub async fn run(
     })
 }
 
-fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, ApiError> {
+fn parse_query(
+    params: &QueryParams,
+    pager: &Pager,
+    now: DateTime<Utc>,
+) -> Result<EventQuery, ApiError> {
     let source_type = params
         .optional("SourceType")
         .map(parse_source_type)
         .transpose()?;
-    let max_records = paging::max_records(params)?;
+    let request = paging::request(pager, LIST, params)?;
     let source_id = params.optional("SourceIdentifier").map(str::to_string);
-    let (start, end, before_seq) = match params.optional("Marker").filter(|m| !m.is_empty()) {
-        Some(marker) => {
-            let (seq, start, end) = decode_marker(marker)?;
+    let (start, end, before_seq) = match request.after {
+        Some(position) => {
+            let (seq, start, end) = decode_position(&position)?;
             (start, end, Some(seq))
         }
         None => {
@@ -105,7 +112,7 @@ fn parse_query(params: &QueryParams, now: DateTime<Utc>) -> Result<EventQuery, A
         start,
         end,
         before_seq,
-        max_records,
+        max_records: request.max,
     })
 }
 
@@ -138,7 +145,8 @@ fn window(
     }
 }
 
-fn encode_marker(before_seq: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+/// The resume position a marker holds: the next event's sequence number and the window.
+fn encode_position(before_seq: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     format!(
         "{before_seq}-{}-{}",
         start.timestamp_micros(),
@@ -146,9 +154,10 @@ fn encode_marker(before_seq: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> S
     )
 }
 
-fn decode_marker(marker: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let invalid = || ApiError::InvalidParameterValue(format!("Invalid Marker '{marker}'."));
-    let mut parts = marker.splitn(3, '-');
+/// Only positions this server sealed reach here; a malformed one is still refused.
+fn decode_position(position: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let invalid = || ApiError::InvalidParameterValue("Invalid Marker.".into());
+    let mut parts = position.splitn(3, '-');
     let seq = parts
         .next()
         .and_then(|p| p.parse::<u64>().ok())
@@ -198,12 +207,15 @@ mod tests {
 
     /// The answer serialized in one piece from the model's own page.
     fn serialized_whole(state: &SharedState, query: &str) -> String {
-        let query = parse_query(&QueryParams::decode(Some(query), b""), state.now()).unwrap();
         let model = state.model();
+        let params = QueryParams::decode(Some(query), b"");
+        let query = parse_query(&params, &model.pager, state.now()).unwrap();
         let page = model.events.query(&query);
-        let marker = page
-            .next_before_seq
-            .map(|seq| encode_marker(seq, query.start, query.end));
+        let marker = page.next_before_seq.map(|seq| {
+            model
+                .pager
+                .issue(LIST, &encode_position(seq, query.start, query.end))
+        });
         let envelope = Envelope {
             marker: marker.as_deref(),
             events: XmlList::new(
@@ -251,11 +263,26 @@ mod tests {
     fn markers_round_trip_and_junk_is_invalid() {
         let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let end = start + Duration::minutes(60);
-        let marker = encode_marker(42, start, end);
-        assert_eq!(decode_marker(&marker).unwrap(), (42, start, end));
+        let pager = Pager::new([3; 32]);
+        let marker = pager.issue(LIST, &encode_position(42, start, end));
+        let params = QueryParams::from_pairs([("Marker", marker.as_str())]);
+        let query = parse_query(&params, &pager, Utc::now()).unwrap();
+        assert_eq!(
+            (query.before_seq, query.start, query.end),
+            (Some(42), start, end)
+        );
+        let unsealed = encode_position(42, start, end);
+        for junk in ["x", "1-2", "1-a-3", "-1-2-3", unsealed.as_str()] {
+            let params = QueryParams::from_pairs([("Marker", junk)]);
+            assert_eq!(
+                parse_query(&params, &pager, Utc::now()).unwrap_err().code(),
+                "InvalidParameterValue",
+                "{junk}"
+            );
+        }
         for junk in ["", "x", "1-2", "1-a-3", "-1-2-3"] {
             assert_eq!(
-                decode_marker(junk).unwrap_err().code(),
+                decode_position(junk).unwrap_err().code(),
                 "InvalidParameterValue",
                 "{junk}"
             );
@@ -265,7 +292,7 @@ mod tests {
     #[test]
     fn the_default_window_is_the_last_hour() {
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let query = parse_query(&QueryParams::default(), now).unwrap();
+        let query = parse_query(&QueryParams::default(), &Pager::random(), now).unwrap();
         assert_eq!(query.end, now);
         assert_eq!(query.start, now - Duration::minutes(60));
         assert_eq!(query.max_records, 100);
@@ -275,7 +302,9 @@ mod tests {
     fn source_type_is_checked_against_the_model_enum() {
         let params = QueryParams::from_pairs([("SourceType", "cache-node")]);
         assert_eq!(
-            parse_query(&params, Utc::now()).unwrap_err().code(),
+            parse_query(&params, &Pager::random(), Utc::now())
+                .unwrap_err()
+                .code(),
             "InvalidParameterValue"
         );
     }

@@ -15,15 +15,14 @@ pub async fn run(
     params: &QueryParams,
     _ctx: &RequestContext,
 ) -> Result<EncodedPage, ApiError> {
-    let max = paging::max_records(params)?;
-    let marker = params.optional("Marker").filter(|m| !m.is_empty());
     let (entries, marker) = {
         let model = state.model();
+        let request = paging::request(&model.pager, LIST, params)?;
         let groups: Vec<_> = match params.optional("ReplicationGroupId") {
             Some(id) => vec![model.group(id)?],
             None => model.groups().collect(),
         };
-        let (page, marker) = paging::page(groups, |g| g.id.as_str(), marker, max);
+        let (page, marker) = model.pager.page(LIST, groups, |g| g.id.as_str(), &request);
         let entries = lookup_entries(
             &state.encoded_groups,
             &page,
@@ -136,10 +135,24 @@ mod tests {
         let page = describe(&state, "MaxRecords=20").await;
         let ids: Vec<String> = (0..20).map(|i| format!("g{i:02}")).collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        assert_eq!(page, serialized_whole(&state, Some("g19"), &id_refs));
-        let rest = describe(&state, "MaxRecords=20&Marker=g19").await;
+        let marker = state.model().pager.issue(LIST, "g19");
+        assert_eq!(page, serialized_whole(&state, Some(&marker), &id_refs));
+        let rest = describe(&state, &format!("MaxRecords=20&Marker={marker}")).await;
         let ids: Vec<String> = (20..25).map(|i| format!("g{i:02}")).collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         assert_eq!(rest, serialized_whole(&state, None, &id_refs));
+    }
+
+    #[tokio::test]
+    async fn a_marker_never_issued_is_refused() {
+        let state = state_with(model_with(vec![group("g1", 1, false)]));
+        for forged in ["g0", "g1", "00"] {
+            let error = run(&state, &query(&format!("Marker={forged}")), &ctx()).await;
+            assert_eq!(
+                error.err().unwrap().code(),
+                "InvalidParameterValue",
+                "{forged}"
+            );
+        }
     }
 }

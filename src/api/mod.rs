@@ -9,21 +9,22 @@ mod describe_cache_clusters;
 mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
+mod engine_error;
 mod increase_replica_count;
 mod modify_replication_group;
-pub mod paging;
+pub(crate) mod paging;
 mod replica_count;
-pub mod shapes;
+pub(crate) mod shapes;
 mod test_failover;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod unsupported;
 
 use crate::protocol::xml::success_body;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
-pub use create_replication_group::wait_until_settled;
+pub(crate) use create_replication_group::wait_until_settled;
 
 macro_rules! actions {
     ($($name:ident => $module:ident),* $(,)?) => {
@@ -54,7 +55,7 @@ macro_rules! actions {
         }
 
         /// Runs one action and encodes its output.
-        pub async fn dispatch(
+        pub(crate) async fn dispatch(
             action: Action,
             state: &SharedState,
             params: &QueryParams,
@@ -84,7 +85,7 @@ actions! {
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output
 /// encodes itself (`EncodedPage`, whose members were encoded beforehand and are reused).
-pub trait Respond {
+pub(crate) trait Respond {
     fn encode(&self, action: Action, ctx: &RequestContext) -> Result<String, ApiError>;
 }
 
@@ -101,7 +102,7 @@ impl<R: serde::Serialize> Respond for R {
 
 /// Decodes the `Action` parameter: missing, supported, known to AWS but not implemented here,
 /// or unknown.
-pub fn resolve_action(params: &QueryParams) -> Result<Action, ApiError> {
+pub(crate) fn resolve_action(params: &QueryParams) -> Result<Action, ApiError> {
     let Some(name) = params.optional("Action").filter(|n| !n.is_empty()) else {
         return Err(ApiError::MissingAction(
             "The request must contain the parameter Action.".into(),

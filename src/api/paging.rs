@@ -1,31 +1,21 @@
-//! `MaxRecords` and `Marker` for the describe calls that list ids in order.
+//! `MaxRecords` and `Marker` as every Describe action reads them; the paging itself (opaque
+//! markers, pages that never repeat or skip) is `model::paging`, shared by every list.
 
+use crate::model::paging::{MAX_RECORDS, MIN_RECORDS, PageRequest, Pager};
 use crate::protocol::{ApiError, QueryParams};
 
 /// `MaxRecords`: 20-100, default 100 (values outside are `InvalidParameterValue`).
 pub fn max_records(params: &QueryParams) -> Result<usize, ApiError> {
-    Ok(params.int_in("MaxRecords", 20, 100)?.unwrap_or(100) as usize)
+    Ok(params
+        .int_in("MaxRecords", MIN_RECORDS, MAX_RECORDS)?
+        .unwrap_or(MAX_RECORDS) as usize)
 }
 
-/// One page of `items` (already sorted by `key`) after `marker`. The marker is the last key
-/// returned, so a page never repeats or skips an item even when others are added or removed,
-/// and the last page has no marker, so paginators and the CLI stop.
-pub fn page<T>(
-    items: Vec<T>,
-    key: impl Fn(&T) -> &str,
-    marker: Option<&str>,
-    max: usize,
-) -> (Vec<T>, Option<String>) {
-    let mut rest = items
-        .into_iter()
-        .filter(|item| marker.is_none_or(|m| key(item) > m))
-        .peekable();
-    let page: Vec<T> = rest.by_ref().take(max).collect();
-    let next = match (rest.peek(), page.last()) {
-        (Some(_), Some(last)) => Some(key(last).to_string()),
-        _ => None,
-    };
-    (page, next)
+/// The page a Describe call of `list` asks for: its `MaxRecords`, and the position its
+/// `Marker` holds (a marker `pager` never issued for `list` is `InvalidParameterValue`).
+pub fn request(pager: &Pager, list: &str, params: &QueryParams) -> Result<PageRequest, ApiError> {
+    let max = max_records(params)?;
+    pager.request(list, params.optional("Marker"), max)
 }
 
 #[cfg(test)]
@@ -33,24 +23,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pages_through_and_terminates() {
-        let items: Vec<String> = (0..45).map(|i| format!("rg{i:02}")).collect();
-        let mut seen = Vec::new();
-        let mut marker = None;
-        loop {
-            let (page, next) = page(items.clone(), |s| s.as_str(), marker.as_deref(), 20);
-            seen.extend(page);
-            match next {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
+    fn max_records_is_checked_and_defaults_to_100() {
+        let pager = Pager::new([1; 32]);
+        let params = |raw: &str| QueryParams::decode(Some(raw), b"");
+        assert_eq!(request(&pager, "L", &params("")).unwrap().max, 100);
+        assert_eq!(
+            request(&pager, "L", &params("MaxRecords=20")).unwrap().max,
+            20
+        );
+        for bad in [
+            "MaxRecords=19",
+            "MaxRecords=101",
+            "MaxRecords=x",
+            "Marker=rg1",
+        ] {
+            let error = request(&pager, "L", &params(bad)).unwrap_err();
+            assert_eq!(error.code(), "InvalidParameterValue", "{bad}");
         }
-        assert_eq!(seen, items);
-    }
-
-    #[test]
-    fn an_exact_fit_has_no_marker() {
-        let items: Vec<String> = (0..20).map(|i| format!("{i:02}")).collect();
-        assert_eq!(page(items, |s| s.as_str(), None, 20).1, None);
+        let marker = pager.issue("L", "rg1");
+        let after = request(&pager, "L", &params(&format!("Marker={marker}"))).unwrap();
+        assert_eq!(after.after.as_deref(), Some("rg1"));
     }
 }

@@ -166,7 +166,7 @@ impl ReplicationGroupShape {
             auth_token_last_modified_date: group.auth_token_last_modified.map(XmlTime),
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
-            arn: group.arn.clone(),
+            arn: group.arn.to_string(),
             log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
             replication_group_create_time: XmlTime(group.created_at),
             data_tiering: "disabled",

@@ -61,10 +61,6 @@ impl NodeClient {
         Self { port, password }
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
     /// node is replaced).
     pub async fn command(&self, args: &[&str]) -> Result<Value, EngineError> {

@@ -1,94 +1,71 @@
 //! The engine: real redis-server processes, replication, promotion and the endpoint proxies.
 //! Knows nothing of HTTP or XML; speaks in member ids and ports.
 
-pub mod changes;
-pub mod client;
-pub mod cluster;
-pub mod cluster_failover;
-pub mod cluster_topology;
-pub mod failover;
-pub mod group;
-pub mod ping;
+mod auth;
+pub(crate) mod client;
+mod cluster;
+mod error;
+mod node;
+mod ping;
 pub mod process;
-pub mod proxy;
+mod proxy;
+mod replicated;
+mod runtime;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::protocol::ApiError;
-pub use cluster::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};
-pub use group::{GroupRuntime, GroupSpec, StartedGroup};
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum EngineError {
-    #[error("node {node} could not start: {detail}")]
-    Start { node: String, detail: String },
-    #[error("redis at 127.0.0.1:{port}: {detail}")]
-    Redis { port: u16, detail: String },
-    #[error("{0}")]
-    Replication(String),
-    #[error("replication group {0} has no running nodes")]
-    UnknownGroup(String),
-    /// The server's own trouble (out of descriptors, ports or memory), not the node's.
-    #[error("the server itself could not check the node: {0}")]
-    Local(String),
-}
-
-impl EngineError {
-    pub fn start(node: &str, detail: impl Into<String>) -> Self {
-        Self::Start {
-            node: node.to_string(),
-            detail: detail.into(),
-        }
-    }
-}
-
-impl From<EngineError> for ApiError {
-    fn from(error: EngineError) -> Self {
-        ApiError::InternalFailure(error.to_string())
-    }
-}
+pub(crate) use auth::AuthUpdate;
+pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
+pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};
+pub(crate) use error::EngineError;
+pub(crate) use node::{NodeHealth, probe};
+pub(crate) use replicated::{GroupSpec, StartedGroup};
+pub(crate) use runtime::{Runtime, RuntimeHandle};
 
 const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) or pass --redis-server PATH.";
-
-/// A group's runtime is behind an async mutex: workflows hold it across their steps, so two
-/// workflows on one group never interleave. The model's lock is separate and never awaited.
-pub type GroupHandle = Arc<tokio::sync::Mutex<GroupRuntime>>;
-/// The same for a cluster-mode-enabled group.
-pub type ClusterHandle = Arc<tokio::sync::Mutex<ClusterRuntime>>;
-
-/// What runs behind one replication group.
-#[derive(Clone)]
-enum Runtime {
-    Replicated(GroupHandle),
-    Cluster(ClusterHandle),
-}
 
 pub struct Engine {
     redis_server: PathBuf,
     /// Its version (the default `EngineVersion`), learned once; see [`Engine::redis_version`].
-    version: tokio::sync::OnceCell<String>,
+    /// Shared by every engine made with [`Engine::with_data_dir`].
+    version: Arc<tokio::sync::OnceCell<String>>,
     data_dir: PathBuf,
-    groups: Mutex<HashMap<String, Runtime>>,
+    groups: Mutex<HashMap<String, RuntimeHandle>>,
 }
 
 impl Engine {
     pub fn new(redis_server: PathBuf, data_dir: PathBuf) -> Self {
         Self {
             redis_server,
-            version: tokio::sync::OnceCell::new(),
+            version: Arc::new(tokio::sync::OnceCell::new()),
             data_dir,
             groups: Mutex::new(HashMap::new()),
         }
     }
 
+    /// An engine with no groups yet that runs the same binary (its version learned once for
+    /// both) and keeps its groups' dirs under `data_dir`: one per account and region, so
+    /// groups of the same id in two of them never share a dir.
+    pub fn with_data_dir(&self, data_dir: PathBuf) -> Self {
+        Self {
+            redis_server: self.redis_server.clone(),
+            version: Arc::clone(&self.version),
+            data_dir,
+            groups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// Checks, without running it, that `redis_server` names an executable file (directly or on
     /// `PATH`): cheap enough for startup, where `redis-server --version` would cost ~9 ms.
-    pub fn locate_redis_server(redis_server: &Path) -> Result<PathBuf, String> {
+    pub(crate) fn locate_redis_server(redis_server: &Path) -> Result<PathBuf, String> {
         let is_executable = |path: &Path| {
             std::fs::metadata(path)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -113,17 +90,13 @@ impl Engine {
     /// The version `redis-server --version` reports, run once (~9 ms, so not before the
     /// ready line). A binary that does not answer is logged as `unknown`; its nodes will fail
     /// to start with their own reason.
-    pub async fn redis_version(&self) -> String {
+    pub(crate) async fn redis_version(&self) -> String {
         let path = self.redis_server.clone();
         let version = self.version.get_or_init(|| async move {
-            match tokio::task::spawn_blocking(move || query_version(&path)).await {
-                Ok(Ok(version)) => version,
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "redis-server --version failed");
-                    "unknown".to_string()
-                }
+            match query_version(&path).await {
+                Ok(version) => version,
                 Err(error) => {
-                    tracing::error!(%error, "redis-server --version did not run");
+                    tracing::error!(%error, "redis-server --version failed");
                     "unknown".to_string()
                 }
             }
@@ -132,24 +105,26 @@ impl Engine {
     }
 
     /// Starts every node of a group, links the replicas and opens its endpoints.
-    pub async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
+    pub(crate) async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
-        let (runtime, started) = GroupRuntime::start(spec, self.redis_server.clone(), dir).await?;
-        let handle = Arc::new(tokio::sync::Mutex::new(runtime));
-        self.register(group_id, Runtime::Replicated(handle));
+        let (runtime, started) =
+            replicated::GroupRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        self.register(group_id, Runtime::Replicated(runtime));
         Ok(started)
     }
 
     /// Starts every node of a cluster-mode-enabled group, forms the cluster and opens its
     /// configuration endpoint.
-    pub async fn start_cluster(&self, spec: ClusterSpec) -> Result<StartedCluster, EngineError> {
+    pub(crate) async fn start_cluster(
+        &self,
+        spec: ClusterSpec,
+    ) -> Result<StartedCluster, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
-            ClusterRuntime::start(spec, self.redis_server.clone(), dir).await?;
-        let handle = Arc::new(tokio::sync::Mutex::new(runtime));
-        self.register(group_id, Runtime::Cluster(handle));
+            cluster::ClusterRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        self.register(group_id, Runtime::Cluster(runtime));
         Ok(started)
     }
 
@@ -157,49 +132,35 @@ impl Engine {
         self.groups
             .lock()
             .expect("engine registry poisoned")
-            .insert(group_id, runtime);
+            .insert(group_id, Arc::new(tokio::sync::Mutex::new(runtime)));
     }
 
-    fn runtime(&self, group_id: &str) -> Option<Runtime> {
+    /// The runtime of a running group, in either cluster mode.
+    pub(crate) fn runtime(&self, group_id: &str) -> Result<RuntimeHandle, EngineError> {
         self.groups
             .lock()
             .expect("engine registry poisoned")
             .get(group_id)
             .cloned()
-    }
-
-    /// A cluster-mode-disabled group's runtime.
-    pub fn group(&self, group_id: &str) -> Result<GroupHandle, EngineError> {
-        match self.runtime(group_id) {
-            Some(Runtime::Replicated(handle)) => Ok(handle),
-            _ => Err(EngineError::UnknownGroup(group_id.to_string())),
-        }
-    }
-
-    /// A cluster-mode-enabled group's runtime.
-    pub fn cluster(&self, group_id: &str) -> Result<ClusterHandle, EngineError> {
-        match self.runtime(group_id) {
-            Some(Runtime::Cluster(handle)) => Ok(handle),
-            _ => Err(EngineError::UnknownGroup(group_id.to_string())),
-        }
+            .ok_or_else(|| EngineError::UnknownGroup(group_id.to_string()))
     }
 
     /// Stops a group's nodes and closes its endpoints.
-    pub async fn stop_group(&self, group_id: &str) {
+    pub(crate) async fn stop_group(&self, group_id: &str) {
         let handle = self
             .groups
             .lock()
             .expect("engine registry poisoned")
             .remove(group_id);
         if let Some(runtime) = handle {
-            runtime.stop().await;
+            runtime.lock().await.stop().await;
         }
     }
 
     /// Stops everything. A group whose workflow does not yield within a moment is left to
     /// `Drop`, which kills and reaps its processes when the runtime ends the workflow.
-    pub async fn shutdown(&self) {
-        let handles: Vec<Runtime> = self
+    pub(crate) async fn shutdown(&self) {
+        let handles: Vec<RuntimeHandle> = self
             .groups
             .lock()
             .expect("engine registry poisoned")
@@ -207,25 +168,19 @@ impl Engine {
             .map(|(_, h)| h)
             .collect();
         for handle in handles {
-            let _ = tokio::time::timeout(Duration::from_secs(2), handle.stop()).await;
-        }
-    }
-}
-
-impl Runtime {
-    async fn stop(&self) {
-        match self {
-            Self::Replicated(handle) => handle.lock().await.stop().await,
-            Self::Cluster(handle) => handle.lock().await.stop().await,
+            let stop = async move { handle.lock().await.stop().await };
+            let _ = tokio::time::timeout(Duration::from_secs(2), stop).await;
         }
     }
 }
 
 /// Runs `redis-server --version` and returns the version (`7.0.15`).
-fn query_version(redis_server: &Path) -> Result<String, String> {
-    let output = Command::new(redis_server)
+async fn query_version(redis_server: &Path) -> Result<String, String> {
+    let output = tokio::process::Command::new(redis_server)
         .arg("--version")
+        .kill_on_drop(true)
         .output()
+        .await
         .map_err(|e| {
             format!(
                 "cannot run redis-server ({}): {e}. {INSTALL_HINT}",

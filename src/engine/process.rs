@@ -1,20 +1,22 @@
-//! One owned redis-server process: its port, working dir and log. Stopping is SIGTERM, a short
-//! grace, SIGKILL, wait; dropping kills and reaps. Children also die with the server, even when
-//! it is SIGKILLed, through `PR_SET_PDEATHSIG`.
+//! One owned redis-server process: its port, working dir and log. It is a `tokio::process`
+//! child, so waiting for it never blocks a runtime worker. Stopping is SIGTERM, a short grace,
+//! SIGKILL, wait; dropping kills it and hands it to tokio, which reaps it (`kill_on_drop`).
+//! Children also die with the server, even when it is SIGKILLed, through `PR_SET_PDEATHSIG`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
 
 use super::EngineError;
 use super::client::NodeClient;
 
 /// How one redis-server is started.
 #[derive(Debug, Clone)]
-pub struct NodeSpec {
+pub(crate) struct NodeSpec {
     pub name: String,
     pub redis_server: PathBuf,
     pub dir: PathBuf,
@@ -28,7 +30,7 @@ pub struct NodeSpec {
 
 /// How a cluster-mode node starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClusterNodeConfig {
+pub(crate) struct ClusterNodeConfig {
     /// The cluster bus port, chosen like the data port (`port + 10000` may not be free, or may
     /// not exist).
     pub bus_port: u16,
@@ -39,14 +41,15 @@ pub struct ClusterNodeConfig {
 
 /// Failure detection in milliseconds: small, so a dead node is noticed quickly; see
 /// `../shared/spec/redis-mechanics.md` (500 ms keeps Redis's own failover at ~1.5 s).
-pub const CLUSTER_NODE_TIMEOUT_MS: u64 = 500;
+pub(crate) const CLUSTER_NODE_TIMEOUT_MS: u64 = 500;
 
 const START_DEADLINE: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
-pub struct RedisProcess {
+pub(crate) struct RedisProcess {
     spec: NodeSpec,
     child: Child,
+    pid: u32,
 }
 
 impl RedisProcess {
@@ -66,68 +69,16 @@ impl RedisProcess {
         if spec.cluster.is_some_and(|c| !c.keep_config) {
             remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }
-        let log = File::create(log_path(&spec.dir))
-            .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
-        let mut command = Command::new(&spec.redis_server);
-        command
-            .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
-            // (see ../shared/spec/redis-mechanics.md).
-            .args(["--repl-diskless-sync", "no", "--hz", "100"])
-            .args(["--daemonize", "no", "--protected-mode", "no"])
-            .arg("--dir")
-            .arg(&spec.dir)
-            .stdin(Stdio::null())
-            .stdout(
-                log.try_clone()
-                    .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
-            )
-            .stderr(log);
-        if let Some(password) = &spec.password {
-            command.args(["--requirepass", password, "--masterauth", password]);
-        }
-        if let Some(port) = spec.replica_of {
-            command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
-        }
-        if let Some(cluster) = spec.cluster {
-            command
-                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
-                .arg(spec.dir.join(CLUSTER_CONFIG_FILE))
-                .args(["--cluster-port", &cluster.bus_port.to_string()])
-                .args([
-                    "--cluster-node-timeout",
-                    &CLUSTER_NODE_TIMEOUT_MS.to_string(),
-                ])
-                // Any replica may take over, however long its link was down.
-                .args(["--cluster-replica-validity-factor", "0"])
-                // ElastiCache's default: the other shards keep serving while one has no primary.
-                .args(["--cluster-require-full-coverage", "no"])
-                // Replicas stay in the shard the model puts them in.
-                .args(["--cluster-allow-replica-migration", "no"]);
-        }
-        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            let parent = libc::getpid();
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // The parent may have died before prctl took effect.
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
+        let mut command = command_for(&spec)?;
         let child = command.spawn().map_err(|e| {
             EngineError::start(
                 &spec.name,
                 format!("cannot run {}: {e}", spec.redis_server.display()),
             )
         })?;
-        tracing::info!(node = %spec.name, port = spec.port, pid = child.id(), "redis-server started");
-        let mut process = Self { spec, child };
+        let pid = child.id().unwrap_or_default();
+        tracing::info!(node = %spec.name, port = spec.port, pid, "redis-server started");
+        let mut process = Self { spec, child, pid };
         process.wait_until_answering().await?;
         Ok(process)
     }
@@ -162,10 +113,6 @@ impl RedisProcess {
         self.spec.port
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     pub fn spec(&self) -> &NodeSpec {
         &self.spec
     }
@@ -184,10 +131,10 @@ impl RedisProcess {
         read_tail(&log_path(&self.spec.dir))
     }
 
-    /// A hard failure: SIGKILL and reap, as when a machine dies.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
+    /// gone, so its port is free again.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
         tracing::info!(node = %self.spec.name, port = self.spec.port, "redis-server killed");
     }
 
@@ -202,23 +149,82 @@ impl RedisProcess {
         }
         // SAFETY: kill(2) on our own child's pid, which is not reaped yet (try_wait said running).
         unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
         }
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.is_running() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        self.kill();
+        let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
+        self.kill().await;
         tracing::info!(node = %self.spec.name, "redis-server stopped");
     }
 }
 
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        if self.is_running() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
+/// The redis-server command line for `spec`, logging to the node's `redis.log`, with the
+/// child set to die with the server.
+fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
+    let log = File::create(log_path(&spec.dir))
+        .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+    let mut command = Command::new(&spec.redis_server);
+    command
+        .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
+        // (see ../shared/spec/redis-mechanics.md).
+        .args(["--repl-diskless-sync", "no", "--hz", "100"])
+        .args(["--daemonize", "no", "--protected-mode", "no"])
+        .arg("--dir")
+        .arg(&spec.dir)
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .stdout(
+            log.try_clone()
+                .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
+        )
+        .stderr(log);
+    if let Some(password) = &spec.password {
+        command.args(["--requirepass", password, "--masterauth", password]);
+    }
+    if let Some(port) = spec.replica_of {
+        command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+    }
+    if let Some(cluster) = spec.cluster {
+        cluster_args(&mut command, &spec.dir, cluster);
+    }
+    die_with_parent(&mut command);
+    Ok(command)
+}
+
+/// The arguments that make the node a Redis Cluster node.
+fn cluster_args(command: &mut Command, dir: &Path, cluster: ClusterNodeConfig) {
+    command
+        .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+        .arg(dir.join(CLUSTER_CONFIG_FILE))
+        .args(["--cluster-port", &cluster.bus_port.to_string()])
+        .args([
+            "--cluster-node-timeout",
+            &CLUSTER_NODE_TIMEOUT_MS.to_string(),
+        ])
+        // Any replica may take over, however long its link was down.
+        .args(["--cluster-replica-validity-factor", "0"])
+        // ElastiCache's default: the other shards keep serving while one has no primary.
+        .args(["--cluster-require-full-coverage", "no"])
+        // Replicas stay in the shard they were started in.
+        .args(["--cluster-allow-replica-migration", "no"]);
+}
+
+/// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        let parent = libc::getpid();
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
     }
 }
 

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::arn::{Arn, ResourceKind};
 use super::ids::ReplicationGroupId;
+use super::resource::{Lifecycle, Resource};
+use crate::protocol::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupStatus {
@@ -96,7 +99,6 @@ pub struct GroupSettings {
     pub automatic_failover: bool,
     pub multi_az: bool,
     pub auth_token: Option<String>,
-    pub tags: Vec<(String, String)>,
     pub snapshot_retention_limit: i64,
     pub snapshot_window: Option<String>,
     pub transit_encryption: bool,
@@ -130,7 +132,7 @@ pub struct ReplicationGroup {
     /// Every node group in order; members name theirs.
     pub node_groups: Vec<NodeGroupLayout>,
     pub endpoints: Option<Endpoints>,
-    pub arn: String,
+    pub arn: Arn,
     pub created_at: DateTime<Utc>,
     pub auth_token_last_modified: Option<DateTime<Utc>>,
     /// True from an accepted TestFailover (or an automatic recovery) until its workflow ends;
@@ -225,5 +227,60 @@ impl ReplicationGroup {
             GroupStatus::Deleting => "deleting",
             GroupStatus::CreateFailed => "create-failed",
         }
+    }
+}
+
+impl Lifecycle for GroupStatus {
+    fn as_str(self) -> &'static str {
+        GroupStatus::as_str(self)
+    }
+
+    fn allows(self, next: Self) -> bool {
+        use GroupStatus::*;
+        matches!(
+            (self, next),
+            (Creating, Available | CreateFailed)
+                | (Available, Modifying | Deleting)
+                | (Modifying, Available)
+                | (CreateFailed, Deleting)
+        )
+    }
+}
+
+impl Resource for ReplicationGroup {
+    const KIND: ResourceKind = ResourceKind::ReplicationGroup;
+    type Status = GroupStatus;
+
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn status(&self) -> GroupStatus {
+        self.status
+    }
+
+    fn set_status(&mut self, status: GroupStatus) {
+        self.status = status;
+    }
+
+    fn set_revision(&mut self, revision: u64) {
+        self.revision = revision;
+    }
+
+    fn not_found(raw_id: &str) -> ApiError {
+        ApiError::replication_group_not_found(raw_id)
+    }
+
+    fn already_exists(id: &str) -> ApiError {
+        ApiError::ReplicationGroupAlreadyExists(format!("Replication group {id} already exists."))
+    }
+
+    fn invalid_state(&self, wanted: GroupStatus) -> ApiError {
+        ApiError::InvalidReplicationGroupState(format!(
+            "Replication group {} is {}, so it cannot become {}.",
+            self.id,
+            self.status.as_str(),
+            wanted.as_str()
+        ))
     }
 }

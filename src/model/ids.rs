@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::arn::ResourceKind;
 use crate::protocol::ApiError;
 
 /// A replication group id: 1-40 letters, digits and hyphens, starting with a letter, with no
@@ -11,30 +12,7 @@ pub struct ReplicationGroupId(String);
 
 impl ReplicationGroupId {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let invalid = |why: &str| {
-            ApiError::InvalidParameterValue(format!("Invalid replication group id '{raw}': {why}."))
-        };
-        if raw.is_empty() || raw.len() > 40 {
-            return Err(invalid("it must contain from 1 to 40 characters"));
-        }
-        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(invalid("the first character must be a letter"));
-        }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid("only letters, digits and hyphens are allowed"));
-        }
-        if raw.ends_with('-') || raw.contains("--") {
-            return Err(invalid(
-                "it cannot end with a hyphen or contain two consecutive hyphens",
-            ));
-        }
-        Ok(Self(raw.to_ascii_lowercase()))
-    }
-
-    /// Looks an id up without validating it: an id that could never have been created simply
-    /// is not found, as on AWS.
-    pub fn lookup_key(raw: &str) -> String {
-        raw.to_ascii_lowercase()
+        ResourceKind::ReplicationGroup.parse_id(raw).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,23 +1,36 @@
-//! The model: replication groups, the event log and the TestFailover quota. Plain synchronous
-//! state behind one `std::sync::Mutex`; every method takes `now` from the caller's clock, so
-//! tests control time. Knows nothing of Redis or HTTP.
+//! The model of one scope (account and region): its resources, tags, event log and
+//! TestFailover quota. Plain synchronous state behind one `std::sync::Mutex`; every method
+//! takes `now` from the caller's clock, so tests control time. Knows nothing of Redis or HTTP.
+//!
+//! Resource kinds share `resource` (id rules, lifecycle, the table), `arn`, `tags` and
+//! `paging`; each kind adds only its own file (`group` for replication groups).
 
+pub mod arn;
 pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
 pub mod modify;
+pub mod paging;
 pub mod quota;
-
-use std::collections::BTreeMap;
+pub mod resource;
+pub mod scope;
+pub mod tags;
+// Not yet used by any action: the parameter-group and DescribeCacheEngineVersions actions
+// (issue 14) wire it in a later change.
+#[allow(dead_code)]
+pub mod catalogue;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::protocol::ApiError;
 use events::{EventKind, EventLog};
 use group::{Endpoints, GroupStatus, ReplicationGroup};
-use ids::ReplicationGroupId;
+use paging::Pager;
 use quota::FailoverQuota;
+use resource::Lifecycle;
+use resource::ResourceTable;
+use tags::TagStore;
 
 /// Where the server's `now` comes from; tests inject their own.
 pub trait Clock: Send + Sync {
@@ -33,11 +46,13 @@ impl Clock for SystemClock {
 }
 
 pub struct Model {
-    groups: BTreeMap<String, ReplicationGroup>,
+    groups: ResourceTable<ReplicationGroup>,
+    /// The tags of every taggable resource of this scope, by ARN.
+    pub tags: TagStore,
     pub events: EventLog,
     pub quota: FailoverQuota,
-    /// The last revision given to a group (see `ReplicationGroup::revision`).
-    last_revision: u64,
+    /// Issues and redeems every Describe action's markers.
+    pub pager: Pager,
 }
 
 /// What an accepted TestFailover will act on, captured under the lock that admitted it.
@@ -51,10 +66,11 @@ pub struct FailoverTicket {
 impl Model {
     pub fn new(failover_limit: usize, failover_window: Duration) -> Self {
         Self {
-            groups: BTreeMap::new(),
+            groups: ResourceTable::default(),
+            tags: TagStore::default(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
-            last_revision: 0,
+            pager: Pager::random(),
         }
     }
 
@@ -64,39 +80,36 @@ impl Model {
 
     /// Looks a group up by any-case id.
     pub fn group(&self, raw_id: &str) -> Result<&ReplicationGroup, ApiError> {
-        self.groups
-            .get(&ReplicationGroupId::lookup_key(raw_id))
-            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))
+        self.groups.get(raw_id)
     }
 
     /// The only way to change a group: it gets a new revision, so nothing cached from the
     /// old one is served again.
     pub fn group_mut(&mut self, raw_id: &str) -> Result<&mut ReplicationGroup, ApiError> {
-        self.last_revision += 1;
-        let revision = self.last_revision;
-        let group = self
-            .groups
-            .get_mut(&ReplicationGroupId::lookup_key(raw_id))
-            .ok_or_else(|| ApiError::replication_group_not_found(raw_id))?;
-        group.revision = revision;
-        Ok(group)
+        self.groups.get_mut(raw_id)
     }
 
     pub fn groups(&self) -> impl Iterator<Item = &ReplicationGroup> {
-        self.groups.values()
+        self.groups.iter()
     }
 
-    pub fn insert_group(&mut self, mut group: ReplicationGroup) -> Result<(), ApiError> {
-        let key = group.id.as_str().to_string();
-        if self.groups.contains_key(&key) {
-            return Err(ApiError::ReplicationGroupAlreadyExists(format!(
-                "Replication group {key} already exists."
-            )));
+    pub fn insert_group(&mut self, group: ReplicationGroup) -> Result<(), ApiError> {
+        self.insert_group_with_tags(group, &[])
+    }
+
+    /// Adds a new group with its tags (checked by the tag store's rules; none kept on refusal).
+    pub fn insert_group_with_tags(
+        &mut self,
+        group: ReplicationGroup,
+        tags: &[tags::Tag],
+    ) -> Result<(), ApiError> {
+        if self.groups.get(group.id.as_str()).is_ok() {
+            return Err(<ReplicationGroup as resource::Resource>::already_exists(
+                group.id.as_str(),
+            ));
         }
-        self.last_revision += 1;
-        group.revision = self.last_revision;
-        self.groups.insert(key, group);
-        Ok(())
+        self.tags.add(&group.arn, tags)?;
+        self.groups.insert(group)
     }
 
     /// The engine started every node: record ports and endpoints, go `available`. False when
@@ -136,8 +149,9 @@ impl Model {
     /// Moves a group to `deleting`; refused while it is being created or changed.
     pub fn begin_delete(&mut self, raw_id: &str) -> Result<ReplicationGroup, ApiError> {
         let group = self.group_mut(raw_id)?;
+        // The lifecycle allows `deleting` from `available` and `create-failed`.
         match group.status {
-            GroupStatus::Available | GroupStatus::CreateFailed if !group.failover_in_flight => {
+            status if status.allows(GroupStatus::Deleting) && !group.failover_in_flight => {
                 group.status = GroupStatus::Deleting;
                 Ok(group.clone())
             }
@@ -155,7 +169,8 @@ impl Model {
     }
 
     pub fn finish_delete(&mut self, id: &str, now: DateTime<Utc>) {
-        if let Some(group) = self.groups.remove(&ReplicationGroupId::lookup_key(id)) {
+        if let Some(group) = self.groups.remove(id) {
+            self.tags.forget(&group.arn);
             for member in &group.members {
                 let cluster_id = member.cluster_id.clone();
                 self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
@@ -165,11 +180,12 @@ impl Model {
         }
     }
 
-    /// Removes every group, event and quota counter (the `/_reset` control endpoint).
+    /// Removes every group, tag, event and quota counter (the `/_reset` control endpoint).
     pub fn reset(&mut self) -> Vec<ReplicationGroup> {
         self.events.clear();
         self.quota.clear();
-        std::mem::take(&mut self.groups).into_values().collect()
+        self.tags.clear();
+        self.groups.take_all()
     }
 }
 

@@ -1,8 +1,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Model;
+use super::arn::{Arn, ResourceKind};
 use super::group::{GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role};
 use super::ids::ReplicationGroupId;
+use super::scope::Scope;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
@@ -21,7 +23,11 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
         })
         .collect();
     ReplicationGroup {
-        arn: format!("arn:aws:elasticache:us-east-1:1:replicationgroup:{id}"),
+        arn: Arn::new(
+            ResourceKind::ReplicationGroup,
+            &Scope::new("123456789012", "us-east-1"),
+            id.as_str(),
+        ),
         id,
         status: GroupStatus::Available,
         settings: GroupSettings {
@@ -196,4 +202,32 @@ fn automatic_recovery_and_test_failover_exclude_each_other() {
     );
     model.end_failover(&ticket);
     assert!(model.begin_automatic_recovery("rg", "rg-002").is_some());
+}
+
+#[test]
+fn a_group_is_created_with_its_tags_or_not_at_all() {
+    use super::tags::Tag;
+    let mut model = model_with(vec![]);
+    let too_many: Vec<Tag> = (0..51).map(|i| Tag::new(&format!("k{i}"), "v")).collect();
+    let error = model
+        .insert_group_with_tags(group("rg", 1, false), &too_many)
+        .unwrap_err();
+    assert_eq!(error.code(), "TagQuotaPerResourceExceeded");
+    assert!(model.group("rg").is_err(), "no group without its tags");
+    let reserved = [Tag::new("aws:cloudformation:stack-name", "s")];
+    let error = model
+        .insert_group_with_tags(group("rg", 1, false), &reserved)
+        .unwrap_err();
+    assert_eq!(error.code(), "InvalidParameterValue");
+    let tags = [Tag::new("team", "cache")];
+    model
+        .insert_group_with_tags(group("rg", 1, false), &tags)
+        .unwrap();
+    let arn = model.group("rg").unwrap().arn.clone();
+    assert_eq!(model.tags.list(&arn), tags);
+    model.finish_delete("rg", at(1));
+    assert!(
+        model.tags.list(&arn).is_empty(),
+        "a deleted group's tags go with it"
+    );
 }

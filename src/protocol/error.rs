@@ -1,6 +1,5 @@
-//! The one error type of the API: each variant is an AWS wire `Code`.
-
-use axum::http::StatusCode;
+//! The one error type of the API: each variant is an AWS wire `Code`. It knows no HTTP: the
+//! status each code travels with is chosen at the edge (`http::error`).
 
 /// An error as ElastiCache puts it on the wire. The variant names are the wire codes
 /// (which differ from the botocore shape names: see `../shared/spec/elasticache-api.md`).
@@ -26,6 +25,9 @@ pub enum ApiError {
     IncompleteSignature(String),
     InvalidClientTokenId(String),
     SignatureDoesNotMatch(String),
+    InvalidARN(String),
+    TagQuotaPerResourceExceeded(String),
+    TagNotFound(String),
     InternalFailure(String),
 }
 
@@ -54,22 +56,10 @@ impl ApiError {
             Self::IncompleteSignature(_) => "IncompleteSignature",
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::InvalidARN(_) => "InvalidARN",
+            Self::TagQuotaPerResourceExceeded(_) => "TagQuotaPerResourceExceeded",
+            Self::TagNotFound(_) => "TagNotFound",
             Self::InternalFailure(_) => "InternalFailure",
-        }
-    }
-
-    /// The HTTP status the botocore model gives the code.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::ReplicationGroupNotFoundFault(_)
-            | Self::CacheClusterNotFound(_)
-            | Self::NodeGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
-            Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::MissingAuthenticationToken(_)
-            | Self::IncompleteSignature(_)
-            | Self::InvalidClientTokenId(_)
-            | Self::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
-            _ => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -94,16 +84,18 @@ impl ApiError {
             | Self::IncompleteSignature(m)
             | Self::InvalidClientTokenId(m)
             | Self::SignatureDoesNotMatch(m)
+            | Self::InvalidARN(m)
+            | Self::TagQuotaPerResourceExceeded(m)
+            | Self::TagNotFound(m)
             | Self::InternalFailure(m) => m,
         }
     }
 
     /// `Sender` for client faults, `Receiver` for ours (the query-protocol convention).
     pub fn fault_type(&self) -> &'static str {
-        if self.status().is_server_error() {
-            "Receiver"
-        } else {
-            "Sender"
+        match self {
+            Self::InternalFailure(_) => "Receiver",
+            _ => "Sender",
         }
     }
 

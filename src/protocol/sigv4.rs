@@ -16,6 +16,12 @@ impl CredentialScope {
             .split(',')
             .map(str::trim)
             .find_map(|part| part.strip_prefix("Credential="))?;
+        Self::from_credential(credential)
+    }
+
+    /// Reads `AKID/20240101/us-west-2/elasticache/aws4_request`: the `Credential=` of the
+    /// header, or a presigned URL's `X-Amz-Credential` parameter.
+    pub fn from_credential(credential: &str) -> Option<Self> {
         let mut parts = credential.split('/');
         let access_key_id = parts.next().filter(|s| !s.is_empty())?.to_string();
         let _date = parts.next()?;
@@ -37,6 +43,18 @@ mod tests {
         let scope = CredentialScope::from_authorization(header).unwrap();
         assert_eq!(scope.access_key_id, "AKIDEXAMPLE");
         assert_eq!(scope.region, "eu-west-1");
+    }
+
+    #[test]
+    fn reads_a_presigned_credential() {
+        let scope =
+            CredentialScope::from_credential("AKIDQ/20240101/ap-south-1/elasticache/aws4_request")
+                .unwrap();
+        assert_eq!(
+            (scope.access_key_id.as_str(), scope.region.as_str()),
+            ("AKIDQ", "ap-south-1")
+        );
+        assert_eq!(CredentialScope::from_credential("AKIDQ"), None);
     }
 
     #[test]

@@ -4,49 +4,24 @@
 //! failover on is replaced by its best replica, like TestFailover; with it off, it is restarted
 //! in place (its data is lost, as AWS warns) and the replicas resync from it. A failed replica
 //! is replaced. A node that keeps failing is retried with exponential backoff, never in a hot
-//! loop. The loop is shared by both modes through [`Monitored`]; the cluster-mode repair lives
-//! in `workflows::cluster`.
+//! loop. The loop and the repair (`workflows::repair`) are the same in both modes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::GroupRuntime;
-use crate::engine::changes::{NodeHealth, probe};
-use crate::engine::client::NodeClient;
-use crate::model::FailoverTicket;
-use crate::model::events::EventKind;
+use crate::engine::{NodeHealth, RuntimeHandle, probe};
 use crate::state::SharedState;
-use crate::workflows::{NODE_ID, record_recovery, recover_node};
+use crate::workflows::guard::FailoverGuard;
+use crate::workflows::record_recovery;
+use crate::workflows::repair::repair;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Starts the monitor of a group (either mode); it ends when the group is stopped.
 pub fn spawn(state: SharedState, group_id: String) {
-    if let Ok(handle) = state.engine.cluster(&group_id) {
-        tokio::spawn(monitor(state, group_id, handle));
-    } else if let Ok(handle) = state.engine.group(&group_id) {
+    if let Ok(handle) = state.engine.runtime(&group_id) {
         tokio::spawn(monitor(state, group_id, handle));
     }
-}
-
-/// What the monitor needs of a group's runtime, in either mode.
-pub trait Monitored: Send + 'static {
-    fn is_stopped(&self) -> bool;
-    /// Each member with a client to ping, or `None` when its process has exited.
-    fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)>;
-    /// Re-checks one member under the lock, just before acting on it.
-    fn still_failing(&mut self, member: &str) -> impl Future<Output = Option<usize>> + Send;
-    fn is_primary(&self, member: &str) -> bool;
-    fn member_at(&self, index: usize) -> &str;
-    fn node_ports(&self) -> Vec<(String, u16)>;
-    /// Repairs the node at `index`, writing events; true when it runs and is synced again.
-    fn repair(
-        &mut self,
-        state: &SharedState,
-        ticket: &FailoverTicket,
-        index: usize,
-    ) -> impl Future<Output = bool> + Send;
 }
 
 struct Backoff {
@@ -116,11 +91,7 @@ impl FailureTracker {
     }
 }
 
-async fn monitor<R: Monitored>(
-    state: SharedState,
-    group_id: String,
-    handle: Arc<tokio::sync::Mutex<R>>,
-) {
+async fn monitor(state: SharedState, group_id: String, handle: RuntimeHandle) {
     let interval = state.settings.health_check_interval;
     let mut tracker = FailureTracker::default();
     loop {
@@ -150,7 +121,7 @@ async fn monitor<R: Monitored>(
             return;
         }
         // Primaries first: they are the ones clients are waiting for.
-        unhealthy.sort_by_key(|m| !runtime.is_primary(m));
+        unhealthy.sort_by_key(|m| !runtime.is_primary_member(m));
         let Some(index) = runtime.still_failing(&unhealthy[0]).await else {
             continue;
         };
@@ -158,120 +129,12 @@ async fn monitor<R: Monitored>(
         let Some(ticket) = state.model().begin_automatic_recovery(&group_id, &member) else {
             continue; // a TestFailover or a modification is in progress: it owns the group
         };
-        let recovered = runtime.repair(&state, &ticket, index).await;
+        let guard = FailoverGuard::new(state.clone(), ticket);
+        let recovered = repair(&state, &mut runtime, guard.ticket(), index).await;
         let ports = runtime.node_ports();
         drop(runtime);
         state.model().set_node_ports(&group_id, &ports);
-        state.model().end_failover(&ticket);
+        guard.finish(Ok(())); // the repair wrote its own events
         tracker.repaired(member, recovered);
     }
-}
-
-impl Monitored for GroupRuntime {
-    fn is_stopped(&self) -> bool {
-        GroupRuntime::is_stopped(self)
-    }
-
-    fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
-        GroupRuntime::health_probes(self)
-    }
-
-    async fn still_failing(&mut self, member: &str) -> Option<usize> {
-        GroupRuntime::still_failing(self, member).await
-    }
-
-    fn is_primary(&self, member: &str) -> bool {
-        self.primary_member() == member
-    }
-
-    fn member_at(&self, index: usize) -> &str {
-        GroupRuntime::member_at(self, index)
-    }
-
-    fn node_ports(&self) -> Vec<(String, u16)> {
-        GroupRuntime::node_ports(self)
-    }
-
-    async fn repair(&mut self, state: &SharedState, ticket: &FailoverTicket, index: usize) -> bool {
-        repair(state, self, ticket, index).await
-    }
-}
-
-/// Repairs the node at `index`; true when it is running and synced again.
-async fn repair(
-    state: &SharedState,
-    runtime: &mut GroupRuntime,
-    ticket: &FailoverTicket,
-    index: usize,
-) -> bool {
-    let member = runtime.member_at(index).to_string();
-    let was_primary = index == runtime.primary_index();
-    let automatic_failover = state
-        .model()
-        .group(&ticket.group_id)
-        .is_ok_and(|g| g.settings.automatic_failover);
-    tracing::warn!(group = %ticket.group_id, %member, was_primary, "node failed");
-    let record = |kind: EventKind| state.model().record(kind, state.now());
-    let failure = if was_primary {
-        "the primary stopped answering"
-    } else {
-        "the replica stopped answering"
-    };
-    record(EventKind::NodeFailed {
-        cluster_id: member.clone(),
-        node_id: NODE_ID.into(),
-        reason: failure.into(),
-    });
-    // SIGKILL also ends a frozen (SIGSTOP) node: it must never come back on its own.
-    runtime.kill_node(index);
-    if was_primary && automatic_failover {
-        match runtime.promote_best_replica().await {
-            Ok(new_primary) => state
-                .model()
-                .complete_promotion(ticket, &new_primary, state.now()),
-            Err(error) => {
-                let reason = error.to_string();
-                record(EventKind::FailoverFailed {
-                    group_id: ticket.group_id.clone(),
-                    reason,
-                });
-                return restart_in_place(state, runtime, index, &member).await;
-            }
-        }
-    } else if was_primary {
-        return restart_in_place(state, runtime, index, &member).await;
-    }
-    recover_node(state, runtime, &ticket.group_id, index, Duration::ZERO).await
-}
-
-/// A failed primary without a replica to take over: a fresh, empty node on its port, and the
-/// replicas resync from it.
-async fn restart_in_place(
-    state: &SharedState,
-    runtime: &mut GroupRuntime,
-    index: usize,
-    member: &str,
-) -> bool {
-    state.model().record(
-        EventKind::RecoveringCacheNodes {
-            cluster_id: member.into(),
-            node_id: NODE_ID.into(),
-        },
-        state.now(),
-    );
-    let outcome = runtime
-        .restart_as_primary(index)
-        .await
-        .map_err(|e| e.to_string());
-    if outcome.is_ok() {
-        // A replica that cannot resync (dead too, when every node was killed) is its own
-        // failure, which the monitor repairs next: it says nothing about this node, which runs.
-        for replica in (0..runtime.node_ports().len()).filter(|r| *r != index) {
-            if let Err(error) = runtime.wait_synced(replica).await {
-                let replica = runtime.member_at(replica).to_string();
-                tracing::warn!(%member, %replica, %error, "a replica did not resync from the restarted primary");
-            }
-        }
-    }
-    record_recovery(state, member, outcome)
 }

@@ -3,66 +3,51 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::{ClusterRuntime, EngineError, GroupRuntime};
+use crate::engine::Runtime;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 
-pub mod cluster;
 pub mod failover;
+mod guard;
 pub mod health;
 pub mod modify;
+mod repair;
 pub mod replicas;
 
 /// The cache node id of every member (one node each).
 pub const NODE_ID: &str = "0001";
 
-/// A runtime that can bring a failed node back (either mode).
-pub trait NodeRecovery: Send {
-    fn member_at(&self, index: usize) -> &str;
-    fn node_ports(&self) -> Vec<(String, u16)>;
-    /// Replaces the node at `index` with a fresh, empty one that rejoins as a replica (as the
-    /// primary, in cluster mode, when no replica took over) and waits until it caught up.
-    fn recover(&mut self, index: usize) -> impl Future<Output = Result<(), EngineError>> + Send;
-}
-
-impl NodeRecovery for GroupRuntime {
-    fn member_at(&self, index: usize) -> &str {
-        GroupRuntime::member_at(self, index)
-    }
-
-    fn node_ports(&self) -> Vec<(String, u16)> {
-        GroupRuntime::node_ports(self)
-    }
-
-    async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
-        self.recover_as_replica(index).await
-    }
-}
-
-impl NodeRecovery for ClusterRuntime {
-    fn member_at(&self, index: usize) -> &str {
-        ClusterRuntime::member_at(self, index)
-    }
-
-    fn node_ports(&self) -> Vec<(String, u16)> {
-        ClusterRuntime::node_ports(self)
-    }
-
-    async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
-        ClusterRuntime::recover(self, index).await
-    }
-}
-
-/// Brings the node at `index` back as a fresh replica of the current primary: the
-/// `Recovering cache nodes 0001` event, the engine's recovery, the node's port in the model,
-/// then how it ended. Recovery is reported as lasting at least `least` (the `aws` timing
-/// profile). True when it recovered.
+/// Brings the node at `index` back as a fresh replica of the current primary. See
+/// [`bring_back`].
 pub async fn recover_node(
     state: &SharedState,
-    runtime: &mut impl NodeRecovery,
+    runtime: &mut Runtime,
     group_id: &str,
     index: usize,
     least: Duration,
+) -> bool {
+    bring_back(state, runtime, group_id, index, least, Comeback::AsReplica).await
+}
+
+/// How a failed node comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comeback {
+    /// A fresh replica of the current primary.
+    AsReplica,
+    /// The primary again, empty (no replica took over); the others resync from it.
+    AsPrimary,
+}
+
+/// Brings the node at `index` back: the `Recovering cache nodes 0001` event, the engine's
+/// recovery, the node's port in the model, then how it ended. Recovery is reported as lasting
+/// at least `least` (the `aws` timing profile). True when it recovered.
+pub async fn bring_back(
+    state: &SharedState,
+    runtime: &mut Runtime,
+    group_id: &str,
+    index: usize,
+    least: Duration,
+    how: Comeback,
 ) -> bool {
     let member = runtime.member_at(index).to_string();
     let recovering = EventKind::RecoveringCacheNodes {
@@ -71,7 +56,17 @@ pub async fn recover_node(
     };
     state.model().record(recovering, state.now());
     let started = Instant::now();
-    let outcome = runtime.recover(index).await.map_err(|e| e.to_string());
+    let outcome = match how {
+        Comeback::AsReplica => runtime.recover(index).await,
+        Comeback::AsPrimary => match runtime.restart_failed_primary(index).await {
+            Ok(()) => {
+                runtime.wait_resynced_from(index).await;
+                Ok(())
+            }
+            Err(error) => Err(error),
+        },
+    };
+    let outcome = outcome.map_err(|e| e.to_string());
     state
         .model()
         .set_node_ports(group_id, &runtime.node_ports());

@@ -1,7 +1,7 @@
 //! The engine half of ModifyReplicationGroup: the AUTH token on every node, then a graceful
 //! promotion when `PrimaryClusterId` names another member.
 
-use crate::engine::changes::AuthUpdate;
+use crate::engine::AuthUpdate;
 use crate::model::modify::{AuthChange, GroupChange};
 use crate::state::SharedState;
 
@@ -25,18 +25,8 @@ async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Res
         AuthChange::Rotate(token) => AuthUpdate::Rotate(token.clone()),
         AuthChange::Delete => AuthUpdate::Delete,
     });
-    if let Ok(cluster) = state.engine.cluster(group_id) {
-        // Cluster mode: only the token can change here (PrimaryClusterId was refused).
-        if let Some(update) = update {
-            let mut runtime = cluster.lock().await;
-            runtime
-                .update_auth(update)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        return Ok(());
-    }
-    let handle = state.engine.group(group_id).map_err(|e| e.to_string())?;
+    // Cluster mode: only the token can change here (the API refuses PrimaryClusterId).
+    let handle = state.engine.runtime(group_id).map_err(|e| e.to_string())?;
     let mut runtime = handle.lock().await;
     if let Some(update) = update {
         runtime

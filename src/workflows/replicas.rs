@@ -11,7 +11,7 @@ pub async fn run(
 ) {
     let mut started = Vec::new();
     let mut failure = None;
-    match state.engine.group(&group_id) {
+    match state.engine.runtime(&group_id) {
         Ok(handle) => {
             let mut runtime = handle.lock().await;
             for member in &added {

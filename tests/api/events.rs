@@ -4,8 +4,7 @@ use std::collections::HashSet;
 
 use aws_sdk_elasticache::types::SourceType;
 
-use crate::common::TestServer;
-use crate::support::{code, create_group, wait_available};
+use crate::support::{TestServer, code, create_group, wait_available};
 
 #[tokio::test]
 async fn lifecycle_events_are_listed_newest_first_and_filtered() {

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::common::{TestServer, redis_cli, replication_field, wait_until};
 use crate::support::{
-    code, create_group, describe, endpoints, events_for, messages, wait_for_event,
+    TestServer, assert_replication, code, create_group, describe, endpoints, events_for, messages,
+    redis_cli, replication_field, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -110,15 +110,13 @@ async fn test_failover_promotes_a_replica_and_recovers_the_old_primary() {
             continue;
         }
         assert_eq!(role, "replica");
-        assert_eq!(
-            replication_field(*port, "master_port"),
-            Some(new_primary_port.to_string()),
-            "{id}"
-        );
-        assert_eq!(
-            replication_field(*port, "master_link_status").as_deref(),
-            Some("up"),
-            "{id}"
+        assert_replication(
+            *port,
+            id,
+            &[
+                ("master_port", &new_primary_port.to_string()),
+                ("master_link_status", "up"),
+            ],
         );
     }
     assert_eq!(
@@ -267,8 +265,10 @@ async fn the_quota_is_exact_under_parallel_calls_and_its_window_slides() {
     );
     let (refused_group, _) = refused[0].clone();
 
-    // Another access key is another account with its own quota.
-    let other = server.sdk_with_key("AKIDOTHER");
+    // Another account (a 12-digit access key is its own account) has its own quota, and its
+    // own group of the same id: the first account's group is not its to fail over.
+    let other = server.sdk_with_key("210987654321");
+    create_group(&other, &refused_group, 2, true).await;
     other
         .test_failover()
         .replication_group_id(&refused_group)
@@ -276,7 +276,7 @@ async fn the_quota_is_exact_under_parallel_calls_and_its_window_slides() {
         .send()
         .await
         .unwrap();
-    wait_for_event(&client, &format!("{refused_group}-001"), FINISHED).await;
+    wait_for_event(&other, &format!("{refused_group}-001"), FINISHED).await;
     for id in &accepted {
         wait_for_event(&client, &format!("{id}-001"), FINISHED).await;
     }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::common::{
-    TestServer, is_alive, redis_cli, redis_pid_on, replication_field, signal, wait_until,
+use crate::support::{
+    TestServer, assert_replication, create_group, describe, endpoints, events_for, is_alive,
+    messages, redis_cli, redis_pid_on, replication_field, signal, wait_for_event, wait_until,
 };
-use crate::support::{create_group, describe, endpoints, events_for, messages, wait_for_event};
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
@@ -91,13 +91,13 @@ async fn primary_fails_and_a_replica_takes_over(group_id: &str, fail: i32) {
         Some(old_pid),
         "a fresh process replaced the failed one"
     );
-    assert_eq!(
-        replication_field(recovered.1, "master_port"),
-        Some(new_primary.1.to_string())
-    );
-    assert_eq!(
-        replication_field(recovered.1, "master_link_status").as_deref(),
-        Some("up")
+    assert_replication(
+        recovered.1,
+        "the recovered node",
+        &[
+            ("master_port", &new_primary.1.to_string()),
+            ("master_link_status", "up"),
+        ],
     );
 }
 

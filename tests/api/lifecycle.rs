@@ -1,7 +1,10 @@
 //! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
 
-use crate::common::{TestServer, port_accepts, redis_cli, replication_field, wait_until};
-use crate::support::{DEADLINE, code, create_group, describe, endpoints, wait_deleted};
+use crate::support::{
+    DEADLINE, TestServer, assert_replication, code, create_group, create_group_with_token,
+    describe, endpoints, port_accepts, redis_cli, replication_field, wait_available, wait_deleted,
+    wait_until,
+};
 
 #[tokio::test]
 async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
@@ -31,23 +34,20 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
     assert_eq!(roles, ["primary", "replica", "replica"]);
 
     let primary_port = members[0].1;
-    assert_eq!(
-        replication_field(primary_port, "role").as_deref(),
-        Some("master")
+    assert_replication(
+        primary_port,
+        "the primary",
+        &[("role", "master"), ("connected_slaves", "2")],
     );
-    assert_eq!(
-        replication_field(primary_port, "connected_slaves").as_deref(),
-        Some("2")
-    );
-    for (_, port, _) in &members[1..] {
-        assert_eq!(replication_field(*port, "role").as_deref(), Some("slave"));
-        assert_eq!(
-            replication_field(*port, "master_port"),
-            Some(primary_port.to_string())
-        );
-        assert_eq!(
-            replication_field(*port, "master_link_status").as_deref(),
-            Some("up")
+    for (id, port, _) in &members[1..] {
+        assert_replication(
+            *port,
+            id,
+            &[
+                ("role", "slave"),
+                ("master_port", &primary_port.to_string()),
+                ("master_link_status", "up"),
+            ],
         );
     }
     assert_eq!(
@@ -141,17 +141,7 @@ async fn an_auth_token_is_required_by_every_node() {
     let server = TestServer::start();
     let client = server.sdk();
     let token = "s3cret-token-0123456789";
-    client
-        .create_replication_group()
-        .replication_group_id("secure")
-        .replication_group_description("auth")
-        .num_cache_clusters(2)
-        .auth_token(token)
-        .transit_encryption_enabled(true)
-        .send()
-        .await
-        .unwrap();
-    let group = crate::support::wait_available(&client, "secure").await;
+    let group = create_group_with_token(&client, "secure", 2, token).await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     let (primary_endpoint, _, members) = endpoints(&group);
     for port in [primary_endpoint, members[0].1, members[1].1] {
@@ -202,63 +192,68 @@ async fn invalid_creates_get_the_aws_error_codes() {
         )
     );
     assert_eq!(code(single_with_failover), "InvalidParameterCombination");
-    assert_eq!(
-        code(create("seven", 7, false).await),
-        "InvalidParameterValue"
-    );
-    assert_eq!(
-        code(create("1starts-with-digit", 1, false).await),
-        "InvalidParameterValue"
-    );
-    assert_eq!(
-        code(create("double--hyphen", 1, false).await),
-        "InvalidParameterValue"
-    );
+    // Too many nodes, then ids AWS does not allow.
+    for (id, nodes) in [
+        ("seven", 7),
+        ("1starts-with-digit", 1),
+        ("double--hyphen", 1),
+    ] {
+        assert_eq!(
+            code(create(id, nodes, false).await),
+            "InvalidParameterValue",
+            "{id} with {nodes} nodes"
+        );
+    }
     create_group(&client, "taken", 1, false).await;
     assert_eq!(
         code(create("TAKEN", 1, false).await),
         "ReplicationGroupAlreadyExists"
     );
-    assert_eq!(
-        code(
-            client
-                .describe_replication_groups()
-                .replication_group_id("nope")
-                .send()
-                .await
+    let refused = [
+        (
+            code(
+                client
+                    .describe_replication_groups()
+                    .replication_group_id("nope")
+                    .send()
+                    .await,
+            ),
+            "ReplicationGroupNotFoundFault",
         ),
-        "ReplicationGroupNotFoundFault"
-    );
-    assert_eq!(
-        code(
-            client
-                .describe_cache_clusters()
-                .cache_cluster_id("nope-001")
-                .send()
-                .await
+        (
+            code(
+                client
+                    .describe_cache_clusters()
+                    .cache_cluster_id("nope-001")
+                    .send()
+                    .await,
+            ),
+            "CacheClusterNotFound",
         ),
-        "CacheClusterNotFound"
-    );
-    assert_eq!(
-        code(
-            client
-                .delete_replication_group()
-                .replication_group_id("nope")
-                .send()
-                .await
+        (
+            code(
+                client
+                    .delete_replication_group()
+                    .replication_group_id("nope")
+                    .send()
+                    .await,
+            ),
+            "ReplicationGroupNotFoundFault",
         ),
-        "ReplicationGroupNotFoundFault"
-    );
-    assert_eq!(
-        code(
-            client
-                .describe_replication_groups()
-                .max_records(19)
-                .send()
-                .await
+        (
+            code(
+                client
+                    .describe_replication_groups()
+                    .max_records(19)
+                    .send()
+                    .await,
+            ),
+            "InvalidParameterValue",
         ),
-        "InvalidParameterValue"
-    );
+    ];
+    for (i, (got, expected)) in refused.into_iter().enumerate() {
+        assert_eq!(got, expected, "refusal #{i}");
+    }
     let multi_az_alone = client
         .create_replication_group()
         .replication_group_id("maz")
@@ -300,6 +295,6 @@ async fn describe_pages_through_every_group_once_and_terminates() {
     }
     assert_eq!(seen, ids);
     for id in &ids {
-        crate::support::wait_available(&client, id).await;
+        wait_available(&client, id).await;
     }
 }

@@ -1,8 +1,8 @@
 //! Integration tests: the real binary on port 0, driven by aws-sdk-elasticache and raw HTTP,
 //! checked against the real redis-server processes.
 
-#[path = "../common/mod.rs"]
-mod common;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod events;
 mod failover;
@@ -10,4 +10,4 @@ mod health;
 mod lifecycle;
 mod processes;
 mod protocol;
-mod support;
+mod scopes;

@@ -3,10 +3,10 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{
-    BINARY, TestServer, is_alive, live_children, port_accepts, repo_path, wait_until,
+use crate::support::{
+    BINARY, DEADLINE, TestServer, create_group, describe, endpoints, is_alive, live_children,
+    port_accepts, repo_path, wait_until,
 };
-use crate::support::{DEADLINE, create_group, describe, endpoints};
 
 async fn all_ports_of(server: &TestServer, id: &str, nodes: i32) -> Vec<u16> {
     let group = create_group(&server.sdk(), id, nodes, nodes > 1).await;

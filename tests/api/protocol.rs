@@ -1,46 +1,6 @@
 //! The wire: GET and POST, envelopes, headers and error bodies, checked with raw HTTP.
 
-use crate::common::TestServer;
-
-async fn call(
-    server: &TestServer,
-    method: reqwest::Method,
-    query: &str,
-    body: &str,
-    auth: Option<&str>,
-) -> (u16, String, String) {
-    let client = reqwest::Client::new();
-    let mut request = client
-        .request(method, format!("{}/?{query}", server.url))
-        .body(body.to_string());
-    request = request.header(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=utf-8",
-    );
-    if let Some(auth) = auth {
-        request = request.header("Authorization", auth);
-    }
-    let response = request.send().await.expect("http");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    assert_eq!(
-        headers.get("content-type").and_then(|v| v.to_str().ok()),
-        Some("text/xml")
-    );
-    let request_id = headers
-        .get("x-amzn-requestid")
-        .and_then(|v| v.to_str().ok())
-        .expect("x-amzn-RequestId")
-        .to_string();
-    let text = response.text().await.unwrap();
-    assert!(
-        text.contains(&request_id),
-        "the header and the body carry the same request id"
-    );
-    (status, text.replace(&request_id, "RID"), request_id)
-}
-
-const NS: &str = "xmlns=\"http://elasticache.amazonaws.com/doc/2015-02-02/\"";
+use crate::support::{NS, TestServer, call};
 
 #[tokio::test]
 async fn errors_are_aws_envelopes_to_the_byte() {
@@ -61,49 +21,61 @@ async fn errors_are_aws_envelopes_to_the_byte() {
             "<ErrorResponse {NS}><Error><Type>Sender</Type><Code>ReplicationGroupNotFoundFault</Code><Message>Replication group nope not found.</Message></Error><RequestId>RID</RequestId></ErrorResponse>"
         )
     );
-    let (status, body, _) = call(&server, get.clone(), "", "", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>MissingAction</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, get.clone(), "Action=Bogus", "", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidAction</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, get.clone(), "Action=CreateCacheCluster", "", None).await;
-    assert_eq!(status, 400);
-    assert!(
-        body.contains("<Code>InvalidAction</Code>") && body.contains("does not implement"),
-        "{body}"
-    );
-    let (status, body, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "",
-        "Action=TestFailover&Version=2015-02-02&ReplicationGroupId=x",
-        None,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(body.contains("<Code>MissingParameter</Code><Message>The request must contain the parameter NodeGroupId.</Message>"), "{body}");
-    let (status, body, _) = call(
-        &server,
-        reqwest::Method::POST,
-        "",
-        "Action=DescribeEvents&Version=2015-02-02&Duration=abc",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidParameterValue</Code>")),
-        (400, true)
-    );
-    let (status, body, _) = call(&server, reqwest::Method::POST, "", "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k", None).await;
-    assert_eq!(
-        (status, body.contains("<Code>InvalidParameterValue</Code>")),
-        (400, true)
-    );
+    // Every other refusal: (method, query, body) -> (status, what the body must contain).
+    let post = reqwest::Method::POST;
+    let refused = [
+        (&get, "", "", 400, &["<Code>MissingAction</Code>"][..]),
+        (
+            &get,
+            "Action=Bogus",
+            "",
+            400,
+            &["<Code>InvalidAction</Code>"],
+        ),
+        (
+            &get,
+            "Action=CreateCacheCluster",
+            "",
+            400,
+            &["<Code>InvalidAction</Code>", "does not implement"],
+        ),
+        (
+            &post,
+            "",
+            "Action=TestFailover&Version=2015-02-02&ReplicationGroupId=x",
+            400,
+            &[
+                "<Code>MissingParameter</Code><Message>The request must contain the parameter NodeGroupId.</Message>",
+            ],
+        ),
+        (
+            &post,
+            "",
+            "Action=DescribeEvents&Version=2015-02-02&Duration=abc",
+            400,
+            &["<Code>InvalidParameterValue</Code>"],
+        ),
+        (
+            &post,
+            "",
+            "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k",
+            400,
+            &["<Code>InvalidParameterValue</Code>"],
+        ),
+    ];
+    for (method, query, request_body, expected_status, expected) in refused {
+        let (status, body, _) = call(&server, method.clone(), query, request_body, None).await;
+        assert_eq!(
+            status, expected_status,
+            "{method} ?{query} {request_body}: {body}"
+        );
+        for part in expected {
+            assert!(
+                body.contains(part),
+                "{method} ?{query} {request_body}: {part} in {body}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -178,7 +150,7 @@ async fn reset_removes_every_group_event_and_process_and_health_counts_them() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["members"], 3);
     assert_eq!(health["redis_processes"], 3);
-    let nodes = crate::common::live_children(server.pid());
+    let nodes = crate::support::live_children(server.pid());
     let reset: serde_json::Value = http
         .post(format!("{}/_reset", server.url))
         .send()
@@ -189,7 +161,7 @@ async fn reset_removes_every_group_event_and_process_and_health_counts_them() {
         .unwrap();
     assert_eq!(reset["deleted"], serde_json::json!(["one", "two"]));
     assert!(
-        nodes.iter().all(|pid| !crate::common::is_alive(*pid)),
+        nodes.iter().all(|pid| !crate::support::is_alive(*pid)),
         "no process left behind"
     );
     let groups = client.describe_replication_groups().send().await.unwrap();
@@ -288,7 +260,7 @@ async fn with_verify_sigv4_only_correctly_signed_requests_pass() {
 
 #[test]
 fn verify_sigv4_without_credentials_is_refused_at_startup() {
-    let output = std::process::Command::new(crate::common::BINARY)
+    let output = std::process::Command::new(crate::support::BINARY)
         .args(["--listen", "127.0.0.1:0", "--verify-sigv4"])
         .output()
         .unwrap();
@@ -344,7 +316,7 @@ async fn every_api_call_is_logged_promptly_and_none_is_lost_at_shutdown() {
         None,
     )
     .await;
-    crate::common::wait_until(
+    crate::support::wait_until(
         "the call's log line while the server is idle",
         std::time::Duration::from_secs(5),
         || {

@@ -3,16 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ConfigureShard, ReplicationGroup};
 
-use crate::common::{
-    TestServer, live_children, port_accepts, redis_cli, replication_field, wait_until,
-};
-use crate::resp::{Reply, Resp, cli, code_and_message, replication_field_auth};
 use crate::support::{
-    DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
-    wait_for_event,
+    DEADLINE, TestServer, assert_replication, auth, cli, code, code_and_message, create_group,
+    create_group_with_token, decrease_replicas, describe, endpoints, events_for, increase_replicas,
+    live_children, messages, port_accepts, redis_cli, replication_field, replication_field_auth,
+    update_auth_token, wait_available, wait_members, wait_until,
 };
 
 fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
@@ -35,67 +32,28 @@ fn reader_targets(reader: u16, token: Option<&str>, connections: usize) -> BTree
         .collect()
 }
 
-async fn wait_members(client: &Client, id: &str, count: usize) -> ReplicationGroup {
-    wait_until(
-        &format!("{id} available with {count} members"),
-        DEADLINE,
-        || async {
-            describe(client, id)
-                .await
-                .filter(|g| g.status() == Some("available") && g.member_clusters().len() == count)
-        },
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_the_set_one() {
     const A: &str = "first-token-0123456789";
     const B: &str = "second-token-9876543210";
     let server = TestServer::start();
     let client = server.sdk();
-    client
-        .create_replication_group()
-        .replication_group_id("vault")
-        .replication_group_description("test group")
-        .num_cache_clusters(2)
-        .auth_token(A)
-        .transit_encryption_enabled(true)
-        .send()
-        .await
-        .unwrap();
-    let group = wait_available(&client, "vault").await;
+    let group = create_group_with_token(&client, "vault", 2, A).await;
     let (primary_endpoint, _, _) = endpoints(&group);
     assert_eq!(
         cli(primary_endpoint, Some(A), &["SET", "old", "data"]).0,
         "OK"
     );
 
-    client
-        .modify_replication_group()
-        .replication_group_id("vault")
-        .apply_immediately(true)
-        .auth_token_update_strategy(AuthTokenUpdateStrategyType::Rotate)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
+    update_auth_token(
         &client,
         "vault",
-        "AUTH token updated with strategy ROTATE for replication group vault",
+        AuthTokenUpdateStrategyType::Rotate,
+        Some(B),
     )
     .await;
-    wait_available(&client, "vault").await;
 
-    client
-        .increase_replica_count()
-        .replication_group_id("vault")
-        .new_replica_count(2)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    increase_replicas(&client, "vault", 2).await;
     let group = wait_members(&client, "vault", 3).await;
     let (_, reader, members) = endpoints(&group);
     let (id, new_port, _) = members
@@ -122,26 +80,11 @@ async fn a_replica_added_during_a_token_rotation_accepts_both_tokens_then_only_t
         "the reader endpoint leads to both replicas"
     );
 
-    client
-        .modify_replication_group()
-        .replication_group_id("vault")
-        .apply_immediately(true)
-        .auth_token_update_strategy(AuthTokenUpdateStrategyType::Set)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
-        &client,
-        "vault",
-        "AUTH token updated with strategy SET for replication group vault",
-    )
-    .await;
-    wait_available(&client, "vault").await;
+    update_auth_token(&client, "vault", AuthTokenUpdateStrategyType::Set, Some(B)).await;
     for (id, port, _) in &members {
-        let refused = Resp::connect(*port).unwrap().command(&["AUTH", A]).unwrap();
+        let refused = auth(*port, A);
         assert!(
-            matches!(&refused, Reply::Error(e) if e.starts_with("WRONGPASS")),
+            matches!(&refused, Err(e) if e.code() == Some("WRONGPASS")),
             "{id}: A answered {refused:?}"
         );
         assert_eq!(cli(*port, Some(B), &["PING"]).0, "PONG", "{id}");
@@ -234,14 +177,7 @@ async fn after_a_promotion_replica_counts_follow_the_new_primary_and_never_remov
     assert!(message.contains("primary"), "{message}");
 
     // A count: the highest-numbered replica goes, never the primary.
-    client
-        .decrease_replica_count()
-        .replication_group_id("moved")
-        .new_replica_count(1)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
+    decrease_replicas(&client, "moved", 1).await;
     let group = wait_members(&client, "moved", 2).await;
     assert_eq!(sorted_members(&group), ["moved-001", "moved-003"]);
     assert!(!port_accepts(port_of("moved-002")));
@@ -278,14 +214,13 @@ async fn after_a_promotion_replica_counts_follow_the_new_primary_and_never_remov
     let (_, _, members) = endpoints(&group);
     let added = members.iter().find(|m| m.0 == "moved-002").unwrap();
     assert_eq!(added.2, "replica");
-    assert_eq!(
-        replication_field(added.1, "master_port"),
-        Some(port_of("moved-003").to_string()),
-        "the new replica replicates from the current primary"
-    );
-    assert_eq!(
-        replication_field(added.1, "master_link_status").as_deref(),
-        Some("up")
+    assert_replication(
+        added.1,
+        "the new replica replicates from the current primary",
+        &[
+            ("master_port", &port_of("moved-003").to_string()),
+            ("master_link_status", "up"),
+        ],
     );
     assert_eq!(redis_cli(added.1, &["GET", "kept"]), "yes");
     assert_eq!(live_children(server.pid()).len(), 3);

@@ -3,36 +3,20 @@
 
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
-    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, CacheCluster, MultiAzStatus,
+    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, MultiAzStatus,
     PendingAutomaticFailoverStatus, ReplicationGroup,
 };
 
-use crate::common::{TestServer, live_children, redis_cli, replication_field, wait_until};
-use crate::resp::{Reply, Resp, Writer, cli, code_and_message, replication_field_auth};
 use crate::support::{
-    DEADLINE, code, create_group, describe, endpoints, events_for, messages, wait_available,
-    wait_for_event,
+    DEADLINE, TestServer, Writer, assert_replication, auth, cache_cluster, cli, code,
+    code_and_message, connect, create_group, create_group_with_token, describe, endpoints,
+    events_for, increase_replicas, is_refused, live_children, member_ids, messages, ping,
+    redis_cli, replication_field, replication_field_auth, update_auth_token, wait_available,
+    wait_for_event, wait_until,
 };
 
 const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
-
-async fn cache_cluster(client: &Client, id: &str) -> CacheCluster {
-    client
-        .describe_cache_clusters()
-        .cache_cluster_id(id)
-        .send()
-        .await
-        .expect("describe cache clusters")
-        .cache_clusters()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| panic!("no cache cluster {id}"))
-}
-
-fn member_ids(group: &ReplicationGroup) -> Vec<String> {
-    group.member_clusters().to_vec()
-}
 
 /// Waits until the group is `available` again and its automatic failover reads `status`.
 async fn wait_automatic_failover(
@@ -52,6 +36,23 @@ async fn wait_automatic_failover(
     .await
 }
 
+/// A ModifyReplicationGroup answer that turns automatic failover on or off: `modifying`, the
+/// transitional status now, the final one pending.
+fn assert_failover_changing(
+    group: &ReplicationGroup,
+    now: AutomaticFailoverStatus,
+    pending: PendingAutomaticFailoverStatus,
+) {
+    assert_eq!(group.status(), Some("modifying"));
+    assert_eq!(group.automatic_failover(), Some(&now));
+    assert_eq!(
+        group
+            .pending_modified_values()
+            .and_then(|p| p.automatic_failover_status()),
+        Some(&pending)
+    );
+}
+
 #[tokio::test]
 async fn each_modify_rule_is_refused_with_its_wire_code_and_nothing_changes() {
     let server = TestServer::start();
@@ -66,64 +67,58 @@ async fn each_modify_rule_is_refused_with_its_wire_code_and_nothing_changes() {
             .apply_immediately(true)
     };
 
-    let (code_, message) = code_and_message(
-        modify("single")
-            .automatic_failover_enabled(true)
-            .send()
-            .await,
-    );
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("at least 2 cache clusters"), "{message}");
-
-    let (code_, message) = code_and_message(modify("manual").multi_az_enabled(true).send().await);
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("automatic failover"), "{message}");
-
-    let (code_, message) =
-        code_and_message(modify("auto").primary_cluster_id("auto-002").send().await);
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("PrimaryClusterId"), "{message}");
-    // Naming the current primary is the same rule: automatic failover is still on.
-    assert_eq!(
-        code(modify("auto").primary_cluster_id("auto-001").send().await),
-        "InvalidParameterCombination"
-    );
-
-    let (code_, message) =
-        code_and_message(modify("manual").primary_cluster_id("auto-002").send().await);
-    assert_eq!(code_, "InvalidParameterValue", "{message}");
-    assert!(
-        message.contains("auto-002") && message.contains("manual"),
-        "{message}"
-    );
-    assert_eq!(
-        code(
-            modify("manual")
-                .primary_cluster_id("manual-004")
-                .send()
-                .await
+    // Each refused request: its wire code and what its message must name (nothing where only
+    // the code is checked).
+    let refused = [
+        (
+            modify("single").automatic_failover_enabled(true),
+            "InvalidParameterCombination",
+            &["at least 2 cache clusters"][..],
         ),
-        "InvalidParameterValue"
-    );
-
-    let (code_, message) = code_and_message(
-        modify("manual")
-            .auth_token("a-token-of-sixteen-chars")
-            .send()
-            .await,
-    );
-    assert_eq!(code_, "InvalidParameterCombination", "{message}");
-    assert!(message.contains("AuthTokenUpdateStrategy"), "{message}");
-
-    assert_eq!(
-        code(
-            modify("nope")
-                .replication_group_description("x")
-                .send()
-                .await
+        (
+            modify("manual").multi_az_enabled(true),
+            "InvalidParameterCombination",
+            &["automatic failover"],
         ),
-        "ReplicationGroupNotFoundFault"
-    );
+        (
+            modify("auto").primary_cluster_id("auto-002"),
+            "InvalidParameterCombination",
+            &["PrimaryClusterId"],
+        ),
+        // Naming the current primary is the same rule: automatic failover is still on.
+        (
+            modify("auto").primary_cluster_id("auto-001"),
+            "InvalidParameterCombination",
+            &[],
+        ),
+        (
+            modify("manual").primary_cluster_id("auto-002"),
+            "InvalidParameterValue",
+            &["auto-002", "manual"],
+        ),
+        (
+            modify("manual").primary_cluster_id("manual-004"),
+            "InvalidParameterValue",
+            &[],
+        ),
+        (
+            modify("manual").auth_token("a-token-of-sixteen-chars"),
+            "InvalidParameterCombination",
+            &["AuthTokenUpdateStrategy"],
+        ),
+        (
+            modify("nope").replication_group_description("x"),
+            "ReplicationGroupNotFoundFault",
+            &[],
+        ),
+    ];
+    for (request, expected_code, named) in refused {
+        let (code_, message) = code_and_message(request.send().await);
+        assert_eq!(code_, expected_code, "{message}");
+        for name in named {
+            assert!(message.contains(name), "{name:?} in {message}");
+        }
+    }
 
     // Nothing changed: still available, settings as created, no modification events.
     for (id, af) in [
@@ -183,18 +178,8 @@ async fn a_group_that_is_not_available_cannot_be_modified() {
     wait_available(&client, "busy").await;
 
     // `modifying` while a replica is being added (a real redis-server starts and syncs).
-    let growing = client
-        .increase_replica_count()
-        .replication_group_id("busy")
-        .new_replica_count(2)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        growing.replication_group().and_then(|g| g.status()),
-        Some("modifying")
-    );
+    let growing = increase_replicas(&client, "busy", 2).await;
+    assert_eq!(growing.status(), Some("modifying"));
     let (code_, message) = code_and_message(modify("busy").send().await);
     assert_eq!(
         (code_.as_str(), message.as_str()),
@@ -241,17 +226,10 @@ async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabl
         .send()
         .await
         .unwrap();
-    let group = answer.replication_group().unwrap();
-    assert_eq!(group.status(), Some("modifying"));
-    assert_eq!(
-        group.automatic_failover(),
-        Some(&AutomaticFailoverStatus::Enabling)
-    );
-    assert_eq!(
-        group
-            .pending_modified_values()
-            .and_then(|p| p.automatic_failover_status()),
-        Some(&PendingAutomaticFailoverStatus::Enabled)
+    assert_failover_changing(
+        answer.replication_group().unwrap(),
+        AutomaticFailoverStatus::Enabling,
+        PendingAutomaticFailoverStatus::Enabled,
     );
     let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Enabled).await;
     assert_eq!(
@@ -331,17 +309,10 @@ async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabl
         },
     )
     .await;
-    let group = answer.replication_group().unwrap();
-    assert_eq!(group.status(), Some("modifying"));
-    assert_eq!(
-        group.automatic_failover(),
-        Some(&AutomaticFailoverStatus::Disabling)
-    );
-    assert_eq!(
-        group
-            .pending_modified_values()
-            .and_then(|p| p.automatic_failover_status()),
-        Some(&PendingAutomaticFailoverStatus::Disabled)
+    assert_failover_changing(
+        answer.replication_group().unwrap(),
+        AutomaticFailoverStatus::Disabling,
+        PendingAutomaticFailoverStatus::Disabled,
     );
     let group = wait_automatic_failover(&client, "flip", AutomaticFailoverStatus::Disabled).await;
     assert_eq!(group.multi_az(), Some(&MultiAzStatus::Disabled));
@@ -537,15 +508,10 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
         Some("master")
     );
     for (id, port, _) in [&after[0], &after[2]] {
-        assert_eq!(
-            replication_field(*port, "role").as_deref(),
-            Some("slave"),
-            "{id}"
-        );
-        assert_eq!(
-            replication_field(*port, "master_port"),
-            Some(new_primary.to_string()),
-            "{id}"
+        assert_replication(
+            *port,
+            id,
+            &[("role", "slave"), ("master_port", &new_primary.to_string())],
         );
         wait_until(&format!("{id} linked"), DEADLINE, || async {
             (replication_field(*port, "master_link_status").as_deref() == Some("up")).then_some(())
@@ -559,7 +525,7 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
     );
 
     // Every acknowledged write is on the new primary, read through the endpoint.
-    let mut connection = Resp::connect(primary_endpoint).unwrap();
+    let mut connection = connect(primary_endpoint, None).unwrap();
     let mut missing = Vec::new();
     let total: usize = acknowledged.iter().map(|(_, a)| a.len()).sum();
     for (prefix, chunk) in acknowledged
@@ -567,13 +533,13 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
         .flat_map(|(prefix, acked)| acked.chunks(500).map(move |c| (*prefix, c)))
     {
         let keys: Vec<String> = chunk.iter().map(|i| format!("{prefix}{i}")).collect();
-        let mut args = vec!["MGET"];
-        args.extend(keys.iter().map(String::as_str));
-        let Reply::Array(values) = connection.command(&args).unwrap() else {
-            panic!("MGET answered no array");
-        };
+        let values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query(&mut connection)
+            .expect("MGET answers an array");
+        assert_eq!(values.len(), keys.len(), "one MGET value per key");
         for (i, value) in chunk.iter().zip(values) {
-            if value != Reply::Bulk(Some(i.to_string())) {
+            if value.as_deref() != Some(i.to_string().as_str()) {
                 missing.push((format!("{prefix}{i}"), value));
             }
         }
@@ -625,13 +591,11 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
         after.iter().map(|m| m.2.as_str()).collect::<Vec<_>>(),
         ["replica", "primary"]
     );
-    assert_eq!(
-        replication_field(members[1].1, "role").as_deref(),
-        Some("master")
-    );
-    assert_eq!(
-        replication_field(members[0].1, "master_port"),
-        Some(members[1].1.to_string())
+    assert_replication(members[1].1, "swap-002", &[("role", "master")]);
+    assert_replication(
+        members[0].1,
+        "swap-001",
+        &[("master_port", &members[1].1.to_string())],
     );
     assert_eq!(redis_cli(primary_endpoint, &["GET", "before"]), "1");
     assert_eq!(redis_cli(primary_endpoint, &["SET", "after", "2"]), "OK");
@@ -647,20 +611,28 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
     }
 }
 
-fn ping(port: u16, token: Option<&str>) -> (String, String) {
-    cli(port, token, &["PING"])
-}
-
-/// AUTH with `token` on a fresh connection: the server's reply.
-fn auth(port: u16, token: &str) -> Reply {
-    Resp::connect(port)
-        .unwrap()
-        .command(&["AUTH", token])
-        .unwrap()
-}
-
-fn is_refused(reply: &Reply) -> bool {
-    matches!(reply, Reply::Error(e) if e.starts_with("WRONGPASS") || e.contains("invalid"))
+/// SETs `key` through the primary endpoint with `write_token`, waits until the replica reads
+/// it with `read_token`, and checks that the replica stays linked (read with `write_token`).
+async fn assert_write_reaches_replica(
+    primary_endpoint: u16,
+    replica: u16,
+    key: &str,
+    write_token: Option<&str>,
+    read_token: Option<&str>,
+) {
+    assert_eq!(
+        cli(primary_endpoint, write_token, &["SET", key, "yes"]).0,
+        "OK"
+    );
+    wait_until("the write to reach the replica", DEADLINE, || async {
+        (cli(replica, read_token, &["GET", key]).0 == "yes").then_some(())
+    })
+    .await;
+    assert_eq!(
+        replication_field_auth(replica, write_token, "master_link_status").as_deref(),
+        Some("up"),
+        "the replica stays linked"
+    );
 }
 
 #[tokio::test]
@@ -669,17 +641,7 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
     const B: &str = "second-token-9876543210";
     let server = TestServer::start();
     let client = server.sdk();
-    client
-        .create_replication_group()
-        .replication_group_id("secure")
-        .replication_group_description("test group")
-        .num_cache_clusters(2)
-        .auth_token(A)
-        .transit_encryption_enabled(true)
-        .send()
-        .await
-        .unwrap();
-    let group = wait_available(&client, "secure").await;
+    let group = create_group_with_token(&client, "secure", 2, A).await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     let created_date = group
         .auth_token_last_modified_date()
@@ -699,21 +661,15 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
             "port {port} needs a token"
         );
     }
-    let modify = |strategy: AuthTokenUpdateStrategyType| {
-        client
-            .modify_replication_group()
-            .replication_group_id("secure")
-            .apply_immediately(true)
-            .auth_token_update_strategy(strategy)
-    };
 
     // ROTATE to B: both tokens work everywhere.
-    let answer = modify(AuthTokenUpdateStrategyType::Rotate)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    let pending = answer.replication_group().unwrap();
+    let (pending, group) = update_auth_token(
+        &client,
+        "secure",
+        AuthTokenUpdateStrategyType::Rotate,
+        Some(B),
+    )
+    .await;
     assert_eq!(pending.status(), Some("modifying"));
     assert_eq!(
         pending
@@ -722,13 +678,6 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
             .map(|s| s.as_str()),
         Some("ROTATING")
     );
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy ROTATE for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     let rotated_date = group
         .auth_token_last_modified_date()
@@ -742,87 +691,42 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
         assert_eq!(ping(*port, Some(A)).0, "PONG", "port {port} with A");
         assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
     }
-    assert_eq!(
-        cli(primary_endpoint, Some(B), &["SET", "rotated", "yes"]).0,
-        "OK"
-    );
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (cli(replica, Some(A), &["GET", "rotated"]).0 == "yes").then_some(())
-    })
-    .await;
-    assert_eq!(
-        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
-        Some("up"),
-        "the replica stays linked"
-    );
+    assert_write_reaches_replica(primary_endpoint, replica, "rotated", Some(B), Some(A)).await;
 
     // SET to B: only B works.
-    modify(AuthTokenUpdateStrategyType::Set)
-        .auth_token(B)
-        .send()
-        .await
-        .unwrap();
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy SET for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
+    let (_, group) =
+        update_auth_token(&client, "secure", AuthTokenUpdateStrategyType::Set, Some(B)).await;
     assert_eq!(group.auth_token_enabled(), Some(true));
     for port in &every_port {
         let refused = auth(*port, A);
         assert!(is_refused(&refused), "port {port}: A answered {refused:?}");
         let (out, err) = ping(*port, Some(A));
         assert_ne!(out, "PONG", "port {port}: A still works ({err})");
-        assert_eq!(auth(*port, B), Reply::Simple("OK".into()), "port {port}");
+        assert_eq!(auth(*port, B).ok().as_deref(), Some("OK"), "port {port}");
         assert_eq!(ping(*port, Some(B)).0, "PONG", "port {port} with B");
     }
-    assert_eq!(
-        cli(primary_endpoint, Some(B), &["SET", "set", "yes"]).0,
-        "OK"
-    );
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (cli(replica, Some(B), &["GET", "set"]).0 == "yes").then_some(())
-    })
-    .await;
-    assert_eq!(
-        replication_field_auth(replica, Some(B), "master_link_status").as_deref(),
-        Some("up")
-    );
+    assert_write_reaches_replica(primary_endpoint, replica, "set", Some(B), Some(B)).await;
 
     // DELETE: no token needed.
-    let answer = modify(AuthTokenUpdateStrategyType::Delete)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        answer.replication_group().and_then(|g| g.status()),
-        Some("modifying")
-    );
-    wait_for_event(
-        &client,
-        "secure",
-        "AUTH token updated with strategy DELETE for replication group secure",
-    )
-    .await;
-    let group = wait_available(&client, "secure").await;
+    let (pending, group) =
+        update_auth_token(&client, "secure", AuthTokenUpdateStrategyType::Delete, None).await;
+    assert_eq!(pending.status(), Some("modifying"));
     assert_eq!(group.auth_token_enabled(), Some(false));
     assert!(group.auth_token_last_modified_date().is_some());
     for port in &every_port {
         assert_eq!(ping(*port, None).0, "PONG", "port {port} without a token");
     }
-    assert_eq!(redis_cli(primary_endpoint, &["SET", "open", "yes"]), "OK");
-    wait_until("the write to reach the replica", DEADLINE, || async {
-        (redis_cli(replica, &["GET", "open"]) == "yes").then_some(())
-    })
-    .await;
+    assert_write_reaches_replica(primary_endpoint, replica, "open", None, None).await;
     assert_eq!(
-        replication_field(replica, "master_link_status").as_deref(),
-        Some("up")
-    );
-    assert_eq!(
-        code(modify(AuthTokenUpdateStrategyType::Delete).send().await),
+        code(
+            client
+                .modify_replication_group()
+                .replication_group_id("secure")
+                .apply_immediately(true)
+                .auth_token_update_strategy(AuthTokenUpdateStrategyType::Delete)
+                .send()
+                .await
+        ),
         "InvalidParameterCombination",
         "DELETE needs a group with a token"
     );

@@ -3,12 +3,11 @@
 
 use aws_sdk_elasticache::types::NodeGroupConfiguration;
 
-use crate::cluster_support::{
-    cluster_client, cluster_nodes, configuration_port, create_cluster, get, member_ports, node_on,
-    port_of, set,
+use crate::support::{
+    TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code, configuration_port,
+    create_cluster, member_ports, node_on, port_accepts, port_of, redis_cli, wait_available,
+    wait_deleted, wait_for_event,
 };
-use crate::common::{TestServer, port_accepts, redis_cli};
-use crate::support::{code, wait_available, wait_deleted, wait_for_event};
 
 #[tokio::test]
 async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_over() {
@@ -82,14 +81,17 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
     // shard, and redis-cli -c follows the redirects.
     let mut connection = cluster_client(configuration).await;
     for i in 0..200 {
-        set(&mut connection, &format!("cart:{i}"), &i.to_string()).await;
+        cluster_set(&mut connection, &format!("cart:{i}"), &i.to_string()).await;
     }
     for shard in ["0001", "0002", "0003"] {
         let primary = port_of(&ports, &format!("carts-{shard}-001"));
         let keys: u64 = redis_cli(primary, &["DBSIZE"]).parse().unwrap();
         assert!(keys > 30, "shard {shard} holds only {keys} of 200 keys");
     }
-    assert_eq!(get(&mut connection, "cart:7").await.as_deref(), Some("7"));
+    assert_eq!(
+        cluster_get(&mut connection, "cart:7").await.as_deref(),
+        Some("7")
+    );
     let output = std::process::Command::new("redis-cli")
         .args(["-c", "-p", &configuration.to_string(), "GET", "cart:123"])
         .output()
@@ -318,7 +320,7 @@ async fn invalid_cluster_layouts_are_refused_before_anything_starts() {
         "nothing was created"
     );
     assert!(
-        crate::common::live_children(server.pid()).is_empty(),
+        crate::support::live_children(server.pid()).is_empty(),
         "no node was started"
     );
 }

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cluster_support::{
-    cluster_client, cluster_nodes, configuration_port, create_cluster, get, member_ports, node_on,
-    port_of, set,
+use crate::support::{
+    DEADLINE, TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
+    configuration_port, create_cluster, events_for, member_ports, messages, node_on, port_of,
+    redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
 };
-use crate::common::{TestServer, redis_cli, redis_pid_on, signal, wait_until};
-use crate::support::{DEADLINE, code, events_for, messages, wait_for_event};
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
@@ -23,7 +22,7 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
     let ports = member_ports(&client, "orders").await;
     let mut connection = cluster_client(configuration).await;
     for i in 0..300 {
-        set(&mut connection, &format!("order:{i}"), &i.to_string()).await;
+        cluster_set(&mut connection, &format!("order:{i}"), &i.to_string()).await;
     }
     let before = cluster_nodes(configuration);
     let old_primary_port = port_of(&ports, "orders-0002-001");
@@ -107,10 +106,10 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
 
     // Every key is still there, through the same cluster connection.
     for i in 0..300 {
-        let value = get(&mut connection, &format!("order:{i}")).await;
+        let value = cluster_get(&mut connection, &format!("order:{i}")).await;
         assert_eq!(value.as_deref(), Some(i.to_string().as_str()), "order:{i}");
     }
-    set(&mut connection, "order:after", "written").await;
+    cluster_set(&mut connection, "order:after", "written").await;
     // A client with the old map gets one redirect, straight to the new primary.
     let key = (0..300)
         .map(|i| format!("order:{i}"))
@@ -138,7 +137,7 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
     let ports = member_ports(&client, "sessions").await;
     let mut connection = cluster_client(configuration).await;
     for i in 0..100 {
-        set(&mut connection, &format!("session:{i}"), "live").await;
+        cluster_set(&mut connection, &format!("session:{i}"), "live").await;
     }
     let primary_port = port_of(&ports, "sessions-0001-001");
     let pid = redis_pid_on(primary_port).expect("shard 1's primary runs");
@@ -166,7 +165,7 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
     assert!(view.iter().all(|n| !n.flags.contains("fail")), "{view:#?}");
     for i in 0..100 {
         assert_eq!(
-            get(&mut connection, &format!("session:{i}"))
+            cluster_get(&mut connection, &format!("session:{i}"))
                 .await
                 .as_deref(),
             Some("live")

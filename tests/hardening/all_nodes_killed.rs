@@ -7,10 +7,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::fd_exhaustion::{create_group, primary_port};
-use crate::harness::{Server, wait_until};
+use crate::support::{TestServer, live_children, wait_blocking};
 
 /// (source id, message) of every cache-cluster event, newest first.
-fn events(server: &Server) -> Vec<(String, String)> {
+fn events(server: &TestServer) -> Vec<(String, String)> {
     let (_, _, body) = server.post(
         "/",
         "",
@@ -31,7 +31,7 @@ fn events(server: &Server) -> Vec<(String, String)> {
 }
 
 /// Each member's node port, in member order, from `/_state`.
-fn node_ports(server: &Server) -> Vec<u16> {
+fn node_ports(server: &TestServer) -> Vec<u16> {
     let (_, _, state) = server.get("/_state", "");
     let json: serde_json::Value = serde_json::from_str(&state).unwrap();
     let members = json["groups"][0]["members"]
@@ -42,17 +42,6 @@ fn node_ports(server: &Server) -> Vec<u16> {
         .iter()
         .filter_map(|m| m["port"].as_u64())
         .map(|p| p as u16)
-        .collect()
-}
-
-fn redis_children(pid: u32) -> Vec<u32> {
-    let output = Command::new("pgrep")
-        .args(["-P", &pid.to_string(), "redis-server"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
         .collect()
 }
 
@@ -70,7 +59,7 @@ fn redis(port: u16, args: &[&str]) -> Option<String> {
 
 #[test]
 fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_truth() {
-    let server = Server::start(&[]);
+    let server = TestServer::start();
     create_group(
         &server,
         "whole",
@@ -82,7 +71,7 @@ fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_tr
 
     let ports_before = node_ports(&server);
     assert_eq!(ports_before.len(), 3);
-    let nodes = redis_children(server.pid());
+    let nodes = live_children(server.pid());
     assert_eq!(nodes.len(), 3, "three nodes run");
     for pid in &nodes {
         // SAFETY: kill(2) on a redis-server child of the server this test started.
@@ -103,7 +92,7 @@ fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_tr
                     .unwrap_or_default()
             })
             .collect();
-        let fresh = redis_children(server.pid());
+        let fresh = live_children(server.pid());
         if last.iter().all(|m| m.starts_with("Finished recovery"))
             && fresh.len() == 3
             && fresh.iter().all(|p| !nodes.contains(p))
@@ -145,7 +134,7 @@ fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_tr
         "every node is recreated at the endpoint of the node it replaces"
     );
     for port in ports {
-        wait_until(
+        wait_blocking(
             "every node to have the new write",
             Duration::from_secs(20),
             || (redis(port, &["GET", "after"]).as_deref() == Some("2")).then_some(()),

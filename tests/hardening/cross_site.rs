@@ -6,9 +6,9 @@
 use std::process::Command;
 
 use crate::fd_exhaustion::{create_group, primary_port};
-use crate::harness::{Server, assert_botocore_error};
+use crate::support::{TestServer, assert_botocore_error};
 
-fn group_exists(server: &Server, id: &str) -> bool {
+fn group_exists(server: &TestServer, id: &str) -> bool {
     let body =
         format!("Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId={id}");
     let (status, _, _) = server.post("/", "", &body);
@@ -17,7 +17,7 @@ fn group_exists(server: &Server, id: &str) -> bool {
 
 #[test]
 fn cross_site_and_rebinding_requests_are_refused_and_same_origin_ones_are_not() {
-    let server = Server::start(&[]);
+    let server = TestServer::start();
     create_group(&server, "keep", "");
     primary_port(&server, "keep");
 
@@ -73,7 +73,7 @@ fn cross_site_and_rebinding_requests_are_refused_and_same_origin_ones_are_not() 
     let rebound = |path: &str| {
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: attacker.example:{}\r\nConnection: close\r\n\r\n",
-            server.address.rsplit(':').next().unwrap()
+            server.address().rsplit(':').next().unwrap()
         );
         server.raw(request.as_bytes())
     };
@@ -99,7 +99,7 @@ fn cross_site_and_rebinding_requests_are_refused_and_same_origin_ones_are_not() 
     assert!(page.contains("<html") || page.contains("<!doctype") || page.contains("<!DOCTYPE"));
     let origin = format!(
         "Origin: http://{}\r\nSec-Fetch-Site: same-origin\r\n",
-        server.address
+        server.address()
     );
     let (status, _, body) = server.post("/_reset", &origin, "");
     assert_eq!(status, 200, "{body}");
@@ -108,7 +108,7 @@ fn cross_site_and_rebinding_requests_are_refused_and_same_origin_ones_are_not() 
 
 #[test]
 fn allowed_hosts_are_accepted() {
-    let server = Server::start(&[
+    let server = TestServer::start_with(&[
         "--allowed-host",
         "elasticache",
         "--allowed-host",
@@ -141,7 +141,7 @@ fn botocore_signed(method: &str, url: &str) -> String {
 
 #[test]
 fn with_verify_sigv4_the_control_routes_need_a_signature() {
-    let server = Server::start(&[
+    let server = TestServer::start_with(&[
         "--verify-sigv4",
         "--credentials",
         "AKIDCONTROL:control-secret",
@@ -157,9 +157,9 @@ fn with_verify_sigv4_the_control_routes_need_a_signature() {
         "liveness probes cannot sign"
     );
 
-    let signed = botocore_signed("POST", &format!("{}/_reset", server.url()));
+    let signed = botocore_signed("POST", &format!("{}/_reset", server.url));
     let (status, _, body) = server.post("/_reset", &format!("{signed}\r\n"), "");
     assert_eq!(status, 200, "a signed reset runs: {body}");
-    let signed = botocore_signed("GET", &format!("{}/_state", server.url()));
+    let signed = botocore_signed("GET", &format!("{}/_state", server.url));
     assert_eq!(server.get("/_state", &format!("{signed}\r\n")).0, 200);
 }

@@ -5,9 +5,9 @@
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::harness::{Launch, Server, wait_until};
+use crate::support::{Launch, TestServer, wait_blocking};
 
-pub fn create_group(server: &Server, id: &str, extra: &str) {
+pub fn create_group(server: &TestServer, id: &str, extra: &str) {
     let body = format!(
         "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId={id}&ReplicationGroupDescription=d{extra}"
     );
@@ -16,10 +16,10 @@ pub fn create_group(server: &Server, id: &str, extra: &str) {
 }
 
 /// Waits until the group is available; returns its primary endpoint's port.
-pub fn primary_port(server: &Server, id: &str) -> u16 {
+pub fn primary_port(server: &TestServer, id: &str) -> u16 {
     let body =
         format!("Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId={id}");
-    wait_until("the group to be available", Duration::from_secs(60), || {
+    wait_blocking("the group to be available", Duration::from_secs(60), || {
         let (_, _, reply) = server.post("/", "", &body);
         if !reply.contains("<Status>available</Status>") {
             return None;
@@ -31,7 +31,7 @@ pub fn primary_port(server: &Server, id: &str) -> u16 {
 }
 
 fn redis_at(port: u16) -> redis::Connection {
-    wait_until("the endpoint to accept", Duration::from_secs(30), || {
+    wait_blocking("the endpoint to accept", Duration::from_secs(30), || {
         redis::Client::open(format!("redis://127.0.0.1:{port}/"))
             .ok()?
             .get_connection_with_timeout(Duration::from_secs(2))
@@ -41,7 +41,7 @@ fn redis_at(port: u16) -> redis::Connection {
 
 #[test]
 fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
-    let server = Server::launch(Launch {
+    let server = TestServer::launch(Launch {
         nofile: Some(256),
         ..Launch::default()
     });
@@ -74,7 +74,7 @@ fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
     };
     // Several health-check rounds (250 ms apart) run while out of descriptors, or a node is
     // wrongly declared failed (what the server did before: it then killed all three).
-    wait_until(
+    wait_blocking(
         "health checks to run out of descriptors",
         Duration::from_secs(60),
         || {

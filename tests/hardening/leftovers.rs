@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::harness::{Launch, Server, is_alive, wait_until};
+use crate::support::{Launch, TestServer, is_alive, wait_blocking};
 
 fn server_dirs(root: &std::path::Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
@@ -21,9 +21,9 @@ fn server_dirs(root: &std::path::Path) -> Vec<PathBuf> {
     dirs
 }
 
-fn start_in(root: &std::path::Path) -> Server {
+fn start_in(root: &std::path::Path) -> TestServer {
     let tmpdir = root.to_str().unwrap();
-    Server::launch(Launch {
+    TestServer::launch(Launch {
         env: &[("TMPDIR", tmpdir)],
         ..Launch::default()
     })
@@ -45,7 +45,7 @@ fn the_next_start_removes_a_killed_servers_temp_dir_and_keeps_a_live_ones() {
     assert_eq!(killed_dir.len(), 1);
     let killed_pid = killed.pid();
     killed.kill_hard();
-    wait_until(
+    wait_blocking(
         "the killed server to be gone",
         Duration::from_secs(10),
         || (!is_alive(killed_pid)).then_some(()),

@@ -2,11 +2,11 @@
 //! the right code: malformed HTTP, URI and headers too large, wrong method, unknown path,
 //! body too large, and a missing or wrong `Version`.
 
-use crate::harness::{Server, assert_botocore_error};
+use crate::support::{TestServer, assert_botocore_error};
 
 #[test]
 fn protocol_errors_have_aws_bodies() {
-    let server = Server::start(&[]);
+    let server = TestServer::start();
     let check = |request: Vec<u8>, status: u16, code: &str| {
         let (got, head, body) = server.raw(&request);
         assert_eq!(got, status, "{head}\n{body}");

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Server, assert_botocore_error, wait_until};
+use crate::support::{TestServer, assert_botocore_error, wait_blocking};
 
 /// Reads until the server closes the connection (or 15 s pass); returns what it sent and
 /// how long the close took.
@@ -36,7 +36,7 @@ fn read_until_closed(stream: &mut TcpStream, what: &str) -> (String, Duration) {
 
 #[test]
 fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
-    let server = Server::start(&[
+    let server = TestServer::start_with(&[
         "--header-read-timeout-ms",
         "600",
         "--body-read-timeout-ms",
@@ -45,7 +45,7 @@ fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
         "900",
     ]);
 
-    let mut half_header = TcpStream::connect(&server.address).unwrap();
+    let mut half_header = TcpStream::connect(server.address()).unwrap();
     half_header
         .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Ty")
         .unwrap();
@@ -56,7 +56,7 @@ fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
         "closed only after the timeout: {took:?}"
     );
 
-    let mut half_body = TcpStream::connect(&server.address).unwrap();
+    let mut half_body = TcpStream::connect(server.address()).unwrap();
     half_body.write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nAction=Desc").unwrap();
     let (reply, took) = read_until_closed(&mut half_body, "half-body");
     assert!(took >= Duration::from_millis(400), "{took:?}");
@@ -65,7 +65,7 @@ fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
     assert_botocore_error(body, 408, "RequestTimeout");
 
     // A keep-alive connection: one request answered, then nothing more is sent.
-    let mut idle = TcpStream::connect(&server.address).unwrap();
+    let mut idle = TcpStream::connect(server.address()).unwrap();
     idle.write_all(b"GET /_health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     let (reply, took) = read_until_closed(&mut idle, "idle");
@@ -79,7 +79,7 @@ fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
     );
 
     // A client that keeps sending requests is not cut off by the idle timeout.
-    let mut busy = TcpStream::connect(&server.address).unwrap();
+    let mut busy = TcpStream::connect(server.address()).unwrap();
     busy.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(1500) {
@@ -94,12 +94,12 @@ fn half_sent_headers_half_sent_bodies_and_idle_connections_are_closed() {
 
 #[test]
 fn connections_past_the_cap_get_a_503_and_the_cap_frees_up() {
-    let server = Server::start(&["--max-connections", "3"]);
+    let server = TestServer::start_with(&["--max-connections", "3"]);
     let held: Vec<TcpStream> = (0..3)
-        .map(|_| TcpStream::connect(&server.address).unwrap())
+        .map(|_| TcpStream::connect(server.address()).unwrap())
         .collect();
     // Each held connection has been accepted once the next one is refused.
-    let (status, _, body) = wait_until(
+    let (status, _, body) = wait_blocking(
         "a connection past the cap to be refused",
         Duration::from_secs(10),
         || {
@@ -111,7 +111,7 @@ fn connections_past_the_cap_get_a_503_and_the_cap_frees_up() {
     assert_botocore_error(&body, 503, "ServiceUnavailable");
     assert!(server.log_text().contains("too many open connections"));
     drop(held);
-    wait_until("the cap to free up", Duration::from_secs(10), || {
+    wait_blocking("the cap to free up", Duration::from_secs(10), || {
         (server.get("/_health", "").0 == 200).then_some(())
     });
 }

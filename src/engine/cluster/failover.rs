@@ -1,0 +1,134 @@
+//! Failover and recovery on a cluster's real processes, following the cluster-mode recipe in
+//! `../shared/spec/redis-mechanics.md`: kill the shard primary, `CLUSTER FAILOVER TAKEOVER` on
+//! its replica with the best applied offset (Redis's own election cannot win a vote with fewer
+//! than 3 primaries; TAKEOVER needs none), wait until every node agrees, then restart the old
+//! node from its `nodes.conf`, which makes it rejoin as a replica of the new primary.
+
+use super::ClusterRuntime;
+use crate::engine::EngineError;
+use crate::engine::auth::{AuthUpdate, push_passwords};
+use crate::engine::client::NodeClient;
+use crate::engine::node::{
+    Candidate, accept_extra_passwords, best_candidate, start_on_port_or_free,
+};
+
+impl ClusterRuntime {
+    /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
+    pub async fn kill_node(&mut self, index: usize) {
+        self.nodes[index].slot.kill().await;
+    }
+
+    /// The shard (by index) of the node at `index`.
+    pub fn shard_at(&self, index: usize) -> usize {
+        self.nodes[index].shard
+    }
+
+    /// Makes the best running replica of `shard` its primary with `CLUSTER FAILOVER TAKEOVER`,
+    /// waits until every running node agrees on the new topology and returns the new primary's
+    /// member id. A replica Redis has already promoted by itself is kept.
+    pub async fn take_over(&mut self, shard: usize) -> Result<String, EngineError> {
+        let old_primary = self.primaries[shard];
+        let mut candidates = Vec::new();
+        let mut already_promoted = None;
+        for index in self.replicas_of(shard) {
+            // A replica that does not answer is skipped, not waited for.
+            if let Ok(info) = self.client(index).replication_info().await {
+                if info.role == "master" {
+                    already_promoted = Some(index);
+                }
+                candidates.push(Candidate {
+                    index,
+                    priority: info.replica_priority,
+                    offset: info.replica_offset,
+                });
+            }
+        }
+        let best = match already_promoted {
+            Some(index) => index,
+            None => {
+                let Some(best) = best_candidate(&candidates).cloned() else {
+                    return Err(EngineError::Replication(format!(
+                        "no replica of node group {} could take over ({} answered)",
+                        self.shard_ids[shard],
+                        candidates.len()
+                    )));
+                };
+                self.client(best.index)
+                    .command(&["CLUSTER", "FAILOVER", "TAKEOVER"])
+                    .await?;
+                best.index
+            }
+        };
+        self.primaries[shard] = best;
+        self.wait_converged(Some(old_primary)).await?;
+        self.refresh_configuration_endpoint();
+        let member = self.member_at(best).to_string();
+        tracing::info!(group = %self.group_id, %member, node_group = %self.shard_ids[shard], "replica took over");
+        Ok(member)
+    }
+
+    fn replicas_of(&self, shard: usize) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| {
+                self.nodes[i].shard == shard
+                    && i != self.primaries[shard]
+                    && self.nodes[i].slot.process.is_some()
+            })
+            .collect()
+    }
+
+    /// Restarts the node at `index` empty, from its own `nodes.conf` (so it rejoins as the node
+    /// it was: a replica of its shard's current primary, or that primary when no replica took
+    /// over), and waits until the whole cluster agrees and it has caught up.
+    pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
+        self.kill_node(index).await;
+        let process = start_on_port_or_free(self.restart_spec(index)).await?;
+        let node = &mut self.nodes[index];
+        node.slot.port = process.port();
+        node.bus_port = process.spec().cluster.map_or(node.bus_port, |c| c.bus_port);
+        node.slot.process = Some(process);
+        self.apply_extra_passwords(index).await?;
+        self.wait_converged(None).await?;
+        self.refresh_configuration_endpoint();
+        Ok(())
+    }
+
+    /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
+    /// be accepted too.
+    async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
+        accept_extra_passwords(&self.client(index), &self.passwords).await
+    }
+
+    /// Applies a token change to every running node, as in a cluster-mode-disabled group.
+    pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
+        let passwords = update.passwords(&self.passwords);
+        let clients: Vec<NodeClient> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].slot.process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        push_passwords(clients, &passwords).await?;
+        self.passwords = passwords;
+        Ok(())
+    }
+
+    /// What a health check needs, taken under the group's lock: each member with a client to
+    /// ping, or `None` when its process has already exited.
+    pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        let password = self.passwords.first().cloned();
+        self.nodes
+            .iter_mut()
+            .map(|n| (n.slot.member.clone(), n.slot.probe(password.clone())))
+            .collect()
+    }
+
+    /// Re-checks one member under the lock, just before acting on it.
+    pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
+        let index = self.index_of(member)?;
+        let password = self.passwords.first().cloned();
+        self.nodes[index]
+            .slot
+            .still_failing(password)
+            .await
+            .then_some(index)
+    }
+}

@@ -1,0 +1,8 @@
+//! A cluster-mode-enabled replication group: a real Redis Cluster whose shards are the node
+//! groups, behind one configuration endpoint.
+
+mod failover;
+mod runtime;
+pub mod topology;
+
+pub use runtime::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};

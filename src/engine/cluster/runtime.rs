@@ -1,0 +1,367 @@
+//! The processes behind one cluster-mode-enabled replication group: a real Redis Cluster whose
+//! shards are the node groups. It is formed directly (slots and config epochs on the primaries,
+//! a full-mesh `CLUSTER MEET`, `CLUSTER REPLICATE`) instead of through
+//! `redis-cli --cluster create` and its fixed sleeps; see `../shared/spec/redis-mechanics.md`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::topology::{ExpectedNode, disagreement, is_serving};
+use crate::engine::EngineError;
+use crate::engine::client::NodeClient;
+use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
+use crate::engine::process::{ClusterNodeConfig, NodeSpec};
+use crate::engine::proxy::EndpointProxy;
+
+/// One shard to start: its node group id, its slot ranges and its members (primary first).
+#[derive(Debug, Clone)]
+pub struct ShardSpec {
+    pub node_group_id: String,
+    pub slots: Vec<(u32, u32)>,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    pub group_id: String,
+    pub shards: Vec<ShardSpec>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedCluster {
+    pub node_ports: Vec<(String, u16)>,
+    pub configuration_port: u16,
+}
+
+/// Forming a cluster, and converging after a failover, normally takes 0.1-2.5 s (Redis keeps a
+/// new primary out of service for 2 s after it starts); a loaded machine gets ample room.
+const CONVERGE_DEADLINE: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(5);
+
+/// A node of the cluster: its slot (member, port, process), its shard and its cluster node id.
+pub struct ClusterNode {
+    pub(super) slot: NodeSlot,
+    pub(super) shard: usize,
+    pub(super) node_id: String,
+    pub(super) bus_port: u16,
+}
+
+pub struct ClusterRuntime {
+    pub(super) group_id: String,
+    pub(super) redis_server: PathBuf,
+    pub(super) dir: PathBuf,
+    /// Accepted AUTH tokens, as in a cluster-mode-disabled group.
+    pub(super) passwords: Vec<String>,
+    pub(super) stopped: bool,
+    pub(super) nodes: Vec<ClusterNode>,
+    /// Index into `nodes` of each shard's primary, by shard.
+    pub(super) primaries: Vec<usize>,
+    /// The node group ids, by shard.
+    pub(super) shard_ids: Vec<String>,
+    configuration_endpoint: EndpointProxy,
+}
+
+impl ClusterRuntime {
+    pub async fn start(
+        spec: ClusterSpec,
+        redis_server: PathBuf,
+        dir: PathBuf,
+    ) -> Result<(Self, StartedCluster), EngineError> {
+        let started_at = Instant::now();
+        let nodes = start_nodes(&spec, &redis_server, &dir).await?;
+        let configuration_endpoint =
+            EndpointProxy::bind(format!("{}-configuration", spec.group_id), vec![])
+                .await
+                .map_err(|e| {
+                    EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
+                })?;
+        let mut primaries = Vec::new();
+        for shard in 0..spec.shards.len() {
+            primaries.push(nodes.iter().position(|n| n.shard == shard).unwrap_or(0));
+        }
+        let runtime = Self {
+            group_id: spec.group_id.clone(),
+            redis_server,
+            dir,
+            passwords: spec.password.clone().into_iter().collect(),
+            stopped: false,
+            nodes,
+            primaries,
+            shard_ids: spec
+                .shards
+                .iter()
+                .map(|s| s.node_group_id.clone())
+                .collect(),
+            configuration_endpoint,
+        };
+        runtime.form(&spec).await?;
+        runtime.wait_converged(None).await?;
+        runtime.refresh_configuration_endpoint();
+        let started = StartedCluster {
+            node_ports: runtime.node_ports(),
+            configuration_port: runtime.configuration_endpoint.port(),
+        };
+        tracing::info!(group = %runtime.group_id, ?started, elapsed = ?started_at.elapsed(), "cluster running");
+        Ok((runtime, started))
+    }
+
+    /// Slots and a distinct config epoch on each primary (before it knows any other node, as
+    /// `SET-CONFIG-EPOCH` requires), every node meets every other directly (gossip alone takes
+    /// up to a second to spread), then each replica follows its primary.
+    async fn form(&self, spec: &ClusterSpec) -> Result<(), EngineError> {
+        for (shard, shard_spec) in spec.shards.iter().enumerate() {
+            let primary = self.client(self.primaries[shard]);
+            let mut addslots = vec!["CLUSTER".to_string(), "ADDSLOTSRANGE".into()];
+            for (first, last) in &shard_spec.slots {
+                addslots.extend([first.to_string(), last.to_string()]);
+            }
+            let addslots: Vec<&str> = addslots.iter().map(String::as_str).collect();
+            primary.command(&addslots).await?;
+            let epoch = (shard + 1).to_string();
+            primary
+                .command(&["CLUSTER", "SET-CONFIG-EPOCH", &epoch])
+                .await?;
+        }
+        let mut meetings = JoinSet::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            let client = self.client(index);
+            let others: Vec<(u16, u16)> = self
+                .nodes
+                .iter()
+                .filter(|other| other.node_id != node.node_id)
+                .map(|other| (other.slot.port, other.bus_port))
+                .collect();
+            meetings.spawn(async move {
+                for (port, bus_port) in others {
+                    let (port, bus_port) = (port.to_string(), bus_port.to_string());
+                    client
+                        .command(&["CLUSTER", "MEET", "127.0.0.1", &port, &bus_port])
+                        .await?;
+                }
+                Ok::<(), EngineError>(())
+            });
+        }
+        while let Some(joined) = meetings.join_next().await {
+            joined.map_err(|e| EngineError::Replication(e.to_string()))??;
+        }
+        for index in 0..self.nodes.len() {
+            let primary = self.primaries[self.nodes[index].shard];
+            if index != primary {
+                self.follow(index, primary).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `CLUSTER REPLICATE` on `replica`, retried until the node has learned the primary's id
+    /// through the handshake (it answers "Unknown node" until then).
+    pub(super) async fn follow(&self, replica: usize, primary: usize) -> Result<(), EngineError> {
+        let primary_id = self.nodes[primary].node_id.clone();
+        let client = self.client(replica);
+        let deadline = Instant::now() + CONVERGE_DEADLINE;
+        loop {
+            match client.command(&["CLUSTER", "REPLICATE", &primary_id]).await {
+                Ok(_) => return Ok(()),
+                Err(error) if Instant::now() > deadline => return Err(error),
+                Err(_) => tokio::time::sleep(POLL).await,
+            }
+        }
+    }
+
+    /// The topology every node must agree on: each shard's primary, every other node a replica
+    /// of its shard's primary. `except` (a dead node) is left out.
+    fn expected_topology(&self, except: Option<usize>) -> Vec<ExpectedNode> {
+        (0..self.nodes.len())
+            .filter(|index| Some(*index) != except)
+            .map(|index| {
+                let node = &self.nodes[index];
+                let primary = self.primaries[node.shard];
+                ExpectedNode {
+                    node_id: node.node_id.clone(),
+                    port: node.slot.port,
+                    replica_of: (primary != index).then(|| self.nodes[primary].node_id.clone()),
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until every running node (but `except`) serves every slot and sees the expected
+    /// topology, and every running replica is linked to its primary and caught up.
+    pub(super) async fn wait_converged(&self, except: Option<usize>) -> Result<(), EngineError> {
+        let expected = self.expected_topology(except);
+        let deadline = Instant::now() + CONVERGE_DEADLINE;
+        let running: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| Some(*i) != except && self.nodes[*i].slot.process.is_some())
+            .collect();
+        let mut pending = running.clone();
+        while !pending.is_empty() {
+            let mut still = Vec::new();
+            let mut last = String::new();
+            for &index in &pending {
+                match self.node_disagreement(index, &expected).await {
+                    None => {}
+                    Some(why) => {
+                        last = format!("{}: {why}", self.nodes[index].slot.member);
+                        still.push(index);
+                    }
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(EngineError::Replication(format!(
+                    "cluster {} did not converge within {CONVERGE_DEADLINE:?} ({last})",
+                    self.group_id
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        for &index in &running {
+            let primary = self.primaries[self.nodes[index].shard];
+            if index != primary && Some(primary) != except {
+                let member = &self.nodes[index].slot.member;
+                wait_replica_synced(&self.client(primary), &self.client(index), member).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn node_disagreement(&self, index: usize, expected: &[ExpectedNode]) -> Option<String> {
+        let client = self.client(index);
+        let info = match client.text(&["CLUSTER", "INFO"]).await {
+            Ok(info) => info,
+            Err(error) => return Some(error.to_string()),
+        };
+        if !is_serving(&info, self.nodes.len()) {
+            return Some("not serving every slot yet".into());
+        }
+        match client.text(&["CLUSTER", "NODES"]).await {
+            Ok(nodes) => disagreement(&nodes, expected),
+            Err(error) => Some(error.to_string()),
+        }
+    }
+
+    /// The configuration endpoint spreads new connections over every running node: any of
+    /// them answers `CLUSTER SLOTS` for a cluster client's bootstrap.
+    pub(super) fn refresh_configuration_endpoint(&self) {
+        let ports: Vec<u16> = self
+            .nodes
+            .iter()
+            .filter(|n| n.slot.process.is_some())
+            .map(|n| n.slot.port)
+            .collect();
+        if self.configuration_endpoint.targets() != ports {
+            self.configuration_endpoint.switch(ports);
+        }
+    }
+
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    pub fn client(&self, index: usize) -> NodeClient {
+        NodeClient::new(self.nodes[index].slot.port, self.passwords.first().cloned())
+    }
+
+    pub fn index_of(&self, member: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.slot.member == member)
+    }
+
+    pub fn member_at(&self, index: usize) -> &str {
+        &self.nodes[index].slot.member
+    }
+
+    /// The node index of the primary of the shard whose node group id is `node_group_id`.
+    pub fn shard_primary(&self, node_group_id: &str) -> Option<usize> {
+        let shard = self.shard_ids.iter().position(|id| id == node_group_id)?;
+        Some(self.primaries[shard])
+    }
+
+    pub fn is_primary(&self, index: usize) -> bool {
+        self.primaries.contains(&index)
+    }
+
+    /// The current port of every member.
+    pub fn node_ports(&self) -> Vec<(String, u16)> {
+        self.nodes
+            .iter()
+            .map(|n| (n.slot.member.clone(), n.slot.port))
+            .collect()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// How the node at `index` restarts: on its ports, from its own `nodes.conf`.
+    pub(super) fn restart_spec(&self, index: usize) -> NodeSpec {
+        let node = &self.nodes[index];
+        let mut spec = node_spec(
+            &node.slot.member,
+            &self.redis_server,
+            &self.dir,
+            self.passwords.first().cloned(),
+            node.slot.port,
+            None,
+        );
+        spec.cluster = Some(ClusterNodeConfig {
+            bus_port: node.bus_port,
+            keep_config: true,
+        });
+        spec
+    }
+
+    pub async fn stop(&mut self) {
+        self.stopped = true;
+        let mut stopping = JoinSet::new();
+        for node in &mut self.nodes {
+            if let Some(process) = node.slot.process.take() {
+                stopping.spawn(process.stop());
+            }
+        }
+        while stopping.join_next().await.is_some() {}
+        self.configuration_endpoint.close();
+        tracing::info!(group = %self.group_id, "cluster stopped");
+    }
+}
+
+/// Starts every node of every shard at once, each alone in its own cluster, and learns its id.
+async fn start_nodes(
+    spec: &ClusterSpec,
+    redis_server: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<Vec<ClusterNode>, EngineError> {
+    let mut specs = Vec::new();
+    let mut shards = Vec::new();
+    for (shard, shard_spec) in spec.shards.iter().enumerate() {
+        for member in &shard_spec.members {
+            let mut node = node_spec(member, redis_server, dir, spec.password.clone(), 0, None);
+            node.cluster = Some(ClusterNodeConfig {
+                bus_port: 0,
+                keep_config: false,
+            });
+            specs.push(node);
+            shards.push(shard);
+        }
+    }
+    let mut nodes = Vec::new();
+    for (process, shard) in start_all(specs).await?.into_iter().zip(shards) {
+        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
+        nodes.push(ClusterNode {
+            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
+            slot: NodeSlot {
+                member: process.spec().name.clone(),
+                port: process.port(),
+                process: Some(process),
+            },
+            shard,
+            node_id: node_id.trim().to_string(),
+        });
+    }
+    Ok(nodes)
+}

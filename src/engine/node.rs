@@ -1,0 +1,302 @@
+//! What both cluster modes share about a node: its slot (member, port, process), how it is
+//! started on a free port, how a replica is known to have caught up, how nodes are probed for
+//! health, how AUTH tokens are pushed, and which replica is promoted.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::EngineError;
+use super::client::NodeClient;
+use super::process::{NodeSpec, RedisProcess};
+
+const SYNC_DEADLINE: Duration = Duration::from_secs(10);
+const PORT_ATTEMPTS: usize = 5;
+/// How long a healthy node may take to answer PING.
+pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One member's slot: its id, its port, and its process while one runs.
+pub struct NodeSlot {
+    pub member: String,
+    pub port: u16,
+    pub process: Option<RedisProcess>,
+}
+
+impl NodeSlot {
+    /// A client to ping the node with, or `None` when its process has exited.
+    pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
+        let running = self.process.as_mut().is_some_and(|p| p.is_running());
+        running.then(|| NodeClient::new(self.port, password))
+    }
+
+    /// True when the process has exited or does not answer PING in time.
+    pub async fn still_failing(&mut self, password: Option<String>) -> bool {
+        match self.probe(password) {
+            // The server's own trouble (out of descriptors) is no evidence against the node.
+            Some(client) => matches!(
+                client.ping_within(HEALTH_PING_TIMEOUT).await,
+                Err(error) if !matches!(error, EngineError::Local(_))
+            ),
+            None => true,
+        }
+    }
+
+    /// SIGKILLs the node (a frozen one too), so it can never come back on its own.
+    pub async fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill().await;
+        }
+    }
+}
+
+/// How a member's node is started: in its own dir under the group's, authenticating with
+/// `password`; port 0 asks for a free one.
+pub(crate) fn node_spec(
+    member: &str,
+    redis_server: &std::path::Path,
+    group_dir: &std::path::Path,
+    password: Option<String>,
+    port: u16,
+    replica_of: Option<u16>,
+) -> NodeSpec {
+    NodeSpec {
+        name: member.to_string(),
+        redis_server: redis_server.to_path_buf(),
+        dir: group_dir.join(member),
+        port,
+        password,
+        replica_of,
+        cluster: None,
+    }
+}
+
+pub(crate) fn is_port_taken(error: &EngineError) -> bool {
+    error.to_string().contains("Address already in use")
+}
+
+/// Starts the node on its spec's port, or on a new one if another process took that port
+/// meanwhile.
+pub(crate) async fn start_on_port_or_free(spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+    match RedisProcess::start(spec.clone()).await {
+        Ok(process) => Ok(process),
+        Err(error) if is_port_taken(&error) => start_on_free_port(spec).await,
+        Err(error) => Err(error),
+    }
+}
+
+/// A node starts with the first token as `requirepass`; during a ROTATE the others must be
+/// accepted too.
+pub(crate) async fn accept_extra_passwords(
+    client: &NodeClient,
+    passwords: &[String],
+) -> Result<(), EngineError> {
+    for extra in passwords.iter().skip(1) {
+        client
+            .command(&["ACL", "SETUSER", "default", &format!(">{extra}")])
+            .await?;
+    }
+    Ok(())
+}
+
+/// Asks the kernel for a free port and starts the node on it; if another process takes the
+/// port between the probe and redis-server's bind, tries again with a new one.
+pub(crate) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+    let mut last_error = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let no_port =
+            |e: std::io::Error| EngineError::start(&spec.name, format!("no free port: {e}"));
+        spec.port = free_port().map_err(no_port)?;
+        if let Some(cluster) = &mut spec.cluster {
+            cluster.bus_port = free_port().map_err(no_port)?;
+            if cluster.bus_port == spec.port {
+                continue; // the kernel handed the same port out twice
+            }
+        }
+        match RedisProcess::start(spec.clone()).await {
+            Ok(process) => return Ok(process),
+            Err(error) if is_port_taken(&error) => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free port")))
+}
+
+/// Starts every node at once, each on a free port; the processes come back in `specs`' order.
+/// On any failure the ones already started are dropped, which kills and reaps them.
+pub(crate) async fn start_all(specs: Vec<NodeSpec>) -> Result<Vec<RedisProcess>, EngineError> {
+    let mut starting = JoinSet::new();
+    for (index, spec) in specs.into_iter().enumerate() {
+        starting.spawn(async move { (index, start_on_free_port(spec).await) });
+    }
+    let mut started = Vec::new();
+    let mut first_error = None;
+    while let Some(joined) = starting.join_next().await {
+        match joined {
+            Ok((index, Ok(process))) => started.push((index, process)),
+            Ok((_, Err(error))) => first_error = first_error.or(Some(error)),
+            Err(join) => {
+                first_error = first_error.or(Some(EngineError::Replication(join.to_string())))
+            }
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    started.sort_by_key(|(index, _)| *index);
+    Ok(started.into_iter().map(|(_, process)| process).collect())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until `replica` is linked to `primary` and has applied everything the primary had
+/// when the wait began (offsets, not link status alone).
+pub(crate) async fn wait_replica_synced(
+    primary: &NodeClient,
+    replica: &NodeClient,
+    member: &str,
+) -> Result<(), EngineError> {
+    let deadline = Instant::now() + SYNC_DEADLINE;
+    // A command that times out on a loaded machine is "not yet", not a failure: only the
+    // deadline ends the wait.
+    let mut target_offset = None;
+    let mut last_state = String::from("no answer yet");
+    loop {
+        if target_offset.is_none() {
+            target_offset = primary
+                .replication_info()
+                .await
+                .ok()
+                .map(|p| p.master_repl_offset);
+        }
+        // The primary's replication id is read on every poll: Redis gives a primary a new
+        // id when its first replica attaches (it creates the backlog then), so an id read
+        // before that would never match.
+        let polled = (
+            replica.replication_info().await,
+            primary.replication_info().await,
+        );
+        match (polled, target_offset) {
+            ((Ok(info), Ok(primary_now)), Some(target)) => {
+                if info.link_up
+                    && info.master_replid == primary_now.master_replid
+                    && info.replica_offset >= target
+                {
+                    return Ok(());
+                }
+                last_state = format!(
+                    "link up: {}, offset {} of {target}, replication id {} vs the primary's {}",
+                    info.link_up,
+                    info.replica_offset,
+                    info.master_replid,
+                    primary_now.master_replid
+                );
+            }
+            ((Err(error), _) | (_, Err(error)), _) => last_state = error.to_string(),
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            return Err(EngineError::Replication(format!(
+                "{} did not catch up with the primary within {SYNC_DEADLINE:?} ({last_state})",
+                member
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Pings every probe at once (none holds the group's lock), returning the failing members.
+pub async fn probe(probes: Vec<(String, Option<NodeClient>)>) -> Vec<(String, NodeHealth)> {
+    let mut pings = tokio::task::JoinSet::new();
+    let mut failing = Vec::new();
+    for (member, client) in probes {
+        match client {
+            None => failing.push((member, NodeHealth::Exited)),
+            Some(client) => {
+                pings.spawn(async move {
+                    let healthy = match client.ping_within(HEALTH_PING_TIMEOUT).await {
+                        Ok(()) => true,
+                        Err(EngineError::Local(error)) => {
+                            tracing::error!(%member, %error, "health check could not run: the server itself is out of resources (not a node failure; the node is kept)");
+                            true
+                        }
+                        Err(_) => false,
+                    };
+                    (member, healthy)
+                });
+            }
+        }
+    }
+    while let Some(joined) = pings.join_next().await {
+        if let Ok((member, false)) = joined {
+            failing.push((member, NodeHealth::Unresponsive));
+        }
+    }
+    failing
+}
+
+/// Why a node failed a health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeHealth {
+    Exited,
+    Unresponsive,
+}
+
+/// A replica considered for promotion, ordered Sentinel-style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub index: usize,
+    pub priority: i64,
+    pub offset: i64,
+}
+
+/// Lowest non-zero priority, then highest applied offset, then the lowest member index (a
+/// stable tie-break). Priority 0 means "never promote", as in Redis.
+pub fn best_candidate(candidates: &[Candidate]) -> Option<&Candidate> {
+    candidates
+        .iter()
+        .filter(|c| c.priority != 0)
+        .min_by_key(|c| (c.priority, std::cmp::Reverse(c.offset), c.index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(index: usize, priority: i64, offset: i64) -> Candidate {
+        Candidate {
+            index,
+            priority,
+            offset,
+        }
+    }
+
+    #[test]
+    fn the_most_advanced_replica_wins() {
+        let all = [
+            candidate(1, 100, 10),
+            candidate(2, 100, 30),
+            candidate(3, 100, 20),
+        ];
+        assert_eq!(best_candidate(&all).unwrap().index, 2);
+    }
+
+    #[test]
+    fn ties_go_to_the_lowest_member_and_priority_zero_never_wins() {
+        let all = [
+            candidate(2, 100, 30),
+            candidate(1, 100, 30),
+            candidate(3, 0, 99),
+        ];
+        assert_eq!(best_candidate(&all).unwrap().index, 1);
+        assert_eq!(best_candidate(&[candidate(3, 0, 99)]), None);
+    }
+
+    #[test]
+    fn a_lower_priority_beats_a_higher_offset() {
+        let all = [candidate(1, 10, 5), candidate(2, 100, 50)];
+        assert_eq!(best_candidate(&all).unwrap().index, 1);
+    }
+}

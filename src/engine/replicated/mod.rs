@@ -1,0 +1,8 @@
+//! A cluster-mode-disabled replication group: one primary, its replicas, and the primary and
+//! reader endpoints in front of them.
+
+mod changes;
+mod failover;
+mod runtime;
+
+pub use runtime::{GroupRuntime, GroupSpec, StartedGroup};

@@ -1,0 +1,238 @@
+//! The processes and endpoints behind one cluster-mode-disabled replication group.
+
+use std::path::PathBuf;
+
+use tokio::task::JoinSet;
+
+use crate::engine::EngineError;
+use crate::engine::client::NodeClient;
+use crate::engine::node::{
+    NodeSlot, accept_extra_passwords, node_spec, start_all, start_on_free_port,
+    start_on_port_or_free, wait_replica_synced,
+};
+use crate::engine::process::NodeSpec;
+use crate::engine::proxy::EndpointProxy;
+
+/// What the engine needs to start a group: member ids in order (the first is the primary).
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub group_id: String,
+    pub members: Vec<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedGroup {
+    pub node_ports: Vec<(String, u16)>,
+    pub primary_port: u16,
+    pub reader_port: u16,
+}
+
+pub struct GroupRuntime {
+    group_id: String,
+    redis_server: PathBuf,
+    dir: PathBuf,
+    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
+    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    pub(super) passwords: Vec<String>,
+    /// Set once the group is stopped: a health check must never restart its nodes.
+    stopped: bool,
+    pub(super) nodes: Vec<NodeSlot>,
+    /// Index into `nodes` of the current primary.
+    pub(super) primary: usize,
+    primary_endpoint: EndpointProxy,
+    reader_endpoint: EndpointProxy,
+}
+
+impl GroupRuntime {
+    pub async fn start(
+        spec: GroupSpec,
+        redis_server: PathBuf,
+        dir: PathBuf,
+    ) -> Result<(Self, StartedGroup), EngineError> {
+        let spec_of = |index: usize, replica_of| {
+            node_spec(
+                &spec.members[index],
+                &redis_server,
+                &dir,
+                spec.password.clone(),
+                0,
+                replica_of,
+            )
+        };
+        let primary = start_on_free_port(spec_of(0, None)).await?;
+        let primary_port = primary.port();
+        let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_port)));
+        let mut processes = vec![primary];
+        processes.extend(start_all(replicas.collect()).await?);
+        let nodes = spec
+            .members
+            .iter()
+            .zip(processes)
+            .map(|(member, process)| NodeSlot {
+                member: member.clone(),
+                port: process.port(),
+                process: Some(process),
+            })
+            .collect();
+        let io =
+            |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+        let primary_endpoint =
+            EndpointProxy::bind(format!("{}-primary", spec.group_id), vec![primary_port])
+                .await
+                .map_err(io)?;
+        let reader_endpoint = EndpointProxy::bind(format!("{}-reader", spec.group_id), vec![])
+            .await
+            .map_err(io)?;
+        let runtime = Self {
+            group_id: spec.group_id,
+            redis_server,
+            dir,
+            passwords: spec.password.into_iter().collect(),
+            stopped: false,
+            nodes,
+            primary: 0,
+            primary_endpoint,
+            reader_endpoint,
+        };
+        runtime.refresh_reader_endpoint();
+        for replica in 1..runtime.nodes.len() {
+            runtime.wait_synced(replica).await?;
+        }
+        let started = StartedGroup {
+            node_ports: runtime.node_ports(),
+            primary_port: runtime.primary_endpoint.port(),
+            reader_port: runtime.reader_endpoint.port(),
+        };
+        tracing::info!(group = %runtime.group_id, ?started, "replication group running");
+        Ok((runtime, started))
+    }
+
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    pub fn primary_member(&self) -> &str {
+        &self.nodes[self.primary].member
+    }
+
+    pub fn client(&self, index: usize) -> NodeClient {
+        NodeClient::new(self.nodes[index].port, self.passwords.first().cloned())
+    }
+
+    pub fn index_of(&self, member: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.member == member)
+    }
+
+    /// The reader endpoint spreads over the running replicas, or the primary when there are none.
+    pub(super) fn refresh_reader_endpoint(&self) {
+        let replicas: Vec<u16> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i != self.primary && n.process.is_some())
+            .map(|(_, n)| n.port)
+            .collect();
+        let targets = if replicas.is_empty() {
+            vec![self.nodes[self.primary].port]
+        } else {
+            replicas
+        };
+        if self.reader_endpoint.targets() != targets {
+            self.reader_endpoint.switch(targets);
+        }
+    }
+
+    pub(super) fn point_primary_endpoint(&self) {
+        self.primary_endpoint
+            .switch(vec![self.nodes[self.primary].port]);
+    }
+
+    /// Waits until the replica at `index` is linked to the current primary and has applied
+    /// everything the primary had when the wait began (offsets, not link status alone).
+    pub async fn wait_synced(&self, index: usize) -> Result<(), EngineError> {
+        let primary = self.client(self.primary);
+        let replica = self.client(index);
+        wait_replica_synced(&primary, &replica, &self.nodes[index].member).await
+    }
+
+    /// Starts a fresh, empty node for `index` on its old port (a new port only if another
+    /// process took it meanwhile), as a replica of `replica_of` or as a primary.
+    pub(super) async fn restart_node(
+        &mut self,
+        index: usize,
+        replica_of: Option<u16>,
+    ) -> Result<(), EngineError> {
+        self.nodes[index].kill().await;
+        let spec = self.node_spec(
+            &self.nodes[index].member,
+            self.nodes[index].port,
+            replica_of,
+        );
+        let process = start_on_port_or_free(spec).await?;
+        self.nodes[index].port = process.port();
+        self.nodes[index].process = Some(process);
+        self.apply_extra_passwords(index).await
+    }
+
+    /// How a node of this group starts: with the group's current first token.
+    pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
+        let password = self.passwords.first().cloned();
+        node_spec(
+            member,
+            &self.redis_server,
+            &self.dir,
+            password,
+            port,
+            replica_of,
+        )
+    }
+
+    /// Makes the running node at `index` the primary: points the primary endpoint at it (which
+    /// drops the connections held to the old one), re-points every other running node to it,
+    /// and spreads the reader endpoint over the replicas.
+    pub(super) async fn make_primary(&mut self, index: usize) -> Result<(), EngineError> {
+        self.primary = index;
+        self.point_primary_endpoint();
+        let port = self.nodes[index].port;
+        for other in 0..self.nodes.len() {
+            if other != index && self.nodes[other].process.is_some() {
+                self.client(other).replicate_from(Some(port)).await?;
+            }
+        }
+        self.refresh_reader_endpoint();
+        Ok(())
+    }
+
+    /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
+    /// be accepted too.
+    pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
+        accept_extra_passwords(&self.client(index), &self.passwords).await
+    }
+
+    /// The current port of every member.
+    pub fn node_ports(&self) -> Vec<(String, u16)> {
+        self.nodes
+            .iter()
+            .map(|n| (n.member.clone(), n.port))
+            .collect()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    pub async fn stop(&mut self) {
+        self.stopped = true;
+        let mut stopping = JoinSet::new();
+        for node in &mut self.nodes {
+            if let Some(process) = node.process.take() {
+                stopping.spawn(process.stop());
+            }
+        }
+        while stopping.join_next().await.is_some() {}
+        self.primary_endpoint.close();
+        self.reader_endpoint.close();
+        tracing::info!(group = %self.group_id, "replication group stopped");
+    }
+}

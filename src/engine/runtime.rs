@@ -1,0 +1,195 @@
+//! The one interface the workflows drive, whatever the group's cluster mode: each method says
+//! what happens to the group and the mode decides how (`REPLICAOF NO ONE` or `CLUSTER FAILOVER
+//! TAKEOVER`, a fresh replica or a restart from `nodes.conf`).
+
+use std::sync::Arc;
+
+use super::EngineError;
+use super::auth::AuthUpdate;
+use super::client::NodeClient;
+use super::cluster::ClusterRuntime;
+use super::replicated::GroupRuntime;
+
+/// What runs behind one replication group.
+pub enum Runtime {
+    Replicated(GroupRuntime),
+    Cluster(ClusterRuntime),
+}
+
+/// A group's runtime is behind an async mutex: workflows hold it across their steps, so two
+/// workflows on one group never interleave. The lock on the resource state is separate and is
+/// never held across an `.await`.
+pub type RuntimeHandle = Arc<tokio::sync::Mutex<Runtime>>;
+
+impl Runtime {
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+
+    /// Set once the group is stopped: a health check must never restart its nodes.
+    pub fn is_stopped(&self) -> bool {
+        match self {
+            Self::Replicated(group) => group.is_stopped(),
+            Self::Cluster(cluster) => cluster.is_stopped(),
+        }
+    }
+
+    pub fn member_at(&self, index: usize) -> &str {
+        match self {
+            Self::Replicated(group) => group.member_at(index),
+            Self::Cluster(cluster) => cluster.member_at(index),
+        }
+    }
+
+    /// The current port of every member.
+    pub fn node_ports(&self) -> Vec<(String, u16)> {
+        match self {
+            Self::Replicated(group) => group.node_ports(),
+            Self::Cluster(cluster) => cluster.node_ports(),
+        }
+    }
+
+    /// True when the node at `index` is the primary (of its shard, in cluster mode).
+    pub fn is_primary(&self, index: usize) -> bool {
+        match self {
+            Self::Replicated(group) => group.primary_index() == index,
+            Self::Cluster(cluster) => cluster.is_primary(index),
+        }
+    }
+
+    /// True when `member` is a primary; false for an unknown member.
+    pub fn is_primary_member(&self, member: &str) -> bool {
+        let index = match self {
+            Self::Replicated(group) => group.index_of(member),
+            Self::Cluster(cluster) => cluster.index_of(member),
+        };
+        index.is_some_and(|index| self.is_primary(index))
+    }
+
+    /// The node index of node group `node_group_id`'s primary. A cluster-mode-disabled group
+    /// has one node group, whatever its id.
+    pub fn primary_of(&self, node_group_id: &str) -> Option<usize> {
+        match self {
+            Self::Replicated(group) => Some(group.primary_index()),
+            Self::Cluster(cluster) => cluster.shard_primary(node_group_id),
+        }
+    }
+
+    /// What a health check needs, taken under the group's lock: each member with a client to
+    /// ping, or `None` when its process has already exited.
+    pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        match self {
+            Self::Replicated(group) => group.health_probes(),
+            Self::Cluster(cluster) => cluster.health_probes(),
+        }
+    }
+
+    /// Re-checks one member under the lock, just before acting on it: the group may have
+    /// changed since the probe. Its index when it still fails.
+    pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
+        match self {
+            Self::Replicated(group) => group.still_failing(member).await,
+            Self::Cluster(cluster) => cluster.still_failing(member).await,
+        }
+    }
+
+    /// The node fails for real: SIGKILL (a frozen node too), so clients on its port get
+    /// connection refused and it can never come back on its own.
+    pub async fn kill_node(&mut self, index: usize) {
+        match self {
+            Self::Replicated(group) => group.kill_node(index).await,
+            Self::Cluster(cluster) => cluster.kill_node(index).await,
+        }
+    }
+
+    /// The best running replica takes over from the failed primary at `failed`; every endpoint
+    /// and node follows. Returns the new primary's member id.
+    pub async fn promote_replacement(&mut self, failed: usize) -> Result<String, EngineError> {
+        match self {
+            Self::Replicated(group) => group.promote_best_replica().await,
+            Self::Cluster(cluster) => cluster.take_over(cluster.shard_at(failed)).await,
+        }
+    }
+
+    /// No replica took over: the failed primary at `index` comes back, empty, as the primary
+    /// (of its shard), so its data is served again. Its data is gone, as on AWS.
+    pub async fn restart_failed_primary(&mut self, index: usize) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.restart_as_primary(index).await,
+            Self::Cluster(cluster) => cluster.recover(index).await,
+        }
+    }
+
+    /// After [`Runtime::restart_failed_primary`]: waits until every other running node has
+    /// resynced from the restarted primary at `index` (cluster mode waited already). A replica
+    /// that cannot resync (dead too, when every node was killed) is its own failure, which the
+    /// monitor repairs next: it says nothing about the restarted node, which runs.
+    pub async fn wait_resynced_from(&self, index: usize) {
+        if let Self::Replicated(group) = self {
+            for replica in (0..group.node_ports().len()).filter(|r| *r != index) {
+                if let Err(error) = group.wait_synced(replica).await {
+                    let (member, replica) = (group.member_at(index), group.member_at(replica));
+                    tracing::warn!(%member, %replica, %error, "a replica did not resync from the restarted primary");
+                }
+            }
+        }
+    }
+
+    /// Replaces the node at `index` with a fresh, empty one that rejoins as a replica (as the
+    /// primary, in cluster mode, when no replica took over) and waits until it caught up.
+    pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.recover_as_replica(index).await,
+            Self::Cluster(cluster) => cluster.recover(index).await,
+        }
+    }
+
+    /// Applies a token change to every running node (`ACL SETUSER default`, `masterauth`).
+    pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.update_auth(update).await,
+            Self::Cluster(cluster) => cluster.update_auth(update).await,
+        }
+    }
+
+    /// Promotes `member` with zero acknowledged writes lost (cluster mode disabled only: the
+    /// API refuses `PrimaryClusterId` in cluster mode).
+    pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {
+        self.replicated("a graceful promotion")?
+            .promote_gracefully(member)
+            .await
+    }
+
+    /// Starts a new replica named `member`, waits until it caught up and returns its port
+    /// (cluster mode disabled only).
+    pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {
+        self.replicated("adding a replica")?
+            .add_replica(member)
+            .await
+    }
+
+    /// Stops and forgets a replica (cluster mode disabled only).
+    pub async fn remove_replica(&mut self, member: &str) -> Result<(), EngineError> {
+        self.replicated("removing a replica")?
+            .remove_replica(member)
+            .await
+    }
+
+    /// Stops every node and closes the endpoints.
+    pub async fn stop(&mut self) {
+        match self {
+            Self::Replicated(group) => group.stop().await,
+            Self::Cluster(cluster) => cluster.stop().await,
+        }
+    }
+
+    fn replicated(&mut self, what: &str) -> Result<&mut GroupRuntime, EngineError> {
+        match self {
+            Self::Replicated(group) => Ok(group),
+            Self::Cluster(cluster) => Err(EngineError::Replication(format!(
+                "{what} is not supported on cluster {} (cluster mode enabled)",
+                cluster.group_id()
+            ))),
+        }
+    }
+}

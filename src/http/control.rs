@@ -1,0 +1,52 @@
+//! Control endpoints outside the AWS action space, for test isolation the way moto's reset is
+//! used: `GET /_health` and `POST /_reset`. Both cover every account and region.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::scopes::Scopes;
+
+/// Version, groups (with their account and region), nodes the model knows and redis-server
+/// processes actually running.
+pub async fn health(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let mut groups = Vec::new();
+    let mut members = 0;
+    for (scope, state) in scopes.all() {
+        let model = state.model();
+        for g in model.groups() {
+            members += g.members.len();
+            groups.push(json!({
+                "id": g.id.as_str(), "status": g.status.as_str(), "members": g.members.len(),
+                "account": scope.account, "region": scope.region,
+            }));
+        }
+    }
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "groups": groups,
+        "members": members,
+        "redis_processes": crate::engine::process::live_redis_children(std::process::id()).len(),
+    }))
+}
+
+/// Deletes every group of every account and region (stopping its nodes and endpoints), every
+/// tag, event and quota counter; answers once nothing is left running.
+pub async fn reset(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let mut ids = Vec::new();
+    for (_, state) in scopes.all() {
+        let removed = state.model().reset();
+        for group in removed {
+            state.engine.stop_group(group.id.as_str()).await;
+            ids.push(group.id.to_string());
+        }
+    }
+    tracing::info!(
+        groups = ids.len(),
+        "reset: every group, tag, event and quota counter of every account and region removed"
+    );
+    Json(json!({ "deleted": ids }))
+}

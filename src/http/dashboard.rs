@@ -1,0 +1,278 @@
+//! The live dashboard: `GET /` from a browser (`Accept: text/html`, no `Action`) serves one
+//! self-contained page, which polls `GET /_state` for a JSON snapshot of every group, the live
+//! replication link of every node (read from the node itself) and the newest events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::engine::client::{NodeClient, ReplicationInfo};
+use crate::model::events::{Event, EventQuery};
+use crate::model::group::{Endpoints, ReplicationGroup, Role};
+use crate::model::scope::Scope;
+use crate::scopes::Scopes;
+use crate::state::SharedState;
+
+/// The page, embedded at build time: inline CSS and JS, nothing fetched but `/_state`.
+pub const PAGE: &str = include_str!("dashboard.html");
+
+/// How many of the newest events the snapshot carries.
+pub const EVENT_LIMIT: usize = 50;
+
+/// True when the caller is a browser asking for a page (a navigation sends `text/html`).
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.to_ascii_lowercase().contains("text/html"))
+}
+
+pub fn page() -> Response<Body> {
+    let mut response = Response::new(Body::from(PAGE));
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// One member as copied out of the model, before its node is asked anything.
+struct MemberSnapshot {
+    cluster_id: String,
+    node_group: String,
+    role: Role,
+    port: Option<u16>,
+    auth_token: Option<String>,
+}
+
+struct GroupSnapshot {
+    scope: Scope,
+    id: String,
+    status: &'static str,
+    automatic_failover: bool,
+    multi_az: bool,
+    failover_in_flight: bool,
+    endpoints: Option<Endpoints>,
+    cluster_enabled: bool,
+    /// Node group ids and slots, in order.
+    node_groups: Vec<(String, Option<String>)>,
+    members: Vec<MemberSnapshot>,
+}
+
+/// What a node said about its replication, or why it said nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NodeLink {
+    /// The model has no port for it yet (the group is still being created).
+    NotStarted,
+    Down(String),
+    Up(ReplicationInfo),
+}
+
+/// `GET /_state`: the snapshot the dashboard renders, every account and region in one:
+/// groups ordered by (account, region, id) and each labelled with its scope, events merged
+/// newest first.
+pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
+    let now = scopes.default_state().now();
+    let mut groups = Vec::new();
+    let mut events = Vec::new();
+    let mut scope_list = Vec::new();
+    for (scope, state) in scopes.all() {
+        let (scope_groups, scope_events) = snapshot(&state, &scope);
+        scope_list.push(json!({
+            "account": scope.account, "region": scope.region, "groups": scope_groups.len(),
+        }));
+        groups.extend(scope_groups);
+        events.extend(scope_events.into_iter().map(|event| (scope.clone(), event)));
+    }
+    events.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.1.seq.cmp(&a.1.seq)));
+    events.truncate(EVENT_LIMIT);
+
+    let links = probe_all(&groups).await;
+
+    let groups: Vec<Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| group_json(group, |m| links.get(&(g, m)).cloned()))
+        .collect();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generated_at": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "scopes": scope_list,
+        "groups": groups,
+        "events": events_json(&events),
+    }))
+}
+
+/// One scope's groups and newest events, copied out under its model lock (dropped before
+/// any node is asked).
+fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Event>) {
+    let model = state.model();
+    let groups = model
+        .groups()
+        .map(|group| GroupSnapshot::of(scope, group))
+        .collect();
+    let page = model.events.query(&EventQuery {
+        source_id: None,
+        source_type: None,
+        start: DateTime::<Utc>::UNIX_EPOCH,
+        end: state.now(),
+        before_seq: None,
+        max_records: EVENT_LIMIT,
+    });
+    (groups, page.events.into_iter().cloned().collect())
+}
+
+fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {
+    events
+        .iter()
+        .map(|(scope, event)| {
+            json!({
+                "account": scope.account,
+                "region": scope.region,
+                "date": event.date.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "source_type": event.source_type,
+                "source_id": event.source_id,
+                "message": event.message,
+            })
+        })
+        .collect()
+}
+
+impl GroupSnapshot {
+    fn of(scope: &Scope, group: &ReplicationGroup) -> Self {
+        Self {
+            scope: scope.clone(),
+            id: group.id.to_string(),
+            status: group.status.as_str(),
+            automatic_failover: group.settings.automatic_failover,
+            multi_az: group.settings.multi_az,
+            failover_in_flight: group.failover_in_flight,
+            endpoints: group.endpoints,
+            cluster_enabled: group.cluster_enabled,
+            node_groups: group
+                .node_groups
+                .iter()
+                .map(|ng| (ng.id.clone(), ng.slots.clone()))
+                .collect(),
+            members: group
+                .members
+                .iter()
+                .map(|member| MemberSnapshot {
+                    cluster_id: member.cluster_id.clone(),
+                    node_group: member.node_group.clone(),
+                    role: member.role,
+                    port: member.port,
+                    auth_token: group.settings.auth_token.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One group as the dashboard shows it; `link(m)` is what member `m`'s node said.
+fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -> Value {
+    let members: Vec<Value> = group
+        .members
+        .iter()
+        .enumerate()
+        .map(|(m, member)| member_json(member, &link(m).unwrap_or(NodeLink::NotStarted)))
+        .collect();
+    json!({
+        "account": group.scope.account,
+        "region": group.scope.region,
+        "id": group.id,
+        "status": group.status,
+        "automatic_failover": group.automatic_failover,
+        "multi_az": group.multi_az,
+        "failover_in_flight": group.failover_in_flight,
+        "cluster_enabled": group.cluster_enabled,
+        "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
+        "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
+        "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
+        "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
+        "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
+        "members": members,
+    })
+}
+
+/// Asks every started node for `INFO replication` at once; each ask is bounded by the node
+/// client's own timeout, so one frozen node delays the snapshot by at most that.
+async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink> {
+    let mut tasks = JoinSet::new();
+    for (g, group) in groups.iter().enumerate() {
+        for (m, member) in group.members.iter().enumerate() {
+            let Some(port) = member.port else { continue };
+            let client = NodeClient::new(port, member.auth_token.clone());
+            tasks.spawn(async move { ((g, m), probe(client).await) });
+        }
+    }
+    let mut links = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((key, link)) = joined {
+            links.insert(key, link);
+        }
+    }
+    links
+}
+
+async fn probe(client: NodeClient) -> NodeLink {
+    match client.replication_info().await {
+        Ok(info) => NodeLink::Up(info),
+        Err(error) => NodeLink::Down(error.to_string()),
+    }
+}
+
+fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
+    let mut value = json!({
+        "cluster_id": member.cluster_id,
+        "node_group": member.node_group,
+        "role": member.role.as_str(),
+        "port": member.port,
+    });
+    let fields = match link {
+        NodeLink::NotStarted => json!({ "reachable": false, "link": "starting" }),
+        NodeLink::Down(error) => json!({ "reachable": false, "link": "down", "error": error }),
+        NodeLink::Up(info) => {
+            let node_role = match info.role.as_str() {
+                "master" => "primary",
+                "slave" => "replica",
+                other => other,
+            };
+            // A replica's link is its link to its primary; a primary's is simply that it
+            // answers (its replicas' links are shown on their own cards).
+            let link = if node_role == "replica" {
+                info.master_link_status.as_deref().unwrap_or("down")
+            } else {
+                "up"
+            };
+            json!({
+                "reachable": true,
+                "link": link,
+                "node_role": node_role,
+                "master_link_status": info.master_link_status,
+                "master_port": info.master_port,
+                "connected_replicas": info.connected_replicas,
+                "repl_offset": if node_role == "replica" {
+                    info.replica_offset
+                } else {
+                    info.master_repl_offset
+                },
+            })
+        }
+    };
+    if let (Value::Object(target), Value::Object(extra)) = (&mut value, fields) {
+        target.extend(extra);
+    }
+    value
+}

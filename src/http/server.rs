@@ -1,0 +1,158 @@
+//! The HTTP front: `POST /` with a form body or `GET /?Action=...`, decoded, dispatched, and
+//! answered with the XML envelope; every failure is an AWS `ErrorResponse`, never an HTML page.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::error::{error_response, xml_response};
+use crate::api::{dispatch, resolve_action};
+use crate::model::scope::Scope;
+use crate::protocol::sigv4::CredentialScope;
+use crate::protocol::{ApiError, QueryParams};
+use crate::scopes::Scopes;
+use crate::state::{RequestContext, SharedState};
+
+/// The largest form body read; the biggest real request (a create with every list filled) is
+/// a few KiB.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The front over one state, the default scope (benches and in-process tests).
+pub fn app(state: SharedState) -> Router {
+    app_with_scopes(Arc::new(Scopes::single(state)))
+}
+
+/// The front over every account and region: each request is served by its scope's state.
+pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
+    Router::new()
+        .route("/_health", axum::routing::get(super::control::health))
+        .route("/_state", axum::routing::get(super::dashboard::state))
+        .route("/_reset", axum::routing::post(super::control::reset))
+        // The query API is `GET /` and `POST /`; anything else gets an AWS-shaped 404 or 405.
+        .route("/", axum::routing::get(handle).post(handle))
+        .fallback(super::protocol_errors::not_found)
+        .method_not_allowed_fallback(super::protocol_errors::method_not_allowed)
+        .with_state(scopes)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        let error = ApiError::InvalidParameterValue(format!(
+            "The request body is larger than {MAX_BODY_BYTES} bytes."
+        ));
+        return error_response(&error, &request_id);
+    };
+    let query = parts.uri.query();
+    let params = QueryParams::decode(query, &body);
+    // A browser opening the server's URL gets the live dashboard instead of MissingAction.
+    if parts.method == axum::http::Method::GET
+        && params.optional("Action").is_none_or(str::is_empty)
+        && super::dashboard::accepts_html(&parts.headers)
+    {
+        return super::dashboard::page();
+    }
+    let state = scopes.default_state();
+    if let Some(verifier) = &state.settings.verifier
+        && let Err(error) = verifier.verify(
+            parts.method.as_str(),
+            parts.uri.path(),
+            query,
+            &parts.headers,
+            &body,
+            state.now(),
+        )
+    {
+        tracing::info!(
+            status = error.status().as_u16(),
+            code = error.code(),
+            message = error.message(),
+            "request refused by --verify-sigv4"
+        );
+        return error_response(&error, &request_id);
+    }
+    let ctx = match request_context(&scopes, &parts.headers, &params, &request_id) {
+        Ok(ctx) => ctx,
+        Err(error) => return error_response(&error, &request_id),
+    };
+    // Every action sees only its caller's account and region.
+    let state = scopes.get(&ctx.scope());
+    let action_name = params.optional("Action").unwrap_or("");
+    let result = match resolve_action(&params).and_then(|action| {
+        crate::protocol::api_version::check(&params, action_name).map(|()| action)
+    }) {
+        Ok(action) => dispatch(action, &state, &params, &ctx).await,
+        Err(error) => Err(error),
+    };
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    match result {
+        Ok(xml) => {
+            tracing::info!(action = %action_name, status = 200, elapsed_us, request_id = %ctx.request_id, "api call");
+            xml_response(StatusCode::OK, xml, &ctx.request_id)
+        }
+        Err(error) => {
+            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
+            error_response(&error, &ctx.request_id)
+        }
+    }
+}
+
+/// The caller's account (from its access key) and region (from its SigV4 credential scope,
+/// in the `Authorization` header or a presigned URL's `X-Amz-Credential`, else `--region`).
+fn request_context(
+    scopes: &Scopes,
+    headers: &HeaderMap,
+    params: &QueryParams,
+    request_id: &str,
+) -> Result<RequestContext, ApiError> {
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(CredentialScope::from_authorization)
+        .or_else(|| {
+            params
+                .optional("X-Amz-Credential")
+                .and_then(CredentialScope::from_credential)
+        });
+    let region = credential.as_ref().map_or_else(
+        || scopes.default_scope().region.clone(),
+        |c| c.region.clone(),
+    );
+    if !Scope::is_valid_region(&region) {
+        return Err(ApiError::IncompleteSignature(format!(
+            "Credential should be scoped to a valid region, not '{region}'."
+        )));
+    }
+    let account = scopes
+        .accounts
+        .account(credential.as_ref().map(|c| c.access_key_id.as_str()));
+    Ok(RequestContext {
+        request_id: request_id.to_string(),
+        region,
+        account,
+    })
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(%detail, "request handler panicked");
+    ApiError::InternalFailure(format!(
+        "The server failed to process the request: {detail}"
+    ))
+    .into_response()
+}

@@ -1,0 +1,330 @@
+//! The SDK side: wire error codes, describes, creating groups and waiting for their states and
+//! events, and reading endpoints and members out of the answers.
+
+use aws_sdk_elasticache::Client;
+use aws_sdk_elasticache::error::ProvideErrorMetadata;
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, CacheCluster, Event, ReplicationGroup,
+};
+
+use super::wait::{DEADLINE, wait_until};
+
+/// The wire `Code` of a failed SDK call (panics if the call succeeded).
+pub fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, E>,
+) -> String {
+    code_and_message(result).0
+}
+
+pub async fn describe(client: &Client, id: &str) -> Option<ReplicationGroup> {
+    let output = client
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .ok()?;
+    output.replication_groups().first().cloned()
+}
+
+/// Creates a group and waits until it is `available`.
+pub async fn create_group(
+    client: &Client,
+    id: &str,
+    nodes: i32,
+    automatic_failover: bool,
+) -> ReplicationGroup {
+    let created = client
+        .create_replication_group()
+        .replication_group_id(id)
+        .replication_group_description("test group")
+        .num_cache_clusters(nodes)
+        .automatic_failover_enabled(automatic_failover)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(
+        created.replication_group().and_then(|g| g.status()),
+        Some("creating")
+    );
+    wait_available(client, id).await
+}
+
+/// Creates a group of `nodes` whose every node needs `token` (with in-transit encryption, as
+/// AWS requires for a token) and waits until it is `available`.
+pub async fn create_group_with_token(
+    client: &Client,
+    id: &str,
+    nodes: i32,
+    token: &str,
+) -> ReplicationGroup {
+    client
+        .create_replication_group()
+        .replication_group_id(id)
+        .replication_group_description("test group")
+        .num_cache_clusters(nodes)
+        .auth_token(token)
+        .transit_encryption_enabled(true)
+        .send()
+        .await
+        .expect("create a group with an AUTH token");
+    wait_available(client, id).await
+}
+
+/// ModifyReplicationGroup with an AUTH token `strategy` (and `token`, unless DELETE), then
+/// waits for its event and for the group to be `available` again: (the group in the answer,
+/// the group once available).
+pub async fn update_auth_token(
+    client: &Client,
+    id: &str,
+    strategy: AuthTokenUpdateStrategyType,
+    token: Option<&str>,
+) -> (ReplicationGroup, ReplicationGroup) {
+    let event = format!(
+        "AUTH token updated with strategy {} for replication group {id}",
+        strategy.as_str()
+    );
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id(id)
+        .apply_immediately(true)
+        .auth_token_update_strategy(strategy)
+        .set_auth_token(token.map(str::to_string))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{event}: {e:?}"));
+    let pending = answer
+        .replication_group()
+        .expect("the group in the answer")
+        .clone();
+    wait_for_event(client, id, &event).await;
+    (pending, wait_available(client, id).await)
+}
+
+pub async fn wait_available(client: &Client, id: &str) -> ReplicationGroup {
+    wait_until(&format!("{id} available"), DEADLINE, || async {
+        describe(client, id)
+            .await
+            .filter(|g| g.status() == Some("available"))
+    })
+    .await
+}
+
+/// Port of the primary endpoint, and of each member's node, with its current role.
+pub fn endpoints(group: &ReplicationGroup) -> (u16, u16, Vec<(String, u16, String)>) {
+    let node_group = &group.node_groups()[0];
+    let port = |e: Option<&aws_sdk_elasticache::types::Endpoint>| {
+        e.and_then(|e| e.port()).expect("endpoint port") as u16
+    };
+    let members = node_group
+        .node_group_members()
+        .iter()
+        .map(|m| {
+            (
+                m.cache_cluster_id().unwrap_or_default().to_string(),
+                port(m.read_endpoint()),
+                m.current_role().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (
+        port(node_group.primary_endpoint()),
+        port(node_group.reader_endpoint()),
+        members,
+    )
+}
+
+/// Every event (up to 100) for a source, newest first.
+pub async fn events_for(client: &Client, source: &str) -> Vec<Event> {
+    let output = client
+        .describe_events()
+        .source_identifier(source)
+        .send()
+        .await
+        .expect("describe events");
+    output.events().to_vec()
+}
+
+pub fn messages(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e.message().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Waits until an event with `message` exists for `source`.
+pub async fn wait_for_event(client: &Client, source: &str, message: &str) -> Vec<Event> {
+    wait_until(
+        &format!("event {message:?} on {source}"),
+        DEADLINE,
+        || async {
+            let events = events_for(client, source).await;
+            events
+                .iter()
+                .any(|e| e.message() == Some(message))
+                .then_some(events)
+        },
+    )
+    .await
+}
+
+pub async fn wait_deleted(client: &Client, id: &str) {
+    wait_until(&format!("{id} deleted"), DEADLINE, || async {
+        let result = client
+            .describe_replication_groups()
+            .replication_group_id(id)
+            .send()
+            .await;
+        (result.is_err() && code(result) == "ReplicationGroupNotFoundFault").then_some(())
+    })
+    .await
+}
+
+/// The wire code and message of a failed SDK call (panics if the call succeeded).
+pub fn code_and_message<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, E>,
+) -> (String, String) {
+    let error = result.expect_err("the call should have failed");
+    (
+        error
+            .code()
+            .unwrap_or_else(|| panic!("no error code in {error:?}"))
+            .to_string(),
+        error.message().unwrap_or_default().to_string(),
+    )
+}
+
+/// The group's member cluster ids, in the order DescribeReplicationGroups lists them.
+pub fn member_ids(group: &ReplicationGroup) -> Vec<String> {
+    group.member_clusters().to_vec()
+}
+
+/// Waits until the group is `available` with `count` members.
+pub async fn wait_members(client: &Client, id: &str, count: usize) -> ReplicationGroup {
+    wait_until(
+        &format!("{id} available with {count} members"),
+        DEADLINE,
+        || async {
+            describe(client, id)
+                .await
+                .filter(|g| g.status() == Some("available") && g.member_clusters().len() == count)
+        },
+    )
+    .await
+}
+
+/// Waits until an event on `source` starts with `prefix`; returns its message.
+pub async fn wait_event_starting(client: &Client, source: &str, prefix: &str) -> String {
+    wait_until(
+        &format!("an event starting {prefix:?} on {source}"),
+        DEADLINE,
+        || async {
+            messages(&events_for(client, source).await)
+                .into_iter()
+                .find(|m| m.starts_with(prefix))
+        },
+    )
+    .await
+}
+
+/// One cache cluster from DescribeCacheClusters (panics if there is none).
+pub async fn cache_cluster(client: &Client, id: &str) -> CacheCluster {
+    client
+        .describe_cache_clusters()
+        .cache_cluster_id(id)
+        .send()
+        .await
+        .expect("describe cache clusters")
+        .cache_clusters()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no cache cluster {id}"))
+}
+
+/// Creates a cluster-mode group of `shards` x (1 + `replicas`) and waits until it is available.
+pub async fn create_cluster(
+    client: &Client,
+    id: &str,
+    shards: i32,
+    replicas: i32,
+) -> ReplicationGroup {
+    let created = client
+        .create_replication_group()
+        .replication_group_id(id)
+        .replication_group_description("cluster test")
+        .num_node_groups(shards)
+        .replicas_per_node_group(replicas)
+        .send()
+        .await
+        .expect("create a cluster-mode group");
+    let group = created.replication_group().expect("group in the answer");
+    assert_eq!(group.status(), Some("creating"));
+    assert_eq!(group.cluster_enabled(), Some(true));
+    wait_available(client, id).await
+}
+
+pub fn configuration_port(group: &ReplicationGroup) -> u16 {
+    group
+        .configuration_endpoint()
+        .and_then(|e| e.port())
+        .expect("a configuration endpoint") as u16
+}
+
+/// Each member's own port, from DescribeCacheClusters with node info.
+pub async fn member_ports(client: &Client, group_id: &str) -> Vec<(String, u16)> {
+    let output = client
+        .describe_cache_clusters()
+        .show_cache_node_info(true)
+        .send()
+        .await
+        .expect("describe cache clusters");
+    output
+        .cache_clusters()
+        .iter()
+        .filter(|c| c.replication_group_id() == Some(group_id))
+        .map(|c| {
+            let port = c.cache_nodes()[0]
+                .endpoint()
+                .and_then(|e| e.port())
+                .expect("every member has its own endpoint");
+            (c.cache_cluster_id().unwrap().to_string(), port as u16)
+        })
+        .collect()
+}
+
+pub fn port_of(ports: &[(String, u16)], member: &str) -> u16 {
+    ports
+        .iter()
+        .find(|(m, _)| m == member)
+        .unwrap_or_else(|| panic!("{member} not in {ports:?}"))
+        .1
+}
+
+/// IncreaseReplicaCount to `count` replicas, applied immediately: the group in the answer.
+pub async fn increase_replicas(client: &Client, id: &str, count: i32) -> ReplicationGroup {
+    client
+        .increase_replica_count()
+        .replication_group_id(id)
+        .new_replica_count(count)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("IncreaseReplicaCount {id} to {count}: {e:?}"))
+        .replication_group()
+        .expect("the group in the answer")
+        .clone()
+}
+
+/// DecreaseReplicaCount to `count` replicas, applied immediately: the group in the answer.
+pub async fn decrease_replicas(client: &Client, id: &str, count: i32) -> ReplicationGroup {
+    client
+        .decrease_replica_count()
+        .replication_group_id(id)
+        .new_replica_count(count)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DecreaseReplicaCount {id} to {count}: {e:?}"))
+        .replication_group()
+        .expect("the group in the answer")
+        .clone()
+}
