@@ -175,6 +175,17 @@ pub struct Config {
     /// Least milliseconds recovery takes (overrides the profile).
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
     pub recovery_duration_ms: Option<u64>,
+
+    /// Also serve the Toxiproxy API at its bare paths (`/proxies`, ...) on this address, for
+    /// Toxiproxy clients that take only a host and port (Toxiproxy's own is 127.0.0.1:8474).
+    /// It is always served under `/_toxiproxy` on --listen.
+    #[arg(long, env = "ELASTICACHE_LOCAL_TOXIPROXY_LISTEN")]
+    pub toxiproxy_listen: Option<SocketAddr>,
+
+    /// Seed for the toxics' random draws (toxicity, latency jitter, slicer sizes): the same
+    /// seed gives the same draws for the same connections (default: a random seed).
+    #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
+    pub toxics_seed: Option<u64>,
 }
 
 impl Config {

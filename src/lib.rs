@@ -74,6 +74,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
     tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    if let Some(seed) = config.toxics_seed {
+        state.toxics.set_seed(seed);
+    }
     // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
     let background = state.clone();
     tokio::spawn(async move { background.engine.redis_version().await });
@@ -87,6 +90,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     {
         scopes.shutdown().await;
         return Err(error);
+    }
+    if let Some(toxiproxy) = config.toxiproxy_listen {
+        http::toxiproxy::serve(toxiproxy, state.toxics.clone()).await?;
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();

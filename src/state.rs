@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::engine::Engine;
+use crate::engine::toxics::ToxicRegistry;
 use crate::model::scope::Scope;
 use crate::model::{Clock, Model};
 use crate::protocol::fragments::FragmentCache;
@@ -47,6 +48,8 @@ pub struct AppState {
     /// DescribeCacheClusters' encoded members by id and group revision, without and with
     /// `ShowCacheNodeInfo`.
     pub encoded_cache_clusters: [FragmentCache; 2],
+    /// The endpoints' network toxics (the Toxiproxy API's proxies).
+    pub toxics: Arc<ToxicRegistry>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -61,6 +64,7 @@ impl AppState {
             encoded_groups: FragmentCache::default(),
             encoded_events: FragmentCache::default(),
             encoded_cache_clusters: Default::default(),
+            toxics: ToxicRegistry::global(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod process;
 mod proxy;
 mod replicated;
 mod runtime;
+pub(crate) mod toxics;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;

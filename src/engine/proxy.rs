@@ -12,11 +12,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::toxics::ToxicRegistry;
+use super::toxics::registry::Registration;
+
 pub struct EndpointProxy {
     name: String,
     port: u16,
     targets: watch::Sender<Vec<u16>>,
     accept_task: JoinHandle<()>,
+    /// Lists the endpoint in the toxics registry while it lives.
+    _toxics: Registration,
 }
 
 impl EndpointProxy {
@@ -25,6 +30,7 @@ impl EndpointProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let (sender, receiver) = watch::channel(targets);
+        let _toxics = ToxicRegistry::global().register(&name, port, receiver.clone());
         let accept_task = tokio::spawn(accept_loop(listener, receiver));
         tracing::info!(endpoint = %name, port, "endpoint proxy listening");
         Ok(Self {
@@ -32,6 +38,7 @@ impl EndpointProxy {
             port,
             targets: sender,
             accept_task,
+            _toxics,
         })
     }
 
@@ -124,7 +131,7 @@ async fn forward(mut client: TcpStream, target: u16, mut targets: watch::Receive
     let _ = upstream.set_nodelay(true);
     let still_listed = |t: &Vec<u16>| t.contains(&target);
     tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+        _ = super::toxics::pipe(&mut client, &mut upstream) => {}
         _ = targets.wait_for(|t| !still_listed(t)) => {}
     }
 }

@@ -12,3 +12,4 @@ mod protocol_errors;
 pub(crate) mod serve;
 pub mod server;
 mod timed_io;
+pub(crate) mod toxiproxy;

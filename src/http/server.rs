@@ -35,6 +35,10 @@ pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
         .route("/_health", axum::routing::get(super::control::health))
         .route("/_state", axum::routing::get(super::dashboard::state))
         .route("/_reset", axum::routing::post(super::control::reset))
+        .nest(
+            "/_toxiproxy",
+            super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),
+        )
         // The query API is `GET /` and `POST /`; anything else gets an AWS-shaped 404 or 405.
         .route("/", axum::routing::get(handle).post(handle))
         .fallback(super::protocol_errors::not_found)

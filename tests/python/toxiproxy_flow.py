@@ -1,0 +1,67 @@
+"""The real Toxiproxy Python client (PyPI `toxiproxy-python`) against elasticache-local's
+`--toxiproxy-listen`: lists the endpoints as proxies, adds a latency toxic, measures it with a
+raw RESP PING, disables and re-enables the proxy, removes the toxic, resets.
+
+Env: TOXIPROXY_HOST, TOXIPROXY_PORT (the listener), PROXY (an endpoint's name).
+Needs `python3 -m pip install toxiproxy-python` (it brings `future` and `requests`); run by
+tests/toxics/api.rs, which fails when the package is missing rather than skipping."""
+
+import os
+import socket
+import statistics
+import time
+
+from toxiproxy import Toxiproxy
+from toxiproxy.api import APIConsumer
+
+APIConsumer.host = os.environ["TOXIPROXY_HOST"]
+APIConsumer.port = int(os.environ["TOXIPROXY_PORT"])
+NAME = os.environ["PROXY"]
+
+
+def ping_ms(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        started = time.monotonic()
+        s.sendall(b"PING\r\n")
+        reply = s.recv(7)
+        assert reply == b"+PONG\r\n", reply
+        return (time.monotonic() - started) * 1000
+
+
+server = Toxiproxy()
+assert server.running()
+assert b"Toxiproxy API" in server.version()
+proxy = server.get_proxy(NAME)
+assert proxy is not None, server.proxies().keys()
+assert proxy.enabled is True
+port = int(proxy.listen.rsplit(":", 1)[1])
+
+proxy.add_toxic(type="latency", attributes={"latency": 50})
+toxics = proxy.toxics()
+assert list(toxics) == ["latency_downstream"], toxics
+assert toxics["latency_downstream"].attributes == {"latency": 50, "jitter": 0}
+rtts = [ping_ms(port) for _ in range(20)]
+median = statistics.median(rtts)
+assert 50 <= median <= 55, rtts
+print(f"latency 50 ms via toxiproxy-python: median PING RTT {median:.2f} ms")
+
+proxy.disable()
+assert server.get_proxy(NAME).enabled is False
+with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+    s.sendall(b"PING\r\n")
+    try:
+        reply = s.recv(7)
+    except ConnectionResetError:  # closed with the PING unread: the kernel resets
+        reply = b""
+    assert reply == b"", "a disabled proxy closes its connections"
+proxy.enable()
+assert server.get_proxy(NAME).enabled is True
+
+proxy.destroy_toxic("latency_downstream")
+assert proxy.toxics() == {}
+after = [ping_ms(port) for _ in range(20)]
+assert statistics.median(after) < 10, after
+proxy.add_toxic(type="timeout", name="hole", attributes={"timeout": 0})
+assert server.reset()
+assert server.get_proxy(NAME).toxics() == {}
+print("PASS toxiproxy-python drove", NAME)
