@@ -2,7 +2,7 @@
 //! low (soft = hard, so raising it cannot help) and the primary endpoint flooded with idle
 //! connections, every node and all its data survive, and the log says what happened.
 
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::support::{Launch, TestServer, wait_blocking};
@@ -30,14 +30,43 @@ pub fn primary_port(server: &TestServer, id: &str) -> u16 {
     })
 }
 
+/// A connection with read and write deadlines: one the kernel queued while the server could not
+/// accept is never served, and a command over it must fail, not block.
 fn redis_at(port: u16) -> redis::Connection {
     wait_blocking("the endpoint to accept", Duration::from_secs(30), || {
-        redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        let connection = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
             .ok()?
             .get_connection_with_timeout(Duration::from_secs(2))
-            .ok()
+            .ok()?;
+        connection
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .ok()?;
+        connection
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .ok()?;
+        Some(connection)
     })
 }
+
+/// Opens idle clients (each accepted one costs the server two descriptors) until the server says
+/// it cannot accept, or a connect times out (the listen queue is full), or 400 are open. Every
+/// connect has a deadline, so this cannot hang whatever the server does.
+fn exhaust_descriptors(server: &TestServer, port: u16) -> Vec<TcpStream> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut idle = Vec::new();
+    while idle.len() < 400 {
+        match TcpStream::connect_timeout(&address, Duration::from_secs(2)) {
+            Ok(stream) => idle.push(stream),
+            Err(_) => break,
+        }
+        if idle.len() % 8 == 0 && server.log_text().contains(ACCEPT_ERROR) {
+            break;
+        }
+    }
+    idle
+}
+
+const ACCEPT_ERROR: &str = "endpoint proxy cannot accept a connection";
 
 #[test]
 fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
@@ -61,13 +90,7 @@ fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
     }
     drop(connection);
 
-    // Idle clients, each costing the server two descriptors, until it has none left.
-    let mut idle = Vec::new();
-    for _ in 0..400 {
-        if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
-            idle.push(stream);
-        }
-    }
+    let idle = exhaust_descriptors(&server, port);
     let local_errors = |log: &str| {
         log.matches("health check could not run: the server itself is out of resources")
             .count()
@@ -85,7 +108,7 @@ fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
     let log = server.log_text();
     assert!(!log.contains("node failed"), "a node was declared failed");
     assert!(
-        log.contains("endpoint proxy cannot accept a connection"),
+        log.contains(ACCEPT_ERROR),
         "the proxy's accept errors are logged"
     );
     drop(idle);
@@ -96,7 +119,7 @@ fn nodes_and_their_data_survive_the_server_running_out_of_descriptors() {
             redis::cmd("GET")
                 .arg(format!("key{i}"))
                 .query::<Option<i64>>(&mut connection)
-                .unwrap()
+                .expect("GET within the read timeout")
                 == Some(*i)
         })
         .count();
