@@ -111,7 +111,9 @@ fn measure(
         before_each();
         let started = Instant::now();
         let request = Request::post("/")
-            .body(Body::from("Action=DescribeReplicationGroups"))
+            .body(Body::from(
+                "Action=DescribeReplicationGroups&Version=2015-02-02",
+            ))
             .unwrap();
         let response = runtime.block_on(app.clone().oneshot(request)).unwrap();
         bytes = runtime

@@ -181,15 +181,15 @@ fn main() {
     let cases = [
         (
             "newest page (MaxRecords 100)",
-            "Action=DescribeEvents&MaxRecords=100",
+            "Action=DescribeEvents&Version=2015-02-02&MaxRecords=100",
         ),
         (
             "newest page (MaxRecords 20)",
-            "Action=DescribeEvents&MaxRecords=20",
+            "Action=DescribeEvents&Version=2015-02-02&MaxRecords=20",
         ),
         (
             "one source (SourceIdentifier)",
-            "Action=DescribeEvents&SourceIdentifier=group5-001",
+            "Action=DescribeEvents&Version=2015-02-02&SourceIdentifier=group5-001",
         ),
     ];
     println!(
@@ -222,7 +222,7 @@ fn main() {
     let large = app_with_events(100_000);
     let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let body = format!(
-        "Action=DescribeEvents&StartTime={}&EndTime={}",
+        "Action=DescribeEvents&Version=2015-02-02&StartTime={}&EndTime={}",
         iso(now - chrono::Duration::seconds(200)),
         iso(now - chrono::Duration::milliseconds(99_990)),
     );

@@ -133,6 +133,45 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_CREDENTIALS", value_delimiter = ',')]
     pub credentials: Vec<String>,
 
+    /// Another `Host` this server answers to, besides loopback names and the listen address
+    /// (e.g. a Docker service name; `name` matches any port, `name:port` only that one, `*`
+    /// any host). Repeat the flag, or separate them by commas in the environment variable.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ALLOWED_HOST", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
+
+    /// Milliseconds a client has to send a request's headers, from its first byte.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 20_000
+    )]
+    pub header_read_timeout_ms: u64,
+
+    /// Milliseconds a client has to send a request's body, from the end of its headers.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_BODY_READ_TIMEOUT_MS",
+        default_value_t = 20_000
+    )]
+    pub body_read_timeout_ms: u64,
+
+    /// Milliseconds a keep-alive connection may sit idle between requests (60 s, as an AWS
+    /// load balancer's default idle timeout).
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_IDLE_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub idle_timeout_ms: u64,
+
+    /// Open HTTP connections at most; past it a new one is answered 503 ServiceUnavailable.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
     /// Least milliseconds recovery takes (overrides the profile).
     #[arg(long, env = "ELASTICACHE_LOCAL_RECOVERY_DURATION_MS")]
     pub recovery_duration_ms: Option<u64>,
@@ -150,6 +189,15 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn serve_limits(&self) -> crate::http::serve::ServeLimits {
+        crate::http::serve::ServeLimits {
+            header_read: Duration::from_millis(self.header_read_timeout_ms.max(1)),
+            body_read: Duration::from_millis(self.body_read_timeout_ms.max(1)),
+            idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_connections: self.max_connections,
+        }
+    }
+
     /// The access key -> account rule from --account, --accounts-file and --unknown-keys.
     pub fn accounts(&self) -> Result<AccountResolver, String> {
         let mut mapped = HashMap::new();

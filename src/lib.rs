@@ -21,12 +21,14 @@
 
 pub mod api;
 pub mod config;
+mod data_dir_lock;
 pub mod engine;
 mod fixtures;
 mod http;
 pub mod logging;
 pub mod model;
 pub mod protocol;
+mod rlimit;
 pub mod scopes;
 pub mod state;
 mod workflows;
@@ -46,6 +48,7 @@ use state::{AppState, Settings};
 
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
+    rlimit::raise_nofile_limit();
     let redis_server = Engine::locate_redis_server(&config.redis_server)?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
@@ -94,20 +97,22 @@ pub async fn run(config: Config) -> Result<(), String> {
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
 
-    // Responses go out as soon as they are written: with Nagle's algorithm a large answer's
-    // last segment can wait for the client's ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, server::app_with_scopes(scopes.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    // The Host/Origin checks and the timeouts sit in front of every scope's requests.
+    let policy = Arc::new(http::guard::HostPolicy::new(address, &config.allowed_host));
+    let app = server::app_with_scopes(scopes.clone()).layer(axum::middleware::from_fn_with_state(
+        (policy, state.clone()),
+        http::guard::guard,
+    ));
+    http::serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
     tracing::info!("shutting down: stopping every node");
     scopes.shutdown().await;
-    served.map_err(|e| format!("server error: {e}"))
+    Ok(())
 }
 
-fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+/// The data dir; a temp one comes with its owner lock, and stale ones are removed first.
+type TempData = (tempfile::TempDir, data_dir_lock::OwnerLock);
+
+fn data_dir(config: &Config) -> Result<(PathBuf, Option<TempData>), String> {
     match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -116,10 +121,12 @@ fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Str
         }
         None => {
             let temp = tempfile::Builder::new()
-                .prefix("elasticache-local-")
+                .prefix(data_dir_lock::TEMP_DIR_PREFIX)
                 .tempdir()
                 .map_err(|e| format!("cannot create a temp dir: {e}"))?;
-            Ok((temp.path().to_path_buf(), Some(temp)))
+            let lock = data_dir_lock::lock(temp.path())?;
+            data_dir_lock::remove_stale(&std::env::temp_dir(), temp.path());
+            Ok((temp.path().to_path_buf(), Some((temp, lock))))
         }
     }
 }

@@ -164,7 +164,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let app = elasticache_local::server::app(state(dir.path()));
-        let mut all = vec![("Action".to_string(), action.clone())];
+        let mut all = vec![("Action".to_string(), action.clone()), ("Version".to_string(), "2015-02-02".to_string())];
         all.extend(pairs);
         let encoded = form_encode(&all);
         let request = if use_get {

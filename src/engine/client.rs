@@ -67,8 +67,9 @@ impl NodeClient {
         self.command_within(COMMAND_TIMEOUT, args).await
     }
 
+    /// The health check's PING; [`EngineError::Local`] when the server itself is to blame.
     pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
-        self.command_within(timeout, &["PING"]).await.map(|_| ())
+        super::ping::ping(self.port, self.password.as_deref(), timeout).await
     }
 
     async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {

@@ -12,6 +12,9 @@ pub enum EngineError {
     Replication(String),
     #[error("replication group {0} has no running nodes")]
     UnknownGroup(String),
+    /// The server's own trouble (out of descriptors, ports or memory), not the node's.
+    #[error("the server itself could not check the node: {0}")]
+    Local(String),
 }
 
 impl EngineError {

@@ -9,6 +9,7 @@ mod error;
 #[allow(dead_code, unused_imports)]
 mod memcached;
 mod node;
+mod ping;
 pub mod process;
 mod proxy;
 mod replicated;

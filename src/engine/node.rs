@@ -33,7 +33,11 @@ impl NodeSlot {
     /// True when the process has exited or does not answer PING in time.
     pub async fn still_failing(&mut self, password: Option<String>) -> bool {
         match self.probe(password) {
-            Some(client) => client.ping_within(HEALTH_PING_TIMEOUT).await.is_err(),
+            // The server's own trouble (out of descriptors) is no evidence against the node.
+            Some(client) => matches!(
+                client.ping_within(HEALTH_PING_TIMEOUT).await,
+                Err(error) if !matches!(error, EngineError::Local(_))
+            ),
             None => true,
         }
     }
@@ -237,10 +241,15 @@ pub async fn probe(probes: Vec<(String, Option<NodeClient>)>) -> Vec<(String, No
             None => failing.push((member, NodeHealth::Exited)),
             Some(client) => {
                 pings.spawn(async move {
-                    (
-                        member,
-                        client.ping_within(HEALTH_PING_TIMEOUT).await.is_ok(),
-                    )
+                    let healthy = match client.ping_within(HEALTH_PING_TIMEOUT).await {
+                        Ok(()) => true,
+                        Err(EngineError::Local(error)) => {
+                            tracing::error!(%member, %error, "health check could not run: the server itself is out of resources (not a node failure; the node is kept)");
+                            true
+                        }
+                        Err(_) => false,
+                    };
+                    (member, healthy)
                 });
             }
         }

@@ -74,9 +74,17 @@ impl Drop for EndpointProxy {
 
 async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<u16>>) {
     let next = Arc::new(AtomicUsize::new(0));
+    let mut backoff = AcceptBackoff::default();
     loop {
-        let Ok((client, _)) = listener.accept().await else {
-            continue;
+        let client = match listener.accept().await {
+            Ok((client, _)) => {
+                backoff.succeeded();
+                client
+            }
+            Err(error) => {
+                backoff.failed(&error).await;
+                continue;
+            }
         };
         let current = targets.borrow().clone();
         if current.is_empty() {
@@ -84,6 +92,33 @@ async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<u16>>) 
         }
         let target = current[next.fetch_add(1, Ordering::Relaxed) % current.len()];
         tokio::spawn(forward(client, target, targets.clone()));
+    }
+}
+
+/// An accept that fails (out of descriptors: the pending connection stays queued) would fail
+/// again at once: wait, doubling from 10 ms to 1 s, and log once per streak of failures.
+#[derive(Default)]
+struct AcceptBackoff {
+    delay: Option<std::time::Duration>,
+}
+
+impl AcceptBackoff {
+    async fn failed(&mut self, error: &io::Error) {
+        let delay = match self.delay {
+            None => {
+                tracing::error!(%error, "endpoint proxy cannot accept a connection (the server is out of resources, not the node); retrying with backoff");
+                std::time::Duration::from_millis(10)
+            }
+            Some(delay) => (delay * 2).min(std::time::Duration::from_secs(1)),
+        };
+        self.delay = Some(delay);
+        tokio::time::sleep(delay).await;
+    }
+
+    fn succeeded(&mut self) {
+        if self.delay.take().is_some() {
+            tracing::info!("endpoint proxy accepts connections again");
+        }
     }
 }
 

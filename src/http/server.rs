@@ -39,7 +39,10 @@ pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
             "/_toxiproxy",
             super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),
         )
-        .fallback(handle)
+        // The query API is `GET /` and `POST /`; anything else gets an AWS-shaped 404 or 405.
+        .route("/", axum::routing::get(handle).post(handle))
+        .fallback(super::protocol_errors::not_found)
+        .method_not_allowed_fallback(super::protocol_errors::method_not_allowed)
         .with_state(scopes)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -94,7 +97,9 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     // Every action sees only its caller's account and region.
     let state = scopes.get(&ctx.scope());
     let action_name = params.optional("Action").unwrap_or("");
-    let result = match resolve_action(&params) {
+    let result = match resolve_action(&params).and_then(|action| {
+        crate::protocol::api_version::check(&params, action_name).map(|()| action)
+    }) {
         Ok(action) => dispatch(action, &state, &params, &ctx).await,
         Err(error) => Err(error),
     };

@@ -1,6 +1,7 @@
 //! The awsQuery wire protocol: request decoding, XML encoding, the error envelope.
 //! Knows nothing of Redis or of the model.
 
+pub(crate) mod api_version;
 mod error;
 pub mod fragments;
 pub(crate) mod query;

@@ -134,12 +134,27 @@ struct ErrorBody<'a> {
 /// Encodes `ErrorResponse/Error/{Type,Code,Message}` + `RequestId` (a direct child of
 /// `ErrorResponse`, not inside `ResponseMetadata`, as AWS sends it).
 pub fn error_body(error: &ApiError, request_id: &str) -> String {
+    error_body_of(
+        error.fault_type(),
+        error.code(),
+        error.message(),
+        request_id,
+    )
+}
+
+/// The same envelope for the HTTP-level errors that are no [`ApiError`] (404, 405, 413, 431).
+pub fn error_body_of(
+    fault_type: &'static str,
+    code: &'static str,
+    message: &str,
+    request_id: &str,
+) -> String {
     let envelope = ErrorEnvelope {
         xmlns: NAMESPACE,
         error: ErrorBody {
-            fault_type: error.fault_type(),
-            code: error.code(),
-            message: error.message(),
+            fault_type,
+            code,
+            message,
         },
         request_id,
     };

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{NodeHealth, RuntimeHandle, probe};
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
+use crate::workflows::record_recovery;
 use crate::workflows::repair::repair;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -64,6 +65,15 @@ impl FailureTracker {
         unhealthy
     }
 
+    /// Members whose last repair failed, now forgotten: called when every node of the group
+    /// answers, so each of them runs again (its failed repair was undone by a later one, e.g.
+    /// a replica that could not sync from a primary that was dead too).
+    pub fn take_failed_repairs(&mut self) -> Vec<String> {
+        let mut members: Vec<String> = self.backoff.drain().map(|(member, _)| member).collect();
+        members.sort();
+        members
+    }
+
     /// A repair of `member` ended: forget it, or retry later with exponential backoff.
     pub fn repaired(&mut self, member: String, recovered: bool) {
         self.strikes.remove(&member);
@@ -94,7 +104,15 @@ async fn monitor(state: SharedState, group_id: String, handle: RuntimeHandle) {
             }
             runtime.health_probes()
         };
-        let mut unhealthy = tracker.observe(&group_id, probe(probes).await);
+        let failing = probe(probes).await;
+        if failing.is_empty() {
+            // Its last event says its recovery failed, but it runs: say it recovered.
+            for member in tracker.take_failed_repairs() {
+                tracing::info!(group = %group_id, %member, "a node whose recovery had failed runs again");
+                record_recovery(&state, &member, Ok(()));
+            }
+        }
+        let mut unhealthy = tracker.observe(&group_id, failing);
         if unhealthy.is_empty() {
             continue;
         }

@@ -59,7 +59,10 @@ pub async fn bring_back(
     let outcome = match how {
         Comeback::AsReplica => runtime.recover(index).await,
         Comeback::AsPrimary => match runtime.restart_failed_primary(index).await {
-            Ok(()) => runtime.wait_resynced_from(index).await,
+            Ok(()) => {
+                runtime.wait_resynced_from(index).await;
+                Ok(())
+            }
             Err(error) => Err(error),
         },
     };

@@ -51,14 +51,14 @@ async fn errors_are_aws_envelopes_to_the_byte() {
         (
             &post,
             "",
-            "Action=DescribeEvents&Duration=abc",
+            "Action=DescribeEvents&Version=2015-02-02&Duration=abc",
             400,
             &["<Code>InvalidParameterValue</Code>"],
         ),
         (
             &post,
             "",
-            "Action=CreateReplicationGroup&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k",
+            "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=x&ReplicationGroupDescription=d&Tags.Tag.x.Key=k",
             400,
             &["<Code>InvalidParameterValue</Code>"],
         ),
@@ -274,8 +274,7 @@ fn verify_sigv4_without_credentials_is_refused_at_startup() {
 #[tokio::test]
 async fn control_characters_in_values_never_make_the_xml_unparseable() {
     let server = TestServer::start();
-    let create =
-        "Action=CreateReplicationGroup&ReplicationGroupId=ctl&ReplicationGroupDescription=a%14b";
+    let create = "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=ctl&ReplicationGroupDescription=a%14b";
     let (status, body, _) = call(&server, reqwest::Method::POST, "", create, None).await;
     assert_eq!(status, 200, "{body}");
     let client = server.sdk();
@@ -291,7 +290,7 @@ async fn control_characters_in_values_never_make_the_xml_unparseable() {
     let (status, body, _) = call(
         &server,
         reqwest::Method::GET,
-        "Action=DescribeReplicationGroups&ReplicationGroupId=x%00y",
+        "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId=x%00y",
         "",
         None,
     )

@@ -2,6 +2,7 @@
 //! bytes, headers, a browser's `Accept`, a request with no `Accept` at all.
 
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use super::server::TestServer;
@@ -95,4 +96,72 @@ pub fn form_encode(pairs: &[(String, String)]) -> String {
         form.append_pair(k, v);
     }
     form.finish()
+}
+
+/// Raw HTTP/1.1 on a socket of its own, for what no client library sends: half requests, a
+/// foreign `Host`, a cross-site `Origin`.
+impl TestServer {
+    /// One raw HTTP/1.1 exchange (`request` is sent as is); returns (status, headers, body).
+    pub fn raw(&self, request: &[u8]) -> (u16, String, String) {
+        raw_exchange(self.address(), request)
+    }
+
+    /// A form POST of `body` to `/` with extra header lines (each ending in `\r\n`).
+    pub fn post(&self, path: &str, extra_headers: &str, body: &str) -> (u16, String, String) {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n{body}",
+            self.address(),
+            body.len()
+        );
+        self.raw(request.as_bytes())
+    }
+
+    pub fn get(&self, path: &str, extra_headers: &str) -> (u16, String, String) {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra_headers}\r\n",
+            self.address()
+        );
+        self.raw(request.as_bytes())
+    }
+}
+
+/// One raw HTTP/1.1 exchange with `address`; returns (status, head, de-chunked body).
+pub fn raw_exchange(address: &str, request: &[u8]) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).expect("send");
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    (status, head.to_string(), decode_chunked(head, body))
+}
+
+fn decode_chunked(head: &str, body: &str) -> String {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return body.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
 }

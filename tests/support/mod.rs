@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod aws;
+pub mod botocore;
 pub mod cluster;
 pub mod http;
 pub mod node;
@@ -16,6 +17,7 @@ pub mod server;
 pub mod wait;
 
 pub use aws::*;
+pub use botocore::*;
 pub use cluster::*;
 pub use http::*;
 pub use node::*;

@@ -14,6 +14,33 @@ use super::wait::poll_blocking;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_elasticache-local");
 
+/// How to start a server beyond its arguments.
+#[derive(Default)]
+pub struct Launch<'a> {
+    pub args: &'a [&'a str],
+    pub env: &'a [(&'a str, &'a str)],
+    /// Soft and hard RLIMIT_NOFILE of the server (and so of its redis-servers).
+    pub nofile: Option<u64>,
+}
+
+/// Sets the child's soft and hard RLIMIT_NOFILE to `limit` before it execs.
+fn limit_descriptors(command: &mut Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe; it runs in the child before exec.
+    unsafe {
+        command.pre_exec(move || {
+            let rlimit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// A running server, stopped with SIGTERM (then SIGKILL) when dropped.
 pub struct TestServer {
     child: Child,
@@ -28,15 +55,30 @@ impl TestServer {
 
     /// Starts the binary with `--listen 127.0.0.1:0` and `args`; waits for the ready line.
     pub fn start_with(args: &[&str]) -> Self {
+        Self::launch(Launch {
+            args,
+            ..Launch::default()
+        })
+    }
+
+    /// Starts the binary as [`TestServer::start_with`] does, with extra environment and a
+    /// descriptor limit when `launch` asks for them.
+    pub fn launch(launch: Launch) -> Self {
         let log = tempfile::NamedTempFile::new().expect("temp log");
-        let mut child = Command::new(BINARY)
+        let mut command = Command::new(BINARY);
+        command
             .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+            .args(launch.args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(log.reopen().expect("log handle"))
-            .spawn()
-            .expect("start elasticache-local");
+            .stderr(log.reopen().expect("log handle"));
+        for (key, value) in launch.env {
+            command.env(key, value);
+        }
+        if let Some(limit) = launch.nofile {
+            limit_descriptors(&mut command, limit);
+        }
+        let mut child = command.spawn().expect("start elasticache-local");
         let stdout = child.stdout.take().expect("stdout");
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
@@ -60,6 +102,11 @@ impl TestServer {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         Self { child, url, log }
+    }
+
+    /// `127.0.0.1:PORT`, for raw sockets.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     pub fn pid(&self) -> u32 {

@@ -41,3 +41,10 @@ pub fn poll_blocking<T>(deadline: Duration, mut probe: impl FnMut() -> Option<T>
         std::thread::sleep(POLL);
     }
 }
+
+/// The blocking form of [`wait_until`]: polls `probe` until it returns `Some`, or panics with
+/// `what` after `deadline`.
+pub fn wait_blocking<T>(what: &str, deadline: Duration, probe: impl FnMut() -> Option<T>) -> T {
+    poll_blocking(deadline, probe)
+        .unwrap_or_else(|| panic!("timed out after {deadline:?} waiting for {what}"))
+}

@@ -1,0 +1,76 @@
+//! The health check's PING, on a socket of its own so that a failure can be told apart: the
+//! server's own trouble (no descriptor left for a socket, no ephemeral port, no buffer memory)
+//! is [`EngineError::Local`] and says nothing about the node; a refused connection, a timeout
+//! or a wrong reply is the node's.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
+
+use super::EngineError;
+
+/// True for errors that come from this process or this host's limits, not from the peer.
+pub fn is_local_error(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL)
+    )
+}
+
+/// AUTH (when a password is set) and PING within `timeout`; `+PONG` is healthy.
+pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Result<(), EngineError> {
+    let node_error = |detail: String| EngineError::Redis { port, detail };
+    // Creating the socket needs only local resources: any failure here is ours.
+    let socket = TcpSocket::new_v4().map_err(|e| EngineError::Local(e.to_string()))?;
+    let exchange = async {
+        let mut stream = socket
+            .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+            .await?;
+        let mut request = Vec::new();
+        if let Some(password) = password {
+            request.extend_from_slice(
+                format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n", password.len()).as_bytes(),
+            );
+        }
+        request.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        stream.write_all(&request).await?;
+        let wanted = if password.is_some() { 2 } else { 1 };
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 512];
+        while reply.windows(2).filter(|w| w == b"\r\n").count() < wanted {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the node closed the connection",
+                ));
+            }
+            reply.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, io::Error>(String::from_utf8_lossy(&reply).into_owned())
+    };
+    let reply = match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => return Err(node_error("PING timed out".into())),
+        Ok(Err(error)) if is_local_error(&error) => {
+            return Err(EngineError::Local(error.to_string()));
+        }
+        Ok(Err(error)) => return Err(node_error(error.to_string())),
+        Ok(Ok(reply)) => reply,
+    };
+    let last = reply.trim_end().lines().last().unwrap_or("");
+    if last == "+PONG" {
+        return Ok(());
+    }
+    // A node at its maxclients answers, so it is alive: replacing it would lose its data.
+    if last.starts_with("-ERR max number of clients") {
+        tracing::warn!(port, reply = last, "node is alive but refuses new clients");
+        return Ok(());
+    }
+    Err(node_error(format!(
+        "unexpected reply to PING: {}",
+        reply.trim_end()
+    )))
+}
