@@ -7,17 +7,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
+use super::group_settings;
 use super::tags::parse_tags;
 use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
 use crate::model::arn::{Arn, ResourceKind};
-use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::group::{
-    Endpoints, GroupSettings, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
+    Endpoints, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use crate::model::ids::ReplicationGroupId;
-use crate::model::parameter_group::{ParameterGroup, family_of_version};
+use crate::model::parameter_group::ParameterGroup;
 use crate::model::tags::Tag;
-use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
@@ -94,24 +93,6 @@ fn parse_parameter_group(
         .optional("CacheParameterGroupName")
         .map(|name| state.model().parameter_group(name, &ctx.scope()))
         .transpose()
-}
-
-/// The family of the group's parameter group must be that of its engine version.
-fn check_family(
-    settings: &GroupSettings,
-    parameter_group: &ParameterGroup,
-) -> Result<(), ApiError> {
-    let expected =
-        family_of_version(&settings.engine, &settings.engine_version).ok_or_else(|| {
-            ApiError::InvalidParameterCombination(format!(
-                "Cannot find version {} for {}",
-                settings.engine_version, settings.engine
-            ))
-        })?;
-    match family_mismatch(expected, &parameter_group.family) {
-        Some(error) => Err(error),
-        None => Ok(()),
-    }
 }
 
 /// What the engine is asked to start.
@@ -232,7 +213,7 @@ fn parse_group(
     parameter_group: Option<&ParameterGroup>,
 ) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
-    let description = params.required("ReplicationGroupDescription")?.to_string();
+    params.required("ReplicationGroupDescription")?; // missing: refused before the layout
     reject_unsupported(params)?;
     let shards =
         if wants_cluster_mode(params, parameter_group.map(ParameterGroup::cluster_enabled))? {
@@ -245,52 +226,8 @@ fn parse_group(
         None => replicated_members(params, &id, &ctx.region, now)?,
         Some(shards) => cluster_members(params, &id, shards, &ctx.region, now)?,
     };
-    let multi_az = params.bool("MultiAZEnabled")?.unwrap_or(false);
-    if multi_az && !automatic_failover {
-        return Err(ApiError::InvalidParameterCombination(
-            "Multi-AZ requires automatic failover to be enabled.".into(),
-        ));
-    }
-    let auth_token = params
-        .optional("AuthToken")
-        .map(parse_auth_token)
-        .transpose()?;
-    let settings = GroupSettings {
-        description,
-        cache_node_type: params
-            .optional("CacheNodeType")
-            .unwrap_or("cache.t4g.micro")
-            .to_string(),
-        engine: parse_engine(params)?,
-        engine_version: params
-            .optional("EngineVersion")
-            .unwrap_or(default_version)
-            .to_string(),
-        automatic_failover,
-        multi_az,
-        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
-        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
-        transit_encryption: params.bool("TransitEncryptionEnabled")?.unwrap_or(false),
-        at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
-        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
-        auth_token,
-        snapshotting_cluster_id: None,
-        preferred_maintenance_window: params
-            .optional("PreferredMaintenanceWindow")
-            .map(str::to_string),
-        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
-        notification_topic_status: params
-            .optional("NotificationTopicArn")
-            .map(|_| "active".to_string()),
-        cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
-        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
-        cache_subnet_group_name: ResourceKind::SubnetGroup
-            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
-        parameters_pending_reboot: false,
-    };
-    if let Some(parameter_group) = parameter_group {
-        check_family(&settings, parameter_group)?;
-    }
+    let settings =
+        group_settings::parse(params, automatic_failover, default_version, parameter_group)?;
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
         arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),
@@ -460,29 +397,4 @@ fn availability_zones(
         )));
     }
     Ok(given)
-}
-
-fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
-    match params.optional("Engine") {
-        None => Ok("redis".into()),
-        Some(engine)
-            if engine.eq_ignore_ascii_case("redis") || engine.eq_ignore_ascii_case("valkey") =>
-        {
-            Ok(engine.to_ascii_lowercase())
-        }
-        Some(other) => Err(invalid_value("Engine", other, "redis or valkey")),
-    }
-}
-
-/// AWS's rules for an AUTH token: 16-128 printable ASCII characters, none of `@`, `"`, `/`.
-pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
-    let printable = token
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '/'));
-    if !(16..=128).contains(&token.len()) || !printable {
-        return Err(ApiError::InvalidParameterValue(
-            "Invalid AuthToken: it must be 16 to 128 printable characters and cannot contain '@', '\"' or '/'.".into(),
-        ));
-    }
-    Ok(token.to_string())
 }

@@ -190,10 +190,10 @@ fn parse_auth(params: &QueryParams) -> Result<Option<AuthChange>, ApiError> {
         }
         (Some(_), None) => return Err(ApiError::missing_parameter("AuthToken")),
         (Some("SET"), Some(token)) => {
-            AuthChange::Set(super::create_replication_group::parse_auth_token(token)?)
+            AuthChange::Set(super::group_settings::parse_auth_token(token)?)
         }
         (Some(_), Some(token)) => {
-            AuthChange::Rotate(super::create_replication_group::parse_auth_token(token)?)
+            AuthChange::Rotate(super::group_settings::parse_auth_token(token)?)
         }
     };
     Ok(Some(change))

@@ -1,0 +1,183 @@
+//! Every event the server writes: its source and its message, in one table.
+
+/// Every event the server writes. Wording follows AWS's current documentation ("primary"); AWS
+/// has also been seen writing "master" and "Failover to replica node X completed".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    CacheClusterCreated {
+        cluster_id: String,
+    },
+    CacheClusterDeleted {
+        cluster_id: String,
+    },
+    ReplicationGroupCreateFailed {
+        group_id: String,
+        reason: String,
+    },
+    ReplicationGroupDeleted {
+        group_id: String,
+    },
+    TestFailoverCalled {
+        group_id: String,
+        node_group_id: String,
+    },
+    FailoverCompletedOnCluster {
+        old_primary: String,
+        new_primary: String,
+    },
+    FailoverCompletedOnGroup {
+        group_id: String,
+        old_primary: String,
+        new_primary: String,
+    },
+    RecoveringCacheNodes {
+        cluster_id: String,
+        node_id: String,
+    },
+    FinishedRecovery {
+        cluster_id: String,
+        node_id: String,
+    },
+    FailoverFailed {
+        group_id: String,
+        reason: String,
+    },
+    RecoveryFailed {
+        cluster_id: String,
+        node_id: String,
+        reason: String,
+    },
+    AutomaticFailoverChanged {
+        group_id: String,
+        enabled: bool,
+    },
+    MultiAzChanged {
+        group_id: String,
+        enabled: bool,
+    },
+    PrimaryChanged {
+        group_id: String,
+        old_primary: String,
+        new_primary: String,
+    },
+    AuthTokenChanged {
+        group_id: String,
+        strategy: &'static str,
+    },
+    ModifyFailed {
+        group_id: String,
+        reason: String,
+    },
+    ReplicaCountChange {
+        group_id: String,
+        increase: bool,
+        completed: bool,
+        at: String,
+    },
+    NodeFailed {
+        cluster_id: String,
+        node_id: String,
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// `(SourceType, SourceIdentifier)`.
+    pub fn source(&self) -> (&'static str, &str) {
+        match self {
+            Self::CacheClusterCreated { cluster_id }
+            | Self::CacheClusterDeleted { cluster_id }
+            | Self::RecoveringCacheNodes { cluster_id, .. }
+            | Self::FinishedRecovery { cluster_id, .. }
+            | Self::RecoveryFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
+            Self::FailoverCompletedOnCluster { old_primary, .. } => ("cache-cluster", old_primary),
+            Self::ReplicationGroupCreateFailed { group_id, .. }
+            | Self::ReplicationGroupDeleted { group_id }
+            | Self::TestFailoverCalled { group_id, .. }
+            | Self::FailoverCompletedOnGroup { group_id, .. }
+            | Self::FailoverFailed { group_id, .. }
+            | Self::AutomaticFailoverChanged { group_id, .. }
+            | Self::MultiAzChanged { group_id, .. }
+            | Self::PrimaryChanged { group_id, .. }
+            | Self::AuthTokenChanged { group_id, .. }
+            | Self::ModifyFailed { group_id, .. }
+            | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
+            Self::NodeFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::CacheClusterCreated { .. } => "Cache cluster created".into(),
+            Self::CacheClusterDeleted { .. } => "Cache cluster deleted".into(),
+            Self::ReplicationGroupCreateFailed { reason, .. } => {
+                format!("Failed to create replication group: {reason}")
+            }
+            Self::ReplicationGroupDeleted { .. } => "Replication group deleted".into(),
+            Self::TestFailoverCalled { node_group_id, .. } => {
+                format!("Test Failover API called for node group {node_group_id}")
+            }
+            Self::FailoverCompletedOnCluster {
+                old_primary,
+                new_primary,
+            }
+            | Self::FailoverCompletedOnGroup {
+                old_primary,
+                new_primary,
+                ..
+            } => format!(
+                "Failover from primary node {old_primary} to replica node {new_primary} completed"
+            ),
+            Self::RecoveringCacheNodes { node_id, .. } => {
+                format!("Recovering cache nodes {node_id}")
+            }
+            Self::FinishedRecovery { node_id, .. } => {
+                format!("Finished recovery for cache nodes {node_id}")
+            }
+            Self::FailoverFailed { reason, .. } => format!("Failover failed: {reason}"),
+            Self::RecoveryFailed {
+                node_id, reason, ..
+            } => {
+                format!("Failed to recover cache nodes {node_id}: {reason}")
+            }
+            Self::AutomaticFailoverChanged { group_id, enabled } => {
+                turned("Automatic failover", group_id, *enabled)
+            }
+            Self::MultiAzChanged { group_id, enabled } => turned("Multi-AZ", group_id, *enabled),
+            Self::PrimaryChanged {
+                group_id,
+                old_primary,
+                new_primary,
+            } => format!(
+                "Primary cache cluster of replication group {group_id} changed from {old_primary} to {new_primary}"
+            ),
+            Self::AuthTokenChanged { group_id, strategy } => {
+                format!(
+                    "AUTH token updated with strategy {strategy} for replication group {group_id}"
+                )
+            }
+            Self::ModifyFailed { group_id, reason } => {
+                format!("Failed to modify replication group {group_id}: {reason}")
+            }
+            Self::ReplicaCountChange {
+                group_id,
+                increase,
+                completed,
+                at,
+            } => format!(
+                "{} replica count {} for replication group {group_id} on {at}",
+                if *increase { "Increase" } else { "Decrease" },
+                if *completed { "completed" } else { "started" }
+            ),
+            Self::NodeFailed {
+                node_id, reason, ..
+            } => format!("Cache node {node_id} failed: {reason}"),
+        }
+    }
+}
+
+/// "Multi-AZ has been turned on for replication group g1", AWS's wording for both switches.
+fn turned(what: &str, group_id: &str, enabled: bool) -> String {
+    let state = if enabled { "on" } else { "off" };
+    format!("{what} has been turned {state} for replication group {group_id}")
+}
