@@ -236,18 +236,9 @@ fn default_parameter_group(group: &ReplicationGroup) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::test_support::{answer, ctx, query, state_with};
-    use crate::api::{Action, Respond};
+    use crate::api::Action;
+    use crate::api::test_support::{answer, ctx, query, state_with, whole_page};
     use crate::model::tests::{group, model_with};
-
-    /// The result serialized in one piece, as the model's shape orders it.
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-        marker: Option<&'a str>,
-        #[serde(rename = "CacheClusters")]
-        cache_clusters: XmlList<CacheCluster>,
-    }
 
     async fn describe(state: &SharedState, raw: &str) -> String {
         answer(
@@ -270,13 +261,13 @@ mod tests {
                 cache_cluster(group, group.member(id).unwrap(), nodes)
             })
             .collect();
-        let envelope = Envelope {
+        whole_page(
+            Action::DescribeCacheClusters,
             marker,
-            cache_clusters: XmlList::new(MEMBER, shapes),
-        };
-        envelope
-            .encode(Action::DescribeCacheClusters, &ctx())
-            .unwrap()
+            "CacheClusters",
+            MEMBER,
+            shapes,
+        )
     }
 
     #[tokio::test]

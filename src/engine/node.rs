@@ -115,13 +115,27 @@ pub(crate) async fn set_config(
 }
 
 /// Records `settings` in a runtime's kept config: a name set again takes the new value.
-pub(crate) fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String, String)]) {
+fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String, String)]) {
     for (name, value) in settings {
         match kept.iter_mut().find(|(n, _)| n == name) {
             Some(entry) => entry.1.clone_from(value),
             None => kept.push((name.clone(), value.clone())),
         }
     }
+}
+
+/// `CONFIG SET`s `settings` on every node `clients` reaches, after keeping them in `kept` for
+/// nodes started later (a restarted or added node gets `kept` at start).
+pub(crate) async fn apply_config_to(
+    clients: Vec<NodeClient>,
+    kept: &mut Vec<(String, String)>,
+    settings: &[(String, String)],
+) -> Result<(), EngineError> {
+    merge_config(kept, settings);
+    for client in clients {
+        set_config(&client, settings).await?;
+    }
+    Ok(())
 }
 
 /// Asks the kernel for a free port and starts the node on it; if another process takes the

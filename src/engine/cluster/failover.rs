@@ -9,7 +9,7 @@ use crate::engine::EngineError;
 use crate::engine::auth::{AuthUpdate, push_passwords};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    Candidate, accept_extra_passwords, best_candidate, merge_config, set_config,
+    Candidate, accept_extra_passwords, apply_config_to, best_candidate, set_config,
     start_on_port_or_free,
 };
 
@@ -107,11 +107,7 @@ impl ClusterRuntime {
             .filter(|&i| self.nodes[i].slot.process.is_some())
             .map(|i| self.client(i))
             .collect();
-        merge_config(&mut self.config, settings);
-        for client in clients {
-            set_config(&client, settings).await?;
-        }
-        Ok(())
+        apply_config_to(clients, &mut self.config, settings).await
     }
 
     /// Applies a token change to every running node, as in a cluster-mode-disabled group.

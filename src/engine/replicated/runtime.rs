@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    NodeSlot, accept_extra_passwords, merge_config, node_spec, set_config, start_all,
+    NodeSlot, accept_extra_passwords, apply_config_to, node_spec, set_config, start_all,
     start_on_free_port, start_on_port_or_free, wait_replica_synced,
 };
 use crate::engine::process::NodeSpec;
@@ -221,11 +221,7 @@ impl GroupRuntime {
             .filter(|i| self.nodes[*i].process.is_some())
             .map(|i| self.client(i))
             .collect();
-        merge_config(&mut self.config, settings);
-        for client in clients {
-            set_config(&client, settings).await?;
-        }
-        Ok(())
+        apply_config_to(clients, &mut self.config, settings).await
     }
 
     /// The current port of every member.
