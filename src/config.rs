@@ -22,6 +22,25 @@ pub enum TimingProfile {
     Aws,
 }
 
+/// Where nodes and endpoints listen (see `engine::address`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NodeAddresses {
+    /// Each node and endpoint on its own 127.X.Y.Z, at the Port asked for (6379 by default),
+    /// as on AWS.
+    Loopback,
+    /// Every node and endpoint on 127.0.0.1, each on a free port of its own.
+    Shared,
+}
+
+impl NodeAddresses {
+    pub fn addressing(self) -> crate::engine::Addressing {
+        match self {
+            Self::Loopback => crate::engine::Addressing::Loopback,
+            Self::Shared => crate::engine::Addressing::Shared,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum UnknownKeyRule {
     Default,
@@ -46,6 +65,12 @@ pub struct Config {
         default_value = "redis-server"
     )]
     pub redis_server: PathBuf,
+
+    /// Where nodes and endpoints listen: `loopback` gives each its own 127.X.Y.Z at the Port
+    /// asked for (6379 by default), as AWS gives each its own host; `shared` puts all of them
+    /// on 127.0.0.1, each on a free port (endpoints then report that port, not the one asked).
+    #[arg(long, env = "ELASTICACHE_LOCAL_NODE_ADDRESSES", value_enum, default_value_t = NodeAddresses::Loopback)]
+    pub node_addresses: NodeAddresses,
 
     /// A JSON file of replication groups to create at startup (see README, "Fixtures").
     #[arg(long, env = "ELASTICACHE_LOCAL_FIXTURES")]

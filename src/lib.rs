@@ -65,7 +65,8 @@ pub async fn run(config: Config) -> Result<(), String> {
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
     let model = Model::new(config.failover_quota, window);
-    let engine = Engine::new(redis_server.clone(), data_dir.clone());
+    let engine = Engine::new(redis_server.clone(), data_dir.clone())
+        .with_addressing(config.node_addresses.addressing());
     let state = Arc::new(AppState::new(
         model,
         engine,

@@ -38,6 +38,7 @@ pub async fn run(
         &default_version,
         parameter_group.as_ref(),
     )?;
+    let port = requested_port(params)?;
     // A new node runs with every value its group sets (nothing needs a reboot yet).
     let config = parameter_group
         .as_ref()
@@ -49,8 +50,9 @@ pub async fn run(
             group_id: group.id.to_string(),
             members: group.members.iter().map(|m| m.cluster_id.clone()).collect(),
             password: group.settings.auth_token.clone(),
+            port,
         }),
-        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards)),
+        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port)),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -101,7 +103,16 @@ enum StartPlan {
     Cluster(ClusterSpec),
 }
 
-fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec {
+/// `Port`: what every node and endpoint of the group listens on (AWS's default, 6379, unless
+/// asked otherwise); each has its own loopback address, so the port repeats.
+fn requested_port(params: &QueryParams) -> Result<u16, ApiError> {
+    let port = params.int_in("Port", 1, 65535)?;
+    Ok(port.map_or(DEFAULT_PORT, |port| port as u16))
+}
+
+const DEFAULT_PORT: u16 = 6379;
+
+fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout], port: u16) -> ClusterSpec {
     ClusterSpec {
         group_id: group.id.to_string(),
         shards: shards
@@ -118,6 +129,7 @@ fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec
             })
             .collect(),
         password: group.settings.auth_token.clone(),
+        port,
     }
 }
 
@@ -148,16 +160,16 @@ async fn start_nodes(
     let started = match plan {
         StartPlan::Replicated(spec) => state.engine.start_group(spec).await.map(|started| {
             let endpoints = Endpoints::NodeGroup {
-                primary_port: started.primary_port,
-                reader_port: started.reader_port,
+                primary: started.primary,
+                reader: started.reader,
             };
-            (started.node_ports, endpoints)
+            (started.node_addresses, endpoints)
         }),
         StartPlan::Cluster(spec) => state.engine.start_cluster(spec).await.map(|started| {
             let endpoints = Endpoints::Configuration {
-                port: started.configuration_port,
+                address: started.configuration,
             };
-            (started.node_ports, endpoints)
+            (started.node_addresses, endpoints)
         }),
     };
     let started = match started {
@@ -167,10 +179,11 @@ async fn start_nodes(
         Err(error) => Err(error),
     };
     match started {
-        Ok((node_ports, endpoints)) => {
-            let kept = state
-                .model()
-                .finish_create(&group_id, &node_ports, endpoints, state.now());
+        Ok((node_addresses, endpoints)) => {
+            let kept =
+                state
+                    .model()
+                    .finish_create(&group_id, &node_addresses, endpoints, state.now());
             if kept {
                 crate::workflows::health::spawn(state.clone(), group_id);
             } else {
@@ -228,7 +241,6 @@ fn parse_group(
     };
     let settings =
         group_settings::parse(params, automatic_failover, default_version, parameter_group)?;
-    let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
         arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),
         auth_token_last_modified: settings.auth_token.as_ref().map(|_| now),
@@ -335,7 +347,7 @@ fn member(
             Role::Replica
         },
         availability_zone,
-        port: None,
+        address: None,
         created_at: now,
     }
 }

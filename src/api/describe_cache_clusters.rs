@@ -156,7 +156,7 @@ fn cache_cluster(group: &ReplicationGroup, member: &Member, show_nodes: bool) ->
         cache_node_id: "0001",
         cache_node_status: status,
         cache_node_create_time: XmlTime(member.created_at),
-        endpoint: member.port.map(Endpoint::local),
+        endpoint: member.address.map(Endpoint::at),
         parameter_group_status: apply_status,
         customer_availability_zone: member.availability_zone.clone(),
     };

@@ -72,11 +72,12 @@ mod tests {
     async fn reused_encodings_read_exactly_as_a_whole_serialization() {
         let mut cluster = group("cme", 2, true);
         cluster.cluster_enabled = true;
-        cluster.endpoints = Some(Endpoints::Configuration { port: 7300 });
+        let at = |host| std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 9, 0, host), 6379);
+        cluster.endpoints = Some(Endpoints::Configuration { address: at(3) });
         let mut replicated = group("rg", 3, true);
         replicated.endpoints = Some(Endpoints::NodeGroup {
-            primary_port: 7100,
-            reader_port: 7200,
+            primary: at(1),
+            reader: at(2),
         });
         let state = state_with(model_with(vec![
             cluster,

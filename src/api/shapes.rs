@@ -6,22 +6,20 @@ use serde::Serialize;
 use crate::model::group::{Endpoints, NodeGroupLayout, ReplicationGroup};
 use crate::protocol::xml::{XmlList, XmlTime};
 
-/// Every endpoint is on loopback: that is where the proxies and nodes listen.
-pub const ENDPOINT_HOST: &str = "127.0.0.1";
-
+/// Where a node or endpoint listens: its own loopback address (see `engine::address`).
 #[derive(Serialize)]
 pub struct Endpoint {
     #[serde(rename = "Address")]
-    pub address: &'static str,
+    pub address: String,
     #[serde(rename = "Port")]
     pub port: u16,
 }
 
 impl Endpoint {
-    pub fn local(port: u16) -> Self {
+    pub fn at(address: std::net::SocketAddrV4) -> Self {
         Self {
-            address: ENDPOINT_HOST,
-            port,
+            address: address.ip().to_string(),
+            port: address.port(),
         }
     }
 }
@@ -124,7 +122,7 @@ impl ReplicationGroupShape {
             XmlList::new("NodeGroup", node_groups)
         });
         let configuration_endpoint = match group.endpoints {
-            Some(Endpoints::Configuration { port }) => Some(Endpoint::local(port)),
+            Some(Endpoints::Configuration { address }) => Some(Endpoint::at(address)),
             _ => None,
         };
         let pending = group.pending.clone().unwrap_or_default();
@@ -195,19 +193,15 @@ fn node_group(
         .map(|m| NodeGroupMember {
             cache_cluster_id: m.cluster_id.clone(),
             cache_node_id: "0001",
-            read_endpoint: m.port.filter(|_| !cluster_mode).map(Endpoint::local),
+            read_endpoint: m.address.filter(|_| !cluster_mode).map(Endpoint::at),
             preferred_availability_zone: m.availability_zone.clone(),
             current_role: (!cluster_mode).then(|| m.role.as_str()),
         })
         .collect();
     let (primary_endpoint, reader_endpoint) = match endpoints {
-        Endpoints::NodeGroup {
-            primary_port,
-            reader_port,
-        } => (
-            Some(Endpoint::local(primary_port)),
-            Some(Endpoint::local(reader_port)),
-        ),
+        Endpoints::NodeGroup { primary, reader } => {
+            (Some(Endpoint::at(primary)), Some(Endpoint::at(reader)))
+        }
         Endpoints::Configuration { .. } => (None, None),
     };
     NodeGroup {

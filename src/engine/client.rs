@@ -2,6 +2,7 @@
 //! (SIGSTOP, DEBUG SLEEP) can never hang a workflow.
 
 use std::collections::HashMap;
+use std::net::SocketAddrV4;
 use std::time::Duration;
 
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
@@ -12,7 +13,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, Clone)]
 pub struct NodeClient {
-    port: u16,
+    addr: SocketAddrV4,
     password: Option<String>,
 }
 
@@ -22,6 +23,7 @@ pub struct ReplicationInfo {
     pub role: String,
     pub master_replid: String,
     pub master_repl_offset: i64,
+    pub master_host: Option<String>,
     pub master_port: Option<u16>,
     pub link_up: bool,
     /// `master_link_status` as the node wrote it (`up`, `down`; absent on a primary).
@@ -44,6 +46,7 @@ impl ReplicationInfo {
             role: fields.get("role").unwrap_or(&"").to_string(),
             master_replid: fields.get("master_replid").unwrap_or(&"").to_string(),
             master_repl_offset: int("master_repl_offset").unwrap_or(0),
+            master_host: fields.get("master_host").map(|s| s.to_string()),
             master_port: fields.get("master_port").and_then(|v| v.parse().ok()),
             link_up: fields.get("master_link_status") == Some(&"up"),
             master_link_status: fields.get("master_link_status").map(|s| s.to_string()),
@@ -57,8 +60,8 @@ impl ReplicationInfo {
 }
 
 impl NodeClient {
-    pub fn new(port: u16, password: Option<String>) -> Self {
-        Self { port, password }
+    pub fn new(addr: SocketAddrV4, password: Option<String>) -> Self {
+        Self { addr, password }
     }
 
     /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
@@ -69,7 +72,7 @@ impl NodeClient {
 
     /// The health check's PING; [`EngineError::Local`] when the server itself is to blame.
     pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
-        super::ping::ping(self.port, self.password.as_deref(), timeout).await
+        super::ping::ping(self.addr, self.password.as_deref(), timeout).await
     }
 
     async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {
@@ -78,7 +81,7 @@ impl NodeClient {
             if let Some(password) = &self.password {
                 settings = settings.set_password(password);
             }
-            let info = ConnectionAddr::Tcp("127.0.0.1".into(), self.port)
+            let info = ConnectionAddr::Tcp(self.addr.ip().to_string(), self.addr.port())
                 .into_connection_info()?
                 .set_redis_settings(settings);
             let client = redis::Client::open(info)?;
@@ -98,11 +101,11 @@ impl NodeClient {
         };
         match tokio::time::timeout(timeout, work).await {
             Ok(result) => result.map_err(|e| EngineError::Redis {
-                port: self.port,
+                addr: self.addr,
                 detail: e.to_string(),
             }),
             Err(_) => Err(EngineError::Redis {
-                port: self.port,
+                addr: self.addr,
                 detail: format!("{} timed out", args[0]),
             }),
         }
@@ -125,18 +128,18 @@ impl NodeClient {
             Value::VerbatimString { text, .. } => Ok(text),
             Value::SimpleString(text) => Ok(text),
             other => Err(EngineError::Redis {
-                port: self.port,
+                addr: self.addr,
                 detail: format!("unexpected reply to {}: {other:?}", args.join(" ")),
             }),
         }
     }
 
-    /// `REPLICAOF 127.0.0.1 <port>`, or `REPLICAOF NO ONE` to promote.
-    pub async fn replicate_from(&self, primary: Option<u16>) -> Result<(), EngineError> {
+    /// `REPLICAOF <ip> <port>`, or `REPLICAOF NO ONE` to promote.
+    pub async fn replicate_from(&self, primary: Option<SocketAddrV4>) -> Result<(), EngineError> {
         match primary {
-            Some(port) => {
-                self.command(&["REPLICAOF", "127.0.0.1", &port.to_string()])
-                    .await?
+            Some(primary) => {
+                let (ip, port) = (primary.ip().to_string(), primary.port().to_string());
+                self.command(&["REPLICAOF", &ip, &port]).await?
             }
             None => self.command(&["REPLICAOF", "NO", "ONE"]).await?,
         };

@@ -6,8 +6,11 @@
 pub enum EngineError {
     #[error("node {node} could not start: {detail}")]
     Start { node: String, detail: String },
-    #[error("redis at 127.0.0.1:{port}: {detail}")]
-    Redis { port: u16, detail: String },
+    #[error("redis at {addr}: {detail}")]
+    Redis {
+        addr: std::net::SocketAddrV4,
+        detail: String,
+    },
     #[error("{0}")]
     Replication(String),
     #[error("replication group {0} has no running nodes")]

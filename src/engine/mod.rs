@@ -1,6 +1,7 @@
 //! The engine: real redis-server processes, replication, promotion and the endpoint proxies.
-//! Knows nothing of HTTP or XML; speaks in member ids and ports.
+//! Knows nothing of HTTP or XML; speaks in member ids and addresses.
 
+pub(crate) mod address;
 mod auth;
 pub(crate) mod client;
 mod cluster;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use address::Addressing;
 pub(crate) use auth::AuthUpdate;
 pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
 pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};
@@ -38,6 +40,8 @@ pub struct Engine {
     /// Shared by every engine made with [`Engine::with_data_dir`].
     version: Arc<tokio::sync::OnceCell<String>>,
     data_dir: PathBuf,
+    /// Where nodes and endpoints listen; one pool per server run, shared like `version`.
+    addresses: Arc<address::AddressPool>,
     groups: Mutex<HashMap<String, RuntimeHandle>>,
 }
 
@@ -47,7 +51,16 @@ impl Engine {
             redis_server,
             version: Arc::new(tokio::sync::OnceCell::new()),
             data_dir,
+            addresses: Arc::new(address::AddressPool::new(Addressing::default())),
             groups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The same engine, its nodes and endpoints placed as `addressing` says.
+    pub fn with_addressing(self, addressing: Addressing) -> Self {
+        Self {
+            addresses: Arc::new(address::AddressPool::new(addressing)),
+            ..self
         }
     }
 
@@ -59,6 +72,7 @@ impl Engine {
             redis_server: self.redis_server.clone(),
             version: Arc::clone(&self.version),
             data_dir,
+            addresses: Arc::clone(&self.addresses),
             groups: Mutex::new(HashMap::new()),
         }
     }
@@ -112,8 +126,13 @@ impl Engine {
     pub(crate) async fn start_group(&self, spec: GroupSpec) -> Result<StartedGroup, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
-        let (runtime, started) =
-            replicated::GroupRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        let (runtime, started) = replicated::GroupRuntime::start(
+            spec,
+            self.redis_server.clone(),
+            dir,
+            self.addresses.clone(),
+        )
+        .await?;
         self.register(group_id, Runtime::Replicated(runtime));
         Ok(started)
     }
@@ -126,8 +145,13 @@ impl Engine {
     ) -> Result<StartedCluster, EngineError> {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
-        let (runtime, started) =
-            cluster::ClusterRuntime::start(spec, self.redis_server.clone(), dir).await?;
+        let (runtime, started) = cluster::ClusterRuntime::start(
+            spec,
+            self.redis_server.clone(),
+            dir,
+            self.addresses.clone(),
+        )
+        .await?;
         self.register(group_id, Runtime::Cluster(runtime));
         Ok(started)
     }

@@ -1,13 +1,14 @@
-//! What both cluster modes share about a node: its slot (member, port, process), how it is
-//! started on a free port, how a replica is known to have caught up, how nodes are probed for
+//! What both cluster modes share about a node: its slot (member, address, process), how it is
+//! started on a free address, how a replica is known to have caught up, how nodes are probed for
 //! health, how AUTH tokens are pushed, and which replica is promoted.
 
-use std::net::TcpListener;
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
 use super::EngineError;
+use super::address::AddressPool;
 use super::client::NodeClient;
 use super::process::{NodeSpec, RedisProcess};
 
@@ -16,10 +17,10 @@ const PORT_ATTEMPTS: usize = 5;
 /// How long a healthy node may take to answer PING.
 pub const HEALTH_PING_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// One member's slot: its id, its port, and its process while one runs.
+/// One member's slot: its id, its address, and its process while one runs.
 pub struct NodeSlot {
     pub member: String,
-    pub port: u16,
+    pub addr: SocketAddrV4,
     pub process: Option<RedisProcess>,
 }
 
@@ -27,7 +28,7 @@ impl NodeSlot {
     /// A client to ping the node with, or `None` when its process has exited.
     pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
         let running = self.process.as_mut().is_some_and(|p| p.is_running());
-        running.then(|| NodeClient::new(self.port, password))
+        running.then(|| NodeClient::new(self.addr, password))
     }
 
     /// True when the process has exited or does not answer PING in time.
@@ -51,20 +52,20 @@ impl NodeSlot {
 }
 
 /// How a member's node is started: in its own dir under the group's, authenticating with
-/// `password`; port 0 asks for a free one.
+/// `password`, at `addr` (an [`super::address::unassigned`] one names only the port asked for).
 pub(crate) fn node_spec(
     member: &str,
     redis_server: &std::path::Path,
     group_dir: &std::path::Path,
     password: Option<String>,
-    port: u16,
-    replica_of: Option<u16>,
+    addr: SocketAddrV4,
+    replica_of: Option<SocketAddrV4>,
 ) -> NodeSpec {
     NodeSpec {
         name: member.to_string(),
         redis_server: redis_server.to_path_buf(),
         dir: group_dir.join(member),
-        port,
+        addr,
         password,
         replica_of,
         cluster: None,
@@ -75,12 +76,15 @@ pub(crate) fn is_port_taken(error: &EngineError) -> bool {
     error.to_string().contains("Address already in use")
 }
 
-/// Starts the node on its spec's port, or on a new one if another process took that port
+/// Starts the node on its spec's address, or on a new one if another process took it
 /// meanwhile.
-pub(crate) async fn start_on_port_or_free(spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+pub(crate) async fn start_on_address_or_free(
+    spec: NodeSpec,
+    pool: &AddressPool,
+) -> Result<RedisProcess, EngineError> {
     match RedisProcess::start(spec.clone()).await {
         Ok(process) => Ok(process),
-        Err(error) if is_port_taken(&error) => start_on_free_port(spec).await,
+        Err(error) if is_port_taken(&error) => start_on_free_address(spec, pool).await,
         Err(error) => Err(error),
     }
 }
@@ -138,19 +142,24 @@ pub(crate) async fn apply_config_to(
     Ok(())
 }
 
-/// Asks the kernel for a free port and starts the node on it; if another process takes the
-/// port between the probe and redis-server's bind, tries again with a new one.
-pub(crate) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProcess, EngineError> {
+/// Takes a free address from `pool` for the port the spec asks for and starts the node on it;
+/// if another process takes the address between the probe and redis-server's bind, tries again
+/// with a new one.
+pub(crate) async fn start_on_free_address(
+    mut spec: NodeSpec,
+    pool: &AddressPool,
+) -> Result<RedisProcess, EngineError> {
     let mut last_error = None;
+    let asked_port = spec.addr.port();
     for _ in 0..PORT_ATTEMPTS {
-        let no_port =
-            |e: std::io::Error| EngineError::start(&spec.name, format!("no free port: {e}"));
-        spec.port = free_port().map_err(no_port)?;
+        let no_address =
+            |e: std::io::Error| EngineError::start(&spec.name, format!("no free address: {e}"));
+        let (addr, bus_port) = pool
+            .for_node(asked_port, spec.cluster.is_some())
+            .map_err(no_address)?;
+        spec.addr = addr;
         if let Some(cluster) = &mut spec.cluster {
-            cluster.bus_port = free_port().map_err(no_port)?;
-            if cluster.bus_port == spec.port {
-                continue; // the kernel handed the same port out twice
-            }
+            cluster.bus_port = bus_port;
         }
         match RedisProcess::start(spec.clone()).await {
             Ok(process) => return Ok(process),
@@ -158,15 +167,19 @@ pub(crate) async fn start_on_free_port(mut spec: NodeSpec) -> Result<RedisProces
             Err(error) => return Err(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free port")))
+    Err(last_error.unwrap_or_else(|| EngineError::start(&spec.name, "no free address")))
 }
 
-/// Starts every node at once, each on a free port; the processes come back in `specs`' order.
-/// On any failure the ones already started are dropped, which kills and reaps them.
-pub(crate) async fn start_all(specs: Vec<NodeSpec>) -> Result<Vec<RedisProcess>, EngineError> {
+/// Starts every node at once, each on a free address; the processes come back in `specs`'
+/// order. On any failure the ones already started are dropped, which kills and reaps them.
+pub(crate) async fn start_all(
+    specs: Vec<NodeSpec>,
+    pool: &std::sync::Arc<AddressPool>,
+) -> Result<Vec<RedisProcess>, EngineError> {
     let mut starting = JoinSet::new();
     for (index, spec) in specs.into_iter().enumerate() {
-        starting.spawn(async move { (index, start_on_free_port(spec).await) });
+        let pool = pool.clone();
+        starting.spawn(async move { (index, start_on_free_address(spec, &pool).await) });
     }
     let mut started = Vec::new();
     let mut first_error = None;
@@ -184,10 +197,6 @@ pub(crate) async fn start_all(specs: Vec<NodeSpec>) -> Result<Vec<RedisProcess>,
     }
     started.sort_by_key(|(index, _)| *index);
     Ok(started.into_iter().map(|(_, process)| process).collect())
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Waits until `replica` is linked to `primary` and has applied everything the primary had

@@ -4,7 +4,7 @@
 //! or a wrong reply is the node's.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::SocketAddrV4;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,14 +21,16 @@ pub fn is_local_error(error: &io::Error) -> bool {
 }
 
 /// AUTH (when a password is set) and PING within `timeout`; `+PONG` is healthy.
-pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Result<(), EngineError> {
-    let node_error = |detail: String| EngineError::Redis { port, detail };
+pub async fn ping(
+    addr: SocketAddrV4,
+    password: Option<&str>,
+    timeout: Duration,
+) -> Result<(), EngineError> {
+    let node_error = |detail: String| EngineError::Redis { addr, detail };
     // Creating the socket needs only local resources: any failure here is ours.
     let socket = TcpSocket::new_v4().map_err(|e| EngineError::Local(e.to_string()))?;
     let exchange = async {
-        let mut stream = socket
-            .connect(SocketAddr::from(([127, 0, 0, 1], port)))
-            .await?;
+        let mut stream = socket.connect(addr.into()).await?;
         let mut request = Vec::new();
         if let Some(password) = password {
             request.extend_from_slice(
@@ -66,7 +68,7 @@ pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Resul
     }
     // A node at its maxclients answers, so it is alive: replacing it would lose its data.
     if last.starts_with("-ERR max number of clients") {
-        tracing::warn!(port, reply = last, "node is alive but refuses new clients");
+        tracing::warn!(%addr, reply = last, "node is alive but refuses new clients");
         return Ok(());
     }
     Err(node_error(format!(

@@ -1,10 +1,11 @@
-//! One owned redis-server process: its port, working dir and log. It is a `tokio::process`
+//! One owned redis-server process: its address, working dir and log. It is a `tokio::process`
 //! child, so waiting for it never blocks a runtime worker. Stopping is SIGTERM, a short grace,
 //! SIGKILL, wait; dropping kills it and hands it to tokio, which reaps it (`kill_on_drop`).
 //! Children also die with the server, even when it is SIGKILLed, through `PR_SET_PDEATHSIG`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -20,10 +21,11 @@ pub(crate) struct NodeSpec {
     pub name: String,
     pub redis_server: PathBuf,
     pub dir: PathBuf,
-    pub port: u16,
+    /// Where it listens (`--bind`, `--port`); see [`super::address`].
+    pub addr: SocketAddrV4,
     pub password: Option<String>,
-    /// Start as a replica of this port (`--replicaof`), e.g. when a node is recovered.
-    pub replica_of: Option<u16>,
+    /// Start as a replica of this node (`--replicaof`), e.g. when a node is recovered.
+    pub replica_of: Option<SocketAddrV4>,
     /// Cluster mode: start as a Redis Cluster node.
     pub cluster: Option<ClusterNodeConfig>,
 }
@@ -77,7 +79,7 @@ impl RedisProcess {
             )
         })?;
         let pid = child.id().unwrap_or_default();
-        tracing::info!(node = %spec.name, port = spec.port, pid, "redis-server started");
+        tracing::info!(node = %spec.name, addr = %spec.addr, pid, "redis-server started");
         let mut process = Self { spec, child, pid };
         process.wait_until_answering().await?;
         Ok(process)
@@ -109,8 +111,8 @@ impl RedisProcess {
         }
     }
 
-    pub fn port(&self) -> u16 {
-        self.spec.port
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.spec.addr
     }
 
     pub fn spec(&self) -> &NodeSpec {
@@ -118,7 +120,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.port, self.spec.password.clone())
+        NodeClient::new(self.spec.addr, self.spec.password.clone())
     }
 
     /// True while the process has not exited.
@@ -135,7 +137,7 @@ impl RedisProcess {
     /// gone, so its port is free again.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
-        tracing::info!(node = %self.spec.name, port = self.spec.port, "redis-server killed");
+        tracing::info!(node = %self.spec.name, addr = %self.spec.addr, "redis-server killed");
     }
 
     /// SIGTERM, a grace period, then SIGKILL; always reaps.
@@ -164,7 +166,8 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
     command
-        .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--port", &spec.addr.port().to_string()])
+        .args(["--bind", &spec.addr.ip().to_string()])
         .args(["--save", "", "--appendonly", "no"])
         // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
         // (see ../shared/spec/redis-mechanics.md).
@@ -182,22 +185,30 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     if let Some(password) = &spec.password {
         command.args(["--requirepass", password, "--masterauth", password]);
     }
-    if let Some(port) = spec.replica_of {
-        command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
+    if let Some(primary) = spec.replica_of {
+        command.args([
+            "--replicaof",
+            &primary.ip().to_string(),
+            &primary.port().to_string(),
+        ]);
     }
     if let Some(cluster) = spec.cluster {
-        cluster_args(&mut command, &spec.dir, cluster);
+        cluster_args(&mut command, spec, cluster);
     }
     die_with_parent(&mut command);
     Ok(command)
 }
 
-/// The arguments that make the node a Redis Cluster node.
-fn cluster_args(command: &mut Command, dir: &Path, cluster: ClusterNodeConfig) {
+/// The arguments that make the node a Redis Cluster node. It announces its own address, so
+/// `CLUSTER SLOTS` and MOVED redirects name where clients really reach it.
+fn cluster_args(command: &mut Command, spec: &NodeSpec, cluster: ClusterNodeConfig) {
     command
         .args(["--cluster-enabled", "yes", "--cluster-config-file"])
-        .arg(dir.join(CLUSTER_CONFIG_FILE))
+        .arg(spec.dir.join(CLUSTER_CONFIG_FILE))
         .args(["--cluster-port", &cluster.bus_port.to_string()])
+        .args(["--cluster-announce-ip", &spec.addr.ip().to_string()])
+        .args(["--cluster-announce-port", &spec.addr.port().to_string()])
+        .args(["--cluster-announce-bus-port", &cluster.bus_port.to_string()])
         .args([
             "--cluster-node-timeout",
             &CLUSTER_NODE_TIMEOUT_MS.to_string(),

@@ -1,10 +1,10 @@
-//! A stable endpoint: a TCP proxy on its own port that forwards each client connection to one
+//! A stable endpoint: a TCP proxy on its own address that forwards each client connection to one
 //! of its current targets (round robin). Switching the targets closes every connection to a
 //! target that is no longer listed, so clients reconnect to the new primary, as they do when
 //! AWS re-points the endpoint's DNS name.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::SocketAddrV4;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,47 +12,61 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::address::AddressPool;
 use super::toxics::ToxicRegistry;
 use super::toxics::registry::Registration;
 
 pub struct EndpointProxy {
     name: String,
-    port: u16,
-    targets: watch::Sender<Vec<u16>>,
+    addr: SocketAddrV4,
+    targets: watch::Sender<Vec<SocketAddrV4>>,
     accept_task: JoinHandle<()>,
     /// Lists the endpoint in the toxics registry while it lives.
     _toxics: Registration,
 }
 
 impl EndpointProxy {
-    /// Binds `127.0.0.1:0` (the listener is held, so no other process can take the port).
-    pub async fn bind(name: String, targets: Vec<u16>) -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
+    /// Binds an address from `pool` at `port` (the listener is held, so no other process can
+    /// take it).
+    pub async fn bind(
+        name: String,
+        pool: &AddressPool,
+        port: u16,
+        targets: Vec<SocketAddrV4>,
+    ) -> io::Result<Self> {
+        let listener = pool.bind_endpoint(port).await?;
+        Self::serve(name, listener, targets)
+    }
+
+    fn serve(name: String, listener: TcpListener, targets: Vec<SocketAddrV4>) -> io::Result<Self> {
+        let addr = match listener.local_addr()? {
+            std::net::SocketAddr::V4(addr) => addr,
+            other => return Err(io::Error::other(format!("not an IPv4 address: {other}"))),
+        };
         let (sender, receiver) = watch::channel(targets);
-        let _toxics = ToxicRegistry::global().register(&name, port, receiver.clone());
+        let _toxics = ToxicRegistry::global().register(&name, addr, receiver.clone());
         let accept_task = tokio::spawn(accept_loop(listener, receiver));
-        tracing::info!(endpoint = %name, port, "endpoint proxy listening");
+        tracing::info!(endpoint = %name, %addr, "endpoint proxy listening");
         Ok(Self {
             name,
-            port,
+            addr,
             targets: sender,
             accept_task,
             _toxics,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.addr
     }
 
-    pub fn targets(&self) -> Vec<u16> {
+    pub fn targets(&self) -> Vec<SocketAddrV4> {
         self.targets.borrow().clone()
     }
 
-    /// Points the endpoint at new node ports and drops connections to the old ones.
-    pub fn switch(&self, targets: Vec<u16>) {
-        tracing::info!(endpoint = %self.name, port = self.port, ?targets, "endpoint switched");
+    /// Points the endpoint at new nodes and drops connections to the old ones.
+    pub fn switch(&self, targets: Vec<SocketAddrV4>) {
+        tracing::info!(endpoint = %self.name, addr = %self.addr, ?targets, "endpoint switched");
         self.targets.send_replace(targets);
     }
 
@@ -68,11 +82,11 @@ impl Drop for EndpointProxy {
     fn drop(&mut self) {
         // Dropping the sender ends every connection task; aborting ends the listener.
         self.accept_task.abort();
-        tracing::info!(endpoint = %self.name, port = self.port, "endpoint proxy closed");
+        tracing::info!(endpoint = %self.name, addr = %self.addr, "endpoint proxy closed");
     }
 }
 
-async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<u16>>) {
+async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<SocketAddrV4>>) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut backoff = AcceptBackoff::default();
     loop {
@@ -122,14 +136,17 @@ impl AcceptBackoff {
     }
 }
 
-async fn forward(mut client: TcpStream, target: u16, mut targets: watch::Receiver<Vec<u16>>) {
-    let Ok(mut upstream) = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], target))).await
-    else {
+async fn forward(
+    mut client: TcpStream,
+    target: SocketAddrV4,
+    mut targets: watch::Receiver<Vec<SocketAddrV4>>,
+) {
+    let Ok(mut upstream) = TcpStream::connect(target).await else {
         return; // the node is down: the client sees its connection closed, as with a dead host
     };
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
-    let still_listed = |t: &Vec<u16>| t.contains(&target);
+    let still_listed = |t: &Vec<SocketAddrV4>| t.contains(&target);
     tokio::select! {
         _ = super::toxics::pipe(&mut client, &mut upstream) => {}
         _ = targets.wait_for(|t| !still_listed(t)) => {}
@@ -141,9 +158,12 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    async fn echo_server() -> (u16, JoinHandle<()>) {
+    async fn echo_server() -> (SocketAddrV4, JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let port = SocketAddrV4::new(
+            std::net::Ipv4Addr::LOCALHOST,
+            listener.local_addr().unwrap().port(),
+        );
         let task = tokio::spawn(async move {
             loop {
                 let (mut socket, _) = listener.accept().await.unwrap();
@@ -164,12 +184,12 @@ mod tests {
     async fn forwards_and_closes_connections_to_a_target_switched_away() {
         let (first, _a) = echo_server().await;
         let (second, _b) = echo_server().await;
-        let proxy = EndpointProxy::bind("test".into(), vec![first])
+        let pool = AddressPool::new(crate::engine::address::Addressing::Loopback);
+        let proxy = EndpointProxy::bind("test".into(), &pool, 6379, vec![first])
             .await
             .unwrap();
-        let mut client = TcpStream::connect(("127.0.0.1", proxy.port()))
-            .await
-            .unwrap();
+        assert_eq!(proxy.addr().port(), 6379);
+        let mut client = TcpStream::connect(proxy.addr()).await.unwrap();
         client.write_all(b"ping").await.unwrap();
         let mut buf = [0u8; 4];
         client.read_exact(&mut buf).await.unwrap();
@@ -184,9 +204,7 @@ mod tests {
                 .unwrap();
         assert!(matches!(closed, Ok(0) | Err(_)));
 
-        let mut fresh = TcpStream::connect(("127.0.0.1", proxy.port()))
-            .await
-            .unwrap();
+        let mut fresh = TcpStream::connect(proxy.addr()).await.unwrap();
         fresh.write_all(b"pong").await.unwrap();
         fresh.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"pong");

@@ -2,6 +2,7 @@
 //! what happens to the group and the mode decides how (`REPLICAOF NO ONE` or `CLUSTER FAILOVER
 //! TAKEOVER`, a fresh replica or a restart from `nodes.conf`).
 
+use std::net::SocketAddrV4;
 use std::sync::Arc;
 
 use super::EngineError;
@@ -41,11 +42,11 @@ impl Runtime {
         }
     }
 
-    /// The current port of every member.
-    pub fn node_ports(&self) -> Vec<(String, u16)> {
+    /// The current address of every member.
+    pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         match self {
-            Self::Replicated(group) => group.node_ports(),
-            Self::Cluster(cluster) => cluster.node_ports(),
+            Self::Replicated(group) => group.node_addresses(),
+            Self::Cluster(cluster) => cluster.node_addresses(),
         }
     }
 
@@ -93,7 +94,7 @@ impl Runtime {
         }
     }
 
-    /// The node fails for real: SIGKILL (a frozen node too), so clients on its port get
+    /// The node fails for real: SIGKILL (a frozen node too), so clients on its address get
     /// connection refused and it can never come back on its own.
     pub async fn kill_node(&mut self, index: usize) {
         match self {
@@ -126,7 +127,7 @@ impl Runtime {
     /// monitor repairs next: it says nothing about the restarted node, which runs.
     pub async fn wait_resynced_from(&self, index: usize) {
         if let Self::Replicated(group) = self {
-            for replica in (0..group.node_ports().len()).filter(|r| *r != index) {
+            for replica in (0..group.node_addresses().len()).filter(|r| *r != index) {
                 if let Err(error) = group.wait_synced(replica).await {
                     let (member, replica) = (group.member_at(index), group.member_at(replica));
                     tracing::warn!(%member, %replica, %error, "a replica did not resync from the restarted primary");
@@ -169,9 +170,9 @@ impl Runtime {
             .await
     }
 
-    /// Starts a new replica named `member`, waits until it caught up and returns its port
+    /// Starts a new replica named `member`, waits until it caught up and returns its address
     /// (cluster mode disabled only).
-    pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {
+    pub async fn add_replica(&mut self, member: &str) -> Result<SocketAddrV4, EngineError> {
         self.replicated("adding a replica")?
             .add_replica(member)
             .await

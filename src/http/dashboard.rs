@@ -3,6 +3,7 @@
 //! replication link of every node (read from the node itself) and the newest events.
 
 use std::collections::HashMap;
+use std::net::SocketAddrV4;
 use std::sync::Arc;
 
 use axum::Json;
@@ -52,7 +53,7 @@ struct MemberSnapshot {
     cluster_id: String,
     node_group: String,
     role: Role,
-    port: Option<u16>,
+    address: Option<SocketAddrV4>,
     auth_token: Option<String>,
 }
 
@@ -73,7 +74,7 @@ struct GroupSnapshot {
 /// What a node said about its replication, or why it said nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum NodeLink {
-    /// The model has no port for it yet (the group is still being created).
+    /// The model has no address for it yet (the group is still being created).
     NotStarted,
     Down(String),
     Up(ReplicationInfo),
@@ -172,7 +173,7 @@ impl GroupSnapshot {
                     cluster_id: member.cluster_id.clone(),
                     node_group: member.node_group.clone(),
                     role: member.role,
-                    port: member.port,
+                    address: member.address,
                     auth_token: group.settings.auth_token.clone(),
                 })
                 .collect(),
@@ -182,6 +183,11 @@ impl GroupSnapshot {
 
 /// One group as the dashboard shows it; `link(m)` is what member `m`'s node said.
 fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -> Value {
+    let (primary, reader, configuration) = match group.endpoints {
+        Some(Endpoints::NodeGroup { primary, reader }) => (Some(primary), Some(reader), None),
+        Some(Endpoints::Configuration { address }) => (None, None, Some(address)),
+        None => (None, None, None),
+    };
     let members: Vec<Value> = group
         .members
         .iter()
@@ -199,9 +205,12 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "cluster_enabled": group.cluster_enabled,
         "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
         "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
-        "primary_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { primary_port, .. }) => Some(primary_port), _ => None },
-        "reader_endpoint_port": match group.endpoints { Some(Endpoints::NodeGroup { reader_port, .. }) => Some(reader_port), _ => None },
-        "configuration_endpoint_port": match group.endpoints { Some(Endpoints::Configuration { port }) => Some(port), _ => None },
+        "primary_endpoint": endpoint_json(primary),
+        "reader_endpoint": endpoint_json(reader),
+        "configuration_endpoint": endpoint_json(configuration),
+        "primary_endpoint_port": primary.map(|a| a.port()),
+        "reader_endpoint_port": reader.map(|a| a.port()),
+        "configuration_endpoint_port": configuration.map(|a| a.port()),
         "members": members,
     })
 }
@@ -212,8 +221,10 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
     let mut tasks = JoinSet::new();
     for (g, group) in groups.iter().enumerate() {
         for (m, member) in group.members.iter().enumerate() {
-            let Some(port) = member.port else { continue };
-            let client = NodeClient::new(port, member.auth_token.clone());
+            let Some(address) = member.address else {
+                continue;
+            };
+            let client = NodeClient::new(address, member.auth_token.clone());
             tasks.spawn(async move { ((g, m), probe(client).await) });
         }
     }
@@ -224,6 +235,14 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
         }
     }
     links
+}
+
+/// An endpoint as `/_state` shows it: its address and port, or null before it exists.
+fn endpoint_json(address: Option<SocketAddrV4>) -> Value {
+    match address {
+        Some(address) => json!({ "address": address.ip().to_string(), "port": address.port() }),
+        None => Value::Null,
+    }
 }
 
 async fn probe(client: NodeClient) -> NodeLink {
@@ -238,7 +257,8 @@ fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
         "cluster_id": member.cluster_id,
         "node_group": member.node_group,
         "role": member.role.as_str(),
-        "port": member.port,
+        "address": member.address.map(|a| a.ip().to_string()),
+        "port": member.address.map(|a| a.port()),
     });
     let fields = match link {
         NodeLink::NotStarted => json!({ "reachable": false, "link": "starting" }),
@@ -261,6 +281,7 @@ fn member_json(member: &MemberSnapshot, link: &NodeLink) -> Value {
                 "link": link,
                 "node_role": node_role,
                 "master_link_status": info.master_link_status,
+                "master_host": info.master_host,
                 "master_port": info.master_port,
                 "connected_replicas": info.connected_replicas,
                 "repl_offset": if node_role == "replica" {

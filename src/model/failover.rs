@@ -75,10 +75,14 @@ impl Model {
         );
     }
 
-    /// A node was replaced and may listen on a new port.
-    pub fn set_node_ports(&mut self, group_id: &str, ports: &[(String, u16)]) {
+    /// A node was replaced and may listen on a new address.
+    pub fn set_node_addresses(
+        &mut self,
+        group_id: &str,
+        addresses: &[(String, std::net::SocketAddrV4)],
+    ) {
         if let Ok(group) = self.group_mut(group_id) {
-            group.set_ports(ports);
+            group.set_addresses(addresses);
         }
     }
 
@@ -151,7 +155,7 @@ fn failover_source(group: &ReplicationGroup, node_group_id: &str) -> Result<Stri
     let has_replica = group
         .members
         .iter()
-        .any(|m| m.node_group == node_group_id && m.role == Role::Replica && m.port.is_some());
+        .any(|m| m.node_group == node_group_id && m.role == Role::Replica && m.address.is_some());
     let (Some(old_primary), true) = (old_primary, has_replica) else {
         return Err(ApiError::InvalidReplicationGroupState(format!(
             "Node group {node_group_id} of replication group {} has no healthy replica to fail over to.",

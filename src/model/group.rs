@@ -1,6 +1,8 @@
 //! A replication group as the model keeps it: node groups (one, `0001`, with cluster mode
 //! disabled; one per shard with it enabled) and their member cache clusters.
 
+use std::net::SocketAddrV4;
+
 use chrono::{DateTime, Utc};
 
 use super::arn::{Arn, ResourceKind};
@@ -53,8 +55,8 @@ pub struct Member {
     /// Its role within its node group.
     pub role: Role,
     pub availability_zone: String,
-    /// The port of this member's own redis-server; `None` until the engine started it.
-    pub port: Option<u16>,
+    /// Where this member's own redis-server listens; `None` until the engine started it.
+    pub address: Option<SocketAddrV4>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -62,9 +64,12 @@ pub struct Member {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoints {
     /// Cluster mode disabled: node group `0001`'s primary and reader endpoints.
-    NodeGroup { primary_port: u16, reader_port: u16 },
+    NodeGroup {
+        primary: SocketAddrV4,
+        reader: SocketAddrV4,
+    },
     /// Cluster mode enabled: the configuration endpoint any cluster client bootstraps from.
-    Configuration { port: u16 },
+    Configuration { address: SocketAddrV4 },
 }
 
 /// One node group as created: its id and, with cluster mode enabled, its hash slots.
@@ -175,11 +180,11 @@ impl ReplicationGroup {
         self.members.iter_mut().find(|m| m.cluster_id == cluster_id)
     }
 
-    /// Records the port of each named member.
-    pub fn set_ports(&mut self, ports: &[(String, u16)]) {
-        for (cluster_id, port) in ports {
+    /// Records the address of each named member.
+    pub fn set_addresses(&mut self, addresses: &[(String, SocketAddrV4)]) {
+        for (cluster_id, address) in addresses {
             if let Some(member) = self.member_mut(cluster_id) {
-                member.port = Some(*port);
+                member.address = Some(*address);
             }
         }
     }

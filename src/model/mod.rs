@@ -121,19 +121,19 @@ impl Model {
         self.groups.insert(group)
     }
 
-    /// The engine started every node: record ports and endpoints, go `available`. False when
+    /// The engine started every node: record addresses and endpoints, go `available`. False when
     /// the group no longer exists (it was reset away meanwhile).
     pub fn finish_create(
         &mut self,
         id: &str,
-        node_ports: &[(String, u16)],
+        node_addresses: &[(String, std::net::SocketAddrV4)],
         endpoints: Endpoints,
         now: DateTime<Utc>,
     ) -> bool {
         let Ok(group) = self.group_mut(id) else {
             return false;
         };
-        group.set_ports(node_ports);
+        group.set_addresses(node_addresses);
         group.endpoints = Some(endpoints);
         group.status = GroupStatus::Available;
         let created: Vec<_> = group.members.iter().map(|m| m.cluster_id.clone()).collect();

@@ -224,7 +224,7 @@ impl Model {
     }
 
     /// Validates a replica-count change and marks the group `modifying`. Returns the group as it
-    /// now is (new members listed, without ports), the member ids to add and those to remove.
+    /// now is (new members listed, without addresses), the member ids to add and those to remove.
     pub fn begin_replica_change(
         &mut self,
         raw_id: &str,
@@ -275,7 +275,7 @@ impl Model {
                 node_group: NODE_GROUP_ID.to_string(),
                 role: Role::Replica,
                 availability_zone: zone.clone(),
-                port: None,
+                address: None,
                 created_at: now,
             };
             group.members.push(member);
@@ -294,12 +294,12 @@ impl Model {
         Ok((snapshot, added, removed))
     }
 
-    /// The engine added (with ports) and removed nodes; members that did not start are dropped.
+    /// The engine added (with addresses) and removed nodes; members that did not start are dropped.
     pub fn finish_replica_change(
         &mut self,
         id: &str,
         increase: bool,
-        added: &[(String, u16)],
+        added: &[(String, std::net::SocketAddrV4)],
         removed: &[String],
         failure: Option<String>,
         now: DateTime<Utc>,
@@ -307,12 +307,12 @@ impl Model {
         let Ok(group) = self.group_mut(id) else {
             return;
         };
-        group.set_ports(added);
+        group.set_addresses(added);
         let group_id = group.id.to_string();
         let before: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         group
             .members
-            .retain(|m| m.port.is_some() && !removed.contains(&m.cluster_id));
+            .retain(|m| m.address.is_some() && !removed.contains(&m.cluster_id));
         let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         group.status = GroupStatus::Available;
         group.pending = None;

@@ -18,7 +18,10 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
             node_group: "0001".into(),
             role: if i == 0 { Role::Primary } else { Role::Replica },
             availability_zone: "us-east-1a".into(),
-            port: Some(7000 + i as u16),
+            address: Some(std::net::SocketAddrV4::new(
+                std::net::Ipv4Addr::new(127, 9, 0, 1 + i as u8),
+                6379,
+            )),
             created_at: at(0),
         })
         .collect();

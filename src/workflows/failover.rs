@@ -52,8 +52,10 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
             // No replica could take over: bring the old node back as the primary, so the group
             // (or the shard's slots) is never left without one.
             let restarted = runtime.restart_failed_primary(old_index).await;
-            let ports = runtime.node_ports();
-            state.model().set_node_ports(&ticket.group_id, &ports);
+            let addresses = runtime.node_addresses();
+            state
+                .model()
+                .set_node_addresses(&ticket.group_id, &addresses);
             return Err(match restarted {
                 Ok(()) => format!("{error}; the failed primary was restarted empty"),
                 Err(restart) => {

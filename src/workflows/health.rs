@@ -131,9 +131,9 @@ async fn monitor(state: SharedState, group_id: String, handle: RuntimeHandle) {
         };
         let guard = FailoverGuard::new(state.clone(), ticket);
         let recovered = repair(&state, &mut runtime, guard.ticket(), index).await;
-        let ports = runtime.node_ports();
+        let addresses = runtime.node_addresses();
         drop(runtime);
-        state.model().set_node_ports(&group_id, &ports);
+        state.model().set_node_addresses(&group_id, &addresses);
         guard.finish(Ok(())); // the repair wrote its own events
         tracker.repaired(member, recovered);
     }

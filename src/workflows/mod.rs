@@ -39,7 +39,7 @@ pub enum Comeback {
 }
 
 /// Brings the node at `index` back: the `Recovering cache nodes 0001` event, the engine's
-/// recovery, the node's port in the model, then how it ended. Recovery is reported as lasting
+/// recovery, the node's address in the model, then how it ended. Recovery is reported as lasting
 /// at least `least` (the `aws` timing profile). True when it recovered.
 pub async fn bring_back(
     state: &SharedState,
@@ -69,7 +69,7 @@ pub async fn bring_back(
     let outcome = outcome.map_err(|e| e.to_string());
     state
         .model()
-        .set_node_ports(group_id, &runtime.node_ports());
+        .set_node_addresses(group_id, &runtime.node_addresses());
     pause(least.saturating_sub(started.elapsed())).await;
     record_recovery(state, &member, outcome)
 }

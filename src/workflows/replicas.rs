@@ -16,7 +16,7 @@ pub async fn run(
             let mut runtime = handle.lock().await;
             for member in &added {
                 match runtime.add_replica(member).await {
-                    Ok(port) => started.push((member.clone(), port)),
+                    Ok(address) => started.push((member.clone(), address)),
                     Err(error) => {
                         failure = Some(error.to_string());
                         break;

@@ -10,7 +10,7 @@ use crate::engine::auth::{AuthUpdate, push_passwords};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
     Candidate, accept_extra_passwords, apply_config_to, best_candidate, set_config,
-    start_on_port_or_free,
+    start_on_address_or_free,
 };
 
 impl ClusterRuntime {
@@ -83,9 +83,9 @@ impl ClusterRuntime {
     /// over), and waits until the whole cluster agrees and it has caught up.
     pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
         self.kill_node(index).await;
-        let process = start_on_port_or_free(self.restart_spec(index)).await?;
+        let process = start_on_address_or_free(self.restart_spec(index), &self.pool).await?;
         let node = &mut self.nodes[index];
-        node.slot.port = process.port();
+        node.slot.addr = process.addr();
         node.bus_port = process.spec().cluster.map_or(node.bus_port, |c| c.bus_port);
         node.slot.process = Some(process);
         self.apply_extra_passwords(index).await?;

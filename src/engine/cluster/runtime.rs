@@ -3,13 +3,16 @@
 //! a full-mesh `CLUSTER MEET`, `CLUSTER REPLICATE`) instead of through
 //! `redis-cli --cluster create` and its fixed sleeps; see `../shared/spec/redis-mechanics.md`.
 
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
 use super::topology::{ExpectedNode, disagreement, is_serving};
 use crate::engine::EngineError;
+use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec};
@@ -28,12 +31,14 @@ pub struct ClusterSpec {
     pub group_id: String,
     pub shards: Vec<ShardSpec>,
     pub password: Option<String>,
+    /// The port every node and the configuration endpoint listen on (each on its own address).
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedCluster {
-    pub node_ports: Vec<(String, u16)>,
-    pub configuration_port: u16,
+    pub node_addresses: Vec<(String, SocketAddrV4)>,
+    pub configuration: SocketAddrV4,
 }
 
 /// Forming a cluster, and converging after a failover, normally takes 0.1-2.5 s (Redis keeps a
@@ -41,7 +46,7 @@ pub struct StartedCluster {
 const CONVERGE_DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(5);
 
-/// A node of the cluster: its slot (member, port, process), its shard and its cluster node id.
+/// A node of the cluster: its slot (member, address, process), its shard and its cluster node id.
 pub struct ClusterNode {
     pub(super) slot: NodeSlot,
     pub(super) shard: usize,
@@ -53,6 +58,8 @@ pub struct ClusterRuntime {
     pub(super) group_id: String,
     pub(super) redis_server: PathBuf,
     pub(super) dir: PathBuf,
+    /// Where a node started again gets its address when its own is taken.
+    pub(super) pool: Arc<AddressPool>,
     /// Accepted AUTH tokens, as in a cluster-mode-disabled group.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with, as in a cluster-mode-disabled group.
@@ -71,15 +78,16 @@ impl ClusterRuntime {
         spec: ClusterSpec,
         redis_server: PathBuf,
         dir: PathBuf,
+        pool: Arc<AddressPool>,
     ) -> Result<(Self, StartedCluster), EngineError> {
         let started_at = Instant::now();
-        let nodes = start_nodes(&spec, &redis_server, &dir).await?;
-        let configuration_endpoint =
-            EndpointProxy::bind(format!("{}-configuration", spec.group_id), vec![])
-                .await
-                .map_err(|e| {
-                    EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
-                })?;
+        let nodes = start_nodes(&spec, &redis_server, &dir, &pool).await?;
+        let name = format!("{}-configuration", spec.group_id);
+        let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
+            .await
+            .map_err(|e| {
+                EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
+            })?;
         let mut primaries = Vec::new();
         for shard in 0..spec.shards.len() {
             primaries.push(nodes.iter().position(|n| n.shard == shard).unwrap_or(0));
@@ -88,6 +96,7 @@ impl ClusterRuntime {
             group_id: spec.group_id.clone(),
             redis_server,
             dir,
+            pool,
             passwords: spec.password.clone().into_iter().collect(),
             config: Vec::new(),
             stopped: false,
@@ -104,8 +113,8 @@ impl ClusterRuntime {
         runtime.wait_converged(None).await?;
         runtime.refresh_configuration_endpoint();
         let started = StartedCluster {
-            node_ports: runtime.node_ports(),
-            configuration_port: runtime.configuration_endpoint.port(),
+            node_addresses: runtime.node_addresses(),
+            configuration: runtime.configuration_endpoint.addr(),
         };
         tracing::info!(group = %runtime.group_id, ?started, elapsed = ?started_at.elapsed(), "cluster running");
         Ok((runtime, started))
@@ -131,17 +140,18 @@ impl ClusterRuntime {
         let mut meetings = JoinSet::new();
         for (index, node) in self.nodes.iter().enumerate() {
             let client = self.client(index);
-            let others: Vec<(u16, u16)> = self
+            let others: Vec<(SocketAddrV4, u16)> = self
                 .nodes
                 .iter()
                 .filter(|other| other.node_id != node.node_id)
-                .map(|other| (other.slot.port, other.bus_port))
+                .map(|other| (other.slot.addr, other.bus_port))
                 .collect();
             meetings.spawn(async move {
-                for (port, bus_port) in others {
-                    let (port, bus_port) = (port.to_string(), bus_port.to_string());
+                for (addr, bus_port) in others {
+                    let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
+                    let bus_port = bus_port.to_string();
                     client
-                        .command(&["CLUSTER", "MEET", "127.0.0.1", &port, &bus_port])
+                        .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
                         .await?;
                 }
                 Ok::<(), EngineError>(())
@@ -184,7 +194,7 @@ impl ClusterRuntime {
                 let primary = self.primaries[node.shard];
                 ExpectedNode {
                     node_id: node.node_id.clone(),
-                    port: node.slot.port,
+                    addr: node.slot.addr,
                     replica_of: (primary != index).then(|| self.nodes[primary].node_id.clone()),
                 }
             })
@@ -252,14 +262,14 @@ impl ClusterRuntime {
     /// The configuration endpoint spreads new connections over every running node: any of
     /// them answers `CLUSTER SLOTS` for a cluster client's bootstrap.
     pub(super) fn refresh_configuration_endpoint(&self) {
-        let ports: Vec<u16> = self
+        let addresses: Vec<SocketAddrV4> = self
             .nodes
             .iter()
             .filter(|n| n.slot.process.is_some())
-            .map(|n| n.slot.port)
+            .map(|n| n.slot.addr)
             .collect();
-        if self.configuration_endpoint.targets() != ports {
-            self.configuration_endpoint.switch(ports);
+        if self.configuration_endpoint.targets() != addresses {
+            self.configuration_endpoint.switch(addresses);
         }
     }
 
@@ -268,7 +278,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].slot.addr, self.passwords.first().cloned())
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -289,11 +299,11 @@ impl ClusterRuntime {
         self.primaries.contains(&index)
     }
 
-    /// The current port of every member.
-    pub fn node_ports(&self) -> Vec<(String, u16)> {
+    /// The current address of every member.
+    pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         self.nodes
             .iter()
-            .map(|n| (n.slot.member.clone(), n.slot.port))
+            .map(|n| (n.slot.member.clone(), n.slot.addr))
             .collect()
     }
 
@@ -301,7 +311,8 @@ impl ClusterRuntime {
         self.stopped
     }
 
-    /// How the node at `index` restarts: on its ports, from its own `nodes.conf`.
+    /// How the node at `index` restarts: on its address and bus port, from its own
+    /// `nodes.conf`.
     pub(super) fn restart_spec(&self, index: usize) -> NodeSpec {
         let node = &self.nodes[index];
         let mut spec = node_spec(
@@ -309,7 +320,7 @@ impl ClusterRuntime {
             &self.redis_server,
             &self.dir,
             self.passwords.first().cloned(),
-            node.slot.port,
+            node.slot.addr,
             None,
         );
         spec.cluster = Some(ClusterNodeConfig {
@@ -338,12 +349,15 @@ async fn start_nodes(
     spec: &ClusterSpec,
     redis_server: &std::path::Path,
     dir: &std::path::Path,
+    pool: &Arc<AddressPool>,
 ) -> Result<Vec<ClusterNode>, EngineError> {
     let mut specs = Vec::new();
     let mut shards = Vec::new();
     for (shard, shard_spec) in spec.shards.iter().enumerate() {
         for member in &shard_spec.members {
-            let mut node = node_spec(member, redis_server, dir, spec.password.clone(), 0, None);
+            let password = spec.password.clone();
+            let addr = unassigned(spec.port);
+            let mut node = node_spec(member, redis_server, dir, password, addr, None);
             node.cluster = Some(ClusterNodeConfig {
                 bus_port: 0,
                 keep_config: false,
@@ -353,13 +367,13 @@ async fn start_nodes(
         }
     }
     let mut nodes = Vec::new();
-    for (process, shard) in start_all(specs).await?.into_iter().zip(shards) {
+    for (process, shard) in start_all(specs, pool).await?.into_iter().zip(shards) {
         let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
         nodes.push(ClusterNode {
             bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
             slot: NodeSlot {
                 member: process.spec().name.clone(),
-                port: process.port(),
+                addr: process.addr(),
                 process: Some(process),
             },
             shard,

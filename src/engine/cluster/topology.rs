@@ -2,6 +2,7 @@
 //! whether that matches the topology the engine expects. Pure text handling, unit-tested.
 
 use std::collections::HashMap;
+use std::net::SocketAddrV4;
 
 /// Every hash slot of a Redis Cluster.
 pub const SLOT_COUNT: u32 = 16384;
@@ -10,7 +11,7 @@ pub const SLOT_COUNT: u32 = 16384;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedNode {
     pub node_id: String,
-    pub port: u16,
+    pub addr: SocketAddrV4,
     /// `None` for a shard primary; its primary's node id for a replica.
     pub replica_of: Option<String>,
 }
@@ -19,7 +20,7 @@ pub struct ExpectedNode {
 /// `<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slot>...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SeenNode<'a> {
-    port: Option<u16>,
+    addr: Option<SocketAddrV4>,
     flags: Vec<&'a str>,
     master: &'a str,
 }
@@ -31,13 +32,12 @@ fn parse_nodes(text: &str) -> HashMap<&str, SeenNode<'_>> {
             let [id, address, flags, master, ..] = fields.as_slice() else {
                 return None;
             };
-            let port = address
+            let addr = address
                 .split(['@', ','])
                 .next()
-                .and_then(|host_port| host_port.rsplit_once(':'))
-                .and_then(|(_, port)| port.parse().ok());
+                .and_then(|host_port| host_port.parse().ok());
             let node = SeenNode {
-                port,
+                addr,
                 flags: flags.split(',').collect(),
                 master,
             };
@@ -47,7 +47,7 @@ fn parse_nodes(text: &str) -> HashMap<&str, SeenNode<'_>> {
 }
 
 /// Why one node's view differs from `expected`, or `None` when it agrees: every expected node
-/// known at its port, healthy (not `fail`, `fail?`, `handshake` or `noaddr`), with its role and
+/// known at its address, healthy (not `fail`, `fail?`, `handshake` or `noaddr`), with its role and
 /// its primary.
 pub fn disagreement(cluster_nodes: &str, expected: &[ExpectedNode]) -> Option<String> {
     let seen = parse_nodes(cluster_nodes);
@@ -55,10 +55,10 @@ pub fn disagreement(cluster_nodes: &str, expected: &[ExpectedNode]) -> Option<St
         let Some(view) = seen.get(node.node_id.as_str()) else {
             return Some(format!("{} is unknown", node.node_id));
         };
-        if view.port != Some(node.port) {
+        if view.addr != Some(node.addr) {
             return Some(format!(
-                "{} is at port {:?}, not {}",
-                node.node_id, view.port, node.port
+                "{} is at {:?}, not {}",
+                node.node_id, view.addr, node.addr
             ));
         }
         let unhealthy = ["fail", "fail?", "handshake", "noaddr"];
@@ -130,7 +130,7 @@ c3 127.0.0.1:7003@17003,host slave a1 0 1700000000000 1 connected
     fn expected(id: &str, port: u16, replica_of: Option<&str>) -> ExpectedNode {
         ExpectedNode {
             node_id: id.into(),
-            port,
+            addr: SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port),
             replica_of: replica_of.map(str::to_string),
         }
     }
@@ -156,7 +156,11 @@ c3 127.0.0.1:7003@17003,host slave a1 0 1700000000000 1 connected
         let primary = [expected("c3", 7003, None)];
         assert!(disagreement(VIEW, &primary).is_some());
         let moved = [expected("b2", 7999, None)];
-        assert!(disagreement(VIEW, &moved).unwrap().contains("port"));
+        assert!(
+            disagreement(VIEW, &moved)
+                .unwrap()
+                .contains("not 127.0.0.1:7999")
+        );
         let unknown = [expected("zz", 7004, None)];
         assert!(disagreement(VIEW, &unknown).unwrap().contains("unknown"));
         let failed = VIEW.replace(

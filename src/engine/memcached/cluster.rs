@@ -12,6 +12,7 @@ use super::discovery::{DiscoveredNode, SharedTopology, Topology};
 use super::node_proxy::NodeProxy;
 use super::process::{MemcachedNodeSpec, MemcachedProcess, query_version};
 use crate::engine::EngineError;
+use crate::engine::address::{AddressPool, Addressing};
 use crate::engine::proxy::EndpointProxy;
 
 /// A node that does not answer `version` within this long is dead to the health check.
@@ -59,7 +60,11 @@ impl MemcachedCluster {
     /// Starts `count` nodes and the configuration endpoint (Auto Discovery version 1).
     pub async fn start(spec: MemcachedClusterSpec, count: usize) -> Result<Self, EngineError> {
         let topology = SharedTopology::empty();
-        let endpoint = EndpointProxy::bind(format!("{}-configuration", spec.cluster_id), vec![])
+        // Its node proxies still sit on 127.0.0.1 (node_proxy.rs): so does this endpoint, until
+        // the CreateCacheCluster actions wire memcached to the engine's address pool.
+        let shared = AddressPool::new(Addressing::Shared);
+        let name = format!("{}-configuration", spec.cluster_id);
+        let endpoint = EndpointProxy::bind(name, &shared, 0, vec![])
             .await
             .map_err(|e| EngineError::start(&spec.cluster_id, e.to_string()))?;
         let mut cluster = Self {
@@ -169,7 +174,7 @@ impl MemcachedCluster {
     }
 
     pub fn configuration_port(&self) -> u16 {
-        self.configuration_endpoint.port()
+        self.configuration_endpoint.addr().port()
     }
 
     /// What Auto Discovery answers now.
@@ -251,7 +256,8 @@ impl MemcachedCluster {
     }
 
     fn point_endpoint(&self) {
-        let ports = self.nodes.iter().map(|n| n.proxy.port()).collect();
+        let local = |port| std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port);
+        let ports = self.nodes.iter().map(|n| local(n.proxy.port())).collect();
         self.configuration_endpoint.switch(ports);
     }
 }

@@ -1,13 +1,15 @@
 //! Changes to a running group: graceful promotion, AUTH token updates, adding and removing
 //! replicas, and what the automatic-failover monitor's health check reads.
 
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 use super::GroupRuntime;
 use crate::engine::EngineError;
+use crate::engine::address::unassigned;
 use crate::engine::auth::{AuthUpdate, push_passwords};
 use crate::engine::client::NodeClient;
-use crate::engine::node::{NodeSlot, start_on_free_port};
+use crate::engine::node::{NodeSlot, start_on_free_address};
 
 const CATCH_UP_DEADLINE: Duration = Duration::from_secs(5);
 /// The pause on the old primary ends by itself after this, should the engine die mid-way.
@@ -73,20 +75,21 @@ impl GroupRuntime {
     }
 
     /// Starts a new replica named `member`, waits until it is linked and caught up, and returns
-    /// its port.
-    pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {
-        let spec = self.node_spec(member, 0, Some(self.nodes[self.primary].port));
-        let process = start_on_free_port(spec).await?;
+    /// its address.
+    pub async fn add_replica(&mut self, member: &str) -> Result<SocketAddrV4, EngineError> {
+        let primary = Some(self.nodes[self.primary].addr);
+        let spec = self.node_spec(member, unassigned(self.port), primary);
+        let process = start_on_free_address(spec, &self.pool).await?;
         self.nodes.push(NodeSlot {
             member: member.to_string(),
-            port: process.port(),
+            addr: process.addr(),
             process: Some(process),
         });
         let index = self.nodes.len() - 1;
         self.apply_extra_passwords(index).await?;
         self.wait_synced(index).await?;
         self.refresh_reader_endpoint();
-        Ok(self.nodes[index].port)
+        Ok(self.nodes[index].addr)
     }
 
     /// Stops and forgets a replica.

@@ -35,11 +35,11 @@ impl GroupRuntime {
         self.client(best.index).replicate_from(None).await?;
         self.primary = best.index;
         self.point_primary_endpoint();
-        let new_primary_port = self.nodes[best.index].port;
+        let new_primary = self.nodes[best.index].addr;
         for candidate in candidates.iter().filter(|c| c.index != best.index) {
             if let Err(error) = self
                 .client(candidate.index)
-                .replicate_from(Some(new_primary_port))
+                .replicate_from(Some(new_primary))
                 .await
             {
                 tracing::warn!(%error, member = %self.nodes[candidate.index].member, "could not re-point replica");
@@ -60,8 +60,8 @@ impl GroupRuntime {
     /// Replaces the node at `index` with a fresh, empty redis-server that replicates from the
     /// current primary, and waits until it is linked and caught up.
     pub async fn recover_as_replica(&mut self, index: usize) -> Result<(), EngineError> {
-        let primary_port = self.nodes[self.primary].port;
-        self.restart_node(index, Some(primary_port)).await?;
+        let primary = self.nodes[self.primary].addr;
+        self.restart_node(index, Some(primary)).await?;
         self.wait_synced(index).await?;
         self.refresh_reader_endpoint();
         Ok(())

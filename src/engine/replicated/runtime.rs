@@ -1,14 +1,17 @@
 //! The processes and endpoints behind one cluster-mode-disabled replication group.
 
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
 use crate::engine::EngineError;
+use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, node_spec, set_config, start_all,
-    start_on_free_port, start_on_port_or_free, wait_replica_synced,
+    start_on_address_or_free, start_on_free_address, wait_replica_synced,
 };
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
@@ -19,19 +22,25 @@ pub struct GroupSpec {
     pub group_id: String,
     pub members: Vec<String>,
     pub password: Option<String>,
+    /// The port every node and endpoint listens on (each on its own address).
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartedGroup {
-    pub node_ports: Vec<(String, u16)>,
-    pub primary_port: u16,
-    pub reader_port: u16,
+    pub node_addresses: Vec<(String, SocketAddrV4)>,
+    pub primary: SocketAddrV4,
+    pub reader: SocketAddrV4,
 }
 
 pub struct GroupRuntime {
     group_id: String,
     redis_server: PathBuf,
     dir: PathBuf,
+    /// Where nodes started later (a recovery, a new replica) get their address.
+    pub(super) pool: Arc<AddressPool>,
+    /// The port asked for: every node listens on it, each on its own address.
+    pub(super) port: u16,
     /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
     /// engine uses. Two while a ROTATE is in effect, none without auth.
     pub(super) passwords: Vec<String>,
@@ -52,6 +61,7 @@ impl GroupRuntime {
         spec: GroupSpec,
         redis_server: PathBuf,
         dir: PathBuf,
+        pool: Arc<AddressPool>,
     ) -> Result<(Self, StartedGroup), EngineError> {
         let spec_of = |index: usize, replica_of| {
             node_spec(
@@ -59,38 +69,41 @@ impl GroupRuntime {
                 &redis_server,
                 &dir,
                 spec.password.clone(),
-                0,
+                unassigned(spec.port),
                 replica_of,
             )
         };
-        let primary = start_on_free_port(spec_of(0, None)).await?;
-        let primary_port = primary.port();
-        let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_port)));
+        let primary = start_on_free_address(spec_of(0, None), &pool).await?;
+        let primary_addr = primary.addr();
+        let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_addr)));
         let mut processes = vec![primary];
-        processes.extend(start_all(replicas.collect()).await?);
+        processes.extend(start_all(replicas.collect(), &pool).await?);
         let nodes = spec
             .members
             .iter()
             .zip(processes)
             .map(|(member, process)| NodeSlot {
                 member: member.clone(),
-                port: process.port(),
+                addr: process.addr(),
                 process: Some(process),
             })
             .collect();
         let io =
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+        let name = |role: &str| format!("{}-{role}", spec.group_id);
         let primary_endpoint =
-            EndpointProxy::bind(format!("{}-primary", spec.group_id), vec![primary_port])
+            EndpointProxy::bind(name("primary"), &pool, spec.port, vec![primary_addr])
                 .await
                 .map_err(io)?;
-        let reader_endpoint = EndpointProxy::bind(format!("{}-reader", spec.group_id), vec![])
+        let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
             .await
             .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
             redis_server,
             dir,
+            pool,
+            port: spec.port,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
             stopped: false,
@@ -104,9 +117,9 @@ impl GroupRuntime {
             runtime.wait_synced(replica).await?;
         }
         let started = StartedGroup {
-            node_ports: runtime.node_ports(),
-            primary_port: runtime.primary_endpoint.port(),
-            reader_port: runtime.reader_endpoint.port(),
+            node_addresses: runtime.node_addresses(),
+            primary: runtime.primary_endpoint.addr(),
+            reader: runtime.reader_endpoint.addr(),
         };
         tracing::info!(group = %runtime.group_id, ?started, "replication group running");
         Ok((runtime, started))
@@ -121,7 +134,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].addr, self.passwords.first().cloned())
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -130,15 +143,15 @@ impl GroupRuntime {
 
     /// The reader endpoint spreads over the running replicas, or the primary when there are none.
     pub(super) fn refresh_reader_endpoint(&self) {
-        let replicas: Vec<u16> = self
+        let replicas: Vec<SocketAddrV4> = self
             .nodes
             .iter()
             .enumerate()
             .filter(|(i, n)| *i != self.primary && n.process.is_some())
-            .map(|(_, n)| n.port)
+            .map(|(_, n)| n.addr)
             .collect();
         let targets = if replicas.is_empty() {
-            vec![self.nodes[self.primary].port]
+            vec![self.nodes[self.primary].addr]
         } else {
             replicas
         };
@@ -149,7 +162,7 @@ impl GroupRuntime {
 
     pub(super) fn point_primary_endpoint(&self) {
         self.primary_endpoint
-            .switch(vec![self.nodes[self.primary].port]);
+            .switch(vec![self.nodes[self.primary].addr]);
     }
 
     /// Waits until the replica at `index` is linked to the current primary and has applied
@@ -160,34 +173,39 @@ impl GroupRuntime {
         wait_replica_synced(&primary, &replica, &self.nodes[index].member).await
     }
 
-    /// Starts a fresh, empty node for `index` on its old port (a new port only if another
+    /// Starts a fresh, empty node for `index` on its old address (a new one only if another
     /// process took it meanwhile), as a replica of `replica_of` or as a primary.
     pub(super) async fn restart_node(
         &mut self,
         index: usize,
-        replica_of: Option<u16>,
+        replica_of: Option<SocketAddrV4>,
     ) -> Result<(), EngineError> {
         self.nodes[index].kill().await;
         let spec = self.node_spec(
             &self.nodes[index].member,
-            self.nodes[index].port,
+            self.nodes[index].addr,
             replica_of,
         );
-        let process = start_on_port_or_free(spec).await?;
-        self.nodes[index].port = process.port();
+        let process = start_on_address_or_free(spec, &self.pool).await?;
+        self.nodes[index].addr = process.addr();
         self.nodes[index].process = Some(process);
         self.apply_extra_passwords(index).await
     }
 
     /// How a node of this group starts: with the group's current first token.
-    pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
+    pub(super) fn node_spec(
+        &self,
+        member: &str,
+        addr: SocketAddrV4,
+        replica_of: Option<SocketAddrV4>,
+    ) -> NodeSpec {
         let password = self.passwords.first().cloned();
         node_spec(
             member,
             &self.redis_server,
             &self.dir,
             password,
-            port,
+            addr,
             replica_of,
         )
     }
@@ -198,10 +216,10 @@ impl GroupRuntime {
     pub(super) async fn make_primary(&mut self, index: usize) -> Result<(), EngineError> {
         self.primary = index;
         self.point_primary_endpoint();
-        let port = self.nodes[index].port;
+        let addr = self.nodes[index].addr;
         for other in 0..self.nodes.len() {
             if other != index && self.nodes[other].process.is_some() {
-                self.client(other).replicate_from(Some(port)).await?;
+                self.client(other).replicate_from(Some(addr)).await?;
             }
         }
         self.refresh_reader_endpoint();
@@ -224,11 +242,11 @@ impl GroupRuntime {
         apply_config_to(clients, &mut self.config, settings).await
     }
 
-    /// The current port of every member.
-    pub fn node_ports(&self) -> Vec<(String, u16)> {
+    /// The current address of every member.
+    pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         self.nodes
             .iter()
-            .map(|n| (n.member.clone(), n.port))
+            .map(|n| (n.member.clone(), n.addr))
             .collect()
     }
 

@@ -35,10 +35,10 @@ enum Ending {
 /// Copies between `client` (accepted on an endpoint's port) and `upstream` until both sides
 /// close or a toxic ends the connection.
 pub async fn pipe(client: &mut TcpStream, upstream: &mut TcpStream) {
-    let link = client
-        .local_addr()
-        .ok()
-        .and_then(|address| ToxicRegistry::global().connect(address.port()));
+    let link = client.local_addr().ok().and_then(|address| match address {
+        std::net::SocketAddr::V4(address) => ToxicRegistry::global().connect(address),
+        std::net::SocketAddr::V6(_) => None,
+    });
     let Some(link) = link else {
         let _ = tokio::io::copy_bidirectional(client, upstream).await;
         return;

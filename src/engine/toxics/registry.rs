@@ -6,6 +6,7 @@
 //! handle through every runtime. The server keeps the same `Arc` in its state.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
@@ -57,8 +58,8 @@ impl ProxyConfig {
 
 struct ProxyEntry {
     registration: u64,
-    listen_port: u16,
-    targets: watch::Receiver<Vec<u16>>,
+    listen: SocketAddrV4,
+    targets: watch::Receiver<Vec<SocketAddrV4>>,
     config: watch::Sender<Arc<ProxyConfig>>,
     connections: u64,
 }
@@ -120,14 +121,14 @@ impl ToxicRegistry {
         self.proxies.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Lists the proxy `name` listening on `listen_port` and forwarding to `targets`, until
+    /// Lists the proxy `name` listening on `listen` and forwarding to `targets`, until
     /// the returned guard drops. A proxy registered again under the same name replaces the
     /// old one (a group recreated with the same id), with no toxics.
     pub fn register(
         self: &Arc<Self>,
         name: &str,
-        listen_port: u16,
-        targets: watch::Receiver<Vec<u16>>,
+        listen: SocketAddrV4,
+        targets: watch::Receiver<Vec<SocketAddrV4>>,
     ) -> Registration {
         let registration = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (config, _) = watch::channel(Arc::new(ProxyConfig {
@@ -136,7 +137,7 @@ impl ToxicRegistry {
         }));
         let entry = ProxyEntry {
             registration,
-            listen_port,
+            listen,
             targets,
             config,
             connections: 0,
@@ -149,12 +150,10 @@ impl ToxicRegistry {
         }
     }
 
-    /// A new connection accepted on `listen_port`, or `None` when no proxy listens there.
-    pub fn connect(&self, listen_port: u16) -> Option<ConnectionLink> {
+    /// A new connection accepted on `listen`, or `None` when no proxy listens there.
+    pub fn connect(&self, listen: SocketAddrV4) -> Option<ConnectionLink> {
         let mut proxies = self.lock();
-        let (name, entry) = proxies
-            .iter_mut()
-            .find(|(_, e)| e.listen_port == listen_port)?;
+        let (name, entry) = proxies.iter_mut().find(|(_, e)| e.listen == listen)?;
         let number = entry.connections;
         entry.connections += 1;
         let seed = Rng::new(self.seed.load(Ordering::Relaxed));
@@ -287,14 +286,14 @@ fn view(name: &str, entry: &ProxyEntry) -> ProxyView {
         .targets
         .borrow()
         .iter()
-        .map(|port| format!("127.0.0.1:{port}"))
+        .map(|target| target.to_string())
         .collect::<Vec<_>>()
         .join(",");
     let mut toxics = config.toxics_of(Stream::Upstream);
     toxics.extend(config.toxics_of(Stream::Downstream));
     ProxyView {
         name: name.to_string(),
-        listen: format!("127.0.0.1:{}", entry.listen_port),
+        listen: entry.listen.to_string(),
         upstream,
         enabled: config.enabled,
         toxics,
@@ -324,10 +323,14 @@ impl Drop for Registration {
 mod tests {
     use super::*;
 
+    fn local(port: u16) -> SocketAddrV4 {
+        SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port)
+    }
+
     fn registry_with(name: &str, port: u16) -> (Arc<ToxicRegistry>, Registration) {
         let registry = Arc::new(ToxicRegistry::new());
-        let (_sender, targets) = watch::channel(vec![7000]);
-        let registration = registry.register(name, port, targets);
+        let (_sender, targets) = watch::channel(vec![local(7000)]);
+        let registration = registry.register(name, local(port), targets);
         (registry, registration)
     }
 
@@ -366,8 +369,8 @@ mod tests {
     #[test]
     fn a_connection_sees_changes_and_dropping_the_guard_unlists() {
         let (registry, guard) = registry_with("g-reader", 2);
-        let mut link = registry.connect(2).unwrap();
-        assert!(registry.connect(3).is_none());
+        let mut link = registry.connect(local(2)).unwrap();
+        assert!(registry.connect(local(3)).is_none());
         registry.set_enabled("g-reader", false).unwrap();
         assert!(link.config.has_changed().unwrap());
         assert!(!link.config.borrow_and_update().enabled);
