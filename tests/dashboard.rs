@@ -121,8 +121,10 @@ async fn state_shows_a_three_node_group_with_live_replication_links() {
     assert_eq!(group["status"], "available");
     assert_eq!(group["automatic_failover"], true);
     assert_eq!(group["node_group_id"], "0001");
-    assert_eq!(group["primary_endpoint_port"], primary_endpoint);
-    assert_eq!(group["reader_endpoint_port"], reader_endpoint);
+    let address = |at: std::net::SocketAddr| serde_json::json!({"address": at.ip().to_string(), "port": at.port()});
+    assert_eq!(group["primary_endpoint"], address(primary_endpoint));
+    assert_eq!(group["reader_endpoint"], address(reader_endpoint));
+    assert_eq!(group["primary_endpoint_port"], 6379);
     let roles: Vec<(&str, &str)> = members(&group)
         .iter()
         .map(|m| {
@@ -140,11 +142,14 @@ async fn state_shows_a_three_node_group_with_live_replication_links() {
             ("dash-003", "replica")
         ]
     );
-    for (cluster_id, port, _) in &sdk_members {
-        assert_eq!(member(&group, cluster_id)["port"], *port, "{cluster_id}");
+    for (cluster_id, at, _) in &sdk_members {
+        let shown = member(&group, cluster_id);
+        assert_eq!(shown["address"], at.ip().to_string(), "{cluster_id}");
+        assert_eq!(shown["port"], at.port(), "{cluster_id}");
     }
     let primary = member(&group, "dash-001");
     let primary_port = primary["port"].as_u64().unwrap();
+    let primary_host = primary["address"].as_str().unwrap().to_string();
     assert_eq!(primary["node_role"], "primary", "read from the node itself");
     assert_eq!(primary["connected_replicas"], 2);
     for replica in ["dash-002", "dash-003"] {
@@ -152,6 +157,7 @@ async fn state_shows_a_three_node_group_with_live_replication_links() {
         assert_eq!(replica["node_role"], "replica");
         assert_eq!(replica["master_link_status"], "up");
         assert_eq!(replica["master_port"].as_u64(), Some(primary_port));
+        assert_eq!(replica["master_host"], primary_host.as_str());
     }
 
     let events = state["events"].as_array().expect("events");
@@ -381,10 +387,7 @@ async fn headless_chromium_shows_a_cluster_by_shard_with_its_configuration_endpo
         .await
         .expect("create a cluster-mode group");
     let group = support::wait_available(&client, "shards").await;
-    let configuration = group
-        .configuration_endpoint()
-        .and_then(|e| e.port())
-        .unwrap();
+    let configuration = support::configuration_endpoint(&group);
     wait_until("every link up", DEADLINE, || async {
         let state = dashboard_state(&server).await?;
         let group = group_in(&state, "shards")?;
@@ -400,8 +403,7 @@ async fn headless_chromium_shows_a_cluster_by_shard_with_its_configuration_endpo
         .await
         .unwrap();
     assert!(
-        dom.contains("data-endpoint=\"configuration\"")
-            && dom.contains(&format!("127.0.0.1:{configuration}")),
+        dom.contains("data-endpoint=\"configuration\"") && dom.contains(&configuration.to_string()),
         "the configuration endpoint is shown:\n{dom}"
     );
     assert!(
@@ -425,4 +427,112 @@ async fn headless_chromium_shows_a_cluster_by_shard_with_its_configuration_endpo
         2,
         "one primary per shard"
     );
+}
+
+#[tokio::test]
+async fn subnet_groups_parameter_groups_and_tags_are_shown() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let tag = |key: &str, value: &str| {
+        aws_sdk_elasticache::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    client
+        .create_cache_subnet_group()
+        .cache_subnet_group_name("private")
+        .cache_subnet_group_description("private subnets")
+        .subnet_ids("subnet-0aa11bb22cc33dd44")
+        .subnet_ids("subnet-0ee55ff66aa77bb88")
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .expect("create a subnet group");
+    client
+        .create_cache_parameter_group()
+        .cache_parameter_group_name("events")
+        .cache_parameter_group_family("redis7")
+        .description("keyspace events")
+        .tags(tag("cost-center", "42"))
+        .send()
+        .await
+        .expect("create a parameter group");
+    client
+        .modify_cache_parameter_group()
+        .cache_parameter_group_name("events")
+        .parameter_name_values(
+            aws_sdk_elasticache::types::ParameterNameValue::builder()
+                .parameter_name("notify-keyspace-events")
+                .parameter_value("KEA")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("modify the parameter group");
+    client
+        .create_replication_group()
+        .replication_group_id("shown")
+        .replication_group_description("resources on the dashboard")
+        .num_cache_clusters(1)
+        .cache_subnet_group_name("private")
+        .cache_parameter_group_name("events")
+        .tags(tag("env", "test"))
+        .send()
+        .await
+        .expect("create a group");
+    support::wait_available(&client, "shown").await;
+
+    let state = dashboard_state(&server).await.expect("/_state answers");
+    let group = group_in(&state, "shown").expect("the group");
+    assert_eq!(group["subnet_group"], "private");
+    assert_eq!(group["parameter_group"], "events");
+    assert_eq!(
+        group["tags"],
+        serde_json::json!([{"key": "env", "value": "test"}])
+    );
+    let subnet_groups = state["subnet_groups"].as_array().unwrap();
+    let names: Vec<&str> = subnet_groups
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "private"]);
+    let private = &subnet_groups[1];
+    assert_eq!(private["used_by"], serde_json::json!(["shown"]));
+    assert_eq!(private["subnets"][0]["id"], "subnet-0aa11bb22cc33dd44");
+    assert!(private["vpc_id"].as_str().unwrap().starts_with("vpc-"));
+    assert_eq!(
+        private["tags"],
+        serde_json::json!([{"key": "team", "value": "payments"}])
+    );
+    let parameter_groups = state["parameter_groups"].as_array().unwrap();
+    assert_eq!(
+        parameter_groups.len(),
+        1,
+        "only the user's own: {parameter_groups:#?}"
+    );
+    assert_eq!(parameter_groups[0]["name"], "events");
+    assert_eq!(parameter_groups[0]["family"], "redis7");
+    assert_eq!(
+        parameter_groups[0]["values"]["notify-keyspace-events"],
+        "KEA"
+    );
+    assert_eq!(parameter_groups[0]["used_by"], serde_json::json!(["shown"]));
+    assert_eq!(parameter_groups[0]["tags"][0]["key"], "cost-center");
+
+    let url = format!("{}/", server.url);
+    let dom = tokio::task::spawn_blocking(move || run_chromium(&url, &["--dump-dom"]))
+        .await
+        .unwrap();
+    for shown in [
+        "data-subnet-group=\"private\"",
+        "data-parameter-group=\"events\"",
+        "data-tag=\"team\"",
+        "data-tag=\"cost-center\"",
+        "data-tag=\"env\"",
+        "notify-keyspace-events=KEA",
+        "subnet-0ee55ff66aa77bb88",
+    ] {
+        assert!(dom.contains(shown), "{shown} on the page:\n{dom}");
+    }
 }

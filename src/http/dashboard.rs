@@ -15,9 +15,12 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::engine::client::{NodeClient, ReplicationInfo};
+use crate::model::arn::{Arn, ResourceKind};
 use crate::model::events::{Event, EventQuery};
 use crate::model::group::{Endpoints, ReplicationGroup, Role};
 use crate::model::scope::Scope;
+use crate::model::subnet_group::{vpc_of, zone_of};
+use crate::model::tags::Tag;
 use crate::scopes::Scopes;
 use crate::state::SharedState;
 
@@ -69,6 +72,10 @@ struct GroupSnapshot {
     /// Node group ids and slots, in order.
     node_groups: Vec<(String, Option<String>)>,
     members: Vec<MemberSnapshot>,
+    engine_version: String,
+    subnet_group: String,
+    parameter_group: Option<String>,
+    tags: Vec<Tag>,
 }
 
 /// What a node said about its replication, or why it said nothing.
@@ -88,8 +95,12 @@ pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
     let mut groups = Vec::new();
     let mut events = Vec::new();
     let mut scope_list = Vec::new();
+    let (mut subnet_groups, mut parameter_groups) = (Vec::new(), Vec::new());
     for (scope, state) in scopes.all() {
         let (scope_groups, scope_events) = snapshot(&state, &scope);
+        let (subnets, parameters) = resources_json(&state, &scope);
+        subnet_groups.extend(subnets);
+        parameter_groups.extend(parameters);
         scope_list.push(json!({
             "account": scope.account, "region": scope.region, "groups": scope_groups.len(),
         }));
@@ -111,6 +122,8 @@ pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
         "generated_at": now.to_rfc3339_opts(SecondsFormat::Millis, true),
         "scopes": scope_list,
         "groups": groups,
+        "subnet_groups": subnet_groups,
+        "parameter_groups": parameter_groups,
         "events": events_json(&events),
     }))
 }
@@ -121,7 +134,7 @@ fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Even
     let model = state.model();
     let groups = model
         .groups()
-        .map(|group| GroupSnapshot::of(scope, group))
+        .map(|group| GroupSnapshot::of(scope, group, model.tags.list(&group.arn)))
         .collect();
     let page = model.events.query(&EventQuery {
         source_id: None,
@@ -150,8 +163,64 @@ fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {
         .collect()
 }
 
+/// One scope's cache subnet groups (the `default` one too) and the parameter groups its user
+/// created (the `default.*` ones are many and never change), each with its tags.
+fn resources_json(state: &SharedState, scope: &Scope) -> (Vec<Value>, Vec<Value>) {
+    let model = state.model();
+    let labelled = |kind: &str, name: &str, extra: Value, tags: Vec<Tag>| {
+        let mut value = json!({
+            "account": scope.account, "region": scope.region, "kind": kind, "name": name,
+            "tags": tags_json(&tags),
+        });
+        if let (Value::Object(target), Value::Object(extra)) = (&mut value, extra) {
+            target.extend(extra);
+        }
+        value
+    };
+    let subnets = model
+        .subnet_groups()
+        .map(|group| {
+            let arn = Arn::new(ResourceKind::SubnetGroup, scope, &group.name);
+            let subnets: Vec<Value> = group
+                .subnet_ids
+                .iter()
+                .map(|id| json!({ "id": id, "availability_zone": zone_of(id, scope) }))
+                .collect();
+            let extra = json!({
+                "description": group.description, "vpc_id": vpc_of(scope), "subnets": subnets,
+                "used_by": model.groups_in_subnet_group(&group.name).map(|g| g.id.to_string()).collect::<Vec<_>>(),
+            });
+            labelled("subnet-group", &group.name, extra, model.tags.list(&arn))
+        })
+        .collect();
+    let parameters = model
+        .parameter_groups(scope)
+        .into_iter()
+        .filter(|group| !group.is_default)
+        .map(|group| {
+            let extra = json!({
+                "family": group.family, "description": group.description,
+                "values": group.values, "used_by": model.groups_using(&group.name),
+            });
+            labelled(
+                "parameter-group",
+                &group.name,
+                extra,
+                model.tags.list(&group.arn),
+            )
+        })
+        .collect();
+    (subnets, parameters)
+}
+
+fn tags_json(tags: &[Tag]) -> Vec<Value> {
+    tags.iter()
+        .map(|tag| json!({ "key": tag.key, "value": tag.value }))
+        .collect()
+}
+
 impl GroupSnapshot {
-    fn of(scope: &Scope, group: &ReplicationGroup) -> Self {
+    fn of(scope: &Scope, group: &ReplicationGroup, tags: Vec<Tag>) -> Self {
         Self {
             scope: scope.clone(),
             id: group.id.to_string(),
@@ -177,6 +246,10 @@ impl GroupSnapshot {
                     auth_token: group.settings.auth_token.clone(),
                 })
                 .collect(),
+            engine_version: group.settings.engine_version.clone(),
+            subnet_group: group.settings.cache_subnet_group_name.clone(),
+            parameter_group: group.settings.cache_parameter_group_name.clone(),
+            tags,
         }
     }
 }
@@ -211,6 +284,10 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "primary_endpoint_port": primary.map(|a| a.port()),
         "reader_endpoint_port": reader.map(|a| a.port()),
         "configuration_endpoint_port": configuration.map(|a| a.port()),
+        "engine_version": group.engine_version,
+        "subnet_group": group.subnet_group,
+        "parameter_group": group.parameter_group,
+        "tags": tags_json(&group.tags),
         "members": members,
     })
 }

@@ -114,7 +114,8 @@ async fn test_failover_promotes_a_replica_and_recovers_the_old_primary() {
             *port,
             id,
             &[
-                ("master_port", &new_primary_port.to_string()),
+                ("master_host", &new_primary_port.ip().to_string()),
+                ("master_port", &new_primary_port.port().to_string()),
                 ("master_link_status", "up"),
             ],
         );

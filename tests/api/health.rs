@@ -1,6 +1,8 @@
 //! Automatic failover on real failures: kill -9 and SIGSTOP of a primary, a dead replica, a
 //! dead primary without automatic failover, and shutdown in the middle of a workflow.
 
+use std::net::SocketAddr;
+
 use std::time::Duration;
 
 use crate::support::{
@@ -10,7 +12,7 @@ use crate::support::{
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
-async fn write_keys(port: u16, count: usize) {
+async fn write_keys(port: SocketAddr, count: usize) {
     for i in 0..count {
         assert_eq!(
             redis_cli(port, &["SET", &format!("key{i}"), &i.to_string()]),
@@ -20,7 +22,7 @@ async fn write_keys(port: u16, count: usize) {
 }
 
 /// Waits until every replica has applied everything the primary has.
-async fn wait_replicated(primary: u16, replicas: &[u16]) {
+async fn wait_replicated(primary: SocketAddr, replicas: &[SocketAddr]) {
     let target: i64 = replication_field(primary, "master_repl_offset")
         .unwrap()
         .parse()
@@ -95,7 +97,8 @@ async fn primary_fails_and_a_replica_takes_over(group_id: &str, fail: i32) {
         recovered.1,
         "the recovered node",
         &[
-            ("master_port", &new_primary.1.to_string()),
+            ("master_host", &new_primary.1.ip().to_string()),
+            ("master_port", &new_primary.1.port().to_string()),
             ("master_link_status", "up"),
         ],
     );

@@ -1,9 +1,11 @@
 //! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
 
+use std::net::SocketAddr;
+
 use crate::support::{
-    DEADLINE, TestServer, assert_replication, code, create_group, create_group_with_token,
-    describe, endpoints, port_accepts, redis_cli, replication_field, wait_available, wait_deleted,
-    wait_until,
+    DEADLINE, TestServer, address_of_endpoint, assert_replication, code, create_group,
+    create_group_with_token, describe, endpoints, port_accepts, redis_cli, replication_field,
+    wait_available, wait_deleted, wait_until,
 };
 
 #[tokio::test]
@@ -32,6 +34,21 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
     let (primary_endpoint, reader_endpoint, members) = endpoints(&group);
     let roles: Vec<&str> = members.iter().map(|(_, _, role)| role.as_str()).collect();
     assert_eq!(roles, ["primary", "replica", "replica"]);
+    // Ports like AWS: every node and both endpoints answer on 6379, each on its own loopback
+    // address (never 127.0.0.1:6379, where a developer's own redis may run).
+    let every: Vec<SocketAddr> = members
+        .iter()
+        .map(|m| m.1)
+        .chain([primary_endpoint, reader_endpoint])
+        .collect();
+    assert!(every.iter().all(|a| a.port() == 6379), "{every:?}");
+    let hosts: std::collections::BTreeSet<_> = every.iter().map(|a| a.ip()).collect();
+    assert_eq!(hosts.len(), 5, "{every:?}");
+    assert!(
+        every
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.ip().to_string() != "127.0.0.1")
+    );
 
     let primary_port = members[0].1;
     assert_replication(
@@ -45,7 +62,8 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
             id,
             &[
                 ("role", "slave"),
-                ("master_port", &primary_port.to_string()),
+                ("master_host", &primary_port.ip().to_string()),
+                ("master_port", &primary_port.port().to_string()),
                 ("master_link_status", "up"),
             ],
         );
@@ -77,15 +95,10 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
         .send()
         .await
         .unwrap();
-    let cluster_ports: Vec<u16> = clusters
+    let cluster_ports: Vec<SocketAddr> = clusters
         .cache_clusters()
         .iter()
-        .map(|c| {
-            c.cache_nodes()[0]
-                .endpoint()
-                .and_then(|e| e.port())
-                .unwrap() as u16
-        })
+        .map(|c| address_of_endpoint(c.cache_nodes()[0].endpoint().unwrap()))
         .collect();
     assert_eq!(
         cluster_ports,

@@ -6,7 +6,7 @@ use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::ParameterNameValue;
 
 use crate::support::{
-    DEADLINE, TestServer, code, code_and_message, connect, member_ports, wait_until,
+    At, DEADLINE, TestServer, code, code_and_message, connect, member_addresses, wait_until,
 };
 
 pub(crate) fn pair(name: &str, value: &str) -> ParameterNameValue {
@@ -57,7 +57,7 @@ async fn user_parameters(client: &Client, name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(crate) fn config_get(port: u16, name: &str) -> String {
+pub(crate) fn config_get(port: impl At, name: &str) -> String {
     let mut connection = connect(port, None).expect("connect to the node");
     let answer: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
@@ -69,7 +69,7 @@ pub(crate) fn config_get(port: u16, name: &str) -> String {
 
 /// Waits until every member node of `group_id` reports `name` = `value`.
 pub(crate) async fn wait_nodes_config(client: &Client, group_id: &str, name: &str, value: &str) {
-    let ports = member_ports(client, group_id).await;
+    let ports = member_addresses(client, group_id).await;
     assert!(!ports.is_empty());
     for (member, port) in ports {
         let what = format!("{member} to run {name} {value}");

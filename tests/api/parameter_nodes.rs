@@ -2,13 +2,15 @@
 //! through a plain redis client on each node's own port and through their behaviour (keyspace
 //! events); `pending-reboot`; switching groups; `cluster-enabled yes` choosing cluster mode.
 
+use std::net::SocketAddr;
+
 use std::time::Duration;
 
 use crate::parameter_groups::{
     config_get, create_parameter_group, modify, pair, wait_nodes_config,
 };
 use crate::support::{
-    TestServer, cache_cluster, code, code_and_message, connect, member_ports, wait_available,
+    TestServer, cache_cluster, code, code_and_message, connect, member_addresses, wait_available,
     wait_deleted,
 };
 
@@ -78,7 +80,7 @@ async fn parameter_changes_reach_the_live_nodes() {
     .await;
     wait_nodes_config(&client, "web", "maxmemory-policy", "allkeys-lru").await;
     wait_nodes_config(&client, "web", "notify-keyspace-events", "AKE").await;
-    let ports = member_ports(&client, "web").await;
+    let ports = member_addresses(&client, "web").await;
     let primary = ports.iter().find(|(m, _)| m == "web-001").unwrap().1;
     let event = tokio::task::spawn_blocking(move || keyspace_event(primary))
         .await
@@ -170,7 +172,7 @@ async fn parameter_changes_reach_the_live_nodes() {
 }
 
 /// Subscribes to keyspace events on the node, writes a key, and returns the first event.
-fn keyspace_event(port: u16) -> (String, String) {
+fn keyspace_event(port: SocketAddr) -> (String, String) {
     let mut subscriber = connect(port, None).unwrap();
     let mut pubsub = subscriber.as_pubsub();
     pubsub.psubscribe("__keyspace@0__:*").unwrap();
@@ -215,7 +217,7 @@ async fn cluster_enabled_in_the_group_makes_cluster_mode() {
     let group = wait_available(&client, "cm").await;
     assert_eq!(group.cluster_enabled(), Some(true));
     assert!(group.configuration_endpoint().is_some());
-    let ports = member_ports(&client, "cm").await;
+    let ports = member_addresses(&client, "cm").await;
     let port = ports[0].1;
     assert_eq!(config_get(port, "cluster-enabled"), "yes");
     assert_eq!(config_get(port, "maxmemory-policy"), "allkeys-lfu");

@@ -1,5 +1,7 @@
 //! The server's processes: shutdown by signal, SIGKILL, a missing redis-server, fixtures.
 
+use std::net::SocketAddr;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,7 @@ use crate::support::{
     port_accepts, repo_path, wait_until,
 };
 
-async fn all_ports_of(server: &TestServer, id: &str, nodes: i32) -> Vec<u16> {
+async fn all_ports_of(server: &TestServer, id: &str, nodes: i32) -> Vec<SocketAddr> {
     let group = create_group(&server.sdk(), id, nodes, nodes > 1).await;
     let (primary, reader, members) = endpoints(&group);
     members

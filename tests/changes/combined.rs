@@ -1,6 +1,8 @@
 //! Changes that meet each other: replicas added during an AUTH token rotation, replica counts
 //! after a promotion, and the reader endpoint following the members.
 
+use std::net::SocketAddr;
+
 use std::collections::BTreeSet;
 
 use aws_sdk_elasticache::types::{AuthTokenUpdateStrategyType, ConfigureShard, ReplicationGroup};
@@ -18,16 +20,24 @@ fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
     ids
 }
 
-/// The node ports the reader endpoint leads to, over `connections` fresh connections
-/// (`CONFIG GET port` answers the port of the node behind the proxy).
-fn reader_targets(reader: u16, token: Option<&str>, connections: usize) -> BTreeSet<u16> {
+/// The nodes the reader endpoint leads to, over `connections` fresh connections (`CONFIG GET
+/// bind port` answers the address of the node behind the proxy: every node has its own).
+fn reader_targets(
+    reader: SocketAddr,
+    token: Option<&str>,
+    connections: usize,
+) -> BTreeSet<SocketAddr> {
     (0..connections)
         .map(|_| {
-            let (out, err) = cli(reader, token, &["CONFIG", "GET", "port"]);
-            out.lines()
-                .nth(1)
-                .and_then(|p| p.trim().parse().ok())
-                .unwrap_or_else(|| panic!("CONFIG GET port through the reader: {out:?} {err:?}"))
+            let (out, err) = cli(reader, token, &["CONFIG", "GET", "bind", "port"]);
+            let lines: Vec<&str> = out.lines().map(str::trim).collect();
+            let value = |name| lines.iter().position(|l| *l == name).map(|i| lines[i + 1]);
+            value("bind")
+                .zip(value("port"))
+                .and_then(|(bind, port)| format!("{bind}:{port}").parse().ok())
+                .unwrap_or_else(|| {
+                    panic!("CONFIG GET bind port through the reader: {out:?} {err:?}")
+                })
         })
         .collect()
 }
@@ -218,7 +228,8 @@ async fn after_a_promotion_replica_counts_follow_the_new_primary_and_never_remov
         added.1,
         "the new replica replicates from the current primary",
         &[
-            ("master_port", &port_of("moved-003").to_string()),
+            ("master_host", &port_of("moved-003").ip().to_string()),
+            ("master_port", &port_of("moved-003").port().to_string()),
             ("master_link_status", "up"),
         ],
     );

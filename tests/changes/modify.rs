@@ -1,6 +1,8 @@
 //! ModifyReplicationGroup on real processes: its rules, the modifying status, stored settings,
 //! graceful promotion through PrimaryClusterId, and the AUTH token strategies.
 
+use std::net::SocketAddr;
+
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, AutomaticFailoverStatus, MultiAzStatus,
@@ -505,7 +507,7 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
             ("promo-003", "replica")
         ]
     );
-    let ports: Vec<u16> = after.iter().map(|m| m.1).collect();
+    let ports: Vec<SocketAddr> = after.iter().map(|m| m.1).collect();
     assert_eq!(
         ports,
         before.iter().map(|m| m.1).collect::<Vec<_>>(),
@@ -520,7 +522,11 @@ async fn primary_cluster_id_promotes_gracefully_and_no_acknowledged_write_is_los
         assert_replication(
             *port,
             id,
-            &[("role", "slave"), ("master_port", &new_primary.to_string())],
+            &[
+                ("role", "slave"),
+                ("master_host", &new_primary.ip().to_string()),
+                ("master_port", &new_primary.port().to_string()),
+            ],
         );
         wait_until(&format!("{id} linked"), DEADLINE, || async {
             (replication_field(*port, "master_link_status").as_deref() == Some("up")).then_some(())
@@ -604,7 +610,10 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
     assert_replication(
         members[0].1,
         "swap-001",
-        &[("master_port", &members[1].1.to_string())],
+        &[
+            ("master_host", &members[1].1.ip().to_string()),
+            ("master_port", &members[1].1.port().to_string()),
+        ],
     );
     assert_eq!(redis_cli(primary_endpoint, &["GET", "before"]), "1");
     assert_eq!(redis_cli(primary_endpoint, &["SET", "after", "2"]), "OK");
@@ -623,8 +632,8 @@ async fn disabling_automatic_failover_and_naming_a_new_primary_in_one_request_wo
 /// SETs `key` through the primary endpoint with `write_token`, waits until the replica reads
 /// it with `read_token`, and checks that the replica stays linked (read with `write_token`).
 async fn assert_write_reaches_replica(
-    primary_endpoint: u16,
-    replica: u16,
+    primary_endpoint: SocketAddr,
+    replica: SocketAddr,
     key: &str,
     write_token: Option<&str>,
     read_token: Option<&str>,
@@ -658,7 +667,7 @@ async fn auth_token_rotate_set_and_delete_change_what_every_real_node_accepts() 
         .expect("AuthTokenLastModifiedDate with a token");
     let (primary_endpoint, _, members) = endpoints(&group);
     let replica = members[1].1;
-    let every_port: Vec<u16> = members
+    let every_port: Vec<SocketAddr> = members
         .iter()
         .map(|m| m.1)
         .chain([primary_endpoint])

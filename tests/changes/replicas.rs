@@ -61,7 +61,8 @@ async fn increase_replica_count_starts_real_replicas_that_hold_the_data() {
             id,
             &[
                 ("role", "slave"),
-                ("master_port", &primary_port.to_string()),
+                ("master_host", &primary_port.ip().to_string()),
+                ("master_port", &primary_port.port().to_string()),
                 ("master_link_status", "up"),
             ],
         );

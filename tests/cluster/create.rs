@@ -1,12 +1,14 @@
 //! CreateReplicationGroup with cluster mode enabled: the shape AWS shows, a real Redis Cluster
 //! behind it that cluster clients use, validation, and nothing left after delete.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_elasticache::types::NodeGroupConfiguration;
 
 use crate::support::{
-    TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code, configuration_port,
-    create_cluster, member_ports, node_on, port_accepts, port_of, redis_cli, wait_available,
-    wait_deleted, wait_for_event,
+    TestServer, address_of, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
+    configuration_endpoint, create_cluster, member_addresses, node_on, port_accepts, redis_cli,
+    wait_available, wait_deleted, wait_for_event,
 };
 
 #[tokio::test]
@@ -56,14 +58,21 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
 
     // Every member is a real cluster node on its own endpoint; each replica follows its shard's
     // primary, and every node serves all slots.
-    let ports = member_ports(&client, "carts").await;
+    let ports = member_addresses(&client, "carts").await;
     assert_eq!(ports.len(), 6);
-    let configuration = configuration_port(&group);
+    let configuration = configuration_endpoint(&group);
+    // As on AWS, every node and the configuration endpoint answer on 6379, each on its own
+    // address, and each node announces that address to the cluster.
+    assert_eq!(configuration.port(), 6379);
+    let addresses: BTreeSet<_> = ports.iter().map(|(_, a)| a.ip()).collect();
+    assert_eq!(addresses.len(), 6, "{ports:?}");
+    assert!(ports.iter().all(|(_, a)| a.port() == 6379), "{ports:?}");
+    assert!(!addresses.contains(&configuration.ip()));
     let view = cluster_nodes(configuration);
     assert_eq!(view.len(), 6, "{view:#?}");
     for shard in ["0001", "0002", "0003"] {
-        let primary = node_on(&view, port_of(&ports, &format!("carts-{shard}-001")));
-        let replica = node_on(&view, port_of(&ports, &format!("carts-{shard}-002")));
+        let primary = node_on(&view, address_of(&ports, &format!("carts-{shard}-001")));
+        let replica = node_on(&view, address_of(&ports, &format!("carts-{shard}-002")));
         assert!(primary.is_primary, "{primary:?}");
         assert_eq!(
             replica.primary_id.as_ref(),
@@ -84,7 +93,7 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         cluster_set(&mut connection, &format!("cart:{i}"), &i.to_string()).await;
     }
     for shard in ["0001", "0002", "0003"] {
-        let primary = port_of(&ports, &format!("carts-{shard}-001"));
+        let primary = address_of(&ports, &format!("carts-{shard}-001"));
         let keys: u64 = redis_cli(primary, &["DBSIZE"]).parse().unwrap();
         assert!(keys > 30, "shard {shard} holds only {keys} of 200 keys");
     }
@@ -93,7 +102,8 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         Some("7")
     );
     let output = std::process::Command::new("redis-cli")
-        .args(["-c", "-p", &configuration.to_string(), "GET", "cart:123"])
+        .args(["-c", "-h", &configuration.ip().to_string()])
+        .args(["-p", &configuration.port().to_string(), "GET", "cart:123"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "123");
@@ -107,7 +117,11 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         .unwrap();
     let shown = &snapshot["groups"][0];
     assert_eq!(shown["cluster_enabled"], true);
-    assert_eq!(shown["configuration_endpoint_port"], configuration);
+    assert_eq!(shown["configuration_endpoint_port"], 6379);
+    assert_eq!(
+        shown["configuration_endpoint"]["address"],
+        configuration.ip().to_string()
+    );
     assert_eq!(shown["node_groups"][1]["slots"], "5461-10922");
     let nodes = shown["members"].as_array().unwrap();
     assert_eq!(nodes.len(), 6);
@@ -195,14 +209,14 @@ async fn node_group_configurations_choose_ids_slots_and_replica_counts() {
         [("0005", "0-99,200-16383", 3), ("0009", "100-199", 1)]
     );
     // The slots are really where the layout says.
-    let ports = member_ports(&client, "uneven").await;
-    let view = cluster_nodes(configuration_port(&group));
+    let ports = member_addresses(&client, "uneven").await;
+    let view = cluster_nodes(configuration_endpoint(&group));
     assert_eq!(
-        node_on(&view, port_of(&ports, "uneven-0009-001")).slots,
+        node_on(&view, address_of(&ports, "uneven-0009-001")).slots,
         ["100-199"]
     );
     assert_eq!(
-        node_on(&view, port_of(&ports, "uneven-0005-001")).slots,
+        node_on(&view, address_of(&ports, "uneven-0005-001")).slots,
         ["0-99", "200-16383"]
     );
 
@@ -236,10 +250,10 @@ async fn node_group_configurations_choose_ids_slots_and_replica_counts() {
         "Finished recovery for cache nodes 0001",
     )
     .await;
-    let view = cluster_nodes(configuration_port(&group));
+    let view = cluster_nodes(configuration_endpoint(&group));
     let shard: Vec<_> = ["uneven-0005-001", "uneven-0005-002", "uneven-0005-003"]
         .iter()
-        .map(|m| node_on(&view, port_of(&ports, m)))
+        .map(|m| node_on(&view, address_of(&ports, m)))
         .collect();
     let primaries: Vec<_> = shard.iter().filter(|n| n.is_primary).collect();
     assert_eq!(primaries.len(), 1, "{shard:#?}");

@@ -1,12 +1,14 @@
 //! TestFailover on one shard, and automatic failover when a shard primary dies: the real
 //! cluster changes only that shard, keeps every key, and clients keep working.
 
+use std::net::SocketAddr;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::support::{
-    DEADLINE, TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
-    configuration_port, create_cluster, events_for, member_ports, messages, node_on, port_of,
+    DEADLINE, TestServer, address_of, cluster_client, cluster_get, cluster_nodes, cluster_set,
+    code, configuration_endpoint, create_cluster, events_for, member_addresses, messages, node_on,
     redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
 };
 
@@ -18,18 +20,18 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
     let server = TestServer::start_with(&["--recovery-delay-ms", "800"]);
     let client = server.sdk();
     let group = create_cluster(&client, "orders", 3, 1).await;
-    let configuration = configuration_port(&group);
-    let ports = member_ports(&client, "orders").await;
+    let configuration = configuration_endpoint(&group);
+    let ports = member_addresses(&client, "orders").await;
     let mut connection = cluster_client(configuration).await;
     for i in 0..300 {
         cluster_set(&mut connection, &format!("order:{i}"), &i.to_string()).await;
     }
     let before = cluster_nodes(configuration);
-    let old_primary_port = port_of(&ports, "orders-0002-001");
+    let old_primary_port = address_of(&ports, "orders-0002-001");
     let old_primary_pid = redis_pid_on(old_primary_port).expect("shard 2's primary runs");
 
     // A reader on shard 1's primary throughout: the other shards must keep serving.
-    let shard_one = port_of(&ports, "orders-0001-001");
+    let shard_one = address_of(&ports, "orders-0001-001");
     let reading = Arc::new(AtomicBool::new(true));
     let reader = tokio::spawn(read_until_stopped(
         shard_one,
@@ -82,7 +84,7 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
 
     // The old primary really died and came back as a replica of the new one; the other shards
     // kept their primaries.
-    let new_primary_port = port_of(&ports, "orders-0002-002");
+    let new_primary_port = address_of(&ports, "orders-0002-002");
     let after = cluster_nodes(configuration);
     let new_primary = node_on(&after, new_primary_port);
     assert!(new_primary.is_primary, "{new_primary:?}");
@@ -95,7 +97,7 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
     );
     assert_ne!(redis_pid_on(old_primary_port), Some(old_primary_pid));
     for shard in ["0001", "0003"] {
-        let port = port_of(&ports, &format!("orders-{shard}-001"));
+        let port = address_of(&ports, &format!("orders-{shard}-001"));
         let (now, then) = (node_on(&after, port), node_on(&before, port));
         assert_eq!(
             (now.id, now.is_primary, now.slots),
@@ -133,13 +135,13 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
     let server = TestServer::start_with(&["--health-check-interval-ms", "100"]);
     let client = server.sdk();
     let group = create_cluster(&client, "sessions", 3, 1).await;
-    let configuration = configuration_port(&group);
-    let ports = member_ports(&client, "sessions").await;
+    let configuration = configuration_endpoint(&group);
+    let ports = member_addresses(&client, "sessions").await;
     let mut connection = cluster_client(configuration).await;
     for i in 0..100 {
         cluster_set(&mut connection, &format!("session:{i}"), "live").await;
     }
-    let primary_port = port_of(&ports, "sessions-0001-001");
+    let primary_port = address_of(&ports, "sessions-0001-001");
     let pid = redis_pid_on(primary_port).expect("shard 1's primary runs");
     signal(pid, libc::SIGKILL);
 
@@ -149,7 +151,7 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
         all.contains(&"Failover from primary node sessions-0001-001 to replica node sessions-0001-002 completed".to_string()),
         "{all:?}"
     );
-    let replica_port = port_of(&ports, "sessions-0001-002");
+    let replica_port = address_of(&ports, "sessions-0001-002");
     let view = wait_until(
         "the cluster agrees on the new primary",
         DEADLINE,
@@ -174,7 +176,7 @@ async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
 }
 
 /// A key whose slot the node on `port` serves.
-fn first_key_on(port: u16) -> String {
+fn first_key_on(port: SocketAddr) -> String {
     let view = cluster_nodes(port);
     let me = view
         .iter()
@@ -196,11 +198,11 @@ fn first_key_on(port: u16) -> String {
 /// GETs `key` on one node over one connection until `reading` is cleared; returns the number
 /// of answers and every error.
 async fn read_until_stopped(
-    port: u16,
+    port: SocketAddr,
     key: String,
     reading: Arc<AtomicBool>,
 ) -> (usize, Vec<String>) {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let client = redis::Client::open(format!("redis://{port}")).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let (mut reads, mut errors) = (0, Vec::new());
     while reading.load(Ordering::SeqCst) {

@@ -1,12 +1,15 @@
 //! The SDK side: wire error codes, describes, creating groups and waiting for their states and
 //! events, and reading endpoints and members out of the answers.
 
+use std::net::SocketAddr;
+
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::error::ProvideErrorMetadata;
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, CacheCluster, Event, ReplicationGroup,
 };
 
+use super::node::address_of_endpoint;
 use super::wait::{DEADLINE, wait_until};
 
 /// The wire `Code` of a failed SDK call (panics if the call succeeded).
@@ -109,11 +112,14 @@ pub async fn wait_available(client: &Client, id: &str) -> ReplicationGroup {
     .await
 }
 
-/// Port of the primary endpoint, and of each member's node, with its current role.
-pub fn endpoints(group: &ReplicationGroup) -> (u16, u16, Vec<(String, u16, String)>) {
+/// Address of the primary and reader endpoints, and of each member's node, with its current
+/// role, as DescribeReplicationGroups answers them.
+pub fn endpoints(
+    group: &ReplicationGroup,
+) -> (SocketAddr, SocketAddr, Vec<(String, SocketAddr, String)>) {
     let node_group = &group.node_groups()[0];
     let port = |e: Option<&aws_sdk_elasticache::types::Endpoint>| {
-        e.and_then(|e| e.port()).expect("endpoint port") as u16
+        address_of_endpoint(e.expect("an endpoint"))
     };
     let members = node_group
         .node_group_members()
@@ -262,15 +268,16 @@ pub async fn create_cluster(
     wait_available(client, id).await
 }
 
-pub fn configuration_port(group: &ReplicationGroup) -> u16 {
-    group
-        .configuration_endpoint()
-        .and_then(|e| e.port())
-        .expect("a configuration endpoint") as u16
+pub fn configuration_endpoint(group: &ReplicationGroup) -> SocketAddr {
+    address_of_endpoint(
+        group
+            .configuration_endpoint()
+            .expect("a configuration endpoint"),
+    )
 }
 
-/// Each member's own port, from DescribeCacheClusters with node info.
-pub async fn member_ports(client: &Client, group_id: &str) -> Vec<(String, u16)> {
+/// Each member's own address, from DescribeCacheClusters with node info.
+pub async fn member_addresses(client: &Client, group_id: &str) -> Vec<(String, SocketAddr)> {
     let output = client
         .describe_cache_clusters()
         .show_cache_node_info(true)
@@ -282,16 +289,18 @@ pub async fn member_ports(client: &Client, group_id: &str) -> Vec<(String, u16)>
         .iter()
         .filter(|c| c.replication_group_id() == Some(group_id))
         .map(|c| {
-            let port = c.cache_nodes()[0]
+            let endpoint = c.cache_nodes()[0]
                 .endpoint()
-                .and_then(|e| e.port())
                 .expect("every member has its own endpoint");
-            (c.cache_cluster_id().unwrap().to_string(), port as u16)
+            (
+                c.cache_cluster_id().unwrap().to_string(),
+                address_of_endpoint(endpoint),
+            )
         })
         .collect()
 }
 
-pub fn port_of(ports: &[(String, u16)], member: &str) -> u16 {
+pub fn address_of(ports: &[(String, SocketAddr)], member: &str) -> SocketAddr {
     ports
         .iter()
         .find(|(m, _)| m == member)

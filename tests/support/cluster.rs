@@ -1,15 +1,18 @@
 //! Cluster-mode nodes: `CLUSTER NODES` as each node sees it, and a cluster client bootstrapped
 //! from the configuration endpoint.
 
+use std::net::SocketAddr;
+
 use redis::cluster_async::ClusterConnection;
 
-use super::node::redis_cli;
+use super::node::{At, redis_cli};
 
 /// One line of `CLUSTER NODES`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterNode {
     pub id: String,
-    pub port: u16,
+    /// The address it announces (where clients are redirected to).
+    pub addr: SocketAddr,
     pub is_primary: bool,
     /// The primary's node id for a replica.
     pub primary_id: Option<String>,
@@ -17,25 +20,19 @@ pub struct ClusterNode {
     pub slots: Vec<String>,
 }
 
-/// The cluster as the node on `port` sees it.
-pub fn cluster_nodes(port: u16) -> Vec<ClusterNode> {
-    redis_cli(port, &["CLUSTER", "NODES"])
+/// The cluster as the node at `at` sees it.
+pub fn cluster_nodes(at: impl At) -> Vec<ClusterNode> {
+    redis_cli(at, &["CLUSTER", "NODES"])
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             if fields.len() < 8 {
                 return None;
             }
-            let port = fields[1]
-                .split('@')
-                .next()?
-                .rsplit_once(':')?
-                .1
-                .parse()
-                .ok()?;
+            let addr = fields[1].split(['@', ',']).next()?.parse().ok()?;
             Some(ClusterNode {
                 id: fields[0].to_string(),
-                port,
+                addr,
                 is_primary: fields[2].contains("master"),
                 primary_id: (fields[3] != "-").then(|| fields[3].to_string()),
                 flags: fields[2].to_string(),
@@ -45,18 +42,19 @@ pub fn cluster_nodes(port: u16) -> Vec<ClusterNode> {
         .collect()
 }
 
-/// The node (as `port`'s node sees it) listening on `node_port`.
-pub fn node_on(view: &[ClusterNode], node_port: u16) -> ClusterNode {
+/// The node (in a view from `cluster_nodes`) at `node`.
+pub fn node_on(view: &[ClusterNode], node: impl At) -> ClusterNode {
+    let node = node.at();
     view.iter()
-        .find(|n| n.port == node_port)
+        .find(|n| n.addr == node)
         .cloned()
-        .unwrap_or_else(|| panic!("no node on port {node_port} in {view:#?}"))
+        .unwrap_or_else(|| panic!("no node at {node} in {view:#?}"))
 }
 
 /// A redis-rs cluster client bootstrapped from the configuration endpoint, as an application
-/// would be.
-pub async fn cluster_client(configuration_port: u16) -> ClusterConnection {
-    redis::cluster::ClusterClient::new(vec![format!("redis://127.0.0.1:{configuration_port}")])
+/// would be: it follows the addresses the nodes announce.
+pub async fn cluster_client(configuration: impl At) -> ClusterConnection {
+    redis::cluster::ClusterClient::new(vec![format!("redis://{}", configuration.at())])
         .expect("cluster client")
         .get_async_connection()
         .await

@@ -24,14 +24,14 @@ pub fn is_alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-pub fn port_accepts(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+pub fn port_accepts(at: impl super::At) -> bool {
+    std::net::TcpStream::connect(at.at()).is_ok()
 }
 
-/// The pid of the live redis-server listening on `port` (its process title is
-/// `[/path/to/]redis-server 127.0.0.1:PORT`, plus ` [cluster]` in cluster mode).
-pub fn redis_pid_on(port: u16) -> Option<u32> {
-    let title = format!("redis-server 127.0.0.1:{port}");
+/// The pid of the live redis-server listening at `at` (its process title is
+/// `[/path/to/]redis-server IP:PORT`, plus ` [cluster]` in cluster mode).
+pub fn redis_pid_on(at: impl super::At) -> Option<u32> {
+    let title = format!("redis-server {}", at.at());
     std::fs::read_dir("/proc")
         .ok()?
         .flatten()
