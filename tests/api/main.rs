@@ -17,3 +17,4 @@ mod scopes;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
+mod terraform_replication_group;

@@ -366,7 +366,7 @@ async fn a_replication_group_names_its_subnet_group_which_cannot_go_while_used()
 
 /// The provider's generated `ListTags` (internal/service/elasticache/tags_gen.go, `ListTags`):
 /// ListTagsForResource on the ARN, as a map.
-async fn provider_list_tags(client: &Client, arn: &str) -> BTreeMap<String, String> {
+pub(crate) async fn provider_list_tags(client: &Client, arn: &str) -> BTreeMap<String, String> {
     let output = client
         .list_tags_for_resource()
         .resource_name(arn)
@@ -416,7 +416,7 @@ async fn provider_read(
 
 /// The provider's generated `UpdateTags` (tags_gen.go): RemoveTagsFromResource for the keys
 /// removed or changed away, then AddTagsToResource for the new and updated ones.
-async fn provider_update_tags(
+pub(crate) async fn provider_update_tags(
     client: &Client,
     arn: &str,
     old: &BTreeMap<String, String>,
