@@ -30,8 +30,8 @@ fn events(server: &TestServer) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Each member's node port, in member order, from `/_state`.
-fn node_ports(server: &TestServer) -> Vec<u16> {
+/// Each member's node address, in member order, from `/_state`.
+fn node_ports(server: &TestServer) -> Vec<std::net::SocketAddr> {
     let (_, _, state) = server.get("/_state", "");
     let json: serde_json::Value = serde_json::from_str(&state).unwrap();
     let members = json["groups"][0]["members"]
@@ -40,14 +40,17 @@ fn node_ports(server: &TestServer) -> Vec<u16> {
         .unwrap_or_default();
     members
         .iter()
-        .filter_map(|m| m["port"].as_u64())
-        .map(|p| p as u16)
+        .filter_map(|m| {
+            format!("{}:{}", m["address"].as_str()?, m["port"].as_u64()?)
+                .parse()
+                .ok()
+        })
         .collect()
 }
 
-fn redis(port: u16, args: &[&str]) -> Option<String> {
+fn redis(port: std::net::SocketAddr, args: &[&str]) -> Option<String> {
     let output = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
+        .args(["-h", &port.ip().to_string(), "-p", &port.port().to_string()])
         .args(args)
         .output()
         .ok()?;

@@ -15,8 +15,8 @@ pub fn create_group(server: &TestServer, id: &str, extra: &str) {
     assert_eq!(status, 200, "{reply}");
 }
 
-/// Waits until the group is available; returns its primary endpoint's port.
-pub fn primary_port(server: &TestServer, id: &str) -> u16 {
+/// Waits until the group is available; returns its primary endpoint's address.
+pub fn primary_port(server: &TestServer, id: &str) -> SocketAddr {
     let body =
         format!("Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId={id}");
     wait_blocking("the group to be available", Duration::from_secs(60), || {
@@ -25,16 +25,17 @@ pub fn primary_port(server: &TestServer, id: &str) -> u16 {
             return None;
         }
         let endpoint = reply.split("<PrimaryEndpoint>").nth(1)?;
+        let address = endpoint.split("<Address>").nth(1)?.split('<').next()?;
         let port = endpoint.split("<Port>").nth(1)?.split('<').next()?;
-        port.parse().ok()
+        format!("{address}:{port}").parse().ok()
     })
 }
 
 /// A connection with read and write deadlines: one the kernel queued while the server could not
 /// accept is never served, and a command over it must fail, not block.
-fn redis_at(port: u16) -> redis::Connection {
+fn redis_at(port: SocketAddr) -> redis::Connection {
     wait_blocking("the endpoint to accept", Duration::from_secs(30), || {
-        let connection = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        let connection = redis::Client::open(format!("redis://{port}/"))
             .ok()?
             .get_connection_with_timeout(Duration::from_secs(2))
             .ok()?;
@@ -51,8 +52,7 @@ fn redis_at(port: u16) -> redis::Connection {
 /// Opens idle clients (each accepted one costs the server two descriptors) until the server says
 /// it cannot accept, or a connect times out (the listen queue is full), or 400 are open. Every
 /// connect has a deadline, so this cannot hang whatever the server does.
-fn exhaust_descriptors(server: &TestServer, port: u16) -> Vec<TcpStream> {
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
+fn exhaust_descriptors(server: &TestServer, address: SocketAddr) -> Vec<TcpStream> {
     let mut idle = Vec::new();
     while idle.len() < 400 {
         match TcpStream::connect_timeout(&address, Duration::from_secs(2)) {

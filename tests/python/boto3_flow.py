@@ -64,9 +64,15 @@ def poll(what, timeout, probe, interval=0.05):
         time.sleep(interval)
 
 
-def redis_cli(port, *args, password=None):
-    """Runs redis-cli against 127.0.0.1:port; returns stdout stripped (errors included)."""
-    command = ["redis-cli", "-h", "127.0.0.1", "-p", str(port)]
+def at(endpoint):
+    """An endpoint's (address, port): every node and endpoint has its own loopback address."""
+    return (endpoint["Address"], endpoint["Port"])
+
+
+def redis_cli(address, *args, password=None):
+    """Runs redis-cli against (host, port); returns stdout stripped (errors included)."""
+    host, port = address
+    command = ["redis-cli", "-h", host, "-p", str(port)]
     if password is not None:
         command += ["-a", password, "--no-auth-warning"]
     try:
@@ -85,11 +91,11 @@ def replication_info(port):
     return fields
 
 
-def port_closed(port):
+def port_closed(address):
     import socket
 
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
+        with socket.create_connection(address, timeout=1):
             return False
     except OSError:
         return True
@@ -162,24 +168,24 @@ def run(client):
     check_eq(node_group["Status"], "available", "node group status")
     primary_endpoint = node_group["PrimaryEndpoint"]
     reader_endpoint = node_group["ReaderEndpoint"]
-    check_eq(primary_endpoint["Address"], "127.0.0.1", "PrimaryEndpoint address")
-    check_eq(reader_endpoint["Address"], "127.0.0.1", "ReaderEndpoint address")
-    primary_port = primary_endpoint["Port"]
-    reader_port = reader_endpoint["Port"]
-    check(isinstance(primary_port, int) and 0 < primary_port < 65536, f"bad primary port {primary_port!r}")
-    check(isinstance(reader_port, int) and 0 < reader_port < 65536, f"bad reader port {reader_port!r}")
-    check(primary_port != reader_port, "primary and reader endpoints share a port")
+    # Ports like AWS: both endpoints on 6379, each on its own loopback address.
+    check_eq(primary_endpoint["Port"], 6379, "PrimaryEndpoint port")
+    check_eq(reader_endpoint["Port"], 6379, "ReaderEndpoint port")
+    check(primary_endpoint["Address"].startswith("127."), f"bad primary address {primary_endpoint!r}")
+    primary_port = at(primary_endpoint)
+    reader_port = at(reader_endpoint)
+    check(primary_port != reader_port, "primary and reader endpoints share an address")
     members = node_group["NodeGroupMembers"]
     check_eq(sorted(m["CacheClusterId"] for m in members), expected_members, "NodeGroupMembers ids")
     roles = {m["CacheClusterId"]: m["CurrentRole"] for m in members}
     check_eq(sorted(roles.values()), ["primary", "replica", "replica"], "member roles")
     old_primary = next(cid for cid, role in roles.items() if role == "primary")
     check_eq(old_primary, f"{MAIN_ID}-001", "initial primary")
-    node_ports = {m["CacheClusterId"]: m["ReadEndpoint"]["Port"] for m in members}
+    node_ports = {m["CacheClusterId"]: at(m["ReadEndpoint"]) for m in members}
     for m in members:
-        check_eq(m["ReadEndpoint"]["Address"], "127.0.0.1", f"{m['CacheClusterId']} ReadEndpoint address")
+        check_eq(m["ReadEndpoint"]["Port"], 6379, f"{m['CacheClusterId']} ReadEndpoint port")
         check_eq(m["CacheNodeId"], "0001", f"{m['CacheClusterId']} CacheNodeId")
-    check_eq(len(set(node_ports.values()) | {primary_port, reader_port}), 5, "distinct ports (3 nodes + 2 proxies)")
+    check_eq(len(set(node_ports.values()) | {primary_port, reader_port}), 5, "distinct addresses (3 nodes + 2 proxies)")
     step(f"describe: 3 members, primary {old_primary}, PrimaryEndpoint :{primary_port}, ReaderEndpoint :{reader_port}")
 
     # The real redis-servers agree with the described roles.
@@ -193,7 +199,7 @@ def run(client):
         if cid != old_primary:
             info = poll(f"{cid} link up", 15, lambda p=port: (lambda i: i if i.get("master_link_status") == "up" else None)(replication_info(p)))
             check_eq(info.get("role"), "slave", f"{cid} INFO role")
-            check_eq(info.get("master_port"), str(node_ports[old_primary]), f"{cid} master_port")
+            check_eq((info.get("master_host"), info.get("master_port")), (node_ports[old_primary][0], str(node_ports[old_primary][1])), f"{cid} master")
     step("INFO replication on each node matches the described roles")
 
     # --- data through the primary endpoint, replicated to every replica ---------------------
@@ -306,7 +312,7 @@ def run(client):
         check_eq(cluster["Engine"], "redis", f"{cid} engine")
         nodes = cluster.get("CacheNodes", [])
         check_eq(len(nodes), 1, f"{cid} CacheNodes with ShowCacheNodeInfo")
-        check_eq(nodes[0]["Endpoint"]["Port"], node_ports[cid], f"{cid} CacheNode endpoint port")
+        check_eq(at(nodes[0]["Endpoint"]), node_ports[cid], f"{cid} CacheNode endpoint")
     single = client.describe_cache_clusters(CacheClusterId=expected_members[1], ShowCacheNodeInfo=True)["CacheClusters"]
     check_eq([c["CacheClusterId"] for c in single], [expected_members[1]], "describe_cache_clusters by id")
     step(f"describe_cache_clusters paginator: {len(cluster_ids)} clusters in {len(cluster_pages)} pages, node endpoints match")
@@ -362,8 +368,8 @@ def run(client):
     check_eq(roles[old_primary], "replica", f"{old_primary} role after failover")
     check_eq(sorted(roles.values()), ["primary", "replica", "replica"], "roles after failover")
     endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
-    check_eq((endpoint["Address"], endpoint["Port"]), ("127.0.0.1", primary_port), "PrimaryEndpoint stable across failover")
-    check_eq({cid: m["ReadEndpoint"]["Port"] for cid, m in members_by_id(group).items()}, node_ports, "node ports after failover")
+    check_eq(at(endpoint), primary_port, "PrimaryEndpoint stable across failover")
+    check_eq({cid: at(m["ReadEndpoint"]) for cid, m in members_by_id(group).items()}, node_ports, "node addresses after failover")
 
     info = poll("primary endpoint role:master", 15, lambda: (lambda i: i if i.get("role") == "master" else None)(replication_info(primary_port)))
     check_eq(info["role"], "master", "INFO replication via primary endpoint")
@@ -375,7 +381,8 @@ def run(client):
         if cid == new_primary:
             continue
         poll(f"{cid} replicating from {new_primary}", 30, lambda p=port: (lambda i: i.get("role") == "slave"
-             and i.get("master_port") == str(node_ports[new_primary]) and i.get("master_link_status") == "up")(replication_info(p)))
+             and i.get("master_host") == node_ports[new_primary][0] and i.get("master_port") == str(node_ports[new_primary][1])
+             and i.get("master_link_status") == "up")(replication_info(p)))
         poll(f"post-failover write on {cid}", 15, lambda p=port: redis_cli(p, "GET", "boto3:after-failover") == RUN)
     step("after failover: roles swapped in describe, PrimaryEndpoint unchanged and role:master, old keys readable, "
          "new writes reach both replicas (old primary included)")

@@ -90,8 +90,14 @@ def aws_error(code, operation, *args):
     return err
 
 
-def redis_cli(port, *args, password=None):
-    command = ["redis-cli", "-h", "127.0.0.1", "-p", str(port)]
+def at(endpoint):
+    """An endpoint's (address, port): every node and endpoint has its own loopback address."""
+    return (endpoint["Address"], endpoint["Port"])
+
+
+def redis_cli(address, *args, password=None):
+    host, port = address
+    command = ["redis-cli", "-h", host, "-p", str(port)]
     if password is not None:
         command += ["-a", password, "--no-auth-warning"]
     try:
@@ -112,7 +118,7 @@ def replication_info(port, password=None):
 
 def port_closed(port):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
+        with socket.create_connection(port, timeout=1):
             return False
     except OSError:
         return True
@@ -172,10 +178,11 @@ def run():
     check_eq(group["AuthTokenEnabled"], False, "AuthTokenEnabled")
     node_group = group["NodeGroups"][0]
     check_eq(node_group["NodeGroupId"], "0001", "NodeGroupId")
-    primary_port = node_group["PrimaryEndpoint"]["Port"]
-    reader_port = node_group["ReaderEndpoint"]["Port"]
-    check_eq(node_group["PrimaryEndpoint"]["Address"], "127.0.0.1", "PrimaryEndpoint address")
-    node_ports = {m["CacheClusterId"]: m["ReadEndpoint"]["Port"] for m in node_group["NodeGroupMembers"]}
+    primary_port = at(node_group["PrimaryEndpoint"])
+    reader_port = at(node_group["ReaderEndpoint"])
+    check_eq(primary_port[1], 6379, "PrimaryEndpoint port (each endpoint has its own address)")
+    check(primary_port[0] != reader_port[0], "primary and reader endpoints share an address")
+    node_ports = {m["CacheClusterId"]: at(m["ReadEndpoint"]) for m in node_group["NodeGroupMembers"]}
     roles = {m["CacheClusterId"]: m["CurrentRole"] for m in node_group["NodeGroupMembers"]}
     check_eq(sorted(node_ports), members, "NodeGroupMembers")
     check_eq(roles, {members[0]: "primary", members[1]: "replica", members[2]: "replica"}, "roles")
@@ -186,7 +193,7 @@ def run():
          "--output", "text"],
         capture_output=True, text=True, timeout=60,
     ).stdout.strip()
-    check_eq(text, str(primary_port), "--query ... --output text primary port")
+    check_eq(text, str(primary_port[1]), "--query ... --output text primary port")
     step(f"describe-replication-groups: 3 members, {old_primary} primary, PrimaryEndpoint :{primary_port}")
 
     # --- data through the primary endpoint --------------------------------------------------------
@@ -240,8 +247,8 @@ def run():
     group = describe(AUTH_ID)
     check_eq(group["AuthTokenEnabled"], True, "AuthTokenEnabled in describe")
     check(AUTH_TOKEN not in json.dumps(group), "describe leaks the auth token")
-    auth_primary = group["NodeGroups"][0]["PrimaryEndpoint"]["Port"]
-    auth_nodes = [m["ReadEndpoint"]["Port"] for m in group["NodeGroups"][0]["NodeGroupMembers"]]
+    auth_primary = at(group["NodeGroups"][0]["PrimaryEndpoint"])
+    auth_nodes = [at(m["ReadEndpoint"]) for m in group["NodeGroups"][0]["NodeGroupMembers"]]
     for port in [auth_primary] + auth_nodes:
         reply = redis_cli(port, "PING")
         check(reply.startswith("NOAUTH"), f"PING without auth on :{port}: expected NOAUTH, got {reply!r}")
@@ -297,7 +304,7 @@ def run():
     roles = {m["CacheClusterId"]: m["CurrentRole"] for m in group["NodeGroups"][0]["NodeGroupMembers"]}
     check_eq(roles[new_primary], "primary", f"{new_primary} role")
     check_eq(roles[old_primary], "replica", f"{old_primary} role")
-    check_eq(group["NodeGroups"][0]["PrimaryEndpoint"]["Port"], primary_port, "PrimaryEndpoint port after failover")
+    check_eq(at(group["NodeGroups"][0]["PrimaryEndpoint"]), primary_port, "PrimaryEndpoint after failover")
     poll("primary endpoint role:master", 15, lambda: replication_info(primary_port).get("role") == "master")
     for key, value in keys.items():
         check_eq(redis_cli(primary_port, "GET", key), value, f"{key} via primary endpoint after failover")

@@ -19,8 +19,8 @@ APIConsumer.port = int(os.environ["TOXIPROXY_PORT"])
 NAME = os.environ["PROXY"]
 
 
-def ping_ms(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+def ping_ms(address):
+    with socket.create_connection(address, timeout=5) as s:
         started = time.monotonic()
         s.sendall(b"PING\r\n")
         reply = s.recv(7)
@@ -34,20 +34,21 @@ assert b"Toxiproxy API" in server.version()
 proxy = server.get_proxy(NAME)
 assert proxy is not None, server.proxies().keys()
 assert proxy.enabled is True
-port = int(proxy.listen.rsplit(":", 1)[1])
+host, port = proxy.listen.rsplit(":", 1)
+address = (host, int(port))  # each endpoint has its own loopback address
 
 proxy.add_toxic(type="latency", attributes={"latency": 50})
 toxics = proxy.toxics()
 assert list(toxics) == ["latency_downstream"], toxics
 assert toxics["latency_downstream"].attributes == {"latency": 50, "jitter": 0}
-rtts = [ping_ms(port) for _ in range(20)]
+rtts = [ping_ms(address) for _ in range(20)]
 median = statistics.median(rtts)
 assert 50 <= median <= 55, rtts
 print(f"latency 50 ms via toxiproxy-python: median PING RTT {median:.2f} ms")
 
 proxy.disable()
 assert server.get_proxy(NAME).enabled is False
-with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+with socket.create_connection(address, timeout=5) as s:
     s.sendall(b"PING\r\n")
     try:
         reply = s.recv(7)
@@ -59,7 +60,7 @@ assert server.get_proxy(NAME).enabled is True
 
 proxy.destroy_toxic("latency_downstream")
 assert proxy.toxics() == {}
-after = [ping_ms(port) for _ in range(20)]
+after = [ping_ms(address) for _ in range(20)]
 assert statistics.median(after) < 10, after
 proxy.add_toxic(type="timeout", name="hole", attributes={"timeout": 0})
 assert server.reset()

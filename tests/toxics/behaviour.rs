@@ -205,7 +205,7 @@ async fn toxicity_zero_does_nothing() {
 }
 
 /// For `n` fresh connections, whether a `reset_peer` toxic of toxicity 0.5 hit each.
-async fn reset_pattern(api: &Api, port: u16, n: usize) -> Vec<bool> {
+async fn reset_pattern(api: &Api, port: std::net::SocketAddr, n: usize) -> Vec<bool> {
     api.add(
         &format!("{GROUP}-primary"),
         json!({"name": "coin", "type": "reset_peer", "toxicity": 0.5, "attributes": {"timeout": 0}}),

@@ -59,20 +59,21 @@ impl Api {
         body
     }
 
-    pub async fn primary_port(&self) -> u16 {
+    /// The primary endpoint's own address, as its proxy listens (`listen`).
+    pub async fn primary_port(&self) -> std::net::SocketAddr {
         let (status, proxy) = self
             .call("GET", &format!("/proxies/{GROUP}-primary"), None)
             .await;
         assert_eq!(status, 200, "{proxy}");
         let listen = proxy["listen"].as_str().unwrap();
-        listen.rsplit(':').next().unwrap().parse().unwrap()
+        listen.parse().unwrap()
     }
 }
 
-pub async fn redis_connection(port: u16) -> redis::aio::MultiplexedConnection {
+pub async fn redis_connection(port: std::net::SocketAddr) -> redis::aio::MultiplexedConnection {
     // No response timeout: the client's default 500 ms would cut the paced replies short.
     let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
-    redis::Client::open(format!("redis://127.0.0.1:{port}"))
+    redis::Client::open(format!("redis://{port}"))
         .unwrap()
         .get_multiplexed_async_connection_with_config(&config)
         .await
@@ -99,11 +100,11 @@ pub async fn ping_rtts(
 /// Writes `pings` PINGs on a fresh connection to `port` and reads until every PONG came, the
 /// connection closed, or `within` passed.
 pub fn ping_raw(
-    port: u16,
+    port: std::net::SocketAddr,
     pings: usize,
     within: Duration,
 ) -> (Vec<u8>, std::io::Result<()>, Duration) {
-    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut socket = TcpStream::connect(port).unwrap();
     socket.set_read_timeout(Some(within)).unwrap();
     let started = Instant::now();
     socket.write_all(&b"PING\r\n".repeat(pings)).unwrap();
