@@ -27,7 +27,10 @@ fn group(index: usize) -> ReplicationGroup {
         node_group: "0001".into(),
         role: Role::Primary,
         availability_zone: "us-east-1a".into(),
-        port: Some(7000),
+        address: Some(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::new(127, 9, 0, 1),
+            6379,
+        )),
         created_at: now,
     }];
     ReplicationGroup {
@@ -49,8 +52,8 @@ fn group(index: usize) -> ReplicationGroup {
         cluster_enabled: false,
         node_groups: vec![NodeGroupLayout::single()],
         endpoints: Some(Endpoints::NodeGroup {
-            primary_port: 7100,
-            reader_port: 7200,
+            primary: std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 9, 0, 2), 6379),
+            reader: std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 9, 0, 3), 6379),
         }),
         created_at: now,
         auth_token_last_modified: None,

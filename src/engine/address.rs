@@ -71,10 +71,12 @@ impl AddressPool {
                 match probe(SocketAddrV4::new(ip, port)) {
                     Ok(()) => {}
                     Err(error) if error.kind() == io::ErrorKind::AddrInUse => continue,
-                    Err(error) => {
+                    Err(error) if error.kind() == io::ErrorKind::AddrNotAvailable => {
                         self.give_up_loopback(&error);
                         break;
                     }
+                    // Out of descriptors, say: the server's trouble, not the address's.
+                    Err(error) => return Err(error),
                 }
                 let bus = if cluster_bus {
                     match bus_port_on(ip, port) {
@@ -106,10 +108,11 @@ impl AddressPool {
                 match tokio::net::TcpListener::bind(SocketAddrV4::new(ip, port)).await {
                     Ok(listener) => return Ok(listener),
                     Err(error) if error.kind() == io::ErrorKind::AddrInUse => continue,
-                    Err(error) => {
+                    Err(error) if error.kind() == io::ErrorKind::AddrNotAvailable => {
                         self.give_up_loopback(&error);
                         break;
                     }
+                    Err(error) => return Err(error),
                 }
             }
             self.log_port_fallback(port);
