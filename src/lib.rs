@@ -92,7 +92,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         return Err(error);
     }
     if let Some(toxiproxy) = config.toxiproxy_listen {
-        http::toxiproxy::serve(toxiproxy, state.toxics.clone()).await?;
+        http::toxiproxy::serve(toxiproxy, state.toxics.clone(), &config.allowed_host).await?;
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
