@@ -328,3 +328,24 @@ pub async fn decrease_replicas(client: &Client, id: &str, count: i32) -> Replica
         .expect("the group in the answer")
         .clone()
 }
+
+/// Follows a Describe action's `Marker` to the end: `fetch(marker)` sends one page's request and
+/// returns its items and next marker. Returns every item in order and the number of pages.
+/// Panics after 1,000 pages: a marker that never ends is a server defect.
+pub async fn page_through<T, F, Fut>(mut fetch: F) -> (Vec<T>, usize)
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = (Vec<T>, Option<String>)>,
+{
+    let (mut items, mut marker, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let (page, next) = fetch(marker).await;
+        items.extend(page);
+        pages += 1;
+        assert!(pages < 1000, "the marker never ends");
+        match next {
+            Some(next) => marker = Some(next),
+            None => return (items, pages),
+        }
+    }
+}
