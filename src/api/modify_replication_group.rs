@@ -81,8 +81,8 @@ fn switch_parameter_group(
         .cache_parameter_group_name
         .clone()
         .unwrap_or_else(|| match group.cluster_enabled {
-            true => "default.redis7.cluster.on".into(),
-            false => "default.redis7".into(),
+            true => format!("default.{expected}.cluster.on"),
+            false => format!("default.{expected}"),
         });
     let old = model.parameter_group(&old_name, &scope).ok();
     let mut names: Vec<String> = new.values.keys().cloned().collect();

@@ -1,16 +1,25 @@
 //! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
 
 use crate::support::{
-    DEADLINE, TestServer, assert_replication, code, create_group, create_group_with_token,
-    describe, endpoints, port_accepts, redis_cli, replication_field, wait_available, wait_deleted,
-    wait_until,
+    DEADLINE, TestServer, assert_replication, code, create_group, create_group_on,
+    create_group_with_token, describe, endpoints, node_engine, port_accepts, redis_cli,
+    replication_field, wait_available, wait_deleted, wait_until,
 };
 
 #[tokio::test]
-async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
+async fn a_created_redis_group_runs_real_linked_nodes_behind_stable_endpoints() {
+    created_group_runs_real_linked_nodes("redis").await;
+}
+
+#[tokio::test]
+async fn a_created_valkey_group_runs_real_linked_valkey_nodes_behind_stable_endpoints() {
+    created_group_runs_real_linked_nodes("valkey").await;
+}
+
+async fn created_group_runs_real_linked_nodes(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "Orders", 3, true).await;
+    let group = create_group_on(&client, engine, "Orders", 3, true).await;
     assert_eq!(
         group.replication_group_id(),
         Some("orders"),
@@ -97,20 +106,21 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
             .iter()
             .all(|c| c.replication_group_id() == Some("orders"))
     );
-    let version_line = std::process::Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .unwrap()
-        .stdout;
-    let version_line = String::from_utf8_lossy(&version_line);
-    let version = version_line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("v="))
-        .unwrap();
-    assert_eq!(
-        clusters.cache_clusters()[0].engine_version(),
-        Some(version),
-        "the default EngineVersion is the real one"
+    // Every node runs the engine asked for, and the default EngineVersion is what it runs.
+    for (id, port, _) in &members {
+        let (node_engine, version) = node_engine(*port, None);
+        assert_eq!(node_engine, engine, "{id}'s INFO server");
+        assert_eq!(
+            clusters.cache_clusters()[0].engine_version(),
+            Some(version.as_str()),
+            "the default EngineVersion is the real one"
+        );
+    }
+    assert!(
+        clusters
+            .cache_clusters()
+            .iter()
+            .all(|c| c.engine() == Some(engine))
     );
 
     let deleted = client

@@ -6,18 +6,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::support::{
     DEADLINE, TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
-    configuration_port, create_cluster, events_for, member_ports, messages, node_on, port_of,
-    redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
+    configuration_port, create_cluster, create_cluster_on, events_for, member_ports, messages,
+    node_on, port_of, redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
 #[tokio::test]
 async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key() {
+    failover_on_one_shard("redis").await;
+}
+
+#[tokio::test]
+async fn test_failover_on_one_valkey_shard_moves_only_its_primary_and_keeps_every_key() {
+    failover_on_one_shard("valkey").await;
+}
+
+async fn failover_on_one_shard(engine: &str) {
     // The recovery delay keeps the first failover in flight while the second call arrives.
     let server = TestServer::start_with(&["--recovery-delay-ms", "800"]);
     let client = server.sdk();
-    let group = create_cluster(&client, "orders", 3, 1).await;
+    let group = create_cluster_on(&client, engine, "orders", 3, 1).await;
     let configuration = configuration_port(&group);
     let ports = member_ports(&client, "orders").await;
     let mut connection = cluster_client(configuration).await;

@@ -59,6 +59,25 @@ pub fn replication_field_auth(port: u16, token: Option<&str>, field: &str) -> Op
     })
 }
 
+/// What the node on `port` says it runs in `INFO server`: (`redis`, `7.0.15`) or (`valkey`,
+/// `8.1.8`; valkey also reports a `redis_version` it is compatible with, which is not its own).
+pub fn node_engine(port: u16, token: Option<&str>) -> (String, String) {
+    let mut connection = connect(port, token).expect("connect to the node");
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut connection)
+        .expect("INFO server");
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.trim().strip_prefix(&format!("{name}:")))
+            .map(str::to_string)
+    };
+    match field("server_name").as_deref() {
+        Some("valkey") => ("valkey".into(), field("valkey_version").unwrap_or_default()),
+        _ => ("redis".into(), field("redis_version").unwrap_or_default()),
+    }
+}
+
 /// Runs `redis-cli -p PORT ARGS...` and returns its stdout (errors included, as redis-cli
 /// prints them).
 pub fn redis_cli(port: u16, args: &[&str]) -> String {
