@@ -106,7 +106,7 @@ fn parse_engine_version(
     }
 }
 
-fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
+pub(super) fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
     match params.optional("Engine") {
         None => Ok("redis".into()),
         Some(engine)

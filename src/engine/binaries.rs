@@ -163,25 +163,25 @@ impl Binaries {
         let Some(wanted) = wanted else {
             return Ok(chosen(first, true).await);
         };
-        let mut best: Option<(&Arc<EngineBinary>, (u32, u32, bool))> = None;
-        for binary in &of_engine {
+        let mut known = Vec::new();
+        for &binary in &of_engine {
             let Some(have) = binary.major_minor().await else {
                 continue;
             };
             if have == wanted {
                 return Ok(chosen(binary, true).await);
             }
-            // Smaller is closer: the major distance, the minor distance, older on a tie.
-            let distance = (
-                have.0.abs_diff(wanted.0),
-                have.1.abs_diff(wanted.1),
-                have < wanted,
-            );
-            if best.is_none_or(|(_, d)| distance < d) {
-                best = Some((binary, distance));
-            }
+            known.push((binary, have));
         }
-        Ok(chosen(best.map_or(first, |(b, _)| b), false).await)
+        // The closest: the major distance, the minor distance, the newer on a tie.
+        let closest = known
+            .iter()
+            .min_by_key(|(_, have)| {
+                let (major, minor) = (have.0.abs_diff(wanted.0), have.1.abs_diff(wanted.1));
+                (major, minor, *have < wanted)
+            })
+            .map_or(first, |(binary, _)| binary);
+        Ok(chosen(closest, false).await)
     }
 }
 

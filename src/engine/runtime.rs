@@ -169,6 +169,17 @@ impl Runtime {
             .await
     }
 
+    /// Replaces every node with one running `binary`, one at a time, keeping the data; returns
+    /// the primary's member id afterwards (cluster mode disabled only).
+    pub async fn upgrade_engine(
+        &mut self,
+        binary: std::path::PathBuf,
+    ) -> Result<String, EngineError> {
+        self.replicated("an engine upgrade")?
+            .upgrade_engine(binary)
+            .await
+    }
+
     /// Starts a new replica named `member`, waits until it caught up and returns its port
     /// (cluster mode disabled only).
     pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {

@@ -28,6 +28,15 @@ impl AuthChange {
     }
 }
 
+/// The engine and version a group moves to, as the API reports them, and what the nodes'
+/// new binary reports (see `GroupSettings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineUpgrade {
+    pub engine: String,
+    pub engine_version: String,
+    pub running_engine_version: String,
+}
+
 /// A ModifyReplicationGroup request, parsed. `None` leaves a setting as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupChange {
@@ -38,7 +47,8 @@ pub struct GroupChange {
     pub snapshotting_cluster_id: Option<String>,
     pub auth: Option<AuthChange>,
     pub cache_node_type: Option<String>,
-    pub engine_version: Option<String>,
+    /// `Engine`/`EngineVersion` naming a newer version: every node is replaced.
+    pub engine_upgrade: Option<EngineUpgrade>,
     pub preferred_maintenance_window: Option<String>,
     pub notification_topic_arn: Option<String>,
     pub notification_topic_status: Option<String>,
@@ -153,6 +163,32 @@ impl Model {
         Ok(group.clone())
     }
 
+    /// The engine moved the primary role and may have new ports (an engine upgrade's
+    /// hand-over): the model follows, with AWS's primary-changed event.
+    pub fn primary_moved(
+        &mut self,
+        id: &str,
+        new_primary: &str,
+        ports: &[(String, u16)],
+        now: DateTime<Utc>,
+    ) {
+        let Ok(group) = self.group_mut(id) else {
+            return;
+        };
+        group.set_ports(ports);
+        let old_primary = group.primary().map(|m| m.cluster_id.clone());
+        let group_id = group.id.to_string();
+        if let Some(old_primary) = old_primary.filter(|old| old != new_primary) {
+            group.set_primary(new_primary);
+            let moved = EventKind::PrimaryChanged {
+                group_id,
+                old_primary,
+                new_primary: new_primary.to_string(),
+            };
+            self.record(moved, now);
+        }
+    }
+
     /// Applies a modification once the engine has carried it out (`Ok`) or not (`Err`: the
     /// settings that need no engine still apply, the engine's do not).
     pub fn finish_modify(
@@ -198,6 +234,19 @@ impl Model {
                     events.push(EventKind::AuthTokenChanged {
                         group_id: group_id.clone(),
                         strategy: auth.strategy(),
+                    });
+                }
+                if let Some(upgrade) = &change.engine_upgrade {
+                    let settings = &mut group.settings;
+                    settings.engine.clone_from(&upgrade.engine);
+                    settings.engine_version.clone_from(&upgrade.engine_version);
+                    settings
+                        .running_engine_version
+                        .clone_from(&upgrade.running_engine_version);
+                    events.push(EventKind::EngineUpgraded {
+                        group_id: group_id.clone(),
+                        engine: upgrade.engine.clone(),
+                        version: upgrade.engine_version.clone(),
                     });
                 }
                 if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
@@ -410,7 +459,6 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
     };
     set(&mut settings.description, &change.description);
     set(&mut settings.cache_node_type, &change.cache_node_type);
-    set(&mut settings.engine_version, &change.engine_version);
     let set_optional = |target: &mut Option<String>, value: &Option<String>| {
         if value.is_some() {
             target.clone_from(value);

@@ -1,12 +1,21 @@
-//! The engine half of ModifyReplicationGroup: the AUTH token on every node, then a graceful
-//! promotion when `PrimaryClusterId` names another member; a new parameter group's values.
+//! The engine half of ModifyReplicationGroup: the AUTH token on every node, an engine upgrade
+//! (every node replaced by one running `upgrade_binary`, one at a time), a new parameter
+//! group's values, then a graceful promotion when `PrimaryClusterId` names another member.
+
+use std::path::PathBuf;
 
 use crate::engine::AuthUpdate;
+use crate::model::group::NODE_GROUP_ID;
 use crate::model::modify::{AuthChange, GroupChange};
 use crate::state::SharedState;
 
-pub async fn run(state: SharedState, group_id: String, change: GroupChange) {
-    let outcome = apply(&state, &group_id, &change).await;
+pub async fn run(
+    state: SharedState,
+    group_id: String,
+    change: GroupChange,
+    upgrade_binary: Option<PathBuf>,
+) {
+    let outcome = apply(&state, &group_id, &change, upgrade_binary).await;
     if let Err(reason) = &outcome {
         tracing::error!(group = %group_id, %reason, "modification failed");
     }
@@ -16,9 +25,15 @@ pub async fn run(state: SharedState, group_id: String, change: GroupChange) {
     tracing::info!(group = %group_id, "modification finished");
 }
 
-async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Result<(), String> {
+async fn apply(
+    state: &SharedState,
+    group_id: &str,
+    change: &GroupChange,
+    upgrade_binary: Option<PathBuf>,
+) -> Result<(), String> {
     let no_settings = change.parameter_settings.is_empty();
-    if change.auth.is_none() && change.primary_cluster_id.is_none() && no_settings {
+    let nothing = change.auth.is_none() && change.primary_cluster_id.is_none();
+    if nothing && no_settings && upgrade_binary.is_none() {
         return Ok(());
     }
     let update = change.auth.as_ref().map(|auth| match auth {
@@ -34,6 +49,21 @@ async fn apply(state: &SharedState, group_id: &str, change: &GroupChange) -> Res
             .update_auth(update)
             .await
             .map_err(|e| e.to_string())?;
+    }
+    if let Some(binary) = upgrade_binary {
+        let upgraded = runtime.upgrade_engine(binary).await;
+        // Even a failed upgrade may have moved the primary role: the model follows the nodes.
+        let primary = runtime
+            .primary_of(NODE_GROUP_ID)
+            .map(|i| runtime.member_at(i));
+        let (primary, ports) = (
+            primary.unwrap_or_default().to_string(),
+            runtime.node_ports(),
+        );
+        state
+            .model()
+            .primary_moved(group_id, &primary, &ports, state.now());
+        upgraded.map_err(|e| e.to_string())?;
     }
     if !no_settings {
         runtime

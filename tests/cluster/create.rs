@@ -5,8 +5,8 @@ use aws_sdk_elasticache::types::NodeGroupConfiguration;
 
 use crate::support::{
     TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code, configuration_port,
-    create_cluster, create_cluster_on, member_ports, node_engine, node_on, port_accepts, port_of,
-    redis_cli, wait_available, wait_deleted, wait_for_event,
+    create_cluster_on, member_ports, node_engine, node_on, port_accepts, port_of, redis_cli,
+    wait_available, wait_deleted, wait_for_event,
 };
 
 #[tokio::test]

@@ -33,7 +33,7 @@ pub struct StartedGroup {
 pub struct GroupRuntime {
     group_id: String,
     /// The server binary its nodes run, and a node started later runs.
-    binary: PathBuf,
+    pub(super) binary: PathBuf,
     dir: PathBuf,
     /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
     /// engine uses. Two while a ROTATE is in effect, none without auth.
