@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Model;
 use super::arn::{Arn, ResourceKind};
+use super::engine_upgrade::EngineUpgrade;
 use super::events::EventKind;
 use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
 use super::scope::Scope;
@@ -26,15 +27,6 @@ impl AuthChange {
             Self::Delete => "DELETE",
         }
     }
-}
-
-/// The engine and version a group moves to, as the API reports them, and what the nodes'
-/// new binary reports (see `GroupSettings`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EngineUpgrade {
-    pub engine: String,
-    pub engine_version: String,
-    pub running_engine_version: String,
 }
 
 /// A ModifyReplicationGroup request, parsed. `None` leaves a setting as it is.
@@ -163,32 +155,6 @@ impl Model {
         Ok(group.clone())
     }
 
-    /// The engine moved the primary role and may have new ports (an engine upgrade's
-    /// hand-over): the model follows, with AWS's primary-changed event.
-    pub fn primary_moved(
-        &mut self,
-        id: &str,
-        new_primary: &str,
-        ports: &[(String, u16)],
-        now: DateTime<Utc>,
-    ) {
-        let Ok(group) = self.group_mut(id) else {
-            return;
-        };
-        group.set_ports(ports);
-        let old_primary = group.primary().map(|m| m.cluster_id.clone());
-        let group_id = group.id.to_string();
-        if let Some(old_primary) = old_primary.filter(|old| old != new_primary) {
-            group.set_primary(new_primary);
-            let moved = EventKind::PrimaryChanged {
-                group_id,
-                old_primary,
-                new_primary: new_primary.to_string(),
-            };
-            self.record(moved, now);
-        }
-    }
-
     /// Applies a modification once the engine has carried it out (`Ok`) or not (`Err`: the
     /// settings that need no engine still apply, the engine's do not).
     pub fn finish_modify(
@@ -237,17 +203,7 @@ impl Model {
                     });
                 }
                 if let Some(upgrade) = &change.engine_upgrade {
-                    let settings = &mut group.settings;
-                    settings.engine.clone_from(&upgrade.engine);
-                    settings.engine_version.clone_from(&upgrade.engine_version);
-                    settings
-                        .running_engine_version
-                        .clone_from(&upgrade.running_engine_version);
-                    events.push(EventKind::EngineUpgraded {
-                        group_id: group_id.clone(),
-                        engine: upgrade.engine.clone(),
-                        version: upgrade.engine_version.clone(),
-                    });
+                    events.push(upgrade.apply(group));
                 }
                 if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
                     && *new != old

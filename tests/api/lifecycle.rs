@@ -2,7 +2,7 @@
 
 use crate::support::{
     DEADLINE, TestServer, assert_replication, code, create_group, create_group_on,
-    create_group_with_token, describe, endpoints, node_engine, port_accepts, redis_cli,
+    create_group_with_token_on, describe, endpoints, node_engine, port_accepts, redis_cli,
     replication_field, wait_available, wait_deleted, wait_until,
 };
 
@@ -148,10 +148,25 @@ async fn created_group_runs_real_linked_nodes(engine: &str) {
 
 #[tokio::test]
 async fn an_auth_token_is_required_by_every_node() {
+    auth_token_is_required_by_every_node("redis").await;
+}
+
+#[tokio::test]
+async fn an_auth_token_is_required_by_every_valkey_node() {
+    auth_token_is_required_by_every_node("valkey").await;
+}
+
+/// The port of the group's first member.
+fn group_port(group: &aws_sdk_elasticache::types::ReplicationGroup) -> u16 {
+    endpoints(group).2[0].1
+}
+
+async fn auth_token_is_required_by_every_node(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
     let token = "s3cret-token-0123456789";
-    let group = create_group_with_token(&client, "secure", 2, token).await;
+    let group = create_group_with_token_on(&client, engine, "secure", 2, token).await;
+    assert_eq!(node_engine(group_port(&group), Some(token)).0, engine);
     assert_eq!(group.auth_token_enabled(), Some(true));
     let (primary_endpoint, _, members) = endpoints(&group);
     for port in [primary_endpoint, members[0].1, members[1].1] {

@@ -74,8 +74,20 @@ pub async fn create_group_with_token(
     nodes: i32,
     token: &str,
 ) -> ReplicationGroup {
+    create_group_with_token_on(client, "redis", id, nodes, token).await
+}
+
+/// A group of `engine` whose every node needs `token`, as [`create_group_with_token`] makes one.
+pub async fn create_group_with_token_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    nodes: i32,
+    token: &str,
+) -> ReplicationGroup {
     client
         .create_replication_group()
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("test group")
         .num_cache_clusters(nodes)
