@@ -66,7 +66,10 @@ pub(super) async fn plan(
     Ok(Some(PlannedUpgrade {
         new_family_default: new_family
             .filter(|family| Some(*family) != old_family)
-            .map(|family| format!("default.{family}")),
+            .map(|family| match group.cluster_enabled {
+                true => format!("default.{family}.cluster.on"),
+                false => format!("default.{family}"),
+            }),
         upgrade: EngineUpgrade {
             engine,
             engine_version: version,
@@ -89,8 +92,8 @@ async fn local_default(state: &SharedState, engine: &str) -> Result<String, ApiE
 }
 
 /// AWS's rules: no downgrade ("you cannot downgrade to an earlier engine version", the API
-/// reference says), no move from valkey back to redis, valkey from redis 5 on; and here,
-/// cluster mode enabled is not upgraded yet.
+/// reference says), no move from valkey back to redis, valkey from redis 5 on; and here, a
+/// cluster needs a replica in every node group (its only node could not keep its data).
 fn refuse_forbidden(
     group: &ReplicationGroup,
     engine: &str,
@@ -120,9 +123,10 @@ fn refuse_forbidden(
             },
         )));
     }
-    if group.cluster_enabled {
+    let alone = |ng: &str| group.members.iter().filter(|m| m.node_group == ng).count() < 2;
+    if group.cluster_enabled && group.node_groups.iter().any(|ng| alone(&ng.id)) {
         return Err(ApiError::InvalidParameterValue(format!(
-            "elasticache-local does not upgrade the engine of replication group {} yet: cluster mode is enabled.",
+            "elasticache-local upgrades the engine of a cluster-mode-enabled replication group only when every node group has a replica to hand its slots to ({} has a node group without one).",
             group.id
         )));
     }

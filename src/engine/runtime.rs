@@ -170,14 +170,15 @@ impl Runtime {
     }
 
     /// Replaces every node with one running `binary`, one at a time, keeping the data; returns
-    /// the primary's member id afterwards (cluster mode disabled only).
+    /// each node group's primary member afterwards.
     pub async fn upgrade_engine(
         &mut self,
         binary: std::path::PathBuf,
-    ) -> Result<String, EngineError> {
-        self.replicated("an engine upgrade")?
-            .upgrade_engine(binary)
-            .await
+    ) -> Result<Vec<String>, EngineError> {
+        match self {
+            Self::Replicated(group) => Ok(vec![group.upgrade_engine(binary).await?]),
+            Self::Cluster(cluster) => cluster.upgrade_engine(binary).await,
+        }
     }
 
     /// Starts a new replica named `member`, waits until it caught up and returns its port

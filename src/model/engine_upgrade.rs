@@ -47,7 +47,11 @@ impl Model {
             return;
         };
         group.set_ports(ports);
-        let old_primary = group.primary().map(|m| m.cluster_id.clone());
+        // The primary of the new primary's own node group (a cluster has one per shard).
+        let node_group = group.member(new_primary).map(|m| m.node_group.clone());
+        let old_primary = node_group
+            .and_then(|ng| group.primary_of(&ng))
+            .map(|m| m.cluster_id.clone());
         let group_id = group.id.to_string();
         if let Some(old_primary) = old_primary.filter(|old| old != new_primary) {
             group.set_primary(new_primary);

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use crate::engine::AuthUpdate;
-use crate::model::group::NODE_GROUP_ID;
 use crate::model::modify::{AuthChange, GroupChange};
 use crate::state::SharedState;
 
@@ -53,16 +52,16 @@ async fn apply(
     if let Some(binary) = upgrade_binary {
         let upgraded = runtime.upgrade_engine(binary).await;
         // Even a failed upgrade may have moved the primary role: the model follows the nodes.
-        let primary = runtime
-            .primary_of(NODE_GROUP_ID)
-            .map(|i| runtime.member_at(i));
-        let (primary, ports) = (
-            primary.unwrap_or_default().to_string(),
-            runtime.node_ports(),
-        );
-        state
-            .model()
-            .primary_moved(group_id, &primary, &ports, state.now());
+        let ports = runtime.node_ports();
+        let primaries: Vec<String> = primary_indexes(&runtime, state, group_id)
+            .into_iter()
+            .map(|i| runtime.member_at(i).to_string())
+            .collect();
+        for primary in primaries {
+            state
+                .model()
+                .primary_moved(group_id, &primary, &ports, state.now());
+        }
         upgraded.map_err(|e| e.to_string())?;
     }
     if !no_settings {
@@ -78,4 +77,20 @@ async fn apply(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The node index of each node group's primary, by the model's node group ids.
+fn primary_indexes(
+    runtime: &crate::engine::Runtime,
+    state: &SharedState,
+    group_id: &str,
+) -> Vec<usize> {
+    let node_groups: Vec<String> = match state.model().group(group_id) {
+        Ok(group) => group.node_groups.iter().map(|ng| ng.id.clone()).collect(),
+        Err(_) => return Vec::new(),
+    };
+    node_groups
+        .iter()
+        .filter_map(|id| runtime.primary_of(id))
+        .collect()
 }

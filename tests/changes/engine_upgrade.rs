@@ -5,9 +5,10 @@
 use aws_sdk_elasticache::Client;
 
 use crate::support::{
-    DEADLINE, TestServer, Writer, cache_cluster, code_and_message, connect, create_cluster,
-    create_group, endpoints, events_for, messages, node_engine, redis_cli, wait_available,
-    wait_for_event, wait_until,
+    DEADLINE, TestServer, Writer, cache_cluster, cluster_client, cluster_get, cluster_nodes,
+    cluster_set, code_and_message, configuration_port, connect, create_cluster, create_group,
+    endpoints, events_for, member_ports, messages, node_engine, node_on, port_of, redis_cli,
+    wait_available, wait_for_event, wait_until,
 };
 
 /// The acknowledged `SET <prefix><i> <i>` writes the node behind `port` does not hold.
@@ -238,7 +239,10 @@ async fn downgrades_valkey_to_redis_and_unknown_versions_are_refused() {
     assert_eq!(code, "InvalidParameterValue");
     let (code, message) = refused("sharded", Some("valkey"), Some("8.0")).await;
     assert_eq!(code, "InvalidParameterValue");
-    assert!(message.contains("cluster mode is enabled"), "{message}");
+    assert!(
+        message.contains("every node group has a replica"),
+        "{message}"
+    );
     // Nothing changed: the same version again is no upgrade either.
     assert_eq!(
         cache_cluster(&client, "newer-001").await.engine_version(),
@@ -261,4 +265,64 @@ async fn downgrades_valkey_to_redis_and_unknown_versions_are_refused() {
             .all(|m| !m.starts_with("Cache engine upgraded")),
         "{events:?}"
     );
+}
+
+#[tokio::test]
+async fn a_redis_cluster_becomes_valkey_shard_by_shard_and_keeps_every_key() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_cluster(&client, "carts", 2, 1).await;
+    let configuration = configuration_port(&group);
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..200 {
+        cluster_set(&mut connection, &format!("cart:{i}"), &i.to_string()).await;
+    }
+    let before = member_ports(&client, "carts").await;
+
+    modify_engine(&client, "carts", Some("valkey"), Some("8.0")).await;
+    wait_for_event(
+        &client,
+        "carts",
+        "Cache engine upgraded to valkey 8.0.1 on replication group carts",
+    )
+    .await;
+    wait_available(&client, "carts").await;
+
+    let after = member_ports(&client, "carts").await;
+    assert_eq!(after, before, "every node kept its port");
+    for (member, port) in &after {
+        assert_eq!(node_engine(*port, None).0, "valkey", "{member} runs valkey");
+        let info = redis_cli(*port, &["CLUSTER", "INFO"]);
+        assert!(info.contains("cluster_state:ok"), "{member}: {info}");
+        let cluster = cache_cluster(&client, member).await;
+        assert_eq!(cluster.engine_version(), Some("8.0.1"), "{member}");
+        assert_eq!(
+            cluster
+                .cache_parameter_group()
+                .and_then(|p| p.cache_parameter_group_name()),
+            Some("default.valkey8.cluster.on"),
+            "{member}"
+        );
+    }
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..200 {
+        assert_eq!(
+            cluster_get(&mut connection, &format!("cart:{i}")).await,
+            Some(i.to_string()),
+            "cart:{i} survived"
+        );
+    }
+    // Each shard's primary role moved to its upgraded replica, in the nodes and in the events.
+    let view = cluster_nodes(configuration);
+    let events = messages(&events_for(&client, "carts").await);
+    for shard in ["0001", "0002"] {
+        let (old, new) = (format!("carts-{shard}-001"), format!("carts-{shard}-002"));
+        assert!(
+            node_on(&view, port_of(&after, &new)).is_primary,
+            "{new}: {view:?}"
+        );
+        let moved =
+            format!("Primary cache cluster of replication group carts changed from {old} to {new}");
+        assert!(events.contains(&moved), "{moved}: {events:?}");
+    }
 }
