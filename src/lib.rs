@@ -49,7 +49,11 @@ use state::{AppState, Settings};
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
     rlimit::raise_nofile_limit();
-    let redis_server = Engine::locate_redis_server(&config.redis_server)?;
+    let binaries = engine::Binaries::locate(
+        &config.redis_server,
+        config.valkey_server.as_deref(),
+        &config.engine_binaries,
+    )?;
     let failover_timing = config.failover_timing()?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let accounts = config.accounts()?;
@@ -65,7 +69,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
     let model = Model::new(config.failover_quota, window);
-    let engine = Engine::new(redis_server.clone(), data_dir.clone());
+    let engine = Engine::with_binaries(binaries.clone(), data_dir.clone());
     let state = Arc::new(AppState::new(
         model,
         engine,
@@ -73,13 +77,20 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
-    tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    for (engine, path) in binaries.paths() {
+        tracing::info!(engine, binary = %path.display(), "engine binary");
+    }
+    tracing::info!(data_dir = %data_dir.display(), "starting");
     if let Some(seed) = config.toxics_seed {
         state.toxics.set_seed(seed);
     }
-    // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
+    // Learn the default versions in the background: only the first create needs them.
     let background = state.clone();
-    tokio::spawn(async move { background.engine.redis_version().await });
+    tokio::spawn(async move {
+        for (engine, _) in engine::binaries::ENGINES {
+            let _ = background.engine.choose_binary(engine, None).await;
+        }
+    });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

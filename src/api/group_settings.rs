@@ -1,20 +1,21 @@
 //! The settings CreateReplicationGroup stores for a group (`GroupSettings`), parsed and checked
 //! against AWS's rules: Multi-AZ needs automatic failover, the AUTH token's characters, the
-//! parameter group's family.
+//! engine version (resolved through the catalogue), the parameter group's family.
 
 use crate::model::arn::ResourceKind;
-use crate::model::catalogue::engine_versions::family_mismatch;
+use crate::model::catalogue::engine_versions::{self, family_mismatch};
 use crate::model::group::GroupSettings;
 use crate::model::parameter_group::{ParameterGroup, family_of_version};
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 
 /// Everything but the layout (members, node groups), which the caller has parsed already and
-/// which decides `automatic_failover`.
+/// which decides `automatic_failover`. `local_default(engine)` is the version the engine's
+/// default local binary runs: what a create without `EngineVersion` gets.
 pub(super) fn parse(
     params: &QueryParams,
     automatic_failover: bool,
-    default_version: &str,
+    local_default: impl Fn(&str) -> Option<String>,
     parameter_group: Option<&ParameterGroup>,
 ) -> Result<GroupSettings, ApiError> {
     let description = params.required("ReplicationGroupDescription")?.to_string();
@@ -28,17 +29,18 @@ pub(super) fn parse(
         .optional("AuthToken")
         .map(parse_auth_token)
         .transpose()?;
+    let engine = parse_engine(params)?;
+    let engine_version = parse_engine_version(params, &engine, local_default)?;
     let settings = GroupSettings {
         description,
         cache_node_type: params
             .optional("CacheNodeType")
             .unwrap_or("cache.t4g.micro")
             .to_string(),
-        engine: parse_engine(params)?,
-        engine_version: params
-            .optional("EngineVersion")
-            .unwrap_or(default_version)
-            .to_string(),
+        engine,
+        engine_version,
+        // Known once the create has chosen the nodes' binary.
+        running_engine_version: String::new(),
         automatic_failover,
         multi_az,
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
@@ -85,7 +87,26 @@ fn check_family(
     }
 }
 
-fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
+/// `EngineVersion` resolved through the catalogue and reported as AWS reports it (`7.1` ->
+/// `7.1.0`), or refused with AWS's error (`Cannot find version 99.9 for redis`); without one,
+/// the version the engine's local binary runs (the catalogue's default if it has none).
+fn parse_engine_version(
+    params: &QueryParams,
+    engine: &str,
+    local_default: impl Fn(&str) -> Option<String>,
+) -> Result<String, ApiError> {
+    let asked = params.optional("EngineVersion");
+    let local = asked.is_none().then(|| local_default(engine)).flatten();
+    match local {
+        Some(version) if version != "unknown" => Ok(version),
+        _ => Ok(engine_versions::resolve(engine, asked)?
+            .version
+            .full_version
+            .to_string()),
+    }
+}
+
+pub(super) fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
     match params.optional("Engine") {
         None => Ok("redis".into()),
         Some(engine)

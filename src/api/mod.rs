@@ -20,6 +20,7 @@ mod describe_events;
 mod describe_replication_groups;
 mod encoded_page;
 mod engine_error;
+mod engine_upgrade;
 mod group_settings;
 mod increase_replica_count;
 mod list_tags_for_resource;

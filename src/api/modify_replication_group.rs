@@ -2,6 +2,7 @@
 //! `modifying`, then the engine applies what touches the nodes (AUTH token, primary) and the
 //! group returns to `available` with its events.
 
+use super::engine_upgrade;
 use super::shapes::ReplicationGroupResult;
 use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::catalogue::parameters::ChangeType;
@@ -31,6 +32,15 @@ pub async fn run(
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
+    let planned = engine_upgrade::plan(state, params, group_id).await?;
+    let upgrade_binary = planned.map(|planned| {
+        // A new family's nodes start from its default group unless the request names one.
+        if change.cache_parameter_group_name.is_none() {
+            change.cache_parameter_group_name = planned.new_family_default;
+        }
+        change.engine_upgrade = Some(planned.upgrade);
+        planned.binary
+    });
     let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     let group = state.model().begin_modify(group_id, &change)?;
     if pending_reboot {
@@ -38,7 +48,8 @@ pub async fn run(
     }
     let response = ReplicationGroupResult::from_model(&group);
     tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
-    tokio::spawn(modify::run(state.clone(), group.id.to_string(), change));
+    let id = group.id.to_string();
+    tokio::spawn(modify::run(state.clone(), id, change, upgrade_binary));
     Ok(response)
 }
 
@@ -59,8 +70,13 @@ fn switch_parameter_group(
     let group = model.group(group_id)?;
     let new = model.parameter_group(&name, &scope)?;
     let settings = &group.settings;
-    let expected = family_of_version(&settings.engine, &settings.engine_version)
-        .unwrap_or(new.family.as_str());
+    let current_family = family_of_version(&settings.engine, &settings.engine_version);
+    // After an upgrade in the same request, the group's family is the new version's.
+    let expected = match &change.engine_upgrade {
+        Some(upgrade) => family_of_version(&upgrade.engine, &upgrade.engine_version),
+        None => current_family,
+    }
+    .unwrap_or(new.family.as_str());
     if let Some(error) = family_mismatch(expected, &new.family) {
         return Err(error);
     }
@@ -80,9 +96,12 @@ fn switch_parameter_group(
     let old_name = settings
         .cache_parameter_group_name
         .clone()
-        .unwrap_or_else(|| match group.cluster_enabled {
-            true => "default.redis7.cluster.on".into(),
-            false => "default.redis7".into(),
+        .unwrap_or_else(|| {
+            let family = current_family.unwrap_or(expected);
+            match group.cluster_enabled {
+                true => format!("default.{family}.cluster.on"),
+                false => format!("default.{family}"),
+            }
         });
     let old = model.parameter_group(&old_name, &scope).ok();
     let mut names: Vec<String> = new.values.keys().cloned().collect();
@@ -140,7 +159,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
         snapshotting_cluster_id: lower("SnapshottingClusterId"),
         auth: parse_auth(params)?,
         cache_node_type: params.optional("CacheNodeType").map(str::to_string),
-        engine_version: params.optional("EngineVersion").map(str::to_string),
+        engine_upgrade: None, // planned by `engine_upgrade::plan`
         preferred_maintenance_window: params
             .optional("PreferredMaintenanceWindow")
             .map(parse_window)

@@ -18,6 +18,7 @@ use super::client::NodeClient;
 #[derive(Debug, Clone)]
 pub(crate) struct NodeSpec {
     pub name: String,
+    /// The server binary: redis-server or valkey-server (both take the same flags).
     pub redis_server: PathBuf,
     pub dir: PathBuf,
     pub port: u16,
@@ -258,7 +259,7 @@ fn read_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// Live (not zombie) redis-server processes whose parent is `parent`, by pid.
+/// Live (not zombie) redis-server or valkey-server processes whose parent is `parent`, by pid.
 pub fn live_redis_children(parent: u32) -> Vec<u32> {
     let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -272,9 +273,9 @@ pub fn live_redis_children(parent: u32) -> Vec<u32> {
             // `pid (comm) state ppid ...`
             let (head, tail) = stat.rsplit_once(") ")?;
             let mut fields = tail.split_whitespace();
-            let live_child = head.ends_with("(redis-server")
-                && fields.next() != Some("Z")
-                && fields.next() == Some(parent.as_str());
+            let is_node = head.ends_with("(redis-server") || head.ends_with("(valkey-server");
+            let live_child =
+                is_node && fields.next() != Some("Z") && fields.next() == Some(parent.as_str());
             live_child.then_some(pid)
         })
         .collect()

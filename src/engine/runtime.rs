@@ -169,6 +169,18 @@ impl Runtime {
             .await
     }
 
+    /// Replaces every node with one running `binary`, one at a time, keeping the data; returns
+    /// each node group's primary member afterwards.
+    pub async fn upgrade_engine(
+        &mut self,
+        binary: std::path::PathBuf,
+    ) -> Result<Vec<String>, EngineError> {
+        match self {
+            Self::Replicated(group) => Ok(vec![group.upgrade_engine(binary).await?]),
+            Self::Cluster(cluster) => cluster.upgrade_engine(binary).await,
+        }
+    }
+
     /// Starts a new replica named `member`, waits until it caught up and returns its port
     /// (cluster mode disabled only).
     pub async fn add_replica(&mut self, member: &str) -> Result<u16, EngineError> {

@@ -95,7 +95,12 @@ pub struct GroupSettings {
     pub description: String,
     pub cache_node_type: String,
     pub engine: String,
+    /// As the API reports it: the catalogue's full version asked for (`7.1.0`), or the local
+    /// binary's when none was.
     pub engine_version: String,
+    /// What the nodes' binary reports (`7.0.15`): without a local binary of the asked
+    /// major.minor the closest runs, and the dashboard shows both.
+    pub running_engine_version: String,
     pub automatic_failover: bool,
     pub multi_az: bool,
     pub auth_token: Option<String>,

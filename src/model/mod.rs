@@ -7,6 +7,7 @@
 
 pub mod arn;
 pub mod catalogue;
+pub mod engine_upgrade;
 pub mod events;
 pub mod failover;
 pub mod group;

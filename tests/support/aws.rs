@@ -26,6 +26,9 @@ pub async fn describe(client: &Client, id: &str) -> Option<ReplicationGroup> {
     output.replication_groups().first().cloned()
 }
 
+/// The engines the core flows run on, each with real nodes (redis-server, valkey-server).
+pub const ENGINES: [&str; 2] = ["redis", "valkey"];
+
 /// Creates a group and waits until it is `available`.
 pub async fn create_group(
     client: &Client,
@@ -33,8 +36,22 @@ pub async fn create_group(
     nodes: i32,
     automatic_failover: bool,
 ) -> ReplicationGroup {
+    create_group_on(client, "redis", id, nodes, automatic_failover).await
+}
+
+/// Creates a group of `engine` (`redis` or `valkey`) and waits until it is `available`.
+pub async fn create_group_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    nodes: i32,
+    automatic_failover: bool,
+) -> ReplicationGroup {
     let created = client
         .create_replication_group()
+        // Redis is the default: `Engine` is sent for the others only, so the redis runs keep
+        // covering a create without it.
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("test group")
         .num_cache_clusters(nodes)
@@ -57,8 +74,20 @@ pub async fn create_group_with_token(
     nodes: i32,
     token: &str,
 ) -> ReplicationGroup {
+    create_group_with_token_on(client, "redis", id, nodes, token).await
+}
+
+/// A group of `engine` whose every node needs `token`, as [`create_group_with_token`] makes one.
+pub async fn create_group_with_token_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    nodes: i32,
+    token: &str,
+) -> ReplicationGroup {
     client
         .create_replication_group()
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("test group")
         .num_cache_clusters(nodes)
@@ -247,8 +276,22 @@ pub async fn create_cluster(
     shards: i32,
     replicas: i32,
 ) -> ReplicationGroup {
+    create_cluster_on(client, "redis", id, shards, replicas).await
+}
+
+/// A cluster-mode group of `engine`, as [`create_cluster`] makes one.
+pub async fn create_cluster_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    shards: i32,
+    replicas: i32,
+) -> ReplicationGroup {
     let created = client
         .create_replication_group()
+        // Redis is the default: `Engine` is sent for the others only, so the redis runs keep
+        // covering a create without it.
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("cluster test")
         .num_node_groups(shards)

@@ -4,9 +4,9 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::IntoConnectionInfo;
 
@@ -59,6 +59,25 @@ pub fn replication_field_auth(port: u16, token: Option<&str>, field: &str) -> Op
     })
 }
 
+/// What the node on `port` says it runs in `INFO server`: (`redis`, `7.0.15`) or (`valkey`,
+/// `8.1.8`; valkey also reports a `redis_version` it is compatible with, which is not its own).
+pub fn node_engine(port: u16, token: Option<&str>) -> (String, String) {
+    let mut connection = connect(port, token).expect("connect to the node");
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut connection)
+        .expect("INFO server");
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.trim().strip_prefix(&format!("{name}:")))
+            .map(str::to_string)
+    };
+    match field("server_name").as_deref() {
+        Some("valkey") => ("valkey".into(), field("valkey_version").unwrap_or_default()),
+        _ => ("redis".into(), field("redis_version").unwrap_or_default()),
+    }
+}
+
 /// Runs `redis-cli -p PORT ARGS...` and returns its stdout (errors included, as redis-cli
 /// prints them).
 pub fn redis_cli(port: u16, args: &[&str]) -> String {
@@ -85,6 +104,8 @@ pub struct Writer {
     stop: Arc<AtomicBool>,
     acknowledged: Arc<AtomicUsize>,
     errors: Arc<AtomicUsize>,
+    /// The longest time between two acknowledgements so far, in microseconds.
+    longest_gap_us: Arc<AtomicU64>,
     thread: JoinHandle<Vec<usize>>,
 }
 
@@ -93,10 +114,13 @@ impl Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let acknowledged = Arc::new(AtomicUsize::new(0));
         let errors = Arc::new(AtomicUsize::new(0));
+        let longest_gap_us = Arc::new(AtomicU64::new(0));
         let thread = {
             let (stop, acknowledged, errors) = (stop.clone(), acknowledged.clone(), errors.clone());
+            let longest_gap_us = longest_gap_us.clone();
             std::thread::spawn(move || {
                 let mut acked = Vec::new();
+                let mut last_ack: Option<Instant> = None;
                 let mut connection: Option<redis::Connection> = None;
                 let mut i = 0usize;
                 while !stop.load(Ordering::Relaxed) {
@@ -114,6 +138,12 @@ impl Writer {
                         .query(open);
                     match reply {
                         Ok(ok) if ok == "OK" => {
+                            let now = Instant::now();
+                            if let Some(last) = last_ack {
+                                let gap = (now - last).as_micros() as u64;
+                                longest_gap_us.fetch_max(gap, Ordering::Relaxed);
+                            }
+                            last_ack = Some(now);
                             acked.push(i);
                             acknowledged.fetch_add(1, Ordering::Relaxed);
                             i += 1;
@@ -131,8 +161,14 @@ impl Writer {
             stop,
             acknowledged,
             errors,
+            longest_gap_us,
             thread,
         }
+    }
+
+    /// The longest time between two acknowledged writes so far.
+    pub fn longest_gap(&self) -> Duration {
+        Duration::from_micros(self.longest_gap_us.load(Ordering::Relaxed))
     }
 
     pub fn acknowledged(&self) -> usize {

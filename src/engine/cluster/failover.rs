@@ -68,7 +68,7 @@ impl ClusterRuntime {
         Ok(member)
     }
 
-    fn replicas_of(&self, shard: usize) -> Vec<usize> {
+    pub(super) fn replicas_of(&self, shard: usize) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|&i| {
                 self.nodes[i].shard == shard

@@ -19,6 +19,8 @@ pub struct GroupSpec {
     pub group_id: String,
     pub members: Vec<String>,
     pub password: Option<String>,
+    /// The server binary every node runs (redis-server or valkey-server).
+    pub binary: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +32,8 @@ pub struct StartedGroup {
 
 pub struct GroupRuntime {
     group_id: String,
-    redis_server: PathBuf,
+    /// The server binary its nodes run, and a node started later runs.
+    pub(super) binary: PathBuf,
     dir: PathBuf,
     /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
     /// engine uses. Two while a ROTATE is in effect, none without auth.
@@ -48,15 +51,11 @@ pub struct GroupRuntime {
 }
 
 impl GroupRuntime {
-    pub async fn start(
-        spec: GroupSpec,
-        redis_server: PathBuf,
-        dir: PathBuf,
-    ) -> Result<(Self, StartedGroup), EngineError> {
+    pub async fn start(spec: GroupSpec, dir: PathBuf) -> Result<(Self, StartedGroup), EngineError> {
         let spec_of = |index: usize, replica_of| {
             node_spec(
                 &spec.members[index],
-                &redis_server,
+                &spec.binary,
                 &dir,
                 spec.password.clone(),
                 0,
@@ -89,7 +88,7 @@ impl GroupRuntime {
             .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
-            redis_server,
+            binary: spec.binary,
             dir,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
@@ -182,14 +181,7 @@ impl GroupRuntime {
     /// How a node of this group starts: with the group's current first token.
     pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
         let password = self.passwords.first().cloned();
-        node_spec(
-            member,
-            &self.redis_server,
-            &self.dir,
-            password,
-            port,
-            replica_of,
-        )
+        node_spec(member, &self.binary, &self.dir, password, port, replica_of)
     }
 
     /// Makes the running node at `index` the primary: points the primary endpoint at it (which
