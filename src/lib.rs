@@ -54,21 +54,10 @@ pub async fn run(config: Config) -> Result<(), String> {
         config.valkey_server.as_deref(),
         &config.engine_binaries,
     )?;
-    let failover_timing = config.failover_timing()?;
+    let settings = settings(&config)?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let accounts = config.accounts()?;
-    let settings = Settings {
-        region: config.checked_region()?,
-        account_id: config.account_id.clone(),
-        failover_timing,
-        health_check_interval: std::time::Duration::from_millis(
-            config.health_check_interval_ms.max(10),
-        ),
-        verifier: config.verifier()?,
-    };
-    let window =
-        chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
-    let model = Model::new(config.failover_quota, window);
+    let model = model(&config);
     let engine = Engine::with_binaries(binaries.clone(), data_dir.clone());
     let state = Arc::new(AppState::new(
         model,
@@ -118,6 +107,26 @@ pub async fn run(config: Config) -> Result<(), String> {
     tracing::info!("shutting down: stopping every node");
     scopes.shutdown().await;
     Ok(())
+}
+
+/// What every scope shares, each value checked (before the data dir is made).
+fn settings(config: &Config) -> Result<Settings, String> {
+    Ok(Settings {
+        region: config.checked_region()?,
+        account_id: config.account_id.clone(),
+        failover_timing: config.failover_timing()?,
+        health_check_interval: std::time::Duration::from_millis(
+            config.health_check_interval_ms.max(10),
+        ),
+        verifier: config.verifier()?,
+    })
+}
+
+/// The default scope's model, with the TestFailover quota as configured.
+fn model(config: &Config) -> Model {
+    let window =
+        chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
+    Model::new(config.failover_quota, window)
 }
 
 /// The data dir; a temp one comes with its owner lock, and stale ones are removed first.
