@@ -31,6 +31,7 @@ pub async fn run(
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
+    check_transit_encryption(state, group_id, &change)?;
     let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     let group = state.model().begin_modify(group_id, &change)?;
     if pending_reboot {
@@ -40,6 +41,23 @@ pub async fn run(
     tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
     tokio::spawn(modify::run(state.clone(), group.id.to_string(), change));
     Ok(response)
+}
+
+/// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS; a group's
+/// `TransitEncryptionEnabled` never changes after creation here, so reading it first is safe.
+fn check_transit_encryption(
+    state: &SharedState,
+    group_id: &str,
+    change: &GroupChange,
+) -> Result<(), ApiError> {
+    let new_token = matches!(
+        change.auth,
+        Some(AuthChange::Set(_) | AuthChange::Rotate(_))
+    );
+    if new_token && !state.model().group(group_id)?.settings.transit_encryption {
+        return Err(super::group_settings::auth_token_needs_transit_encryption());
+    }
+    Ok(())
 }
 
 /// `CacheParameterGroupName`: the new group must exist, be of the group's family and of its

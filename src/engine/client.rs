@@ -90,7 +90,8 @@ impl NodeClient {
             let mut connection = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await?;
-            let mut cmd = redis::cmd(args[0]);
+            // A restricted command goes out under its private name (see `restricted`).
+            let mut cmd = redis::cmd(super::restricted::engine_name(args[0]));
             for arg in &args[1..] {
                 cmd.arg(*arg);
             }
@@ -99,7 +100,7 @@ impl NodeClient {
         match tokio::time::timeout(timeout, work).await {
             Ok(result) => result.map_err(|e| EngineError::Redis {
                 port: self.port,
-                detail: e.to_string(),
+                detail: super::restricted::public_text(&e.to_string()),
             }),
             Err(_) => Err(EngineError::Redis {
                 port: self.port,

@@ -13,6 +13,7 @@ mod ping;
 pub mod process;
 mod proxy;
 mod replicated;
+pub mod restricted;
 mod runtime;
 pub(crate) mod toxics;
 

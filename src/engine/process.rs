@@ -128,7 +128,7 @@ impl RedisProcess {
 
     /// The last lines of the node's log, for error messages.
     pub fn log_tail(&self) -> String {
-        read_tail(&log_path(&self.spec.dir))
+        super::restricted::public_text(&read_tail(&log_path(&self.spec.dir)))
     }
 
     /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
@@ -163,6 +163,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
+    // The config file must come first; it holds the private command names (see `restricted`).
+    let renames = super::restricted::write_config_file(&spec.dir)
+        .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
+    command.args(renames);
     command
         .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])

@@ -14,6 +14,7 @@ mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
+mod security;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
