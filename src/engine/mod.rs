@@ -1,6 +1,7 @@
 //! The engine: real redis-server processes, replication, promotion and the endpoint proxies.
 //! Knows nothing of HTTP or XML; speaks in member ids and ports.
 
+mod acl;
 mod auth;
 pub(crate) mod client;
 mod cluster;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub(crate) use acl::AclUser;
 pub(crate) use auth::AuthUpdate;
 pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
 pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};

@@ -118,7 +118,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.port, self.spec.password.clone())
+        NodeClient::new(self.spec.port)
     }
 
     /// True while the process has not exited.
@@ -166,7 +166,7 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     // The config file must come first; it holds the private command names (see `restricted`).
     let renames = super::restricted::write_config_file(&spec.dir)
         .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
-    command.args(renames);
+    command.arg(renames);
     command
         .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
@@ -184,7 +184,8 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         )
         .stderr(log);
     if let Some(password) = &spec.password {
-        command.args(["--requirepass", password, "--masterauth", password]);
+        // Replicas authenticate as the engine's user (`masteruser`, in the private file).
+        command.args(["--requirepass", password]);
     }
     if let Some(port) = spec.replica_of {
         command.args(["--replicaof", "127.0.0.1", &port.to_string()]);

@@ -9,7 +9,8 @@
 //! once: [`allow_restricted_commands`] (the `--allow-restricted-commands` flag) must run before
 //! the first node starts. They never reach a log, an error message or a command line: each
 //! node reads them from a 0600 file in its own dir, and [`public_text`] turns them back into
-//! the public names in anything the engine reports.
+//! the public names in anything the engine reports. The same file gives every node the
+//! engine's own ACL user ([`engine_credentials`]).
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -30,66 +31,78 @@ pub const RESTRICTED_COMMANDS: [&str; 10] = [
     "SYNC",
 ];
 
-/// The file in a node's dir that renames the commands (its path is redis-server's first
-/// argument, the names stay inside).
-const CONFIG_FILE: &str = "restricted-commands.conf";
+/// The file in a node's dir that renames the commands and defines the engine's user (its path
+/// is redis-server's first argument, the names stay inside).
+const CONFIG_FILE: &str = "private.conf";
 
-/// Each restricted command and its private name for this run.
-struct PrivateNames(Vec<(&'static str, String)>);
+/// What this run keeps private: each restricted command's private name (none when they are
+/// left to clients), and the engine's own ACL user, which every node knows from its start.
+/// The engine authenticates as that user, and replicas to their primary too (`masteruser`), so
+/// neither depends on the `default` user that AUTH tokens and user groups change.
+struct Private {
+    renames: Vec<(&'static str, String)>,
+    user: String,
+    password: String,
+}
 
-impl PrivateNames {
-    fn random() -> Self {
-        Self(
-            RESTRICTED_COMMANDS
-                .iter()
-                .map(|&command| (command, format!("{}", uuid::Uuid::new_v4().simple())))
-                .collect(),
-        )
+impl Private {
+    fn new(rename: bool) -> Self {
+        let random = || uuid::Uuid::new_v4().simple().to_string();
+        let renames = match rename {
+            true => RESTRICTED_COMMANDS.iter().map(|&c| (c, random())).collect(),
+            false => Vec::new(),
+        };
+        Self {
+            renames,
+            user: format!("elasticache-local-{}", &random()[..12]),
+            password: random(),
+        }
     }
 }
 
-/// `None` when the commands are left to clients (`--allow-restricted-commands`).
-static NAMES: OnceLock<Option<PrivateNames>> = OnceLock::new();
+static PRIVATE: OnceLock<Private> = OnceLock::new();
 
-fn names() -> Option<&'static PrivateNames> {
-    NAMES.get_or_init(|| Some(PrivateNames::random())).as_ref()
+fn private() -> &'static Private {
+    PRIVATE.get_or_init(|| Private::new(true))
 }
 
 /// Leaves every command to clients, as raw Redis does. False when nodes already run with the
 /// commands renamed (too late to change this run).
 pub fn allow_restricted_commands() -> bool {
-    NAMES.set(None).is_ok() || NAMES.get().is_some_and(Option::is_none)
+    PRIVATE.set(Private::new(false)).is_ok() || private().renames.is_empty()
+}
+
+/// The engine's ACL user and its password, for every connection the engine opens to a node.
+pub(crate) fn engine_credentials() -> (&'static str, &'static str) {
+    let private = private();
+    (&private.user, &private.password)
 }
 
 /// The name the engine sends for `command`: its private name when it is restricted.
 pub(crate) fn engine_name(command: &str) -> &str {
-    names()
-        .and_then(|names| {
-            names
-                .0
-                .iter()
-                .find(|(public, _)| public.eq_ignore_ascii_case(command))
-        })
+    private()
+        .renames
+        .iter()
+        .find(|(public, _)| public.eq_ignore_ascii_case(command))
         .map_or(command, |(_, private)| private.as_str())
 }
 
 /// `text` with every private name replaced by its public one, for errors and logs.
 pub(crate) fn public_text(text: &str) -> String {
-    let mut public = text.to_string();
-    for (command, private) in names().map(|n| n.0.as_slice()).unwrap_or_default() {
-        if public.contains(private.as_str()) {
-            public = public.replace(private.as_str(), command);
+    let private = private();
+    let mut public = text.replace(&private.password, "<engine password>");
+    for (command, name) in &private.renames {
+        if public.contains(name.as_str()) {
+            public = public.replace(name.as_str(), command);
         }
     }
     public
 }
 
-/// Writes the node's renaming file (mode 0600) in `dir`: the path to give redis-server as its
-/// config file, or `None` when nothing is renamed.
-pub(crate) fn write_config_file(dir: &Path) -> std::io::Result<Option<PathBuf>> {
-    let Some(names) = names() else {
-        return Ok(None);
-    };
+/// Writes the node's private config file (mode 0600) in `dir`: the renamed commands and the
+/// engine's user. Returns the path to give redis-server as its config file.
+pub(crate) fn write_config_file(dir: &Path) -> std::io::Result<PathBuf> {
+    let private = private();
     let path = dir.join(CONFIG_FILE);
     // A file left by an earlier run may be readable by others: start from a new one.
     match std::fs::remove_file(&path) {
@@ -101,10 +114,16 @@ pub(crate) fn write_config_file(dir: &Path) -> std::io::Result<Option<PathBuf>> 
         .create_new(true)
         .mode(0o600)
         .open(&path)?;
-    for (command, private) in &names.0 {
-        writeln!(file, "rename-command {command} {private}")?;
+    for (command, name) in &private.renames {
+        writeln!(file, "rename-command {command} {name}")?;
     }
-    Ok(Some(path))
+    let (user, password) = (&private.user, &private.password);
+    writeln!(
+        file,
+        "user {user} on >{password} allkeys allchannels allcommands"
+    )?;
+    writeln!(file, "masteruser {user}\nmasterauth {password}")?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -128,11 +147,14 @@ mod tests {
     fn the_config_file_is_private_to_its_owner() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let path = write_config_file(dir.path()).unwrap().unwrap();
+        let path = write_config_file(dir.path()).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), RESTRICTED_COMMANDS.len());
+        assert_eq!(text.lines().count(), RESTRICTED_COMMANDS.len() + 3);
+        let (user, password) = engine_credentials();
+        assert!(text.contains(&format!("user {user} on >{password} ")));
+        assert_eq!(public_text(password), "<engine password>");
         assert!(text.contains(&format!("rename-command SAVE {}", engine_name("save"))));
     }
 }

@@ -18,3 +18,4 @@ mod security;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
+mod users;

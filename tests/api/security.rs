@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{
     DEADLINE, TestServer, admin_cli, connect, create_group, endpoints, member_ports, python3,
-    replication_field, wait_available, wait_until,
+    replication_field, wait_available, wait_for_event, wait_until,
 };
 
 /// Each restricted command with arguments a client would give it.
@@ -77,6 +77,12 @@ async fn restricted_commands_are_refused_through_every_node_and_endpoint() {
         .send()
         .await
         .expect("TestFailover");
+    wait_for_event(
+        &client,
+        "locked-001",
+        "Finished recovery for cache nodes 0001",
+    )
+    .await;
     wait_old_primary_replicating(&client, "locked").await;
     wait_available(&client, "locked").await;
     // ...and so do parameter changes (CONFIG SET), on every node, the new primary included.

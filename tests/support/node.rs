@@ -172,7 +172,7 @@ pub fn assert_replication(port: u16, what: &str, expected: &[(&str, &str)]) {
 pub fn private_command(node_port: u16, command: &str) -> String {
     let pid = super::process::redis_pid_on(node_port)
         .unwrap_or_else(|| panic!("no redis-server on port {node_port}"));
-    let file = std::path::Path::new(&format!("/proc/{pid}/cwd")).join("restricted-commands.conf");
+    let file = std::path::Path::new(&format!("/proc/{pid}/cwd")).join("private.conf");
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     text.lines()
