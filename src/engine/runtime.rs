@@ -145,7 +145,7 @@ impl Runtime {
         }
     }
 
-    /// Applies a token change to every running node (`ACL SETUSER default`, `masterauth`).
+    /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.update_auth(update).await,

@@ -59,7 +59,7 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Applies a token change to every running node (`ACL SETUSER default` and `masterauth`).
+    /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         let passwords = update.passwords(&self.passwords);
         let clients: Vec<_> = (0..self.nodes.len())

@@ -33,8 +33,8 @@ pub struct GroupRuntime {
     group_id: String,
     redis_server: PathBuf,
     dir: PathBuf,
-    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
-    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    /// Accepted AUTH tokens; the first is a new node's `requirepass`. Two while a ROTATE is in
+    /// effect, none without auth.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
