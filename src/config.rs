@@ -201,6 +201,16 @@ pub struct Config {
     /// seed gives the same draws for the same connections (default: a random seed).
     #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
     pub toxics_seed: Option<u64>,
+
+    /// Let clients run the commands ElastiCache restricts (CONFIG, DEBUG, SHUTDOWN, REPLICAOF,
+    /// SLAVEOF, SAVE, BGSAVE, BGREWRITEAOF, MIGRATE, SYNC), as on raw Redis. Off by default:
+    /// nodes answer them as ElastiCache does, `ERR unknown command`.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_ALLOW_RESTRICTED_COMMANDS",
+        default_value_t = false
+    )]
+    pub allow_restricted_commands: bool,
 }
 
 impl Config {

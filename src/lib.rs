@@ -49,6 +49,10 @@ use state::{AppState, Settings};
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
     rlimit::raise_nofile_limit();
+    // Before any node starts: the nodes' command names are fixed for the whole run.
+    if config.allow_restricted_commands && !engine::restricted::allow_restricted_commands() {
+        return Err("--allow-restricted-commands came after the first node started".into());
+    }
     let binaries = engine::Binaries::locate(
         &config.redis_server,
         config.valkey_server.as_deref(),

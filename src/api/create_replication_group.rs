@@ -75,6 +75,9 @@ fn insert_checked(
 ) -> Result<(), ApiError> {
     let mut model = state.model();
     model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    for id in &group.settings.user_group_ids {
+        model.user_group(id)?;
+    }
     let members: Vec<Arn> = group
         .members
         .iter()
@@ -184,6 +187,26 @@ async fn apply_start_config(
     applied
 }
 
+/// Gives the freshly started nodes of a group with a user group its users; on refusal the
+/// group stops.
+async fn apply_start_users(
+    state: &SharedState,
+    group_id: &str,
+) -> Result<(), crate::engine::EngineError> {
+    let uses_users = state
+        .model()
+        .group(group_id)
+        .is_ok_and(|g| !g.settings.user_group_ids.is_empty());
+    if !uses_users {
+        return Ok(());
+    }
+    let applied = super::user_acl::sync_group(state, group_id).await;
+    if applied.is_err() {
+        state.engine.stop_group(group_id).await;
+    }
+    applied
+}
+
 async fn start_nodes(
     state: SharedState,
     group_id: String,
@@ -209,6 +232,10 @@ async fn start_nodes(
         Ok(started) => apply_start_config(&state, &group_id, &config)
             .await
             .map(|()| started),
+        Err(error) => Err(error),
+    };
+    let started = match started {
+        Ok(started) => apply_start_users(&state, &group_id).await.map(|()| started),
         Err(error) => Err(error),
     };
     match started {

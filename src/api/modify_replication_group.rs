@@ -3,6 +3,7 @@
 //! group returns to `available` with its events.
 
 use super::engine_upgrade;
+use super::replication_group_users;
 use super::shapes::ReplicationGroupResult;
 use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::catalogue::parameters::ChangeType;
@@ -15,10 +16,7 @@ use crate::workflows::modify;
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 7] = [
-    "UserGroupIdsToAdd.member.1",
-    "UserGroupIdsToRemove.member.1",
-    "RemoveUserGroups",
+const UNSUPPORTED: [&str; 4] = [
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
     "TransitEncryptionMode",
     "IpDiscovery",
@@ -32,6 +30,12 @@ pub async fn run(
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
+    check_transit_encryption(state, group_id, &change)?;
+    let user_groups = replication_group_users::parse(params)?;
+    let new_user_groups = user_groups
+        .as_ref()
+        .map(|c| replication_group_users::check(&state.model(), group_id, c))
+        .transpose()?;
     let planned = engine_upgrade::plan(state, params, group_id).await?;
     let upgrade_binary = planned.map(|planned| {
         // A new family's nodes start from its default group unless the request names one.
@@ -43,14 +47,47 @@ pub async fn run(
     });
     let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     let group = state.model().begin_modify(group_id, &change)?;
+    let users_applied = match new_user_groups {
+        Some(ids) => replication_group_users::apply(state, &group.id.to_string(), ids).await,
+        None => Ok(()),
+    };
     if pending_reboot {
         state.model().mark_pending_reboot(&[group.id.to_string()]);
     }
+    // Read again: the user groups changed since `begin_modify`.
+    let group = state.model().group(group_id).cloned().unwrap_or(group);
     let response = ReplicationGroupResult::from_model(&group);
     tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
+    // The workflow runs even when the users could not be applied, so the group leaves
+    // `modifying`; the caller learns of the failure.
     let id = group.id.to_string();
     tokio::spawn(modify::run(state.clone(), id, change, upgrade_binary));
+    users_applied?;
     Ok(response)
+}
+
+/// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS; a group's
+/// `TransitEncryptionEnabled` never changes after creation here, so reading it first is safe.
+fn check_transit_encryption(
+    state: &SharedState,
+    group_id: &str,
+    change: &GroupChange,
+) -> Result<(), ApiError> {
+    let new_token = matches!(
+        change.auth,
+        Some(AuthChange::Set(_) | AuthChange::Rotate(_))
+    );
+    let model = state.model();
+    let settings = &model.group(group_id)?.settings;
+    if new_token && !settings.transit_encryption {
+        return Err(super::group_settings::auth_token_needs_transit_encryption());
+    }
+    if change.auth.is_some() && !settings.user_group_ids.is_empty() {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Replication group {group_id} authenticates with the users of a user group: it has no AUTH token to change."
+        )));
+    }
+    Ok(())
 }
 
 /// `CacheParameterGroupName`: the new group must exist, be of the group's family and of its

@@ -1,6 +1,7 @@
 //! The engine: real redis-server and valkey-server processes, replication, promotion and the endpoint proxies.
 //! Knows nothing of HTTP or XML; speaks in member ids and ports.
 
+mod acl;
 mod auth;
 pub mod binaries;
 pub(crate) mod client;
@@ -14,6 +15,7 @@ mod ping;
 pub mod process;
 mod proxy;
 mod replicated;
+pub mod restricted;
 mod runtime;
 pub(crate) mod toxics;
 
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub(crate) use acl::AclUser;
 pub(crate) use auth::AuthUpdate;
 pub use binaries::Binaries;
 pub(crate) use binaries::{ChosenBinary, MajorMinor, major_minor};

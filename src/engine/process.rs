@@ -119,7 +119,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.port, self.spec.password.clone())
+        NodeClient::new(self.spec.port)
     }
 
     /// True while the process has not exited.
@@ -129,7 +129,7 @@ impl RedisProcess {
 
     /// The last lines of the node's log, for error messages.
     pub fn log_tail(&self) -> String {
-        read_tail(&log_path(&self.spec.dir))
+        super::restricted::public_text(&read_tail(&log_path(&self.spec.dir)))
     }
 
     /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
@@ -164,6 +164,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
+    // The config file must come first; it holds the private command names (see `restricted`).
+    let renames = super::restricted::write_config_file(&spec.dir)
+        .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
+    command.arg(renames);
     command
         .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
@@ -181,7 +185,8 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         )
         .stderr(log);
     if let Some(password) = &spec.password {
-        command.args(["--requirepass", password, "--masterauth", password]);
+        // Replicas authenticate as the engine's user (`masteruser`, in the private file).
+        command.args(["--requirepass", password]);
     }
     if let Some(port) = spec.replica_of {
         command.args(["--replicaof", "127.0.0.1", &port.to_string()]);

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::EngineError;
+use super::acl::AclUser;
 use super::auth::AuthUpdate;
 use super::client::NodeClient;
 use super::cluster::ClusterRuntime;
@@ -144,7 +145,7 @@ impl Runtime {
         }
     }
 
-    /// Applies a token change to every running node (`ACL SETUSER default`, `masterauth`).
+    /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.update_auth(update).await,
@@ -158,6 +159,15 @@ impl Runtime {
         match self {
             Self::Replicated(group) => group.apply_config(settings).await,
             Self::Cluster(cluster) => cluster.apply_config(settings).await,
+        }
+    }
+
+    /// Makes every running node know exactly `users` (a user group's ACL users; the others are
+    /// deleted) and keeps them for nodes started later, in both modes.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.apply_users(users).await,
+            Self::Cluster(cluster) => cluster.apply_users(users).await,
         }
     }
 

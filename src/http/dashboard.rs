@@ -53,7 +53,6 @@ struct MemberSnapshot {
     node_group: String,
     role: Role,
     port: Option<u16>,
-    auth_token: Option<String>,
 }
 
 struct GroupSnapshot {
@@ -179,7 +178,6 @@ impl GroupSnapshot {
                     node_group: member.node_group.clone(),
                     role: member.role,
                     port: member.port,
-                    auth_token: group.settings.auth_token.clone(),
                 })
                 .collect(),
         }
@@ -222,7 +220,7 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
     for (g, group) in groups.iter().enumerate() {
         for (m, member) in group.members.iter().enumerate() {
             let Some(port) = member.port else { continue };
-            let client = NodeClient::new(port, member.auth_token.clone());
+            let client = NodeClient::new(port);
             tasks.spawn(async move { ((g, m), probe(client).await) });
         }
     }

@@ -117,6 +117,8 @@ pub struct GroupSettings {
     pub security_group_ids: Vec<String>,
     /// Lower-cased; `default` unless the create named another.
     pub cache_subnet_group_name: String,
+    /// The user groups whose users the nodes know (RBAC); empty for AUTH-token groups.
+    pub user_group_ids: Vec<String>,
     /// A `requires-reboot` parameter of its parameter group changed while it ran: shown as
     /// `pending-reboot` until a node restart (nothing here reboots on request).
     pub parameters_pending_reboot: bool,

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use crate::support::{
-    TestServer, assert_replication, code, create_group, create_group_on, describe, endpoints,
-    events_for, messages, node_engine, redis_cli, replication_field, wait_for_event, wait_until,
+    TestServer, admin_cli, assert_replication, code, create_group, create_group_on, describe,
+    endpoints, events_for, messages, node_engine, redis_cli, replication_field, wait_for_event,
+    wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -376,7 +377,13 @@ async fn when_no_replica_can_be_promoted_the_group_keeps_a_primary_and_says_why(
     let group = create_group(&client, "stuck", 2, true).await;
     let (primary_endpoint, _, members) = endpoints(&group);
     assert_eq!(
-        redis_cli(members[1].1, &["CONFIG", "SET", "replica-priority", "0"]),
+        admin_cli(
+            members[1].1,
+            members[1].1,
+            None,
+            &["CONFIG", "SET", "replica-priority", "0"]
+        )
+        .0,
         "OK"
     );
     client

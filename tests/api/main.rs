@@ -15,6 +15,8 @@ mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
+mod security;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
+mod users;

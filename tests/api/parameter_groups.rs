@@ -6,7 +6,8 @@ use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::ParameterNameValue;
 
 use crate::support::{
-    DEADLINE, TestServer, code, code_and_message, connect, member_ports, page_through, wait_until,
+    DEADLINE, TestServer, code, code_and_message, connect, member_ports, page_through,
+    private_command, wait_until,
 };
 
 pub(crate) fn pair(name: &str, value: &str) -> ParameterNameValue {
@@ -59,7 +60,7 @@ async fn user_parameters(client: &Client, name: &str) -> Vec<(String, String)> {
 
 pub(crate) fn config_get(port: u16, name: &str) -> String {
     let mut connection = connect(port, None).expect("connect to the node");
-    let answer: Vec<String> = redis::cmd("CONFIG")
+    let answer: Vec<String> = redis::cmd(&private_command(port, "CONFIG"))
         .arg("GET")
         .arg(name)
         .query(&mut connection)

@@ -201,3 +201,38 @@ pub fn assert_replication(port: u16, what: &str, expected: &[(&str, &str)]) {
         );
     }
 }
+
+/// The private name this server run gives a restricted `command` (`CONFIG`, `SAVE`, ...), read
+/// as an operator on the machine could: from the renaming file in the dir of the node on
+/// `node_port` (redis-server runs in its dir). Every node of a run shares the names.
+pub fn private_command(node_port: u16, command: &str) -> String {
+    let pid = super::process::redis_pid_on(node_port)
+        .unwrap_or_else(|| panic!("no redis-server on port {node_port}"));
+    let file = std::path::Path::new(&format!("/proc/{pid}/cwd")).join("private.conf");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    text.lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            let matches = words.next() == Some("rename-command")
+                && words
+                    .next()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(command));
+            matches.then(|| words.next().unwrap_or_default().to_string())
+        })
+        .unwrap_or_else(|| panic!("{command} is not renamed in {}", file.display()))
+}
+
+/// `args` on `port` (a node, or an endpoint when `node_port` names one of its group's nodes)
+/// through redis-cli, the restricted command in `args[0]` sent under its private name.
+pub fn admin_cli(
+    port: u16,
+    node_port: u16,
+    token: Option<&str>,
+    args: &[&str],
+) -> (String, String) {
+    let private = private_command(node_port, args[0]);
+    let mut renamed = vec![private.as_str()];
+    renamed.extend(&args[1..]);
+    cli(port, token, &renamed)
+}

@@ -60,6 +60,8 @@ pub struct ClusterRuntime {
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with, as in a cluster-mode-disabled group.
     pub(super) config: Vec<(String, String)>,
+    /// The ACL users every node knows, as in a cluster-mode-disabled group.
+    pub(super) acl: Vec<crate::engine::acl::AclUser>,
     pub(super) stopped: bool,
     pub(super) nodes: Vec<ClusterNode>,
     /// Index into `nodes` of each shard's primary, by shard.
@@ -92,6 +94,7 @@ impl ClusterRuntime {
             dir,
             passwords: spec.password.clone().into_iter().collect(),
             config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primaries,
@@ -270,7 +273,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].slot.port)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use tokio::task::JoinSet;
 
 use crate::engine::EngineError;
+use crate::engine::acl::{self, AclUser};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, node_spec, set_config, start_all,
@@ -35,12 +36,14 @@ pub struct GroupRuntime {
     /// The server binary its nodes run, and a node started later runs.
     pub(super) binary: PathBuf,
     dir: PathBuf,
-    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
-    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    /// Accepted AUTH tokens; the first is a new node's `requirepass`. Two while a ROTATE is in
+    /// effect, none without auth.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
     pub(super) config: Vec<(String, String)>,
+    /// The ACL users every node knows (a user group's), for nodes started later too.
+    pub(super) acl: Vec<AclUser>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
@@ -92,6 +95,7 @@ impl GroupRuntime {
             dir,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primary: 0,
@@ -120,7 +124,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].port)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -204,7 +208,23 @@ impl GroupRuntime {
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         accept_extra_passwords(&self.client(index), &self.passwords).await?;
-        set_config(&self.client(index), &self.config).await
+        set_config(&self.client(index), &self.config).await?;
+        acl::apply(&self.client(index), &self.acl, &[]).await
+    }
+
+    /// Makes every running node know exactly `users` (see [`acl::apply`]) and keeps them for
+    /// nodes started later.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        let removed = acl::removed_names(&self.acl, &users);
+        let clients: Vec<_> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        self.acl = users;
+        for client in clients {
+            acl::apply(&client, &self.acl, &removed).await?;
+        }
+        Ok(())
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
