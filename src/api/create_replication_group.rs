@@ -2,6 +2,7 @@
 //! start the real nodes in the background: a primary and its replicas (cluster mode disabled)
 //! or a Redis Cluster of shards (cluster mode enabled, parsed in `cluster_layout`).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
 use super::group_settings;
 use super::tags::parse_tags;
-use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
+use crate::engine::binaries::ENGINES;
+use crate::engine::{ChosenBinary, ClusterSpec, GroupSpec, ShardSpec, major_minor};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{
     Endpoints, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
@@ -29,16 +31,17 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
-    let default_version = state.engine.redis_version().await;
+    let local_defaults = local_default_versions(state).await;
+    let local_default = |engine: &str| {
+        let found = local_defaults.iter().find(|(e, _)| *e == engine);
+        found.map(|(_, version)| version.clone())
+    };
     let parameter_group = parse_parameter_group(state, params, ctx)?;
-    let (group, shards) = parse_group(
-        state,
-        params,
-        ctx,
-        &default_version,
-        parameter_group.as_ref(),
-    )?;
+    let (mut group, shards) =
+        parse_group(state, params, ctx, local_default, parameter_group.as_ref())?;
     let port = requested_port(params)?;
+    let binary = choose_binary(state, params, &group).await?;
+    group.settings.running_engine_version = binary.version.clone();
     // A new node runs with every value its group sets (nothing needs a reboot yet).
     let config = parameter_group
         .as_ref()
@@ -51,8 +54,9 @@ pub async fn run(
             members: group.members.iter().map(|m| m.cluster_id.clone()).collect(),
             password: group.settings.auth_token.clone(),
             port,
+            binary: binary.path,
         }),
-        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port)),
+        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port, binary.path)),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -73,6 +77,9 @@ fn insert_checked(
 ) -> Result<(), ApiError> {
     let mut model = state.model();
     model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    for id in &group.settings.user_group_ids {
+        model.user_group(id)?;
+    }
     let members: Vec<Arn> = group
         .members
         .iter()
@@ -112,7 +119,12 @@ fn requested_port(params: &QueryParams) -> Result<u16, ApiError> {
 
 const DEFAULT_PORT: u16 = 6379;
 
-fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout], port: u16) -> ClusterSpec {
+fn cluster_spec(
+    group: &ReplicationGroup,
+    shards: &[ShardLayout],
+    port: u16,
+    binary: PathBuf,
+) -> ClusterSpec {
     ClusterSpec {
         group_id: group.id.to_string(),
         shards: shards
@@ -130,7 +142,48 @@ fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout], port: u16) -> 
             .collect(),
         password: group.settings.auth_token.clone(),
         port,
+        binary,
     }
+}
+
+/// The version each engine's default local binary runs (`unknown` when it cannot tell),
+/// learned once.
+async fn local_default_versions(state: &SharedState) -> Vec<(&'static str, String)> {
+    let mut versions = Vec::new();
+    for (engine, _) in ENGINES {
+        if let Ok(binary) = state.engine.choose_binary(engine, None).await {
+            versions.push((engine, binary.version));
+        }
+    }
+    versions
+}
+
+/// The local binary the group's nodes run: of the engine and major.minor asked for, else the
+/// closest of the engine, which the log says once (the dashboard shows both versions). No
+/// binary of the engine at all refuses the create, saying how to get one.
+async fn choose_binary(
+    state: &SharedState,
+    params: &QueryParams,
+    group: &ReplicationGroup,
+) -> Result<ChosenBinary, ApiError> {
+    let settings = &group.settings;
+    let wanted = params
+        .optional("EngineVersion")
+        .and_then(|_| major_minor(&settings.engine_version));
+    let binary = state
+        .engine
+        .choose_binary(&settings.engine, wanted)
+        .await
+        .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
+    if let (false, Some((major, minor))) = (binary.exact, wanted) {
+        let engine = &settings.engine;
+        tracing::warn!(
+            group = %group.id,
+            "{engine} {} requested, running {engine} {}: no local {engine} {major}.{minor} binary (pass --engine-binary {engine}:{major}.{minor}=PATH to run one)",
+            settings.engine_version, binary.version,
+        );
+    }
+    Ok(binary)
 }
 
 /// Applies the parameter group's settings to the group's freshly started nodes (and keeps them
@@ -145,6 +198,26 @@ async fn apply_start_config(
     }
     let handle = state.engine.runtime(group_id)?;
     let applied = handle.lock().await.apply_config(config).await;
+    if applied.is_err() {
+        state.engine.stop_group(group_id).await;
+    }
+    applied
+}
+
+/// Gives the freshly started nodes of a group with a user group its users; on refusal the
+/// group stops.
+async fn apply_start_users(
+    state: &SharedState,
+    group_id: &str,
+) -> Result<(), crate::engine::EngineError> {
+    let uses_users = state
+        .model()
+        .group(group_id)
+        .is_ok_and(|g| !g.settings.user_group_ids.is_empty());
+    if !uses_users {
+        return Ok(());
+    }
+    let applied = super::user_acl::sync_group(state, group_id).await;
     if applied.is_err() {
         state.engine.stop_group(group_id).await;
     }
@@ -176,6 +249,10 @@ async fn start_nodes(
         Ok(started) => apply_start_config(&state, &group_id, &config)
             .await
             .map(|()| started),
+        Err(error) => Err(error),
+    };
+    let started = match started {
+        Ok(started) => apply_start_users(&state, &group_id).await.map(|()| started),
         Err(error) => Err(error),
     };
     match started {
@@ -222,7 +299,7 @@ fn parse_group(
     state: &SharedState,
     params: &QueryParams,
     ctx: &RequestContext,
-    default_version: &str,
+    local_default: impl Fn(&str) -> Option<String>,
     parameter_group: Option<&ParameterGroup>,
 ) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
@@ -240,7 +317,7 @@ fn parse_group(
         Some(shards) => cluster_members(params, &id, shards, &ctx.region, now)?,
     };
     let settings =
-        group_settings::parse(params, automatic_failover, default_version, parameter_group)?;
+        group_settings::parse(params, automatic_failover, local_default, parameter_group)?;
     let group = ReplicationGroup {
         arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),
         auth_token_last_modified: settings.auth_token.as_ref().map(|_| now),

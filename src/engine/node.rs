@@ -26,14 +26,14 @@ pub struct NodeSlot {
 
 impl NodeSlot {
     /// A client to ping the node with, or `None` when its process has exited.
-    pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
+    pub fn probe(&mut self) -> Option<NodeClient> {
         let running = self.process.as_mut().is_some_and(|p| p.is_running());
-        running.then(|| NodeClient::new(self.addr, password))
+        running.then(|| NodeClient::new(self.addr))
     }
 
     /// True when the process has exited or does not answer PING in time.
-    pub async fn still_failing(&mut self, password: Option<String>) -> bool {
-        match self.probe(password) {
+    pub async fn still_failing(&mut self) -> bool {
+        match self.probe() {
             // The server's own trouble (out of descriptors) is no evidence against the node.
             Some(client) => matches!(
                 client.ping_within(HEALTH_PING_TIMEOUT).await,

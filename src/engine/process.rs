@@ -19,6 +19,7 @@ use super::client::NodeClient;
 #[derive(Debug, Clone)]
 pub(crate) struct NodeSpec {
     pub name: String,
+    /// The server binary: redis-server or valkey-server (both take the same flags).
     pub redis_server: PathBuf,
     pub dir: PathBuf,
     /// Where it listens (`--bind`, `--port`); see [`super::address`].
@@ -120,7 +121,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.addr, self.spec.password.clone())
+        NodeClient::new(self.spec.addr)
     }
 
     /// True while the process has not exited.
@@ -130,7 +131,7 @@ impl RedisProcess {
 
     /// The last lines of the node's log, for error messages.
     pub fn log_tail(&self) -> String {
-        read_tail(&log_path(&self.spec.dir))
+        super::restricted::public_text(&read_tail(&log_path(&self.spec.dir)))
     }
 
     /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
@@ -165,6 +166,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
+    // The config file must come first; it holds the private command names (see `restricted`).
+    let renames = super::restricted::write_config_file(&spec.dir)
+        .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
+    command.arg(renames);
     command
         .args(["--port", &spec.addr.port().to_string()])
         .args(["--bind", &spec.addr.ip().to_string()])
@@ -183,7 +188,8 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         )
         .stderr(log);
     if let Some(password) = &spec.password {
-        command.args(["--requirepass", password, "--masterauth", password]);
+        // Replicas authenticate as the engine's user (`masteruser`, in the private file).
+        command.args(["--requirepass", password]);
     }
     if let Some(primary) = spec.replica_of {
         command.args([
@@ -269,7 +275,7 @@ fn read_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// Live (not zombie) redis-server processes whose parent is `parent`, by pid.
+/// Live (not zombie) redis-server or valkey-server processes whose parent is `parent`, by pid.
 pub fn live_redis_children(parent: u32) -> Vec<u32> {
     let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -283,9 +289,9 @@ pub fn live_redis_children(parent: u32) -> Vec<u32> {
             // `pid (comm) state ppid ...`
             let (head, tail) = stat.rsplit_once(") ")?;
             let mut fields = tail.split_whitespace();
-            let live_child = head.ends_with("(redis-server")
-                && fields.next() != Some("Z")
-                && fields.next() == Some(parent.as_str());
+            let is_node = head.ends_with("(redis-server") || head.ends_with("(valkey-server");
+            let live_child =
+                is_node && fields.next() != Some("Z") && fields.next() == Some(parent.as_str());
             live_child.then_some(pid)
         })
         .collect()

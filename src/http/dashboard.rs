@@ -57,13 +57,15 @@ struct MemberSnapshot {
     node_group: String,
     role: Role,
     address: Option<SocketAddrV4>,
-    auth_token: Option<String>,
 }
 
 struct GroupSnapshot {
     scope: Scope,
     id: String,
     status: &'static str,
+    engine: String,
+    engine_version: String,
+    running_engine_version: String,
     automatic_failover: bool,
     multi_az: bool,
     failover_in_flight: bool,
@@ -72,7 +74,6 @@ struct GroupSnapshot {
     /// Node group ids and slots, in order.
     node_groups: Vec<(String, Option<String>)>,
     members: Vec<MemberSnapshot>,
-    engine_version: String,
     subnet_group: String,
     parameter_group: Option<String>,
     tags: Vec<Tag>,
@@ -225,6 +226,9 @@ impl GroupSnapshot {
             scope: scope.clone(),
             id: group.id.to_string(),
             status: group.status.as_str(),
+            engine: group.settings.engine.clone(),
+            engine_version: group.settings.engine_version.clone(),
+            running_engine_version: group.settings.running_engine_version.clone(),
             automatic_failover: group.settings.automatic_failover,
             multi_az: group.settings.multi_az,
             failover_in_flight: group.failover_in_flight,
@@ -243,10 +247,8 @@ impl GroupSnapshot {
                     node_group: member.node_group.clone(),
                     role: member.role,
                     address: member.address,
-                    auth_token: group.settings.auth_token.clone(),
                 })
                 .collect(),
-            engine_version: group.settings.engine_version.clone(),
             subnet_group: group.settings.cache_subnet_group_name.clone(),
             parameter_group: group.settings.cache_parameter_group_name.clone(),
             tags,
@@ -272,6 +274,9 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "region": group.scope.region,
         "id": group.id,
         "status": group.status,
+        "engine": group.engine,
+        "engine_version": group.engine_version,
+        "running_engine_version": group.running_engine_version,
         "automatic_failover": group.automatic_failover,
         "multi_az": group.multi_az,
         "failover_in_flight": group.failover_in_flight,
@@ -284,7 +289,6 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "primary_endpoint_port": primary.map(|a| a.port()),
         "reader_endpoint_port": reader.map(|a| a.port()),
         "configuration_endpoint_port": configuration.map(|a| a.port()),
-        "engine_version": group.engine_version,
         "subnet_group": group.subnet_group,
         "parameter_group": group.parameter_group,
         "tags": tags_json(&group.tags),
@@ -301,7 +305,7 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
             let Some(address) = member.address else {
                 continue;
             };
-            let client = NodeClient::new(address, member.auth_token.clone());
+            let client = NodeClient::new(address);
             tasks.spawn(async move { ((g, m), probe(client).await) });
         }
     }

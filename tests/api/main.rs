@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod engine_choice;
 mod engine_versions;
 mod events;
 mod failover;
@@ -14,7 +15,9 @@ mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
+mod security;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
 mod terraform_replication_group;
+mod users;

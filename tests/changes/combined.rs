@@ -20,8 +20,8 @@ fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
     ids
 }
 
-/// The nodes the reader endpoint leads to, over `connections` fresh connections (`CONFIG GET
-/// bind port` answers the address of the node behind the proxy: every node has its own).
+/// The nodes the reader endpoint leads to, over `connections` fresh connections (`CLIENT INFO`'s
+/// `laddr` is the address of the node behind the proxy: every node has its own).
 fn reader_targets(
     reader: SocketAddr,
     token: Option<&str>,
@@ -29,15 +29,11 @@ fn reader_targets(
 ) -> BTreeSet<SocketAddr> {
     (0..connections)
         .map(|_| {
-            let (out, err) = cli(reader, token, &["CONFIG", "GET", "bind", "port"]);
-            let lines: Vec<&str> = out.lines().map(str::trim).collect();
-            let value = |name| lines.iter().position(|l| *l == name).map(|i| lines[i + 1]);
-            value("bind")
-                .zip(value("port"))
-                .and_then(|(bind, port)| format!("{bind}:{port}").parse().ok())
-                .unwrap_or_else(|| {
-                    panic!("CONFIG GET bind port through the reader: {out:?} {err:?}")
-                })
+            let (out, err) = cli(reader, token, &["CLIENT", "INFO"]);
+            out.split_whitespace()
+                .find_map(|field| field.strip_prefix("laddr="))
+                .and_then(|laddr| laddr.parse().ok())
+                .unwrap_or_else(|| panic!("CLIENT INFO through the reader: {out:?} {err:?}"))
         })
         .collect()
 }

@@ -33,6 +33,8 @@ pub struct ClusterSpec {
     pub password: Option<String>,
     /// The port every node and the configuration endpoint listen on (each on its own address).
     pub port: u16,
+    /// The server binary every node runs (redis-server or valkey-server).
+    pub binary: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +58,8 @@ pub struct ClusterNode {
 
 pub struct ClusterRuntime {
     pub(super) group_id: String,
-    pub(super) redis_server: PathBuf,
+    /// The server binary its nodes run, and a node started later runs.
+    pub(super) binary: PathBuf,
     pub(super) dir: PathBuf,
     /// Where a node started again gets its address when its own is taken.
     pub(super) pool: Arc<AddressPool>,
@@ -64,6 +67,8 @@ pub struct ClusterRuntime {
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with, as in a cluster-mode-disabled group.
     pub(super) config: Vec<(String, String)>,
+    /// The ACL users every node knows, as in a cluster-mode-disabled group.
+    pub(super) acl: Vec<crate::engine::acl::AclUser>,
     pub(super) stopped: bool,
     pub(super) nodes: Vec<ClusterNode>,
     /// Index into `nodes` of each shard's primary, by shard.
@@ -76,12 +81,11 @@ pub struct ClusterRuntime {
 impl ClusterRuntime {
     pub async fn start(
         spec: ClusterSpec,
-        redis_server: PathBuf,
         dir: PathBuf,
         pool: Arc<AddressPool>,
     ) -> Result<(Self, StartedCluster), EngineError> {
         let started_at = Instant::now();
-        let nodes = start_nodes(&spec, &redis_server, &dir, &pool).await?;
+        let nodes = start_nodes(&spec, &dir, &pool).await?;
         let name = format!("{}-configuration", spec.group_id);
         let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
             .await
@@ -94,11 +98,12 @@ impl ClusterRuntime {
         }
         let runtime = Self {
             group_id: spec.group_id.clone(),
-            redis_server,
+            binary: spec.binary.clone(),
             dir,
             pool,
             passwords: spec.password.clone().into_iter().collect(),
             config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primaries,
@@ -278,7 +283,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.addr, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].slot.addr)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -317,7 +322,7 @@ impl ClusterRuntime {
         let node = &self.nodes[index];
         let mut spec = node_spec(
             &node.slot.member,
-            &self.redis_server,
+            &self.binary,
             &self.dir,
             self.passwords.first().cloned(),
             node.slot.addr,
@@ -347,7 +352,6 @@ impl ClusterRuntime {
 /// Starts every node of every shard at once, each alone in its own cluster, and learns its id.
 async fn start_nodes(
     spec: &ClusterSpec,
-    redis_server: &std::path::Path,
     dir: &std::path::Path,
     pool: &Arc<AddressPool>,
 ) -> Result<Vec<ClusterNode>, EngineError> {
@@ -357,7 +361,7 @@ async fn start_nodes(
         for member in &shard_spec.members {
             let password = spec.password.clone();
             let addr = unassigned(spec.port);
-            let mut node = node_spec(member, redis_server, dir, password, addr, None);
+            let mut node = node_spec(member, &spec.binary, dir, password, addr, None);
             node.cluster = Some(ClusterNodeConfig {
                 bus_port: 0,
                 keep_config: false,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use crate::engine::EngineError;
+use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
@@ -24,6 +25,8 @@ pub struct GroupSpec {
     pub password: Option<String>,
     /// The port every node and endpoint listens on (each on its own address).
     pub port: u16,
+    /// The server binary every node runs (redis-server or valkey-server).
+    pub binary: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,18 +38,21 @@ pub struct StartedGroup {
 
 pub struct GroupRuntime {
     group_id: String,
-    redis_server: PathBuf,
+    /// The server binary its nodes run, and a node started later runs.
+    pub(super) binary: PathBuf,
     dir: PathBuf,
     /// Where nodes started later (a recovery, a new replica) get their address.
     pub(super) pool: Arc<AddressPool>,
     /// The port asked for: every node listens on it, each on its own address.
     pub(super) port: u16,
-    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
-    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    /// Accepted AUTH tokens; the first is a new node's `requirepass`. Two while a ROTATE is in
+    /// effect, none without auth.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
     pub(super) config: Vec<(String, String)>,
+    /// The ACL users every node knows (a user group's), for nodes started later too.
+    pub(super) acl: Vec<AclUser>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
@@ -59,14 +65,13 @@ pub struct GroupRuntime {
 impl GroupRuntime {
     pub async fn start(
         spec: GroupSpec,
-        redis_server: PathBuf,
         dir: PathBuf,
         pool: Arc<AddressPool>,
     ) -> Result<(Self, StartedGroup), EngineError> {
         let spec_of = |index: usize, replica_of| {
             node_spec(
                 &spec.members[index],
-                &redis_server,
+                &spec.binary,
                 &dir,
                 spec.password.clone(),
                 unassigned(spec.port),
@@ -100,12 +105,13 @@ impl GroupRuntime {
             .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
-            redis_server,
+            binary: spec.binary,
             dir,
             pool,
             port: spec.port,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primary: 0,
@@ -134,7 +140,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].addr, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].addr)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -200,14 +206,7 @@ impl GroupRuntime {
         replica_of: Option<SocketAddrV4>,
     ) -> NodeSpec {
         let password = self.passwords.first().cloned();
-        node_spec(
-            member,
-            &self.redis_server,
-            &self.dir,
-            password,
-            addr,
-            replica_of,
-        )
+        node_spec(member, &self.binary, &self.dir, password, addr, replica_of)
     }
 
     /// Makes the running node at `index` the primary: points the primary endpoint at it (which
@@ -230,7 +229,23 @@ impl GroupRuntime {
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         accept_extra_passwords(&self.client(index), &self.passwords).await?;
-        set_config(&self.client(index), &self.config).await
+        set_config(&self.client(index), &self.config).await?;
+        acl::apply(&self.client(index), &self.acl, &[]).await
+    }
+
+    /// Makes every running node know exactly `users` (see [`acl::apply`]) and keeps them for
+    /// nodes started later.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        let removed = acl::removed_names(&self.acl, &users);
+        let clients: Vec<_> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        self.acl = users;
+        for client in clients {
+            acl::apply(&client, &self.acl, &removed).await?;
+        }
+        Ok(())
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
