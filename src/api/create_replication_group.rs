@@ -71,6 +71,16 @@ fn insert_checked(
 ) -> Result<(), ApiError> {
     let mut model = state.model();
     model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    if let Some(taken) = group
+        .members
+        .iter()
+        .find(|m| model.cache_cluster(&m.cluster_id).is_ok())
+    {
+        return Err(ApiError::CacheClusterAlreadyExists(format!(
+            "Cache cluster {} already exists.",
+            taken.cluster_id
+        )));
+    }
     let members: Vec<Arn> = group
         .members
         .iter()
@@ -337,6 +347,8 @@ fn member(
         availability_zone,
         port: None,
         created_at: now,
+        rebooting: false,
+        pending_reboot: false,
     }
 }
 

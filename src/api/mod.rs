@@ -2,6 +2,7 @@
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
 mod add_tags_to_resource;
+mod cache_cluster;
 mod cluster_layout;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
@@ -10,7 +11,6 @@ mod decrease_replica_count;
 mod delete_cache_parameter_group;
 mod delete_cache_subnet_group;
 mod delete_replication_group;
-mod describe_cache_clusters;
 mod describe_cache_engine_versions;
 mod describe_cache_parameter_groups;
 mod describe_cache_parameters;
@@ -38,6 +38,11 @@ mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod unsupported;
+
+use cache_cluster::{
+    create_cache_cluster, delete_cache_cluster, describe_cache_clusters, modify_cache_cluster,
+    reboot_cache_cluster,
+};
 
 use crate::protocol::xml::success_body;
 use crate::protocol::{ApiError, QueryParams};
@@ -115,6 +120,10 @@ actions! {
     DeleteCacheParameterGroup => delete_cache_parameter_group,
     DescribeCacheParameters => describe_cache_parameters,
     DescribeEngineDefaultParameters => describe_engine_default_parameters,
+    CreateCacheCluster => create_cache_cluster,
+    ModifyCacheCluster => modify_cache_cluster,
+    DeleteCacheCluster => delete_cache_cluster,
+    RebootCacheCluster => reboot_cache_cluster,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

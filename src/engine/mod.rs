@@ -5,7 +5,7 @@ mod auth;
 pub(crate) mod client;
 mod cluster;
 mod error;
-// Not called yet: the CreateCacheCluster family of API actions will wire it (issue 15).
+// Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
 mod memcached;
 mod node;
@@ -14,6 +14,7 @@ pub mod process;
 mod proxy;
 mod replicated;
 mod runtime;
+mod standalone;
 pub(crate) mod toxics;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ pub(crate) use error::EngineError;
 pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
+pub(crate) use standalone::CacheClusterHandle;
 
 const INSTALL_HINT: &str = "Install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) or pass --redis-server PATH.";
 
@@ -39,6 +41,8 @@ pub struct Engine {
     version: Arc<tokio::sync::OnceCell<String>>,
     data_dir: PathBuf,
     groups: Mutex<HashMap<String, RuntimeHandle>>,
+    /// Standalone cache clusters (Redis or Memcached), by cluster id: see `standalone`.
+    cache_clusters: Mutex<HashMap<String, CacheClusterHandle>>,
 }
 
 impl Engine {
@@ -48,6 +52,7 @@ impl Engine {
             version: Arc::new(tokio::sync::OnceCell::new()),
             data_dir,
             groups: Mutex::new(HashMap::new()),
+            cache_clusters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -60,6 +65,7 @@ impl Engine {
             version: Arc::clone(&self.version),
             data_dir,
             groups: Mutex::new(HashMap::new()),
+            cache_clusters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -172,6 +178,10 @@ impl Engine {
             .map(|(_, h)| h)
             .collect();
         for handle in handles {
+            let stop = async move { handle.lock().await.stop().await };
+            let _ = tokio::time::timeout(Duration::from_secs(2), stop).await;
+        }
+        for handle in self.drain_cache_clusters() {
             let stop = async move { handle.lock().await.stop().await };
             let _ = tokio::time::timeout(Duration::from_secs(2), stop).await;
         }

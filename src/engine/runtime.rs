@@ -161,6 +161,14 @@ impl Runtime {
         }
     }
 
+    /// Keeps `settings` for every node started from now on (a reboot's restart) without
+    /// touching the running ones: parameters that wait for a reboot (cluster mode disabled).
+    pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
+        if let Self::Replicated(group) = self {
+            group.keep_for_restarts(settings);
+        }
+    }
+
     /// Promotes `member` with zero acknowledged writes lost (cluster mode disabled only: the
     /// API refuses `PrimaryClusterId` in cluster mode).
     pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {

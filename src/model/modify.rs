@@ -146,6 +146,8 @@ impl Model {
                 AuthChange::Rotate(_) => "ROTATING",
                 _ => "SETTING",
             }),
+            one_member: false,
+            removing_member: None,
         };
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;
@@ -277,6 +279,8 @@ impl Model {
                 availability_zone: zone.clone(),
                 port: None,
                 created_at: now,
+                rebooting: false,
+                pending_reboot: false,
             };
             group.members.push(member);
         }
@@ -315,8 +319,8 @@ impl Model {
             .retain(|m| m.port.is_some() && !removed.contains(&m.cluster_id));
         let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         group.status = GroupStatus::Available;
-        group.pending = None;
         let group_arn = group.arn.clone();
+        let one_member = group.pending.take().is_some_and(|p| p.one_member);
         let started: Vec<String> = added.iter().map(|(id, _)| id.clone()).collect();
         let gone: Vec<String> = before
             .iter()
@@ -346,6 +350,9 @@ impl Model {
                 },
                 now,
             );
+        }
+        if one_member {
+            return;
         }
         let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
         self.record(

@@ -428,6 +428,12 @@ impl Model {
                 group.name
             )));
         }
+        if let Some(user) = self.clusters_using(&group.name).first() {
+            return Err(ApiError::InvalidCacheParameterGroupState(format!(
+                "Cache parameter group {} is in use by cache cluster {user}.",
+                group.name
+            )));
+        }
         if let Some(removed) = self.parameter_groups.remove(raw) {
             self.tags.forget(&removed.arn);
         }
@@ -439,6 +445,9 @@ impl Model {
         for id in ids {
             if let Ok(group) = self.group_mut(id) {
                 group.settings.parameters_pending_reboot = true;
+                for member in &mut group.members {
+                    member.pending_reboot = true;
+                }
             }
         }
     }

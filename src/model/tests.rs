@@ -20,6 +20,8 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
             availability_zone: "us-east-1a".into(),
             port: Some(7000 + i as u16),
             created_at: at(0),
+            rebooting: false,
+            pending_reboot: false,
         })
         .collect();
     ReplicationGroup {

@@ -228,6 +228,11 @@ impl GroupRuntime {
         Ok(())
     }
 
+    /// Keeps `settings` for nodes started later, leaving the running ones as they are.
+    pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
+        merge_config(&mut self.config, settings);
+    }
+
     /// The current port of every member.
     pub fn node_ports(&self) -> Vec<(String, u16)> {
         self.nodes
