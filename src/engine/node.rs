@@ -68,6 +68,7 @@ pub(crate) fn node_spec(
         password,
         replica_of,
         cluster: None,
+        startup_config: Vec::new(),
     }
 }
 

@@ -43,6 +43,8 @@ struct RedisNode {
     password: Option<String>,
     /// `CONFIG SET` pairs the node runs with, again after every restart.
     config: Vec<(String, String)>,
+    /// Command-line settings of every restart (parameters a reboot applies).
+    restart_config: Vec<(String, String)>,
 }
 
 impl RedisNode {
@@ -54,7 +56,7 @@ impl RedisNode {
     /// another process took it meanwhile), with the kept config.
     async fn restart(&mut self) -> Result<(), EngineError> {
         self.slot.kill().await;
-        let spec = node_spec(
+        let mut spec = node_spec(
             &self.slot.member,
             &self.redis_server,
             &self.dir,
@@ -62,6 +64,7 @@ impl RedisNode {
             self.slot.port,
             None,
         );
+        spec.startup_config = self.restart_config.clone();
         let process = start_on_port_or_free(spec).await?;
         self.slot.port = process.port();
         self.slot.process = Some(process);
@@ -87,10 +90,18 @@ impl CacheClusterRuntime {
     }
 
     /// Restarts each node in `node_ids`, empty, at its address (its Memcached Auto Discovery
-    /// version is bumped, as for any node change). Unknown ids are refused by the API.
-    pub async fn reboot(&mut self, node_ids: &[String]) -> Result<(), EngineError> {
+    /// version is bumped, as for any node change); a Redis node starts with `settings` on its
+    /// command line from now on. Unknown ids are refused by the API.
+    pub async fn reboot(
+        &mut self,
+        node_ids: &[String],
+        settings: &[(String, String)],
+    ) -> Result<(), EngineError> {
         match &mut self.nodes {
-            StandaloneNodes::Redis(node) => node.restart().await,
+            StandaloneNodes::Redis(node) => {
+                merge_config(&mut node.restart_config, settings);
+                node.restart().await
+            }
             StandaloneNodes::Memcached(cluster) => {
                 for id in node_ids {
                     cluster.replace_node(id).await?;
@@ -198,6 +209,7 @@ impl Engine {
             dir,
             password,
             config: Vec::new(),
+            restart_config: Vec::new(),
         };
         self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(node));
         tracing::info!(cluster = %cluster_id, port, "standalone redis cache cluster running");

@@ -73,10 +73,16 @@ async fn start_redis(
     Ok(handle)
 }
 
-/// Restarts `node_ids` empty, then makes the cluster available again with the events.
-pub async fn reboot(state: SharedState, cluster_id: String, node_ids: Vec<String>) {
+/// Restarts `node_ids` empty (a Redis node with `settings`, its parameter group's values, in
+/// effect), then makes the cluster available again with the events.
+pub async fn reboot(
+    state: SharedState,
+    cluster_id: String,
+    node_ids: Vec<String>,
+    settings: Vec<(String, String)>,
+) {
     let outcome = match state.engine.cache_cluster(&cluster_id) {
-        Ok(handle) => handle.lock().await.reboot(&node_ids).await,
+        Ok(handle) => handle.lock().await.reboot(&node_ids, &settings).await,
         Err(error) => Err(error),
     };
     let failure = outcome.err().map(|e| e.to_string());

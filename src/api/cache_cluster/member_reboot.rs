@@ -34,19 +34,15 @@ pub fn run(
     Ok(Some(response))
 }
 
-/// Every value of the group's parameter group: the restarted node runs with all of them,
-/// including those that waited for a reboot.
+/// The parameter group's `requires-reboot` values: the restarted node starts with them.
 fn reboot_settings(
     state: &SharedState,
     group: &crate::model::group::ReplicationGroup,
 ) -> Vec<(String, String)> {
-    let Some(name) = &group.settings.cache_parameter_group_name else {
-        return vec![];
-    };
     let scope = crate::model::scope::Scope::new(&group.arn.account, &group.arn.region);
-    state
-        .model()
-        .parameter_group(name, &scope)
-        .map(|g| g.non_default_settings())
-        .unwrap_or_default()
+    super::reboot_settings(
+        state,
+        group.settings.cache_parameter_group_name.as_deref(),
+        &scope,
+    )
 }

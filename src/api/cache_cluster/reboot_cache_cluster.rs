@@ -3,6 +3,7 @@
 //! a primary is restarted in place, with no failover, and its replicas resync (to empty).
 
 use super::shape::CacheClusterResult;
+use crate::model::cache_cluster::CacheEngine;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::cache_cluster;
@@ -10,7 +11,7 @@ use crate::workflows::cache_cluster;
 pub async fn run(
     state: &SharedState,
     params: &QueryParams,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
 ) -> Result<CacheClusterResult, ApiError> {
     let raw_id = params.required("CacheClusterId")?;
     let node_ids = params.list("CacheNodeIdsToReboot", "CacheNodeId")?;
@@ -22,7 +23,17 @@ pub async fn run(
     }
     let (cluster, node_ids) = state.model().begin_cluster_reboot(raw_id, &node_ids)?;
     let response = CacheClusterResult::standalone(&cluster);
-    tracing::info!(cluster = %cluster.id, ?node_ids, "rebooting cache cluster nodes");
-    tokio::spawn(cache_cluster::reboot(state.clone(), cluster.id, node_ids));
+    let group = cluster.settings.cache_parameter_group_name.as_deref();
+    let settings = match cluster.engine {
+        CacheEngine::Redis => super::reboot_settings(state, group, &ctx.scope()),
+        CacheEngine::Memcached => vec![],
+    };
+    tracing::info!(cluster = %cluster.id, ?node_ids, ?settings, "rebooting cache cluster nodes");
+    tokio::spawn(cache_cluster::reboot(
+        state.clone(),
+        cluster.id,
+        node_ids,
+        settings,
+    ));
     Ok(response)
 }

@@ -38,6 +38,9 @@ pub struct GroupRuntime {
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
     pub(super) config: Vec<(String, String)>,
+    /// Settings every node started from now on gets on its command line (see
+    /// [`Self::keep_for_restarts`]).
+    restart_config: Vec<(String, String)>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
@@ -93,6 +96,7 @@ impl GroupRuntime {
             dir,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
+            restart_config: Vec::new(),
             stopped: false,
             nodes,
             primary: 0,
@@ -182,14 +186,16 @@ impl GroupRuntime {
     /// How a node of this group starts: with the group's current first token.
     pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
         let password = self.passwords.first().cloned();
-        node_spec(
+        let mut spec = node_spec(
             member,
             &self.redis_server,
             &self.dir,
             password,
             port,
             replica_of,
-        )
+        );
+        spec.startup_config = self.restart_config.clone();
+        spec
     }
 
     /// Makes the running node at `index` the primary: points the primary endpoint at it (which
@@ -228,9 +234,10 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Keeps `settings` for nodes started later, leaving the running ones as they are.
+    /// Starts every node started from now on with `settings` on its command line, leaving
+    /// the running ones as they are: what a reboot applies.
     pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
-        merge_config(&mut self.config, settings);
+        merge_config(&mut self.restart_config, settings);
     }
 
     /// The current port of every member.
