@@ -188,6 +188,18 @@ fn store_settings(
     let security_groups = params.list("SecurityGroupIds", "SecurityGroupId")?;
     let auto_minor = params.bool("AutoMinorVersionUpgrade")?;
     let topic_status = params.optional("NotificationTopicStatus");
+    let cross_az = match params.optional("AZMode") {
+        None => None,
+        Some("cross-az") => Some(true),
+        Some("single-az") => Some(false),
+        Some(other) => {
+            return Err(crate::protocol::query::invalid_value(
+                "AZMode",
+                other,
+                "single-az or cross-az",
+            ));
+        }
+    };
     if let Some(status) = topic_status.filter(|s| !matches!(*s, "active" | "inactive")) {
         return Err(crate::protocol::query::invalid_value(
             "NotificationTopicStatus",
@@ -223,6 +235,21 @@ fn store_settings(
     }
     if let Some(group) = parameter_group {
         settings.cache_parameter_group_name = Some(group.name.clone());
+    }
+    if let Some(cross_az) = cross_az {
+        // New nodes go to the zones in turn either way; the mode is what is reported.
+        settings.cross_az = cross_az;
+        cluster.preferred_availability_zone = match cross_az {
+            true => "Multiple".into(),
+            false => cluster.zones[0].clone(),
+        };
+        if cross_az && cluster.zones.len() == 1 {
+            let region = cluster.arn.region.clone();
+            cluster.zones = ["a", "b", "c"]
+                .iter()
+                .map(|s| format!("{region}{s}"))
+                .collect();
+        }
     }
     Ok(cluster.clone())
 }
