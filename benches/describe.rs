@@ -29,6 +29,8 @@ fn group(index: usize) -> ReplicationGroup {
         availability_zone: "us-east-1a".into(),
         port: Some(7000),
         created_at: now,
+        rebooting: false,
+        pending_reboot: false,
     }];
     ReplicationGroup {
         arn: Arn::new(

@@ -31,8 +31,9 @@ pub struct CacheClusterRuntime {
 }
 
 enum StandaloneNodes {
-    Redis(RedisNode),
-    Memcached(MemcachedCluster),
+    // Both boxed: they differ in size by hundreds of bytes, and a runtime lives on the heap anyway.
+    Redis(Box<RedisNode>),
+    Memcached(Box<MemcachedCluster>),
 }
 
 /// The single redis-server of a standalone Redis cluster.
@@ -211,7 +212,7 @@ impl Engine {
             config: Vec::new(),
             restart_config: Vec::new(),
         };
-        self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(node));
+        self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(Box::new(node)));
         tracing::info!(cluster = %cluster_id, port, "standalone redis cache cluster running");
         Ok(port)
     }
@@ -231,7 +232,7 @@ impl Engine {
             hostname: "127.0.0.1".to_string(),
         };
         let cluster = MemcachedCluster::start(spec, count).await?;
-        self.register_cache_cluster(cluster_id, StandaloneNodes::Memcached(cluster));
+        self.register_cache_cluster(cluster_id, StandaloneNodes::Memcached(Box::new(cluster)));
         Ok(())
     }
 
