@@ -249,3 +249,87 @@ impl Resource for CacheCluster {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::scope::Scope;
+
+    fn memcached(nodes: usize) -> CacheCluster {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        CacheCluster {
+            id: "mc".into(),
+            status: ClusterStatus::Available,
+            engine: CacheEngine::Memcached,
+            settings: ClusterSettings::default(),
+            nodes: (1..=nodes)
+                .map(|n| CacheNode {
+                    id: format!("{n:04}"),
+                    status: NodeStatus::Available,
+                    created_at: now,
+                    port: Some(11000 + n as u16),
+                    availability_zone: "us-east-1a".into(),
+                    pending_reboot: false,
+                })
+                .collect(),
+            preferred_availability_zone: "Multiple".into(),
+            zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            configuration_port: Some(11211),
+            arn: Arn::new(
+                ResourceKind::CacheCluster,
+                &Scope::new("123456789012", "us-east-1"),
+                "mc",
+            ),
+            created_at: now,
+            pending: None,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_allows_what_aws_shows() {
+        use ClusterStatus::*;
+        assert!(Creating.allows(Available) && Creating.allows(CreateFailed));
+        assert!(Available.allows(Rebooting) && Rebooting.allows(Available));
+        assert!(!Rebooting.allows(Deleting) && !Creating.allows(Deleting));
+        assert_eq!(Rebooting.as_str(), "rebooting cache cluster nodes");
+        let mut cluster = memcached(1);
+        cluster.status = Modifying;
+        let error = cluster.transition(Deleting).unwrap_err();
+        assert_eq!(error.code(), "InvalidCacheClusterState");
+    }
+
+    #[test]
+    fn synced_nodes_follow_the_engine_and_take_the_zones_given() {
+        let mut cluster = memcached(2);
+        let later = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        let engine = [
+            ("0002".to_string(), 11002),
+            ("0003".to_string(), 11003),
+            ("0004".to_string(), 11004),
+        ];
+        let (added, removed) = cluster.sync_nodes(&engine, &["us-east-1c".into()], later);
+        assert_eq!(added, ["0003", "0004"]);
+        assert_eq!(removed, ["0001"]);
+        let zones: Vec<&str> = cluster
+            .nodes
+            .iter()
+            .map(|n| n.availability_zone.as_str())
+            .collect();
+        // 0004 is the third node: the zones in turn give it the first again.
+        assert_eq!(zones, ["us-east-1a", "us-east-1c", "us-east-1a"]);
+        assert_eq!(cluster.node("0004").unwrap().created_at, later);
+    }
+
+    #[test]
+    fn engines_parse_as_aws_names_them() {
+        assert_eq!(
+            CacheEngine::parse("Memcached").unwrap(),
+            CacheEngine::Memcached
+        );
+        assert_eq!(
+            CacheEngine::parse("mongodb").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
+    }
+}

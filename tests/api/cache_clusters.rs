@@ -96,7 +96,51 @@ async fn a_rebooted_primary_comes_back_empty_without_a_failover_and_its_replicas
             Some(primary.to_string())
         );
     }
-    let group = describe(&client, "rb").await.expect("the group");
+    assert_no_failover(&client, primary_endpoint, &ports).await;
+    assert_eq!(
+        config_get(primary, "databases"),
+        "32",
+        "active after the reboot"
+    );
+    assert_eq!(apply_status(&client, "rb-001").await, "in-sync");
+    assert_eq!(apply_status(&client, "rb-002").await, "pending-reboot");
+    assert_eq!(config_get(port_of(&ports, "rb-002"), "databases"), "16");
+
+    a_rebooted_replica_resyncs(&client, primary).await;
+    let bad_node = client
+        .reboot_cache_cluster()
+        .cache_cluster_id("rb-001")
+        .cache_node_ids_to_reboot("0002")
+        .send()
+        .await;
+    assert_eq!(code(bad_node), "InvalidParameterValue");
+    client
+        .delete_replication_group()
+        .replication_group_id("rb")
+        .send()
+        .await
+        .expect("delete");
+    wait_deleted(&client, "rb").await;
+}
+
+/// A rebooted replica resyncs from the primary: it has the data again, and its new parameter.
+async fn a_rebooted_replica_resyncs(client: &aws_sdk_elasticache::Client, primary: u16) {
+    let _: () = connect(primary, None).unwrap().set("after", "yes").unwrap();
+    reboot(client, "rb-002").await;
+    let replica = port_of(&member_ports(client, "rb").await, "rb-002");
+    assert_eq!(get(replica, "after").as_deref(), Some("yes"));
+    assert_eq!(replication_field(replica, "role").as_deref(), Some("slave"));
+    assert_eq!(config_get(replica, "databases"), "32");
+    assert_eq!(apply_status(client, "rb-002").await, "in-sync");
+}
+
+/// After a reboot of `rb-001`: the same primary endpoint, roles, ports, and no failover event.
+async fn assert_no_failover(
+    client: &aws_sdk_elasticache::Client,
+    primary_endpoint: u16,
+    ports: &[(String, u16)],
+) {
+    let group = describe(client, "rb").await.expect("the group");
     let (endpoint_after, _, members) = endpoints(&group);
     assert_eq!(endpoint_after, primary_endpoint);
     let roles: Vec<(&str, &str)> = members
@@ -112,10 +156,10 @@ async fn a_rebooted_primary_comes_back_empty_without_a_failover_and_its_replicas
         ],
         "no failover: roles unchanged"
     );
-    assert_eq!(member_ports(&client, "rb").await, ports, "same ports");
+    assert_eq!(member_ports(client, "rb").await, ports, "same ports");
     let all: Vec<String> = [
-        events_for(&client, "rb").await,
-        events_for(&client, "rb-001").await,
+        events_for(client, "rb").await,
+        events_for(client, "rb-001").await,
     ]
     .concat()
     .iter()
@@ -126,38 +170,6 @@ async fn a_rebooted_primary_comes_back_empty_without_a_failover_and_its_replicas
         all.contains(&"Cache node 0001 shutdown".to_string()),
         "{all:?}"
     );
-    assert_eq!(
-        config_get(primary, "databases"),
-        "32",
-        "active after the reboot"
-    );
-    assert_eq!(apply_status(&client, "rb-001").await, "in-sync");
-    assert_eq!(apply_status(&client, "rb-002").await, "pending-reboot");
-    assert_eq!(config_get(port_of(&ports, "rb-002"), "databases"), "16");
-
-    // A rebooted replica resyncs from the primary: it has the data again.
-    let _: () = connect(primary, None).unwrap().set("after", "yes").unwrap();
-    reboot(&client, "rb-002").await;
-    let replica = port_of(&member_ports(&client, "rb").await, "rb-002");
-    assert_eq!(get(replica, "after").as_deref(), Some("yes"));
-    assert_eq!(replication_field(replica, "role").as_deref(), Some("slave"));
-    assert_eq!(config_get(replica, "databases"), "32");
-    assert_eq!(apply_status(&client, "rb-002").await, "in-sync");
-
-    let bad_node = client
-        .reboot_cache_cluster()
-        .cache_cluster_id("rb-001")
-        .cache_node_ids_to_reboot("0002")
-        .send()
-        .await;
-    assert_eq!(code(bad_node), "InvalidParameterValue");
-    client
-        .delete_replication_group()
-        .replication_group_id("rb")
-        .send()
-        .await
-        .expect("delete");
-    wait_deleted(&client, "rb").await;
 }
 
 #[tokio::test]

@@ -237,21 +237,25 @@ fn store_settings(
         settings.cache_parameter_group_name = Some(group.name.clone());
     }
     if let Some(cross_az) = cross_az {
-        // New nodes go to the zones in turn either way; the mode is what is reported.
-        settings.cross_az = cross_az;
-        cluster.preferred_availability_zone = match cross_az {
-            true => "Multiple".into(),
-            false => cluster.zones[0].clone(),
-        };
-        if cross_az && cluster.zones.len() == 1 {
-            let region = cluster.arn.region.clone();
-            cluster.zones = ["a", "b", "c"]
-                .iter()
-                .map(|s| format!("{region}{s}"))
-                .collect();
-        }
+        set_az_mode(cluster, cross_az);
     }
     Ok(cluster.clone())
+}
+
+/// `AZMode`: cross-az reports `Multiple` and places new nodes over three zones in turn.
+fn set_az_mode(cluster: &mut CacheCluster, cross_az: bool) {
+    cluster.settings.cross_az = cross_az;
+    cluster.preferred_availability_zone = match cross_az {
+        true => "Multiple".into(),
+        false => cluster.zones[0].clone(),
+    };
+    if cross_az && cluster.zones.len() == 1 {
+        let region = cluster.arn.region.clone();
+        cluster.zones = ["a", "b", "c"]
+            .iter()
+            .map(|s| format!("{region}{s}"))
+            .collect();
+    }
 }
 
 /// The new group's values on the running Redis node (`CONFIG SET`); a refusal is logged.
