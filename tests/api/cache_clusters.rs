@@ -9,7 +9,8 @@ use redis::Commands;
 use crate::parameter_groups::{config_get, create_parameter_group, modify};
 use crate::support::{
     DEADLINE, TestServer, cache_cluster, code, connect, describe, endpoints, events_for,
-    member_ports, messages, port_of, replication_field, wait_available, wait_deleted, wait_until,
+    member_ports, messages, port_of, redis_pid_on, replication_field, signal, wait_available,
+    wait_deleted, wait_for_event, wait_until,
 };
 
 async fn reboot(client: &aws_sdk_elasticache::Client, member: &str) {
@@ -208,6 +209,18 @@ async fn a_standalone_redis_reboot_applies_its_pending_parameters() {
     assert_eq!(config_get(node_port, "databases"), "20");
     assert_eq!(config_get(node_port, "timeout"), "77");
     assert_eq!(apply_status(&client, "solo").await, "in-sync");
+
+    // A killed node is replaced, empty, on its port (there is no replica to fail over to).
+    let _: () = connect(node_port, None).unwrap().set("k", "v").unwrap();
+    let pid = redis_pid_on(node_port).expect("the node's pid");
+    signal(pid, libc::SIGKILL);
+    wait_for_event(&client, "solo", "Finished recovery for cache nodes 0001").await;
+    assert!(
+        messages(&events_for(&client, "solo").await)
+            .contains(&"Recovering cache nodes 0001".to_string())
+    );
+    assert_eq!(get(node_port, "k"), None, "the replacement is empty");
+    assert_ne!(redis_pid_on(node_port), Some(pid));
     client
         .delete_cache_cluster()
         .cache_cluster_id("solo")

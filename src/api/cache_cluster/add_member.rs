@@ -3,7 +3,9 @@
 //! of a replica member stops and removes it. Both run the replica-count workflow.
 
 use super::shape::CacheClusterResult;
+use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::CacheEngine;
+use crate::model::tags::TagStore;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::replicas;
@@ -49,20 +51,20 @@ pub fn run(
     let zone = params
         .optional("PreferredAvailabilityZone")
         .map(str::to_string);
-    let (group, member) =
-        state
-            .model()
-            .begin_member_add(group_id, &cluster_id, zone, state.now())?;
-    if let Err(error) = state.model().tags.add(
-        &crate::model::arn::Arn {
-            kind: crate::model::arn::ResourceKind::CacheCluster,
+    let tags = crate::api::tags::parse_tags(params)?;
+    let (group, member) = {
+        let mut model = state.model();
+        let arn = Arn {
+            kind: ResourceKind::CacheCluster,
             id: cluster_id.clone(),
-            ..group.arn.clone()
-        },
-        &crate::api::tags::parse_tags(params)?,
-    ) {
-        tracing::warn!(cluster = %cluster_id, %error, "tags of the new member refused");
-    }
+            ..model.group(group_id)?.arn.clone()
+        };
+        // The tag store's rules (count, sizes), checked before anything changes.
+        TagStore::default().add(&arn, &tags)?;
+        let begun = model.begin_member_add(group_id, &cluster_id, zone, state.now())?;
+        model.tags.add(&arn, &tags)?;
+        begun
+    };
     tracing::info!(group = %group.id, cluster = %cluster_id, "adding a replica member");
     let response = CacheClusterResult::member(&group, &member, Some("creating"));
     tokio::spawn(replicas::run(
