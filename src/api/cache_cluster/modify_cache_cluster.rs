@@ -4,8 +4,11 @@
 //! `NewAvailabilityZones`) while it is `modifying`.
 
 use super::shape::CacheClusterResult;
-use crate::model::cache_cluster::{CacheCluster, CacheEngine, MAX_MEMCACHED_NODES, PendingNodes};
+use crate::model::cache_cluster::{
+    CacheCluster, CacheEngine, ClusterStatus, MAX_MEMCACHED_NODES, PendingNodes,
+};
 use crate::model::parameter_group::ParameterGroup;
+use crate::model::resource::Resource;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::cache_cluster;
@@ -46,6 +49,10 @@ pub async fn run(
         )));
     }
     let cluster = state.model().cache_cluster(raw_id)?.clone();
+    if cluster.status != ClusterStatus::Available {
+        // Checked before any setting changes, so a refused request changes nothing.
+        return Err(cluster.invalid_state(ClusterStatus::Modifying));
+    }
     let node_change = parse_node_change(params, &cluster)?;
     let parameter_group = match params.optional("CacheParameterGroupName") {
         Some(name) if cluster.engine == CacheEngine::Redis => {
