@@ -47,6 +47,21 @@ pub struct Config {
     )]
     pub redis_server: PathBuf,
 
+    /// The valkey-server binary `Engine=valkey` nodes run (default: `valkey-server` on PATH,
+    /// when there is one; without any, a valkey group is refused with how to get one).
+    #[arg(long, env = "ELASTICACHE_LOCAL_VALKEY_SERVER")]
+    pub valkey_server: Option<PathBuf>,
+
+    /// A binary for one engine version, as ENGINE:MAJOR.MINOR=PATH (e.g.
+    /// `redis:6.2=/opt/redis-6.2/bin/redis-server`; repeat the flag, or separate them by
+    /// commas in the environment variable): a group asking for that version runs it.
+    #[arg(
+        long = "engine-binary",
+        env = "ELASTICACHE_LOCAL_ENGINE_BINARIES",
+        value_delimiter = ','
+    )]
+    pub engine_binaries: Vec<String>,
+
     /// A JSON file of replication groups to create at startup (see README, "Fixtures").
     #[arg(long, env = "ELASTICACHE_LOCAL_FIXTURES")]
     pub fixtures: Option<PathBuf>,
@@ -186,6 +201,16 @@ pub struct Config {
     /// seed gives the same draws for the same connections (default: a random seed).
     #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
     pub toxics_seed: Option<u64>,
+
+    /// Let clients run the commands ElastiCache restricts (CONFIG, DEBUG, SHUTDOWN, REPLICAOF,
+    /// SLAVEOF, SAVE, BGSAVE, BGREWRITEAOF, MIGRATE, SYNC), as on raw Redis. Off by default:
+    /// nodes answer them as ElastiCache does, `ERR unknown command`.
+    #[arg(
+        long,
+        env = "ELASTICACHE_LOCAL_ALLOW_RESTRICTED_COMMANDS",
+        default_value_t = false
+    )]
+    pub allow_restricted_commands: bool,
 }
 
 impl Config {

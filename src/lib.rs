@@ -49,23 +49,20 @@ use state::{AppState, Settings};
 /// Runs the server until SIGTERM or SIGINT, then stops every node and endpoint.
 pub async fn run(config: Config) -> Result<(), String> {
     rlimit::raise_nofile_limit();
-    let redis_server = Engine::locate_redis_server(&config.redis_server)?;
-    let failover_timing = config.failover_timing()?;
+    // Before any node starts: the nodes' command names are fixed for the whole run.
+    if config.allow_restricted_commands && !engine::restricted::allow_restricted_commands() {
+        return Err("--allow-restricted-commands came after the first node started".into());
+    }
+    let binaries = engine::Binaries::locate(
+        &config.redis_server,
+        config.valkey_server.as_deref(),
+        &config.engine_binaries,
+    )?;
+    let settings = settings(&config)?;
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let accounts = config.accounts()?;
-    let settings = Settings {
-        region: config.checked_region()?,
-        account_id: config.account_id.clone(),
-        failover_timing,
-        health_check_interval: std::time::Duration::from_millis(
-            config.health_check_interval_ms.max(10),
-        ),
-        verifier: config.verifier()?,
-    };
-    let window =
-        chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
-    let model = Model::new(config.failover_quota, window);
-    let engine = Engine::new(redis_server.clone(), data_dir.clone());
+    let model = model(&config);
+    let engine = Engine::with_binaries(binaries.clone(), data_dir.clone());
     let state = Arc::new(AppState::new(
         model,
         engine,
@@ -73,13 +70,20 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
-    tracing::info!(redis_server = %redis_server.display(), data_dir = %data_dir.display(), "starting");
+    for (engine, path) in binaries.paths() {
+        tracing::info!(engine, binary = %path.display(), "engine binary");
+    }
+    tracing::info!(data_dir = %data_dir.display(), "starting");
     if let Some(seed) = config.toxics_seed {
         state.toxics.set_seed(seed);
     }
-    // Learn the version in the background: it is only needed by the first CreateReplicationGroup.
+    // Learn the default versions in the background: only the first create needs them.
     let background = state.clone();
-    tokio::spawn(async move { background.engine.redis_version().await });
+    tokio::spawn(async move {
+        for (engine, _) in engine::binaries::ENGINES {
+            let _ = background.engine.choose_binary(engine, None).await;
+        }
+    });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -92,7 +96,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         return Err(error);
     }
     if let Some(toxiproxy) = config.toxiproxy_listen {
-        http::toxiproxy::serve(toxiproxy, state.toxics.clone()).await?;
+        http::toxiproxy::serve(toxiproxy, state.toxics.clone(), &config.allowed_host).await?;
     }
     println!("elasticache-local listening on http://{address}");
     let _ = std::io::stdout().flush();
@@ -107,6 +111,26 @@ pub async fn run(config: Config) -> Result<(), String> {
     tracing::info!("shutting down: stopping every node");
     scopes.shutdown().await;
     Ok(())
+}
+
+/// What every scope shares, each value checked (before the data dir is made).
+fn settings(config: &Config) -> Result<Settings, String> {
+    Ok(Settings {
+        region: config.checked_region()?,
+        account_id: config.account_id.clone(),
+        failover_timing: config.failover_timing()?,
+        health_check_interval: std::time::Duration::from_millis(
+            config.health_check_interval_ms.max(10),
+        ),
+        verifier: config.verifier()?,
+    })
+}
+
+/// The default scope's model, with the TestFailover quota as configured.
+fn model(config: &Config) -> Model {
+    let window =
+        chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
+    Model::new(config.failover_quota, window)
 }
 
 /// The data dir; a temp one comes with its owner lock, and stale ones are removed first.

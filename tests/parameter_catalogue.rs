@@ -4,91 +4,17 @@
 //! service handles itself must not be redis settings at all, and every parameter the mapping
 //! renames or combines must be refused by redis under its ElastiCache name and value.
 //!
-//! The server is the `redis-server` on PATH (or `ELASTICACHE_LOCAL_REDIS_SERVER`), owned by the
-//! test: started in a temp dir without persistence, killed and reaped on drop, and (Linux) sent
-//! SIGKILL by the kernel if the test process dies first.
+//! The redis is the test's own (`support::StandaloneRedis`).
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+mod support;
+
+use support::StandaloneRedis;
 
 use elasticache_local::model::catalogue::parameters::{
     ChangeType, NodeConfig, Parameter, client_output_buffer_limit, family_parameters, node_config,
 };
-
-struct OwnedRedis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for OwnedRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn redis_binary() -> String {
-    std::env::var("ELASTICACHE_LOCAL_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
-}
-
-fn free_loopback_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().unwrap().port()
-}
-
-fn spawn_redis(port: u16) -> OwnedRedis {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut command = Command::new(redis_binary());
-    command
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .arg("--dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-    }
-    let child = command.spawn().expect("start redis-server");
-    OwnedRedis {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-/// Starts redis-server on a free loopback port and waits (polling PING) until it answers. A
-/// port taken between probe and bind makes the server exit: then another port is tried.
-fn start_redis() -> (OwnedRedis, redis::Connection) {
-    for _ in 0..3 {
-        let mut server = spawn_redis(free_loopback_port());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if server.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            let url = format!("redis://127.0.0.1:{}/", server.port);
-            if let Ok(mut con) = redis::Client::open(url).unwrap().get_connection()
-                && redis::cmd("PING").query::<String>(&mut con).is_ok()
-            {
-                return (server, con);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    panic!("redis-server did not start");
-}
 
 fn config_set(con: &mut redis::Connection, name: &str, value: &str) -> Result<(), String> {
     redis::cmd("CONFIG")
@@ -191,7 +117,7 @@ fn server_version(con: &mut redis::Connection) -> String {
 
 #[test]
 fn redis7_immediate_defaults_are_accepted_by_config_set() {
-    let (_server, mut con) = start_redis();
+    let (_server, mut con) = StandaloneRedis::start();
     let version = server_version(&mut con);
     let mut out = Applied::default();
     let params = family_parameters("redis7").unwrap();

@@ -60,15 +60,8 @@ async fn post(server: &TestServer, headers: &[(&str, &str)], body: &str) -> (u16
         request = request.header(*name, *value);
     }
     let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
     assert!(response.headers().contains_key("x-amzn-requestid"));
-    (status, content_type, response.text().await.unwrap())
+    support::parts(response).await
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

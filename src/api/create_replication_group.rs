@@ -2,6 +2,7 @@
 //! start the real nodes in the background: a primary and its replicas (cluster mode disabled)
 //! or a Redis Cluster of shards (cluster mode enabled, parsed in `cluster_layout`).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
 use super::group_settings;
 use super::tags::parse_tags;
-use crate::engine::{ClusterSpec, GroupSpec, ShardSpec};
+use crate::engine::binaries::ENGINES;
+use crate::engine::{ChosenBinary, ClusterSpec, GroupSpec, ShardSpec, major_minor};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{
     Endpoints, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
@@ -29,15 +31,16 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
-    let default_version = state.engine.redis_version().await;
+    let local_defaults = local_default_versions(state).await;
+    let local_default = |engine: &str| {
+        let found = local_defaults.iter().find(|(e, _)| *e == engine);
+        found.map(|(_, version)| version.clone())
+    };
     let parameter_group = parse_parameter_group(state, params, ctx)?;
-    let (group, shards) = parse_group(
-        state,
-        params,
-        ctx,
-        &default_version,
-        parameter_group.as_ref(),
-    )?;
+    let (mut group, shards) =
+        parse_group(state, params, ctx, local_default, parameter_group.as_ref())?;
+    let binary = choose_binary(state, params, &group).await?;
+    group.settings.running_engine_version = binary.version.clone();
     // A new node runs with every value its group sets (nothing needs a reboot yet).
     let config = parameter_group
         .as_ref()
@@ -49,8 +52,9 @@ pub async fn run(
             group_id: group.id.to_string(),
             members: group.members.iter().map(|m| m.cluster_id.clone()).collect(),
             password: group.settings.auth_token.clone(),
+            binary: binary.path,
         }),
-        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards)),
+        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, binary.path)),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -80,6 +84,9 @@ fn insert_checked(
             "Cache cluster {} already exists.",
             taken.cluster_id
         )));
+    }
+    for id in &group.settings.user_group_ids {
+        model.user_group(id)?;
     }
     let members: Vec<Arn> = group
         .members
@@ -111,7 +118,7 @@ enum StartPlan {
     Cluster(ClusterSpec),
 }
 
-fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec {
+fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout], binary: PathBuf) -> ClusterSpec {
     ClusterSpec {
         group_id: group.id.to_string(),
         shards: shards
@@ -128,7 +135,48 @@ fn cluster_spec(group: &ReplicationGroup, shards: &[ShardLayout]) -> ClusterSpec
             })
             .collect(),
         password: group.settings.auth_token.clone(),
+        binary,
     }
+}
+
+/// The version each engine's default local binary runs (`unknown` when it cannot tell),
+/// learned once.
+async fn local_default_versions(state: &SharedState) -> Vec<(&'static str, String)> {
+    let mut versions = Vec::new();
+    for (engine, _) in ENGINES {
+        if let Ok(binary) = state.engine.choose_binary(engine, None).await {
+            versions.push((engine, binary.version));
+        }
+    }
+    versions
+}
+
+/// The local binary the group's nodes run: of the engine and major.minor asked for, else the
+/// closest of the engine, which the log says once (the dashboard shows both versions). No
+/// binary of the engine at all refuses the create, saying how to get one.
+async fn choose_binary(
+    state: &SharedState,
+    params: &QueryParams,
+    group: &ReplicationGroup,
+) -> Result<ChosenBinary, ApiError> {
+    let settings = &group.settings;
+    let wanted = params
+        .optional("EngineVersion")
+        .and_then(|_| major_minor(&settings.engine_version));
+    let binary = state
+        .engine
+        .choose_binary(&settings.engine, wanted)
+        .await
+        .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
+    if let (false, Some((major, minor))) = (binary.exact, wanted) {
+        let engine = &settings.engine;
+        tracing::warn!(
+            group = %group.id,
+            "{engine} {} requested, running {engine} {}: no local {engine} {major}.{minor} binary (pass --engine-binary {engine}:{major}.{minor}=PATH to run one)",
+            settings.engine_version, binary.version,
+        );
+    }
+    Ok(binary)
 }
 
 /// Applies the parameter group's settings to the group's freshly started nodes (and keeps them
@@ -143,6 +191,26 @@ async fn apply_start_config(
     }
     let handle = state.engine.runtime(group_id)?;
     let applied = handle.lock().await.apply_config(config).await;
+    if applied.is_err() {
+        state.engine.stop_group(group_id).await;
+    }
+    applied
+}
+
+/// Gives the freshly started nodes of a group with a user group its users; on refusal the
+/// group stops.
+async fn apply_start_users(
+    state: &SharedState,
+    group_id: &str,
+) -> Result<(), crate::engine::EngineError> {
+    let uses_users = state
+        .model()
+        .group(group_id)
+        .is_ok_and(|g| !g.settings.user_group_ids.is_empty());
+    if !uses_users {
+        return Ok(());
+    }
+    let applied = super::user_acl::sync_group(state, group_id).await;
     if applied.is_err() {
         state.engine.stop_group(group_id).await;
     }
@@ -174,6 +242,10 @@ async fn start_nodes(
         Ok(started) => apply_start_config(&state, &group_id, &config)
             .await
             .map(|()| started),
+        Err(error) => Err(error),
+    };
+    let started = match started {
+        Ok(started) => apply_start_users(&state, &group_id).await.map(|()| started),
         Err(error) => Err(error),
     };
     match started {
@@ -219,7 +291,7 @@ fn parse_group(
     state: &SharedState,
     params: &QueryParams,
     ctx: &RequestContext,
-    default_version: &str,
+    local_default: impl Fn(&str) -> Option<String>,
     parameter_group: Option<&ParameterGroup>,
 ) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
@@ -237,7 +309,7 @@ fn parse_group(
         Some(shards) => cluster_members(params, &id, shards, &ctx.region, now)?,
     };
     let settings =
-        group_settings::parse(params, automatic_failover, default_version, parameter_group)?;
+        group_settings::parse(params, automatic_failover, local_default, parameter_group)?;
     let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let group = ReplicationGroup {
         arn: Arn::new(ResourceKind::ReplicationGroup, &ctx.scope(), id.as_str()),

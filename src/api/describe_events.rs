@@ -177,20 +177,10 @@ fn decode_position(position: &str) -> Result<(u64, DateTime<Utc>, DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::test_support::{answer, ctx, query, state_with};
-    use crate::api::{Action, Respond};
+    use crate::api::Action;
+    use crate::api::test_support::{answer, ctx, query, state_with, whole_page};
     use crate::model::Model;
     use crate::model::events::EventKind;
-    use crate::protocol::xml::XmlList;
-
-    /// The result serialized in one piece, as the model's shape orders it.
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-        marker: Option<&'a str>,
-        #[serde(rename = "Events")]
-        events: XmlList<EventShape<'a>>,
-    }
 
     fn created(cluster_id: &str) -> EventKind {
         EventKind::CacheClusterCreated {
@@ -216,14 +206,14 @@ mod tests {
                 .pager
                 .issue(LIST, &encode_position(seq, query.start, query.end))
         });
-        let envelope = Envelope {
-            marker: marker.as_deref(),
-            events: XmlList::new(
-                MEMBER,
-                page.events.iter().map(|e| EventShape::from(*e)).collect(),
-            ),
-        };
-        envelope.encode(Action::DescribeEvents, &ctx()).unwrap()
+        let shapes = page.events.iter().map(|e| EventShape::from(*e)).collect();
+        whole_page(
+            Action::DescribeEvents,
+            marker.as_deref(),
+            "Events",
+            MEMBER,
+            shapes,
+        )
     }
 
     #[tokio::test]

@@ -43,23 +43,12 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use serde::Serialize;
 
     use super::*;
-    use crate::api::test_support::{answer, ctx, query, state_with};
-    use crate::api::{Action, Respond};
+    use crate::api::Action;
+    use crate::api::test_support::{answer, ctx, query, state_with, whole_page};
     use crate::model::group::Endpoints;
     use crate::model::tests::{group, model_with};
-    use crate::protocol::xml::XmlList;
-
-    /// The result serialized in one piece, as the model's shape orders it.
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-        marker: Option<&'a str>,
-        #[serde(rename = "ReplicationGroups")]
-        replication_groups: XmlList<ReplicationGroupShape>,
-    }
 
     async fn describe(state: &SharedState, raw: &str) -> String {
         answer(
@@ -75,13 +64,8 @@ mod tests {
             .iter()
             .map(|id| ReplicationGroupShape::from_model(model.group(id).unwrap()))
             .collect();
-        let envelope = Envelope {
-            marker,
-            replication_groups: XmlList::new(MEMBER, shapes),
-        };
-        envelope
-            .encode(Action::DescribeReplicationGroups, &ctx())
-            .unwrap()
+        let action = Action::DescribeReplicationGroups;
+        whole_page(action, marker, "ReplicationGroups", MEMBER, shapes)
     }
 
     #[tokio::test]

@@ -1,20 +1,21 @@
 //! The settings CreateReplicationGroup stores for a group (`GroupSettings`), parsed and checked
 //! against AWS's rules: Multi-AZ needs automatic failover, the AUTH token's characters, the
-//! parameter group's family.
+//! engine version (resolved through the catalogue), the parameter group's family.
 
 use crate::model::arn::ResourceKind;
-use crate::model::catalogue::engine_versions::family_mismatch;
+use crate::model::catalogue::engine_versions::{self, family_mismatch};
 use crate::model::group::GroupSettings;
 use crate::model::parameter_group::{ParameterGroup, family_of_version};
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 
 /// Everything but the layout (members, node groups), which the caller has parsed already and
-/// which decides `automatic_failover`.
+/// which decides `automatic_failover`. `local_default(engine)` is the version the engine's
+/// default local binary runs: what a create without `EngineVersion` gets.
 pub(super) fn parse(
     params: &QueryParams,
     automatic_failover: bool,
-    default_version: &str,
+    local_default: impl Fn(&str) -> Option<String>,
     parameter_group: Option<&ParameterGroup>,
 ) -> Result<GroupSettings, ApiError> {
     let description = params.required("ReplicationGroupDescription")?.to_string();
@@ -28,22 +29,28 @@ pub(super) fn parse(
         .optional("AuthToken")
         .map(parse_auth_token)
         .transpose()?;
+    let engine = parse_engine(params)?;
+    let engine_version = parse_engine_version(params, &engine, local_default)?;
+    let transit_encryption = params.bool("TransitEncryptionEnabled")?.unwrap_or(false);
+    if auth_token.is_some() && !transit_encryption {
+        return Err(auth_token_needs_transit_encryption());
+    }
+    let user_group_ids = parse_user_group_ids(params, transit_encryption, auth_token.is_some())?;
     let settings = GroupSettings {
         description,
         cache_node_type: params
             .optional("CacheNodeType")
             .unwrap_or("cache.t4g.micro")
             .to_string(),
-        engine: parse_engine(params)?,
-        engine_version: params
-            .optional("EngineVersion")
-            .unwrap_or(default_version)
-            .to_string(),
+        engine,
+        engine_version,
+        // Known once the create has chosen the nodes' binary.
+        running_engine_version: String::new(),
         automatic_failover,
         multi_az,
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
-        transit_encryption: params.bool("TransitEncryptionEnabled")?.unwrap_or(false),
+        transit_encryption,
         at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
         auth_token,
@@ -60,6 +67,7 @@ pub(super) fn parse(
         cache_subnet_group_name: ResourceKind::SubnetGroup
             .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
         parameters_pending_reboot: false,
+        user_group_ids,
     };
     if let Some(parameter_group) = parameter_group {
         check_family(&settings, parameter_group)?;
@@ -85,7 +93,26 @@ fn check_family(
     }
 }
 
-fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
+/// `EngineVersion` resolved through the catalogue and reported as AWS reports it (`7.1` ->
+/// `7.1.0`), or refused with AWS's error (`Cannot find version 99.9 for redis`); without one,
+/// the version the engine's local binary runs (the catalogue's default if it has none).
+fn parse_engine_version(
+    params: &QueryParams,
+    engine: &str,
+    local_default: impl Fn(&str) -> Option<String>,
+) -> Result<String, ApiError> {
+    let asked = params.optional("EngineVersion");
+    let local = asked.is_none().then(|| local_default(engine)).flatten();
+    match local {
+        Some(version) if version != "unknown" => Ok(version),
+        _ => Ok(engine_versions::resolve(engine, asked)?
+            .version
+            .full_version
+            .to_string()),
+    }
+}
+
+pub(super) fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
     match params.optional("Engine") {
         None => Ok("redis".into()),
         Some(engine)
@@ -97,15 +124,89 @@ fn parse_engine(params: &QueryParams) -> Result<String, ApiError> {
     }
 }
 
-/// AWS's rules for an AUTH token: 16-128 printable ASCII characters, none of `@`, `"`, `/`.
-pub(super) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
-    let printable = token
+/// `UserGroupIds`: at most one user group (its users become the nodes' ACL users), which needs
+/// in-transit encryption and excludes an AUTH token. Whether it exists is checked with the
+/// model, when the group is inserted.
+fn parse_user_group_ids(
+    params: &QueryParams,
+    transit_encryption: bool,
+    auth_token: bool,
+) -> Result<Vec<String>, ApiError> {
+    let ids = params.list("UserGroupIds", "member")?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    if ids.len() > 1 {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "A replication group can use one user group ({} given).",
+            ids.len()
+        )));
+    }
+    if !transit_encryption {
+        // The message AWS gives (seen from Terraform against the real service).
+        return Err(ApiError::InvalidParameterCombination(
+            "User group based access control requires encryption-in-transit to be enabled on the replication group.".into(),
+        ));
+    }
+    if auth_token {
+        return Err(ApiError::InvalidParameterCombination(
+            "AuthToken and UserGroupIds cannot both be given: a replication group authenticates with an AUTH token or with the users of a user group.".into(),
+        ));
+    }
+    Ok(ids)
+}
+
+/// AWS's rules for an AUTH token (API reference, `AuthToken`): 16-128 printable ASCII
+/// characters whose only non-alphanumeric ones are `!`, `&`, `#`, `$`, `^`, `<`, `>` and `-`.
+/// The message starts as AWS's does ("Invalid AuthToken provided.", seen from the real service)
+/// and then names the rule.
+pub(crate) fn parse_auth_token(token: &str) -> Result<String, ApiError> {
+    let allowed = token
         .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '/'));
-    if !(16..=128).contains(&token.len()) || !printable {
+        .all(|c| c.is_ascii_alphanumeric() || "!&#$^<>-".contains(c));
+    if !(16..=128).contains(&token.len()) || !allowed {
         return Err(ApiError::InvalidParameterValue(
-            "Invalid AuthToken: it must be 16 to 128 printable characters and cannot contain '@', '\"' or '/'.".into(),
+            "Invalid AuthToken provided. It must be 16 to 128 characters long, of letters, digits and only these special characters: !, &, #, $, ^, <, >, -.".into(),
         ));
     }
     Ok(token.to_string())
+}
+
+/// AWS accepts an AUTH token only on a group with in-transit encryption (API reference:
+/// "AuthToken can be specified only on replication groups where TransitEncryptionEnabled is
+/// true"; the wire message is that sentence, AWS's exact one is not on record).
+pub(crate) fn auth_token_needs_transit_encryption() -> ApiError {
+    ApiError::InvalidParameterValue(
+        "AuthToken can be specified only on replication groups where TransitEncryptionEnabled is true.".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_auth_token;
+
+    #[test]
+    fn an_auth_token_is_16_to_128_letters_digits_and_the_eight_specials() {
+        for good in ["0123456789abcdef", "Abc!&#$^<>-12345", &"x".repeat(128)] {
+            assert_eq!(parse_auth_token(good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "0123456789abcde",
+            &"x".repeat(129),
+            "0123456789abcdef@",
+            "0123456789abcdef/",
+            "0123456789abcdef\"",
+            "0123456789abcdef%",
+            "0123456789abcdef_",
+            "0123456789 abcdef",
+            "0123456789abcdeé",
+        ] {
+            let error = parse_auth_token(bad).unwrap_err();
+            assert_eq!(error.code(), "InvalidParameterValue", "{bad}");
+            assert!(
+                error.message().starts_with("Invalid AuthToken provided."),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -7,10 +7,14 @@ mod cluster_layout;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
 mod create_replication_group;
+mod create_user;
+mod create_user_group;
 mod decrease_replica_count;
 mod delete_cache_parameter_group;
 mod delete_cache_subnet_group;
 mod delete_replication_group;
+mod delete_user;
+mod delete_user_group;
 mod describe_cache_engine_versions;
 mod describe_cache_parameter_groups;
 mod describe_cache_parameters;
@@ -18,18 +22,24 @@ mod describe_cache_subnet_groups;
 mod describe_engine_default_parameters;
 mod describe_events;
 mod describe_replication_groups;
+mod describe_user_groups;
+mod describe_users;
 mod encoded_page;
 mod engine_error;
+mod engine_upgrade;
 mod group_settings;
 mod increase_replica_count;
 mod list_tags_for_resource;
 mod modify_cache_parameter_group;
 mod modify_cache_subnet_group;
 mod modify_replication_group;
+mod modify_user;
+mod modify_user_group;
 pub(crate) mod paging;
 mod parameter_shapes;
 mod remove_tags_from_resource;
 mod replica_count;
+mod replication_group_users;
 mod reset_cache_parameter_group;
 pub(crate) mod shapes;
 mod subnet_groups;
@@ -38,6 +48,8 @@ mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod unsupported;
+mod user_acl;
+mod users;
 
 use cache_cluster::{
     create_cache_cluster, delete_cache_cluster, describe_cache_clusters, modify_cache_cluster,
@@ -124,6 +136,14 @@ actions! {
     ModifyCacheCluster => modify_cache_cluster,
     DeleteCacheCluster => delete_cache_cluster,
     RebootCacheCluster => reboot_cache_cluster,
+    CreateUser => create_user,
+    DescribeUsers => describe_users,
+    ModifyUser => modify_user,
+    DeleteUser => delete_user,
+    CreateUserGroup => create_user_group,
+    DescribeUserGroups => describe_user_groups,
+    ModifyUserGroup => modify_user_group,
+    DeleteUserGroup => delete_user_group,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

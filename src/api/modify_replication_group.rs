@@ -2,6 +2,8 @@
 //! `modifying`, then the engine applies what touches the nodes (AUTH token, primary) and the
 //! group returns to `available` with its events.
 
+use super::engine_upgrade;
+use super::replication_group_users;
 use super::shapes::ReplicationGroupResult;
 use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::catalogue::parameters::ChangeType;
@@ -14,10 +16,7 @@ use crate::workflows::modify;
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 7] = [
-    "UserGroupIdsToAdd.member.1",
-    "UserGroupIdsToRemove.member.1",
-    "RemoveUserGroups",
+const UNSUPPORTED: [&str; 4] = [
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
     "TransitEncryptionMode",
     "IpDiscovery",
@@ -31,15 +30,64 @@ pub async fn run(
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
+    check_transit_encryption(state, group_id, &change)?;
+    let user_groups = replication_group_users::parse(params)?;
+    let new_user_groups = user_groups
+        .as_ref()
+        .map(|c| replication_group_users::check(&state.model(), group_id, c))
+        .transpose()?;
+    let planned = engine_upgrade::plan(state, params, group_id).await?;
+    let upgrade_binary = planned.map(|planned| {
+        // A new family's nodes start from its default group unless the request names one.
+        if change.cache_parameter_group_name.is_none() {
+            change.cache_parameter_group_name = planned.new_family_default;
+        }
+        change.engine_upgrade = Some(planned.upgrade);
+        planned.binary
+    });
     let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     let group = state.model().begin_modify(group_id, &change)?;
+    let users_applied = match new_user_groups {
+        Some(ids) => replication_group_users::apply(state, &group.id.to_string(), ids).await,
+        None => Ok(()),
+    };
     if pending_reboot {
         state.model().mark_pending_reboot(&[group.id.to_string()]);
     }
+    // Read again: the user groups changed since `begin_modify`.
+    let group = state.model().group(group_id).cloned().unwrap_or(group);
     let response = ReplicationGroupResult::from_model(&group);
     tracing::info!(group = %group.id, ?change.automatic_failover, ?change.primary_cluster_id, auth = ?change.auth.as_ref().map(|a| a.strategy()), "modifying replication group");
-    tokio::spawn(modify::run(state.clone(), group.id.to_string(), change));
+    // The workflow runs even when the users could not be applied, so the group leaves
+    // `modifying`; the caller learns of the failure.
+    let id = group.id.to_string();
+    tokio::spawn(modify::run(state.clone(), id, change, upgrade_binary));
+    users_applied?;
     Ok(response)
+}
+
+/// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS; a group's
+/// `TransitEncryptionEnabled` never changes after creation here, so reading it first is safe.
+fn check_transit_encryption(
+    state: &SharedState,
+    group_id: &str,
+    change: &GroupChange,
+) -> Result<(), ApiError> {
+    let new_token = matches!(
+        change.auth,
+        Some(AuthChange::Set(_) | AuthChange::Rotate(_))
+    );
+    let model = state.model();
+    let settings = &model.group(group_id)?.settings;
+    if new_token && !settings.transit_encryption {
+        return Err(super::group_settings::auth_token_needs_transit_encryption());
+    }
+    if change.auth.is_some() && !settings.user_group_ids.is_empty() {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Replication group {group_id} authenticates with the users of a user group: it has no AUTH token to change."
+        )));
+    }
+    Ok(())
 }
 
 /// `CacheParameterGroupName`: the new group must exist, be of the group's family and of its
@@ -59,8 +107,13 @@ fn switch_parameter_group(
     let group = model.group(group_id)?;
     let new = model.parameter_group(&name, &scope)?;
     let settings = &group.settings;
-    let expected = family_of_version(&settings.engine, &settings.engine_version)
-        .unwrap_or(new.family.as_str());
+    let current_family = family_of_version(&settings.engine, &settings.engine_version);
+    // After an upgrade in the same request, the group's family is the new version's.
+    let expected = match &change.engine_upgrade {
+        Some(upgrade) => family_of_version(&upgrade.engine, &upgrade.engine_version),
+        None => current_family,
+    }
+    .unwrap_or(new.family.as_str());
     if let Some(error) = family_mismatch(expected, &new.family) {
         return Err(error);
     }
@@ -80,9 +133,12 @@ fn switch_parameter_group(
     let old_name = settings
         .cache_parameter_group_name
         .clone()
-        .unwrap_or_else(|| match group.cluster_enabled {
-            true => "default.redis7.cluster.on".into(),
-            false => "default.redis7".into(),
+        .unwrap_or_else(|| {
+            let family = current_family.unwrap_or(expected);
+            match group.cluster_enabled {
+                true => format!("default.{family}.cluster.on"),
+                false => format!("default.{family}"),
+            }
         });
     let old = model.parameter_group(&old_name, &scope).ok();
     let mut names: Vec<String> = new.values.keys().cloned().collect();
@@ -140,7 +196,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
         snapshotting_cluster_id: lower("SnapshottingClusterId"),
         auth: parse_auth(params)?,
         cache_node_type: params.optional("CacheNodeType").map(str::to_string),
-        engine_version: params.optional("EngineVersion").map(str::to_string),
+        engine_upgrade: None, // planned by `engine_upgrade::plan`
         preferred_maintenance_window: params
             .optional("PreferredMaintenanceWindow")
             .map(parse_window)

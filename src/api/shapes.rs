@@ -97,6 +97,7 @@ pub struct ReplicationGroupShape {
     pub at_rest_encryption_enabled: bool,
     #[serde(rename = "ARN")]
     pub arn: String,
+    pub user_group_ids: XmlList<String>,
     pub log_delivery_configurations: XmlList<Empty>,
     pub replication_group_create_time: XmlTime,
     pub data_tiering: &'static str,
@@ -167,6 +168,7 @@ impl ReplicationGroupShape {
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
             arn: group.arn.to_string(),
+            user_group_ids: XmlList::new("member", settings.user_group_ids.clone()),
             log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
             replication_group_create_time: XmlTime(group.created_at),
             data_tiering: "disabled",

@@ -100,6 +100,14 @@ pub fn resolve(
                 &group.name,
             )])
         }
+        ResourceKind::User if here => {
+            let user = model.user(&arn.id).map_err(|_| missing())?;
+            Ok(vec![Arn::new(ResourceKind::User, &scope, &user.id)])
+        }
+        ResourceKind::UserGroup if here => {
+            let group = model.user_group(&arn.id).map_err(|_| missing())?;
+            Ok(vec![Arn::new(ResourceKind::UserGroup, &scope, &group.id)])
+        }
         ResourceKind::GlobalReplicationGroup => Err(ApiError::InvalidARN(format!(
             "Resources of type {} cannot be tagged: {arn}.",
             arn.kind.arn_type()

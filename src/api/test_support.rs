@@ -3,9 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 use super::{Action, Respond};
 use crate::engine::Engine;
 use crate::model::{Model, SystemClock};
+use crate::protocol::xml::XmlList;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{AppState, FailoverTiming, RequestContext, Settings, SharedState};
 
@@ -42,4 +45,39 @@ pub fn answer(action: Action, output: Result<impl Respond, ApiError>) -> String 
 /// A request's parameters from a query string.
 pub fn query(raw: &str) -> QueryParams {
     QueryParams::decode(Some(raw), b"")
+}
+
+/// A page of a Describe action serialized in one piece (`Marker`, then the list `list` of
+/// `member` elements), as the answers were before encoded items were reused: what the reused
+/// encodings must read exactly as.
+pub fn whole_page<T: Serialize>(
+    action: Action,
+    marker: Option<&str>,
+    list: &'static str,
+    member: &'static str,
+    items: Vec<T>,
+) -> String {
+    let page = WholePage {
+        marker,
+        list,
+        items: XmlList::new(member, items),
+    };
+    page.encode(action, &ctx()).unwrap()
+}
+
+struct WholePage<'a, T> {
+    marker: Option<&'a str>,
+    list: &'static str,
+    items: XmlList<T>,
+}
+
+impl<T: Serialize> Serialize for WholePage<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut page = serializer.serialize_struct("WholePage", 2)?;
+        if let Some(marker) = self.marker {
+            page.serialize_field("Marker", marker)?;
+        }
+        page.serialize_field(self.list, &self.items)?;
+        page.end()
+    }
 }

@@ -29,8 +29,8 @@ impl AuthUpdate {
     }
 }
 
-/// Makes every node accept exactly `passwords` (`ACL SETUSER default`) and authenticate to its
-/// primary with the first (`masterauth`).
+/// Makes every node accept exactly `passwords` (`ACL SETUSER default`). Replicas authenticate
+/// to their primary as the engine's user, so the token is not their `masterauth`.
 pub async fn push_passwords(
     clients: Vec<NodeClient>,
     passwords: &[String],
@@ -46,11 +46,7 @@ pub async fn push_passwords(
     }
     acl.extend(passwords.iter().map(|p| format!(">{p}")));
     let acl: Vec<&str> = acl.iter().map(String::as_str).collect();
-    let masterauth = passwords.first().map_or("", String::as_str);
     for client in clients {
-        client
-            .command(&["CONFIG", "SET", "masterauth", masterauth])
-            .await?;
         client.command(&acl).await?;
     }
     Ok(())

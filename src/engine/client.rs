@@ -10,10 +10,11 @@ use super::EngineError;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// Commands to one node, as the engine's own ACL user (see `restricted`): the `default` user's
+/// password (the AUTH token) and rights are the group's business, not the engine's.
 #[derive(Debug, Clone)]
 pub struct NodeClient {
     port: u16,
-    password: Option<String>,
 }
 
 /// The fields of `INFO replication` the engine decides by.
@@ -57,8 +58,8 @@ impl ReplicationInfo {
 }
 
 impl NodeClient {
-    pub fn new(port: u16, password: Option<String>) -> Self {
-        Self { port, password }
+    pub fn new(port: u16) -> Self {
+        Self { port }
     }
 
     /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
@@ -69,15 +70,16 @@ impl NodeClient {
 
     /// The health check's PING; [`EngineError::Local`] when the server itself is to blame.
     pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
-        super::ping::ping(self.port, self.password.as_deref(), timeout).await
+        super::ping::ping(self.port, timeout).await
     }
 
     async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {
         let work = async {
-            let mut settings = RedisConnectionInfo::default().set_skip_set_lib_name();
-            if let Some(password) = &self.password {
-                settings = settings.set_password(password);
-            }
+            let (user, password) = super::restricted::engine_credentials();
+            let settings = RedisConnectionInfo::default()
+                .set_skip_set_lib_name()
+                .set_username(user)
+                .set_password(password);
             let info = ConnectionAddr::Tcp("127.0.0.1".into(), self.port)
                 .into_connection_info()?
                 .set_redis_settings(settings);
@@ -90,7 +92,8 @@ impl NodeClient {
             let mut connection = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await?;
-            let mut cmd = redis::cmd(args[0]);
+            // A restricted command goes out under its private name (see `restricted`).
+            let mut cmd = redis::cmd(super::restricted::engine_name(args[0]));
             for arg in &args[1..] {
                 cmd.arg(*arg);
             }
@@ -99,7 +102,7 @@ impl NodeClient {
         match tokio::time::timeout(timeout, work).await {
             Ok(result) => result.map_err(|e| EngineError::Redis {
                 port: self.port,
-                detail: e.to_string(),
+                detail: super::restricted::public_text(&e.to_string()),
             }),
             Err(_) => Err(EngineError::Redis {
                 port: self.port,

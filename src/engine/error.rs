@@ -15,6 +15,9 @@ pub enum EngineError {
     /// The server's own trouble (out of descriptors, ports or memory), not the node's.
     #[error("the server itself could not check the node: {0}")]
     Local(String),
+    /// No local binary of the engine a group asks for; the message says how to get one.
+    #[error("{0}")]
+    NoBinary(String),
 }
 
 impl EngineError {

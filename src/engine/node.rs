@@ -25,14 +25,14 @@ pub struct NodeSlot {
 
 impl NodeSlot {
     /// A client to ping the node with, or `None` when its process has exited.
-    pub fn probe(&mut self, password: Option<String>) -> Option<NodeClient> {
+    pub fn probe(&mut self) -> Option<NodeClient> {
         let running = self.process.as_mut().is_some_and(|p| p.is_running());
-        running.then(|| NodeClient::new(self.port, password))
+        running.then(|| NodeClient::new(self.port))
     }
 
     /// True when the process has exited or does not answer PING in time.
-    pub async fn still_failing(&mut self, password: Option<String>) -> bool {
-        match self.probe(password) {
+    pub async fn still_failing(&mut self) -> bool {
+        match self.probe() {
             // The server's own trouble (out of descriptors) is no evidence against the node.
             Some(client) => matches!(
                 client.ping_within(HEALTH_PING_TIMEOUT).await,
@@ -123,6 +123,20 @@ pub(crate) fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String
             None => kept.push((name.clone(), value.clone())),
         }
     }
+}
+
+/// `CONFIG SET`s `settings` on every node `clients` reaches, after keeping them in `kept` for
+/// nodes started later (a restarted or added node gets `kept` at start).
+pub(crate) async fn apply_config_to(
+    clients: Vec<NodeClient>,
+    kept: &mut Vec<(String, String)>,
+    settings: &[(String, String)],
+) -> Result<(), EngineError> {
+    merge_config(kept, settings);
+    for client in clients {
+        set_config(&client, settings).await?;
+    }
+    Ok(())
 }
 
 /// Asks the kernel for a free port and starts the node on it; if another process takes the

@@ -20,8 +20,9 @@ pub fn is_local_error(error: &io::Error) -> bool {
     )
 }
 
-/// AUTH (when a password is set) and PING within `timeout`; `+PONG` is healthy.
-pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Result<(), EngineError> {
+/// AUTH as the engine's user and PING within `timeout`; `+PONG` is healthy.
+pub async fn ping(port: u16, timeout: Duration) -> Result<(), EngineError> {
+    let (user, password) = super::restricted::engine_credentials();
     let node_error = |detail: String| EngineError::Redis { port, detail };
     // Creating the socket needs only local resources: any failure here is ours.
     let socket = TcpSocket::new_v4().map_err(|e| EngineError::Local(e.to_string()))?;
@@ -29,15 +30,15 @@ pub async fn ping(port: u16, password: Option<&str>, timeout: Duration) -> Resul
         let mut stream = socket
             .connect(SocketAddr::from(([127, 0, 0, 1], port)))
             .await?;
-        let mut request = Vec::new();
-        if let Some(password) = password {
-            request.extend_from_slice(
-                format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n", password.len()).as_bytes(),
-            );
-        }
+        let mut request = format!(
+            "*3\r\n$4\r\nAUTH\r\n${}\r\n{user}\r\n${}\r\n{password}\r\n",
+            user.len(),
+            password.len()
+        )
+        .into_bytes();
         request.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
         stream.write_all(&request).await?;
-        let wanted = if password.is_some() { 2 } else { 1 };
+        let wanted = 2;
         let mut reply = Vec::new();
         let mut buf = [0u8; 512];
         while reply.windows(2).filter(|w| w == b"\r\n").count() < wanted {

@@ -18,6 +18,7 @@ use super::client::NodeClient;
 #[derive(Debug, Clone)]
 pub(crate) struct NodeSpec {
     pub name: String,
+    /// The server binary: redis-server or valkey-server (both take the same flags).
     pub redis_server: PathBuf,
     pub dir: PathBuf,
     pub port: u16,
@@ -121,7 +122,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.port, self.spec.password.clone())
+        NodeClient::new(self.spec.port)
     }
 
     /// True while the process has not exited.
@@ -131,7 +132,7 @@ impl RedisProcess {
 
     /// The last lines of the node's log, for error messages.
     pub fn log_tail(&self) -> String {
-        read_tail(&log_path(&self.spec.dir))
+        super::restricted::public_text(&read_tail(&log_path(&self.spec.dir)))
     }
 
     /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
@@ -166,6 +167,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
+    // The config file must come first; it holds the private command names (see `restricted`).
+    let renames = super::restricted::write_config_file(&spec.dir)
+        .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
+    command.arg(renames);
     command
         .args(["--port", &spec.port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
@@ -183,7 +188,8 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         )
         .stderr(log);
     if let Some(password) = &spec.password {
-        command.args(["--requirepass", password, "--masterauth", password]);
+        // Replicas authenticate as the engine's user (`masteruser`, in the private file).
+        command.args(["--requirepass", password]);
     }
     if let Some(port) = spec.replica_of {
         command.args(["--replicaof", "127.0.0.1", &port.to_string()]);
@@ -264,7 +270,7 @@ fn read_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// Live (not zombie) redis-server processes whose parent is `parent`, by pid.
+/// Live (not zombie) redis-server or valkey-server processes whose parent is `parent`, by pid.
 pub fn live_redis_children(parent: u32) -> Vec<u32> {
     let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -278,9 +284,9 @@ pub fn live_redis_children(parent: u32) -> Vec<u32> {
             // `pid (comm) state ppid ...`
             let (head, tail) = stat.rsplit_once(") ")?;
             let mut fields = tail.split_whitespace();
-            let live_child = head.ends_with("(redis-server")
-                && fields.next() != Some("Z")
-                && fields.next() == Some(parent.as_str());
+            let is_node = head.ends_with("(redis-server") || head.ends_with("(valkey-server");
+            let live_child =
+                is_node && fields.next() != Some("Z") && fields.next() == Some(parent.as_str());
             live_child.then_some(pid)
         })
         .collect()

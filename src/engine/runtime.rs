@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::EngineError;
+use super::acl::AclUser;
 use super::auth::AuthUpdate;
 use super::client::NodeClient;
 use super::cluster::ClusterRuntime;
@@ -144,7 +145,7 @@ impl Runtime {
         }
     }
 
-    /// Applies a token change to every running node (`ACL SETUSER default`, `masterauth`).
+    /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.update_auth(update).await,
@@ -169,12 +170,33 @@ impl Runtime {
         }
     }
 
+    /// Makes every running node know exactly `users` (a user group's ACL users; the others are
+    /// deleted) and keeps them for nodes started later, in both modes.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.apply_users(users).await,
+            Self::Cluster(cluster) => cluster.apply_users(users).await,
+        }
+    }
+
     /// Promotes `member` with zero acknowledged writes lost (cluster mode disabled only: the
     /// API refuses `PrimaryClusterId` in cluster mode).
     pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {
         self.replicated("a graceful promotion")?
             .promote_gracefully(member)
             .await
+    }
+
+    /// Replaces every node with one running `binary`, one at a time, keeping the data; returns
+    /// each node group's primary member afterwards.
+    pub async fn upgrade_engine(
+        &mut self,
+        binary: std::path::PathBuf,
+    ) -> Result<Vec<String>, EngineError> {
+        match self {
+            Self::Replicated(group) => Ok(vec![group.upgrade_engine(binary).await?]),
+            Self::Cluster(cluster) => cluster.upgrade_engine(binary).await,
+        }
     }
 
     /// Starts a new replica named `member`, waits until it caught up and returns its port

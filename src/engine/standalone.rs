@@ -50,7 +50,7 @@ struct RedisNode {
 
 impl RedisNode {
     fn client(&self) -> super::client::NodeClient {
-        super::client::NodeClient::new(self.slot.port, self.password.clone())
+        super::client::NodeClient::new(self.slot.port)
     }
 
     /// Kills the node and starts a fresh, empty one on the same port (a new one only if
@@ -152,7 +152,7 @@ impl CacheClusterRuntime {
         match &mut self.nodes {
             StandaloneNodes::Memcached(cluster) => cluster.check_health().await,
             StandaloneNodes::Redis(node) => {
-                if !node.slot.still_failing(node.password.clone()).await {
+                if !node.slot.still_failing().await {
                     return Ok(vec![]);
                 }
                 node.restart().await?;
@@ -190,9 +190,11 @@ impl Engine {
         password: Option<String>,
     ) -> Result<u16, EngineError> {
         let dir = self.standalone_dir(cluster_id);
+        // valkey is refused for standalone clusters for now: the default redis binary.
+        let redis_server = self.choose_binary("redis", None).await?.path;
         let spec = node_spec(
             REDIS_NODE_ID,
-            &self.redis_server,
+            &redis_server,
             &dir,
             password.clone(),
             0,
@@ -206,7 +208,7 @@ impl Engine {
                 port,
                 process: Some(process),
             },
-            redis_server: self.redis_server.clone(),
+            redis_server,
             dir,
             password,
             config: Vec::new(),

@@ -53,13 +53,15 @@ struct MemberSnapshot {
     node_group: String,
     role: Role,
     port: Option<u16>,
-    auth_token: Option<String>,
 }
 
 struct GroupSnapshot {
     scope: Scope,
     id: String,
     status: &'static str,
+    engine: String,
+    engine_version: String,
+    running_engine_version: String,
     automatic_failover: bool,
     multi_az: bool,
     failover_in_flight: bool,
@@ -183,6 +185,9 @@ impl GroupSnapshot {
             scope: scope.clone(),
             id: group.id.to_string(),
             status: group.status.as_str(),
+            engine: group.settings.engine.clone(),
+            engine_version: group.settings.engine_version.clone(),
+            running_engine_version: group.settings.running_engine_version.clone(),
             automatic_failover: group.settings.automatic_failover,
             multi_az: group.settings.multi_az,
             failover_in_flight: group.failover_in_flight,
@@ -201,7 +206,6 @@ impl GroupSnapshot {
                     node_group: member.node_group.clone(),
                     role: member.role,
                     port: member.port,
-                    auth_token: group.settings.auth_token.clone(),
                 })
                 .collect(),
         }
@@ -221,6 +225,9 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "region": group.scope.region,
         "id": group.id,
         "status": group.status,
+        "engine": group.engine,
+        "engine_version": group.engine_version,
+        "running_engine_version": group.running_engine_version,
         "automatic_failover": group.automatic_failover,
         "multi_az": group.multi_az,
         "failover_in_flight": group.failover_in_flight,
@@ -241,7 +248,7 @@ async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink
     for (g, group) in groups.iter().enumerate() {
         for (m, member) in group.members.iter().enumerate() {
             let Some(port) = member.port else { continue };
-            let client = NodeClient::new(port, member.auth_token.clone());
+            let client = NodeClient::new(port);
             tasks.spawn(async move { ((g, m), probe(client).await) });
         }
     }

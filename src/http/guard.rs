@@ -127,6 +127,23 @@ pub async fn guard(
         .await
 }
 
+/// The browser checks alone (Host, then Origin), for the bare Toxiproxy listener
+/// (`--toxiproxy-listen`): its clients cannot sign, so it has no SigV4 check, but a web page
+/// must not be able to add a toxic either. Refusals are JSON, as the Toxiproxy API answers.
+pub async fn browser_guard(
+    State(policy): State<Arc<HostPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    if let Err(error) = check_host(&policy, &parts).and_then(|()| check_origin(&parts)) {
+        let path = parts.uri.path();
+        tracing::warn!(path, code = error.code, message = %error.message, "request refused");
+        return error.json_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
 fn check_host(policy: &HostPolicy, parts: &Parts) -> Result<(), HttpError> {
     let host = parts
         .headers

@@ -61,15 +61,27 @@ pub fn routes() -> Router<Registry> {
         .fallback(not_found)
 }
 
-/// Serves the API at its bare paths on `address` (`--toxiproxy-listen`), in the background.
-pub async fn serve(address: std::net::SocketAddr, toxics: Registry) -> Result<(), String> {
+/// Serves the API at its bare paths on `address` (`--toxiproxy-listen`), in the background,
+/// behind the same Host/Origin checks as the main listener (`allowed_host`: `--allowed-host`).
+pub async fn serve(
+    address: std::net::SocketAddr,
+    toxics: Registry,
+    allowed_host: &[String],
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on --toxiproxy-listen {address}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %bound, "toxiproxy API listening");
+    let policy = std::sync::Arc::new(super::guard::HostPolicy::new(bound, allowed_host));
+    let app = routes()
+        .with_state(toxics)
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            super::guard::browser_guard,
+        ));
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, routes().with_state(toxics)).await {
+        if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "toxiproxy API listener failed");
         }
     });

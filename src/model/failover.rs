@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::events::EventKind;
-use super::group::{GroupStatus, Role};
+use super::group::{GroupStatus, ReplicationGroup, Role};
 use super::{FailoverTicket, Model};
 use crate::protocol::ApiError;
 
@@ -19,46 +19,7 @@ impl Model {
         now: DateTime<Utc>,
     ) -> Result<FailoverTicket, ApiError> {
         let group = self.group(raw_group_id)?;
-        if group.node_group(node_group_id).is_none() {
-            return Err(ApiError::NodeGroupNotFoundFault(format!(
-                "Node group {node_group_id} not found in replication group {}.",
-                group.id
-            )));
-        }
-        // With cluster mode enabled AWS replaces one node at a time per replication group, so
-        // a failover on any shard blocks the others too: the in-flight flag is per group.
-        if group.status != GroupStatus::Available || group.failover_in_flight {
-            return Err(ApiError::InvalidReplicationGroupState(format!(
-                "Replication group {} is not in the available state{}.",
-                group.id,
-                if group.failover_in_flight {
-                    ": a failover (node replacement) is already in progress"
-                } else {
-                    ""
-                }
-            )));
-        }
-        // AWS does not document the code for these two; InvalidReplicationGroupState is what
-        // the group's own state calls for (see README, "Fidelity").
-        if !group.settings.automatic_failover {
-            return Err(ApiError::InvalidReplicationGroupState(format!(
-                "Replication group {} must have automatic failover enabled to test failover.",
-                group.id
-            )));
-        }
-        let old_primary = group
-            .primary_of(node_group_id)
-            .map(|m| m.cluster_id.clone());
-        let has_replica = group
-            .members
-            .iter()
-            .any(|m| m.node_group == node_group_id && m.role == Role::Replica && m.port.is_some());
-        let (Some(old_primary), true) = (old_primary, has_replica) else {
-            return Err(ApiError::InvalidReplicationGroupState(format!(
-                "Node group {node_group_id} of replication group {} has no healthy replica to fail over to.",
-                group.id
-            )));
-        };
+        let old_primary = failover_source(group, node_group_id)?;
         let group_id = group.id.to_string();
         if !self.quota.has_room(account, now) {
             return Err(ApiError::APICallRateForCustomerExceeded(format!(
@@ -151,4 +112,51 @@ impl Model {
             group.failover_in_flight = false;
         }
     }
+}
+
+/// The primary a TestFailover on `node_group_id` would replace, once AWS's preconditions hold:
+/// the node group exists, the group is available with no failover in flight, automatic
+/// failover is on, and a healthy replica is there to promote.
+fn failover_source(group: &ReplicationGroup, node_group_id: &str) -> Result<String, ApiError> {
+    if group.node_group(node_group_id).is_none() {
+        return Err(ApiError::NodeGroupNotFoundFault(format!(
+            "Node group {node_group_id} not found in replication group {}.",
+            group.id
+        )));
+    }
+    // With cluster mode enabled AWS replaces one node at a time per replication group, so
+    // a failover on any shard blocks the others too: the in-flight flag is per group.
+    if group.status != GroupStatus::Available || group.failover_in_flight {
+        return Err(ApiError::InvalidReplicationGroupState(format!(
+            "Replication group {} is not in the available state{}.",
+            group.id,
+            if group.failover_in_flight {
+                ": a failover (node replacement) is already in progress"
+            } else {
+                ""
+            }
+        )));
+    }
+    // AWS does not document the code for these two; InvalidReplicationGroupState is what
+    // the group's own state calls for (see README, "Fidelity").
+    if !group.settings.automatic_failover {
+        return Err(ApiError::InvalidReplicationGroupState(format!(
+            "Replication group {} must have automatic failover enabled to test failover.",
+            group.id
+        )));
+    }
+    let old_primary = group
+        .primary_of(node_group_id)
+        .map(|m| m.cluster_id.clone());
+    let has_replica = group
+        .members
+        .iter()
+        .any(|m| m.node_group == node_group_id && m.role == Role::Replica && m.port.is_some());
+    let (Some(old_primary), true) = (old_primary, has_replica) else {
+        return Err(ApiError::InvalidReplicationGroupState(format!(
+            "Node group {node_group_id} of replication group {} has no healthy replica to fail over to.",
+            group.id
+        )));
+    };
+    Ok(old_primary)
 }

@@ -99,7 +99,12 @@ pub struct GroupSettings {
     pub description: String,
     pub cache_node_type: String,
     pub engine: String,
+    /// As the API reports it: the catalogue's full version asked for (`7.1.0`), or the local
+    /// binary's when none was.
     pub engine_version: String,
+    /// What the nodes' binary reports (`7.0.15`): without a local binary of the asked
+    /// major.minor the closest runs, and the dashboard shows both.
+    pub running_engine_version: String,
     pub automatic_failover: bool,
     pub multi_az: bool,
     pub auth_token: Option<String>,
@@ -116,6 +121,8 @@ pub struct GroupSettings {
     pub security_group_ids: Vec<String>,
     /// Lower-cased; `default` unless the create named another.
     pub cache_subnet_group_name: String,
+    /// The user groups whose users the nodes know (RBAC); empty for AUTH-token groups.
+    pub user_group_ids: Vec<String>,
     /// A `requires-reboot` parameter of its parameter group changed while it ran: shown as
     /// `pending-reboot` until a node restart (nothing here reboots on request).
     pub parameters_pending_reboot: bool,

@@ -9,6 +9,7 @@ pub mod arn;
 pub mod cache_cluster;
 mod cache_cluster_ops;
 pub mod catalogue;
+pub mod engine_upgrade;
 pub mod events;
 pub mod failover;
 pub mod group;
@@ -22,6 +23,8 @@ pub mod resource;
 pub mod scope;
 pub mod subnet_group;
 pub mod tags;
+pub mod user;
+pub mod user_group;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -55,6 +58,9 @@ pub struct Model {
     subnet_groups: ResourceTable<SubnetGroup>,
     /// The user's cache parameter groups (the defaults are synthesized: `parameter_group`).
     parameter_groups: ResourceTable<parameter_group::ParameterGroup>,
+    /// RBAC users, the built-in `default` one included, and user groups.
+    users: ResourceTable<user::User>,
+    user_groups: ResourceTable<user_group::UserGroup>,
     /// The tags of every taggable resource of this scope, by ARN.
     pub tags: TagStore,
     pub events: EventLog,
@@ -82,6 +88,8 @@ impl Model {
             cache_clusters: ResourceTable::default(),
             subnet_groups,
             parameter_groups: ResourceTable::default(),
+            users: users_with_default(),
+            user_groups: ResourceTable::default(),
             tags: TagStore::default(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
@@ -214,8 +222,18 @@ impl Model {
         self.quota.clear();
         self.tags.clear();
         self.parameter_groups.take_all();
+        self.users = users_with_default();
+        self.user_groups.take_all();
         self.groups.take_all()
     }
+}
+
+fn users_with_default() -> ResourceTable<user::User> {
+    let mut users = ResourceTable::default();
+    users
+        .insert(user::User::built_in_default())
+        .expect("an empty table takes the default user");
+    users
 }
 
 #[cfg(test)]

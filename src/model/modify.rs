@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Model;
 use super::arn::{Arn, ResourceKind};
+use super::engine_upgrade::EngineUpgrade;
 use super::events::EventKind;
 use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
 use super::scope::Scope;
@@ -38,7 +39,8 @@ pub struct GroupChange {
     pub snapshotting_cluster_id: Option<String>,
     pub auth: Option<AuthChange>,
     pub cache_node_type: Option<String>,
-    pub engine_version: Option<String>,
+    /// `Engine`/`EngineVersion` naming a newer version: every node is replaced.
+    pub engine_upgrade: Option<EngineUpgrade>,
     pub preferred_maintenance_window: Option<String>,
     pub notification_topic_arn: Option<String>,
     pub notification_topic_status: Option<String>,
@@ -201,6 +203,9 @@ impl Model {
                         group_id: group_id.clone(),
                         strategy: auth.strategy(),
                     });
+                }
+                if let Some(upgrade) = &change.engine_upgrade {
+                    events.push(upgrade.apply(group));
                 }
                 if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
                     && *new != old
@@ -417,7 +422,6 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
     };
     set(&mut settings.description, &change.description);
     set(&mut settings.cache_node_type, &change.cache_node_type);
-    set(&mut settings.engine_version, &change.engine_version);
     let set_optional = |target: &mut Option<String>, value: &Option<String>| {
         if value.is_some() {
             target.clone_from(value);

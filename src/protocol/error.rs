@@ -39,6 +39,15 @@ pub enum ApiError {
     SubnetInUse(String),
     UserNotFound(String),
     UserGroupNotFound(String),
+    UserAlreadyExists(String),
+    DuplicateUserName(String),
+    UserGroupAlreadyExists(String),
+    DefaultUserRequired(String),
+    DefaultUserAssociatedToUserGroup(String),
+    InvalidUserState(String),
+    InvalidUserGroupState(String),
+    UserQuotaExceeded(String),
+    UserGroupQuotaExceeded(String),
     SnapshotNotFoundFault(String),
     ServerlessCacheNotFoundFault(String),
     ServerlessCacheSnapshotNotFoundFault(String),
@@ -88,6 +97,15 @@ impl ApiError {
             Self::SubnetInUse(_) => "SubnetInUse",
             Self::UserNotFound(_) => "UserNotFound",
             Self::UserGroupNotFound(_) => "UserGroupNotFound",
+            Self::UserAlreadyExists(_) => "UserAlreadyExists",
+            Self::DuplicateUserName(_) => "DuplicateUserName",
+            Self::UserGroupAlreadyExists(_) => "UserGroupAlreadyExists",
+            Self::DefaultUserRequired(_) => "DefaultUserRequired",
+            Self::DefaultUserAssociatedToUserGroup(_) => "DefaultUserAssociatedToUserGroup",
+            Self::InvalidUserState(_) => "InvalidUserState",
+            Self::InvalidUserGroupState(_) => "InvalidUserGroupState",
+            Self::UserQuotaExceeded(_) => "UserQuotaExceeded",
+            Self::UserGroupQuotaExceeded(_) => "UserGroupQuotaExceeded",
             Self::SnapshotNotFoundFault(_) => "SnapshotNotFoundFault",
             Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
             Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
@@ -134,6 +152,15 @@ impl ApiError {
             | Self::InvalidSubnet(m)
             | Self::UserNotFound(m)
             | Self::UserGroupNotFound(m)
+            | Self::UserAlreadyExists(m)
+            | Self::DuplicateUserName(m)
+            | Self::UserGroupAlreadyExists(m)
+            | Self::DefaultUserRequired(m)
+            | Self::DefaultUserAssociatedToUserGroup(m)
+            | Self::InvalidUserState(m)
+            | Self::InvalidUserGroupState(m)
+            | Self::UserQuotaExceeded(m)
+            | Self::UserGroupQuotaExceeded(m)
             | Self::SnapshotNotFoundFault(m)
             | Self::ServerlessCacheNotFoundFault(m)
             | Self::ServerlessCacheSnapshotNotFoundFault(m)

@@ -3,7 +3,7 @@
 
 use aws_sdk_elasticache::Client;
 
-use crate::support::{TestServer, code};
+use crate::support::{TestServer, code, page_through};
 
 async fn versions(
     client: &Client,
@@ -84,29 +84,29 @@ async fn pages_cover_the_catalogue_once() {
     let client = server.sdk();
     let all = versions(&client, None, None, None, false).await;
     assert!(all.len() > 20, "more than one page of 20");
-    let mut seen = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let (seen, _) = page_through(|marker| async {
         let page = client
             .describe_cache_engine_versions()
             .max_records(20)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
             .unwrap();
         assert!(page.cache_engine_versions().len() <= 20);
-        seen.extend(page.cache_engine_versions().iter().map(|v| {
-            (
-                v.engine().unwrap().to_string(),
-                v.engine_version().unwrap().to_string(),
-                v.cache_parameter_group_family().unwrap().to_string(),
-            )
-        }));
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        let rows: Vec<_> = page
+            .cache_engine_versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.engine().unwrap().to_string(),
+                    v.engine_version().unwrap().to_string(),
+                    v.cache_parameter_group_family().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (rows, page.marker().map(str::to_string))
+    })
+    .await;
     assert_eq!(seen, all, "the pages are the whole list, in order");
     let forged = client
         .describe_cache_engine_versions()

@@ -3,17 +3,27 @@
 use std::time::Duration;
 
 use crate::support::{
-    TestServer, assert_replication, code, create_group, describe, endpoints, events_for, messages,
-    redis_cli, replication_field, wait_for_event, wait_until,
+    TestServer, admin_cli, assert_replication, code, create_group, create_group_on, describe,
+    endpoints, events_for, messages, node_engine, redis_cli, replication_field, wait_for_event,
+    wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
 #[tokio::test]
 async fn test_failover_promotes_a_replica_and_recovers_the_old_primary() {
+    failover_promotes_and_recovers("redis").await;
+}
+
+#[tokio::test]
+async fn test_failover_on_valkey_promotes_a_replica_and_recovers_the_old_primary() {
+    failover_promotes_and_recovers("valkey").await;
+}
+
+async fn failover_promotes_and_recovers(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "shop", 3, true).await;
+    let group = create_group_on(&client, engine, "shop", 3, true).await;
     let (primary_endpoint, _, before) = endpoints(&group);
     for i in 0..50 {
         assert_eq!(
@@ -122,6 +132,11 @@ async fn test_failover_promotes_a_replica_and_recovers_the_old_primary() {
     assert_eq!(
         after[0].1, old_primary_port,
         "the old primary came back on its own port"
+    );
+    assert_eq!(
+        node_engine(old_primary_port, None).0,
+        engine,
+        "the recovered node runs the group's engine"
     );
     assert_eq!(
         replication_field(primary_endpoint, "role").as_deref(),
@@ -362,7 +377,13 @@ async fn when_no_replica_can_be_promoted_the_group_keeps_a_primary_and_says_why(
     let group = create_group(&client, "stuck", 2, true).await;
     let (primary_endpoint, _, members) = endpoints(&group);
     assert_eq!(
-        redis_cli(members[1].1, &["CONFIG", "SET", "replica-priority", "0"]),
+        admin_cli(
+            members[1].1,
+            members[1].1,
+            None,
+            &["CONFIG", "SET", "replica-priority", "0"]
+        )
+        .0,
         "OK"
     );
     client

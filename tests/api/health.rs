@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crate::support::{
-    TestServer, assert_replication, create_group, describe, endpoints, events_for, is_alive,
-    messages, redis_cli, redis_pid_on, replication_field, signal, wait_for_event, wait_until,
+    TestServer, admin_cli, assert_replication, create_group, describe, endpoints, events_for,
+    is_alive, messages, redis_cli, redis_pid_on, replication_field, signal, wait_for_event,
+    wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -149,7 +150,8 @@ async fn a_dead_primary_without_automatic_failover_is_restarted_in_place_and_los
     write_keys(primary_endpoint, 5).await;
     wait_replicated(members[0].1, &[members[1].1]).await;
     // A snapshot on disk (as a full sync or a user's SAVE leaves) must not come back.
-    assert_eq!(redis_cli(members[0].1, &["SAVE"]), "OK");
+    let (port, node) = (members[0].1, members[0].1);
+    assert_eq!(admin_cli(port, node, None, &["SAVE"]).0, "OK");
     signal(redis_pid_on(members[0].1).unwrap(), libc::SIGKILL);
     wait_for_event(&client, "manual-001", FINISHED).await;
     let (_, _, after) = endpoints(&describe(&client, "manual").await.unwrap());

@@ -1,16 +1,25 @@
 //! Create, describe and delete through aws-sdk-elasticache, checked on the real nodes.
 
 use crate::support::{
-    DEADLINE, TestServer, assert_replication, code, create_group, create_group_with_token,
-    describe, endpoints, port_accepts, redis_cli, replication_field, wait_available, wait_deleted,
-    wait_until,
+    DEADLINE, TestServer, assert_replication, code, create_group, create_group_on,
+    create_group_with_token_on, describe, endpoints, node_engine, port_accepts, redis_cli,
+    replication_field, wait_available, wait_deleted, wait_until,
 };
 
 #[tokio::test]
-async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
+async fn a_created_redis_group_runs_real_linked_nodes_behind_stable_endpoints() {
+    created_group_runs_real_linked_nodes("redis").await;
+}
+
+#[tokio::test]
+async fn a_created_valkey_group_runs_real_linked_valkey_nodes_behind_stable_endpoints() {
+    created_group_runs_real_linked_nodes("valkey").await;
+}
+
+async fn created_group_runs_real_linked_nodes(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "Orders", 3, true).await;
+    let group = create_group_on(&client, engine, "Orders", 3, true).await;
     assert_eq!(
         group.replication_group_id(),
         Some("orders"),
@@ -97,20 +106,21 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
             .iter()
             .all(|c| c.replication_group_id() == Some("orders"))
     );
-    let version_line = std::process::Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .unwrap()
-        .stdout;
-    let version_line = String::from_utf8_lossy(&version_line);
-    let version = version_line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("v="))
-        .unwrap();
-    assert_eq!(
-        clusters.cache_clusters()[0].engine_version(),
-        Some(version),
-        "the default EngineVersion is the real one"
+    // Every node runs the engine asked for, and the default EngineVersion is what it runs.
+    for (id, port, _) in &members {
+        let (node_engine, version) = node_engine(*port, None);
+        assert_eq!(node_engine, engine, "{id}'s INFO server");
+        assert_eq!(
+            clusters.cache_clusters()[0].engine_version(),
+            Some(version.as_str()),
+            "the default EngineVersion is the real one"
+        );
+    }
+    assert!(
+        clusters
+            .cache_clusters()
+            .iter()
+            .all(|c| c.engine() == Some(engine))
     );
 
     let deleted = client
@@ -138,10 +148,25 @@ async fn a_created_group_runs_real_linked_nodes_behind_stable_endpoints() {
 
 #[tokio::test]
 async fn an_auth_token_is_required_by_every_node() {
+    auth_token_is_required_by_every_node("redis").await;
+}
+
+#[tokio::test]
+async fn an_auth_token_is_required_by_every_valkey_node() {
+    auth_token_is_required_by_every_node("valkey").await;
+}
+
+/// The port of the group's first member.
+fn group_port(group: &aws_sdk_elasticache::types::ReplicationGroup) -> u16 {
+    endpoints(group).2[0].1
+}
+
+async fn auth_token_is_required_by_every_node(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
     let token = "s3cret-token-0123456789";
-    let group = create_group_with_token(&client, "secure", 2, token).await;
+    let group = create_group_with_token_on(&client, engine, "secure", 2, token).await;
+    assert_eq!(node_engine(group_port(&group), Some(token)).0, engine);
     assert_eq!(group.auth_token_enabled(), Some(true));
     let (primary_endpoint, _, members) = endpoints(&group);
     for port in [primary_endpoint, members[0].1, members[1].1] {

@@ -5,6 +5,7 @@
 mod support;
 
 mod cache_clusters;
+mod engine_choice;
 mod engine_versions;
 mod events;
 mod failover;
@@ -15,6 +16,8 @@ mod parameter_nodes;
 mod processes;
 mod protocol;
 mod scopes;
+mod security;
 mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
+mod users;

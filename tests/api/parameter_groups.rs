@@ -6,7 +6,8 @@ use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::ParameterNameValue;
 
 use crate::support::{
-    DEADLINE, TestServer, code, code_and_message, connect, member_ports, wait_until,
+    DEADLINE, TestServer, code, code_and_message, connect, member_ports, page_through,
+    private_command, wait_until,
 };
 
 pub(crate) fn pair(name: &str, value: &str) -> ParameterNameValue {
@@ -59,7 +60,7 @@ async fn user_parameters(client: &Client, name: &str) -> Vec<(String, String)> {
 
 pub(crate) fn config_get(port: u16, name: &str) -> String {
     let mut connection = connect(port, None).expect("connect to the node");
-    let answer: Vec<String> = redis::cmd("CONFIG")
+    let answer: Vec<String> = redis::cmd(&private_command(port, "CONFIG"))
         .arg("GET")
         .arg(name)
         .query(&mut connection)
@@ -141,28 +142,22 @@ async fn parameter_group_actions_their_errors_and_paging() {
     for i in 0..5 {
         create_parameter_group(&client, &format!("extra-{i}"), "valkey8").await;
     }
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    let mut pages = 0;
-    loop {
+    let (names, pages) = page_through(|marker| async {
         let page = client
             .describe_cache_parameter_groups()
             .max_records(20)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
             .unwrap();
-        pages += 1;
-        names.extend(
-            page.cache_parameter_groups()
-                .iter()
-                .map(|g| g.cache_parameter_group_name().unwrap().to_string()),
-        );
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        let names: Vec<String> = page
+            .cache_parameter_groups()
+            .iter()
+            .map(|g| g.cache_parameter_group_name().unwrap().to_string())
+            .collect();
+        (names, page.marker().map(str::to_string))
+    })
+    .await;
     assert_eq!(pages, 2);
     assert_eq!(names.len(), 16 + 6, "{names:?}");
     for expected in [
@@ -246,23 +241,21 @@ async fn parameter_group_actions_their_errors_and_paging() {
     assert_eq!(code(delete_default), "InvalidCacheParameterGroupState");
 
     // DescribeCacheParameters: every parameter, paged by name; Source filters.
-    let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let (all, _) = page_through(|marker| async {
         let page = client
             .describe_cache_parameters()
             .cache_parameter_group_name("sessions")
             .max_records(20)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
             .unwrap();
-        all.extend(page.parameters().to_vec());
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        (
+            page.parameters().to_vec(),
+            page.marker().map(str::to_string),
+        )
+    })
+    .await;
     assert!(all.len() > 40, "redis7 has {} parameters", all.len());
     let policy = all
         .iter()

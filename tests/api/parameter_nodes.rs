@@ -8,15 +8,24 @@ use crate::parameter_groups::{
     config_get, create_parameter_group, modify, pair, wait_nodes_config,
 };
 use crate::support::{
-    TestServer, cache_cluster, code, code_and_message, connect, member_ports, wait_available,
-    wait_deleted,
+    TestServer, cache_cluster, code, code_and_message, connect, member_ports, node_engine,
+    wait_available, wait_deleted,
 };
 
 #[tokio::test]
 async fn parameter_changes_reach_the_live_nodes() {
+    parameter_changes_reach_live_nodes("redis", "redis7").await;
+}
+
+#[tokio::test]
+async fn parameter_changes_reach_the_live_valkey_nodes() {
+    parameter_changes_reach_live_nodes("valkey", "valkey8").await;
+}
+
+async fn parameter_changes_reach_live_nodes(engine: &str, family: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    create_parameter_group(&client, "live", "redis7").await;
+    create_parameter_group(&client, "live", family).await;
     modify(&client, "live", &[("timeout", "120")]).await;
 
     let missing = client
@@ -32,6 +41,7 @@ async fn parameter_changes_reach_the_live_nodes() {
         .create_replication_group()
         .replication_group_id("mismatch")
         .replication_group_description("x")
+        .engine(engine)
         .cache_parameter_group_name("old-family")
         .send()
         .await;
@@ -42,6 +52,7 @@ async fn parameter_changes_reach_the_live_nodes() {
         .create_replication_group()
         .replication_group_id("shards")
         .replication_group_description("x")
+        .engine(engine)
         .cache_parameter_group_name("live")
         .num_node_groups(2)
         .send()
@@ -52,6 +63,7 @@ async fn parameter_changes_reach_the_live_nodes() {
         .create_replication_group()
         .replication_group_id("web")
         .replication_group_description("parameters")
+        .engine(engine)
         .num_cache_clusters(2)
         .cache_parameter_group_name("LIVE")
         .send()
@@ -59,6 +71,8 @@ async fn parameter_changes_reach_the_live_nodes() {
         .expect("create with a parameter group");
     let group = wait_available(&client, "web").await;
     assert_eq!(group.cluster_enabled(), Some(false));
+    let (_, first_port) = member_ports(&client, "web").await[0].clone();
+    assert_eq!(node_engine(first_port, None).0, engine);
     // The group's values are on the nodes from the start.
     wait_nodes_config(&client, "web", "timeout", "120").await;
     let member = cache_cluster(&client, "web-001").await;
@@ -124,7 +138,7 @@ async fn parameter_changes_reach_the_live_nodes() {
     wait_nodes_config(&client, "web", "maxmemory-policy", "volatile-lru").await;
 
     // ModifyReplicationGroup switches groups: the new group's values reach the nodes.
-    create_parameter_group(&client, "other", "redis7").await;
+    create_parameter_group(&client, "other", family).await;
     modify(&client, "other", &[("maxmemory-policy", "allkeys-random")]).await;
     client
         .modify_replication_group()
@@ -149,7 +163,7 @@ async fn parameter_changes_reach_the_live_nodes() {
     let cluster_group = client
         .modify_replication_group()
         .replication_group_id("web")
-        .cache_parameter_group_name("default.redis7.cluster.on")
+        .cache_parameter_group_name(format!("default.{family}.cluster.on"))
         .send()
         .await;
     assert_eq!(code(cluster_group), "InvalidParameterCombination");

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{CacheSubnetGroup, Tag};
 
-use crate::support::{TestServer, code, wait_available, wait_deleted};
+use crate::support::{TestServer, code, page_through, wait_available, wait_deleted};
 
 const SUBNET_A: &str = "subnet-0a1b2c3d4e5f60718";
 const SUBNET_B: &str = "subnet-0badc0de";
@@ -225,29 +225,23 @@ async fn describe_pages_with_markers_and_max_records() {
     for i in 0..44 {
         create(&client, &format!("group-{i:02}"), &[SUBNET_A]).await;
     }
-    let mut seen = Vec::new();
-    let mut marker: Option<String> = None;
-    let mut pages = 0;
-    loop {
+    let (seen, pages) = page_through(|marker| async {
         let page = client
             .describe_cache_subnet_groups()
             .max_records(20)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
             .unwrap();
-        pages += 1;
         assert!(page.cache_subnet_groups().len() <= 20);
-        seen.extend(
-            page.cache_subnet_groups()
-                .iter()
-                .map(|g| g.cache_subnet_group_name().unwrap().to_string()),
-        );
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        let names: Vec<String> = page
+            .cache_subnet_groups()
+            .iter()
+            .map(|g| g.cache_subnet_group_name().unwrap().to_string())
+            .collect();
+        (names, page.marker().map(str::to_string))
+    })
+    .await;
     assert_eq!(pages, 3, "45 groups in pages of 20");
     let unique: BTreeSet<&String> = seen.iter().collect();
     assert_eq!((seen.len(), unique.len()), (45, 45), "no repeats, no gaps");

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{ParameterNameValue, Tag};
 
-use crate::support::{TestServer, code};
+use crate::support::{TestServer, code, page_through};
 
 type Parameters = BTreeMap<String, String>;
 
@@ -46,9 +46,7 @@ struct State {
 /// by name, through the paginator, exactly one result), then DescribeCacheParameters with
 /// `Source=user` (one call, no paging) flattened by `flattenParameters` (names lowercased).
 async fn read(client: &Client, id: &str) -> State {
-    let mut found = Vec::new();
-    let mut marker = None;
-    loop {
+    let (found, _) = page_through(|marker| async {
         let page = client
             .describe_cache_parameter_groups()
             .cache_parameter_group_name(id)
@@ -56,12 +54,10 @@ async fn read(client: &Client, id: &str) -> State {
             .send()
             .await
             .expect("findCacheParameterGroupByName");
-        found.extend(page.cache_parameter_groups().to_vec());
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        let groups = page.cache_parameter_groups().to_vec();
+        (groups, page.marker().map(str::to_string))
+    })
+    .await;
     assert_eq!(found.len(), 1, "tfresource.AssertSinglePtrResult");
     let group = &found[0];
     let output = client

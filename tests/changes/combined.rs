@@ -19,15 +19,15 @@ fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
 }
 
 /// The node ports the reader endpoint leads to, over `connections` fresh connections
-/// (`CONFIG GET port` answers the port of the node behind the proxy).
+/// (`INFO server`'s `tcp_port` is the port of the node behind the proxy).
 fn reader_targets(reader: u16, token: Option<&str>, connections: usize) -> BTreeSet<u16> {
     (0..connections)
         .map(|_| {
-            let (out, err) = cli(reader, token, &["CONFIG", "GET", "port"]);
+            let (out, err) = cli(reader, token, &["INFO", "server"]);
             out.lines()
-                .nth(1)
+                .find_map(|line| line.trim().strip_prefix("tcp_port:"))
                 .and_then(|p| p.trim().parse().ok())
-                .unwrap_or_else(|| panic!("CONFIG GET port through the reader: {out:?} {err:?}"))
+                .unwrap_or_else(|| panic!("INFO server through the reader: {out:?} {err:?}"))
         })
         .collect()
 }

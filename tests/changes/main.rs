@@ -6,5 +6,6 @@
 mod support;
 
 mod combined;
+mod engine_upgrade;
 mod modify;
 mod replicas;

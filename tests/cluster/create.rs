@@ -5,15 +5,24 @@ use aws_sdk_elasticache::types::NodeGroupConfiguration;
 
 use crate::support::{
     TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code, configuration_port,
-    create_cluster, member_ports, node_on, port_accepts, port_of, redis_cli, wait_available,
-    wait_deleted, wait_for_event,
+    create_cluster_on, member_ports, node_engine, node_on, port_accepts, port_of, redis_cli,
+    wait_available, wait_deleted, wait_for_event,
 };
 
 #[tokio::test]
 async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_over() {
+    three_shards_form_a_real_cluster("redis").await;
+}
+
+#[tokio::test]
+async fn three_valkey_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_over() {
+    three_shards_form_a_real_cluster("valkey").await;
+}
+
+async fn three_shards_form_a_real_cluster(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_cluster(&client, "Carts", 3, 1).await;
+    let group = create_cluster_on(&client, engine, "Carts", 3, 1).await;
 
     assert_eq!(group.cluster_enabled(), Some(true));
     assert_eq!(group.cluster_mode().map(|m| m.as_str()), Some("enabled"));
@@ -72,6 +81,7 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         );
     }
     for (member, port) in &ports {
+        assert_eq!(node_engine(*port, None).0, engine, "{member}'s INFO server");
         let info = redis_cli(*port, &["CLUSTER", "INFO"]);
         assert!(info.contains("cluster_state:ok"), "{member}: {info}");
         assert!(info.contains("cluster_slots_ok:16384"), "{member}: {info}");
@@ -107,6 +117,7 @@ async fn three_shards_form_a_real_cluster_that_a_cluster_client_spreads_keys_ove
         .unwrap();
     let shown = &snapshot["groups"][0];
     assert_eq!(shown["cluster_enabled"], true);
+    assert_eq!(shown["engine"], engine);
     assert_eq!(shown["configuration_endpoint_port"], configuration);
     assert_eq!(shown["node_groups"][1]["slots"], "5461-10922");
     let nodes = shown["members"].as_array().unwrap();

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::support::{
     DEADLINE, TestServer, cluster_client, cluster_get, cluster_nodes, cluster_set, code,
-    configuration_port, create_cluster, events_for, member_ports, messages, node_on, port_of,
+    configuration_port, create_cluster_on, events_for, member_ports, messages, node_on, port_of,
     redis_cli, redis_pid_on, signal, wait_for_event, wait_until,
 };
 
@@ -14,10 +14,19 @@ const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
 #[tokio::test]
 async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key() {
+    failover_on_one_shard("redis").await;
+}
+
+#[tokio::test]
+async fn test_failover_on_one_valkey_shard_moves_only_its_primary_and_keeps_every_key() {
+    failover_on_one_shard("valkey").await;
+}
+
+async fn failover_on_one_shard(engine: &str) {
     // The recovery delay keeps the first failover in flight while the second call arrives.
     let server = TestServer::start_with(&["--recovery-delay-ms", "800"]);
     let client = server.sdk();
-    let group = create_cluster(&client, "orders", 3, 1).await;
+    let group = create_cluster_on(&client, engine, "orders", 3, 1).await;
     let configuration = configuration_port(&group);
     let ports = member_ports(&client, "orders").await;
     let mut connection = cluster_client(configuration).await;
@@ -130,9 +139,18 @@ async fn test_failover_on_one_shard_moves_only_its_primary_and_keeps_every_key()
 
 #[tokio::test]
 async fn a_killed_shard_primary_is_replaced_by_its_replica_automatically() {
+    killed_shard_primary_is_replaced("redis").await;
+}
+
+#[tokio::test]
+async fn a_killed_valkey_shard_primary_is_replaced_by_its_replica_automatically() {
+    killed_shard_primary_is_replaced("valkey").await;
+}
+
+async fn killed_shard_primary_is_replaced(engine: &str) {
     let server = TestServer::start_with(&["--health-check-interval-ms", "100"]);
     let client = server.sdk();
-    let group = create_cluster(&client, "sessions", 3, 1).await;
+    let group = create_cluster_on(&client, engine, "sessions", 3, 1).await;
     let configuration = configuration_port(&group);
     let ports = member_ports(&client, "sessions").await;
     let mut connection = cluster_client(configuration).await;

@@ -6,3 +6,4 @@ mod support;
 
 mod create;
 mod failover;
+mod security;

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::fd_exhaustion::{create_group, primary_port};
-use crate::support::{TestServer, live_children, wait_blocking};
+use crate::support::{TestServer, live_children, poll_blocking, wait_blocking};
 
 /// (source id, message) of every cache-cluster event, newest first.
 fn events(server: &TestServer) -> Vec<(String, String)> {
@@ -79,8 +79,8 @@ fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_tr
     }
 
     // Every member recovered: its newest event says so, and three new nodes run.
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    let last = loop {
+    let mut seen = (Vec::new(), Vec::new());
+    let last = poll_blocking(Duration::from_secs(90), || {
         let events = events(&server);
         let last: Vec<String> = members
             .iter()
@@ -93,18 +93,18 @@ fn after_every_node_is_killed_all_are_recreated_empty_and_the_events_tell_the_tr
             })
             .collect();
         let fresh = live_children(server.pid());
-        if last.iter().all(|m| m.starts_with("Finished recovery"))
+        let done = last.iter().all(|m| m.starts_with("Finished recovery"))
             && fresh.len() == 3
-            && fresh.iter().all(|p| !nodes.contains(p))
-        {
-            break last;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "every member's recovery did not finish: newest events {last:?}, nodes {fresh:?} (killed {nodes:?})"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+            && fresh.iter().all(|p| !nodes.contains(p));
+        seen = (last.clone(), fresh);
+        done.then_some(last)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "every member's recovery did not finish: newest events {:?}, nodes {:?} (killed {nodes:?})",
+            seen.0, seen.1
+        )
+    });
     assert_eq!(last.len(), 3);
     let events = events(&server);
     for member in members {

@@ -238,6 +238,24 @@ def run(client):
     step("error cases: NotFound 404, AlreadyExists 400, InvalidParameterCombination 400, CacheClusterNotFound 404, "
          "InvalidParameterValue 400, NodeGroupNotFoundFault 404")
 
+    # --- engine versions: resolved through the catalogue, reported as AWS reports them ----------
+    version_id = f"boto3-v71-{RUN}"
+    created.append(version_id)
+    client.create_replication_group(ReplicationGroupId=version_id, ReplicationGroupDescription="version",
+                                    NumCacheClusters=1, Engine="redis", EngineVersion="7.1")
+    client.get_waiter("replication_group_available").wait(ReplicationGroupId=version_id, WaiterConfig=WAITER_FAST)
+    cluster = client.describe_cache_clusters(CacheClusterId=f"{version_id}-001")["CacheClusters"][0]
+    check_eq((cluster["Engine"], cluster["EngineVersion"]), ("redis", "7.1.0"), "EngineVersion 7.1 reported")
+    error = expect_error(errors.InvalidParameterCombinationException, "InvalidParameterCombination", 400,
+                         client.create_replication_group, ReplicationGroupId=f"boto3-v99-{RUN}",
+                         ReplicationGroupDescription="unknown version", EngineVersion="99.9")
+    check_eq(error.response["Error"]["Message"], "Cannot find version 99.9 for redis", "unknown version message")
+    client.delete_replication_group(ReplicationGroupId=version_id)
+    client.get_waiter("replication_group_deleted").wait(ReplicationGroupId=version_id, WaiterConfig=WAITER_FAST)
+    created.remove(version_id)
+    step("EngineVersion 7.1 reported as 7.1.0; 99.9 refused with InvalidParameterCombination "
+         "'Cannot find version 99.9 for redis'")
+
     # --- paginators ---------------------------------------------------------------------------
     for group_id in PAGE_IDS:
         created.append(group_id)

@@ -26,6 +26,9 @@ pub async fn describe(client: &Client, id: &str) -> Option<ReplicationGroup> {
     output.replication_groups().first().cloned()
 }
 
+/// The engines the core flows run on, each with real nodes (redis-server, valkey-server).
+pub const ENGINES: [&str; 2] = ["redis", "valkey"];
+
 /// Creates a group and waits until it is `available`.
 pub async fn create_group(
     client: &Client,
@@ -33,8 +36,22 @@ pub async fn create_group(
     nodes: i32,
     automatic_failover: bool,
 ) -> ReplicationGroup {
+    create_group_on(client, "redis", id, nodes, automatic_failover).await
+}
+
+/// Creates a group of `engine` (`redis` or `valkey`) and waits until it is `available`.
+pub async fn create_group_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    nodes: i32,
+    automatic_failover: bool,
+) -> ReplicationGroup {
     let created = client
         .create_replication_group()
+        // Redis is the default: `Engine` is sent for the others only, so the redis runs keep
+        // covering a create without it.
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("test group")
         .num_cache_clusters(nodes)
@@ -57,8 +74,20 @@ pub async fn create_group_with_token(
     nodes: i32,
     token: &str,
 ) -> ReplicationGroup {
+    create_group_with_token_on(client, "redis", id, nodes, token).await
+}
+
+/// A group of `engine` whose every node needs `token`, as [`create_group_with_token`] makes one.
+pub async fn create_group_with_token_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    nodes: i32,
+    token: &str,
+) -> ReplicationGroup {
     client
         .create_replication_group()
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("test group")
         .num_cache_clusters(nodes)
@@ -247,8 +276,22 @@ pub async fn create_cluster(
     shards: i32,
     replicas: i32,
 ) -> ReplicationGroup {
+    create_cluster_on(client, "redis", id, shards, replicas).await
+}
+
+/// A cluster-mode group of `engine`, as [`create_cluster`] makes one.
+pub async fn create_cluster_on(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    shards: i32,
+    replicas: i32,
+) -> ReplicationGroup {
     let created = client
         .create_replication_group()
+        // Redis is the default: `Engine` is sent for the others only, so the redis runs keep
+        // covering a create without it.
+        .set_engine(Some(engine).filter(|e| *e != "redis").map(str::to_string))
         .replication_group_id(id)
         .replication_group_description("cluster test")
         .num_node_groups(shards)
@@ -327,4 +370,25 @@ pub async fn decrease_replicas(client: &Client, id: &str, count: i32) -> Replica
         .replication_group()
         .expect("the group in the answer")
         .clone()
+}
+
+/// Follows a Describe action's `Marker` to the end: `fetch(marker)` sends one page's request and
+/// returns its items and next marker. Returns every item in order and the number of pages.
+/// Panics after 1,000 pages: a marker that never ends is a server defect.
+pub async fn page_through<T, F, Fut>(mut fetch: F) -> (Vec<T>, usize)
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = (Vec<T>, Option<String>)>,
+{
+    let (mut items, mut marker, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let (page, next) = fetch(marker).await;
+        items.extend(page);
+        pages += 1;
+        assert!(pages < 1000, "the marker never ends");
+        match next {
+            Some(next) => marker = Some(next),
+            None => return (items, pages),
+        }
+    }
 }

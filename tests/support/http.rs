@@ -61,7 +61,11 @@ pub async fn http_get(
     if let Some(accept) = accept {
         request = request.header("Accept", accept);
     }
-    let response = request.send().await.expect("http");
+    parts(request.send().await.expect("http")).await
+}
+
+/// A response's status, `Content-Type` and body.
+pub async fn parts(response: reqwest::Response) -> (u16, String, String) {
     let status = response.status().as_u16();
     let content_type = response
         .headers()

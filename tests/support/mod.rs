@@ -14,6 +14,7 @@ pub mod http;
 pub mod node;
 pub mod process;
 pub mod server;
+pub mod standalone;
 pub mod wait;
 
 pub use aws::*;
@@ -23,4 +24,5 @@ pub use http::*;
 pub use node::*;
 pub use process::*;
 pub use server::*;
+pub use standalone::*;
 pub use wait::*;

@@ -4,9 +4,9 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::IntoConnectionInfo;
 
@@ -59,6 +59,25 @@ pub fn replication_field_auth(port: u16, token: Option<&str>, field: &str) -> Op
     })
 }
 
+/// What the node on `port` says it runs in `INFO server`: (`redis`, `7.0.15`) or (`valkey`,
+/// `8.1.8`; valkey also reports a `redis_version` it is compatible with, which is not its own).
+pub fn node_engine(port: u16, token: Option<&str>) -> (String, String) {
+    let mut connection = connect(port, token).expect("connect to the node");
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut connection)
+        .expect("INFO server");
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.trim().strip_prefix(&format!("{name}:")))
+            .map(str::to_string)
+    };
+    match field("server_name").as_deref() {
+        Some("valkey") => ("valkey".into(), field("valkey_version").unwrap_or_default()),
+        _ => ("redis".into(), field("redis_version").unwrap_or_default()),
+    }
+}
+
 /// Runs `redis-cli -p PORT ARGS...` and returns its stdout (errors included, as redis-cli
 /// prints them).
 pub fn redis_cli(port: u16, args: &[&str]) -> String {
@@ -85,6 +104,8 @@ pub struct Writer {
     stop: Arc<AtomicBool>,
     acknowledged: Arc<AtomicUsize>,
     errors: Arc<AtomicUsize>,
+    /// The longest time between two acknowledgements so far, in microseconds.
+    longest_gap_us: Arc<AtomicU64>,
     thread: JoinHandle<Vec<usize>>,
 }
 
@@ -93,10 +114,13 @@ impl Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let acknowledged = Arc::new(AtomicUsize::new(0));
         let errors = Arc::new(AtomicUsize::new(0));
+        let longest_gap_us = Arc::new(AtomicU64::new(0));
         let thread = {
             let (stop, acknowledged, errors) = (stop.clone(), acknowledged.clone(), errors.clone());
+            let longest_gap_us = longest_gap_us.clone();
             std::thread::spawn(move || {
                 let mut acked = Vec::new();
+                let mut last_ack: Option<Instant> = None;
                 let mut connection: Option<redis::Connection> = None;
                 let mut i = 0usize;
                 while !stop.load(Ordering::Relaxed) {
@@ -114,6 +138,12 @@ impl Writer {
                         .query(open);
                     match reply {
                         Ok(ok) if ok == "OK" => {
+                            let now = Instant::now();
+                            if let Some(last) = last_ack {
+                                let gap = (now - last).as_micros() as u64;
+                                longest_gap_us.fetch_max(gap, Ordering::Relaxed);
+                            }
+                            last_ack = Some(now);
                             acked.push(i);
                             acknowledged.fetch_add(1, Ordering::Relaxed);
                             i += 1;
@@ -131,8 +161,14 @@ impl Writer {
             stop,
             acknowledged,
             errors,
+            longest_gap_us,
             thread,
         }
+    }
+
+    /// The longest time between two acknowledged writes so far.
+    pub fn longest_gap(&self) -> Duration {
+        Duration::from_micros(self.longest_gap_us.load(Ordering::Relaxed))
     }
 
     pub fn acknowledged(&self) -> usize {
@@ -164,4 +200,39 @@ pub fn assert_replication(port: u16, what: &str, expected: &[(&str, &str)]) {
             "{what}: {field} on port {port}"
         );
     }
+}
+
+/// The private name this server run gives a restricted `command` (`CONFIG`, `SAVE`, ...), read
+/// as an operator on the machine could: from the renaming file in the dir of the node on
+/// `node_port` (redis-server runs in its dir). Every node of a run shares the names.
+pub fn private_command(node_port: u16, command: &str) -> String {
+    let pid = super::process::redis_pid_on(node_port)
+        .unwrap_or_else(|| panic!("no redis-server on port {node_port}"));
+    let file = std::path::Path::new(&format!("/proc/{pid}/cwd")).join("private.conf");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    text.lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            let matches = words.next() == Some("rename-command")
+                && words
+                    .next()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(command));
+            matches.then(|| words.next().unwrap_or_default().to_string())
+        })
+        .unwrap_or_else(|| panic!("{command} is not renamed in {}", file.display()))
+}
+
+/// `args` on `port` (a node, or an endpoint when `node_port` names one of its group's nodes)
+/// through redis-cli, the restricted command in `args[0]` sent under its private name.
+pub fn admin_cli(
+    port: u16,
+    node_port: u16,
+    token: Option<&str>,
+    args: &[&str],
+) -> (String, String) {
+    let private = private_command(node_port, args[0]);
+    let mut renamed = vec![private.as_str()];
+    renamed.extend(&args[1..]);
+    cli(port, token, &renamed)
 }

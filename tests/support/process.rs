@@ -8,7 +8,7 @@ pub fn signal(pid: u32, signal: i32) {
     }
 }
 
-/// Live (not zombie) redis-server processes whose parent is `pid`.
+/// Live (not zombie) redis-server and valkey-server processes whose parent is `pid`.
 pub fn live_children(pid: u32) -> Vec<u32> {
     elasticache_local::engine::process::live_redis_children(pid)
 }
@@ -28,10 +28,16 @@ pub fn port_accepts(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
-/// The pid of the live redis-server listening on `port` (its process title is
-/// `[/path/to/]redis-server 127.0.0.1:PORT`, plus ` [cluster]` in cluster mode).
+/// The pid of the live redis-server or valkey-server listening on `port` (its process title
+/// is `[/path/to/]redis-server 127.0.0.1:PORT`, or `valkey-server ...`, plus ` [cluster]` in
+/// cluster mode).
 pub fn redis_pid_on(port: u16) -> Option<u32> {
-    let title = format!("redis-server 127.0.0.1:{port}");
+    ["redis-server", "valkey-server"]
+        .iter()
+        .find_map(|server| pid_with_title(&format!("{server} 127.0.0.1:{port}")))
+}
+
+fn pid_with_title(title: &str) -> Option<u32> {
     std::fs::read_dir("/proc")
         .ok()?
         .flatten()
@@ -42,7 +48,7 @@ pub fn redis_pid_on(port: u16) -> Option<u32> {
             let cmdline = cmdline.trim_end_matches('\0');
             // Cluster nodes add ` [cluster]` to the title.
             let name = cmdline.split('/').next_back().unwrap_or_default();
-            let matches = name == title || name.strip_suffix(" [cluster]") == Some(title.as_str());
+            let matches = name == title || name.strip_suffix(" [cluster]") == Some(title);
             (matches && is_alive(pid)).then_some(pid)
         })
 }

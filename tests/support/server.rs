@@ -19,6 +19,8 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_elasticache-local");
 pub struct Launch<'a> {
     pub args: &'a [&'a str],
     pub env: &'a [(&'a str, &'a str)],
+    /// Variables of the test's own environment the server must not inherit.
+    pub env_remove: &'a [&'a str],
     /// Soft and hard RLIMIT_NOFILE of the server (and so of its redis-servers).
     pub nofile: Option<u64>,
 }
@@ -72,6 +74,9 @@ impl TestServer {
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(log.reopen().expect("log handle"));
+        for key in launch.env_remove {
+            command.env_remove(key);
+        }
         for (key, value) in launch.env {
             command.env(key, value);
         }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::raw_exchange;
 use crate::toxics_support::{Api, GROUP, ping_raw, start};
 
 #[tokio::test]
@@ -158,16 +159,20 @@ async fn api_shapes_and_errors_follow_toxiproxy() {
     );
 }
 
-#[test]
-fn the_python_toxiproxy_client_drives_the_bare_listener() {
-    let (server, _fixture) = start(&["--toxiproxy-listen", "127.0.0.1:0"]);
+/// The `--toxiproxy-listen 127.0.0.1:0` listener's address, from its log line.
+fn bare_listener(server: &crate::support::TestServer) -> String {
     let log = server.log_text();
-    let address = log
-        .lines()
+    log.lines()
         .find(|l| l.contains("toxiproxy API listening"))
         .and_then(|l| l.split("address=").nth(1))
         .map(|rest| rest.split_whitespace().next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no toxiproxy listener line in the log:\n{log}"));
+        .unwrap_or_else(|| panic!("no toxiproxy listener line in the log:\n{log}"))
+}
+
+#[test]
+fn the_python_toxiproxy_client_drives_the_bare_listener() {
+    let (server, _fixture) = start(&["--toxiproxy-listen", "127.0.0.1:0"]);
+    let address = bare_listener(&server);
     let (host, port) = address.rsplit_once(':').unwrap();
     let script = crate::support::repo_path("tests/python/toxiproxy_flow.py");
     let output = std::process::Command::new("python3")
@@ -184,4 +189,40 @@ fn the_python_toxiproxy_client_drives_the_bare_listener() {
         "toxiproxy_flow.py failed (CI must `pip install toxiproxy-python`):\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A web page cannot reach the bare listener either: a foreign Host (DNS rebinding) and a
+/// cross-site POST are refused with 403 before any toxic changes; a client's own calls pass.
+#[test]
+fn the_bare_listener_refuses_foreign_hosts_and_cross_site_requests() {
+    let (server, _fixture) = start(&["--toxiproxy-listen", "127.0.0.1:0"]);
+    let address = bare_listener(&server);
+    let proxy = format!("{GROUP}-primary");
+    let toxic = r#"{"name":"evil","type":"timeout","attributes":{"timeout":0}}"#;
+    let post = |headers: &str| {
+        let request = format!(
+            "POST /proxies/{proxy}/toxics HTTP/1.1\r\nHost: {address}\r\n{headers}\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{toxic}",
+            toxic.len()
+        );
+        raw_exchange(&address, request.as_bytes())
+    };
+    let (status, _, body) = post("Origin: http://evil.example\r\n");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("AccessDenied"), "{body}");
+    let rebound =
+        format!("GET /proxies HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n");
+    let (status, _, body) = raw_exchange(&address, rebound.as_bytes());
+    assert_eq!(status, 403, "{body}");
+    let list = format!(
+        "GET /proxies/{proxy}/toxics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    );
+    let (status, _, body) = raw_exchange(&address, list.as_bytes());
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "the refused toxic was not added"
+    );
+    let (status, _, body) = post("");
+    assert_eq!(status, 200, "a client's own POST is obeyed: {body}");
 }

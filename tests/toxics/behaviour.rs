@@ -65,7 +65,13 @@ async fn upstream_latency_with_jitter_stays_in_its_band() {
     let mut connection = redis_connection(port).await;
     let (median, all) = ping_rtts(&mut connection, 20).await;
     println!("latency 60±20 ms upstream: median {median:.2} ms, all {all:.1?}");
-    assert!(all.iter().all(|rtt| (40.0..=90.0).contains(rtt)), "{all:?}");
+    // No reply comes sooner than latency - jitter: a hard property. Scheduling on a loaded
+    // machine can only add to a round trip, so above the band only the median is bounded.
+    assert!(all.iter().all(|rtt| *rtt >= 40.0), "{all:?}");
+    assert!(
+        (40.0..=90.0).contains(&median),
+        "median {median} ms: {all:?}"
+    );
     assert!(
         all.iter().any(|rtt| (*rtt - all[0]).abs() > 1.0),
         "jitter varies: {all:?}"

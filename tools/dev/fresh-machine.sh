@@ -38,9 +38,10 @@ if [ -z "${KEEP_CLONE:-}" ] || [ ! -d "$CLONE" ]; then
   git clone -q --no-hardlinks "$REPO" "$CLONE"
   git -C "$CLONE" checkout -q "$(git rev-parse HEAD)"
   # Compiled dependencies only (the project's own crate rebuilds from the clone), to save time;
-  # NO_TARGET_COPY=1 builds everything from scratch.
+  # NO_TARGET_COPY=1 builds everything from scratch, PROFILES="debug" copies only that one
+  # (`run --debug` needs no release build; each profile is several GB).
   if [ -z "${NO_TARGET_COPY:-}" ]; then
-    for profile in debug release; do
+    for profile in ${PROFILES:-debug release}; do
       if [ -d "$REPO/target/$profile/deps" ]; then
         mkdir -p "$CLONE/target"
         cp -a "$REPO/target/$profile" "$CLONE/target/$profile"

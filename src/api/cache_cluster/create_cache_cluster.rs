@@ -72,7 +72,7 @@ pub async fn run(
 /// installed no Memcached cluster can be had here.
 async fn default_version(state: &SharedState, engine: CacheEngine) -> Result<String, ApiError> {
     match engine {
-        CacheEngine::Redis => Ok(state.engine.redis_version().await),
+        CacheEngine::Redis => Ok(state.engine.choose_binary("redis", None).await?.version),
         CacheEngine::Memcached => state.engine.memcached_version().await.map_err(|reason| {
             ApiError::InsufficientCacheClusterCapacity(format!(
                 "elasticache-local cannot run memcached here: {reason}"

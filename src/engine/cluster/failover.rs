@@ -6,10 +6,11 @@
 
 use super::ClusterRuntime;
 use crate::engine::EngineError;
+use crate::engine::acl::{self, AclUser};
 use crate::engine::auth::{AuthUpdate, push_passwords};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    Candidate, accept_extra_passwords, best_candidate, merge_config, set_config,
+    Candidate, accept_extra_passwords, apply_config_to, best_candidate, set_config,
     start_on_port_or_free,
 };
 
@@ -68,7 +69,7 @@ impl ClusterRuntime {
         Ok(member)
     }
 
-    fn replicas_of(&self, shard: usize) -> Vec<usize> {
+    pub(super) fn replicas_of(&self, shard: usize) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|&i| {
                 self.nodes[i].shard == shard
@@ -98,7 +99,22 @@ impl ClusterRuntime {
     /// be accepted too.
     async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         accept_extra_passwords(&self.client(index), &self.passwords).await?;
-        set_config(&self.client(index), &self.config).await
+        set_config(&self.client(index), &self.config).await?;
+        acl::apply(&self.client(index), &self.acl, &[]).await
+    }
+
+    /// Makes every running node know exactly `users`, as in a cluster-mode-disabled group.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        let removed = acl::removed_names(&self.acl, &users);
+        let clients: Vec<NodeClient> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].slot.process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        self.acl = users;
+        for client in clients {
+            acl::apply(&client, &self.acl, &removed).await?;
+        }
+        Ok(())
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
@@ -107,11 +123,7 @@ impl ClusterRuntime {
             .filter(|&i| self.nodes[i].slot.process.is_some())
             .map(|i| self.client(i))
             .collect();
-        merge_config(&mut self.config, settings);
-        for client in clients {
-            set_config(&client, settings).await?;
-        }
-        Ok(())
+        apply_config_to(clients, &mut self.config, settings).await
     }
 
     /// Applies a token change to every running node, as in a cluster-mode-disabled group.
@@ -129,20 +141,18 @@ impl ClusterRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
-        let password = self.passwords.first().cloned();
         self.nodes
             .iter_mut()
-            .map(|n| (n.slot.member.clone(), n.slot.probe(password.clone())))
+            .map(|n| (n.slot.member.clone(), n.slot.probe()))
             .collect()
     }
 
     /// Re-checks one member under the lock, just before acting on it.
     pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
         let index = self.index_of(member)?;
-        let password = self.passwords.first().cloned();
         self.nodes[index]
             .slot
-            .still_failing(password)
+            .still_failing()
             .await
             .then_some(index)
     }

@@ -4,5 +4,6 @@
 mod failover;
 mod runtime;
 pub mod topology;
+mod upgrade;
 
 pub use runtime::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};

@@ -28,6 +28,8 @@ pub struct ClusterSpec {
     pub group_id: String,
     pub shards: Vec<ShardSpec>,
     pub password: Option<String>,
+    /// The server binary every node runs (redis-server or valkey-server).
+    pub binary: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +53,15 @@ pub struct ClusterNode {
 
 pub struct ClusterRuntime {
     pub(super) group_id: String,
-    pub(super) redis_server: PathBuf,
+    /// The server binary its nodes run, and a node started later runs.
+    pub(super) binary: PathBuf,
     pub(super) dir: PathBuf,
     /// Accepted AUTH tokens, as in a cluster-mode-disabled group.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with, as in a cluster-mode-disabled group.
     pub(super) config: Vec<(String, String)>,
+    /// The ACL users every node knows, as in a cluster-mode-disabled group.
+    pub(super) acl: Vec<crate::engine::acl::AclUser>,
     pub(super) stopped: bool,
     pub(super) nodes: Vec<ClusterNode>,
     /// Index into `nodes` of each shard's primary, by shard.
@@ -69,11 +74,10 @@ pub struct ClusterRuntime {
 impl ClusterRuntime {
     pub async fn start(
         spec: ClusterSpec,
-        redis_server: PathBuf,
         dir: PathBuf,
     ) -> Result<(Self, StartedCluster), EngineError> {
         let started_at = Instant::now();
-        let nodes = start_nodes(&spec, &redis_server, &dir).await?;
+        let nodes = start_nodes(&spec, &dir).await?;
         let configuration_endpoint =
             EndpointProxy::bind(format!("{}-configuration", spec.group_id), vec![])
                 .await
@@ -86,10 +90,11 @@ impl ClusterRuntime {
         }
         let runtime = Self {
             group_id: spec.group_id.clone(),
-            redis_server,
+            binary: spec.binary.clone(),
             dir,
             passwords: spec.password.clone().into_iter().collect(),
             config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primaries,
@@ -268,7 +273,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].slot.port)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -306,7 +311,7 @@ impl ClusterRuntime {
         let node = &self.nodes[index];
         let mut spec = node_spec(
             &node.slot.member,
-            &self.redis_server,
+            &self.binary,
             &self.dir,
             self.passwords.first().cloned(),
             node.slot.port,
@@ -336,14 +341,13 @@ impl ClusterRuntime {
 /// Starts every node of every shard at once, each alone in its own cluster, and learns its id.
 async fn start_nodes(
     spec: &ClusterSpec,
-    redis_server: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<Vec<ClusterNode>, EngineError> {
     let mut specs = Vec::new();
     let mut shards = Vec::new();
     for (shard, shard_spec) in spec.shards.iter().enumerate() {
         for member in &shard_spec.members {
-            let mut node = node_spec(member, redis_server, dir, spec.password.clone(), 0, None);
+            let mut node = node_spec(member, &spec.binary, dir, spec.password.clone(), 0, None);
             node.cluster = Some(ClusterNodeConfig {
                 bus_port: 0,
                 keep_config: false,

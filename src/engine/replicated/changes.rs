@@ -59,7 +59,7 @@ impl GroupRuntime {
         Ok(())
     }
 
-    /// Applies a token change to every running node (`ACL SETUSER default` and `masterauth`).
+    /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         let passwords = update.passwords(&self.passwords);
         let clients: Vec<_> = (0..self.nodes.len())
@@ -111,10 +111,9 @@ impl GroupRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
-        let password = self.passwords.first().cloned();
         self.nodes
             .iter_mut()
-            .map(|n| (n.member.clone(), n.probe(password.clone())))
+            .map(|n| (n.member.clone(), n.probe()))
             .collect()
     }
 
@@ -122,11 +121,7 @@ impl GroupRuntime {
     /// changed since the probe.
     pub async fn still_failing(&mut self, member: &str) -> Option<usize> {
         let index = self.index_of(member)?;
-        let password = self.passwords.first().cloned();
-        self.nodes[index]
-            .still_failing(password)
-            .await
-            .then_some(index)
+        self.nodes[index].still_failing().await.then_some(index)
     }
 
     pub fn member_at(&self, index: usize) -> &str {

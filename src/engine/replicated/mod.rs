@@ -4,5 +4,6 @@
 mod changes;
 mod failover;
 mod runtime;
+mod upgrade;
 
 pub use runtime::{GroupRuntime, GroupSpec, StartedGroup};

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use tokio::task::JoinSet;
 
 use crate::engine::EngineError;
+use crate::engine::acl::{self, AclUser};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    NodeSlot, accept_extra_passwords, merge_config, node_spec, set_config, start_all,
-    start_on_free_port, start_on_port_or_free, wait_replica_synced,
+    NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
+    start_all, start_on_free_port, start_on_port_or_free, wait_replica_synced,
 };
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
@@ -19,6 +20,8 @@ pub struct GroupSpec {
     pub group_id: String,
     pub members: Vec<String>,
     pub password: Option<String>,
+    /// The server binary every node runs (redis-server or valkey-server).
+    pub binary: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,10 +33,11 @@ pub struct StartedGroup {
 
 pub struct GroupRuntime {
     group_id: String,
-    redis_server: PathBuf,
+    /// The server binary its nodes run, and a node started later runs.
+    pub(super) binary: PathBuf,
     dir: PathBuf,
-    /// Accepted AUTH tokens; the first is the one nodes authenticate with (`masterauth`) and the
-    /// engine uses. Two while a ROTATE is in effect, none without auth.
+    /// Accepted AUTH tokens; the first is a new node's `requirepass`. Two while a ROTATE is in
+    /// effect, none without auth.
     pub(super) passwords: Vec<String>,
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
@@ -41,6 +45,8 @@ pub struct GroupRuntime {
     /// Settings every node started from now on gets on its command line (see
     /// [`Self::keep_for_restarts`]).
     restart_config: Vec<(String, String)>,
+    /// The ACL users every node knows (a user group's), for nodes started later too.
+    pub(super) acl: Vec<AclUser>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
     pub(super) nodes: Vec<NodeSlot>,
@@ -51,15 +57,11 @@ pub struct GroupRuntime {
 }
 
 impl GroupRuntime {
-    pub async fn start(
-        spec: GroupSpec,
-        redis_server: PathBuf,
-        dir: PathBuf,
-    ) -> Result<(Self, StartedGroup), EngineError> {
+    pub async fn start(spec: GroupSpec, dir: PathBuf) -> Result<(Self, StartedGroup), EngineError> {
         let spec_of = |index: usize, replica_of| {
             node_spec(
                 &spec.members[index],
-                &redis_server,
+                &spec.binary,
                 &dir,
                 spec.password.clone(),
                 0,
@@ -92,11 +94,12 @@ impl GroupRuntime {
             .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
-            redis_server,
+            binary: spec.binary,
             dir,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
             restart_config: Vec::new(),
+            acl: Vec::new(),
             stopped: false,
             nodes,
             primary: 0,
@@ -125,7 +128,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].port, self.passwords.first().cloned())
+        NodeClient::new(self.nodes[index].port)
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -186,14 +189,7 @@ impl GroupRuntime {
     /// How a node of this group starts: with the group's current first token.
     pub(super) fn node_spec(&self, member: &str, port: u16, replica_of: Option<u16>) -> NodeSpec {
         let password = self.passwords.first().cloned();
-        let mut spec = node_spec(
-            member,
-            &self.redis_server,
-            &self.dir,
-            password,
-            port,
-            replica_of,
-        );
+        let mut spec = node_spec(member, &self.binary, &self.dir, password, port, replica_of);
         spec.startup_config = self.restart_config.clone();
         spec
     }
@@ -218,7 +214,23 @@ impl GroupRuntime {
     /// be accepted too.
     pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         accept_extra_passwords(&self.client(index), &self.passwords).await?;
-        set_config(&self.client(index), &self.config).await
+        set_config(&self.client(index), &self.config).await?;
+        acl::apply(&self.client(index), &self.acl, &[]).await
+    }
+
+    /// Makes every running node know exactly `users` (see [`acl::apply`]) and keeps them for
+    /// nodes started later.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        let removed = acl::removed_names(&self.acl, &users);
+        let clients: Vec<_> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect();
+        self.acl = users;
+        for client in clients {
+            acl::apply(&client, &self.acl, &removed).await?;
+        }
+        Ok(())
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
@@ -227,11 +239,7 @@ impl GroupRuntime {
             .filter(|i| self.nodes[*i].process.is_some())
             .map(|i| self.client(i))
             .collect();
-        merge_config(&mut self.config, settings);
-        for client in clients {
-            set_config(&client, settings).await?;
-        }
-        Ok(())
+        apply_config_to(clients, &mut self.config, settings).await
     }
 
     /// Starts every node started from now on with `settings` on its command line, leaving

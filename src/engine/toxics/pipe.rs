@@ -110,14 +110,8 @@ where
     let (mut reading, mut following) = (true, true);
     let never = Instant::now() + Duration::from_secs(365 * 86_400);
     loop {
-        while queue
-            .front()
-            .is_some_and(|item| item.at() <= Instant::now())
-        {
-            let Some(item) = queue.pop_front() else { break };
-            if let Some(ending) = deliver(item, dst).await {
-                return ending;
-            }
+        if let Some(ending) = deliver_due(&mut queue, dst).await {
+            return ending;
         }
         let due = queue.front().map(Item::at);
         let wake = chain.wake_at();
@@ -159,6 +153,23 @@ where
         }
         queue.extend(out.drain(..));
     }
+}
+
+/// Delivers the queue's items that are due, in order; `Some` when the direction is over.
+async fn deliver_due<W: AsyncWrite + Unpin>(
+    queue: &mut VecDeque<Item>,
+    dst: &mut W,
+) -> Option<Ending> {
+    while queue
+        .front()
+        .is_some_and(|item| item.at() <= Instant::now())
+    {
+        let item = queue.pop_front()?;
+        if let Some(ending) = deliver(item, dst).await {
+            return Some(ending);
+        }
+    }
+    None
 }
 
 /// Writes or acts on one item that is due; `Some` when the direction is over.

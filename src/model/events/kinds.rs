@@ -68,6 +68,12 @@ pub enum EventKind {
         group_id: String,
         reason: String,
     },
+    /// Every node was replaced by one of the new engine version (ModifyReplicationGroup).
+    EngineUpgraded {
+        group_id: String,
+        engine: String,
+        version: String,
+    },
     ReplicaCountChange {
         group_id: String,
         increase: bool,
@@ -129,6 +135,7 @@ impl EventKind {
             | Self::PrimaryChanged { group_id, .. }
             | Self::AuthTokenChanged { group_id, .. }
             | Self::ModifyFailed { group_id, .. }
+            | Self::EngineUpgraded { group_id, .. }
             | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
             Self::NodeFailed { cluster_id, .. }
             | Self::CacheClusterCreateFailed { cluster_id, .. }
@@ -193,6 +200,13 @@ impl EventKind {
             Self::ModifyFailed { group_id, reason } => {
                 format!("Failed to modify replication group {group_id}: {reason}")
             }
+            Self::EngineUpgraded {
+                group_id,
+                engine,
+                version,
+            } => format!(
+                "Cache engine upgraded to {engine} {version} on replication group {group_id}"
+            ),
             Self::ReplicaCountChange {
                 group_id,
                 increase,

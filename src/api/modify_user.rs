@@ -1,0 +1,58 @@
+//! ModifyUser: a new access string (or one appended to), passwords or engine; the change
+//! reaches every node of every replication group whose user group holds the user before the
+//! answer (which says `modifying`, as AWS's does).
+
+use super::user_acl::sync_groups;
+use super::users::{UserShape, parse_auth};
+use crate::model::user::{parse_access_string, parse_engine};
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<UserShape, ApiError> {
+    let id = params.required("UserId")?;
+    let access = params.optional("AccessString");
+    let append = params.optional("AppendAccessString");
+    if access.is_some() && append.is_some() {
+        return Err(ApiError::InvalidParameterCombination(
+            "AccessString and AppendAccessString cannot both be given.".into(),
+        ));
+    }
+    let auth = parse_auth(params)?;
+    let engine = params.optional("Engine").map(parse_engine).transpose()?;
+    if access.is_none() && append.is_none() && auth.is_none() && engine.is_none() {
+        return Err(ApiError::InvalidParameterCombination(
+            "No modifications were requested.".into(),
+        ));
+    }
+    let (user, affected) = {
+        let mut model = state.model();
+        let mut user = model.user(id)?.clone();
+        if let Some(access) = access {
+            user.access_string = parse_access_string(access)?;
+        }
+        if let Some(append) = append {
+            user.access_string = parse_access_string(&format!("{} {append}", user.access_string))?;
+        }
+        if let Some(auth) = auth {
+            user.auth = auth;
+        }
+        if let Some(engine) = engine {
+            user.engine = engine;
+        }
+        let user = model.replace_user(user)?;
+        let affected = model.groups_using_user(&user.id);
+        (user, affected)
+    };
+    sync_groups(state, &affected).await?;
+    tracing::info!(user = %user.id, groups = ?affected, "user modified");
+    Ok(UserShape::new(
+        &user,
+        &state.model(),
+        &ctx.scope(),
+        "modifying",
+    ))
+}

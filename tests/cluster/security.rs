@@ -1,0 +1,112 @@
+//! Restricted commands and user groups in cluster mode: the same rules as with cluster mode
+//! disabled, through the configuration endpoint and on every shard's nodes.
+
+use aws_sdk_elasticache::types::AuthenticationMode;
+
+use crate::support::{
+    TestServer, configuration_port, connect, create_cluster, member_ports, wait_available,
+};
+
+fn command(
+    port: u16,
+    login: Option<(&str, &str)>,
+    args: &[&str],
+) -> redis::RedisResult<redis::Value> {
+    let mut connection = connect(port, None)?;
+    if let Some((user, password)) = login {
+        redis::cmd("AUTH")
+            .arg(user)
+            .arg(password)
+            .query::<()>(&mut connection)?;
+    }
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    cmd.query(&mut connection)
+}
+
+#[tokio::test]
+async fn restricted_commands_are_refused_through_the_configuration_endpoint_and_every_node() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_cluster(&client, "locked", 2, 1).await;
+    let mut ports = vec![configuration_port(&group)];
+    ports.extend(
+        member_ports(&client, "locked")
+            .await
+            .into_iter()
+            .map(|(_, p)| p),
+    );
+    for port in ports {
+        for args in [
+            &["CONFIG", "GET", "port"][..],
+            &["SHUTDOWN", "NOSAVE"],
+            &["REPLICAOF", "NO", "ONE"],
+        ] {
+            let error = command(port, None, args).expect_err("a restricted command");
+            assert!(
+                error.to_string().contains("unknown command"),
+                "{port}: {error}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_group_gives_every_shard_its_acl_users() {
+    const PASSWORD: &str = "reader-password-0123456789";
+    let server = TestServer::start();
+    let client = server.sdk();
+    for (id, name, access) in [
+        ("closed", "default", "off -@all"),
+        ("reader", "reader", "on ~* -@all +get +ping"),
+    ] {
+        let mode = match name {
+            "default" => AuthenticationMode::builder().r#type("no-password-required".into()),
+            _ => AuthenticationMode::builder()
+                .r#type("password".into())
+                .passwords(PASSWORD),
+        };
+        client
+            .create_user()
+            .user_id(id)
+            .user_name(name)
+            .engine("redis")
+            .access_string(access)
+            .authentication_mode(mode.build())
+            .send()
+            .await
+            .expect("create a user");
+    }
+    client
+        .create_user_group()
+        .user_group_id("readers")
+        .engine("redis")
+        .user_ids("closed")
+        .user_ids("reader")
+        .send()
+        .await
+        .expect("create the user group");
+    client
+        .create_replication_group()
+        .replication_group_id("shared")
+        .replication_group_description("rbac in cluster mode")
+        .num_node_groups(2)
+        .replicas_per_node_group(1)
+        .transit_encryption_enabled(true)
+        .user_group_ids("readers")
+        .send()
+        .await
+        .expect("create a cluster with a user group");
+    wait_available(&client, "shared").await;
+    for (member, port) in member_ports(&client, "shared").await {
+        let anonymous = command(port, None, &["PING"]).expect_err("no anonymous PING");
+        assert_eq!(anonymous.code(), Some("NOAUTH"), "{member}");
+        let pong = command(port, Some(("reader", PASSWORD)), &["PING"]);
+        assert!(pong.is_ok(), "{member}: {pong:?}");
+        let set =
+            command(port, Some(("reader", PASSWORD)), &["SET", "k", "v"]).expect_err("no SET");
+        assert_eq!(set.code(), Some("NOPERM"), "{member}");
+    }
+}
