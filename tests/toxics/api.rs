@@ -210,8 +210,11 @@ fn the_bare_listener_refuses_foreign_hosts_and_cross_site_requests() {
     let (status, _, body) = post("Origin: http://evil.example\r\n");
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("AccessDenied"), "{body}");
-    let rebound =
-        format!("GET /proxies HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n");
+    let rebound = "GET /proxies HTTP/1.1
+Host: attacker.example
+Connection: close
+
+";
     let (status, _, body) = raw_exchange(&address, rebound.as_bytes());
     assert_eq!(status, 403, "{body}");
     let list = format!(
