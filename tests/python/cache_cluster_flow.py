@@ -260,6 +260,8 @@ def members(client):
 def errors(client):
     expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
                  CacheClusterId=f"cc-two-{RUN}", Engine="redis", NumCacheNodes=2)
+    expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
+                 CacheClusterId=f"cc-version-{RUN}", Engine="redis", EngineVersion="99.9")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
                  CacheClusterId=REDIS_ID, Engine="redis")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,

@@ -4,7 +4,7 @@
 
 use crate::model::arn::ResourceKind;
 use crate::model::cache_cluster::{CacheEngine, ClusterSettings, MAX_MEMCACHED_NODES};
-use crate::model::catalogue::engine_versions::family_mismatch;
+use crate::model::catalogue::engine_versions::{self, family_mismatch};
 use crate::model::parameter_group::{ParameterGroup, family_of_version};
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
@@ -87,7 +87,25 @@ pub(super) fn zones(
     Ok((zones, preferred, cross_az || distinct))
 }
 
-/// Everything stored as given; `default_version` when no `EngineVersion`.
+/// A redis `EngineVersion` resolves through the catalogue as a group's does (`7.1` is `7.1.0`,
+/// `99.9` is refused); the catalogue has no memcached rows, so a memcached one is kept as given.
+/// Without one: `default_version`, what the local binary runs.
+fn engine_version(
+    params: &QueryParams,
+    engine: CacheEngine,
+    default_version: &str,
+) -> Result<String, ApiError> {
+    match (engine, params.optional("EngineVersion")) {
+        (CacheEngine::Redis, Some(asked)) => Ok(engine_versions::resolve("redis", Some(asked))?
+            .version
+            .full_version
+            .to_string()),
+        (_, asked) => Ok(asked.unwrap_or(default_version).to_string()),
+    }
+}
+
+/// Everything stored as given (the redis `EngineVersion` resolved); `default_version` when no
+/// `EngineVersion`.
 pub(super) fn parse(
     params: &QueryParams,
     engine: CacheEngine,
@@ -106,10 +124,7 @@ pub(super) fn parse(
             .optional("CacheNodeType")
             .unwrap_or("cache.t4g.micro")
             .to_string(),
-        engine_version: params
-            .optional("EngineVersion")
-            .unwrap_or(default_version)
-            .to_string(),
+        engine_version: engine_version(params, engine, default_version)?,
         preferred_maintenance_window: params
             .optional("PreferredMaintenanceWindow")
             .map(str::to_string),
