@@ -218,28 +218,23 @@ impl GroupRuntime {
         acl::apply(&self.client(index), &self.acl, &[]).await
     }
 
+    /// A client of each node whose process runs.
+    pub(super) fn running_clients(&self) -> Vec<NodeClient> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect()
+    }
+
     /// Makes every running node know exactly `users` (see [`acl::apply`]) and keeps them for
     /// nodes started later.
     pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
-        let removed = acl::removed_names(&self.acl, &users);
-        let clients: Vec<_> = (0..self.nodes.len())
-            .filter(|i| self.nodes[*i].process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        self.acl = users;
-        for client in clients {
-            acl::apply(&client, &self.acl, &removed).await?;
-        }
-        Ok(())
+        acl::apply_to(self.running_clients(), &mut self.acl, users).await
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
     pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
-        let clients: Vec<_> = (0..self.nodes.len())
-            .filter(|i| self.nodes[*i].process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        apply_config_to(clients, &mut self.config, settings).await
+        apply_config_to(self.running_clients(), &mut self.config, settings).await
     }
 
     /// Starts every node started from now on with `settings` on its command line, leaving
