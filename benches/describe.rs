@@ -32,6 +32,8 @@ fn group(index: usize) -> ReplicationGroup {
             6379,
         )),
         created_at: now,
+        rebooting: false,
+        pending_reboot: false,
     }];
     ReplicationGroup {
         arn: Arn::new(

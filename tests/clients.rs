@@ -53,3 +53,8 @@ fn boto3_drives_a_full_lifecycle_and_failover() {
 fn aws_cli_drives_a_full_lifecycle_and_failover() {
     run_flow("tests/python/cli_flow.py");
 }
+
+#[test]
+fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
+    run_flow("tests/python/cache_cluster_flow.py");
+}

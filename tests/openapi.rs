@@ -305,38 +305,59 @@ fn string_literals(source: &str) -> Vec<String> {
     literals
 }
 
-/// The source files that decode an action's parameters: `src/api/<action>.rs` and the
+/// Every `.rs` file under `dir`, recursively (`src/api` groups some actions by resource kind,
+/// e.g. `src/api/cache_cluster/`).
+fn rust_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a source dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The source files that decode an action's parameters: `<action>.rs` under `src/api` and the
 /// non-action modules of `src/api` that it uses (transitively) and that read `QueryParams`.
 fn action_sources(action: &str) -> Vec<PathBuf> {
     let api = root().join("src/api");
     let action_modules: BTreeSet<String> =
         supported_actions().iter().map(|a| snake_case(a)).collect();
-    let helpers: Vec<(String, String)> = std::fs::read_dir(&api)
-        .expect("src/api")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            let module = path.file_stem()?.to_str()?.to_string();
-            let text = std::fs::read_to_string(&path).ok()?;
-            let is_helper = path.extension()? == "rs"
-                && module != "mod"
+    let all = rust_files(&api);
+    let stem = |path: &PathBuf| {
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+    };
+    let helpers: Vec<(String, PathBuf, String)> = all
+        .iter()
+        .filter_map(|path| {
+            let module = stem(path)?;
+            let text = std::fs::read_to_string(path).ok()?;
+            let is_helper = module != "mod"
                 && !action_modules.contains(&module)
                 && text.contains("QueryParams");
-            is_helper.then_some((module, text))
+            is_helper.then_some((module, path.clone(), text))
         })
         .collect();
-    let first = api.join(format!("{}.rs", snake_case(action)));
+    let wanted = snake_case(action);
+    let first = all
+        .iter()
+        .find(|path| stem(path).as_deref() == Some(wanted.as_str()))
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!("{action} is in Action::ALL but no src/api/**/{wanted}.rs exists")
+        });
     let mut files = vec![first.clone()];
-    let mut queue = vec![std::fs::read_to_string(&first).unwrap_or_else(|e| {
-        panic!(
-            "{action} is in Action::ALL but {} cannot be read: {e}",
-            first.display()
-        )
-    })];
+    let mut queue = vec![std::fs::read_to_string(&first).expect("the action's source")];
     let mut seen = BTreeSet::new();
     while let Some(text) = queue.pop() {
-        for (module, helper_text) in &helpers {
+        for (module, path, helper_text) in &helpers {
             if text.contains(&format!("{module}::")) && seen.insert(module.clone()) {
-                files.push(api.join(format!("{module}.rs")));
+                files.push(path.clone());
                 queue.push(helper_text.clone());
             }
         }

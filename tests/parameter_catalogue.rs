@@ -77,7 +77,8 @@ fn apply_default(con: &mut redis::Connection, p: &Parameter, out: &mut Applied) 
     match mapping {
         NodeConfig::Direct => out.set(con, p.name, p.name, p.default),
         NodeConfig::Renamed { name, value } => out.set(con, p.name, name, &value),
-        NodeConfig::Service(_) => out.service_handled.push(p.name),
+        // A startup setting (`databases`) is given on a restarted node's command line.
+        NodeConfig::Service(_) | NodeConfig::Startup => out.service_handled.push(p.name),
         NodeConfig::ClientOutputBufferLimit { class } => {
             let field = p.name.rsplit_once(&format!("{class}-")).unwrap().1;
             out.buffer_limits

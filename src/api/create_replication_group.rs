@@ -77,6 +77,16 @@ fn insert_checked(
 ) -> Result<(), ApiError> {
     let mut model = state.model();
     model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    if let Some(taken) = group
+        .members
+        .iter()
+        .find(|m| model.cache_cluster(&m.cluster_id).is_ok())
+    {
+        return Err(ApiError::CacheClusterAlreadyExists(format!(
+            "Cache cluster {} already exists.",
+            taken.cluster_id
+        )));
+    }
     for id in &group.settings.user_group_ids {
         model.user_group(id)?;
     }
@@ -426,6 +436,8 @@ fn member(
         availability_zone,
         address: None,
         created_at: now,
+        rebooting: false,
+        pending_reboot: false,
     }
 }
 

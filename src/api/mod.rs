@@ -2,6 +2,7 @@
 //! engine and returns its output shape. `Action` is the only list of supported actions.
 
 mod add_tags_to_resource;
+mod cache_cluster;
 mod cluster_layout;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
@@ -14,7 +15,6 @@ mod delete_cache_subnet_group;
 mod delete_replication_group;
 mod delete_user;
 mod delete_user_group;
-mod describe_cache_clusters;
 mod describe_cache_engine_versions;
 mod describe_cache_parameter_groups;
 mod describe_cache_parameters;
@@ -50,6 +50,11 @@ pub(crate) mod test_support;
 mod unsupported;
 mod user_acl;
 mod users;
+
+use cache_cluster::{
+    create_cache_cluster, delete_cache_cluster, describe_cache_clusters, modify_cache_cluster,
+    reboot_cache_cluster,
+};
 
 use crate::protocol::xml::success_body;
 use crate::protocol::{ApiError, QueryParams};
@@ -127,6 +132,10 @@ actions! {
     DeleteCacheParameterGroup => delete_cache_parameter_group,
     DescribeCacheParameters => describe_cache_parameters,
     DescribeEngineDefaultParameters => describe_engine_default_parameters,
+    CreateCacheCluster => create_cache_cluster,
+    ModifyCacheCluster => modify_cache_cluster,
+    DeleteCacheCluster => delete_cache_cluster,
+    RebootCacheCluster => reboot_cache_cluster,
     CreateUser => create_user,
     DescribeUsers => describe_users,
     ModifyUser => modify_user,

@@ -113,8 +113,19 @@ pub fn parameter_name_values(
 /// `pending-reboot` when a `requires-reboot` parameter changed. A node that refuses a value is
 /// logged with its reason; the group's values stay changed, as on AWS.
 pub async fn apply_to_nodes(state: &SharedState, group_name: &str, change: &ParameterChange) {
+    let clusters = state.model().clusters_using(group_name);
     if change.needs_reboot {
-        state.model().mark_pending_reboot(&change.groups_in_use);
+        let mut model = state.model();
+        model.mark_pending_reboot(&change.groups_in_use);
+        model.mark_clusters_pending_reboot(&clusters);
+    }
+    for cluster_id in &clusters {
+        let Ok(handle) = state.engine.cache_cluster(cluster_id) else {
+            continue;
+        };
+        if let Err(error) = handle.lock().await.apply_config(&change.immediate).await {
+            tracing::error!(cluster = %cluster_id, parameter_group = %group_name, %error, "a node refused a parameter");
+        }
     }
     if change.immediate.is_empty() {
         return;

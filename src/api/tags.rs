@@ -81,6 +81,9 @@ pub fn resolve(
             Ok(arns)
         }
         ResourceKind::CacheCluster if here => {
+            if let Ok(cluster) = model.cache_cluster(&arn.id) {
+                return Ok(vec![cluster.arn.clone()]);
+            }
             let key = ResourceKind::CacheCluster.lookup_key(&arn.id);
             model
                 .groups()

@@ -40,3 +40,18 @@ pub fn removed_names(old: &[AclUser], new: &[AclUser]) -> Vec<String> {
         .map(|o| o.name.clone())
         .collect()
 }
+
+/// Makes every node `clients` reaches know exactly `users` (the users of `kept` not among them
+/// are deleted), after keeping them in `kept` for nodes started later.
+pub async fn apply_to(
+    clients: Vec<NodeClient>,
+    kept: &mut Vec<AclUser>,
+    users: Vec<AclUser>,
+) -> Result<(), EngineError> {
+    let removed = removed_names(kept, &users);
+    *kept = users;
+    for client in clients {
+        apply(&client, kept, &removed).await?;
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@ pub mod binaries;
 pub(crate) mod client;
 mod cluster;
 mod error;
-// Not called yet: the CreateCacheCluster family of API actions will wire it (issue 15).
+// Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
 mod memcached;
 mod node;
@@ -18,6 +18,7 @@ mod proxy;
 mod replicated;
 pub mod restricted;
 mod runtime;
+mod standalone;
 pub(crate) mod toxics;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ pub(crate) use error::EngineError;
 pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
+pub(crate) use standalone::CacheClusterHandle;
 
 pub struct Engine {
     /// The server binaries nodes can run (their versions learned once, shared by every engine
@@ -45,6 +47,8 @@ pub struct Engine {
     /// Where nodes and endpoints listen; one pool per server run, shared like `version`.
     addresses: Arc<address::AddressPool>,
     groups: Mutex<HashMap<String, RuntimeHandle>>,
+    /// Standalone cache clusters (Redis or Memcached), by cluster id: see `standalone`.
+    cache_clusters: Mutex<HashMap<String, CacheClusterHandle>>,
 }
 
 impl Engine {
@@ -59,6 +63,7 @@ impl Engine {
             data_dir,
             addresses: Arc::new(address::AddressPool::new(Addressing::default())),
             groups: Mutex::new(HashMap::new()),
+            cache_clusters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -80,6 +85,7 @@ impl Engine {
             data_dir,
             addresses: Arc::clone(&self.addresses),
             groups: Mutex::new(HashMap::new()),
+            cache_clusters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -161,6 +167,10 @@ impl Engine {
             .map(|(_, h)| h)
             .collect();
         for handle in handles {
+            let stop = async move { handle.lock().await.stop().await };
+            let _ = tokio::time::timeout(Duration::from_secs(2), stop).await;
+        }
+        for handle in self.drain_cache_clusters() {
             let stop = async move { handle.lock().await.stop().await };
             let _ = tokio::time::timeout(Duration::from_secs(2), stop).await;
         }

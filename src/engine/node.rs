@@ -69,6 +69,7 @@ pub(crate) fn node_spec(
         password,
         replica_of,
         cluster: None,
+        startup_config: Vec::new(),
     }
 }
 
@@ -119,7 +120,7 @@ pub(crate) async fn set_config(
 }
 
 /// Records `settings` in a runtime's kept config: a name set again takes the new value.
-fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String, String)]) {
+pub(crate) fn merge_config(kept: &mut Vec<(String, String)>, settings: &[(String, String)]) {
     for (name, value) in settings {
         match kept.iter_mut().find(|(n, _)| n == name) {
             Some(entry) => entry.1.clone_from(value),

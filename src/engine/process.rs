@@ -29,6 +29,9 @@ pub(crate) struct NodeSpec {
     pub replica_of: Option<SocketAddrV4>,
     /// Cluster mode: start as a Redis Cluster node.
     pub cluster: Option<ClusterNodeConfig>,
+    /// `--name value` settings the node starts with: parameters that only a restart applies
+    /// (a reboot's `requires-reboot` ones, such as `databases`).
+    pub startup_config: Vec<(String, String)>,
 }
 
 /// How a cluster-mode node starts.
@@ -200,6 +203,9 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     }
     if let Some(cluster) = spec.cluster {
         cluster_args(&mut command, spec, cluster);
+    }
+    for (name, value) in &spec.startup_config {
+        command.arg(format!("--{name}")).arg(value);
     }
     die_with_parent(&mut command);
     Ok(command)

@@ -163,6 +163,14 @@ impl Runtime {
         }
     }
 
+    /// Keeps `settings` for every node started from now on (a reboot's restart) without
+    /// touching the running ones: parameters that wait for a reboot (cluster mode disabled).
+    pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
+        if let Self::Replicated(group) = self {
+            group.keep_for_restarts(settings);
+        }
+    }
+
     /// Makes every running node know exactly `users` (a user group's ACL users; the others are
     /// deleted) and keeps them for nodes started later, in both modes.
     pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {

@@ -39,9 +39,14 @@ pub async fn reset(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
     let mut ids = Vec::new();
     for (_, state) in scopes.all() {
         let removed = state.model().reset();
+        let clusters = state.model().take_cache_clusters();
         for group in removed {
             state.engine.stop_group(group.id.as_str()).await;
             ids.push(group.id.to_string());
+        }
+        for cluster in clusters {
+            state.engine.stop_cache_cluster(&cluster.id).await;
+            ids.push(cluster.id);
         }
     }
     tracing::info!(

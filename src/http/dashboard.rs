@@ -97,7 +97,9 @@ pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
     let mut events = Vec::new();
     let mut scope_list = Vec::new();
     let (mut subnet_groups, mut parameter_groups) = (Vec::new(), Vec::new());
+    let mut cache_clusters = Vec::new();
     for (scope, state) in scopes.all() {
+        cache_clusters.extend(cache_clusters_json(&state, &scope));
         let (scope_groups, scope_events) = snapshot(&state, &scope);
         let (subnets, parameters) = resources_json(&state, &scope);
         subnet_groups.extend(subnets);
@@ -125,6 +127,7 @@ pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
         "groups": groups,
         "subnet_groups": subnet_groups,
         "parameter_groups": parameter_groups,
+        "cache_clusters": cache_clusters,
         "events": events_json(&events),
     }))
 }
@@ -146,6 +149,31 @@ fn snapshot(state: &SharedState, scope: &Scope) -> (Vec<GroupSnapshot>, Vec<Even
         max_records: EVENT_LIMIT,
     });
     (groups, page.events.into_iter().cloned().collect())
+}
+
+/// One scope's standalone cache clusters (Redis and Memcached) as the model knows them: their
+/// nodes are not asked anything (a Memcached node has no replication to show).
+fn cache_clusters_json(state: &SharedState, scope: &Scope) -> Vec<Value> {
+    let model = state.model();
+    model
+        .cache_clusters()
+        .map(|cluster| {
+            let nodes: Vec<Value> = cluster
+                .nodes
+                .iter()
+                .map(|n| json!({"id": n.id, "status": n.status.as_str(), "port": n.port, "zone": n.availability_zone}))
+                .collect();
+            json!({
+                "account": scope.account,
+                "region": scope.region,
+                "id": cluster.id,
+                "engine": cluster.engine.as_str(),
+                "status": crate::model::resource::Lifecycle::as_str(cluster.status),
+                "configuration_endpoint_port": cluster.configuration_port,
+                "nodes": nodes,
+            })
+        })
+        .collect()
 }
 
 fn events_json(events: &[(Scope, Event)]) -> Vec<Value> {

@@ -58,6 +58,10 @@ pub struct Member {
     /// Where this member's own redis-server listens; `None` until the engine started it.
     pub address: Option<SocketAddrV4>,
     pub created_at: DateTime<Utc>,
+    /// RebootCacheCluster restarts its node: the group takes no other change meanwhile.
+    pub rebooting: bool,
+    /// A `requires-reboot` parameter changed since its node started.
+    pub pending_reboot: bool,
 }
 
 /// The stable endpoints of a group, owned by the engine's proxies.
@@ -136,6 +140,11 @@ pub struct PendingChange {
     pub primary_cluster_id: Option<String>,
     /// `SETTING` or `ROTATING`.
     pub auth_token_status: Option<&'static str>,
+    /// A replica added by CreateCacheCluster or removed by DeleteCacheCluster: one member
+    /// changes, with its cache cluster's events and no replica-count ones.
+    pub one_member: bool,
+    /// The member DeleteCacheCluster is removing: it reports `deleting`.
+    pub removing_member: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +232,9 @@ impl ReplicationGroup {
 
     /// Available and not busy with a failover: the state every change starts from.
     pub fn is_idle(&self) -> bool {
-        self.status == GroupStatus::Available && !self.failover_in_flight
+        self.status == GroupStatus::Available
+            && !self.failover_in_flight
+            && self.members.iter().all(|m| !m.rebooting)
     }
 
     /// The lowest unused member ids, for new replicas (`<id>-00N`, N up to 6).
@@ -243,6 +254,21 @@ impl ReplicationGroup {
             GroupStatus::Modifying => "modifying",
             GroupStatus::Deleting => "deleting",
             GroupStatus::CreateFailed => "create-failed",
+        }
+    }
+
+    /// The status `member` reports: its group's, or its own while it reboots, is added
+    /// (CreateCacheCluster) or removed (DeleteCacheCluster).
+    pub fn status_of(&self, member: &Member) -> &'static str {
+        let pending = self.pending.as_ref();
+        if member.rebooting {
+            "rebooting cache cluster nodes"
+        } else if pending.is_some_and(|p| p.removing_member.as_ref() == Some(&member.cluster_id)) {
+            "deleting"
+        } else if pending.is_some_and(|p| p.one_member) && member.address.is_none() {
+            "creating"
+        } else {
+            self.member_status()
         }
     }
 }

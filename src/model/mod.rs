@@ -6,12 +6,15 @@
 //! `paging`; each kind adds only its own file (`group` for replication groups).
 
 pub mod arn;
+pub mod cache_cluster;
+mod cache_cluster_ops;
 pub mod catalogue;
 pub mod engine_upgrade;
 pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
+mod member_changes;
 pub mod modify;
 pub mod paging;
 pub mod parameter_group;
@@ -50,6 +53,8 @@ impl Clock for SystemClock {
 
 pub struct Model {
     groups: ResourceTable<ReplicationGroup>,
+    /// Standalone cache clusters (members of replication groups live in their group).
+    cache_clusters: ResourceTable<cache_cluster::CacheCluster>,
     subnet_groups: ResourceTable<SubnetGroup>,
     /// The user's cache parameter groups (the defaults are synthesized: `parameter_group`).
     parameter_groups: ResourceTable<parameter_group::ParameterGroup>,
@@ -80,6 +85,7 @@ impl Model {
             .expect("an empty table takes the default group");
         Self {
             groups: ResourceTable::default(),
+            cache_clusters: ResourceTable::default(),
             subnet_groups,
             parameter_groups: ResourceTable::default(),
             users: users_with_default(),

@@ -148,6 +148,8 @@ impl Model {
                 AuthChange::Rotate(_) => "ROTATING",
                 _ => "SETTING",
             }),
+            one_member: false,
+            removing_member: None,
         };
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;
@@ -282,6 +284,8 @@ impl Model {
                 availability_zone: zone.clone(),
                 address: None,
                 created_at: now,
+                rebooting: false,
+                pending_reboot: false,
             };
             group.members.push(member);
         }
@@ -320,8 +324,8 @@ impl Model {
             .retain(|m| m.address.is_some() && !removed.contains(&m.cluster_id));
         let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         group.status = GroupStatus::Available;
-        group.pending = None;
         let group_arn = group.arn.clone();
+        let one_member = group.pending.take().is_some_and(|p| p.one_member);
         let started: Vec<String> = added.iter().map(|(id, _)| id.clone()).collect();
         let gone: Vec<String> = before
             .iter()
@@ -351,6 +355,9 @@ impl Model {
                 },
                 now,
             );
+        }
+        if one_member {
+            return;
         }
         let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
         self.record(

@@ -198,7 +198,7 @@ impl ParameterGroup {
                     let value = client_output_buffer_limit(class, &hard, &soft, &seconds);
                     ("client-output-buffer-limit".to_string(), value)
                 }
-                NodeConfig::Service(_) => continue,
+                NodeConfig::Service(_) | NodeConfig::Startup => continue,
             };
             if !settings.contains(&setting) {
                 settings.push(setting);
@@ -214,6 +214,24 @@ impl ParameterGroup {
             return vec![];
         }
         self.node_settings(Some(&names), true)
+    }
+
+    /// The non-default settings only a restart applies (`requires-reboot`, and the startup
+    /// ones such as `databases`): what a rebooted node starts with, on its command line.
+    pub fn reboot_settings(&self) -> Vec<(String, String)> {
+        let names: Vec<String> = self.values.keys().cloned().collect();
+        let immediate = self.node_settings(Some(&names), false);
+        let mut settings: Vec<(String, String)> = self
+            .non_default_settings()
+            .into_iter()
+            .filter(|setting| !immediate.contains(setting))
+            .collect();
+        for (name, value) in &self.values {
+            if node_config(name, value) == NodeConfig::Startup {
+                settings.push((name.clone(), value.clone()));
+            }
+        }
+        settings
     }
 }
 
@@ -428,6 +446,12 @@ impl Model {
                 group.name
             )));
         }
+        if let Some(user) = self.clusters_using(&group.name).first() {
+            return Err(ApiError::InvalidCacheParameterGroupState(format!(
+                "Cache parameter group {} is in use by cache cluster {user}.",
+                group.name
+            )));
+        }
         if let Some(removed) = self.parameter_groups.remove(raw) {
             self.tags.forget(&removed.arn);
         }
@@ -439,6 +463,9 @@ impl Model {
         for id in ids {
             if let Ok(group) = self.group_mut(id) {
                 group.settings.parameters_pending_reboot = true;
+                for member in &mut group.members {
+                    member.pending_reboot = true;
+                }
             }
         }
     }

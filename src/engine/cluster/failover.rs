@@ -103,37 +103,28 @@ impl ClusterRuntime {
         acl::apply(&self.client(index), &self.acl, &[]).await
     }
 
-    /// Makes every running node know exactly `users`, as in a cluster-mode-disabled group.
-    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
-        let removed = acl::removed_names(&self.acl, &users);
-        let clients: Vec<NodeClient> = (0..self.nodes.len())
+    /// A client of each node whose process runs.
+    fn running_clients(&self) -> Vec<NodeClient> {
+        (0..self.nodes.len())
             .filter(|&i| self.nodes[i].slot.process.is_some())
             .map(|i| self.client(i))
-            .collect();
-        self.acl = users;
-        for client in clients {
-            acl::apply(&client, &self.acl, &removed).await?;
-        }
-        Ok(())
+            .collect()
+    }
+
+    /// Makes every running node know exactly `users`, as in a cluster-mode-disabled group.
+    pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
+        acl::apply_to(self.running_clients(), &mut self.acl, users).await
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
     pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
-        let clients: Vec<NodeClient> = (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].slot.process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        apply_config_to(clients, &mut self.config, settings).await
+        apply_config_to(self.running_clients(), &mut self.config, settings).await
     }
 
     /// Applies a token change to every running node, as in a cluster-mode-disabled group.
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         let passwords = update.passwords(&self.passwords);
-        let clients: Vec<NodeClient> = (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].slot.process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        push_passwords(clients, &passwords).await?;
+        push_passwords(self.running_clients(), &passwords).await?;
         self.passwords = passwords;
         Ok(())
     }

@@ -64,11 +64,7 @@ impl GroupRuntime {
     /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         let passwords = update.passwords(&self.passwords);
-        let clients: Vec<_> = (0..self.nodes.len())
-            .filter(|i| self.nodes[*i].process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        push_passwords(clients, &passwords).await?;
+        push_passwords(self.running_clients(), &passwords).await?;
         self.passwords = passwords;
         tracing::info!(group = %self.group_id(), tokens = self.passwords.len(), "auth updated");
         Ok(())

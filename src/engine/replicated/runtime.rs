@@ -11,8 +11,8 @@ use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
-    NodeSlot, accept_extra_passwords, apply_config_to, node_spec, set_config, start_all,
-    start_on_address_or_free, start_on_free_address, wait_replica_synced,
+    NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
+    start_all, start_on_address_or_free, start_on_free_address, wait_replica_synced,
 };
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
@@ -51,6 +51,9 @@ pub struct GroupRuntime {
     /// `CONFIG SET` pairs every node runs with (see [`Self::apply_config`]); a node started
     /// later gets them too.
     pub(super) config: Vec<(String, String)>,
+    /// Settings every node started from now on gets on its command line (see
+    /// [`Self::keep_for_restarts`]).
+    restart_config: Vec<(String, String)>,
     /// The ACL users every node knows (a user group's), for nodes started later too.
     pub(super) acl: Vec<AclUser>,
     /// Set once the group is stopped: a health check must never restart its nodes.
@@ -111,6 +114,7 @@ impl GroupRuntime {
             port: spec.port,
             passwords: spec.password.into_iter().collect(),
             config: Vec::new(),
+            restart_config: Vec::new(),
             acl: Vec::new(),
             stopped: false,
             nodes,
@@ -206,7 +210,9 @@ impl GroupRuntime {
         replica_of: Option<SocketAddrV4>,
     ) -> NodeSpec {
         let password = self.passwords.first().cloned();
-        node_spec(member, &self.binary, &self.dir, password, addr, replica_of)
+        let mut spec = node_spec(member, &self.binary, &self.dir, password, addr, replica_of);
+        spec.startup_config = self.restart_config.clone();
+        spec
     }
 
     /// Makes the running node at `index` the primary: points the primary endpoint at it (which
@@ -233,28 +239,29 @@ impl GroupRuntime {
         acl::apply(&self.client(index), &self.acl, &[]).await
     }
 
+    /// A client of each node whose process runs.
+    pub(super) fn running_clients(&self) -> Vec<NodeClient> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].process.is_some())
+            .map(|i| self.client(i))
+            .collect()
+    }
+
     /// Makes every running node know exactly `users` (see [`acl::apply`]) and keeps them for
     /// nodes started later.
     pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
-        let removed = acl::removed_names(&self.acl, &users);
-        let clients: Vec<_> = (0..self.nodes.len())
-            .filter(|i| self.nodes[*i].process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        self.acl = users;
-        for client in clients {
-            acl::apply(&client, &self.acl, &removed).await?;
-        }
-        Ok(())
+        acl::apply_to(self.running_clients(), &mut self.acl, users).await
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
     pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
-        let clients: Vec<_> = (0..self.nodes.len())
-            .filter(|i| self.nodes[*i].process.is_some())
-            .map(|i| self.client(i))
-            .collect();
-        apply_config_to(clients, &mut self.config, settings).await
+        apply_config_to(self.running_clients(), &mut self.config, settings).await
+    }
+
+    /// Starts every node started from now on with `settings` on its command line, leaving
+    /// the running ones as they are: what a reboot applies.
+    pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
+        merge_config(&mut self.restart_config, settings);
     }
 
     /// The current address of every member.

@@ -253,6 +253,9 @@ pub enum NodeConfig {
     /// Not a redis setting: the service itself acts on it (memory reservation, command renames,
     /// the cluster-mode choice, persistence that ElastiCache does not offer).
     Service(&'static str),
+    /// A redis setting no `CONFIG SET` can change (`databases`): a node gets it on its command
+    /// line when it (re)starts, so a reboot applies it.
+    Startup,
 }
 
 /// Where `name`=`value` goes on a node. Parameters not listed are 1:1 `CONFIG SET`-able.
@@ -271,9 +274,7 @@ pub fn node_config(name: &str, value: &str) -> NodeConfig {
         "close-on-replica-write" | "close-on-slave-write" => {
             NodeConfig::Service("ElastiCache's own: the proxy closes clients writing to a replica")
         }
-        "databases" => {
-            NodeConfig::Service("a startup setting: applied on (re)start, not by CONFIG SET")
-        }
+        "databases" => NodeConfig::Startup,
         // tls-dynamic means a hostname under TLS, an address otherwise; nodes here speak no TLS.
         "cluster-preferred-endpoint-type" if value == "tls-dynamic" => NodeConfig::Renamed {
             name: "cluster-preferred-endpoint-type",

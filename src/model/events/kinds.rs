@@ -85,6 +85,34 @@ pub enum EventKind {
         node_id: String,
         reason: String,
     },
+    CacheClusterCreateFailed {
+        cluster_id: String,
+        reason: String,
+    },
+    /// A reboot: the node went down...
+    CacheNodeShutdown {
+        cluster_id: String,
+        node_id: String,
+    },
+    /// ...and came back (empty).
+    CacheNodeRestarted {
+        cluster_id: String,
+        node_id: String,
+    },
+    /// A Memcached cluster grew.
+    CacheNodeAdded {
+        cluster_id: String,
+        node_id: String,
+        zone: String,
+    },
+    CacheNodeRemoved {
+        cluster_id: String,
+        node_id: String,
+    },
+    CacheClusterModifyFailed {
+        cluster_id: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -109,7 +137,13 @@ impl EventKind {
             | Self::ModifyFailed { group_id, .. }
             | Self::EngineUpgraded { group_id, .. }
             | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
-            Self::NodeFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
+            Self::NodeFailed { cluster_id, .. }
+            | Self::CacheClusterCreateFailed { cluster_id, .. }
+            | Self::CacheNodeShutdown { cluster_id, .. }
+            | Self::CacheNodeRestarted { cluster_id, .. }
+            | Self::CacheNodeAdded { cluster_id, .. }
+            | Self::CacheNodeRemoved { cluster_id, .. }
+            | Self::CacheClusterModifyFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
         }
     }
 
@@ -186,6 +220,18 @@ impl EventKind {
             Self::NodeFailed {
                 node_id, reason, ..
             } => format!("Cache node {node_id} failed: {reason}"),
+            Self::CacheClusterCreateFailed { reason, .. } => {
+                format!("Failed to create cache cluster: {reason}")
+            }
+            Self::CacheNodeShutdown { node_id, .. } => format!("Cache node {node_id} shutdown"),
+            Self::CacheNodeRestarted { node_id, .. } => format!("Cache node {node_id} restarted"),
+            Self::CacheNodeAdded { node_id, zone, .. } => {
+                format!("Added cache node {node_id} in availability zone {zone}")
+            }
+            Self::CacheNodeRemoved { node_id, .. } => format!("Removed cache node {node_id}"),
+            Self::CacheClusterModifyFailed { reason, .. } => {
+                format!("Failed to modify cache cluster: {reason}")
+            }
         }
     }
 }

@@ -1,0 +1,231 @@
+//! What CreateCacheCluster stores for a standalone cluster, parsed and checked against AWS's
+//! rules: one node for Redis, 1-40 for Memcached, zones that match the node count, a parameter
+//! group of the engine's family. Features with no local equivalent are refused.
+
+use crate::model::arn::ResourceKind;
+use crate::model::cache_cluster::{CacheEngine, ClusterSettings, MAX_MEMCACHED_NODES};
+use crate::model::catalogue::engine_versions::{self, family_mismatch};
+use crate::model::parameter_group::{ParameterGroup, family_of_version};
+use crate::protocol::query::invalid_value;
+use crate::protocol::{ApiError, QueryParams};
+
+const AZ_SUFFIXES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
+
+/// `NumCacheNodes`: exactly 1 for Redis, 1-40 for Memcached (more is the node quota).
+pub(super) fn node_count(params: &QueryParams, engine: CacheEngine) -> Result<usize, ApiError> {
+    let Some(raw) = params.int_in("NumCacheNodes", i64::MIN, i64::MAX)? else {
+        return Ok(1);
+    };
+    if raw < 1 {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "NumCacheNodes must be at least 1; {raw} was given."
+        )));
+    }
+    match engine {
+        CacheEngine::Redis if raw > 1 => Err(ApiError::InvalidParameterCombination(format!(
+            "Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1 ({raw} was given): use a replication group for replicas."
+        ))),
+        CacheEngine::Memcached if raw as usize > MAX_MEMCACHED_NODES => {
+            Err(ApiError::NodeQuotaForClusterExceeded(format!(
+                "Cannot create a Memcached cluster of {raw} nodes: the quota is {MAX_MEMCACHED_NODES} nodes per cluster."
+            )))
+        }
+        _ => Ok(raw as usize),
+    }
+}
+
+/// The zones of the first `count` nodes (and those placed later, in turn), the zone
+/// `PreferredAvailabilityZone` reports, and whether the cluster is cross-AZ.
+pub(super) fn zones(
+    params: &QueryParams,
+    engine: CacheEngine,
+    count: usize,
+    region: &str,
+) -> Result<(Vec<String>, String, bool), ApiError> {
+    let cross_az = match params.optional("AZMode") {
+        None | Some("single-az") => false,
+        Some("cross-az") if engine == CacheEngine::Memcached => true,
+        Some("cross-az") => {
+            return Err(ApiError::InvalidParameterValue(
+                "AZMode cross-az is only valid for Memcached cache clusters.".into(),
+            ));
+        }
+        Some(other) => return Err(invalid_value("AZMode", other, "single-az or cross-az")),
+    };
+    let one = params.optional("PreferredAvailabilityZone");
+    let many = params.list("PreferredAvailabilityZones", "PreferredAvailabilityZone")?;
+    if one.is_some() && !many.is_empty() {
+        return Err(ApiError::InvalidParameterCombination(
+            "Give PreferredAvailabilityZone or PreferredAvailabilityZones, not both.".into(),
+        ));
+    }
+    if !many.is_empty() && many.len() != count {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "The number of PreferredAvailabilityZones ({}) must equal NumCacheNodes ({count}).",
+            many.len()
+        )));
+    }
+    let zones = match (one, many.is_empty(), cross_az) {
+        (Some(zone), _, false) => vec![zone.to_string()],
+        (Some(_), _, true) => {
+            return Err(ApiError::InvalidParameterCombination(
+                "A cross-az cluster spreads its nodes: give PreferredAvailabilityZones, not one PreferredAvailabilityZone.".into(),
+            ));
+        }
+        (None, false, _) => many,
+        (None, true, true) => AZ_SUFFIXES[..3]
+            .iter()
+            .map(|s| format!("{region}{s}"))
+            .collect(),
+        (None, true, false) => vec![format!("{region}a")],
+    };
+    let distinct = zones.iter().any(|z| *z != zones[0]);
+    let preferred = match cross_az || distinct {
+        true => "Multiple".to_string(),
+        false => zones[0].clone(),
+    };
+    Ok((zones, preferred, cross_az || distinct))
+}
+
+/// A redis `EngineVersion` resolves through the catalogue as a group's does (`7.1` is `7.1.0`,
+/// `99.9` is refused); the catalogue has no memcached rows, so a memcached one is kept as given.
+/// Without one: `default_version`, what the local binary runs.
+fn engine_version(
+    params: &QueryParams,
+    engine: CacheEngine,
+    default_version: &str,
+) -> Result<String, ApiError> {
+    match (engine, params.optional("EngineVersion")) {
+        (CacheEngine::Redis, Some(asked)) => Ok(engine_versions::resolve("redis", Some(asked))?
+            .version
+            .full_version
+            .to_string()),
+        (_, asked) => Ok(asked.unwrap_or(default_version).to_string()),
+    }
+}
+
+/// Everything stored as given (the redis `EngineVersion` resolved); `default_version` when no
+/// `EngineVersion`.
+pub(super) fn parse(
+    params: &QueryParams,
+    engine: CacheEngine,
+    default_version: &str,
+    parameter_group: Option<&ParameterGroup>,
+    cross_az: bool,
+) -> Result<ClusterSettings, ApiError> {
+    reject_unsupported(params, engine)?;
+    let auth_token = params
+        .optional("AuthToken")
+        .map(crate::api::group_settings::parse_auth_token)
+        .transpose()?;
+    let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
+    let settings = ClusterSettings {
+        cache_node_type: params
+            .optional("CacheNodeType")
+            .unwrap_or("cache.t4g.micro")
+            .to_string(),
+        engine_version: engine_version(params, engine, default_version)?,
+        preferred_maintenance_window: params
+            .optional("PreferredMaintenanceWindow")
+            .map(str::to_string),
+        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
+        notification_topic_status: params
+            .optional("NotificationTopicArn")
+            .map(|_| "active".to_string()),
+        cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
+        cache_subnet_group_name: ResourceKind::SubnetGroup
+            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
+        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
+        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
+        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
+        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
+        transit_encryption: params.bool("TransitEncryptionEnabled")?.unwrap_or(false),
+        auth_token,
+        cross_az,
+    };
+    if let Some(group) = parameter_group {
+        check_parameter_group(engine, &settings.engine_version, group)?;
+    }
+    Ok(settings)
+}
+
+/// A Redis cluster's group must be of its version's family, and not cluster mode; Memcached
+/// has no parameter groups here beyond its default.
+fn check_parameter_group(
+    engine: CacheEngine,
+    version: &str,
+    group: &ParameterGroup,
+) -> Result<(), ApiError> {
+    if engine == CacheEngine::Memcached {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Cache parameter group {} is of family {}, not a memcached family.",
+            group.name, group.family
+        )));
+    }
+    if group.cluster_enabled() {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Cache parameter group {} enables cluster mode, which a standalone cache cluster cannot use.",
+            group.name
+        )));
+    }
+    let expected = family_of_version("redis", version).ok_or_else(|| {
+        ApiError::InvalidParameterCombination(format!("Cannot find version {version} for redis"))
+    })?;
+    family_mismatch(expected, &group.family).map_or(Ok(()), Err)
+}
+
+/// Refused up front, so a caller never gets a cluster that silently differs from its request.
+fn reject_unsupported(params: &QueryParams, engine: CacheEngine) -> Result<(), ApiError> {
+    let unsupported = |what: &str| {
+        ApiError::InvalidParameterValue(format!("elasticache-local does not support {what}."))
+    };
+    for (name, what) in [
+        (
+            "SnapshotArns.SnapshotArn.1",
+            "restoring from snapshots (SnapshotArns)",
+        ),
+        ("SnapshotName", "restoring from snapshots (SnapshotName)"),
+        ("OutpostMode", "Outposts (OutpostMode)"),
+        ("PreferredOutpostArn", "Outposts (PreferredOutpostArn)"),
+        (
+            "PreferredOutpostArns.PreferredOutpostArn.1",
+            "Outposts (PreferredOutpostArns)",
+        ),
+        (
+            "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1",
+            "log delivery",
+        ),
+    ] {
+        if params.optional(name).is_some() {
+            return Err(unsupported(what));
+        }
+    }
+    if params
+        .optional("CacheSecurityGroupNames.CacheSecurityGroupName.1")
+        .is_some()
+    {
+        return Err(ApiError::InvalidParameterCombination(
+            "Use of cache security groups is not permitted in this API version for your account: use SecurityGroupIds.".into(),
+        ));
+    }
+    for name in ["NetworkType", "IpDiscovery"] {
+        if let Some(value) = params.optional(name).filter(|v| *v != "ipv4") {
+            return Err(invalid_value(
+                name,
+                value,
+                "ipv4 (the only one served locally)",
+            ));
+        }
+    }
+    if engine == CacheEngine::Memcached
+        && (params.optional("AuthToken").is_some()
+            || params
+                .optional("SnapshotRetentionLimit")
+                .is_some_and(|v| v != "0"))
+    {
+        return Err(ApiError::InvalidParameterCombination(
+            "AuthToken and snapshots are only available for Redis cache clusters.".into(),
+        ));
+    }
+    Ok(())
+}

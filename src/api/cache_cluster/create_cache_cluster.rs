@@ -1,0 +1,140 @@
+//! CreateCacheCluster: a standalone cluster (Redis: one node; Memcached: `NumCacheNodes`
+//! nodes and a configuration endpoint), inserted as `creating` and started in the background;
+//! or, with `ReplicationGroupId`, one more replica of a cluster-mode-disabled group.
+
+use chrono::{DateTime, Utc};
+
+use super::cluster_settings;
+use super::shape::CacheClusterResult;
+use crate::api::tags::parse_tags;
+use crate::model::arn::{Arn, ResourceKind};
+use crate::model::cache_cluster::{
+    CacheCluster, CacheEngine, CacheNode, ClusterSettings, ClusterStatus, NodeStatus,
+};
+use crate::model::parameter_group::ParameterGroup;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+use crate::workflows::cache_cluster::{self, StartPlan};
+
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+) -> Result<CacheClusterResult, ApiError> {
+    let id = ResourceKind::CacheCluster.parse_id(params.required("CacheClusterId")?)?;
+    if let Some(group_id) = params.optional("ReplicationGroupId") {
+        return super::add_member::run(state, params, ctx, id, group_id);
+    }
+    let engine = CacheEngine::parse(params.required("Engine")?)?;
+    let count = cluster_settings::node_count(params, engine)?;
+    let (zones, preferred_zone, cross_az) =
+        cluster_settings::zones(params, engine, count, &ctx.region)?;
+    let default_version = default_version(state, engine).await?;
+    let parameter_group = parse_parameter_group(state, params, ctx, engine)?;
+    let mut settings = cluster_settings::parse(
+        params,
+        engine,
+        &default_version,
+        parameter_group.as_ref(),
+        cross_az,
+    )?;
+    if engine == CacheEngine::Memcached {
+        // Its default group is not modelled as a parameter group: keep the name as given.
+        settings.cache_parameter_group_name = params
+            .optional("CacheParameterGroupName")
+            .map(str::to_ascii_lowercase);
+    }
+    let config = parameter_group
+        .as_ref()
+        .map(ParameterGroup::non_default_settings)
+        .unwrap_or_default();
+    let now = state.now();
+    let arn = Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &id);
+    let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
+    let response = CacheClusterResult::standalone(&cluster);
+    let plan = match engine {
+        CacheEngine::Redis => StartPlan::Redis {
+            password: cluster.settings.auth_token.clone(),
+            config,
+        },
+        CacheEngine::Memcached => StartPlan::Memcached { count },
+    };
+    let cluster_id = cluster.id.clone();
+    state
+        .model()
+        .insert_cache_cluster(cluster, &parse_tags(params)?)?;
+    tracing::info!(cluster = %cluster_id, engine = engine.as_str(), nodes = count, "creating cache cluster");
+    tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan));
+    Ok(response)
+}
+
+/// What the binary behind the engine is (the default `EngineVersion`). Without memcached
+/// installed no Memcached cluster can be had here.
+async fn default_version(state: &SharedState, engine: CacheEngine) -> Result<String, ApiError> {
+    match engine {
+        CacheEngine::Redis => Ok(state.engine.choose_binary("redis", None).await?.version),
+        CacheEngine::Memcached => state.engine.memcached_version().await.map_err(|reason| {
+            ApiError::InsufficientCacheClusterCapacity(format!(
+                "elasticache-local cannot run memcached here: {reason}"
+            ))
+        }),
+    }
+}
+
+/// `CacheParameterGroupName`, when given: a Redis group must exist in this scope; for
+/// Memcached only its `default.memcached*` groups are known.
+fn parse_parameter_group(
+    state: &SharedState,
+    params: &QueryParams,
+    ctx: &RequestContext,
+    engine: CacheEngine,
+) -> Result<Option<ParameterGroup>, ApiError> {
+    let Some(name) = params.optional("CacheParameterGroupName") else {
+        return Ok(None);
+    };
+    let memcached_default = name.to_ascii_lowercase().starts_with("default.memcached");
+    match (engine, memcached_default) {
+        (CacheEngine::Memcached, true) => Ok(None),
+        (CacheEngine::Redis, true) => Err(ApiError::InvalidParameterCombination(format!(
+            "Cache parameter group {name} is a memcached group; a Redis cache cluster needs a redis one."
+        ))),
+        _ => state.model().parameter_group(name, &ctx.scope()).map(Some),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_cluster(
+    id: String,
+    engine: CacheEngine,
+    settings: ClusterSettings,
+    zones: Vec<String>,
+    preferred_availability_zone: String,
+    count: usize,
+    arn: Arn,
+    now: DateTime<Utc>,
+) -> CacheCluster {
+    let nodes = (0..count)
+        .map(|n| CacheNode {
+            id: format!("{:04}", n + 1),
+            status: NodeStatus::Creating,
+            created_at: now,
+            port: None,
+            availability_zone: zones[n % zones.len()].clone(),
+            pending_reboot: false,
+        })
+        .collect();
+    CacheCluster {
+        id,
+        status: ClusterStatus::Creating,
+        engine,
+        settings,
+        nodes,
+        preferred_availability_zone,
+        zones,
+        configuration_port: None,
+        arn,
+        created_at: now,
+        pending: None,
+        revision: 0,
+    }
+}

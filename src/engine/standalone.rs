@@ -1,0 +1,307 @@
+//! The runtimes behind standalone cache clusters (not in a replication group): one
+//! redis-server node `0001`, or a Memcached cluster of nodes (`memcached`). Neither replicates
+//! nor fails over: a reboot or a repair brings a node back empty at its address.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::address::{AddressPool, Addressing, unassigned};
+use super::memcached::{MemcachedCluster, MemcachedClusterSpec, locate_memcached};
+use super::node::{NodeSlot, node_spec, set_config, start_on_free_address};
+use super::node::{merge_config, start_on_address_or_free};
+use super::{Engine, EngineError};
+
+/// Standalone clusters stay on 127.0.0.1, each node on a free port (as memcached's nodes do):
+/// their model and answers still carry ports only, not the loopback address per node that
+/// replication groups have (`--node-addresses`).
+fn shared_addresses() -> AddressPool {
+    AddressPool::new(Addressing::Shared)
+}
+
+/// The one node id of a standalone Redis cluster.
+const REDIS_NODE_ID: &str = "0001";
+
+/// Where standalone clusters keep their dirs, under the scope's data dir: the dot keeps it
+/// apart from every replication group's dir (group ids have no dots).
+const STANDALONE_DIR: &str = "standalone.d";
+
+/// Item memory (`-m`) of every memcached node: the node type's memory is not reserved locally.
+const MEMCACHED_MEMORY_MB: u32 = 64;
+
+/// A standalone cluster's runtime, behind an async mutex like a group's: a reboot, a scaling
+/// step and a health repair never interleave.
+pub type CacheClusterHandle = Arc<tokio::sync::Mutex<CacheClusterRuntime>>;
+
+pub struct CacheClusterRuntime {
+    nodes: StandaloneNodes,
+    /// Set once stopped: a health check must never bring its nodes back.
+    stopped: bool,
+}
+
+enum StandaloneNodes {
+    // Both boxed: they differ in size by hundreds of bytes, and a runtime lives on the heap anyway.
+    Redis(Box<RedisNode>),
+    Memcached(Box<MemcachedCluster>),
+}
+
+/// The single redis-server of a standalone Redis cluster.
+struct RedisNode {
+    slot: NodeSlot,
+    redis_server: PathBuf,
+    dir: PathBuf,
+    password: Option<String>,
+    /// `CONFIG SET` pairs the node runs with, again after every restart.
+    config: Vec<(String, String)>,
+    /// Command-line settings of every restart (parameters a reboot applies).
+    restart_config: Vec<(String, String)>,
+}
+
+impl RedisNode {
+    fn client(&self) -> super::client::NodeClient {
+        super::client::NodeClient::new(self.slot.addr)
+    }
+
+    /// Kills the node and starts a fresh, empty one on the same port (a new one only if
+    /// another process took it meanwhile), with the kept config.
+    async fn restart(&mut self) -> Result<(), EngineError> {
+        self.slot.kill().await;
+        let mut spec = node_spec(
+            &self.slot.member,
+            &self.redis_server,
+            &self.dir,
+            self.password.clone(),
+            self.slot.addr,
+            None,
+        );
+        spec.startup_config = self.restart_config.clone();
+        let process = start_on_address_or_free(spec, &shared_addresses()).await?;
+        self.slot.addr = process.addr();
+        self.slot.process = Some(process);
+        set_config(&self.client(), &self.config).await
+    }
+}
+
+impl CacheClusterRuntime {
+    /// Every node's id and port, in id order.
+    pub fn node_ports(&self) -> Vec<(String, u16)> {
+        match &self.nodes {
+            StandaloneNodes::Redis(node) => {
+                vec![(REDIS_NODE_ID.to_string(), node.slot.addr.port())]
+            }
+            StandaloneNodes::Memcached(cluster) => cluster.node_ports(),
+        }
+    }
+
+    /// The Auto Discovery endpoint of a Memcached cluster.
+    pub fn configuration_port(&self) -> Option<u16> {
+        match &self.nodes {
+            StandaloneNodes::Redis(_) => None,
+            StandaloneNodes::Memcached(cluster) => Some(cluster.configuration_port()),
+        }
+    }
+
+    /// Restarts each node in `node_ids`, empty, at its address (its Memcached Auto Discovery
+    /// version is bumped, as for any node change); a Redis node starts with `settings` on its
+    /// command line from now on. Unknown ids are refused by the API.
+    pub async fn reboot(
+        &mut self,
+        node_ids: &[String],
+        settings: &[(String, String)],
+    ) -> Result<(), EngineError> {
+        match &mut self.nodes {
+            StandaloneNodes::Redis(node) => {
+                merge_config(&mut node.restart_config, settings);
+                node.restart().await
+            }
+            StandaloneNodes::Memcached(cluster) => {
+                for id in node_ids {
+                    cluster.replace_node(id).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `CONFIG SET`s `settings` on the Redis node and keeps them for its restarts.
+    pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
+        match &mut self.nodes {
+            StandaloneNodes::Redis(node) => {
+                merge_config(&mut node.config, settings);
+                set_config(&node.client(), settings).await
+            }
+            StandaloneNodes::Memcached(_) => Ok(()),
+        }
+    }
+
+    /// Adds `count` Memcached nodes; their ids.
+    pub async fn add_nodes(&mut self, count: usize) -> Result<Vec<String>, EngineError> {
+        match &mut self.nodes {
+            StandaloneNodes::Memcached(cluster) => cluster.add_nodes(count).await,
+            StandaloneNodes::Redis(_) => Err(EngineError::Replication(
+                "a Redis cache cluster has exactly one node".into(),
+            )),
+        }
+    }
+
+    /// Removes the Memcached nodes `ids`.
+    pub async fn remove_nodes(&mut self, ids: &[String]) -> Result<(), EngineError> {
+        match &mut self.nodes {
+            StandaloneNodes::Memcached(cluster) => cluster.remove_nodes(ids).await,
+            StandaloneNodes::Redis(_) => Err(EngineError::Replication(
+                "a Redis cache cluster has exactly one node".into(),
+            )),
+        }
+    }
+
+    /// Replaces every node whose process exited or does not answer, empty at its address.
+    /// Returns the ids replaced (empty once stopped).
+    pub async fn repair_failed_nodes(&mut self) -> Result<Vec<String>, EngineError> {
+        if self.stopped {
+            return Ok(vec![]);
+        }
+        match &mut self.nodes {
+            StandaloneNodes::Memcached(cluster) => cluster.check_health().await,
+            StandaloneNodes::Redis(node) => {
+                if !node.slot.still_failing().await {
+                    return Ok(vec![]);
+                }
+                node.restart().await?;
+                Ok(vec![REDIS_NODE_ID.to_string()])
+            }
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    pub async fn stop(&mut self) {
+        self.stopped = true;
+        match &mut self.nodes {
+            StandaloneNodes::Redis(node) => {
+                if let Some(process) = node.slot.process.take() {
+                    process.stop().await;
+                }
+            }
+            StandaloneNodes::Memcached(cluster) => cluster.stop().await,
+        }
+    }
+}
+
+impl Engine {
+    fn standalone_dir(&self, cluster_id: &str) -> PathBuf {
+        self.data_dir.join(STANDALONE_DIR).join(cluster_id)
+    }
+
+    /// Starts the node of a standalone Redis cluster; its port.
+    pub(crate) async fn start_redis_cluster(
+        &self,
+        cluster_id: &str,
+        password: Option<String>,
+    ) -> Result<u16, EngineError> {
+        let dir = self.standalone_dir(cluster_id);
+        // valkey is refused for standalone clusters for now: the default redis binary.
+        let redis_server = self.choose_binary("redis", None).await?.path;
+        let spec = node_spec(
+            REDIS_NODE_ID,
+            &redis_server,
+            &dir,
+            password.clone(),
+            unassigned(0),
+            None,
+        );
+        let process = start_on_free_address(spec, &shared_addresses()).await?;
+        let addr = process.addr();
+        let port = addr.port();
+        let node = RedisNode {
+            slot: NodeSlot {
+                member: REDIS_NODE_ID.to_string(),
+                addr,
+                process: Some(process),
+            },
+            redis_server,
+            dir,
+            password,
+            config: Vec::new(),
+            restart_config: Vec::new(),
+        };
+        self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(Box::new(node)));
+        tracing::info!(cluster = %cluster_id, port, "standalone redis cache cluster running");
+        Ok(port)
+    }
+
+    /// Starts `count` Memcached nodes and the configuration endpoint.
+    pub(crate) async fn start_memcached_cluster(
+        &self,
+        cluster_id: &str,
+        count: usize,
+    ) -> Result<(), EngineError> {
+        let memcached = locate_memcached(None).map_err(|e| EngineError::start(cluster_id, e))?;
+        let spec = MemcachedClusterSpec {
+            cluster_id: cluster_id.to_string(),
+            memcached,
+            dir: self.standalone_dir(cluster_id),
+            memory_mb: MEMCACHED_MEMORY_MB,
+            hostname: "127.0.0.1".to_string(),
+        };
+        let cluster = MemcachedCluster::start(spec, count).await?;
+        self.register_cache_cluster(cluster_id, StandaloneNodes::Memcached(Box::new(cluster)));
+        Ok(())
+    }
+
+    /// The version `memcached -V` reports (the default `EngineVersion`), or why there is none.
+    pub(crate) async fn memcached_version(&self) -> Result<String, String> {
+        let memcached = locate_memcached(None)?;
+        super::memcached::memcached_version(&memcached).await
+    }
+
+    fn register_cache_cluster(&self, cluster_id: &str, nodes: StandaloneNodes) {
+        let runtime = CacheClusterRuntime {
+            nodes,
+            stopped: false,
+        };
+        self.cache_clusters
+            .lock()
+            .expect("engine registry poisoned")
+            .insert(
+                cluster_id.to_string(),
+                Arc::new(tokio::sync::Mutex::new(runtime)),
+            );
+    }
+
+    /// The runtime of a running standalone cluster.
+    pub(crate) fn cache_cluster(
+        &self,
+        cluster_id: &str,
+    ) -> Result<CacheClusterHandle, EngineError> {
+        self.cache_clusters
+            .lock()
+            .expect("engine registry poisoned")
+            .get(cluster_id)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownGroup(cluster_id.to_string()))
+    }
+
+    /// Stops a standalone cluster's nodes and removes its dir.
+    pub(crate) async fn stop_cache_cluster(&self, cluster_id: &str) {
+        let handle = self
+            .cache_clusters
+            .lock()
+            .expect("engine registry poisoned")
+            .remove(cluster_id);
+        if let Some(runtime) = handle {
+            runtime.lock().await.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(self.standalone_dir(cluster_id));
+    }
+
+    /// Every standalone cluster's runtime, removed from the registry (for shutdown).
+    pub(super) fn drain_cache_clusters(&self) -> Vec<CacheClusterHandle> {
+        self.cache_clusters
+            .lock()
+            .expect("engine registry poisoned")
+            .drain()
+            .map(|(_, handle)| handle)
+            .collect()
+    }
+}

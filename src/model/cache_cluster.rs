@@ -1,0 +1,335 @@
+//! A standalone cache cluster as the model keeps it: one not in a replication group, with a
+//! Redis node `0001` or Memcached nodes `0001`, `0002`... The nodes listed follow what the
+//! engine runs (ids and ports); the lifecycle and events are in `cache_cluster_ops`.
+
+use chrono::{DateTime, Utc};
+
+use super::arn::{Arn, ResourceKind};
+use super::resource::{Lifecycle, Resource};
+use crate::protocol::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterStatus {
+    Creating,
+    Available,
+    Modifying,
+    Rebooting,
+    Deleting,
+    CreateFailed,
+}
+
+impl Lifecycle for ClusterStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::Modifying => "modifying",
+            Self::Rebooting => "rebooting cache cluster nodes",
+            Self::Deleting => "deleting",
+            Self::CreateFailed => "create-failed",
+        }
+    }
+
+    fn allows(self, next: Self) -> bool {
+        use ClusterStatus::*;
+        matches!(
+            (self, next),
+            (Creating, Available | CreateFailed)
+                | (Available, Modifying | Rebooting | Deleting)
+                | (Modifying | Rebooting, Available)
+                | (CreateFailed, Deleting)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheEngine {
+    Redis,
+    Memcached,
+}
+
+impl CacheEngine {
+    /// `Engine`, as AWS spells it (lower case; any case is accepted).
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        match raw.to_ascii_lowercase().as_str() {
+            "redis" => Ok(Self::Redis),
+            "memcached" => Ok(Self::Memcached),
+            "valkey" => Err(ApiError::InvalidParameterValue(
+                "elasticache-local does not run valkey cache clusters yet; use Engine=redis."
+                    .into(),
+            )),
+            _ => Err(ApiError::InvalidParameterValue(format!(
+                "Invalid engine name {raw}: the engines are redis, valkey and memcached."
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Memcached => "memcached",
+        }
+    }
+}
+
+/// `CacheNodeStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    Creating,
+    Available,
+    Rebooting,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::Rebooting => "rebooting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheNode {
+    pub id: String,
+    pub status: NodeStatus,
+    pub created_at: DateTime<Utc>,
+    /// Its address; `None` until the engine started it.
+    pub port: Option<u16>,
+    pub availability_zone: String,
+    /// A `requires-reboot` parameter changed since this node started.
+    pub pending_reboot: bool,
+}
+
+/// Settings stored as given and reported back (see README for what has no local effect).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClusterSettings {
+    pub cache_node_type: String,
+    pub engine_version: String,
+    pub preferred_maintenance_window: Option<String>,
+    pub notification_topic_arn: Option<String>,
+    pub notification_topic_status: Option<String>,
+    /// `None`: the engine's default group.
+    pub cache_parameter_group_name: Option<String>,
+    pub cache_subnet_group_name: String,
+    pub security_group_ids: Vec<String>,
+    pub snapshot_retention_limit: i64,
+    pub snapshot_window: Option<String>,
+    pub auto_minor_version_upgrade: bool,
+    pub transit_encryption: bool,
+    pub auth_token: Option<String>,
+    /// `AZMode=cross-az` (Memcached): nodes spread over zones, `PreferredAvailabilityZone`
+    /// reads `Multiple`.
+    pub cross_az: bool,
+}
+
+/// A Memcached node-count change in progress, as `PendingModifiedValues` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNodes {
+    pub num_cache_nodes: usize,
+    pub to_remove: Vec<String>,
+    /// `NewAvailabilityZones`: the zones of the nodes added, in order.
+    pub new_zones: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheCluster {
+    /// Lower-cased.
+    pub id: String,
+    pub status: ClusterStatus,
+    pub engine: CacheEngine,
+    pub settings: ClusterSettings,
+    pub nodes: Vec<CacheNode>,
+    /// The zone asked for (or the first used); `Multiple` when cross-AZ.
+    pub preferred_availability_zone: String,
+    /// The zones new nodes are placed in, in turn.
+    pub zones: Vec<String>,
+    /// Memcached's configuration endpoint (Auto Discovery), once started.
+    pub configuration_port: Option<u16>,
+    pub arn: Arn,
+    pub created_at: DateTime<Utc>,
+    pub pending: Option<PendingNodes>,
+    /// See `ResourceTable::get_mut`.
+    pub revision: u64,
+}
+
+/// Memcached's documented limit: "between 1 and 40" nodes per cluster (more is a quota).
+pub const MAX_MEMCACHED_NODES: usize = 40;
+
+impl CacheCluster {
+    pub fn node(&self, id: &str) -> Option<&CacheNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The zone of the `n`th node placed (cycling through `zones`).
+    pub fn zone_for(&self, n: usize) -> String {
+        self.zones[n % self.zones.len()].clone()
+    }
+
+    /// Takes the engine's node list: new ids are added (in `new_zones`, then in the next zone
+    /// in turn), gone ones dropped, every port refreshed. Returns the ids added and removed.
+    pub fn sync_nodes(
+        &mut self,
+        node_ports: &[(String, u16)],
+        new_zones: &[String],
+        now: DateTime<Utc>,
+    ) -> (Vec<String>, Vec<String>) {
+        let removed: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| !node_ports.iter().any(|(id, _)| *id == n.id))
+            .map(|n| n.id.clone())
+            .collect();
+        self.nodes.retain(|n| !removed.contains(&n.id));
+        let mut added = Vec::new();
+        for (id, port) in node_ports {
+            match self.nodes.iter_mut().find(|n| n.id == *id) {
+                Some(node) => node.port = Some(*port),
+                None => {
+                    let availability_zone = new_zones
+                        .get(added.len())
+                        .cloned()
+                        .unwrap_or_else(|| self.zone_for(self.nodes.len()));
+                    self.nodes.push(CacheNode {
+                        id: id.clone(),
+                        status: NodeStatus::Available,
+                        created_at: now,
+                        port: Some(*port),
+                        availability_zone,
+                        pending_reboot: false,
+                    });
+                    added.push(id.clone());
+                }
+            }
+        }
+        self.nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        (added, removed)
+    }
+
+    pub fn pending_reboot(&self) -> bool {
+        self.nodes.iter().any(|n| n.pending_reboot)
+    }
+}
+
+impl Resource for CacheCluster {
+    const KIND: ResourceKind = ResourceKind::CacheCluster;
+    type Status = ClusterStatus;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn status(&self) -> ClusterStatus {
+        self.status
+    }
+
+    fn set_status(&mut self, status: ClusterStatus) {
+        self.status = status;
+    }
+
+    fn set_revision(&mut self, revision: u64) {
+        self.revision = revision;
+    }
+
+    fn not_found(raw_id: &str) -> ApiError {
+        ApiError::cache_cluster_not_found(raw_id)
+    }
+
+    fn already_exists(id: &str) -> ApiError {
+        ApiError::CacheClusterAlreadyExists(format!("Cache cluster {id} already exists."))
+    }
+
+    fn invalid_state(&self, wanted: ClusterStatus) -> ApiError {
+        ApiError::InvalidCacheClusterState(format!(
+            "Cache cluster {} is not in a valid state to become {} (status: {}).",
+            self.id,
+            wanted.as_str(),
+            self.status.as_str()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::scope::Scope;
+
+    fn memcached(nodes: usize) -> CacheCluster {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        CacheCluster {
+            id: "mc".into(),
+            status: ClusterStatus::Available,
+            engine: CacheEngine::Memcached,
+            settings: ClusterSettings::default(),
+            nodes: (1..=nodes)
+                .map(|n| CacheNode {
+                    id: format!("{n:04}"),
+                    status: NodeStatus::Available,
+                    created_at: now,
+                    port: Some(11000 + n as u16),
+                    availability_zone: "us-east-1a".into(),
+                    pending_reboot: false,
+                })
+                .collect(),
+            preferred_availability_zone: "Multiple".into(),
+            zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            configuration_port: Some(11211),
+            arn: Arn::new(
+                ResourceKind::CacheCluster,
+                &Scope::new("123456789012", "us-east-1"),
+                "mc",
+            ),
+            created_at: now,
+            pending: None,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_allows_what_aws_shows() {
+        use ClusterStatus::*;
+        assert!(Creating.allows(Available) && Creating.allows(CreateFailed));
+        assert!(Available.allows(Rebooting) && Rebooting.allows(Available));
+        assert!(!Rebooting.allows(Deleting) && !Creating.allows(Deleting));
+        assert_eq!(Rebooting.as_str(), "rebooting cache cluster nodes");
+        let mut cluster = memcached(1);
+        cluster.status = Modifying;
+        let error = cluster.transition(Deleting).unwrap_err();
+        assert_eq!(error.code(), "InvalidCacheClusterState");
+    }
+
+    #[test]
+    fn synced_nodes_follow_the_engine_and_take_the_zones_given() {
+        let mut cluster = memcached(2);
+        let later = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        let engine = [
+            ("0002".to_string(), 11002),
+            ("0003".to_string(), 11003),
+            ("0004".to_string(), 11004),
+        ];
+        let (added, removed) = cluster.sync_nodes(&engine, &["us-east-1c".into()], later);
+        assert_eq!(added, ["0003", "0004"]);
+        assert_eq!(removed, ["0001"]);
+        let zones: Vec<&str> = cluster
+            .nodes
+            .iter()
+            .map(|n| n.availability_zone.as_str())
+            .collect();
+        // 0004 is the third node: the zones in turn give it the first again.
+        assert_eq!(zones, ["us-east-1a", "us-east-1c", "us-east-1a"]);
+        assert_eq!(cluster.node("0004").unwrap().created_at, later);
+    }
+
+    #[test]
+    fn engines_parse_as_aws_names_them() {
+        assert_eq!(
+            CacheEngine::parse("Memcached").unwrap(),
+            CacheEngine::Memcached
+        );
+        assert_eq!(
+            CacheEngine::parse("mongodb").unwrap_err().code(),
+            "InvalidParameterValue"
+        );
+    }
+}

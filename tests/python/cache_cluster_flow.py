@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Drives elasticache-local's cache cluster actions with the real clients: boto3 (and its
+`cache_cluster_available` / `cache_cluster_deleted` waiters), redis-py for a standalone Redis
+cluster and a replication group's members, pymemcache for Memcached nodes, and raw sockets for
+the Auto Discovery answer.
+
+Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
+deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
+"""
+
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from pymemcache.client.base import Client as Memcache
+
+try:
+    import redis
+except ImportError:  # valkey-py, redis-py's fork with the same API (./dev test installs redis-py)
+    import valkey as redis
+
+ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+RUN = uuid.uuid4().hex[:6]
+REDIS_ID = f"cc-redis-{RUN}"
+MEMCACHED_ID = f"cc-mc-{RUN}"
+GROUP_ID = f"cc-rg-{RUN}"
+MEMBER_ID = f"cc-member-{RUN}"
+WAITER = {"Delay": 1, "MaxAttempts": 60}
+
+clusters = []  # standalone cluster ids to clean up
+groups = []
+steps = []
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def check_eq(actual, expected, what):
+    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def step(message):
+    steps.append(message)
+    print(f"ok - {message}", flush=True)
+
+
+def poll(what, timeout, probe, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
+
+
+def expect_error(code, status, call, **kwargs):
+    try:
+        call(**kwargs)
+    except botocore.exceptions.ClientError as error:
+        check_eq(error.response["Error"]["Code"], code, f"{call.__name__} error code")
+        check_eq(error.response["ResponseMetadata"]["HTTPStatusCode"], status, f"{code} status")
+        return error.response["Error"]["Message"]
+    raise CheckFailed(f"{call.__name__}({kwargs}) succeeded; expected {code}")
+
+
+def describe(client, cluster_id):
+    answer = client.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)
+    return answer["CacheClusters"][0]
+
+
+def messages(client, source):
+    events = client.describe_events(SourceIdentifier=source, SourceType="cache-cluster", Duration=60)
+    return [e["Message"] for e in events["Events"]]
+
+
+def discovery(port, command=b"config get cluster\r\n"):
+    """The Auto Discovery answer as the ElastiCache cluster clients parse it: version, nodes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(command)
+        reply = b""
+        while not reply.endswith(b"END\r\n"):
+            chunk = conn.recv(4096)
+            check(chunk, f"Auto Discovery answer cut short: {reply!r}")
+            reply += chunk
+    lines = [line for line in reply.decode().replace("\r", "").split("\n") if line]
+    check_eq(len(lines), 4, f"Auto Discovery lines in {reply!r}")
+    check(lines[0].startswith("CONFIG cluster 0 "), f"header {lines[0]!r}")
+    nodes = [tuple(n.split("|")) for n in lines[2].split(" ")]
+    return int(lines[1]), [(host, ip, int(port)) for host, ip, port in nodes]
+
+
+def node_ports(cluster):
+    return {n["CacheNodeId"]: n["Endpoint"]["Port"] for n in cluster["CacheNodes"]}
+
+
+def standalone_redis(client):
+    created = client.create_cache_cluster(
+        CacheClusterId=REDIS_ID, Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+    )["CacheCluster"]
+    clusters.append(REDIS_ID)
+    check_eq(created["CacheClusterStatus"], "creating", "status after create")
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=REDIS_ID, WaiterConfig=WAITER)
+    cluster = describe(client, REDIS_ID)
+    check_eq(cluster["NumCacheNodes"], 1, "NumCacheNodes")
+    check("ReplicationGroupId" not in cluster, "a standalone cluster names no group")
+    port = node_ports(cluster)["0001"]
+    node = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    node.set("greeting", "hello")
+    check_eq(node.get("greeting"), b"hello", "GET through the node endpoint")
+    check_eq(node.info("replication")["role"], "master", "a standalone node's role")
+    step("standalone redis: created, cache_cluster_available waiter, redis-py SET/GET")
+
+    rebooting = client.reboot_cache_cluster(CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0001"])
+    check_eq(rebooting["CacheCluster"]["CacheClusterStatus"], "rebooting cache cluster nodes", "reboot status")
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=REDIS_ID, WaiterConfig=WAITER)
+    check_eq(node_ports(describe(client, REDIS_ID))["0001"], port, "the node's port after a reboot")
+    check_eq(node.get("greeting"), None, "data after the reboot (the node restarts empty)")
+    seen = messages(client, REDIS_ID)
+    for message in ["Cache node 0001 shutdown", "Cache node 0001 restarted"]:
+        check(message in seen, f"event {message!r} in {seen}")
+    step("standalone redis: RebootCacheCluster restarts the node empty, with its events")
+
+
+def memcached(client):
+    client.create_cache_cluster(
+        CacheClusterId=MEMCACHED_ID, Engine="memcached", CacheNodeType="cache.t3.micro",
+        NumCacheNodes=2, AZMode="cross-az",
+    )
+    clusters.append(MEMCACHED_ID)
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
+    cluster = describe(client, MEMCACHED_ID)
+    check_eq(cluster["PreferredAvailabilityZone"], "Multiple", "a cross-az cluster's zone")
+    ports = node_ports(cluster)
+    check_eq(sorted(ports), ["0001", "0002"], "node ids")
+    for node_id, port in ports.items():
+        mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+        mc.set(f"key-{node_id}", f"value-{node_id}".encode())
+        check_eq(mc.get(f"key-{node_id}"), f"value-{node_id}".encode(), f"pymemcache GET on {node_id}")
+        mc.close()
+    config_port = cluster["ConfigurationEndpoint"]["Port"]
+    version, nodes = discovery(config_port)
+    check_eq(version, 1, "Auto Discovery version of a new cluster")
+    check_eq(sorted(p for _, _, p in nodes), sorted(ports.values()), "Auto Discovery nodes")
+    check_eq(discovery(ports["0001"])[0], 1, "a node answers Auto Discovery too")
+    step("memcached: 2 real nodes, pymemcache SET/GET on each, Auto Discovery answer")
+
+    grown = client.modify_cache_cluster(CacheClusterId=MEMCACHED_ID, NumCacheNodes=3, ApplyImmediately=True)
+    check_eq(grown["CacheCluster"]["PendingModifiedValues"].get("NumCacheNodes"), 3, "pending NumCacheNodes")
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
+    ports = node_ports(describe(client, MEMCACHED_ID))
+    check_eq(sorted(ports), ["0001", "0002", "0003"], "node ids after growing")
+    version, nodes = discovery(config_port)
+    check_eq((version, len(nodes)), (2, 3), "Auto Discovery after growing")
+    client.modify_cache_cluster(
+        CacheClusterId=MEMCACHED_ID, NumCacheNodes=2, CacheNodeIdsToRemove=["0001"], ApplyImmediately=True
+    )
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
+    ports = node_ports(describe(client, MEMCACHED_ID))
+    check_eq(sorted(ports), ["0002", "0003"], "node ids after CacheNodeIdsToRemove")
+    version, nodes = discovery(config_port)
+    check_eq((version, sorted(p for _, _, p in nodes)), (3, sorted(ports.values())), "Auto Discovery after shrinking")
+    seen = messages(client, MEMCACHED_ID)
+    check(any(m.startswith("Added cache node 0003 in availability zone") for m in seen), f"added event in {seen}")
+    check("Removed cache node 0001" in seen, f"removed event in {seen}")
+    step("memcached: ModifyCacheCluster grows and shrinks (CacheNodeIdsToRemove), versions bumped, events")
+
+    kill_memcached_node(client, ports["0002"])
+
+
+def memcached_pid(node_id):
+    """The pid of the memcached serving `node_id` of this run's cluster (its socket names it)."""
+    needle = f"/{MEMCACHED_ID}/{node_id}/memcached.sock"
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmdline and "memcached" in cmdline:
+            return int(entry)
+    return None
+
+
+def kill_memcached_node(client, port):
+    mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+    mc.set("survivor", b"before")
+    mc.close()
+    pid = poll("the memcached pid of node 0002", 5, lambda: memcached_pid("0002"))
+    os.kill(pid, 9)
+    poll("the recovery event", 30, lambda: "Finished recovery for cache nodes 0002" in messages(client, MEMCACHED_ID))
+
+    def fresh_node_answers():
+        try:
+            probe = Memcache(("127.0.0.1", port), connect_timeout=2, timeout=2)
+            value = probe.get("survivor")
+            probe.set("after", b"yes")
+            probe.close()
+            return ("empty",) if value is None else None
+        except Exception:  # noqa: BLE001 - not back yet
+            return None
+
+    poll("the replaced node, empty, at the same address", 15, fresh_node_answers)
+    check(memcached_pid("0002") not in (None, pid), "a new memcached process serves node 0002")
+    step("memcached: a killed node is replaced empty at its address, with recovery events")
+
+
+def members(client):
+    client.create_replication_group(
+        ReplicationGroupId=GROUP_ID, ReplicationGroupDescription="members", NumCacheClusters=1
+    )
+    groups.append(GROUP_ID)
+    client.get_waiter("replication_group_available").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
+    primary = describe(client, f"{GROUP_ID}-001")["CacheNodes"][0]["Endpoint"]
+    redis.Redis(host=primary["Address"], port=primary["Port"]).set("shared", "yes")
+    standalone = client.describe_cache_clusters(ShowCacheClustersNotInReplicationGroups=True)["CacheClusters"]
+    ids = {c["CacheClusterId"] for c in standalone}
+    check(REDIS_ID in ids and f"{GROUP_ID}-001" not in ids, f"ShowCacheClustersNotInReplicationGroups: {ids}")
+    step("ShowCacheClustersNotInReplicationGroups lists only standalone clusters")
+
+    added = client.create_cache_cluster(CacheClusterId=MEMBER_ID, ReplicationGroupId=GROUP_ID)["CacheCluster"]
+    check_eq(added["ReplicationGroupId"], GROUP_ID, "the new member's group")
+    client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMBER_ID, WaiterConfig=WAITER)
+    client.get_waiter("replication_group_available").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
+    group = client.describe_replication_groups(ReplicationGroupId=GROUP_ID)["ReplicationGroups"][0]
+    check(MEMBER_ID in group["MemberClusters"], f"MemberClusters {group['MemberClusters']}")
+    member = describe(client, MEMBER_ID)["CacheNodes"][0]["Endpoint"]
+    replica = redis.Redis(host=member["Address"], port=member["Port"], socket_timeout=10)
+    poll("the new member to sync", 10, lambda: replica.get("shared") == b"yes")
+    check_eq(replica.info("replication")["role"], "slave", "the new member's role")
+    step("CreateCacheCluster --replication-group-id adds a replica that syncs and is a member")
+
+    message = expect_error("InvalidCacheClusterState", 400, client.delete_cache_cluster, CacheClusterId=f"{GROUP_ID}-001")
+    check("primary" in message, f"the refusal names the primary: {message}")
+    deleting = client.delete_cache_cluster(CacheClusterId=MEMBER_ID)["CacheCluster"]
+    check_eq(deleting["CacheClusterStatus"], "deleting", "a removed member's status")
+    client.get_waiter("cache_cluster_deleted").wait(CacheClusterId=MEMBER_ID, WaiterConfig=WAITER)
+    client.get_waiter("replication_group_available").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
+    group = client.describe_replication_groups(ReplicationGroupId=GROUP_ID)["ReplicationGroups"][0]
+    check_eq(group["MemberClusters"], [f"{GROUP_ID}-001"], "members after removing the replica")
+    step("DeleteCacheCluster removes a replica member and refuses the primary")
+
+
+def errors(client):
+    expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
+                 CacheClusterId=f"cc-two-{RUN}", Engine="redis", NumCacheNodes=2)
+    expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
+                 CacheClusterId=f"cc-version-{RUN}", Engine="redis", EngineVersion="99.9")
+    expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
+                 CacheClusterId=REDIS_ID, Engine="redis")
+    expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
+                 CacheClusterId=f"{GROUP_ID}-001", Engine="redis")
+    expect_error("NodeQuotaForClusterExceeded", 400, client.create_cache_cluster,
+                 CacheClusterId=f"cc-big-{RUN}", Engine="memcached", NumCacheNodes=41)
+    expect_error("NodeQuotaForClusterExceeded", 400, client.modify_cache_cluster,
+                 CacheClusterId=MEMCACHED_ID, NumCacheNodes=41, ApplyImmediately=True)
+    expect_error("InvalidParameterCombination", 400, client.modify_cache_cluster,
+                 CacheClusterId=MEMCACHED_ID, NumCacheNodes=1, ApplyImmediately=True)
+    expect_error("InvalidParameterCombination", 400, client.modify_cache_cluster,
+                 CacheClusterId=REDIS_ID, NumCacheNodes=2, ApplyImmediately=True)
+    for call, kwargs in [
+        (client.describe_cache_clusters, {}),
+        (client.delete_cache_cluster, {}),
+        (client.modify_cache_cluster, {"NumCacheNodes": 1}),
+        (client.reboot_cache_cluster, {"CacheNodeIdsToReboot": ["0001"]}),
+    ]:
+        expect_error("CacheClusterNotFound", 404, call, CacheClusterId=f"cc-none-{RUN}", **kwargs)
+    expect_error("InvalidParameterValue", 400, client.reboot_cache_cluster,
+                 CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0002"])
+    step("invalid combinations get AWS's errors (InvalidParameterCombination, CacheClusterAlreadyExists, "
+         "NodeQuotaForClusterExceeded, CacheClusterNotFound 404)")
+
+
+def delete_all(client):
+    for cluster_id in [REDIS_ID, MEMCACHED_ID]:
+        deleting = client.delete_cache_cluster(CacheClusterId=cluster_id)["CacheCluster"]
+        check_eq(deleting["CacheClusterStatus"], "deleting", f"{cluster_id} status on delete")
+    for cluster_id in [REDIS_ID, MEMCACHED_ID]:
+        client.get_waiter("cache_cluster_deleted").wait(CacheClusterId=cluster_id, WaiterConfig=WAITER)
+        clusters.remove(cluster_id)
+    client.delete_replication_group(ReplicationGroupId=GROUP_ID)
+    client.get_waiter("replication_group_deleted").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
+    groups.remove(GROUP_ID)
+    check(memcached_pid("0002") is None and memcached_pid("0003") is None, "memcached processes after delete")
+    step("DeleteCacheCluster: cache_cluster_deleted waiter; no memcached left")
+
+
+def cleanup(client):
+    for cluster_id in list(clusters):
+        try:
+            client.delete_cache_cluster(CacheClusterId=cluster_id)
+        except Exception as error:  # noqa: BLE001 - cleanup is best effort
+            print(f"cleanup: deleting {cluster_id}: {error}", file=sys.stderr)
+    for group_id in list(groups):
+        try:
+            client.delete_replication_group(ReplicationGroupId=group_id)
+        except Exception as error:  # noqa: BLE001
+            print(f"cleanup: deleting {group_id}: {error}", file=sys.stderr)
+
+
+def main():
+    if not ENDPOINT:
+        print("FAIL: set ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT", file=sys.stderr)
+        return 2
+    client = boto3.client(
+        "elasticache", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+    )
+    started = time.monotonic()
+    try:
+        standalone_redis(client)
+        memcached(client)
+        members(client)
+        errors(client)
+        delete_all(client)
+    except Exception as error:  # noqa: BLE001 - report any failure clearly
+        if not isinstance(error, CheckFailed):
+            traceback.print_exc()
+        print(f"FAIL (cache cluster flow, after {len(steps)} steps): {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        cleanup(client)
+    print(f"PASS cache cluster flow against {ENDPOINT}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
