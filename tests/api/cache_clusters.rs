@@ -93,8 +93,14 @@ async fn a_rebooted_primary_comes_back_empty_without_a_failover_and_its_replicas
         })
         .await;
         assert_eq!(
-            replication_field(port, "master_port"),
-            Some(primary.to_string())
+            (
+                replication_field(port, "master_host"),
+                replication_field(port, "master_port")
+            ),
+            (
+                Some(primary.ip().to_string()),
+                Some(primary.port().to_string())
+            )
         );
     }
     assert_no_failover(&client, primary_endpoint, &ports).await;
