@@ -287,8 +287,7 @@ async fn start_nodes(
     }
 }
 
-/// Waits until a group has left `creating` (used for fixtures, before the server says it is
-/// ready). Returns its status then.
+/// Waits until a group has left `creating` (fixtures, before the server is ready); its status.
 pub async fn wait_until_settled(
     state: &SharedState,
     group_id: &str,
