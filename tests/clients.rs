@@ -58,3 +58,8 @@ fn aws_cli_drives_a_full_lifecycle_and_failover() {
 fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
     run_flow("tests/python/cache_cluster_flow.py");
 }
+
+#[test]
+fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
+    run_flow("tests/python/resources_flow.py");
+}

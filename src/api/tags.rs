@@ -100,6 +100,12 @@ pub fn resolve(
                 &group.name,
             )])
         }
+        ResourceKind::ParameterGroup if here => {
+            let group = model
+                .parameter_group(&arn.id, &scope)
+                .map_err(|_| missing())?;
+            Ok(vec![group.arn.clone()])
+        }
         ResourceKind::User if here => {
             let user = model.user(&arn.id).map_err(|_| missing())?;
             Ok(vec![Arn::new(ResourceKind::User, &scope, &user.id)])
