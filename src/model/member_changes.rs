@@ -22,8 +22,18 @@ fn not_available(group: &ReplicationGroup) -> ApiError {
 impl Model {
     /// The group `cluster_id` is a member of, if any.
     pub fn group_of_member(&self, cluster_id: &str) -> Option<&ReplicationGroup> {
+        self.member_group(cluster_id).ok().map(|(group, _)| group)
+    }
+
+    /// The group `cluster_id` is a member of, and the member's id as the model keeps it
+    /// (lower case); `CacheClusterNotFound` when no group has it.
+    fn member_group(&self, cluster_id: &str) -> Result<(&ReplicationGroup, String), ApiError> {
         let id = cluster_id.to_ascii_lowercase();
-        self.groups().find(|g| g.member(&id).is_some())
+        let group = self
+            .groups()
+            .find(|g| g.member(&id).is_some())
+            .ok_or_else(|| ApiError::cache_cluster_not_found(cluster_id))?;
+        Ok((group, id))
     }
 
     /// Adds `cluster_id` as a new replica (no port yet) and marks the group `modifying`.
@@ -82,10 +92,7 @@ impl Model {
         &mut self,
         cluster_id: &str,
     ) -> Result<(ReplicationGroup, Member), ApiError> {
-        let id = cluster_id.to_ascii_lowercase();
-        let group = self
-            .group_of_member(&id)
-            .ok_or_else(|| ApiError::cache_cluster_not_found(cluster_id))?;
+        let (group, id) = self.member_group(cluster_id)?;
         let member = group.member(&id).cloned().expect("found by member");
         if member.role == Role::Primary {
             return Err(ApiError::InvalidCacheClusterState(format!(
@@ -121,10 +128,7 @@ impl Model {
         &mut self,
         cluster_id: &str,
     ) -> Result<(ReplicationGroup, Member), ApiError> {
-        let id = cluster_id.to_ascii_lowercase();
-        let group = self
-            .group_of_member(&id)
-            .ok_or_else(|| ApiError::cache_cluster_not_found(cluster_id))?;
+        let (group, id) = self.member_group(cluster_id)?;
         if group.cluster_enabled {
             return Err(ApiError::InvalidParameterCombination(format!(
                 "Rebooting is not supported for the nodes of replication group {}, which has cluster mode enabled.",
