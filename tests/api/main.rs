@@ -11,6 +11,7 @@ mod events;
 mod failover;
 mod health;
 mod lifecycle;
+mod markers;
 mod parameter_groups;
 mod parameter_nodes;
 mod processes;
