@@ -103,12 +103,17 @@ pub async fn run(config: Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
 
     // The Host/Origin checks and the timeouts sit in front of every scope's requests.
-    let policy = Arc::new(http::guard::HostPolicy::new(address, &config.allowed_host));
-    let app = server::app_with_scopes(scopes.clone()).layer(axum::middleware::from_fn_with_state(
-        (policy, state.clone()),
-        http::guard::guard,
-    ));
-    http::serve::serve(listener, app, config.serve_limits(), shutdown_signal()).await;
+    let policy = http::guard::HostPolicy::new(address, &config.allowed_host);
+    let guard = Arc::new(http::guard::Guard::new(policy, state.clone()));
+    let app = server::app_with_scopes(scopes.clone());
+    http::serve::serve(
+        listener,
+        app,
+        guard,
+        config.serve_limits(),
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("shutting down: stopping every node");
     scopes.shutdown().await;
     Ok(())

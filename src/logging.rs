@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -230,5 +231,147 @@ mod tests {
             assert_eq!(writes(), ["held\n", "direct\n"]);
             assert_eq!(buffered(), 0);
         });
+    }
+}
+
+/// The timestamp of each line, as `tracing_subscriber`'s default (`SystemTime`) prints it:
+/// RFC 3339 UTC with microseconds (`2026-12-02T07:15:55.257366Z`). The date and time up to the
+/// second are formatted once per second per thread, not for every line: that formatting was
+/// a tenth of the cost of an API call.
+#[derive(Clone, Copy, Default)]
+pub struct LineTime;
+
+thread_local! {
+    /// The last second formatted on this thread, and its text up to the `.`.
+    static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
+impl LineTime {
+    /// Appends the present time, formatted.
+    fn push_now(line: &mut String) {
+        let now = chrono::Utc::now();
+        SECOND.with(|second| {
+            let mut second = second.borrow_mut();
+            if second.0 != now.timestamp() {
+                second.0 = now.timestamp();
+                second.1 = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+            }
+            line.push_str(&second.1);
+        });
+        let fraction = line_time_fraction(now.timestamp_subsec_micros());
+        line.push_str(std::str::from_utf8(&fraction).unwrap_or(".000000Z"));
+    }
+}
+
+impl tracing_subscriber::fmt::time::FormatTime for LineTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let mut text = String::with_capacity(32);
+        Self::push_now(&mut text);
+        w.write_str(&text)
+    }
+}
+
+/// Whether lines are written without colours (stderr is not a terminal): set once at start.
+static PLAIN_LINES: AtomicBool = AtomicBool::new(false);
+
+pub fn set_plain_lines(plain: bool) {
+    PLAIN_LINES.store(plain, Ordering::Relaxed);
+}
+
+/// True when [`write_info`] may stand in for `tracing::info!`.
+pub fn plain_lines() -> bool {
+    PLAIN_LINES.load(Ordering::Relaxed)
+}
+
+/// `message` as an INFO line of `target`, byte for byte as the fmt layer writes it without
+/// colours, but built directly: the fmt layer passes every character of a field through its
+/// escaping of terminal control sequences, which made the one access line per API call a
+/// sixth of the call's cost. Only for messages made of text the server itself chose (no
+/// client input), which is why that escaping is not needed; callers check
+/// `tracing::enabled!` first so that `RUST_LOG` still decides.
+pub fn write_info(target: &str, message: &str) {
+    let _ = BatchedStderr.write_all(info_line(target, message).as_bytes());
+}
+
+fn info_line(target: &str, message: &str) -> String {
+    let mut line = String::with_capacity(40 + target.len() + message.len());
+    LineTime::push_now(&mut line);
+    line.push_str("  INFO ");
+    line.push_str(target);
+    line.push_str(": ");
+    line.push_str(message);
+    line.push('\n');
+    line
+}
+
+/// `.uuuuuuZ` for the microseconds of a second.
+fn line_time_fraction(micros: u32) -> [u8; 8] {
+    let mut text = *b".000000Z";
+    let mut rest = micros.min(999_999);
+    for digit in text[1..7].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    text
+}
+
+#[cfg(test)]
+mod line_time_tests {
+    use super::*;
+
+    #[test]
+    fn the_fraction_has_six_digits_and_a_z() {
+        assert_eq!(&line_time_fraction(0), b".000000Z");
+        assert_eq!(&line_time_fraction(257_366), b".257366Z");
+        assert_eq!(&line_time_fraction(999_999), b".999999Z");
+        assert_eq!(&line_time_fraction(7), b".000007Z");
+    }
+
+    #[test]
+    fn a_line_time_reads_as_rfc3339_with_microseconds() {
+        let mut text = String::new();
+        let mut writer = tracing_subscriber::fmt::format::Writer::new(&mut text);
+        tracing_subscriber::fmt::time::FormatTime::format_time(&LineTime, &mut writer).unwrap();
+        assert_eq!(text.len(), "2026-12-02T07:15:55.257366Z".len(), "{text}");
+        let parsed = chrono::DateTime::parse_from_rfc3339(&text).expect("RFC 3339");
+        let age = chrono::Utc::now().signed_duration_since(parsed);
+        assert!(
+            age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::seconds(60),
+            "{text}"
+        );
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_info_line_is_what_the_fmt_layer_writes_without_colours() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_timer(LineTime)
+            .with_ansi(false)
+            .finish();
+        let message = "api call action=DescribeEvents status=200 elapsed_us=17 request_id=5eb6";
+        tracing::subscriber::with_default(subscriber, || tracing::info!("{message}"));
+        let by_tracing = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let direct = info_line(module_path!(), message);
+        // The same bytes after the timestamp (27 characters), which moved on meanwhile.
+        assert_eq!(by_tracing.len(), direct.len(), "{by_tracing}{direct}");
+        assert_eq!(by_tracing[27..], direct[27..], "{by_tracing}{direct}");
+        assert!(direct.ends_with(&format!(
+            "  INFO elasticache_local::logging::line_time_tests: {message}\n"
+        )));
     }
 }

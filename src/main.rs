@@ -1,14 +1,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use elasticache_local::logging::{self, BatchedStderr};
+use elasticache_local::logging::{self, BatchedStderr, LineTime};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let config = elasticache_local::config::Config::parse();
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    logging::set_plain_lines(!colours);
     tracing_subscriber::fmt()
         .with_writer(BatchedStderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_timer(LineTime)
+        .with_ansi(colours)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

@@ -15,6 +15,9 @@ use crate::state::{AppState, SharedState};
 
 pub struct Scopes {
     default_scope: Scope,
+    /// The default scope's state, kept apart from the registry: nearly every request is
+    /// served by it, and finding it needs no lock.
+    default: SharedState,
     pub accounts: AccountResolver,
     /// Where scopes other than the default keep their node dirs.
     data_dir: PathBuf,
@@ -27,7 +30,11 @@ impl Scopes {
     pub fn new(default: SharedState, accounts: AccountResolver, data_dir: PathBuf) -> Self {
         let default_scope = Scope::new(&default.settings.account_id, &default.settings.region);
         Self {
-            by_scope: Mutex::new(BTreeMap::from([(default_scope.clone(), default)])),
+            by_scope: Mutex::new(BTreeMap::from([(
+                default_scope.clone(),
+                Arc::clone(&default),
+            )])),
+            default,
             default_scope,
             accounts,
             data_dir,
@@ -47,7 +54,15 @@ impl Scopes {
     }
 
     pub fn default_state(&self) -> SharedState {
-        self.get(&self.default_scope)
+        Arc::clone(&self.default)
+    }
+
+    /// The state of the scope `(account, region)`; see [`Self::get`].
+    pub fn state_of(&self, account: &str, region: &str) -> SharedState {
+        if self.default_scope.account == account && self.default_scope.region == region {
+            return self.default_state();
+        }
+        self.get(&Scope::new(account, region))
     }
 
     fn registry(&self) -> std::sync::MutexGuard<'_, BTreeMap<Scope, SharedState>> {
@@ -58,6 +73,9 @@ impl Scopes {
 
     /// The state of `scope`, created on first use like the default one.
     pub fn get(&self, scope: &Scope) -> SharedState {
+        if *scope == self.default_scope {
+            return self.default_state();
+        }
         let mut registry = self.registry();
         if let Some(state) = registry.get(scope) {
             return Arc::clone(state);

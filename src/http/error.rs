@@ -2,7 +2,7 @@
 //! `ErrorResponse` it is answered with.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 
 use crate::protocol::ApiError;
@@ -41,13 +41,17 @@ pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
 }
 
 /// An XML answer with its request id header.
+/// `x-amzn-RequestId`, lower-case as header names are stored: a static name is not parsed and
+/// lower-cased again for every answer.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
 pub fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::from(xml));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", value);
+        headers.insert(REQUEST_ID_HEADER, value);
     }
     response
 }

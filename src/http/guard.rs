@@ -20,11 +20,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, Response, StatusCode, header};
+use axum::http::{HeaderName, Method, Response, StatusCode, header};
 use axum::middleware::Next;
 
 use super::protocol_errors::HttpError;
 use crate::state::SharedState;
+
+/// Not among `http`'s constants; a static name is not parsed again on each lookup.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The largest control request body read for its signature.
 const MAX_CONTROL_BODY: usize = 64 * 1024;
@@ -33,6 +36,8 @@ const MAX_CONTROL_BODY: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct HostPolicy {
     listen: SocketAddr,
+    /// `ip:port` of the listen address: what SDKs and the CLI send, accepted without parsing.
+    listen_text: String,
     /// `--allowed-host` values, lowercase: `name` (any port), `name:port`, or `*` (any host).
     allowed: Vec<String>,
 }
@@ -44,11 +49,18 @@ impl HostPolicy {
             .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect();
-        Self { listen, allowed }
+        Self {
+            listen,
+            listen_text: listen.to_string(),
+            allowed,
+        }
     }
 
     /// True when `host` (a `Host` header value) names this server.
     pub fn accepts(&self, host: &str) -> bool {
+        if host == self.listen_text && !self.listen.ip().is_unspecified() {
+            return true;
+        }
         let host = host.trim().to_ascii_lowercase();
         let name = host_name(&host).trim_end_matches('.');
         if self
@@ -82,49 +94,53 @@ fn host_name(host: &str) -> &str {
     }
 }
 
-pub type GuardState = (Arc<HostPolicy>, SharedState);
+/// The checks in front of every request of the API listener (the accept loop runs them on
+/// the request's head and whole body, before any route): refuses foreign hosts, cross-site
+/// state changes and, with `--verify-sigv4`, unsigned control calls.
+pub struct Guard {
+    policy: HostPolicy,
+    state: SharedState,
+}
 
-/// The middleware: refuses foreign hosts, cross-site state changes, unsigned control calls.
-pub async fn guard(
-    State((policy, state)): State<GuardState>,
-    request: Request,
-    next: Next,
-) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let path = parts.uri.path().to_string();
-    if let Err(error) = check_host(&policy, &parts).and_then(|()| check_origin(&parts)) {
-        tracing::warn!(path, code = error.code, message = %error.message, "request refused");
-        return error.response_for(&path);
+impl Guard {
+    pub fn new(policy: HostPolicy, state: SharedState) -> Self {
+        Self { policy, state }
     }
-    let control = super::protocol_errors::is_json_route(&path) && path != "/_health";
-    let Some(verifier) = state.settings.verifier.as_ref().filter(|_| control) else {
-        return next.run(Request::from_parts(parts, body)).await;
-    };
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_CONTROL_BODY).await else {
-        let error = HttpError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            format!("A control request body is at most {MAX_CONTROL_BODY} bytes."),
-        );
-        return error.json_response();
-    };
-    if let Err(error) = verifier.verify(
-        parts.method.as_str(),
-        &path,
-        parts.uri.query(),
-        &parts.headers,
-        &bytes,
-        state.now(),
-    ) {
+
+    /// The answer refusing this request, or `None` to serve it.
+    pub fn refusal(&self, parts: &Parts, body: &[u8]) -> Option<Response<Body>> {
+        let path = parts.uri.path();
+        if let Err(error) = check_host(&self.policy, parts).and_then(|()| check_origin(parts)) {
+            tracing::warn!(path, code = error.code, message = %error.message, "request refused");
+            return Some(error.response_for(path));
+        }
+        let control = super::protocol_errors::is_json_route(path) && path != "/_health";
+        let verifier = self.state.settings.verifier.as_ref().filter(|_| control)?;
+        if body.len() > MAX_CONTROL_BODY {
+            let error = HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                format!("A control request body is at most {MAX_CONTROL_BODY} bytes."),
+            );
+            return Some(error.json_response());
+        }
+        let error = verifier
+            .verify(
+                parts.method.as_str(),
+                path,
+                parts.uri.query(),
+                &parts.headers,
+                body,
+                self.state.now(),
+            )
+            .err()?;
         tracing::info!(
             path,
             code = error.code(),
             "control request refused by --verify-sigv4"
         );
-        return HttpError::new(error.status(), error.code(), error.message()).json_response();
+        Some(HttpError::new(error.status(), error.code(), error.message()).json_response())
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
 }
 
 /// The browser checks alone (Host, then Origin), for the bare Toxiproxy listener
@@ -149,16 +165,15 @@ fn check_host(policy: &HostPolicy, parts: &Parts) -> Result<(), HttpError> {
         .headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
     // No Host at all is an HTTP/1.0 client, never a browser.
     match host {
-        Some(host) if !policy.accepts(&host) => Err(HttpError::new(
+        Some(host) if !policy.accepts(host) => Err(HttpError::new(
             StatusCode::FORBIDDEN,
             "AccessDenied",
             format!(
                 "The Host {host:?} does not name this server; start it with --allowed-host {} to accept it.",
-                host_name(&host)
+                host_name(host)
             ),
         )),
         _ => Ok(()),
@@ -169,21 +184,23 @@ fn check_origin(parts: &Parts) -> Result<(), HttpError> {
     if !changes_state(parts) {
         return Ok(());
     }
-    let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let site = header_text("sec-fetch-site")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if site == "cross-site" || site == "same-site" {
+    let header_text = |name: &HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let site = header_text(&SEC_FETCH_SITE).unwrap_or("");
+    if ["cross-site", "same-site"]
+        .iter()
+        .any(|refused| site.eq_ignore_ascii_case(refused))
+    {
+        let site = site.to_ascii_lowercase();
         return Err(HttpError::new(
             StatusCode::FORBIDDEN,
             "AccessDenied",
             format!("A {site} request from a web page may not change this server's state."),
         ));
     }
-    let Some(origin) = header_text("origin") else {
+    let Some(origin) = header_text(&header::ORIGIN) else {
         return Ok(());
     };
-    let host = header_text("host").unwrap_or("");
+    let host = header_text(&header::HOST).unwrap_or("");
     let authority = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
@@ -203,11 +220,11 @@ fn check_origin(parts: &Parts) -> Result<(), HttpError> {
 /// Any method but GET/HEAD/OPTIONS, or an API action (by GET every action is allowed).
 fn changes_state(parts: &Parts) -> bool {
     let safe = [Method::GET, Method::HEAD, Method::OPTIONS].contains(&parts.method);
-    let has_action = parts
-        .uri
-        .query()
-        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"));
-    !safe || has_action
+    !safe
+        || parts
+            .uri
+            .query()
+            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"))
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl HttpError {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let Ok(value) = HeaderValue::from_str(request_id) {
-            headers.insert("x-amzn-RequestId", value);
+            headers.insert(super::error::REQUEST_ID_HEADER, value);
         }
         response
     }

@@ -7,6 +7,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -19,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::guard::Guard;
 use super::protocol_errors::HttpError;
 use super::timed_io::{Phase, TimedIo};
 
@@ -37,6 +39,7 @@ pub struct ServeLimits {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    guard: Arc<Guard>,
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -72,8 +75,9 @@ pub async fn serve(
         match permits.clone().try_acquire_owned() {
             Ok(permit) => {
                 let app = app.clone();
+                let guard = Arc::clone(&guard);
                 tokio::spawn(async move {
-                    serve_connection(tcp, app, limits).await;
+                    serve_connection(tcp, app, guard, limits).await;
                     drop(permit);
                 });
             }
@@ -84,7 +88,7 @@ pub async fn serve(
     }
 }
 
-async fn serve_connection(tcp: TcpStream, app: Router, limits: ServeLimits) {
+async fn serve_connection(tcp: TcpStream, app: Router, guard: Arc<Guard>, limits: ServeLimits) {
     let phase = Phase::new();
     let io = TokioIo::new(TimedIo::new(
         tcp,
@@ -94,9 +98,10 @@ async fn serve_connection(tcp: TcpStream, app: Router, limits: ServeLimits) {
     ));
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let app = app.clone();
+        let guard = Arc::clone(&guard);
         let busy = phase.enter_request();
         async move {
-            let response = answer(app, request, limits.body_read).await;
+            let response = answer(app, &guard, request, limits.body_read).await;
             drop(busy);
             Ok::<_, Infallible>(response)
         }
@@ -107,12 +112,25 @@ async fn serve_connection(tcp: TcpStream, app: Router, limits: ServeLimits) {
     }
 }
 
-/// Reads the whole body within `body_read` (and at most [`MAX_BODY_BYTES`]), then runs `app`.
-async fn answer(app: Router, request: Request<Incoming>, body_read: Duration) -> Response<Body> {
+/// Reads the whole body within `body_read` (and at most [`MAX_BODY_BYTES`]), then runs `app`
+/// unless `guard` refuses the request.
+async fn answer(
+    app: Router,
+    guard: &Guard,
+    request: Request<Incoming>,
+    body_read: Duration,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let path = parts.uri.path().to_string();
-    let read = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES);
-    let bytes = match tokio::time::timeout(body_read, read).await {
+    let path = parts.uri.path();
+    let mut read = std::pin::pin!(axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES));
+    // A small body has nearly always arrived with the headers: one poll reads it without
+    // registering a timer; only a body still on its way gets the `body_read` deadline.
+    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+    let read = match first {
+        Poll::Ready(read) => Ok(read),
+        Poll::Pending => tokio::time::timeout(body_read, read).await,
+    };
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => {
             // The code the server has always sent for this (an oversized form body).
@@ -121,7 +139,7 @@ async fn answer(app: Router, request: Request<Incoming>, body_read: Duration) ->
                 "InvalidParameterValue",
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes, or was cut off."),
             );
-            return error.response_for(&path);
+            return error.response_for(path);
         }
         Err(_) => {
             tracing::info!(
@@ -137,7 +155,7 @@ async fn answer(app: Router, request: Request<Incoming>, body_read: Duration) ->
                     body_read.as_millis()
                 ),
             );
-            let mut response = error.response_for(&path);
+            let mut response = error.response_for(path);
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),
@@ -145,6 +163,9 @@ async fn answer(app: Router, request: Request<Incoming>, body_read: Duration) ->
             return response;
         }
     };
+    if let Some(refusal) = guard.refusal(&parts, &bytes) {
+        return refusal;
+    }
     let request = Request::from_parts(parts, Body::from(bytes));
     match app.oneshot(request).await {
         Ok(response) => response,

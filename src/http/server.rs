@@ -95,7 +95,7 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
         return response;
     }
     // Every action sees only its caller's account and region.
-    let state = scopes.get(&ctx.scope());
+    let state = scopes.state_of(&ctx.account, &ctx.region);
     let action_name = params.optional("Action").unwrap_or("");
     let result = match resolve_action(&params).and_then(|action| {
         crate::protocol::api_version::check(&params, action_name).map(|()| action)
@@ -106,7 +106,13 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     let elapsed_us = started.elapsed().as_micros() as u64;
     match result {
         Ok(xml) => {
-            tracing::info!(action = %action_name, status = 200, elapsed_us, request_id = %ctx.request_id, "api call");
+            // The action resolved, so every part of the line is the server's own text.
+            if !crate::logging::plain_lines() {
+                tracing::info!("{}", access_line(action_name, elapsed_us, &ctx.request_id));
+            } else if tracing::enabled!(tracing::Level::INFO) {
+                let line = access_line(action_name, elapsed_us, &ctx.request_id);
+                crate::logging::write_info(module_path!(), &line);
+            }
             xml_response(StatusCode::OK, xml, &ctx.request_id)
         }
         Err(error) => {
@@ -114,6 +120,20 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
             error_response(&error, &ctx.request_id)
         }
     }
+}
+
+/// `api call action=... status=200 elapsed_us=... request_id=...`: the text `tracing` prints
+/// for those fields, built in one string. Field by field, `tracing`'s formatting of this one
+/// line per call was a sixth of the cost of a cached Describe.
+fn access_line(action: &str, elapsed_us: u64, request_id: &str) -> String {
+    let mut line = String::with_capacity(96 + action.len());
+    line.push_str("api call action=");
+    line.push_str(action);
+    line.push_str(" status=200 elapsed_us=");
+    line.push_str(&elapsed_us.to_string());
+    line.push_str(" request_id=");
+    line.push_str(request_id);
+    line
 }
 
 /// The caller's account (from its access key) and region (from its SigV4 credential scope,
@@ -163,4 +183,50 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         "The server failed to process the request: {detail}"
     ))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// What `tracing_subscriber::fmt` writes, captured.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_access_line_reads_as_tracing_prints_the_same_fields() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .without_time()
+            .with_target(false)
+            .with_ansi(false)
+            .finish();
+        let (action, elapsed_us, request_id) = ("DescribeEvents", 17u64, "5eb6b9b1-df2d");
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(action = %action, status = 200, elapsed_us, request_id = %request_id, "api call");
+            tracing::info!("{}", super::access_line(action, elapsed_us, request_id));
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0], lines[1]);
+        assert!(
+            lines[0].ends_with(
+                "api call action=DescribeEvents status=200 elapsed_us=17 request_id=5eb6b9b1-df2d"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! every other STS operation gets STS's unknown-operation error in the request's form.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 
 use super::error::{error_response, xml_response};
 use crate::protocol::sts::{
@@ -14,6 +14,7 @@ use crate::protocol::{ApiError, QueryParams};
 use crate::state::RequestContext;
 
 const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 
 /// The answer when the request is for STS; `None` lets ElastiCache handle it.
 pub fn answer(
@@ -21,14 +22,10 @@ pub fn answer(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Option<Response<Body>> {
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
+    let header = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let facts = RequestFacts {
-        signing_service: header(header::AUTHORIZATION.as_str()).and_then(sts::signing_service),
-        target: header("x-amz-target"),
+        signing_service: header(&header::AUTHORIZATION).and_then(sts::signing_service),
+        target: header(&X_AMZ_TARGET),
         action: params.optional("Action"),
         version: params.optional("Version"),
     };
@@ -68,7 +65,7 @@ fn json_response(status: StatusCode, body: String, ctx: &RequestContext) -> Resp
         HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
-        headers.insert("x-amzn-RequestId", value);
+        headers.insert(super::error::REQUEST_ID_HEADER, value);
     }
     response
 }

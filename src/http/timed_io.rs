@@ -146,6 +146,11 @@ impl TimedIo {
 
 /// hyper's automatic answer to an unparsable request, as the AWS error to send instead.
 fn replacement_for(head: &[u8]) -> Option<HttpError> {
+    // Every answer passes here: only a 400, 414 or 431 status line is read any further.
+    let status = head.get(9..12)?;
+    if !head.starts_with(b"HTTP/1.") || !matches!(status, b"400" | b"414" | b"431") {
+        return None;
+    }
     let text = std::str::from_utf8(head.get(..head.len().min(512))?).ok()?;
     let rest = text
         .strip_prefix("HTTP/1.1 ")
@@ -179,6 +184,11 @@ fn replacement_for(head: &[u8]) -> Option<HttpError> {
     Some(HttpError::new(status, code, message))
 }
 
+fn timed_out(what: &'static str) -> io::Error {
+    tracing::debug!(reason = what, "connection closed by its timeout");
+    io::Error::new(io::ErrorKind::TimedOut, what)
+}
+
 impl AsyncRead for TimedIo {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -201,10 +211,23 @@ impl AsyncRead for TimedIo {
                 else {
                     return Poll::Pending;
                 };
-                this.sleep.as_mut().reset(deadline.into());
-                if Instant::now() >= deadline || this.sleep.as_mut().poll(cx).is_ready() {
-                    tracing::debug!(reason = what, "connection closed by its timeout");
-                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
+                let now = Instant::now();
+                if now >= deadline {
+                    return Poll::Ready(Err(timed_out(what)));
+                }
+                // Each answered request moves the idle deadline later; re-arming the timer for
+                // every request costs a trip through tokio's timer wheel. The armed timer is
+                // moved only to come sooner or once it has fired; firing early only wakes this
+                // read, which then arms the real deadline.
+                let armed = this.sleep.deadline().into_std();
+                if deadline < armed || armed <= now {
+                    this.sleep.as_mut().reset(deadline.into());
+                }
+                while this.sleep.as_mut().poll(cx).is_ready() {
+                    if Instant::now() >= deadline {
+                        return Poll::Ready(Err(timed_out(what)));
+                    }
+                    this.sleep.as_mut().reset(deadline.into());
                 }
                 Poll::Pending
             }
@@ -229,6 +252,25 @@ impl AsyncWrite for TimedIo {
         Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        // hyper writes a head in a buffer of its own, the first; its bare error answers
+        // (no body) are that buffer alone.
+        if let Some(head) = bufs.first()
+            && let Some(error) = replacement_for(head)
+        {
+            this.pending = error.raw_http1();
+            let _ = this.poll_drain(cx)?;
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
@@ -242,7 +284,7 @@ impl AsyncWrite for TimedIo {
     }
 
     fn is_write_vectored(&self) -> bool {
-        // hyper then writes each head in one buffer, which `replacement_for` can read whole.
-        false
+        // One writev of head and body, not a copy of both into one buffer first.
+        self.inner.is_write_vectored()
     }
 }
