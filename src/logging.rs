@@ -316,7 +316,7 @@ fn line_time_fraction(micros: u32) -> [u8; 8] {
 }
 
 #[cfg(test)]
-mod line_time_tests {
+pub(crate) mod line_time_tests {
     use super::*;
 
     #[test]
@@ -341,8 +341,9 @@ mod line_time_tests {
         );
     }
 
+    /// What a `tracing_subscriber::fmt` writer is given, captured (also for other tests).
     #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    pub(crate) struct Captured(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
     impl Write for Captured {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
