@@ -40,11 +40,11 @@ pub fn error_response(error: &ApiError, request_id: &str) -> Response<Body> {
     xml_response(error.status(), error_body(error, request_id), request_id)
 }
 
-/// An XML answer with its request id header.
 /// `x-amzn-RequestId`, lower-case as header names are stored: a static name is not parsed and
 /// lower-cased again for every answer.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
+/// An XML answer with its request id header.
 pub fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::from(xml));
     *response.status_mut() = status;
