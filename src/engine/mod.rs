@@ -16,6 +16,7 @@ mod ping;
 pub mod process;
 mod proxy;
 mod replicated;
+pub(crate) mod snapshot;
 pub mod restricted;
 mod runtime;
 mod standalone;
@@ -38,6 +39,9 @@ pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;
+
+/// The one node group of a cluster-mode-disabled group.
+pub(crate) const SINGLE_NODE_GROUP: &str = "0001";
 
 pub struct Engine {
     /// The server binaries nodes can run (their versions learned once, shared by every engine

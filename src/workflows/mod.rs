@@ -14,6 +14,7 @@ pub mod health;
 pub mod modify;
 mod repair;
 pub mod replicas;
+pub mod snapshot;
 
 /// The cache node id of every member (one node each).
 pub const NODE_ID: &str = "0001";
