@@ -139,6 +139,10 @@ pub struct Config {
     )]
     pub failover_quota_window: u64,
 
+    /// Manual snapshots allowed per account and region (SnapshotQuotaExceededFault beyond).
+    #[arg(long, env = "ELASTICACHE_LOCAL_SNAPSHOT_QUOTA", default_value_t = crate::model::snapshot::DEFAULT_SNAPSHOT_QUOTA)]
+    pub snapshot_quota: usize,
+
     /// Failover phase timing.
     #[arg(long, env = "ELASTICACHE_LOCAL_TIMING_PROFILE", value_enum, default_value_t = TimingProfile::Fast)]
     pub timing_profile: TimingProfile,

@@ -70,10 +70,12 @@ impl Scopes {
     }
 
     fn derive(&self, template: &AppState, scope: &Scope) -> AppState {
-        let (limit, window) = {
+        let (limit, window, snapshot_quota) = {
             let model = template.model();
-            (model.quota.limit(), model.quota.window())
+            (model.quota.limit(), model.quota.window(), model.snapshot_quota)
         };
+        let mut model = Model::new(limit, window);
+        model.snapshot_quota = snapshot_quota;
         let mut settings = template.settings.clone();
         settings.account_id = scope.account.clone();
         settings.region = scope.region.clone();
@@ -81,7 +83,7 @@ impl Scopes {
             .engine
             .with_data_dir(self.data_dir.join(scope.dir_name()));
         AppState::new(
-            Model::new(limit, window),
+            model,
             engine,
             settings,
             Arc::clone(&template.clock),

@@ -5,12 +5,11 @@
 
 use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::Value;
 
-use super::address::{AddressPool, unassigned};
+use super::address::{AddressPool, Addressing, unassigned};
 use super::client::NodeClient;
 use super::node::{node_spec, start_on_free_address};
 use super::{Engine, EngineError};
@@ -133,8 +132,9 @@ pub(crate) async fn import_into_cluster(
     owners: &SlotOwners,
     binary: &Path,
     scratch_dir: &Path,
-    pool: &Arc<AddressPool>,
 ) -> Result<(), EngineError> {
+    // A scratch node needs no address of its own: any free port on 127.0.0.1.
+    let pool = AddressPool::new(Addressing::Shared);
     for (index, rdb) in rdbs.iter().enumerate() {
         let mut spec = node_spec(
             &format!("restore-{index}"),
@@ -145,7 +145,7 @@ pub(crate) async fn import_into_cluster(
             None,
         );
         spec.seed_rdb = Some(rdb.clone());
-        let process = start_on_free_address(spec, pool).await?;
+        let process = start_on_free_address(spec, &pool).await?;
         let moved = migrate_all(&process.client(), owners).await;
         let dir = process.spec().dir.clone();
         process.stop().await;

@@ -142,7 +142,7 @@ impl ClusterRuntime {
             .map(|(shard, s)| (s.slots.clone(), self.nodes[self.primaries[shard]].slot.addr))
             .collect();
         let scratch = self.dir.join("restore.d");
-        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch, &self.pool).await?;
+        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch).await?;
         for (index, node) in self.nodes.iter().enumerate() {
             let primary = self.primaries[node.shard];
             if index != primary {
