@@ -72,7 +72,11 @@ impl Scopes {
     fn derive(&self, template: &AppState, scope: &Scope) -> AppState {
         let (limit, window, snapshot_quota) = {
             let model = template.model();
-            (model.quota.limit(), model.quota.window(), model.snapshot_quota)
+            (
+                model.quota.limit(),
+                model.quota.window(),
+                model.snapshot_quota,
+            )
         };
         let mut model = Model::new(limit, window);
         model.snapshot_quota = snapshot_quota;
@@ -82,12 +86,7 @@ impl Scopes {
         let engine = template
             .engine
             .with_data_dir(self.data_dir.join(scope.dir_name()));
-        AppState::new(
-            model,
-            engine,
-            settings,
-            Arc::clone(&template.clock),
-        )
+        AppState::new(model, engine, settings, Arc::clone(&template.clock))
     }
 
     /// Every scope so far, in (account, region) order.

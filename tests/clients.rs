@@ -80,6 +80,10 @@ fn boto3_and_redis_py_snapshot_and_restore_groups() {
     let gone = poll_blocking(Duration::from_secs(15), || {
         live_children(pid).is_empty().then_some(())
     });
-    assert!(gone.is_some(), "redis-servers left: {:?}", live_children(pid));
+    assert!(
+        gone.is_some(),
+        "redis-servers left: {:?}",
+        live_children(pid)
+    );
     assert!(server.stop(), "server did not exit cleanly");
 }

@@ -266,7 +266,13 @@ pub(super) fn availability_zones(
     let given = params.list("PreferredCacheClusterAZs", "AvailabilityZone")?;
     if given.is_empty() {
         return Ok((0..count)
-            .map(|i| format!("{region}{}", super::create_replication_group::AZ_SUFFIXES[i % super::create_replication_group::AZ_SUFFIXES.len()]))
+            .map(|i| {
+                format!(
+                    "{region}{}",
+                    super::create_replication_group::AZ_SUFFIXES
+                        [i % super::create_replication_group::AZ_SUFFIXES.len()]
+                )
+            })
             .collect());
     }
     if given.len() != count {

@@ -65,9 +65,15 @@ async fn copy_files(
 ) -> Result<Vec<(String, u64)>, String> {
     let mut sizes = Vec::new();
     for node in &source.node_snapshots {
-        let from = state.engine.snapshot_file(&source.name, &node.node_group_id);
+        let from = state
+            .engine
+            .snapshot_file(&source.name, &node.node_group_id);
         let to = state.engine.snapshot_file(target, &node.node_group_id);
-        let size = state.engine.copy_rdb(from, to).await.map_err(|e| e.to_string())?;
+        let size = state
+            .engine
+            .copy_rdb(from, to)
+            .await
+            .map_err(|e| e.to_string())?;
         sizes.push((node.node_group_id.clone(), size));
     }
     Ok(sizes)
@@ -93,7 +99,12 @@ async fn export(
         .iter()
         .map(|node| {
             let file = format!("{target}-{}.rdb", node.node_group_id);
-            (state.engine.snapshot_file(&source.name, &node.node_group_id), dir.join(file))
+            (
+                state
+                    .engine
+                    .snapshot_file(&source.name, &node.node_group_id),
+                dir.join(file),
+            )
         })
         .collect();
     if let Some((_, taken)) = objects.iter().find(|(_, to)| to.exists()) {

@@ -29,8 +29,14 @@ pub async fn run(
             None => model.begin_delete(raw_id)?,
             Some(name) => {
                 let group = model.group(raw_id)?;
-                let snapshot =
-                    record_of_group(group, name, SnapshotSource::Manual, None, &ctx.scope(), state.now());
+                let snapshot = record_of_group(
+                    group,
+                    name,
+                    SnapshotSource::Manual,
+                    None,
+                    &ctx.scope(),
+                    state.now(),
+                );
                 model.begin_delete_with_snapshot(raw_id, snapshot)?
             }
         }

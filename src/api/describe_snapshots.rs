@@ -37,8 +37,12 @@ pub async fn run(
     let max = params.int_in("MaxRecords", 20, 50)?.unwrap_or(50) as usize;
     let model = state.model();
     let request = model.pager.request(LIST, params.optional("Marker"), max)?;
-    let group = params.optional("ReplicationGroupId").map(str::to_ascii_lowercase);
-    let cluster = params.optional("CacheClusterId").map(str::to_ascii_lowercase);
+    let group = params
+        .optional("ReplicationGroupId")
+        .map(str::to_ascii_lowercase);
+    let cluster = params
+        .optional("CacheClusterId")
+        .map(str::to_ascii_lowercase);
     let matches = |s: &&Snapshot| {
         source.is_none_or(|wanted| s.source == wanted)
             && group
@@ -47,7 +51,10 @@ pub async fn run(
             && cluster.as_deref().is_none_or(|c| taken_of_cluster(s, c))
     };
     let snapshots: Vec<&Snapshot> = match params.optional("SnapshotName") {
-        Some(name) => vec![model.snapshot(name)?].into_iter().filter(matches).collect(),
+        Some(name) => vec![model.snapshot(name)?]
+            .into_iter()
+            .filter(matches)
+            .collect(),
         None => model.snapshots().filter(matches).collect(),
     };
     let (page, marker) = model

@@ -23,7 +23,11 @@ pub fn parse(state: &SharedState, params: &QueryParams) -> Result<Vec<PathBuf>, 
             Ok(snapshot
                 .node_snapshots
                 .iter()
-                .map(|node| state.engine.snapshot_file(&snapshot.name, &node.node_group_id))
+                .map(|node| {
+                    state
+                        .engine
+                        .snapshot_file(&snapshot.name, &node.node_group_id)
+                })
                 .collect())
         }
         (None, false) => arns.iter().map(|arn| rdb_of_arn(state, arn)).collect(),
@@ -52,7 +56,10 @@ pub fn with_snapshot_layout(
     }
     let mut extra = vec![("ClusterMode".to_string(), "enabled".to_string())];
     for (index, node) in snapshot.node_snapshots.iter().enumerate() {
-        let prefix = format!("NodeGroupConfiguration.NodeGroupConfiguration.{}", index + 1);
+        let prefix = format!(
+            "NodeGroupConfiguration.NodeGroupConfiguration.{}",
+            index + 1
+        );
         extra.push((format!("{prefix}.NodeGroupId"), node.node_group_id.clone()));
         if let Some(slots) = &node.slots {
             extra.push((format!("{prefix}.Slots"), slots.clone()));
@@ -92,7 +99,12 @@ fn rdb_of_arn(state: &SharedState, arn: &str) -> Result<PathBuf, ApiError> {
             .split_once('/')
             .ok_or_else(|| invalid("it must name a bucket and a key"))?;
         let key_path = Path::new(key);
-        if bucket.is_empty() || bucket.contains("..") || !key_path.components().all(|c| matches!(c, Component::Normal(_))) {
+        if bucket.is_empty()
+            || bucket.contains("..")
+            || !key_path
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        {
             return Err(invalid("the bucket or key is not valid"));
         }
         state.engine.bucket_dir(bucket).join(key_path)

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::group::{Endpoints, ReplicationGroup, Role};
 use crate::model::scope::Scope;
-use crate::model::snapshot::{NodeSnapshot, Snapshot, SnapshotOrigin, SnapshotSource, SnapshotStatus};
+use crate::model::snapshot::{
+    NodeSnapshot, Snapshot, SnapshotOrigin, SnapshotSource, SnapshotStatus,
+};
 use crate::model::tags::Tag;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
@@ -120,7 +122,11 @@ pub fn begin_group_snapshot(
 pub fn spawn_take(state: &SharedState, snapshot: &Snapshot) {
     let state = state.clone();
     let name = snapshot.name.clone();
-    let group_id = snapshot.origin.replication_group_id.clone().unwrap_or_default();
+    let group_id = snapshot
+        .origin
+        .replication_group_id
+        .clone()
+        .unwrap_or_default();
     let preferred = snapshot.origin.cache_cluster_id.clone();
     tokio::spawn(async move {
         crate::workflows::snapshot::take(&state, &name, &group_id, preferred.as_deref()).await;

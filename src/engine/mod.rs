@@ -16,9 +16,9 @@ mod ping;
 pub mod process;
 mod proxy;
 mod replicated;
-pub(crate) mod snapshot;
 pub mod restricted;
 mod runtime;
+pub(crate) mod snapshot;
 mod standalone;
 pub(crate) mod toxics;
 

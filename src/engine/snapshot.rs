@@ -160,9 +160,7 @@ async fn migrate_all(scratch: &NodeClient, owners: &SlotOwners) -> Result<usize,
     let mut cursor = "0".to_string();
     let mut count = 0;
     loop {
-        let reply = scratch
-            .command(&["SCAN", &cursor, "COUNT", "1000"])
-            .await?;
+        let reply = scratch.command(&["SCAN", &cursor, "COUNT", "1000"]).await?;
         let (next, keys) = scan_reply(reply)?;
         for (owner, keys) in by_owner(&keys, owners) {
             for batch in keys.chunks(MIGRATE_BATCH) {
@@ -188,7 +186,10 @@ fn scan_reply(reply: Value) -> Result<(String, Vec<String>), EngineError> {
         other => Err(bad(format!("unexpected SCAN element {other:?}"))),
     };
     match parts.as_slice() {
-        [cursor, Value::Array(keys)] => Ok((text(cursor)?, keys.iter().map(text).collect::<Result<_, _>>()?)),
+        [cursor, Value::Array(keys)] => Ok((
+            text(cursor)?,
+            keys.iter().map(text).collect::<Result<_, _>>()?,
+        )),
         _ => Err(bad("unexpected SCAN reply".into())),
     }
 }
@@ -211,12 +212,15 @@ fn by_owner(keys: &[String], owners: &SlotOwners) -> Vec<(SocketAddrV4, Vec<Stri
     grouped
 }
 
-async fn migrate(scratch: &NodeClient, to: SocketAddrV4, keys: &[String]) -> Result<(), EngineError> {
+async fn migrate(
+    scratch: &NodeClient,
+    to: SocketAddrV4,
+    keys: &[String],
+) -> Result<(), EngineError> {
     let (user, password) = super::restricted::engine_credentials();
     let (ip, port) = (to.ip().to_string(), to.port().to_string());
     let mut args = vec![
-        "MIGRATE", &ip, &port, "", "0", "5000", "COPY", "REPLACE", "AUTH2", user, password,
-        "KEYS",
+        "MIGRATE", &ip, &port, "", "0", "5000", "COPY", "REPLACE", "AUTH2", user, password, "KEYS",
     ];
     args.extend(keys.iter().map(String::as_str));
     scratch.command(&args).await.map(|_| ())

@@ -30,7 +30,10 @@ impl Lifecycle for SnapshotStatus {
         }
     }
     fn allows(self, next: Self) -> bool {
-        matches!((self, next), (Self::Creating, Self::Available | Self::Failed))
+        matches!(
+            (self, next),
+            (Self::Creating, Self::Available | Self::Failed)
+        )
     }
 }
 
@@ -176,7 +179,12 @@ impl Model {
                 self.snapshot_quota
             )));
         }
-        if let Some(group_id) = snapshot.origin.replication_group_id.as_ref().filter(|_| snapshot.holds_group) {
+        if let Some(group_id) = snapshot
+            .origin
+            .replication_group_id
+            .as_ref()
+            .filter(|_| snapshot.holds_group)
+        {
             let group = self.group(group_id)?;
             if group.status != GroupStatus::Available || group.failover_in_flight {
                 return Err(ApiError::InvalidReplicationGroupState(format!(
@@ -187,7 +195,12 @@ impl Model {
             }
         }
         self.tags.add(&snapshot.arn, tags)?;
-        if let Some(group_id) = snapshot.origin.replication_group_id.clone().filter(|_| snapshot.holds_group) {
+        if let Some(group_id) = snapshot
+            .origin
+            .replication_group_id
+            .clone()
+            .filter(|_| snapshot.holds_group)
+        {
             self.group_mut(&group_id)?.status = GroupStatus::Snapshotting;
         }
         self.snapshots.insert(snapshot)
@@ -223,7 +236,13 @@ impl Model {
     }
 
     /// The snapshot could not be taken: `failed`, the group back to `available`.
-    pub fn fail_snapshot(&mut self, name: &str, reason: String, announce: bool, now: DateTime<Utc>) {
+    pub fn fail_snapshot(
+        &mut self,
+        name: &str,
+        reason: String,
+        announce: bool,
+        now: DateTime<Utc>,
+    ) {
         let Ok(snapshot) = self.snapshots.get_mut(name) else {
             return;
         };
@@ -239,10 +258,10 @@ impl Model {
     fn release_group(&mut self, event: EventKind, holds_group: bool, now: DateTime<Utc>) {
         if holds_group
             && let EventKind::SnapshotFinished {
-            source_type: "replication-group",
-            source_id,
-            ..
-        } = &event
+                source_type: "replication-group",
+                source_id,
+                ..
+            } = &event
             && let Ok(group) = self.group_mut(source_id)
             && group.status == GroupStatus::Snapshotting
         {
@@ -318,3 +337,7 @@ fn finished_event(snapshot: &Snapshot, failure: Option<String>) -> EventKind {
         failure,
     }
 }
+
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod tests;

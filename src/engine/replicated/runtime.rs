@@ -151,7 +151,11 @@ impl GroupRuntime {
         let index = preferred
             .and_then(|member| self.index_of(member))
             .filter(running)
-            .or_else(|| (0..self.nodes.len()).filter(|i| *i != self.primary).find(running))
+            .or_else(|| {
+                (0..self.nodes.len())
+                    .filter(|i| *i != self.primary)
+                    .find(running)
+            })
             .unwrap_or(self.primary);
         let node = &self.nodes[index];
         SnapshotSource {
