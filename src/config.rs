@@ -320,6 +320,19 @@ impl Config {
         }
     }
 
+    /// A day of automatic snapshots: 24 hours times `--time-scale` (at least 1 s).
+    pub fn snapshot_day(&self) -> Result<Duration, String> {
+        if !self.time_scale.is_finite() || self.time_scale < 0.0 {
+            return Err(format!(
+                "--time-scale must be a non-negative number, not {}",
+                self.time_scale
+            ));
+        }
+        Ok(Duration::from_secs_f64(
+            (86_400.0 * self.time_scale).max(1.0),
+        ))
+    }
+
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
             return Err(format!(

@@ -124,6 +124,7 @@ fn settings(config: &Config) -> Result<Settings, String> {
             config.health_check_interval_ms.max(10),
         ),
         verifier: config.verifier()?,
+        snapshot_day: config.snapshot_day()?,
     })
 }
 

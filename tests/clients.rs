@@ -70,7 +70,14 @@ fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
 fn boto3_and_redis_py_snapshot_and_restore_groups() {
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let data = data_dir.path().to_str().expect("utf-8 path");
-    let mut server = TestServer::start_with(&["--data-dir", data, "--snapshot-quota", "30"]);
+    let mut server = TestServer::start_with(&[
+        "--data-dir",
+        data,
+        "--snapshot-quota",
+        "30",
+        "--time-scale",
+        "0.00005",
+    ]);
     let pid = server.pid();
     let path = repo_path("tests/python/snapshot_flow.py");
     let output = run_client_script(&server, "python3", &[path.to_str().unwrap(), data]);

@@ -118,6 +118,7 @@ fn state(dir: &std::path::Path) -> Arc<AppState> {
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,
+        snapshot_day: std::time::Duration::from_secs(86_400),
     };
     let model = Model::new(15, chrono::Duration::hours(24));
     let engine = Engine::new(fake, dir.to_path_buf());

@@ -282,6 +282,7 @@ async fn start_nodes(
                     .model()
                     .finish_create(&group_id, &node_addresses, endpoints, state.now());
             if kept {
+                crate::workflows::automatic_snapshots::spawn(state.clone(), group_id.clone());
                 crate::workflows::health::spawn(state.clone(), group_id);
             } else {
                 // The group was reset away while its nodes started.

@@ -51,6 +51,8 @@ pub async fn run(
         }
         state.engine.stop_group(&group_id).await;
         state.model().finish_delete(&group_id, state.now());
+        // Automatic snapshots go with their group, as on AWS; manual ones stay.
+        crate::workflows::automatic_snapshots::prune(&state, &group_id, 0);
         tracing::info!(group = %group_id, "replication group deleted");
     });
     Ok(response)

@@ -68,6 +68,7 @@ use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
 pub(crate) use create_replication_group::wait_until_settled;
+pub(crate) use snapshots::begin_group_snapshot;
 
 macro_rules! actions {
     ($($name:ident => $module:ident),* $(,)?) => {

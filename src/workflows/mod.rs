@@ -7,6 +7,7 @@ use crate::engine::Runtime;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 
+pub mod automatic_snapshots;
 pub mod cache_cluster;
 pub mod failover;
 mod guard;

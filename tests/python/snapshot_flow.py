@@ -7,11 +7,12 @@ by a plain redis-server this script starts and stops by PID; a final snapshot on
 boto3's named exception for each rule.
 
 Usage: snapshot_flow.py DATA_DIR (the server's --data-dir; bucket B is DATA_DIR/s3.d/B/).
-Endpoint from ELASTICACHE_ENDPOINT. Run by tests/clients.rs with --snapshot-quota 30.
+Endpoint from ELASTICACHE_ENDPOINT. Run by tests/clients.rs with --snapshot-quota 30 --time-scale 0.00005.
 Exits 0 with a PASS line, or 1 with the failed check; deletes what it created either way.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -312,6 +313,34 @@ def error_flow(client, source_id):
     step("boto3's named exceptions: AlreadyExists, NotFound (404), Quota, FeatureNotSupported, ...")
 
 
+def automatic_flow(client):
+    """The server runs with --time-scale 0.00005: a day of automatic snapshots lasts ~4.3 s."""
+    group_id = f"snap-auto-{RUN}"
+    group = create_group(client, group_id, SnapshotRetentionLimit=2, SnapshotWindow="05:00-06:00")
+    primary_client(group).set("auto", "kept")
+    seen = set()
+
+    def three_days():
+        found = client.describe_snapshots(ReplicationGroupId=group_id, SnapshotSource="system")["Snapshots"]
+        check(len(found) <= 2, f"retention 2 kept {len(found)}")
+        for snap in found:
+            check(snap["SnapshotSource"] == "automated", f"{snap['SnapshotSource']}")
+            seen.add(snap["SnapshotName"])
+        return len(seen) >= 3 and all(s["SnapshotStatus"] == "available" for s in found) and found
+    found = wait_for("three daily automatic snapshots", three_days, timeout=120)
+    pattern = re.compile(rf"^automatic\.{group_id}-\d{{4}}-\d\d-\d\d-05-\d\d$")
+    check(all(pattern.match(name) for name in seen), f"names {sorted(seen)}")
+    restored = create_group(client, f"snap-autor-{RUN}", SnapshotName=found[-1]["SnapshotName"])
+    check(primary_client(restored).get("auto") == "kept", "restored from an automatic snapshot")
+    client.delete_replication_group(ReplicationGroupId=group_id)
+    client.get_waiter("replication_group_deleted").wait(
+        ReplicationGroupId=group_id, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    groups.remove(group_id)
+    left = client.describe_snapshots(ReplicationGroupId=group_id, SnapshotSource="system")["Snapshots"]
+    check(left == [], f"automatic snapshots outlived their group: {left}")
+    step("automatic snapshots: daily in the window, named automatic.<group>-..., pruned to the limit")
+
+
 def cleanup(client):
     for group_id in groups:
         try:
@@ -355,6 +384,7 @@ def main():
         user_rdb_flow(client)
         describe_flow(client, source_id)
         error_flow(client, source_id)
+        automatic_flow(client)
     except Exception:  # noqa: BLE001 - every failure is reported with its traceback
         traceback.print_exc()
         try:
