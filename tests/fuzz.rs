@@ -134,7 +134,7 @@ fn action_name() -> impl Strategy<Value = String> {
     let known: Vec<String> = Action::ALL.iter().map(|a| a.name().to_string()).collect();
     prop_oneof![
         4 => proptest::sample::select(known),
-        1 => Just("CreateSnapshot".to_string()),
+        1 => Just("PurchaseReservedCacheNodesOffering".to_string()),
         1 => "[A-Za-z]{0,12}",
     ]
 }
