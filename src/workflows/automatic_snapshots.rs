@@ -43,9 +43,10 @@ pub fn spawn(state: SharedState, group_id: String) {
             {
                 continue;
             }
+            // Room is made first, so a Describe never sees more than the limit.
+            prune(&state, &group_id, (limit as usize).saturating_sub(1));
             if take(&state, &group_id, &scope, now).await {
                 last_day = Some(now.date_naive());
-                prune(&state, &group_id, limit as usize);
             }
         }
     });
