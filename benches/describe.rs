@@ -72,6 +72,7 @@ fn main() {
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,
+        snapshot_day: std::time::Duration::from_secs(86_400),
     };
     let state = Arc::new(AppState::new(
         Model::new(15, chrono::Duration::hours(24)),

@@ -25,6 +25,7 @@ fn app_with_events(count: usize) -> axum::Router {
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,
+        snapshot_day: std::time::Duration::from_secs(86_400),
     };
     let engine = Engine::new("redis-server".into(), std::env::temp_dir());
     let state = Arc::new(AppState::new(

@@ -139,6 +139,10 @@ pub struct Config {
     )]
     pub failover_quota_window: u64,
 
+    /// Manual snapshots allowed per account and region (SnapshotQuotaExceededFault beyond).
+    #[arg(long, env = "ELASTICACHE_LOCAL_SNAPSHOT_QUOTA", default_value_t = crate::model::snapshot::DEFAULT_SNAPSHOT_QUOTA)]
+    pub snapshot_quota: usize,
+
     /// Failover phase timing.
     #[arg(long, env = "ELASTICACHE_LOCAL_TIMING_PROFILE", value_enum, default_value_t = TimingProfile::Fast)]
     pub timing_profile: TimingProfile,
@@ -314,6 +318,19 @@ impl Config {
         } else {
             Err(format!("--region {:?} is not a region name", self.region))
         }
+    }
+
+    /// A day of automatic snapshots: 24 hours times `--time-scale` (at least 1 s).
+    pub fn snapshot_day(&self) -> Result<Duration, String> {
+        if !self.time_scale.is_finite() || self.time_scale < 0.0 {
+            return Err(format!(
+                "--time-scale must be a non-negative number, not {}",
+                self.time_scale
+            ));
+        }
+        Ok(Duration::from_secs_f64(
+            (86_400.0 * self.time_scale).max(1.0),
+        ))
     }
 
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {

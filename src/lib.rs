@@ -129,6 +129,7 @@ fn settings(config: &Config) -> Result<Settings, String> {
             config.health_check_interval_ms.max(10),
         ),
         verifier: config.verifier()?,
+        snapshot_day: config.snapshot_day()?,
     })
 }
 
@@ -136,7 +137,9 @@ fn settings(config: &Config) -> Result<Settings, String> {
 fn model(config: &Config) -> Model {
     let window =
         chrono::Duration::seconds(config.failover_quota_window.min(i64::MAX as u64 / 1000) as i64);
-    Model::new(config.failover_quota, window)
+    let mut model = Model::new(config.failover_quota, window);
+    model.snapshot_quota = config.snapshot_quota;
+    model
 }
 
 /// The data dir; a temp one comes with its owner lock, and stale ones are removed first.

@@ -88,22 +88,23 @@ impl Scopes {
     }
 
     fn derive(&self, template: &AppState, scope: &Scope) -> AppState {
-        let (limit, window) = {
+        let (limit, window, snapshot_quota) = {
             let model = template.model();
-            (model.quota.limit(), model.quota.window())
+            (
+                model.quota.limit(),
+                model.quota.window(),
+                model.snapshot_quota,
+            )
         };
+        let mut model = Model::new(limit, window);
+        model.snapshot_quota = snapshot_quota;
         let mut settings = template.settings.clone();
         settings.account_id = scope.account.clone();
         settings.region = scope.region.clone();
         let engine = template
             .engine
             .with_data_dir(self.data_dir.join(scope.dir_name()));
-        AppState::new(
-            Model::new(limit, window),
-            engine,
-            settings,
-            Arc::clone(&template.clock),
-        )
+        AppState::new(model, engine, settings, Arc::clone(&template.clock))
     }
 
     /// Every scope so far, in (account, region) order.

@@ -34,6 +34,8 @@ pub struct Settings {
     pub health_check_interval: Duration,
     /// Set with --verify-sigv4: every API request must be signed with known credentials.
     pub verifier: Option<Verifier>,
+    /// How long a day of automatic snapshots lasts (a real day times `--time-scale`).
+    pub snapshot_day: Duration,
 }
 
 pub struct AppState {

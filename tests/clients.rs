@@ -63,3 +63,34 @@ fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
 fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
     run_flow("tests/python/resources_flow.py");
 }
+
+/// Snapshots and restores (tests/python/snapshot_flow.py): the server keeps its files in a data
+/// dir the script is told of, so it can read the exported objects and restore from them.
+#[test]
+fn boto3_and_redis_py_snapshot_and_restore_groups() {
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    let mut server = TestServer::start_with(&[
+        "--data-dir",
+        data,
+        "--snapshot-quota",
+        "30",
+        "--time-scale",
+        "0.00005",
+    ]);
+    let pid = server.pid();
+    let path = repo_path("tests/python/snapshot_flow.py");
+    let output = run_client_script(&server, "python3", &[path.to_str().unwrap(), data]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
+    let gone = poll_blocking(Duration::from_secs(15), || {
+        live_children(pid).is_empty().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "redis-servers left: {:?}",
+        live_children(pid)
+    );
+    assert!(server.stop(), "server did not exit cleanly");
+}

@@ -118,6 +118,7 @@ fn state(dir: &std::path::Path) -> Arc<AppState> {
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_millis(250),
         verifier: None,
+        snapshot_day: std::time::Duration::from_secs(86_400),
     };
     let model = Model::new(15, chrono::Duration::hours(24));
     let engine = Engine::new(fake, dir.to_path_buf());
@@ -133,7 +134,7 @@ fn action_name() -> impl Strategy<Value = String> {
     let known: Vec<String> = Action::ALL.iter().map(|a| a.name().to_string()).collect();
     prop_oneof![
         4 => proptest::sample::select(known),
-        1 => Just("CreateSnapshot".to_string()),
+        1 => Just("PurchaseReservedCacheNodesOffering".to_string()),
         1 => "[A-Za-z]{0,12}",
     ]
 }

@@ -234,6 +234,56 @@ fn check_slot_coverage(shards: &[ShardLayout]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `NumCacheClusters` (1-6), or `ReplicasPerNodeGroup` / one `NodeGroupConfiguration`'s
+/// `ReplicaCount` (0-5) plus the primary.
+pub(super) fn node_count(params: &QueryParams) -> Result<usize, ApiError> {
+    let clusters = params.int_in("NumCacheClusters", 1, 6)?;
+    let node_groups = params.struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?;
+    let replicas = match (
+        params.int_in("ReplicasPerNodeGroup", 0, 5)?,
+        node_groups.first(),
+    ) {
+        (Some(n), _) => Some(n),
+        (None, Some(config)) => config.int_in("ReplicaCount", 0, 5)?,
+        (None, None) => None,
+    };
+    match (clusters, replicas) {
+        (Some(c), Some(r)) if c != r + 1 => Err(ApiError::InvalidParameterCombination(format!(
+            "NumCacheClusters ({c}) and ReplicasPerNodeGroup ({r}) disagree: a node group of {c} cache clusters has {} replicas.",
+            c - 1
+        ))),
+        (Some(c), _) => Ok(c as usize),
+        (None, Some(r)) => Ok(r as usize + 1),
+        (None, None) => Ok(1),
+    }
+}
+
+pub(super) fn availability_zones(
+    params: &QueryParams,
+    count: usize,
+    region: &str,
+) -> Result<Vec<String>, ApiError> {
+    let given = params.list("PreferredCacheClusterAZs", "AvailabilityZone")?;
+    if given.is_empty() {
+        return Ok((0..count)
+            .map(|i| {
+                format!(
+                    "{region}{}",
+                    super::create_replication_group::AZ_SUFFIXES
+                        [i % super::create_replication_group::AZ_SUFFIXES.len()]
+                )
+            })
+            .collect());
+    }
+    if given.len() != count {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "The number of PreferredCacheClusterAZs ({}) must equal the number of cache clusters ({count}).",
+            given.len()
+        )));
+    }
+    Ok(given)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

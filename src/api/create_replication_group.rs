@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
+use super::cluster_layout::{
+    ShardLayout, availability_zones, node_count, parse_shards, wants_cluster_mode,
+};
 use super::group_settings;
+use super::snapshot_restore;
 use super::tags::parse_tags;
 use crate::engine::binaries::ENGINES;
 use crate::engine::{ChosenBinary, ClusterSpec, GroupSpec, ShardSpec, major_minor};
@@ -24,13 +27,15 @@ use crate::state::{RequestContext, SharedState};
 
 use super::shapes::ReplicationGroupResult;
 
-const AZ_SUFFIXES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
+pub(super) const AZ_SUFFIXES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
 
 pub async fn run(
     state: &SharedState,
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
+    let params = &snapshot_restore::with_snapshot_layout(state, params)?;
+    let rdbs = snapshot_restore::parse(state, params)?;
     let local_defaults = local_default_versions(state).await;
     let local_default = |engine: &str| {
         let found = local_defaults.iter().find(|(e, _)| *e == engine);
@@ -55,8 +60,12 @@ pub async fn run(
             password: group.settings.auth_token.clone(),
             port,
             binary: binary.path,
+            seed_rdb: snapshot_restore::single_rdb(rdbs)?,
         }),
-        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port, binary.path)),
+        Some(shards) => StartPlan::Cluster(ClusterSpec {
+            seed_rdbs: rdbs,
+            ..cluster_spec(&group, &shards, port, binary.path)
+        }),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -153,6 +162,7 @@ fn cluster_spec(
         password: group.settings.auth_token.clone(),
         port,
         binary,
+        seed_rdbs: Vec::new(),
     }
 }
 
@@ -272,6 +282,7 @@ async fn start_nodes(
                     .model()
                     .finish_create(&group_id, &node_addresses, endpoints, state.now());
             if kept {
+                crate::workflows::automatic_snapshots::spawn(state.clone(), group_id.clone());
                 crate::workflows::health::spawn(state.clone(), group_id);
             } else {
                 // The group was reset away while its nodes started.
@@ -453,48 +464,4 @@ fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-/// `NumCacheClusters` (1-6), or `ReplicasPerNodeGroup` / one `NodeGroupConfiguration`'s
-/// `ReplicaCount` (0-5) plus the primary.
-fn node_count(params: &QueryParams) -> Result<usize, ApiError> {
-    let clusters = params.int_in("NumCacheClusters", 1, 6)?;
-    let node_groups = params.struct_list("NodeGroupConfiguration", "NodeGroupConfiguration")?;
-    let replicas = match (
-        params.int_in("ReplicasPerNodeGroup", 0, 5)?,
-        node_groups.first(),
-    ) {
-        (Some(n), _) => Some(n),
-        (None, Some(config)) => config.int_in("ReplicaCount", 0, 5)?,
-        (None, None) => None,
-    };
-    match (clusters, replicas) {
-        (Some(c), Some(r)) if c != r + 1 => Err(ApiError::InvalidParameterCombination(format!(
-            "NumCacheClusters ({c}) and ReplicasPerNodeGroup ({r}) disagree: a node group of {c} cache clusters has {} replicas.",
-            c - 1
-        ))),
-        (Some(c), _) => Ok(c as usize),
-        (None, Some(r)) => Ok(r as usize + 1),
-        (None, None) => Ok(1),
-    }
-}
-
-fn availability_zones(
-    params: &QueryParams,
-    count: usize,
-    region: &str,
-) -> Result<Vec<String>, ApiError> {
-    let given = params.list("PreferredCacheClusterAZs", "AvailabilityZone")?;
-    if given.is_empty() {
-        return Ok((0..count)
-            .map(|i| format!("{region}{}", AZ_SUFFIXES[i % AZ_SUFFIXES.len()]))
-            .collect());
-    }
-    if given.len() != count {
-        return Err(ApiError::InvalidParameterCombination(format!(
-            "The number of PreferredCacheClusterAZs ({}) must equal the number of cache clusters ({count}).",
-            given.len()
-        )));
-    }
-    Ok(given)
 }

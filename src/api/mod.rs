@@ -4,15 +4,18 @@
 mod add_tags_to_resource;
 mod cache_cluster;
 mod cluster_layout;
+mod copy_snapshot;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
 mod create_replication_group;
+mod create_snapshot;
 mod create_user;
 mod create_user_group;
 mod decrease_replica_count;
 mod delete_cache_parameter_group;
 mod delete_cache_subnet_group;
 mod delete_replication_group;
+mod delete_snapshot;
 mod delete_user;
 mod delete_user_group;
 mod describe_cache_engine_versions;
@@ -22,6 +25,7 @@ mod describe_cache_subnet_groups;
 mod describe_engine_default_parameters;
 mod describe_events;
 mod describe_replication_groups;
+mod describe_snapshots;
 mod describe_user_groups;
 mod describe_users;
 mod encoded_page;
@@ -42,6 +46,9 @@ mod replica_count;
 mod replication_group_users;
 mod reset_cache_parameter_group;
 pub(crate) mod shapes;
+mod snapshot_restore;
+mod snapshot_shape;
+mod snapshots;
 mod subnet_groups;
 mod tags;
 mod test_failover;
@@ -61,6 +68,7 @@ use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
 pub(crate) use create_replication_group::wait_until_settled;
+pub(crate) use snapshots::begin_group_snapshot;
 
 macro_rules! actions {
     ($($name:ident => $module:ident),* $(,)?) => {
@@ -144,6 +152,10 @@ actions! {
     DescribeUserGroups => describe_user_groups,
     ModifyUserGroup => modify_user_group,
     DeleteUserGroup => delete_user_group,
+    CreateSnapshot => create_snapshot,
+    DescribeSnapshots => describe_snapshots,
+    CopySnapshot => copy_snapshot,
+    DeleteSnapshot => delete_snapshot,
 }
 
 /// How an action's output becomes the response body: serialized as a whole, unless the output

@@ -114,6 +114,10 @@ pub fn resolve(
             let group = model.user_group(&arn.id).map_err(|_| missing())?;
             Ok(vec![Arn::new(ResourceKind::UserGroup, &scope, &group.id)])
         }
+        ResourceKind::Snapshot if here => {
+            let snapshot = model.snapshot(&arn.id).map_err(|_| missing())?;
+            Ok(vec![snapshot.arn.clone()])
+        }
         ResourceKind::GlobalReplicationGroup => Err(ApiError::InvalidARN(format!(
             "Resources of type {} cannot be tagged: {arn}.",
             arn.kind.arn_type()

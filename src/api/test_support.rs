@@ -19,6 +19,7 @@ pub fn state_with(model: Model) -> SharedState {
         failover_timing: FailoverTiming::default(),
         health_check_interval: Duration::from_secs(1),
         verifier: None,
+        snapshot_day: std::time::Duration::from_secs(86_400),
     };
     let engine = Engine::new("redis-server".into(), std::env::temp_dir());
     Arc::new(AppState::new(

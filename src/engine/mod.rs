@@ -18,6 +18,7 @@ mod proxy;
 mod replicated;
 pub mod restricted;
 mod runtime;
+pub(crate) mod snapshot;
 mod standalone;
 pub(crate) mod toxics;
 
@@ -38,6 +39,9 @@ pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;
+
+/// The one node group of a cluster-mode-disabled group.
+pub(crate) const SINGLE_NODE_GROUP: &str = "0001";
 
 pub struct Engine {
     /// The server binaries nodes can run (their versions learned once, shared by every engine

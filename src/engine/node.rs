@@ -70,6 +70,7 @@ pub(crate) fn node_spec(
         replica_of,
         cluster: None,
         startup_config: Vec::new(),
+        seed_rdb: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub(crate) struct NodeSpec {
     /// `--name value` settings the node starts with: parameters that only a restart applies
     /// (a reboot's `requires-reboot` ones, such as `databases`).
     pub startup_config: Vec<(String, String)>,
+    /// An RDB the node loads at its first start (a restore); a restart starts empty again.
+    pub seed_rdb: Option<PathBuf>,
 }
 
 /// How a cluster-mode node starts.
@@ -61,7 +63,7 @@ pub(crate) struct RedisProcess {
 impl RedisProcess {
     /// Spawns the process and waits until it answers PING. A process that exits or never
     /// answers is an error that quotes the end of its log.
-    pub async fn start(spec: NodeSpec) -> Result<Self, EngineError> {
+    pub async fn start(mut spec: NodeSpec) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&spec.dir).map_err(|e| {
             EngineError::start(
                 &spec.name,
@@ -72,6 +74,12 @@ impl RedisProcess {
         // dir (the primary writes one for a full sync, a replica keeps the one it received);
         // a restarted node would load that stale snapshot instead of starting empty.
         remove_if_present(&spec, "dump.rdb")?;
+        // A restore: the node loads this RDB at start (`dir`/`dbfilename`), once.
+        if let Some(rdb) = spec.seed_rdb.take() {
+            std::fs::copy(&rdb, spec.dir.join("dump.rdb")).map_err(|e| {
+                EngineError::start(&spec.name, format!("cannot load {}: {e}", rdb.display()))
+            })?;
+        }
         if spec.cluster.is_some_and(|c| !c.keep_config) {
             remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }

@@ -11,6 +11,7 @@ use super::auth::AuthUpdate;
 use super::client::NodeClient;
 use super::cluster::ClusterRuntime;
 use super::replicated::GroupRuntime;
+use super::snapshot::SnapshotSource;
 
 /// What runs behind one replication group.
 pub enum Runtime {
@@ -213,6 +214,14 @@ impl Runtime {
         self.replicated("removing a replica")?
             .remove_replica(member)
             .await
+    }
+
+    /// The nodes a snapshot is taken from, one per node group (see the modes' own methods).
+    pub fn snapshot_sources(&self, preferred: Option<&str>) -> Vec<SnapshotSource> {
+        match self {
+            Self::Replicated(group) => vec![group.snapshot_source(preferred)],
+            Self::Cluster(cluster) => cluster.snapshot_sources(),
+        }
     }
 
     /// Stops every node and closes the endpoints.

@@ -17,6 +17,8 @@ pub enum GroupStatus {
     Modifying,
     Deleting,
     CreateFailed,
+    /// A snapshot is being taken; no other change until it is done.
+    Snapshotting,
 }
 
 impl GroupStatus {
@@ -27,6 +29,7 @@ impl GroupStatus {
             Self::Modifying => "modifying",
             Self::Deleting => "deleting",
             Self::CreateFailed => "create-failed",
+            Self::Snapshotting => "snapshotting",
         }
     }
 }
@@ -254,6 +257,7 @@ impl ReplicationGroup {
             GroupStatus::Modifying => "modifying",
             GroupStatus::Deleting => "deleting",
             GroupStatus::CreateFailed => "create-failed",
+            GroupStatus::Snapshotting => "snapshotting",
         }
     }
 
@@ -285,6 +289,8 @@ impl Lifecycle for GroupStatus {
             (Creating, Available | CreateFailed)
                 | (Available, Modifying | Deleting)
                 | (Modifying, Available)
+                | (Available, Snapshotting)
+                | (Snapshotting, Available)
                 | (CreateFailed, Deleting)
         )
     }

@@ -21,6 +21,7 @@ pub mod parameter_group;
 pub mod quota;
 pub mod resource;
 pub mod scope;
+pub mod snapshot;
 pub mod subnet_group;
 pub mod tags;
 pub mod user;
@@ -61,6 +62,10 @@ pub struct Model {
     /// RBAC users, the built-in `default` one included, and user groups.
     users: ResourceTable<user::User>,
     user_groups: ResourceTable<user_group::UserGroup>,
+    /// Manual and automatic snapshots (their RDB files are the engine's).
+    snapshots: ResourceTable<snapshot::Snapshot>,
+    /// How many manual snapshots the scope may keep (`SnapshotQuotaExceededFault` beyond).
+    pub snapshot_quota: usize,
     /// The tags of every taggable resource of this scope, by ARN.
     pub tags: TagStore,
     pub events: EventLog,
@@ -90,6 +95,8 @@ impl Model {
             parameter_groups: ResourceTable::default(),
             users: users_with_default(),
             user_groups: ResourceTable::default(),
+            snapshots: ResourceTable::default(),
+            snapshot_quota: snapshot::DEFAULT_SNAPSHOT_QUOTA,
             tags: TagStore::default(),
             events: EventLog::default(),
             quota: FailoverQuota::new(failover_limit, failover_window),
@@ -224,6 +231,7 @@ impl Model {
         self.parameter_groups.take_all();
         self.users = users_with_default();
         self.user_groups.take_all();
+        self.snapshots.take_all();
         self.groups.take_all()
     }
 }

@@ -39,7 +39,7 @@ impl ResourceKind {
             Self::ParameterGroup => rules("cache parameter group name", 255, true, true, true),
             Self::User => rules("user id", 40, true, true, false),
             Self::UserGroup => rules("user group id", 40, true, true, false),
-            Self::Snapshot => rules("snapshot name", 255, true, true, false),
+            Self::Snapshot => rules("snapshot name", 255, true, true, true),
             Self::ServerlessCache => rules("serverless cache name", 40, true, true, true),
             Self::ServerlessCacheSnapshot => {
                 rules("serverless cache snapshot name", 255, true, true, false)

@@ -49,6 +49,10 @@ pub enum ApiError {
     UserQuotaExceeded(String),
     UserGroupQuotaExceeded(String),
     SnapshotNotFoundFault(String),
+    SnapshotAlreadyExistsFault(String),
+    SnapshotQuotaExceededFault(String),
+    SnapshotFeatureNotSupportedFault(String),
+    InvalidSnapshotState(String),
     ServerlessCacheNotFoundFault(String),
     ServerlessCacheSnapshotNotFoundFault(String),
     CacheParameterGroupNotFound(String),
@@ -107,6 +111,10 @@ impl ApiError {
             Self::UserQuotaExceeded(_) => "UserQuotaExceeded",
             Self::UserGroupQuotaExceeded(_) => "UserGroupQuotaExceeded",
             Self::SnapshotNotFoundFault(_) => "SnapshotNotFoundFault",
+            Self::SnapshotAlreadyExistsFault(_) => "SnapshotAlreadyExistsFault",
+            Self::SnapshotQuotaExceededFault(_) => "SnapshotQuotaExceededFault",
+            Self::SnapshotFeatureNotSupportedFault(_) => "SnapshotFeatureNotSupportedFault",
+            Self::InvalidSnapshotState(_) => "InvalidSnapshotState",
             Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
             Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
             Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
@@ -162,6 +170,10 @@ impl ApiError {
             | Self::UserQuotaExceeded(m)
             | Self::UserGroupQuotaExceeded(m)
             | Self::SnapshotNotFoundFault(m)
+            | Self::SnapshotAlreadyExistsFault(m)
+            | Self::SnapshotQuotaExceededFault(m)
+            | Self::SnapshotFeatureNotSupportedFault(m)
+            | Self::InvalidSnapshotState(m)
             | Self::ServerlessCacheNotFoundFault(m)
             | Self::ServerlessCacheSnapshotNotFoundFault(m)
             | Self::CacheParameterGroupNotFound(m)

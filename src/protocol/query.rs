@@ -35,6 +35,18 @@ impl QueryParams {
         Self { values }
     }
 
+    /// The same parameters with `extra` added (a value already given is kept).
+    pub fn with_defaults<K: Into<String>, V: Into<String>>(
+        &self,
+        extra: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut values = self.values.clone();
+        for (key, value) in extra {
+            values.entry(key.into()).or_insert_with(|| value.into());
+        }
+        Self { values }
+    }
+
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }

@@ -7,6 +7,7 @@ use crate::engine::Runtime;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 
+pub mod automatic_snapshots;
 pub mod cache_cluster;
 pub mod failover;
 mod guard;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod modify;
 mod repair;
 pub mod replicas;
+pub mod snapshot;
 
 /// The cache node id of every member (one node each).
 pub const NODE_ID: &str = "0001";

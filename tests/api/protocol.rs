@@ -34,7 +34,7 @@ async fn errors_are_aws_envelopes_to_the_byte() {
         ),
         (
             &get,
-            "Action=CreateSnapshot",
+            "Action=PurchaseReservedCacheNodesOffering",
             "",
             400,
             &["<Code>InvalidAction</Code>", "does not implement"],

@@ -17,6 +17,7 @@ use crate::engine::client::NodeClient;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec};
 use crate::engine::proxy::EndpointProxy;
+use crate::engine::snapshot::{SnapshotSource, import_into_cluster};
 
 /// One shard to start: its node group id, its slot ranges and its members (primary first).
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct ClusterSpec {
     pub port: u16,
     /// The server binary every node runs (redis-server or valkey-server).
     pub binary: PathBuf,
+    /// A restore: RDBs whose keys go, each to the shard owning its slot, once formed.
+    pub seed_rdbs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,12 +120,57 @@ impl ClusterRuntime {
         runtime.form(&spec).await?;
         runtime.wait_converged(None).await?;
         runtime.refresh_configuration_endpoint();
+        runtime.restore(&spec).await?;
         let started = StartedCluster {
             node_addresses: runtime.node_addresses(),
             configuration: runtime.configuration_endpoint.addr(),
         };
         tracing::info!(group = %runtime.group_id, ?started, elapsed = ?started_at.elapsed(), "cluster running");
         Ok((runtime, started))
+    }
+
+    /// Moves every key of the spec's RDBs into the shard owning its slot, then waits until
+    /// each replica has them too.
+    async fn restore(&self, spec: &ClusterSpec) -> Result<(), EngineError> {
+        if spec.seed_rdbs.is_empty() {
+            return Ok(());
+        }
+        let owners = spec
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(shard, s)| (s.slots.clone(), self.nodes[self.primaries[shard]].slot.addr))
+            .collect();
+        let scratch = self.dir.join("restore.d");
+        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch).await?;
+        for (index, node) in self.nodes.iter().enumerate() {
+            let primary = self.primaries[node.shard];
+            if index != primary {
+                let member = &node.slot.member;
+                wait_replica_synced(&self.client(primary), &self.client(index), member).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One node per shard a snapshot is taken from: a running replica, else the primary.
+    pub fn snapshot_sources(&self) -> Vec<SnapshotSource> {
+        (0..self.shard_ids.len())
+            .map(|shard| {
+                let primary = self.primaries[shard];
+                let index = (0..self.nodes.len())
+                    .filter(|i| self.nodes[*i].shard == shard && *i != primary)
+                    .find(|i| self.nodes[*i].slot.process.is_some())
+                    .unwrap_or(primary);
+                let node = &self.nodes[index].slot;
+                SnapshotSource {
+                    node_group_id: self.shard_ids[shard].clone(),
+                    member: node.member.clone(),
+                    client: NodeClient::new(node.addr),
+                    dir: self.dir.join(&node.member),
+                }
+            })
+            .collect()
     }
 
     /// Slots and a distinct config epoch on each primary (before it knows any other node, as

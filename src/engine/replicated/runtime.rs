@@ -16,6 +16,7 @@ use crate::engine::node::{
 };
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
+use crate::engine::snapshot::SnapshotSource;
 
 /// What the engine needs to start a group: member ids in order (the first is the primary).
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct GroupSpec {
     pub port: u16,
     /// The server binary every node runs (redis-server or valkey-server).
     pub binary: PathBuf,
+    /// A restore: the RDB the primary loads at start (the replicas sync from it).
+    pub seed_rdb: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +84,9 @@ impl GroupRuntime {
                 replica_of,
             )
         };
-        let primary = start_on_free_address(spec_of(0, None), &pool).await?;
+        let mut primary_spec = spec_of(0, None);
+        primary_spec.seed_rdb = spec.seed_rdb.clone();
+        let primary = start_on_free_address(primary_spec, &pool).await?;
         let primary_addr = primary.addr();
         let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_addr)));
         let mut processes = vec![primary];
@@ -137,6 +142,28 @@ impl GroupRuntime {
 
     pub fn group_id(&self) -> &str {
         &self.group_id
+    }
+
+    /// The node a snapshot is taken from: `preferred` when it runs, else the first running
+    /// replica, else the primary (as AWS picks one when `SnapshottingClusterId` is unset).
+    pub fn snapshot_source(&self, preferred: Option<&str>) -> SnapshotSource {
+        let running = |i: &usize| self.nodes[*i].process.is_some();
+        let index = preferred
+            .and_then(|member| self.index_of(member))
+            .filter(running)
+            .or_else(|| {
+                (0..self.nodes.len())
+                    .filter(|i| *i != self.primary)
+                    .find(running)
+            })
+            .unwrap_or(self.primary);
+        let node = &self.nodes[index];
+        SnapshotSource {
+            node_group_id: crate::engine::SINGLE_NODE_GROUP.to_string(),
+            member: node.member.clone(),
+            client: NodeClient::new(node.addr),
+            dir: self.dir.join(&node.member),
+        }
     }
 
     pub fn primary_member(&self) -> &str {

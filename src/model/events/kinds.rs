@@ -113,6 +113,14 @@ pub enum EventKind {
         cluster_id: String,
         reason: String,
     },
+    /// A snapshot finished (or failed); its source is the replication group or cache cluster
+    /// it was taken of (`source_type` is `replication-group` or `cache-cluster`).
+    SnapshotFinished {
+        source_type: &'static str,
+        source_id: String,
+        snapshot: String,
+        failure: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -144,6 +152,11 @@ impl EventKind {
             | Self::CacheNodeAdded { cluster_id, .. }
             | Self::CacheNodeRemoved { cluster_id, .. }
             | Self::CacheClusterModifyFailed { cluster_id, .. } => ("cache-cluster", cluster_id),
+            Self::SnapshotFinished {
+                source_type,
+                source_id,
+                ..
+            } => (source_type, source_id),
         }
     }
 
@@ -231,6 +244,25 @@ impl EventKind {
             Self::CacheNodeRemoved { node_id, .. } => format!("Removed cache node {node_id}"),
             Self::CacheClusterModifyFailed { reason, .. } => {
                 format!("Failed to modify cache cluster: {reason}")
+            }
+            Self::SnapshotFinished {
+                source_type,
+                source_id,
+                snapshot,
+                failure,
+            } => {
+                let of = match *source_type {
+                    "replication-group" => "replication group",
+                    _ => "cache cluster",
+                };
+                match failure {
+                    None => format!(
+                        "Snapshot succeeded for snapshot with ID '{snapshot}' of {of} with ID '{source_id}'"
+                    ),
+                    Some(reason) => format!(
+                        "Snapshot failed for snapshot with ID '{snapshot}' of {of} with ID '{source_id}': {reason}"
+                    ),
+                }
             }
         }
     }

@@ -1,0 +1,81 @@
+//! DescribeSnapshots: every snapshot of the scope, or those of one replication group or cache
+//! cluster, one name, or one source (`user`: manual, `system`: automatic); in name order, paged
+//! by the shared pager (`MaxRecords` 20-50, default 50, as this action's model says).
+
+use serde::Serialize;
+
+use super::snapshot_shape::SnapshotShape;
+use crate::model::snapshot::{Snapshot, SnapshotSource};
+use crate::protocol::query::invalid_value;
+use crate::protocol::xml::XmlList;
+use crate::protocol::{ApiError, QueryParams};
+use crate::state::{RequestContext, SharedState};
+
+const LIST: &str = "Snapshots";
+
+/// `DescribeSnapshotsListMessage`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSnapshotsListMessage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    pub snapshots: XmlList<SnapshotShape>,
+}
+
+pub async fn run(
+    state: &SharedState,
+    params: &QueryParams,
+    _ctx: &RequestContext,
+) -> Result<DescribeSnapshotsListMessage, ApiError> {
+    let source = match params.optional("SnapshotSource") {
+        None => None,
+        Some("user") => Some(SnapshotSource::Manual),
+        Some("system") => Some(SnapshotSource::Automated),
+        Some(other) => return Err(invalid_value("SnapshotSource", other, "user or system")),
+    };
+    let show_node_groups = params.bool("ShowNodeGroupConfig")?.unwrap_or(false);
+    let max = params.int_in("MaxRecords", 20, 50)?.unwrap_or(50) as usize;
+    let model = state.model();
+    let request = model.pager.request(LIST, params.optional("Marker"), max)?;
+    let group = params
+        .optional("ReplicationGroupId")
+        .map(str::to_ascii_lowercase);
+    let cluster = params
+        .optional("CacheClusterId")
+        .map(str::to_ascii_lowercase);
+    let matches = |s: &&Snapshot| {
+        source.is_none_or(|wanted| s.source == wanted)
+            && group
+                .as_deref()
+                .is_none_or(|g| s.origin.replication_group_id.as_deref() == Some(g))
+            && cluster.as_deref().is_none_or(|c| taken_of_cluster(s, c))
+    };
+    let snapshots: Vec<&Snapshot> = match params.optional("SnapshotName") {
+        Some(name) => vec![model.snapshot(name)?]
+            .into_iter()
+            .filter(matches)
+            .collect(),
+        None => model.snapshots().filter(matches).collect(),
+    };
+    let (page, marker) = model
+        .pager
+        .page(LIST, snapshots, |s| s.name.as_str(), &request);
+    Ok(DescribeSnapshotsListMessage {
+        marker,
+        snapshots: XmlList::new(
+            "Snapshot",
+            page.iter()
+                .map(|s| SnapshotShape::from_model(s, show_node_groups))
+                .collect(),
+        ),
+    })
+}
+
+/// A snapshot of cache cluster `id`: taken of it, or of its node in a replication group.
+fn taken_of_cluster(snapshot: &Snapshot, id: &str) -> bool {
+    snapshot.origin.cache_cluster_id.as_deref() == Some(id)
+        || snapshot
+            .node_snapshots
+            .iter()
+            .any(|node| node.cache_cluster_id == id)
+}

@@ -1,0 +1,144 @@
+//! Automatic snapshots: while a group lives, once a day (a real day times `--time-scale`), in its
+//! `SnapshotWindow` when it has one, a group with `SnapshotRetentionLimit` > 0 gets a snapshot
+//! named as AWS names them, `automatic.<group>-YYYY-MM-DD-HH-MM`, and its automatic snapshots
+//! are pruned to the limit, oldest first. The date in the name is the group's day clock: real
+//! time since the loop began, scaled by `--time-scale`, so a sped-up day has its own date.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, Timelike, Utc};
+
+use crate::model::group::GroupStatus;
+use crate::model::scope::Scope;
+use crate::model::snapshot::SnapshotSource;
+use crate::state::SharedState;
+
+const DAY_SECONDS: f64 = 86_400.0;
+
+/// Runs the daily snapshots of `group_id` until the group is gone.
+pub fn spawn(state: SharedState, group_id: String) {
+    tokio::spawn(async move {
+        let Some(scope) = state
+            .model()
+            .group(&group_id)
+            .ok()
+            .map(|g| Scope::new(&g.arn.account, &g.arn.region))
+        else {
+            return;
+        };
+        let day = state.settings.snapshot_day;
+        // One virtual minute per tick, so a window of a few minutes is never stepped over.
+        let tick = (day / 1440).max(Duration::from_millis(10));
+        let started = state.now();
+        let mut last_day: Option<chrono::NaiveDate> = None;
+        loop {
+            tokio::time::sleep(tick).await;
+            let Some((limit, window)) = settings_of(&state, &group_id) else {
+                return;
+            };
+            let now = day_clock(started, state.now(), day);
+            if limit == 0
+                || last_day == Some(now.date_naive())
+                || !in_window(now, window.as_deref())
+            {
+                continue;
+            }
+            // Room is made first, so a Describe never sees more than the limit.
+            prune(&state, &group_id, (limit as usize).saturating_sub(1));
+            if take(&state, &group_id, &scope, now).await {
+                last_day = Some(now.date_naive());
+            }
+        }
+    });
+}
+
+/// The group's retention limit and window, or `None` once it is gone (or going).
+fn settings_of(state: &SharedState, group_id: &str) -> Option<(i64, Option<String>)> {
+    let model = state.model();
+    let group = model.group(group_id).ok()?;
+    (group.status != GroupStatus::Deleting).then(|| {
+        (
+            group.settings.snapshot_retention_limit,
+            group.settings.snapshot_window.clone(),
+        )
+    })
+}
+
+/// The time on the group's day clock: `started` plus the real time since, scaled to days.
+fn day_clock(started: DateTime<Utc>, now: DateTime<Utc>, day: Duration) -> DateTime<Utc> {
+    let elapsed = (now - started).to_std().unwrap_or_default().as_secs_f64();
+    let scaled = elapsed * DAY_SECONDS / day.as_secs_f64().max(f64::MIN_POSITIVE);
+    started + chrono::Duration::milliseconds((scaled * 1000.0) as i64)
+}
+
+/// Inside `hh24:mi-hh24:mi` (UTC, possibly across midnight); any time without a window.
+fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
+    let Some((from, to)) = window.and_then(|w| w.split_once('-')) else {
+        return true;
+    };
+    let parse = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").ok();
+    let (Some(from), Some(to)) = (parse(from), parse(to)) else {
+        return true;
+    };
+    let time = now.time().with_second(0).unwrap_or(now.time());
+    if from <= to {
+        from <= time && time <= to
+    } else {
+        time >= from || time <= to
+    }
+}
+
+/// Takes one automatic snapshot; false when the group could not take one now (busy).
+async fn take(state: &SharedState, group_id: &str, scope: &Scope, now: DateTime<Utc>) -> bool {
+    let name = format!("automatic.{group_id}-{}", now.format("%Y-%m-%d-%H-%M"));
+    let source = SnapshotSource::Automated;
+    let begun = crate::api::begin_group_snapshot(state, group_id, &name, source, None, scope, &[]);
+    match begun {
+        Ok(_) => {
+            crate::workflows::snapshot::take(state, &name, group_id, None).await;
+            true
+        }
+        Err(error) => {
+            tracing::debug!(group = %group_id, %error, "automatic snapshot postponed");
+            false
+        }
+    }
+}
+
+/// Deletes the oldest automatic snapshots of the group beyond `limit`.
+pub fn prune(state: &SharedState, group_id: &str, limit: usize) {
+    let names = state.model().automatic_snapshots_of(group_id);
+    let excess = names.len().saturating_sub(limit);
+    for name in names.into_iter().take(excess) {
+        if state.model().delete_snapshot(&name).is_ok() {
+            state.engine.delete_snapshot_files(&name);
+            tracing::info!(snapshot = %name, "automatic snapshot pruned");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_may_cross_midnight_and_the_day_clock_scales() {
+        let at = |h, m| {
+            DateTime::from_timestamp(1_700_000_000, 0)
+                .unwrap()
+                .with_hour(h)
+                .unwrap()
+                .with_minute(m)
+                .unwrap()
+        };
+        assert!(in_window(at(5, 30), Some("05:00-06:00")));
+        assert!(!in_window(at(7, 0), Some("05:00-06:00")));
+        assert!(in_window(at(23, 30), Some("23:00-01:00")));
+        assert!(in_window(at(0, 30), Some("23:00-01:00")));
+        assert!(in_window(at(12, 0), None));
+        let start = at(0, 0);
+        let later = start + chrono::Duration::seconds(10);
+        let clock = day_clock(start, later, Duration::from_secs(10));
+        assert_eq!(clock - start, chrono::Duration::days(1));
+    }
+}
