@@ -1,5 +1,5 @@
 //! The runtimes behind standalone cache clusters (not in a replication group): one
-//! redis-server node `0001`, or a Memcached cluster of nodes (`memcached`). Neither replicates
+//! redis-server or valkey-server node `0001`, or a Memcached cluster of nodes (`memcached`). Neither replicates
 //! nor fails over: a reboot or a repair brings a node back empty at its address.
 
 use std::path::PathBuf;
@@ -44,7 +44,7 @@ enum StandaloneNodes {
     Memcached(Box<MemcachedCluster>),
 }
 
-/// The single redis-server of a standalone Redis cluster.
+/// The single redis-server (or valkey-server) of a standalone Redis (or Valkey) cluster.
 struct RedisNode {
     slot: NodeSlot,
     redis_server: PathBuf,
@@ -193,15 +193,15 @@ impl Engine {
         self.data_dir.join(STANDALONE_DIR).join(cluster_id)
     }
 
-    /// Starts the node of a standalone Redis cluster; its port.
+    /// Starts the node of a standalone Redis or Valkey cluster, running `redis_server` (a
+    /// redis-server or valkey-server); its port.
     pub(crate) async fn start_redis_cluster(
         &self,
         cluster_id: &str,
+        redis_server: PathBuf,
         password: Option<String>,
     ) -> Result<u16, EngineError> {
         let dir = self.standalone_dir(cluster_id);
-        // valkey is refused for standalone clusters for now: the default redis binary.
-        let redis_server = self.choose_binary("redis", None).await?.path;
         let spec = node_spec(
             REDIS_NODE_ID,
             &redis_server,

@@ -45,6 +45,7 @@ impl Lifecycle for ClusterStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheEngine {
     Redis,
+    Valkey,
     Memcached,
 }
 
@@ -53,11 +54,8 @@ impl CacheEngine {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         match raw.to_ascii_lowercase().as_str() {
             "redis" => Ok(Self::Redis),
+            "valkey" => Ok(Self::Valkey),
             "memcached" => Ok(Self::Memcached),
-            "valkey" => Err(ApiError::InvalidParameterValue(
-                "elasticache-local does not run valkey cache clusters yet; use Engine=redis."
-                    .into(),
-            )),
             _ => Err(ApiError::InvalidParameterValue(format!(
                 "Invalid engine name {raw}: the engines are redis, valkey and memcached."
             ))),
@@ -67,8 +65,22 @@ impl CacheEngine {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Redis => "redis",
+            Self::Valkey => "valkey",
             Self::Memcached => "memcached",
         }
+    }
+
+    /// How AWS writes it in prose (`Redis`, `Valkey`, `Memcached`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Redis => "Redis",
+            Self::Valkey => "Valkey",
+            Self::Memcached => "Memcached",
+        }
+    }
+
+    pub fn is_memcached(self) -> bool {
+        self == Self::Memcached
     }
 }
 
@@ -107,6 +119,9 @@ pub struct CacheNode {
 pub struct ClusterSettings {
     pub cache_node_type: String,
     pub engine_version: String,
+    /// What the nodes' binary reports (`8.1.1`, `1.6.18`): without a local binary of the
+    /// asked major.minor the closest runs, and the log and dashboard say so.
+    pub running_engine_version: String,
     pub preferred_maintenance_window: Option<String>,
     pub notification_topic_arn: Option<String>,
     pub notification_topic_status: Option<String>,
@@ -327,6 +342,7 @@ mod tests {
             CacheEngine::parse("Memcached").unwrap(),
             CacheEngine::Memcached
         );
+        assert_eq!(CacheEngine::parse("VALKEY").unwrap(), CacheEngine::Valkey);
         assert_eq!(
             CacheEngine::parse("mongodb").unwrap_err().code(),
             "InvalidParameterValue"

@@ -7,7 +7,10 @@ use crate::state::SharedState;
 
 /// What the engine is asked to start.
 pub enum StartPlan {
+    /// One redis-server or valkey-server node.
     Redis {
+        /// The server binary it runs.
+        binary: std::path::PathBuf,
         password: Option<String>,
         /// The parameter group's settings, `CONFIG SET` on the fresh node.
         config: Vec<(String, String)>,
@@ -19,9 +22,11 @@ pub enum StartPlan {
 
 pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
     let started = match plan {
-        StartPlan::Redis { password, config } => {
-            start_redis(&state, &cluster_id, password, &config).await
-        }
+        StartPlan::Redis {
+            binary,
+            password,
+            config,
+        } => start_redis(&state, &cluster_id, binary, password, &config).await,
         StartPlan::Memcached { count } => state
             .engine
             .start_memcached_cluster(&cluster_id, count)
@@ -59,12 +64,13 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
 async fn start_redis(
     state: &SharedState,
     cluster_id: &str,
+    binary: std::path::PathBuf,
     password: Option<String>,
     config: &[(String, String)],
 ) -> Result<CacheClusterHandle, crate::engine::EngineError> {
     state
         .engine
-        .start_redis_cluster(cluster_id, password)
+        .start_redis_cluster(cluster_id, binary, password)
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;
     if !config.is_empty() {

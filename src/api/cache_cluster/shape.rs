@@ -8,6 +8,7 @@ use crate::api::shapes::{Empty, Endpoint};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::{CacheCluster, CacheEngine, CacheNode};
 use crate::model::group::{Member, ReplicationGroup};
+use crate::model::parameter_group::family_of_version;
 use crate::model::resource::Lifecycle;
 use crate::protocol::xml::{XmlList, XmlTime};
 
@@ -314,7 +315,13 @@ fn default_parameter_group(cluster_enabled: bool) -> &'static str {
 /// A standalone cluster's default group: its engine's family (`default.memcached1.6`).
 fn default_group_of(cluster: &CacheCluster) -> String {
     match cluster.engine {
-        CacheEngine::Redis => default_parameter_group(false).into(),
+        CacheEngine::Redis | CacheEngine::Valkey => {
+            let engine = cluster.engine.as_str();
+            family_of_version(engine, &cluster.settings.engine_version).map_or_else(
+                || default_parameter_group(false).into(),
+                |f| format!("default.{f}"),
+            )
+        }
         CacheEngine::Memcached => {
             let version = &cluster.settings.engine_version;
             let family: Vec<&str> = version.split('.').take(2).collect();
