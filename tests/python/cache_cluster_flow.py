@@ -88,9 +88,9 @@ def messages(client, source):
     return [e["Message"] for e in events["Events"]]
 
 
-def discovery(port, command=b"config get cluster\r\n"):
+def discovery(address, command=b"config get cluster\r\n"):
     """The Auto Discovery answer as the ElastiCache cluster clients parse it: version, nodes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+    with socket.create_connection(address, timeout=5) as conn:
         conn.sendall(command)
         reply = b""
         while not reply.endswith(b"END\r\n"):
@@ -104,8 +104,15 @@ def discovery(port, command=b"config get cluster\r\n"):
     return int(lines[1]), [(host, ip, int(port)) for host, ip, port in nodes]
 
 
-def node_ports(cluster):
-    return {n["CacheNodeId"]: n["Endpoint"]["Port"] for n in cluster["CacheNodes"]}
+def node_addresses(cluster):
+    """Every node's (Address, Port), as DescribeCacheClusters reports them."""
+    return {n["CacheNodeId"]: (n["Endpoint"]["Address"], n["Endpoint"]["Port"]) for n in cluster["CacheNodes"]}
+
+
+def own_addresses(addresses, port, what):
+    """Every address at `port` (AWS's default for the engine), each on an IP of its own."""
+    check(all(p == port for _, p in addresses), f"{what} at port {port}: {addresses}")
+    check_eq(len({ip for ip, _ in addresses}), len(addresses), f"distinct IPs of {what}")
 
 
 def standalone_redis(client):
@@ -118,8 +125,9 @@ def standalone_redis(client):
     cluster = describe(client, REDIS_ID)
     check_eq(cluster["NumCacheNodes"], 1, "NumCacheNodes")
     check("ReplicationGroupId" not in cluster, "a standalone cluster names no group")
-    port = node_ports(cluster)["0001"]
-    node = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    address = node_addresses(cluster)["0001"]
+    own_addresses([address], 6379, "the redis node")
+    node = redis.Redis(host=address[0], port=address[1], socket_timeout=10)
     node.set("greeting", "hello")
     check_eq(node.get("greeting"), b"hello", "GET through the node endpoint")
     check_eq(node.info("replication")["role"], "master", "a standalone node's role")
@@ -128,7 +136,7 @@ def standalone_redis(client):
     rebooting = client.reboot_cache_cluster(CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0001"])
     check_eq(rebooting["CacheCluster"]["CacheClusterStatus"], "rebooting cache cluster nodes", "reboot status")
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=REDIS_ID, WaiterConfig=WAITER)
-    check_eq(node_ports(describe(client, REDIS_ID))["0001"], port, "the node's port after a reboot")
+    check_eq(node_addresses(describe(client, REDIS_ID))["0001"], address, "the node's address after a reboot")
     check_eq(node.get("greeting"), None, "data after the reboot (the node restarts empty)")
     seen = messages(client, REDIS_ID)
     for message in ["Cache node 0001 shutdown", "Cache node 0001 restarted"]:
@@ -145,35 +153,38 @@ def memcached(client):
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
     cluster = describe(client, MEMCACHED_ID)
     check_eq(cluster["PreferredAvailabilityZone"], "Multiple", "a cross-az cluster's zone")
-    ports = node_ports(cluster)
+    ports = node_addresses(cluster)
     check_eq(sorted(ports), ["0001", "0002"], "node ids")
-    for node_id, port in ports.items():
-        mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+    config_address = (cluster["ConfigurationEndpoint"]["Address"], cluster["ConfigurationEndpoint"]["Port"])
+    own_addresses(list(ports.values()) + [config_address], 11211, "the memcached nodes and configuration endpoint")
+    for node_id, address in ports.items():
+        mc = Memcache(address, connect_timeout=5, timeout=5)
         mc.set(f"key-{node_id}", f"value-{node_id}".encode())
         check_eq(mc.get(f"key-{node_id}"), f"value-{node_id}".encode(), f"pymemcache GET on {node_id}")
         mc.close()
-    config_port = cluster["ConfigurationEndpoint"]["Port"]
-    version, nodes = discovery(config_port)
+    version, nodes = discovery(config_address)
     check_eq(version, 1, "Auto Discovery version of a new cluster")
-    check_eq(sorted(p for _, _, p in nodes), sorted(ports.values()), "Auto Discovery nodes")
+    check_eq(sorted((ip, p) for _, ip, p in nodes), sorted(ports.values()), "Auto Discovery nodes")
+    check(all(host == ip for host, ip, _ in nodes), f"Auto Discovery hostnames are the node addresses: {nodes}")
     check_eq(discovery(ports["0001"])[0], 1, "a node answers Auto Discovery too")
     step("memcached: 2 real nodes, pymemcache SET/GET on each, Auto Discovery answer")
 
     grown = client.modify_cache_cluster(CacheClusterId=MEMCACHED_ID, NumCacheNodes=3, ApplyImmediately=True)
     check_eq(grown["CacheCluster"]["PendingModifiedValues"].get("NumCacheNodes"), 3, "pending NumCacheNodes")
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
-    ports = node_ports(describe(client, MEMCACHED_ID))
+    ports = node_addresses(describe(client, MEMCACHED_ID))
     check_eq(sorted(ports), ["0001", "0002", "0003"], "node ids after growing")
-    version, nodes = discovery(config_port)
+    own_addresses(list(ports.values()) + [config_address], 11211, "the grown cluster's nodes")
+    version, nodes = discovery(config_address)
     check_eq((version, len(nodes)), (2, 3), "Auto Discovery after growing")
     client.modify_cache_cluster(
         CacheClusterId=MEMCACHED_ID, NumCacheNodes=2, CacheNodeIdsToRemove=["0001"], ApplyImmediately=True
     )
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
-    ports = node_ports(describe(client, MEMCACHED_ID))
+    ports = node_addresses(describe(client, MEMCACHED_ID))
     check_eq(sorted(ports), ["0002", "0003"], "node ids after CacheNodeIdsToRemove")
-    version, nodes = discovery(config_port)
-    check_eq((version, sorted(p for _, _, p in nodes)), (3, sorted(ports.values())), "Auto Discovery after shrinking")
+    version, nodes = discovery(config_address)
+    check_eq((version, sorted((ip, p) for _, ip, p in nodes)), (3, sorted(ports.values())), "Auto Discovery after shrinking")
     seen = messages(client, MEMCACHED_ID)
     check(any(m.startswith("Added cache node 0003 in availability zone") for m in seen), f"added event in {seen}")
     check("Removed cache node 0001" in seen, f"removed event in {seen}")
@@ -198,8 +209,8 @@ def memcached_pid(node_id):
     return None
 
 
-def kill_memcached_node(client, port):
-    mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+def kill_memcached_node(client, address):
+    mc = Memcache(address, connect_timeout=5, timeout=5)
     mc.set("survivor", b"before")
     mc.close()
     pid = poll("the memcached pid of node 0002", 5, lambda: memcached_pid("0002"))
@@ -208,7 +219,7 @@ def kill_memcached_node(client, port):
 
     def fresh_node_answers():
         try:
-            probe = Memcache(("127.0.0.1", port), connect_timeout=2, timeout=2)
+            probe = Memcache(address, connect_timeout=2, timeout=2)
             value = probe.get("survivor")
             probe.set("after", b"yes")
             probe.close()

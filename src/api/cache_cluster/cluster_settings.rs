@@ -38,6 +38,18 @@ pub(super) fn node_count(params: &QueryParams, engine: CacheEngine) -> Result<us
     }
 }
 
+/// `Port`: where every node (and Memcached's configuration endpoint) listens, each on its own
+/// address; AWS's defaults are 6379 for Redis and Valkey, 11211 for Memcached.
+pub(super) fn port(params: &QueryParams, engine: CacheEngine) -> Result<u16, ApiError> {
+    let default = match engine {
+        CacheEngine::Memcached => 11211,
+        CacheEngine::Redis | CacheEngine::Valkey => 6379,
+    };
+    Ok(params
+        .int_in("Port", 1, 65535)?
+        .map_or(default, |p| p as u16))
+}
+
 /// The zones of the first `count` nodes (and those placed later, in turn), the zone
 /// `PreferredAvailabilityZone` reports, and whether the cluster is cross-AZ.
 pub(super) fn zones(
@@ -124,7 +136,6 @@ pub(super) fn parse(
         .optional("AuthToken")
         .map(crate::api::group_settings::parse_auth_token)
         .transpose()?;
-    let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let settings = ClusterSettings {
         cache_node_type: params
             .optional("CacheNodeType")

@@ -28,6 +28,7 @@ pub async fn run(
     }
     let engine = CacheEngine::parse(params.required("Engine")?)?;
     let count = cluster_settings::node_count(params, engine)?;
+    let port = cluster_settings::port(params, engine)?;
     let (zones, preferred_zone, cross_az) =
         cluster_settings::zones(params, engine, count, &ctx.region)?;
     let default_version = default_version(state, engine).await?;
@@ -63,8 +64,9 @@ pub async fn run(
             binary: binary.path,
             password: cluster.settings.auth_token.clone(),
             config,
+            port,
         },
-        None => StartPlan::Memcached { count },
+        None => StartPlan::Memcached { count, port },
     };
     let cluster_id = cluster.id.clone();
     state
@@ -167,7 +169,7 @@ fn new_cluster(
             id: format!("{:04}", n + 1),
             status: NodeStatus::Creating,
             created_at: now,
-            port: None,
+            address: None,
             availability_zone: zones[n % zones.len()].clone(),
             pending_reboot: false,
         })
@@ -180,7 +182,7 @@ fn new_cluster(
         nodes,
         preferred_availability_zone,
         zones,
-        configuration_port: None,
+        configuration_address: None,
         arn,
         created_at: now,
         pending: None,
