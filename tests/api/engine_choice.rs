@@ -346,3 +346,79 @@ async fn a_valkey_cache_cluster_without_a_valkey_server_is_refused_saying_how_to
     let clusters = client.describe_cache_clusters().send().await.unwrap();
     assert!(clusters.cache_clusters().is_empty());
 }
+
+/// The version `memcached -V` reports (`1.6.18`).
+fn memcached_version() -> String {
+    let output = Command::new("memcached").arg("-V").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    text.strip_prefix("memcached ").unwrap().to_string()
+}
+
+#[tokio::test]
+async fn memcached_versions_resolve_through_the_catalogue_and_a_different_local_one_is_said() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let local = memcached_version();
+
+    let (cluster, _) = create_standalone(&client, "old-mc", "memcached", Some("1.4.5")).await;
+    assert_eq!(cluster.engine_version(), Some("1.4.5"), "reported as asked");
+    let group = cluster.cache_parameter_group().unwrap();
+    assert_eq!(
+        group.cache_parameter_group_name(),
+        Some("default.memcached1.4")
+    );
+    let said = format!("memcached 1.4.5 requested, running memcached {local}");
+    let log = server.log_text();
+    assert_eq!(log.matches(&said).count(), 1, "said once: {log}");
+    let snapshot: serde_json::Value = reqwest::get(format!("{}/_state", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = snapshot["cache_clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "old-mc")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&shown["engine_version"], &shown["running_engine_version"]),
+        (&serde_json::json!("1.4.5"), &serde_json::json!(local))
+    );
+
+    // Without EngineVersion: what the local memcached runs, nothing to say.
+    let (cluster, _) = create_standalone(&client, "plain-mc", "memcached", None).await;
+    assert_eq!(cluster.engine_version(), Some(local.as_str()));
+    assert!(
+        !server
+            .log_text()
+            .contains(&format!("memcached {local} requested"))
+    );
+
+    for version in ["1.6", "1.6.99", "7.1"] {
+        let refused = client
+            .create_cache_cluster()
+            .cache_cluster_id("refused")
+            .engine("memcached")
+            .engine_version(version)
+            .send()
+            .await;
+        assert_eq!(
+            code_and_message(refused),
+            (
+                "InvalidParameterCombination".to_string(),
+                format!("Cannot find version {version} for memcached")
+            )
+        );
+    }
+    for id in ["old-mc", "plain-mc"] {
+        client
+            .delete_cache_cluster()
+            .cache_cluster_id(id)
+            .send()
+            .await
+            .expect("delete");
+    }
+}

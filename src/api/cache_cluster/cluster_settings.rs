@@ -103,26 +103,24 @@ pub(super) fn zones(
     Ok((zones, preferred, cross_az || distinct))
 }
 
-/// A redis or valkey `EngineVersion` resolves through the catalogue as a group's does (`7.1`
-/// is `7.1.0`, `99.9` is refused); the catalogue has no memcached rows, so a memcached one is
-/// kept as given. Without one: `default_version`, what the local binary runs.
+/// `EngineVersion` resolves through the catalogue as a group's does (`7.1` is `7.1.0`, memcached
+/// versions are named in full, `99.9` is refused). Without one: `default_version`, what the local
+/// binary runs.
 fn engine_version(
     params: &QueryParams,
     engine: CacheEngine,
     default_version: &str,
 ) -> Result<String, ApiError> {
-    match (engine, params.optional("EngineVersion")) {
-        (CacheEngine::Redis | CacheEngine::Valkey, Some(asked)) => {
-            Ok(engine_versions::resolve(engine.as_str(), Some(asked))?
-                .version
-                .full_version
-                .to_string())
-        }
-        (_, asked) => Ok(asked.unwrap_or(default_version).to_string()),
+    match params.optional("EngineVersion") {
+        Some(asked) => Ok(engine_versions::resolve(engine.as_str(), Some(asked))?
+            .version
+            .full_version
+            .to_string()),
+        None => Ok(default_version.to_string()),
     }
 }
 
-/// Everything stored as given (the redis `EngineVersion` resolved); `default_version` when no
+/// Everything stored as given (the `EngineVersion` resolved); `default_version` when no
 /// `EngineVersion`.
 pub(super) fn parse(
     params: &QueryParams,

@@ -43,7 +43,10 @@ pub async fn run(
     let binary = node_binary(state, params, engine, &id, &settings.engine_version).await?;
     settings.running_engine_version = match &binary {
         Some(binary) => binary.version.clone(),
-        None => default_version.clone(),
+        None => {
+            say_if_memcached_differs(&id, &settings.engine_version, &default_version);
+            default_version.clone()
+        }
     };
     if engine == CacheEngine::Memcached {
         // Its default group is not modelled as a parameter group: keep the name as given.
@@ -126,6 +129,17 @@ async fn node_binary(
         );
     }
     Ok(Some(binary))
+}
+
+/// There is one local memcached: a cluster asking for another major.minor runs it anyway, and
+/// the log says so plainly (the dashboard shows both versions).
+fn say_if_memcached_differs(cluster_id: &str, requested: &str, running: &str) {
+    if major_minor(requested) != major_minor(running) {
+        tracing::warn!(
+            cluster = %cluster_id,
+            "memcached {requested} requested, running memcached {running}: the local memcached is the only one (set ELASTICACHE_LOCAL_MEMCACHED=PATH to run another)",
+        );
+    }
 }
 
 /// `CacheParameterGroupName`, when given: a Redis or Valkey group must exist in this scope;

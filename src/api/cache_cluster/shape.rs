@@ -314,15 +314,11 @@ fn default_parameter_group(cluster_enabled: bool) -> &'static str {
 
 /// A standalone cluster's default group: its engine's family (`default.memcached1.6`).
 fn default_group_of(cluster: &CacheCluster) -> String {
-    match cluster.engine {
-        CacheEngine::Redis | CacheEngine::Valkey => {
-            let engine = cluster.engine.as_str();
-            family_of_version(engine, &cluster.settings.engine_version).map_or_else(
-                || default_parameter_group(false).into(),
-                |f| format!("default.{f}"),
-            )
-        }
-        CacheEngine::Memcached => {
+    let family = family_of_version(cluster.engine.as_str(), &cluster.settings.engine_version);
+    match (cluster.engine, family) {
+        (_, Some(family)) => format!("default.{family}"),
+        (CacheEngine::Redis | CacheEngine::Valkey, None) => default_parameter_group(false).into(),
+        (CacheEngine::Memcached, None) => {
             let version = &cluster.settings.engine_version;
             let family: Vec<&str> = version.split('.').take(2).collect();
             format!("default.memcached{}", family.join("."))
