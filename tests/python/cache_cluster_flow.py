@@ -26,6 +26,8 @@ except ImportError:  # valkey-py, redis-py's fork with the same API (./dev test 
     import valkey as redis
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+# The engine of the standalone node and the group (tests/clients.rs runs it on redis and valkey).
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 RUN = uuid.uuid4().hex[:6]
 REDIS_ID = f"cc-redis-{RUN}"
 MEMCACHED_ID = f"cc-mc-{RUN}"
@@ -117,7 +119,7 @@ def own_addresses(addresses, port, what):
 
 def standalone_redis(client):
     created = client.create_cache_cluster(
-        CacheClusterId=REDIS_ID, Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+        CacheClusterId=REDIS_ID, Engine=ENGINE, CacheNodeType="cache.t3.micro", NumCacheNodes=1
     )["CacheCluster"]
     clusters.append(REDIS_ID)
     check_eq(created["CacheClusterStatus"], "creating", "status after create")
@@ -131,7 +133,9 @@ def standalone_redis(client):
     node.set("greeting", "hello")
     check_eq(node.get("greeting"), b"hello", "GET through the node endpoint")
     check_eq(node.info("replication")["role"], "master", "a standalone node's role")
-    step("standalone redis: created, cache_cluster_available waiter, redis-py SET/GET")
+    check_eq(cluster["Engine"], ENGINE, "Engine")
+    check_eq(node.info("server").get("server_name", "redis"), ENGINE, "INFO server: the engine that really runs")
+    step(f"standalone {ENGINE}: created, cache_cluster_available waiter, redis-py SET/GET")
 
     rebooting = client.reboot_cache_cluster(CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0001"])
     check_eq(rebooting["CacheCluster"]["CacheClusterStatus"], "rebooting cache cluster nodes", "reboot status")
@@ -141,7 +145,7 @@ def standalone_redis(client):
     seen = messages(client, REDIS_ID)
     for message in ["Cache node 0001 shutdown", "Cache node 0001 restarted"]:
         check(message in seen, f"event {message!r} in {seen}")
-    step("standalone redis: RebootCacheCluster restarts the node empty, with its events")
+    step(f"standalone {ENGINE}: RebootCacheCluster restarts the node empty, with its events")
 
 
 def memcached(client):
@@ -234,7 +238,7 @@ def kill_memcached_node(client, address):
 
 def members(client):
     client.create_replication_group(
-        ReplicationGroupId=GROUP_ID, ReplicationGroupDescription="members", NumCacheClusters=1
+        ReplicationGroupId=GROUP_ID, ReplicationGroupDescription="members", NumCacheClusters=1, Engine=ENGINE
     )
     groups.append(GROUP_ID)
     client.get_waiter("replication_group_available").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
@@ -255,6 +259,7 @@ def members(client):
     replica = redis.Redis(host=member["Address"], port=member["Port"], socket_timeout=10)
     poll("the new member to sync", 10, lambda: replica.get("shared") == b"yes")
     check_eq(replica.info("replication")["role"], "slave", "the new member's role")
+    check_eq(replica.info("server").get("server_name", "redis"), ENGINE, "the new member's engine")
     step("CreateCacheCluster --replication-group-id adds a replica that syncs and is a member")
 
     message = expect_error("InvalidCacheClusterState", 400, client.delete_cache_cluster, CacheClusterId=f"{GROUP_ID}-001")
@@ -270,9 +275,9 @@ def members(client):
 
 def errors(client):
     expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
-                 CacheClusterId=f"cc-two-{RUN}", Engine="redis", NumCacheNodes=2)
+                 CacheClusterId=f"cc-two-{RUN}", Engine=ENGINE, NumCacheNodes=2)
     expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
-                 CacheClusterId=f"cc-version-{RUN}", Engine="redis", EngineVersion="99.9")
+                 CacheClusterId=f"cc-version-{RUN}", Engine=ENGINE, EngineVersion="99.9")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
                  CacheClusterId=REDIS_ID, Engine="redis")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
