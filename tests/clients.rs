@@ -1,23 +1,37 @@
 //! Real-client integration tests: the official boto3 SDK and the `aws` CLI (v1) drive the
 //! binary through create, describe, paging, errors, TestFailover, DescribeEvents and delete,
-//! checking the data path with `redis-cli`. The flows live in tests/python/*.py so they can
+//! checking the data path with `redis-cli`; the boto3 and cache cluster flows run on redis and
+//! on valkey nodes (`ELASTICACHE_TEST_ENGINE`). The flows live in tests/python/*.py so they can
 //! also be run by hand against a running server (ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT).
 
 mod support;
 
 use std::time::Duration;
 
-use support::{TestServer, live_children, poll_blocking, repo_path, run_client_script, tail};
+use support::{
+    TestServer, engine_available, live_children, poll_blocking, repo_path, run_client_script_with,
+    tail,
+};
 
 /// Starts a server, runs one client script against it, then checks that every redis-server
 /// it started is gone (the script deletes all its groups) and that it stops cleanly.
 fn run_flow(script: &str) {
+    run_flow_on(script, "redis");
+}
+
+/// [`run_flow`] with the script's groups and Redis-protocol clusters of `engine`
+/// (`ELASTICACHE_TEST_ENGINE`); skipped on valkey without a valkey-server (outside ./dev).
+fn run_flow_on(script: &str, engine: &str) {
+    if !engine_available(engine) {
+        return;
+    }
     let mut server = TestServer::start();
     let pid = server.pid();
     let path = repo_path(script);
     let path = path.to_str().expect("utf-8 path");
 
-    let output = run_client_script(&server, "python3", &[path]);
+    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
+    let output = run_client_script_with(&server, "python3", &[path], &env);
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     assert!(
@@ -50,6 +64,11 @@ fn boto3_drives_a_full_lifecycle_and_failover() {
 }
 
 #[test]
+fn boto3_drives_a_full_lifecycle_and_failover_on_valkey() {
+    run_flow_on("tests/python/boto3_flow.py", "valkey");
+}
+
+#[test]
 fn aws_cli_drives_a_full_lifecycle_and_failover() {
     run_flow("tests/python/cli_flow.py");
 }
@@ -57,6 +76,11 @@ fn aws_cli_drives_a_full_lifecycle_and_failover() {
 #[test]
 fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
     run_flow("tests/python/cache_cluster_flow.py");
+}
+
+#[test]
+fn boto3_valkey_py_and_pymemcache_drive_cache_clusters_on_valkey() {
+    run_flow_on("tests/python/cache_cluster_flow.py", "valkey");
 }
 
 #[test]

@@ -1,22 +1,18 @@
 //! The runtimes behind standalone cache clusters (not in a replication group): one
-//! redis-server node `0001`, or a Memcached cluster of nodes (`memcached`). Neither replicates
-//! nor fails over: a reboot or a repair brings a node back empty at its address.
+//! redis-server or valkey-server node `0001`, or a Memcached cluster of nodes (`memcached`). Neither replicates
+//! nor fails over: a reboot or a repair brings a node back empty at its address. Every node
+//! (and a Memcached cluster's configuration endpoint) gets its own loopback address from the
+//! engine's pool, at the `Port` asked for, as replication groups' nodes do.
 
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::address::{AddressPool, Addressing, unassigned};
+use super::address::{AddressPool, unassigned};
 use super::memcached::{MemcachedCluster, MemcachedClusterSpec, locate_memcached};
 use super::node::{NodeSlot, node_spec, set_config, start_on_free_address};
 use super::node::{merge_config, start_on_address_or_free};
 use super::{Engine, EngineError};
-
-/// Standalone clusters stay on 127.0.0.1, each node on a free port (as memcached's nodes do):
-/// their model and answers still carry ports only, not the loopback address per node that
-/// replication groups have (`--node-addresses`).
-fn shared_addresses() -> AddressPool {
-    AddressPool::new(Addressing::Shared)
-}
 
 /// The one node id of a standalone Redis cluster.
 const REDIS_NODE_ID: &str = "0001";
@@ -44,10 +40,12 @@ enum StandaloneNodes {
     Memcached(Box<MemcachedCluster>),
 }
 
-/// The single redis-server of a standalone Redis cluster.
+/// The single redis-server (or valkey-server) of a standalone Redis (or Valkey) cluster.
 struct RedisNode {
     slot: NodeSlot,
     redis_server: PathBuf,
+    /// Where a restarted node goes if another process took its address meanwhile.
+    pool: Arc<AddressPool>,
     dir: PathBuf,
     password: Option<String>,
     /// `CONFIG SET` pairs the node runs with, again after every restart.
@@ -74,7 +72,7 @@ impl RedisNode {
             None,
         );
         spec.startup_config = self.restart_config.clone();
-        let process = start_on_address_or_free(spec, &shared_addresses()).await?;
+        let process = start_on_address_or_free(spec, &self.pool).await?;
         self.slot.addr = process.addr();
         self.slot.process = Some(process);
         set_config(&self.client(), &self.config).await
@@ -82,21 +80,19 @@ impl RedisNode {
 }
 
 impl CacheClusterRuntime {
-    /// Every node's id and port, in id order.
-    pub fn node_ports(&self) -> Vec<(String, u16)> {
+    /// Every node's id and address, in id order.
+    pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         match &self.nodes {
-            StandaloneNodes::Redis(node) => {
-                vec![(REDIS_NODE_ID.to_string(), node.slot.addr.port())]
-            }
-            StandaloneNodes::Memcached(cluster) => cluster.node_ports(),
+            StandaloneNodes::Redis(node) => vec![(REDIS_NODE_ID.to_string(), node.slot.addr)],
+            StandaloneNodes::Memcached(cluster) => cluster.node_addresses(),
         }
     }
 
     /// The Auto Discovery endpoint of a Memcached cluster.
-    pub fn configuration_port(&self) -> Option<u16> {
+    pub fn configuration_address(&self) -> Option<SocketAddrV4> {
         match &self.nodes {
             StandaloneNodes::Redis(_) => None,
-            StandaloneNodes::Memcached(cluster) => Some(cluster.configuration_port()),
+            StandaloneNodes::Memcached(cluster) => Some(cluster.configuration_address()),
         }
     }
 
@@ -193,26 +189,26 @@ impl Engine {
         self.data_dir.join(STANDALONE_DIR).join(cluster_id)
     }
 
-    /// Starts the node of a standalone Redis cluster; its port.
+    /// Starts the node of a standalone Redis or Valkey cluster, running `redis_server` (a
+    /// redis-server or valkey-server), on an address of its own at `port`; that address.
     pub(crate) async fn start_redis_cluster(
         &self,
         cluster_id: &str,
+        redis_server: PathBuf,
         password: Option<String>,
-    ) -> Result<u16, EngineError> {
+        port: u16,
+    ) -> Result<SocketAddrV4, EngineError> {
         let dir = self.standalone_dir(cluster_id);
-        // valkey is refused for standalone clusters for now: the default redis binary.
-        let redis_server = self.choose_binary("redis", None).await?.path;
         let spec = node_spec(
             REDIS_NODE_ID,
             &redis_server,
             &dir,
             password.clone(),
-            unassigned(0),
+            unassigned(port),
             None,
         );
-        let process = start_on_free_address(spec, &shared_addresses()).await?;
+        let process = start_on_free_address(spec, &self.addresses).await?;
         let addr = process.addr();
-        let port = addr.port();
         let node = RedisNode {
             slot: NodeSlot {
                 member: REDIS_NODE_ID.to_string(),
@@ -220,21 +216,24 @@ impl Engine {
                 process: Some(process),
             },
             redis_server,
+            pool: self.addresses.clone(),
             dir,
             password,
             config: Vec::new(),
             restart_config: Vec::new(),
         };
         self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(Box::new(node)));
-        tracing::info!(cluster = %cluster_id, port, "standalone redis cache cluster running");
-        Ok(port)
+        tracing::info!(cluster = %cluster_id, %addr, "standalone cache cluster node running");
+        Ok(addr)
     }
 
-    /// Starts `count` Memcached nodes and the configuration endpoint.
+    /// Starts `count` Memcached nodes and the configuration endpoint, each on an address of its
+    /// own at `port`.
     pub(crate) async fn start_memcached_cluster(
         &self,
         cluster_id: &str,
         count: usize,
+        port: u16,
     ) -> Result<(), EngineError> {
         let memcached = locate_memcached(None).map_err(|e| EngineError::start(cluster_id, e))?;
         let spec = MemcachedClusterSpec {
@@ -242,7 +241,8 @@ impl Engine {
             memcached,
             dir: self.standalone_dir(cluster_id),
             memory_mb: MEMCACHED_MEMORY_MB,
-            hostname: "127.0.0.1".to_string(),
+            pool: self.addresses.clone(),
+            port,
         };
         let cluster = MemcachedCluster::start(spec, count).await?;
         self.register_cache_cluster(cluster_id, StandaloneNodes::Memcached(Box::new(cluster)));

@@ -161,15 +161,24 @@ fn cache_clusters_json(state: &SharedState, scope: &Scope) -> Vec<Value> {
             let nodes: Vec<Value> = cluster
                 .nodes
                 .iter()
-                .map(|n| json!({"id": n.id, "status": n.status.as_str(), "port": n.port, "zone": n.availability_zone}))
+                .map(|n| {
+                    json!({
+                        "id": n.id, "status": n.status.as_str(), "zone": n.availability_zone,
+                        "address": n.address.map(|a| a.ip().to_string()),
+                        "port": n.address.map(|a| a.port()),
+                    })
+                })
                 .collect();
             json!({
                 "account": scope.account,
                 "region": scope.region,
                 "id": cluster.id,
                 "engine": cluster.engine.as_str(),
+                "engine_version": cluster.settings.engine_version,
+                "running_engine_version": cluster.settings.running_engine_version,
                 "status": crate::model::resource::Lifecycle::as_str(cluster.status),
-                "configuration_endpoint_port": cluster.configuration_port,
+                "configuration_endpoint": endpoint_json(cluster.configuration_address),
+                "configuration_endpoint_port": cluster.configuration_address.map(|a| a.port()),
                 "nodes": nodes,
             })
         })

@@ -1,6 +1,8 @@
 //! A standalone cache cluster as the model keeps it: one not in a replication group, with a
-//! Redis node `0001` or Memcached nodes `0001`, `0002`... The nodes listed follow what the
-//! engine runs (ids and ports); the lifecycle and events are in `cache_cluster_ops`.
+//! Redis or Valkey node `0001` or Memcached nodes `0001`, `0002`... The nodes listed follow
+//! what the engine runs (ids and addresses); the lifecycle and events are in `cache_cluster_ops`.
+
+use std::net::SocketAddrV4;
 
 use chrono::{DateTime, Utc};
 
@@ -45,6 +47,7 @@ impl Lifecycle for ClusterStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheEngine {
     Redis,
+    Valkey,
     Memcached,
 }
 
@@ -53,11 +56,8 @@ impl CacheEngine {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         match raw.to_ascii_lowercase().as_str() {
             "redis" => Ok(Self::Redis),
+            "valkey" => Ok(Self::Valkey),
             "memcached" => Ok(Self::Memcached),
-            "valkey" => Err(ApiError::InvalidParameterValue(
-                "elasticache-local does not run valkey cache clusters yet; use Engine=redis."
-                    .into(),
-            )),
             _ => Err(ApiError::InvalidParameterValue(format!(
                 "Invalid engine name {raw}: the engines are redis, valkey and memcached."
             ))),
@@ -67,8 +67,22 @@ impl CacheEngine {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Redis => "redis",
+            Self::Valkey => "valkey",
             Self::Memcached => "memcached",
         }
+    }
+
+    /// How AWS writes it in prose (`Redis`, `Valkey`, `Memcached`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Redis => "Redis",
+            Self::Valkey => "Valkey",
+            Self::Memcached => "Memcached",
+        }
+    }
+
+    pub fn is_memcached(self) -> bool {
+        self == Self::Memcached
     }
 }
 
@@ -95,8 +109,8 @@ pub struct CacheNode {
     pub id: String,
     pub status: NodeStatus,
     pub created_at: DateTime<Utc>,
-    /// Its address; `None` until the engine started it.
-    pub port: Option<u16>,
+    /// Its address (its own loopback address); `None` until the engine started it.
+    pub address: Option<SocketAddrV4>,
     pub availability_zone: String,
     /// A `requires-reboot` parameter changed since this node started.
     pub pending_reboot: bool,
@@ -107,6 +121,9 @@ pub struct CacheNode {
 pub struct ClusterSettings {
     pub cache_node_type: String,
     pub engine_version: String,
+    /// What the nodes' binary reports (`8.1.1`, `1.6.18`): without a local binary of the
+    /// asked major.minor the closest runs, and the log and dashboard say so.
+    pub running_engine_version: String,
     pub preferred_maintenance_window: Option<String>,
     pub notification_topic_arn: Option<String>,
     pub notification_topic_status: Option<String>,
@@ -146,7 +163,7 @@ pub struct CacheCluster {
     /// The zones new nodes are placed in, in turn.
     pub zones: Vec<String>,
     /// Memcached's configuration endpoint (Auto Discovery), once started.
-    pub configuration_port: Option<u16>,
+    pub configuration_address: Option<SocketAddrV4>,
     pub arn: Arn,
     pub created_at: DateTime<Utc>,
     pub pending: Option<PendingNodes>,
@@ -168,24 +185,24 @@ impl CacheCluster {
     }
 
     /// Takes the engine's node list: new ids are added (in `new_zones`, then in the next zone
-    /// in turn), gone ones dropped, every port refreshed. Returns the ids added and removed.
+    /// in turn), gone ones dropped, every address refreshed. Returns the ids added and removed.
     pub fn sync_nodes(
         &mut self,
-        node_ports: &[(String, u16)],
+        node_addresses: &[(String, SocketAddrV4)],
         new_zones: &[String],
         now: DateTime<Utc>,
     ) -> (Vec<String>, Vec<String>) {
         let removed: Vec<String> = self
             .nodes
             .iter()
-            .filter(|n| !node_ports.iter().any(|(id, _)| *id == n.id))
+            .filter(|n| !node_addresses.iter().any(|(id, _)| *id == n.id))
             .map(|n| n.id.clone())
             .collect();
         self.nodes.retain(|n| !removed.contains(&n.id));
         let mut added = Vec::new();
-        for (id, port) in node_ports {
+        for (id, address) in node_addresses {
             match self.nodes.iter_mut().find(|n| n.id == *id) {
-                Some(node) => node.port = Some(*port),
+                Some(node) => node.address = Some(*address),
                 None => {
                     let availability_zone = new_zones
                         .get(added.len())
@@ -195,7 +212,7 @@ impl CacheCluster {
                         id: id.clone(),
                         status: NodeStatus::Available,
                         created_at: now,
-                        port: Some(*port),
+                        address: Some(*address),
                         availability_zone,
                         pending_reboot: false,
                     });
@@ -255,6 +272,10 @@ mod tests {
     use super::*;
     use crate::model::scope::Scope;
 
+    fn at(host: u8) -> SocketAddrV4 {
+        SocketAddrV4::new(std::net::Ipv4Addr::new(127, 7, 0, host), 11211)
+    }
+
     fn memcached(nodes: usize) -> CacheCluster {
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         CacheCluster {
@@ -267,14 +288,14 @@ mod tests {
                     id: format!("{n:04}"),
                     status: NodeStatus::Available,
                     created_at: now,
-                    port: Some(11000 + n as u16),
+                    address: Some(at(n as u8)),
                     availability_zone: "us-east-1a".into(),
                     pending_reboot: false,
                 })
                 .collect(),
             preferred_availability_zone: "Multiple".into(),
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
-            configuration_port: Some(11211),
+            configuration_address: Some(at(0)),
             arn: Arn::new(
                 ResourceKind::CacheCluster,
                 &Scope::new("123456789012", "us-east-1"),
@@ -304,9 +325,9 @@ mod tests {
         let mut cluster = memcached(2);
         let later = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
         let engine = [
-            ("0002".to_string(), 11002),
-            ("0003".to_string(), 11003),
-            ("0004".to_string(), 11004),
+            ("0002".to_string(), at(2)),
+            ("0003".to_string(), at(3)),
+            ("0004".to_string(), at(4)),
         ];
         let (added, removed) = cluster.sync_nodes(&engine, &["us-east-1c".into()], later);
         assert_eq!(added, ["0003", "0004"]);
@@ -327,6 +348,7 @@ mod tests {
             CacheEngine::parse("Memcached").unwrap(),
             CacheEngine::Memcached
         );
+        assert_eq!(CacheEngine::parse("VALKEY").unwrap(), CacheEngine::Valkey);
         assert_eq!(
             CacheEngine::parse("mongodb").unwrap_err().code(),
             "InvalidParameterValue"

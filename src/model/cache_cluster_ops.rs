@@ -2,6 +2,8 @@
 //! changes and delete, each a `begin_` that validates and changes the status and a `finish_`
 //! that takes what the engine did and writes the events.
 
+use std::net::SocketAddrV4;
+
 use chrono::{DateTime, Utc};
 
 use super::Model;
@@ -46,8 +48,8 @@ impl Model {
     pub fn finish_cluster_create(
         &mut self,
         id: &str,
-        node_ports: &[(String, u16)],
-        configuration_port: Option<u16>,
+        node_addresses: &[(String, SocketAddrV4)],
+        configuration_address: Option<SocketAddrV4>,
         now: DateTime<Utc>,
     ) -> bool {
         let Ok(cluster) = self.cache_clusters.get_mut(id) else {
@@ -56,8 +58,8 @@ impl Model {
         for node in &mut cluster.nodes {
             node.status = NodeStatus::Available;
         }
-        cluster.sync_nodes(node_ports, &[], now);
-        cluster.configuration_port = configuration_port;
+        cluster.sync_nodes(node_addresses, &[], now);
+        cluster.configuration_address = configuration_address;
         cluster.status = ClusterStatus::Available;
         let cluster_id = cluster.id.clone();
         self.record(EventKind::CacheClusterCreated { cluster_id }, now);
@@ -174,7 +176,7 @@ impl Model {
     pub fn finish_node_change(
         &mut self,
         id: &str,
-        node_ports: &[(String, u16)],
+        node_addresses: &[(String, SocketAddrV4)],
         failure: Option<String>,
         now: DateTime<Utc>,
     ) {
@@ -187,7 +189,7 @@ impl Model {
             .take()
             .map(|p| p.new_zones)
             .unwrap_or_default();
-        let (added, removed) = cluster.sync_nodes(node_ports, &new_zones, now);
+        let (added, removed) = cluster.sync_nodes(node_addresses, &new_zones, now);
         let cluster_id = cluster.id.clone();
         let zones: Vec<String> = added
             .iter()
@@ -227,13 +229,13 @@ impl Model {
         &mut self,
         id: &str,
         node_ids: &[String],
-        node_ports: &[(String, u16)],
+        node_addresses: &[(String, SocketAddrV4)],
         now: DateTime<Utc>,
     ) {
         let Ok(cluster) = self.cache_clusters.get_mut(id) else {
             return;
         };
-        cluster.sync_nodes(node_ports, &[], now);
+        cluster.sync_nodes(node_addresses, &[], now);
         for node in cluster
             .nodes
             .iter_mut()

@@ -7,24 +7,34 @@ use crate::state::SharedState;
 
 /// What the engine is asked to start.
 pub enum StartPlan {
+    /// One redis-server or valkey-server node.
     Redis {
+        /// The server binary it runs.
+        binary: std::path::PathBuf,
         password: Option<String>,
         /// The parameter group's settings, `CONFIG SET` on the fresh node.
         config: Vec<(String, String)>,
+        /// `Port`: the node listens on it, on an address of its own.
+        port: u16,
     },
     Memcached {
         count: usize,
+        /// `Port`: every node and the configuration endpoint listen on it.
+        port: u16,
     },
 }
 
 pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
     let started = match plan {
-        StartPlan::Redis { password, config } => {
-            start_redis(&state, &cluster_id, password, &config).await
-        }
-        StartPlan::Memcached { count } => state
+        StartPlan::Redis {
+            binary,
+            password,
+            config,
+            port,
+        } => start_redis(&state, &cluster_id, (binary, port), password, &config).await,
+        StartPlan::Memcached { count, port } => state
             .engine
-            .start_memcached_cluster(&cluster_id, count)
+            .start_memcached_cluster(&cluster_id, count, port)
             .await
             .and_then(|()| state.engine.cache_cluster(&cluster_id)),
     };
@@ -40,14 +50,14 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
             return;
         }
     };
-    let (ports, configuration_port) = {
+    let (addresses, configuration) = {
         let runtime = handle.lock().await;
-        (runtime.node_ports(), runtime.configuration_port())
+        (runtime.node_addresses(), runtime.configuration_address())
     };
     let kept =
         state
             .model()
-            .finish_cluster_create(&cluster_id, &ports, configuration_port, state.now());
+            .finish_cluster_create(&cluster_id, &addresses, configuration, state.now());
     if kept {
         tokio::spawn(monitor(state, cluster_id, handle));
     } else {
@@ -59,12 +69,13 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
 async fn start_redis(
     state: &SharedState,
     cluster_id: &str,
+    (binary, port): (std::path::PathBuf, u16),
     password: Option<String>,
     config: &[(String, String)],
 ) -> Result<CacheClusterHandle, crate::engine::EngineError> {
     state
         .engine
-        .start_redis_cluster(cluster_id, password)
+        .start_redis_cluster(cluster_id, binary, password, port)
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;
     if !config.is_empty() {
@@ -97,7 +108,7 @@ pub async fn reboot(
 
 /// Adds `add` Memcached nodes and removes `remove`, then records the new node list.
 pub async fn change_nodes(state: SharedState, cluster_id: String, add: usize, remove: Vec<String>) {
-    let (ports, failure) = match state.engine.cache_cluster(&cluster_id) {
+    let (addresses, failure) = match state.engine.cache_cluster(&cluster_id) {
         Ok(handle) => {
             let mut runtime = handle.lock().await;
             let mut failure = None;
@@ -111,13 +122,13 @@ pub async fn change_nodes(state: SharedState, cluster_id: String, add: usize, re
             {
                 failure.get_or_insert(error.to_string());
             }
-            (runtime.node_ports(), failure)
+            (runtime.node_addresses(), failure)
         }
         Err(error) => (vec![], Some(error.to_string())),
     };
     state
         .model()
-        .finish_node_change(&cluster_id, &ports, failure, state.now());
+        .finish_node_change(&cluster_id, &addresses, failure, state.now());
     tracing::info!(cluster = %cluster_id, add, ?remove, "cache cluster nodes changed");
 }
 
@@ -141,12 +152,15 @@ async fn monitor(state: SharedState, cluster_id: String, handle: CacheClusterHan
         match runtime.repair_failed_nodes().await {
             Ok(replaced) if replaced.is_empty() => {}
             Ok(replaced) => {
-                let ports = runtime.node_ports();
+                let addresses = runtime.node_addresses();
                 drop(runtime);
                 tracing::warn!(cluster = %cluster_id, ?replaced, "failed cache nodes replaced");
-                state
-                    .model()
-                    .record_node_replacements(&cluster_id, &replaced, &ports, state.now());
+                state.model().record_node_replacements(
+                    &cluster_id,
+                    &replaced,
+                    &addresses,
+                    state.now(),
+                );
             }
             Err(error) => {
                 tracing::error!(cluster = %cluster_id, %error, "a failed cache node could not be replaced");

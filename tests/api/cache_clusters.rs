@@ -8,8 +8,8 @@ use redis::Commands;
 
 use crate::parameter_groups::{config_get, create_parameter_group, modify};
 use crate::support::{
-    DEADLINE, TestServer, address_of, cache_cluster, code, connect, describe, endpoints,
-    events_for, member_addresses, messages, redis_pid_on, replication_field, signal,
+    DEADLINE, TestServer, address_of, address_of_endpoint, cache_cluster, code, connect, describe,
+    endpoints, events_for, member_addresses, messages, redis_pid_on, replication_field, signal,
     wait_available, wait_deleted, wait_for_event, wait_until,
 };
 
@@ -206,9 +206,14 @@ async fn a_standalone_redis_reboot_applies_its_pending_parameters() {
             .await
             .ok()?;
         let node = described.cache_clusters()[0].cache_nodes().first()?.clone();
-        node.endpoint().and_then(|e| e.port()).map(|p| p as u16)
+        node.endpoint().map(address_of_endpoint)
     })
     .await;
+    assert_eq!(
+        node_port.port(),
+        6379,
+        "the node listens on its own address at 6379"
+    );
     modify(&client, "solo", &[("databases", "20"), ("timeout", "77")]).await;
     assert_eq!(config_get(node_port, "timeout"), "77", "immediate at once");
     assert_eq!(apply_status(&client, "solo").await, "pending-reboot");

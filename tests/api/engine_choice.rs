@@ -1,5 +1,5 @@
-//! Which binary a group's nodes run: `EngineVersion` resolved through the catalogue and reported
-//! as AWS reports it, the local binary of that engine and major.minor (`--engine-binary`) or
+//! Which binary a group's (and a standalone cache cluster's) nodes run: `EngineVersion`
+//! resolved through the catalogue and reported as AWS reports it, the local binary of that engine and major.minor (`--engine-binary`) or
 //! else the closest one, said once in the log and shown on the dashboard; a node's own
 //! `INFO server` tells what really runs. No binary of the engine refuses the create.
 
@@ -10,8 +10,8 @@ use std::process::Command;
 use aws_sdk_elasticache::Client;
 
 use crate::support::{
-    BINARY, Launch, TestServer, cache_cluster, code_and_message, member_addresses, node_engine,
-    redis_pid_on, wait_available,
+    BINARY, Launch, TestServer, address_of_endpoint, cache_cluster, code_and_message,
+    member_addresses, node_engine, redis_pid_on, wait_available,
 };
 
 /// Creates a one-node group of `engine` at `version` and waits until it is available; returns
@@ -221,5 +221,204 @@ fn a_missing_valkey_server_or_a_malformed_engine_binary_stops_the_start() {
         assert!(!output.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}
+
+/// Creates a standalone cache cluster and waits until its node has an endpoint; the cluster
+/// as described then, and the node's address.
+async fn create_standalone(
+    client: &Client,
+    id: &str,
+    engine: &str,
+    version: Option<&str>,
+) -> (aws_sdk_elasticache::types::CacheCluster, SocketAddr) {
+    client
+        .create_cache_cluster()
+        .cache_cluster_id(id)
+        .engine(engine)
+        .set_engine_version(version.map(str::to_string))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {engine} cache cluster: {e:?}"));
+    crate::support::wait_until(
+        &format!("{id} available"),
+        crate::support::DEADLINE,
+        || async {
+            let described = client
+                .describe_cache_clusters()
+                .cache_cluster_id(id)
+                .show_cache_node_info(true)
+                .send()
+                .await
+                .ok()?;
+            let cluster = described.cache_clusters().first()?.clone();
+            (cluster.cache_cluster_status() == Some("available")).then_some(())?;
+            let endpoint = cluster.cache_nodes().first()?.endpoint()?.clone();
+            Some((cluster, address_of_endpoint(&endpoint)))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_valkey_cache_cluster_is_a_real_valkey_node_at_the_version_resolved() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let local_valkey = binary_version("valkey-server");
+
+    let (cluster, node) = create_standalone(&client, "solo-valkey", "valkey", Some("8.0")).await;
+    assert_eq!(cluster.engine(), Some("valkey"));
+    assert_eq!(
+        cluster.engine_version(),
+        Some("8.0.1"),
+        "resolved as AWS does"
+    );
+    assert_eq!(
+        node_engine(node, None),
+        ("valkey".into(), local_valkey.clone())
+    );
+    let group = cluster.cache_parameter_group().unwrap();
+    assert_eq!(group.cache_parameter_group_name(), Some("default.valkey8"));
+
+    // Without EngineVersion: what the local valkey runs.
+    let (cluster, node) = create_standalone(&client, "plain-valkey", "valkey", None).await;
+    assert_eq!(cluster.engine_version(), Some(local_valkey.as_str()));
+    assert_eq!(node_engine(node, None).0, "valkey");
+
+    for (version, code) in [
+        ("7.1", "InvalidParameterCombination"),
+        ("99.9", "InvalidParameterCombination"),
+    ] {
+        let refused = client
+            .create_cache_cluster()
+            .cache_cluster_id("refused")
+            .engine("valkey")
+            .engine_version(version)
+            .send()
+            .await;
+        assert_eq!(
+            code_and_message(refused),
+            (
+                code.to_string(),
+                format!("Cannot find version {version} for valkey")
+            )
+        );
+    }
+    let two = client
+        .create_cache_cluster()
+        .cache_cluster_id("two")
+        .engine("valkey")
+        .num_cache_nodes(2)
+        .send()
+        .await;
+    assert_eq!(code_and_message(two).0, "InvalidParameterCombination");
+    for id in ["solo-valkey", "plain-valkey"] {
+        client
+            .delete_cache_cluster()
+            .cache_cluster_id(id)
+            .send()
+            .await
+            .expect("delete");
+    }
+}
+
+#[tokio::test]
+async fn a_valkey_cache_cluster_without_a_valkey_server_is_refused_saying_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = linked_redis_server(dir.path());
+    let path = dir.path().display().to_string();
+    let server = TestServer::launch(Launch {
+        args: &["--redis-server", &redis],
+        env: &[("PATH", &path)],
+        env_remove: &["ELASTICACHE_LOCAL_VALKEY_SERVER"],
+        ..Launch::default()
+    });
+    let client = server.sdk();
+    let refused = client
+        .create_cache_cluster()
+        .cache_cluster_id("wants-valkey")
+        .engine("valkey")
+        .send()
+        .await;
+    let (code, message) = code_and_message(refused);
+    assert_eq!(code, "InvalidParameterValue");
+    assert!(message.contains("--valkey-server PATH"), "{message}");
+    let clusters = client.describe_cache_clusters().send().await.unwrap();
+    assert!(clusters.cache_clusters().is_empty());
+}
+
+/// The version `memcached -V` reports (`1.6.18`).
+fn memcached_version() -> String {
+    let output = Command::new("memcached").arg("-V").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    text.strip_prefix("memcached ").unwrap().to_string()
+}
+
+#[tokio::test]
+async fn memcached_versions_resolve_through_the_catalogue_and_a_different_local_one_is_said() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let local = memcached_version();
+
+    let (cluster, _) = create_standalone(&client, "old-mc", "memcached", Some("1.4.5")).await;
+    assert_eq!(cluster.engine_version(), Some("1.4.5"), "reported as asked");
+    let group = cluster.cache_parameter_group().unwrap();
+    assert_eq!(
+        group.cache_parameter_group_name(),
+        Some("default.memcached1.4")
+    );
+    let said = format!("memcached 1.4.5 requested, running memcached {local}");
+    let log = server.log_text();
+    assert_eq!(log.matches(&said).count(), 1, "said once: {log}");
+    let snapshot: serde_json::Value = reqwest::get(format!("{}/_state", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = snapshot["cache_clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "old-mc")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&shown["engine_version"], &shown["running_engine_version"]),
+        (&serde_json::json!("1.4.5"), &serde_json::json!(local))
+    );
+
+    // Without EngineVersion: what the local memcached runs, nothing to say.
+    let (cluster, _) = create_standalone(&client, "plain-mc", "memcached", None).await;
+    assert_eq!(cluster.engine_version(), Some(local.as_str()));
+    assert!(
+        !server
+            .log_text()
+            .contains(&format!("memcached {local} requested"))
+    );
+
+    for version in ["1.6", "1.6.99", "7.1"] {
+        let refused = client
+            .create_cache_cluster()
+            .cache_cluster_id("refused")
+            .engine("memcached")
+            .engine_version(version)
+            .send()
+            .await;
+        assert_eq!(
+            code_and_message(refused),
+            (
+                "InvalidParameterCombination".to_string(),
+                format!("Cannot find version {version} for memcached")
+            )
+        );
+    }
+    for id in ["old-mc", "plain-mc"] {
+        client
+            .delete_cache_cluster()
+            .cache_cluster_id(id)
+            .send()
+            .await
+            .expect("delete");
     }
 }

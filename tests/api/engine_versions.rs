@@ -1,4 +1,4 @@
-//! DescribeCacheEngineVersions over the SDK: the redis and valkey catalogue, each filter, and
+//! DescribeCacheEngineVersions over the SDK: the memcached, redis and valkey catalogue, each filter, and
 //! paging with MaxRecords/Marker.
 
 use aws_sdk_elasticache::Client;
@@ -66,10 +66,13 @@ async fn filters_select_engines_versions_families_and_defaults() {
         versions(&client, Some("redis"), Some("5.0.6"), None, false).await,
         [row("redis", "5.0.6", "redis5.0")]
     );
-    assert!(
-        versions(&client, Some("memcached"), None, None, false)
-            .await
-            .is_empty()
+    assert_eq!(
+        versions(&client, Some("memcached"), None, None, true).await,
+        [row("memcached", "1.6.22", "memcached1.6")]
+    );
+    assert_eq!(
+        versions(&client, None, None, Some("memcached1.4"), false).await[0],
+        row("memcached", "1.4.5", "memcached1.4")
     );
     assert!(
         versions(&client, None, None, Some("redis99"), false)

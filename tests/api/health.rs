@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::support::{
-    TestServer, admin_cli, assert_replication, create_group, describe, endpoints, events_for,
-    is_alive, messages, redis_cli, redis_pid_on, replication_field, signal, wait_for_event,
-    wait_until,
+    TestServer, admin_cli, assert_replication, create_group, create_group_on, describe, endpoints,
+    engine_available, events_for, is_alive, messages, redis_cli, redis_pid_on, replication_field,
+    signal, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -43,10 +43,13 @@ async fn wait_replicated(primary: SocketAddr, replicas: &[SocketAddr]) {
     }
 }
 
-async fn primary_fails_and_a_replica_takes_over(group_id: &str, fail: i32) {
+async fn primary_fails_and_a_replica_takes_over(engine: &str, group_id: &str, fail: i32) {
+    if !engine_available(engine) {
+        return;
+    }
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, group_id, 3, true).await;
+    let group = create_group_on(&client, engine, group_id, 3, true).await;
     let (primary_endpoint, _, members) = endpoints(&group);
     write_keys(primary_endpoint, 30).await;
     wait_replicated(members[0].1, &[members[1].1, members[2].1]).await;
@@ -107,12 +110,17 @@ async fn primary_fails_and_a_replica_takes_over(group_id: &str, fail: i32) {
 
 #[tokio::test]
 async fn a_primary_killed_with_sigkill_is_replaced_by_its_best_replica_and_recovered() {
-    primary_fails_and_a_replica_takes_over("killed", libc::SIGKILL).await;
+    primary_fails_and_a_replica_takes_over("redis", "killed", libc::SIGKILL).await;
+}
+
+#[tokio::test]
+async fn a_valkey_primary_killed_with_sigkill_is_replaced_by_its_best_replica_and_recovered() {
+    primary_fails_and_a_replica_takes_over("valkey", "killed", libc::SIGKILL).await;
 }
 
 #[tokio::test]
 async fn a_frozen_primary_is_detected_killed_and_replaced() {
-    primary_fails_and_a_replica_takes_over("frozen", libc::SIGSTOP).await;
+    primary_fails_and_a_replica_takes_over("redis", "frozen", libc::SIGSTOP).await;
 }
 
 #[tokio::test]

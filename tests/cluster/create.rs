@@ -22,6 +22,9 @@ async fn three_valkey_shards_form_a_real_cluster_that_a_cluster_client_spreads_k
 }
 
 async fn three_shards_form_a_real_cluster(engine: &str) {
+    if !crate::support::engine_available(engine) {
+        return;
+    }
     let server = TestServer::start();
     let client = server.sdk();
     let group = create_cluster_on(&client, engine, "Carts", 3, 1).await;

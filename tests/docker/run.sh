@@ -2,7 +2,7 @@
 # Builds the repository's Dockerfile (unchanged) on a private dockerd, runs the image the way
 # README's "Docker" section does and the Compose file README shows (examples/compose/), and
 # checks each: HEALTHCHECK healthy, aws-cli answers, the demo group's primary endpoint answers
-# PING, `docker stop` exits 0 within 2 s, and no process of the container is left afterwards.
+# PING, a valkey group made with aws-cli answers PING from the image's valkey-server, `docker stop` exits 0 within 2 s, and no process of the container is left afterwards.
 # The daemon is always stopped by PID at the end, also on failure. Prints the image size and the
 # start-to-healthy time. See tests/docker/daemon.sh for the daemon and the base images.
 set -euo pipefail
@@ -68,6 +68,26 @@ check_api() {
   redis-cli -h "$address" -p "$port" SET ci-key ci-value >/dev/null
   [ "$(redis-cli -h "$address" -p "$port" GET ci-key)" = ci-value ]
   echo "docker: aws-cli: demo group available; PING $address:$port (primary endpoint): $pong"
+  check_valkey "$1"
+}
+
+# check_valkey PORT: the image's valkey-server behind an Engine=valkey group: create one, PING
+# its primary endpoint, see `server_name:valkey` in INFO server, delete it.
+check_valkey() {
+  local e="--endpoint-url=http://127.0.0.1:$1" out address port pong server
+  aws elasticache create-replication-group "$e" --replication-group-id ci-valkey \
+    --replication-group-description valkey --engine valkey --num-cache-clusters 1 >/dev/null
+  aws elasticache wait replication-group-available "$e" --replication-group-id ci-valkey
+  out=$(aws elasticache describe-replication-groups "$e" --replication-group-id ci-valkey --output text \
+    --query 'ReplicationGroups[0].NodeGroups[0].PrimaryEndpoint.[Address,Port]')
+  read -r address port <<<"$out"
+  pong=$(redis-cli -h "$address" -p "$port" PING)
+  [ "$pong" = PONG ] || { echo "docker: PING valkey $address:$port answered '$pong'" >&2; return 1; }
+  server=$(redis-cli -h "$address" -p "$port" INFO server | tr -d '\r' | grep '^server_name:' || true)
+  [ "$server" = server_name:valkey ] || { echo "docker: the valkey group runs '$server'" >&2; return 1; }
+  aws elasticache delete-replication-group "$e" --replication-group-id ci-valkey >/dev/null
+  aws elasticache wait replication-group-deleted "$e" --replication-group-id ci-valkey
+  echo "docker: aws-cli: valkey group available; PING $address:$port: $pong ($server); deleted"
 }
 
 # stop_time_ms ID SINCE_EPOCH: from the daemon's first `kill` event of the container after

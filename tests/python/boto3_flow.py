@@ -24,6 +24,8 @@ import botocore.exceptions
 from botocore.config import Config
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+# The engine of the groups this flow makes (tests/clients.rs runs it on redis and on valkey).
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 RUN = uuid.uuid4().hex[:6]  # keeps ids unique when run twice against one server
 MAIN_ID = f"boto3-main-{RUN}"
 PAGE_IDS = [f"boto3-page-{RUN}-{i:02d}" for i in range(25)]
@@ -140,7 +142,7 @@ def run(client):
         NumCacheClusters=3,
         AutomaticFailoverEnabled=True,
         CacheNodeType="cache.t3.micro",
-        Engine="redis",
+        Engine=ENGINE,
         Tags=[{"Key": "suite", "Value": "boto3"}],
     )
     group = response["ReplicationGroup"]
@@ -200,7 +202,10 @@ def run(client):
             info = poll(f"{cid} link up", 15, lambda p=port: (lambda i: i if i.get("master_link_status") == "up" else None)(replication_info(p)))
             check_eq(info.get("role"), "slave", f"{cid} INFO role")
             check_eq((info.get("master_host"), info.get("master_port")), (node_ports[old_primary][0], str(node_ports[old_primary][1])), f"{cid} master")
-    step("INFO replication on each node matches the described roles")
+    for cid, port in node_ports.items():
+        server = {k: v for k, v in (line.split(":", 1) for line in redis_cli(port, "INFO", "server").splitlines() if ":" in line)}
+        check_eq(server.get("server_name", "redis").strip(), ENGINE, f"{cid} INFO server: the engine that really runs")
+    step(f"INFO replication on each node matches the described roles; every node runs {ENGINE}")
 
     # --- data through the primary endpoint, replicated to every replica ---------------------
     keys = {f"boto3:key:{i}": f"value-{RUN}-{i}" for i in range(10)}
@@ -327,7 +332,7 @@ def run(client):
         cluster = by_id[cid]
         check_eq(cluster["ReplicationGroupId"], MAIN_ID, f"{cid} ReplicationGroupId")
         check_eq(cluster["CacheClusterStatus"], "available", f"{cid} status")
-        check_eq(cluster["Engine"], "redis", f"{cid} engine")
+        check_eq(cluster["Engine"], ENGINE, f"{cid} engine")
         nodes = cluster.get("CacheNodes", [])
         check_eq(len(nodes), 1, f"{cid} CacheNodes with ShowCacheNodeInfo")
         check_eq(at(nodes[0]["Endpoint"]), node_ports[cid], f"{cid} CacheNode endpoint")

@@ -26,6 +26,8 @@ except ImportError:  # valkey-py, redis-py's fork with the same API (./dev test 
     import valkey as redis
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+# The engine of the standalone node and the group (tests/clients.rs runs it on redis and valkey).
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 RUN = uuid.uuid4().hex[:6]
 REDIS_ID = f"cc-redis-{RUN}"
 MEMCACHED_ID = f"cc-mc-{RUN}"
@@ -88,9 +90,9 @@ def messages(client, source):
     return [e["Message"] for e in events["Events"]]
 
 
-def discovery(port, command=b"config get cluster\r\n"):
+def discovery(address, command=b"config get cluster\r\n"):
     """The Auto Discovery answer as the ElastiCache cluster clients parse it: version, nodes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+    with socket.create_connection(address, timeout=5) as conn:
         conn.sendall(command)
         reply = b""
         while not reply.endswith(b"END\r\n"):
@@ -104,13 +106,20 @@ def discovery(port, command=b"config get cluster\r\n"):
     return int(lines[1]), [(host, ip, int(port)) for host, ip, port in nodes]
 
 
-def node_ports(cluster):
-    return {n["CacheNodeId"]: n["Endpoint"]["Port"] for n in cluster["CacheNodes"]}
+def node_addresses(cluster):
+    """Every node's (Address, Port), as DescribeCacheClusters reports them."""
+    return {n["CacheNodeId"]: (n["Endpoint"]["Address"], n["Endpoint"]["Port"]) for n in cluster["CacheNodes"]}
+
+
+def own_addresses(addresses, port, what):
+    """Every address at `port` (AWS's default for the engine), each on an IP of its own."""
+    check(all(p == port for _, p in addresses), f"{what} at port {port}: {addresses}")
+    check_eq(len({ip for ip, _ in addresses}), len(addresses), f"distinct IPs of {what}")
 
 
 def standalone_redis(client):
     created = client.create_cache_cluster(
-        CacheClusterId=REDIS_ID, Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+        CacheClusterId=REDIS_ID, Engine=ENGINE, CacheNodeType="cache.t3.micro", NumCacheNodes=1
     )["CacheCluster"]
     clusters.append(REDIS_ID)
     check_eq(created["CacheClusterStatus"], "creating", "status after create")
@@ -118,22 +127,25 @@ def standalone_redis(client):
     cluster = describe(client, REDIS_ID)
     check_eq(cluster["NumCacheNodes"], 1, "NumCacheNodes")
     check("ReplicationGroupId" not in cluster, "a standalone cluster names no group")
-    port = node_ports(cluster)["0001"]
-    node = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+    address = node_addresses(cluster)["0001"]
+    own_addresses([address], 6379, "the redis node")
+    node = redis.Redis(host=address[0], port=address[1], socket_timeout=10)
     node.set("greeting", "hello")
     check_eq(node.get("greeting"), b"hello", "GET through the node endpoint")
     check_eq(node.info("replication")["role"], "master", "a standalone node's role")
-    step("standalone redis: created, cache_cluster_available waiter, redis-py SET/GET")
+    check_eq(cluster["Engine"], ENGINE, "Engine")
+    check_eq(node.info("server").get("server_name", "redis"), ENGINE, "INFO server: the engine that really runs")
+    step(f"standalone {ENGINE}: created, cache_cluster_available waiter, redis-py SET/GET")
 
     rebooting = client.reboot_cache_cluster(CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0001"])
     check_eq(rebooting["CacheCluster"]["CacheClusterStatus"], "rebooting cache cluster nodes", "reboot status")
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=REDIS_ID, WaiterConfig=WAITER)
-    check_eq(node_ports(describe(client, REDIS_ID))["0001"], port, "the node's port after a reboot")
+    check_eq(node_addresses(describe(client, REDIS_ID))["0001"], address, "the node's address after a reboot")
     check_eq(node.get("greeting"), None, "data after the reboot (the node restarts empty)")
     seen = messages(client, REDIS_ID)
     for message in ["Cache node 0001 shutdown", "Cache node 0001 restarted"]:
         check(message in seen, f"event {message!r} in {seen}")
-    step("standalone redis: RebootCacheCluster restarts the node empty, with its events")
+    step(f"standalone {ENGINE}: RebootCacheCluster restarts the node empty, with its events")
 
 
 def memcached(client):
@@ -145,35 +157,38 @@ def memcached(client):
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
     cluster = describe(client, MEMCACHED_ID)
     check_eq(cluster["PreferredAvailabilityZone"], "Multiple", "a cross-az cluster's zone")
-    ports = node_ports(cluster)
+    ports = node_addresses(cluster)
     check_eq(sorted(ports), ["0001", "0002"], "node ids")
-    for node_id, port in ports.items():
-        mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+    config_address = (cluster["ConfigurationEndpoint"]["Address"], cluster["ConfigurationEndpoint"]["Port"])
+    own_addresses(list(ports.values()) + [config_address], 11211, "the memcached nodes and configuration endpoint")
+    for node_id, address in ports.items():
+        mc = Memcache(address, connect_timeout=5, timeout=5)
         mc.set(f"key-{node_id}", f"value-{node_id}".encode())
         check_eq(mc.get(f"key-{node_id}"), f"value-{node_id}".encode(), f"pymemcache GET on {node_id}")
         mc.close()
-    config_port = cluster["ConfigurationEndpoint"]["Port"]
-    version, nodes = discovery(config_port)
+    version, nodes = discovery(config_address)
     check_eq(version, 1, "Auto Discovery version of a new cluster")
-    check_eq(sorted(p for _, _, p in nodes), sorted(ports.values()), "Auto Discovery nodes")
+    check_eq(sorted((ip, p) for _, ip, p in nodes), sorted(ports.values()), "Auto Discovery nodes")
+    check(all(host == ip for host, ip, _ in nodes), f"Auto Discovery hostnames are the node addresses: {nodes}")
     check_eq(discovery(ports["0001"])[0], 1, "a node answers Auto Discovery too")
     step("memcached: 2 real nodes, pymemcache SET/GET on each, Auto Discovery answer")
 
     grown = client.modify_cache_cluster(CacheClusterId=MEMCACHED_ID, NumCacheNodes=3, ApplyImmediately=True)
     check_eq(grown["CacheCluster"]["PendingModifiedValues"].get("NumCacheNodes"), 3, "pending NumCacheNodes")
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
-    ports = node_ports(describe(client, MEMCACHED_ID))
+    ports = node_addresses(describe(client, MEMCACHED_ID))
     check_eq(sorted(ports), ["0001", "0002", "0003"], "node ids after growing")
-    version, nodes = discovery(config_port)
+    own_addresses(list(ports.values()) + [config_address], 11211, "the grown cluster's nodes")
+    version, nodes = discovery(config_address)
     check_eq((version, len(nodes)), (2, 3), "Auto Discovery after growing")
     client.modify_cache_cluster(
         CacheClusterId=MEMCACHED_ID, NumCacheNodes=2, CacheNodeIdsToRemove=["0001"], ApplyImmediately=True
     )
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=MEMCACHED_ID, WaiterConfig=WAITER)
-    ports = node_ports(describe(client, MEMCACHED_ID))
+    ports = node_addresses(describe(client, MEMCACHED_ID))
     check_eq(sorted(ports), ["0002", "0003"], "node ids after CacheNodeIdsToRemove")
-    version, nodes = discovery(config_port)
-    check_eq((version, sorted(p for _, _, p in nodes)), (3, sorted(ports.values())), "Auto Discovery after shrinking")
+    version, nodes = discovery(config_address)
+    check_eq((version, sorted((ip, p) for _, ip, p in nodes)), (3, sorted(ports.values())), "Auto Discovery after shrinking")
     seen = messages(client, MEMCACHED_ID)
     check(any(m.startswith("Added cache node 0003 in availability zone") for m in seen), f"added event in {seen}")
     check("Removed cache node 0001" in seen, f"removed event in {seen}")
@@ -198,8 +213,8 @@ def memcached_pid(node_id):
     return None
 
 
-def kill_memcached_node(client, port):
-    mc = Memcache(("127.0.0.1", port), connect_timeout=5, timeout=5)
+def kill_memcached_node(client, address):
+    mc = Memcache(address, connect_timeout=5, timeout=5)
     mc.set("survivor", b"before")
     mc.close()
     pid = poll("the memcached pid of node 0002", 5, lambda: memcached_pid("0002"))
@@ -208,7 +223,7 @@ def kill_memcached_node(client, port):
 
     def fresh_node_answers():
         try:
-            probe = Memcache(("127.0.0.1", port), connect_timeout=2, timeout=2)
+            probe = Memcache(address, connect_timeout=2, timeout=2)
             value = probe.get("survivor")
             probe.set("after", b"yes")
             probe.close()
@@ -223,7 +238,7 @@ def kill_memcached_node(client, port):
 
 def members(client):
     client.create_replication_group(
-        ReplicationGroupId=GROUP_ID, ReplicationGroupDescription="members", NumCacheClusters=1
+        ReplicationGroupId=GROUP_ID, ReplicationGroupDescription="members", NumCacheClusters=1, Engine=ENGINE
     )
     groups.append(GROUP_ID)
     client.get_waiter("replication_group_available").wait(ReplicationGroupId=GROUP_ID, WaiterConfig=WAITER)
@@ -244,6 +259,7 @@ def members(client):
     replica = redis.Redis(host=member["Address"], port=member["Port"], socket_timeout=10)
     poll("the new member to sync", 10, lambda: replica.get("shared") == b"yes")
     check_eq(replica.info("replication")["role"], "slave", "the new member's role")
+    check_eq(replica.info("server").get("server_name", "redis"), ENGINE, "the new member's engine")
     step("CreateCacheCluster --replication-group-id adds a replica that syncs and is a member")
 
     message = expect_error("InvalidCacheClusterState", 400, client.delete_cache_cluster, CacheClusterId=f"{GROUP_ID}-001")
@@ -259,9 +275,9 @@ def members(client):
 
 def errors(client):
     expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
-                 CacheClusterId=f"cc-two-{RUN}", Engine="redis", NumCacheNodes=2)
+                 CacheClusterId=f"cc-two-{RUN}", Engine=ENGINE, NumCacheNodes=2)
     expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
-                 CacheClusterId=f"cc-version-{RUN}", Engine="redis", EngineVersion="99.9")
+                 CacheClusterId=f"cc-version-{RUN}", Engine=ENGINE, EngineVersion="99.9")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,
                  CacheClusterId=REDIS_ID, Engine="redis")
     expect_error("CacheClusterAlreadyExists", 400, client.create_cache_cluster,

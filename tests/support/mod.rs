@@ -10,6 +10,7 @@
 pub mod aws;
 pub mod botocore;
 pub mod cluster;
+pub mod engines;
 pub mod http;
 pub mod node;
 pub mod process;
@@ -20,6 +21,7 @@ pub mod wait;
 pub use aws::*;
 pub use botocore::*;
 pub use cluster::*;
+pub use engines::*;
 pub use http::*;
 pub use node::*;
 pub use process::*;

@@ -193,8 +193,19 @@ impl Drop for TestServer {
 /// Runs a client script (python3, aws) with the server's URL and test credentials; panics with
 /// its output if it fails.
 pub fn run_client_script(server: &TestServer, program: &str, args: &[&str]) -> Output {
+    run_client_script_with(server, program, args, &[])
+}
+
+/// [`run_client_script`] with extra environment (e.g. `ELASTICACHE_TEST_ENGINE=valkey`).
+pub fn run_client_script_with(
+    server: &TestServer,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let output = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .env("ELASTICACHE_ENDPOINT", &server.url)
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret")

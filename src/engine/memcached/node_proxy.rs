@@ -1,4 +1,5 @@
-//! A memcached node's address: a TCP listener the server holds on loopback, forwarding each
+//! A memcached node's address: a TCP listener the server holds on a loopback address of its
+//! own, forwarding each
 //! connection to the node's memcached over its Unix socket. It answers the Auto Discovery
 //! commands itself (real memcached does not know them) and forwards everything else byte for
 //! byte. Binary-protocol connections (first byte 0x80) are forwarded untouched. Text ones are
@@ -13,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,6 +25,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::discovery::{DiscoveryCommand, SharedTopology, TextCommand, classify_line};
+use crate::engine::address::AddressPool;
 
 /// Longer lines are forwarded without being examined: memcached refuses them anyway, and no
 /// command line the proxy must recognise comes close.
@@ -30,33 +33,39 @@ const MAX_EXAMINED_LINE: usize = 8192;
 const BINARY_MAGIC: u8 = 0x80;
 
 pub(crate) struct NodeProxy {
-    port: u16,
+    addr: SocketAddrV4,
     closed: watch::Sender<bool>,
     accept_task: JoinHandle<()>,
 }
 
 impl NodeProxy {
-    /// Binds `127.0.0.1:0`; the listener is held for the node's whole life, so a replaced
-    /// node keeps its address and no other process can take the port.
+    /// Binds an address of its own from `pool` at `port` (or 127.0.0.1 with a free port, where
+    /// the pool falls back); the listener is held for the node's whole life, so a replaced node
+    /// keeps its address and no other process can take it.
     pub async fn bind(
         node_id: &str,
         socket: PathBuf,
         topology: SharedTopology,
+        pool: &AddressPool,
+        port: u16,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
+        let listener = pool.bind_endpoint(port).await?;
+        let addr = match listener.local_addr()? {
+            std::net::SocketAddr::V4(addr) => addr,
+            other => return Err(io::Error::other(format!("not an IPv4 address: {other}"))),
+        };
         let (closed, closed_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, socket, topology, closed_rx));
-        tracing::info!(node = node_id, port, "memcached node proxy listening");
+        tracing::info!(node = node_id, %addr, "memcached node proxy listening");
         Ok(Self {
-            port,
+            addr,
             closed,
             accept_task,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.addr
     }
 
     /// Stops listening and drops every connection.

@@ -1,5 +1,7 @@
 //! Real memcached processes behind real node proxies, driven with raw protocol bytes.
 
+use std::net::SocketAddrV4;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -7,6 +9,7 @@ use tokio::net::TcpStream;
 
 use super::discovery::{DiscoveryCommand, discovery_reply};
 use super::{MemcachedCluster, MemcachedClusterSpec, locate_memcached};
+use crate::engine::address::{AddressPool, Addressing};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -16,13 +19,14 @@ fn spec(dir: &tempfile::TempDir) -> MemcachedClusterSpec {
         memcached: locate_memcached(None).expect("memcached is installed"),
         dir: dir.path().to_path_buf(),
         memory_mb: 16,
-        hostname: "mc.local".to_string(),
+        pool: Arc::new(AddressPool::new(Addressing::Loopback)),
+        port: 11211,
     }
 }
 
 /// Sends `request` and reads until the reply ends with `until` (or the deadline passes).
-async fn exchange(port: u16, request: &[u8], until: &[u8]) -> Vec<u8> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+async fn exchange(at: SocketAddrV4, request: &[u8], until: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(at).await.unwrap();
     stream.write_all(request).await.unwrap();
     read_until(&mut stream, until).await
 }
@@ -46,8 +50,8 @@ async fn read_until(stream: &mut TcpStream, until: &[u8]) -> Vec<u8> {
     reply
 }
 
-async fn text(port: u16, request: &str, until: &str) -> String {
-    String::from_utf8(exchange(port, request.as_bytes(), until.as_bytes()).await).unwrap()
+async fn text(at: SocketAddrV4, request: &str, until: &str) -> String {
+    String::from_utf8(exchange(at, request.as_bytes(), until.as_bytes()).await).unwrap()
 }
 
 /// The Auto Discovery answer parsed the way the ElastiCache node clients parse it
@@ -87,20 +91,27 @@ fn parse_discovery(reply: &str, header: &str) -> (u64, Vec<(String, String, u16)
     (version, nodes)
 }
 
-async fn discover(port: u16) -> (u64, Vec<u16>) {
-    let reply = text(port, "config get cluster\r\n", "\r\nEND\r\n").await;
+/// The version and node addresses Auto Discovery answers at `at`; every node is listed with its
+/// own IP as hostname and IP, at the cluster's port.
+async fn discover(at: SocketAddrV4) -> (u64, Vec<SocketAddrV4>) {
+    let reply = text(at, "config get cluster\r\n", "\r\nEND\r\n").await;
     let (version, nodes) = parse_discovery(&reply, "CONFIG cluster");
-    for (hostname, ip, _) in &nodes {
-        assert_eq!((hostname.as_str(), ip.as_str()), ("mc.local", "127.0.0.1"));
-    }
-    (
-        version,
-        nodes.into_iter().map(|(_, _, port)| port).collect(),
-    )
+    let addresses = nodes
+        .into_iter()
+        .map(|(hostname, ip, port)| {
+            assert_eq!(hostname, ip);
+            SocketAddrV4::new(ip.parse().unwrap(), port)
+        })
+        .collect();
+    (version, addresses)
 }
 
-fn ports(cluster: &MemcachedCluster) -> Vec<u16> {
-    cluster.node_ports().into_iter().map(|(_, p)| p).collect()
+fn addresses(cluster: &MemcachedCluster) -> Vec<SocketAddrV4> {
+    cluster
+        .node_addresses()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect()
 }
 
 fn is_alive(pid: u32) -> bool {
@@ -124,16 +135,20 @@ fn assert_all_gone(pids: &[(String, u32)]) {
 async fn every_node_stores_and_serves_values_and_data_blocks_are_not_commands() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
-    let ids: Vec<String> = cluster.node_ports().into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<String> = cluster
+        .node_addresses()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(ids, ["0001", "0002"]);
-    for (id, port) in cluster.node_ports() {
+    for (id, port) in cluster.node_addresses() {
         let stored = text(port, &format!("set k 0 0 {}\r\n{id}\r\n", id.len()), "\r\n").await;
         assert_eq!(stored, "STORED\r\n");
         let got = text(port, "get k\r\n", "END\r\n").await;
         assert_eq!(got, format!("VALUE k 0 4\r\n{id}\r\nEND\r\n"));
     }
     // A value that spells a Discovery command is data: stored and served verbatim.
-    let port = ports(&cluster)[0];
+    let port = addresses(&cluster)[0];
     let value = "config get cluster\r\nget AmazonElastiCache:cluster";
     let set = format!("set tricky 0 0 {}\r\n{value}\r\n", value.len());
     assert_eq!(text(port, &set, "\r\n").await, "STORED\r\n");
@@ -151,17 +166,29 @@ async fn every_node_stores_and_serves_values_and_data_blocks_are_not_commands() 
 async fn nodes_and_the_configuration_endpoint_answer_auto_discovery() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = MemcachedCluster::start(spec(&dir), 3).await.unwrap();
-    let expected = ports(&cluster);
+    let expected = addresses(&cluster);
+    // Each node and the endpoint on an address of its own, all at the cluster's port (as AWS).
+    let endpoint = cluster.configuration_address();
+    assert!(
+        expected
+            .iter()
+            .all(|a| a.port() == 11211 && a.ip() != endpoint.ip())
+    );
+    assert_eq!(endpoint.port(), 11211);
+    assert_ne!(expected[0].ip(), expected[1].ip());
     for port in expected
         .iter()
         .copied()
-        .chain([cluster.configuration_port()])
+        .chain([cluster.configuration_address()])
     {
         assert_eq!(discover(port).await, (1, expected.clone()));
         let legacy = text(port, "get AmazonElastiCache:cluster\r\n", "\r\nEND\r\n").await;
         let (version, nodes) = parse_discovery(&legacy, "VALUE AmazonElastiCache:cluster");
-        let legacy_ports: Vec<u16> = nodes.into_iter().map(|(_, _, p)| p).collect();
-        assert_eq!((version, legacy_ports), (1, expected.clone()));
+        let legacy_nodes: Vec<SocketAddrV4> = nodes
+            .into_iter()
+            .map(|(_, ip, p)| SocketAddrV4::new(ip.parse().unwrap(), p))
+            .collect();
+        assert_eq!((version, legacy_nodes), (1, expected.clone()));
     }
     // Pipelined: the answer comes back between the replies to the commands around it.
     let node = expected[0];
@@ -178,37 +205,37 @@ async fn nodes_and_the_configuration_endpoint_answer_auto_discovery() {
 async fn every_node_change_bumps_the_configuration_version() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
-    let endpoint = cluster.configuration_port();
+    let endpoint = cluster.configuration_address();
     assert_eq!(discover(endpoint).await.0, 1);
 
     let added = cluster.add_nodes(2).await.unwrap();
     assert_eq!(added, ["0003", "0004"]);
-    assert_eq!(discover(endpoint).await, (2, ports(&cluster)));
-    assert_eq!(ports(&cluster).len(), 4);
+    assert_eq!(discover(endpoint).await, (2, addresses(&cluster)));
+    assert_eq!(addresses(&cluster).len(), 4);
 
-    let removed_port = cluster.node_ports()[1].1;
+    let removed_port = cluster.node_addresses()[1].1;
     let removed_pid = cluster.node_pids()[1].1;
     cluster.remove_nodes(&["0002".to_string()]).await.unwrap();
-    let ids: Vec<String> = cluster.node_ports().into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<String> = cluster
+        .node_addresses()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(ids, ["0001", "0003", "0004"]);
     assert!(
         !is_alive(removed_pid),
         "the removed node's memcached still runs"
     );
-    assert!(
-        TcpStream::connect(("127.0.0.1", removed_port))
-            .await
-            .is_err()
-    );
+    assert!(TcpStream::connect(removed_port).await.is_err());
     // Every remaining node answers the new version, not only the one the endpoint picked.
-    for port in ports(&cluster) {
-        assert_eq!(discover(port).await, (3, ports(&cluster)));
+    for port in addresses(&cluster) {
+        assert_eq!(discover(port).await, (3, addresses(&cluster)));
     }
     // Ids are not reused after a removal.
     assert_eq!(cluster.add_nodes(1).await.unwrap(), ["0005"]);
     assert_eq!(discover(endpoint).await.0, 4);
 
-    let before = ports(&cluster);
+    let before = addresses(&cluster);
     cluster.replace_node("0003").await.unwrap();
     assert_eq!(discover(endpoint).await, (5, before));
     assert!(cluster.remove_nodes(&["0009".to_string()]).await.is_err());
@@ -226,8 +253,8 @@ async fn every_node_change_bumps_the_configuration_version() {
 async fn a_killed_node_is_found_by_the_health_check_and_replaced_empty_at_its_address() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
-    let (id, port) = cluster.node_ports()[0].clone();
-    for (_, port) in cluster.node_ports() {
+    let (id, port) = cluster.node_addresses()[0].clone();
+    for (_, port) in cluster.node_addresses() {
         assert_eq!(
             text(port, "set k 0 0 1\r\nv\r\n", "\r\n").await,
             "STORED\r\n"
@@ -246,16 +273,20 @@ async fn a_killed_node_is_found_by_the_health_check_and_replaced_empty_at_its_ad
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(cluster.check_health().await.unwrap(), vec![id.clone()]);
-    assert_eq!(cluster.node_ports()[0], (id, port), "same id, same address");
+    assert_eq!(
+        cluster.node_addresses()[0],
+        (id, port),
+        "same id, same address"
+    );
     assert_ne!(cluster.node_pids()[0].1, pid);
     assert_eq!(text(port, "get k\r\n", "END\r\n").await, "END\r\n", "empty");
-    let other = cluster.node_ports()[1].1;
+    let other = cluster.node_addresses()[1].1;
     let kept = text(other, "get k\r\n", "END\r\n").await;
     assert_eq!(
         kept, "VALUE k 0 1\r\nv\r\nEND\r\n",
         "the other node kept its data"
     );
-    assert_eq!(discover(cluster.configuration_port()).await.0, 2);
+    assert_eq!(discover(cluster.configuration_address()).await.0, 2);
     cluster.stop().await;
 }
 
@@ -263,11 +294,11 @@ async fn a_killed_node_is_found_by_the_health_check_and_replaced_empty_at_its_ad
 async fn binary_protocol_connections_pass_through_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = MemcachedCluster::start(spec(&dir), 1).await.unwrap();
-    let port = ports(&cluster)[0];
+    let port = addresses(&cluster)[0];
     // A binary `version` request (opcode 0x0b) with opaque 01020304.
     let mut request = vec![0x80, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
     request.extend_from_slice(&[0; 8]);
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut stream = TcpStream::connect(port).await.unwrap();
     stream.write_all(&request).await.unwrap();
     let mut header = [0u8; 24];
     tokio::time::timeout(DEADLINE, stream.read_exact(&mut header))
@@ -311,11 +342,11 @@ async fn dropping_a_cluster_kills_and_reaps_its_memcached_processes() {
 const PYMEMCACHE_DISCOVERY: &str = r#"
 import re, socket, sys
 from pymemcache.client.base import Client
-port = int(sys.argv[1])
-version = Client(("127.0.0.1", port)).version().decode()
+host, port = sys.argv[1], int(sys.argv[2])
+version = Client((host, port)).version().decode()
 new = tuple(int(p) for p in version.split(".")[:3]) >= (1, 4, 14)
 cmd = b"config get cluster\n" if new else b"get AmazonElastiCache:cluster\n"
-conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+conn = socket.create_connection((host, port), timeout=10)
 conn.sendall(cmd)
 res = b""
 while not res.endswith(b"\n\r\nEND\r\n"):
@@ -343,7 +374,8 @@ async fn pymemcache_discovers_the_nodes_and_uses_each() {
     let mut cluster = MemcachedCluster::start(spec(&dir), 2).await.unwrap();
     let output = tokio::process::Command::new("python3")
         .args(["-c", PYMEMCACHE_DISCOVERY])
-        .arg(cluster.configuration_port().to_string())
+        .arg(cluster.configuration_address().ip().to_string())
+        .arg(cluster.configuration_address().port().to_string())
         .output()
         .await
         .expect("python3 runs");
@@ -352,14 +384,11 @@ async fn pymemcache_discovers_the_nodes_and_uses_each() {
         output.status.success(),
         "pymemcache (CI installs it; `pip install pymemcache`): {stderr}"
     );
-    let nodes: Vec<String> = ports(&cluster)
-        .iter()
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect();
+    let nodes: Vec<String> = addresses(&cluster).iter().map(|a| a.to_string()).collect();
     let expected = format!("1 {}\n", nodes.join(" "));
     assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
     // pymemcache's writes are really on the nodes.
-    for (i, port) in ports(&cluster).into_iter().enumerate() {
+    for (i, port) in addresses(&cluster).into_iter().enumerate() {
         let got = text(port, &format!("get py{i}\r\n"), "END\r\n").await;
         assert_eq!(got, format!("VALUE py{i} 0 6\r\nvalue{i}\r\nEND\r\n"));
     }

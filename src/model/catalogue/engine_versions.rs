@@ -1,9 +1,10 @@
-//! The engine versions ElastiCache offers for `redis` and `valkey`, as
+//! The engine versions ElastiCache offers for `memcached`, `redis` and `valkey`, as
 //! `DescribeCacheEngineVersions` lists them, and how a requested `EngineVersion` on create is
 //! resolved against them.
 //!
 //! Sources: the version list and families follow the AWS "Supported engines and versions"
-//! and parameter-group pages (redis2.6 ... redis7, valkey7, valkey8); the error code and
+//! and parameter-group pages (memcached1.4 ... memcached1.6, redis2.6 ... redis7, valkey7,
+//! valkey8; memcached versions are always named in full, `1.6.22`); the error code and
 //! message of an unknown version are AWS's as users quote them
 //! (`InvalidParameterCombination: Cannot find version 4.0.13 for redis`, e.g.
 //! ministryofjustice/cloud-platform-environments#5753); the accepted request forms follow
@@ -43,6 +44,21 @@ const fn redis(
     }
 }
 
+const fn memcached(
+    version: &'static str,
+    family: &'static str,
+    version_description: &'static str,
+) -> EngineVersion {
+    EngineVersion {
+        engine: "memcached",
+        version,
+        full_version: version,
+        family,
+        engine_description: "memcached",
+        version_description,
+    }
+}
+
 const fn valkey(
     version: &'static str,
     full_version: &'static str,
@@ -62,6 +78,17 @@ const fn valkey(
 /// Oldest first within each engine, the order AWS lists them in; the last of an engine is its
 /// default.
 pub const CATALOGUE: &[EngineVersion] = &[
+    memcached("1.4.5", "memcached1.4", "memcached version 1.4.5"),
+    memcached("1.4.14", "memcached1.4", "memcached version 1.4.14"),
+    memcached("1.4.24", "memcached1.4", "memcached version 1.4.24"),
+    memcached("1.4.33", "memcached1.4", "memcached version 1.4.33"),
+    memcached("1.4.34", "memcached1.4", "memcached version 1.4.34"),
+    memcached("1.5.10", "memcached1.5", "memcached version 1.5.10"),
+    memcached("1.5.16", "memcached1.5", "memcached version 1.5.16"),
+    memcached("1.6.6", "memcached1.6", "memcached version 1.6.6"),
+    memcached("1.6.12", "memcached1.6", "memcached version 1.6.12"),
+    memcached("1.6.17", "memcached1.6", "memcached version 1.6.17"),
+    memcached("1.6.22", "memcached1.6", "memcached version 1.6.22"),
     redis("2.6.13", "2.6.13", "redis2.6", "redis version 2.6.13"),
     redis("2.8.6", "2.8.6", "redis2.8", "redis version 2.8.6"),
     redis("2.8.19", "2.8.19", "redis2.8", "redis version 2.8.19"),
@@ -86,6 +113,11 @@ pub const CATALOGUE: &[EngineVersion] = &[
     valkey("8.0", "8.0.1", "valkey8", "valkey version 8.0.1"),
     valkey("8.1", "8.1.1", "valkey8", "valkey version 8.1.1"),
 ];
+
+/// The memcached families (`default.memcached1.6` ...): listed by `DescribeCacheEngineVersions`
+/// and named by a Memcached cluster's default group, but not modelled as parameter groups
+/// (no parameter catalogue; `FAMILIES` are those).
+pub const MEMCACHED_FAMILIES: &[&str] = &["memcached1.4", "memcached1.5", "memcached1.6"];
 
 /// Every parameter group family, oldest first.
 pub const FAMILIES: &[&str] = &[
@@ -226,6 +258,31 @@ mod tests {
         let redis = resolve("redis", None).unwrap();
         assert_eq!((redis.version.version, redis.requested), ("7.1", None));
         assert_eq!(resolve("valkey", None).unwrap().version.version, "8.1");
+        assert_eq!(
+            resolve("memcached", None).unwrap().version.version,
+            "1.6.22"
+        );
+    }
+
+    #[test]
+    fn memcached_versions_resolve_in_full_only() {
+        let resolved = resolve("memcached", Some("1.4.5")).unwrap().version;
+        assert_eq!(
+            (resolved.full_version, resolved.family),
+            ("1.4.5", "memcached1.4")
+        );
+        assert_eq!(
+            resolve("memcached", Some("1.5.16")).unwrap().version.family,
+            "memcached1.5"
+        );
+        for asked in ["1.6", "1.6.x", "1.6.18", "7.1", "99.9"] {
+            let err = resolve("memcached", Some(asked)).unwrap_err();
+            assert_eq!(
+                err.message(),
+                format!("Cannot find version {asked} for memcached")
+            );
+        }
+        assert!(resolve("redis", Some("1.6.22")).is_err());
     }
 
     #[test]
@@ -276,7 +333,11 @@ mod tests {
     #[test]
     fn every_row_has_a_known_family_and_consistent_descriptions() {
         for v in CATALOGUE {
-            assert!(FAMILIES.contains(&v.family), "{v:?}");
+            let families = match v.engine {
+                "memcached" => MEMCACHED_FAMILIES,
+                _ => FAMILIES,
+            };
+            assert!(families.contains(&v.family), "{v:?}");
             assert!(v.full_version.starts_with(v.version), "{v:?}");
             assert_eq!(
                 v.version_description,
@@ -308,8 +369,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(versions(exact), ["5.0.6"]);
-        let unknown = VersionFilter {
+        let memcached = VersionFilter {
             engine: Some("memcached"),
+            family: Some("memcached1.5"),
+            ..Default::default()
+        };
+        assert_eq!(versions(memcached), ["1.5.10", "1.5.16"]);
+        let unknown = VersionFilter {
+            engine: Some("mongodb"),
             ..Default::default()
         };
         assert!(versions(unknown).is_empty());
@@ -327,7 +394,7 @@ mod tests {
             default_only: true,
             ..Default::default()
         };
-        assert_eq!(versions(all), ["7.1", "8.1"]);
+        assert_eq!(versions(all), ["1.6.22", "7.1", "8.1"]);
         let redis5 = VersionFilter {
             engine: Some("redis"),
             engine_version: Some("5"),

