@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::cluster_layout::{ShardLayout, parse_shards, wants_cluster_mode};
-use super::group_settings;
 use super::tags::parse_tags;
+use super::{group_settings, transit_encryption};
 use crate::engine::binaries::ENGINES;
 use crate::engine::{ChosenBinary, ClusterSpec, GroupSpec, ShardSpec, major_minor};
 use crate::model::arn::{Arn, ResourceKind};
@@ -42,6 +42,7 @@ pub async fn run(
     let port = requested_port(params)?;
     let binary = choose_binary(state, params, &group).await?;
     group.settings.running_engine_version = binary.version.clone();
+    let tls = transit_encryption::checked_mode(state, &group.settings, &binary.path).await?;
     // A new node runs with every value its group sets (nothing needs a reboot yet).
     let config = parameter_group
         .as_ref()
@@ -55,8 +56,9 @@ pub async fn run(
             password: group.settings.auth_token.clone(),
             port,
             binary: binary.path,
+            tls,
         }),
-        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port, binary.path)),
+        Some(shards) => StartPlan::Cluster(cluster_spec(&group, &shards, port, binary.path, tls)),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -66,9 +68,8 @@ pub async fn run(
     Ok(response)
 }
 
-/// Inserts the group with its tags, which reach its member cache clusters too (the API
-/// reference's `Tag`: changes on a replication group "are replicated to all nodes"), once
-/// its subnet group is known to exist, all under one lock.
+/// Inserts the group with its tags, which reach its members too (the API reference's `Tag`:
+/// "replicated to all nodes"), once its subnet group is known to exist, under one lock.
 fn insert_checked(
     state: &SharedState,
     group: ReplicationGroup,
@@ -134,6 +135,7 @@ fn cluster_spec(
     shards: &[ShardLayout],
     port: u16,
     binary: PathBuf,
+    tls: Option<crate::engine::TlsMode>,
 ) -> ClusterSpec {
     ClusterSpec {
         group_id: group.id.to_string(),
@@ -153,11 +155,11 @@ fn cluster_spec(
         password: group.settings.auth_token.clone(),
         port,
         binary,
+        tls,
     }
 }
 
-/// The version each engine's default local binary runs (`unknown` when it cannot tell),
-/// learned once.
+/// The version each engine's default local binary runs (`unknown` if unknown), learned once.
 async fn local_default_versions(state: &SharedState) -> Vec<(&'static str, String)> {
     let mut versions = Vec::new();
     for (engine, _) in ENGINES {
@@ -214,8 +216,7 @@ async fn apply_start_config(
     applied
 }
 
-/// Gives the freshly started nodes of a group with a user group its users; on refusal the
-/// group stops.
+/// Gives a user group's users to the group's fresh nodes; on refusal the group stops.
 async fn apply_start_users(
     state: &SharedState,
     group_id: &str,
@@ -440,8 +441,7 @@ fn member(
     }
 }
 
-/// Features with no local equivalent are refused up front, so a caller never gets a group
-/// that silently differs from what it asked for.
+/// Features with no local equivalent are refused up front (no silently different group).
 fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
     if let Some(cluster) = params.optional("PrimaryClusterId") {
         return Err(ApiError::cache_cluster_not_found(cluster));

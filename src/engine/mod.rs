@@ -19,6 +19,8 @@ mod replicated;
 pub mod restricted;
 mod runtime;
 mod standalone;
+pub mod tls;
+mod tls_front;
 pub(crate) mod toxics;
 
 use std::collections::HashMap;
@@ -38,6 +40,7 @@ pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;
+pub use tls::{CertificateAuthority, TlsMode};
 
 pub struct Engine {
     /// The server binaries nodes can run (their versions learned once, shared by every engine
@@ -49,6 +52,8 @@ pub struct Engine {
     groups: Mutex<HashMap<String, RuntimeHandle>>,
     /// Standalone cache clusters (Redis or Memcached), by cluster id: see `standalone`.
     cache_clusters: Mutex<HashMap<String, CacheClusterHandle>>,
+    /// Signs every TLS node's certificate; one per server run, shared like `addresses`.
+    ca: Arc<CertificateAuthority>,
 }
 
 impl Engine {
@@ -64,7 +69,29 @@ impl Engine {
             addresses: Arc::new(address::AddressPool::new(Addressing::default())),
             groups: Mutex::new(HashMap::new()),
             cache_clusters: Mutex::new(HashMap::new()),
+            ca: Arc::new(
+                CertificateAuthority::generate().expect("an ECDSA key can always be made"),
+            ),
         }
+    }
+
+    /// The same engine, its TLS nodes' certificates signed by `ca` (the user's
+    /// `--tls-ca-cert`).
+    pub fn with_ca(self, ca: CertificateAuthority) -> Self {
+        Self {
+            ca: Arc::new(ca),
+            ..self
+        }
+    }
+
+    /// The CA TLS nodes' certificates chain to: what clients verify them against.
+    pub fn ca(&self) -> Arc<CertificateAuthority> {
+        self.ca.clone()
+    }
+
+    /// Whether the nodes of `binary` can speak TLS (see [`tls::binary_supports_tls`]).
+    pub async fn binary_supports_tls(&self, binary: &Path) -> bool {
+        tls::binary_supports_tls(binary).await
     }
 
     /// The same engine, its nodes and endpoints placed as `addressing` says.
@@ -86,6 +113,7 @@ impl Engine {
             addresses: Arc::clone(&self.addresses),
             groups: Mutex::new(HashMap::new()),
             cache_clusters: Mutex::new(HashMap::new()),
+            ca: Arc::clone(&self.ca),
         }
     }
 
@@ -108,7 +136,7 @@ impl Engine {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
-            replicated::GroupRuntime::start(spec, dir, self.addresses.clone()).await?;
+            replicated::GroupRuntime::start(spec, dir, self.addresses.clone(), self.ca()).await?;
         self.register(group_id, Runtime::Replicated(runtime));
         Ok(started)
     }
@@ -122,7 +150,7 @@ impl Engine {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
-            cluster::ClusterRuntime::start(spec, dir, self.addresses.clone()).await?;
+            cluster::ClusterRuntime::start(spec, dir, self.addresses.clone(), self.ca()).await?;
         self.register(group_id, Runtime::Cluster(runtime));
         Ok(started)
     }

@@ -14,6 +14,8 @@ use tokio::process::{Child, Command};
 
 use super::EngineError;
 use super::client::NodeClient;
+use super::tls::{NodeTls, TlsMode};
+use super::tls_front::{FrontTargets, TlsFront};
 
 /// How one redis-server is started.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub(crate) struct NodeSpec {
     /// `--name value` settings the node starts with: parameters that only a restart applies
     /// (a reboot's `requires-reboot` ones, such as `databases`).
     pub startup_config: Vec<(String, String)>,
+    /// In-transit encryption: the node speaks TLS on `addr` (see [`super::tls`]).
+    pub tls: Option<NodeTls>,
 }
 
 /// How a cluster-mode node starts.
@@ -56,6 +60,8 @@ pub(crate) struct RedisProcess {
     spec: NodeSpec,
     child: Child,
     pid: u32,
+    /// A `preferred` node's front on its address (see [`super::tls_front`]).
+    _front: Option<TlsFront>,
 }
 
 impl RedisProcess {
@@ -75,7 +81,8 @@ impl RedisProcess {
         if spec.cluster.is_some_and(|c| !c.keep_config) {
             remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }
-        let mut command = command_for(&spec)?;
+        let (front, listen) = listening(&spec).await?;
+        let mut command = command_for(&spec, listen)?;
         let child = command.spawn().map_err(|e| {
             EngineError::start(
                 &spec.name,
@@ -84,7 +91,12 @@ impl RedisProcess {
         })?;
         let pid = child.id().unwrap_or_default();
         tracing::info!(node = %spec.name, addr = %spec.addr, pid, "redis-server started");
-        let mut process = Self { spec, child, pid };
+        let mut process = Self {
+            spec,
+            child,
+            pid,
+            _front: front,
+        };
         process.wait_until_answering().await?;
         Ok(process)
     }
@@ -124,7 +136,7 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.addr)
+        NodeClient::new(self.spec.addr).with_tls(self.spec.tls.as_ref().map(|t| t.ca.clone()))
     }
 
     /// True while the process has not exited.
@@ -163,9 +175,82 @@ impl RedisProcess {
     }
 }
 
+/// The ports redis-server itself listens on, on the node's address.
+#[derive(Debug, Clone, Copy)]
+struct Listen {
+    /// `--port`; 0 for none (a `required` TLS node).
+    plaintext: u16,
+    /// `--tls-port`; 0 for none.
+    tls: u16,
+}
+
+/// Where the node's redis-server listens: on its address (plaintext, or TLS for `required`),
+/// or, for `preferred`, on two private ports behind a front that holds its address.
+async fn listening(spec: &NodeSpec) -> Result<(Option<TlsFront>, Listen), EngineError> {
+    let port = spec.addr.port();
+    let Some(tls) = &spec.tls else {
+        return Ok((
+            None,
+            Listen {
+                plaintext: port,
+                tls: 0,
+            },
+        ));
+    };
+    if tls.mode == TlsMode::Required {
+        return Ok((
+            None,
+            Listen {
+                plaintext: 0,
+                tls: port,
+            },
+        ));
+    }
+    let failed = |e: io::Error| EngineError::start(&spec.name, e.to_string());
+    let ip = *spec.addr.ip();
+    let (plaintext, tls_port) = (
+        super::address::free_port(ip).map_err(failed)?,
+        super::address::free_port(ip).map_err(failed)?,
+    );
+    let targets = FrontTargets {
+        tls: SocketAddrV4::new(ip, tls_port),
+        plaintext: SocketAddrV4::new(ip, plaintext),
+    };
+    let front = TlsFront::bind(spec.addr, targets).await.map_err(failed)?;
+    Ok((
+        Some(front),
+        Listen {
+            plaintext,
+            tls: tls_port,
+        },
+    ))
+}
+
+/// The TLS arguments of a node: its certificate, the CA, TLS replication (and cluster bus);
+/// clients need no certificate of their own, as on ElastiCache.
+fn tls_args(command: &mut Command, spec: &NodeSpec, tls: &NodeTls) -> Result<(), EngineError> {
+    let files = tls
+        .write_files(&spec.dir, spec.addr)
+        .map_err(|e| EngineError::start(&spec.name, e))?;
+    command
+        .arg("--tls-cert-file")
+        .arg(&files.cert)
+        .arg("--tls-key-file")
+        .arg(&files.key)
+        .arg("--tls-ca-cert-file")
+        .arg(&files.ca)
+        .args(["--tls-auth-clients", "no", "--tls-replication", "yes"]);
+    if spec.cluster.is_some() {
+        // Clients of either kind are sent to the node's one advertised port.
+        let port = spec.addr.port().to_string();
+        command.args(["--tls-cluster", "yes", "--cluster-announce-tls-port", &port]);
+    }
+    Ok(())
+}
+
 /// The redis-server command line for `spec`, logging to the node's `redis.log`, with the
 /// child set to die with the server.
-fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
+fn command_for(spec: &NodeSpec, listen: Listen) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
@@ -174,7 +259,7 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
     command.arg(renames);
     command
-        .args(["--port", &spec.addr.port().to_string()])
+        .args(["--port", &listen.plaintext.to_string()])
         .args(["--bind", &spec.addr.ip().to_string()])
         .args(["--save", "", "--appendonly", "no"])
         // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
@@ -203,6 +288,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     }
     if let Some(cluster) = spec.cluster {
         cluster_args(&mut command, spec, cluster);
+    }
+    if let Some(tls) = &spec.tls {
+        command.args(["--tls-port", &listen.tls.to_string()]);
+        tls_args(&mut command, spec, tls)?;
     }
     for (name, value) in &spec.startup_config {
         command.arg(format!("--{name}")).arg(value);

@@ -54,11 +54,13 @@ struct RedisNode {
     config: Vec<(String, String)>,
     /// Command-line settings of every restart (parameters a reboot applies).
     restart_config: Vec<(String, String)>,
+    /// How the node speaks TLS, when it does, again after every restart.
+    tls: Option<super::tls::NodeTls>,
 }
 
 impl RedisNode {
     fn client(&self) -> super::client::NodeClient {
-        super::client::NodeClient::new(self.slot.addr)
+        self.slot.client()
     }
 
     /// Kills the node and starts a fresh, empty one on the same port (a new one only if
@@ -74,6 +76,7 @@ impl RedisNode {
             None,
         );
         spec.startup_config = self.restart_config.clone();
+        spec.tls = self.tls.clone();
         let process = start_on_address_or_free(spec, &shared_addresses()).await?;
         self.slot.addr = process.addr();
         self.slot.process = Some(process);
@@ -198,11 +201,17 @@ impl Engine {
         &self,
         cluster_id: &str,
         password: Option<String>,
+        tls: Option<super::TlsMode>,
     ) -> Result<u16, EngineError> {
         let dir = self.standalone_dir(cluster_id);
         // valkey is refused for standalone clusters for now: the default redis binary.
         let redis_server = self.choose_binary("redis", None).await?.path;
-        let spec = node_spec(
+        let tls = tls.map(|mode| super::tls::NodeTls {
+            ca: self.ca(),
+            mode,
+            endpoint_ips: Vec::new(),
+        });
+        let mut spec = node_spec(
             REDIS_NODE_ID,
             &redis_server,
             &dir,
@@ -210,6 +219,7 @@ impl Engine {
             unassigned(0),
             None,
         );
+        spec.tls = tls.clone();
         let process = start_on_free_address(spec, &shared_addresses()).await?;
         let addr = process.addr();
         let port = addr.port();
@@ -224,6 +234,7 @@ impl Engine {
             password,
             config: Vec::new(),
             restart_config: Vec::new(),
+            tls,
         };
         self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(Box::new(node)));
         tracing::info!(cluster = %cluster_id, port, "standalone redis cache cluster running");

@@ -9,6 +9,8 @@ use crate::state::SharedState;
 pub enum StartPlan {
     Redis {
         password: Option<String>,
+        /// In-transit encryption: the node speaks TLS, in this mode.
+        tls: Option<crate::engine::TlsMode>,
         /// The parameter group's settings, `CONFIG SET` on the fresh node.
         config: Vec<(String, String)>,
     },
@@ -19,9 +21,11 @@ pub enum StartPlan {
 
 pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
     let started = match plan {
-        StartPlan::Redis { password, config } => {
-            start_redis(&state, &cluster_id, password, &config).await
-        }
+        StartPlan::Redis {
+            password,
+            tls,
+            config,
+        } => start_redis(&state, &cluster_id, password, tls, &config).await,
         StartPlan::Memcached { count } => state
             .engine
             .start_memcached_cluster(&cluster_id, count)
@@ -60,11 +64,12 @@ async fn start_redis(
     state: &SharedState,
     cluster_id: &str,
     password: Option<String>,
+    tls: Option<crate::engine::TlsMode>,
     config: &[(String, String)],
 ) -> Result<CacheClusterHandle, crate::engine::EngineError> {
     state
         .engine
-        .start_redis_cluster(cluster_id, password)
+        .start_redis_cluster(cluster_id, password, tls)
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;
     if !config.is_empty() {

@@ -55,6 +55,8 @@ pub async fn run(
     let plan = match engine {
         CacheEngine::Redis => StartPlan::Redis {
             password: cluster.settings.auth_token.clone(),
+            tls: (cluster.settings.transit_encryption_mode)
+                .map(crate::api::transit_encryption::engine_mode),
             config,
         },
         CacheEngine::Memcached => StartPlan::Memcached { count },

@@ -17,6 +17,7 @@ use crate::engine::client::NodeClient;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec};
 use crate::engine::proxy::EndpointProxy;
+use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
 
 /// One shard to start: its node group id, its slot ranges and its members (primary first).
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct ClusterSpec {
     pub port: u16,
     /// The server binary every node runs (redis-server or valkey-server).
     pub binary: PathBuf,
+    /// In-transit encryption: every node (and the cluster bus) speaks TLS, in this mode.
+    pub tls: Option<TlsMode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,8 @@ pub struct ClusterRuntime {
     pub(super) primaries: Vec<usize>,
     /// The node group ids, by shard.
     pub(super) shard_ids: Vec<String>,
+    /// How its nodes speak TLS, when they do; a node started again does the same.
+    pub(super) tls: Option<NodeTls>,
     configuration_endpoint: EndpointProxy,
 }
 
@@ -83,15 +88,22 @@ impl ClusterRuntime {
         spec: ClusterSpec,
         dir: PathBuf,
         pool: Arc<AddressPool>,
+        ca: Arc<CertificateAuthority>,
     ) -> Result<(Self, StartedCluster), EngineError> {
         let started_at = Instant::now();
-        let nodes = start_nodes(&spec, &dir, &pool).await?;
+        // The endpoint first: a TLS node's certificate names its address too.
         let name = format!("{}-configuration", spec.group_id);
         let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
             .await
             .map_err(|e| {
                 EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
             })?;
+        let tls = spec.tls.map(|mode| NodeTls {
+            ca,
+            mode,
+            endpoint_ips: vec![*configuration_endpoint.addr().ip()],
+        });
+        let nodes = start_nodes(&spec, &dir, &pool, tls.as_ref()).await?;
         let mut primaries = Vec::new();
         for shard in 0..spec.shards.len() {
             primaries.push(nodes.iter().position(|n| n.shard == shard).unwrap_or(0));
@@ -112,6 +124,7 @@ impl ClusterRuntime {
                 .iter()
                 .map(|s| s.node_group_id.clone())
                 .collect(),
+            tls,
             configuration_endpoint,
         };
         runtime.form(&spec).await?;
@@ -283,7 +296,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.addr)
+        self.nodes[index].slot.client()
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -332,6 +345,7 @@ impl ClusterRuntime {
             bus_port: node.bus_port,
             keep_config: true,
         });
+        spec.tls = self.tls.clone();
         spec
     }
 
@@ -354,6 +368,7 @@ async fn start_nodes(
     spec: &ClusterSpec,
     dir: &std::path::Path,
     pool: &Arc<AddressPool>,
+    tls: Option<&NodeTls>,
 ) -> Result<Vec<ClusterNode>, EngineError> {
     let mut specs = Vec::new();
     let mut shards = Vec::new();
@@ -366,6 +381,7 @@ async fn start_nodes(
                 bus_port: 0,
                 keep_config: false,
             });
+            node.tls = tls.cloned();
             specs.push(node);
             shards.push(shard);
         }
