@@ -121,3 +121,48 @@ pub(crate) async fn check_binary(
         binary.display()
     )))
 }
+
+/// ModifyReplicationGroup's step of the migration, checked against the group: one of AWS's
+/// documented steps, on a cluster-mode-disabled group (elasticache-local does not move a
+/// running Redis Cluster's bus to TLS), and never leaving an AUTH token or user group without
+/// TLS.
+pub(crate) async fn check_modify(
+    state: &SharedState,
+    params: &QueryParams,
+    group_id: &str,
+) -> Result<Option<Option<TransitEncryptionMode>>, ApiError> {
+    let settings = {
+        let model = state.model();
+        let group = model.group(group_id)?;
+        let current = group.settings.transit_encryption_mode;
+        let Some(wanted) = parse_modify(params, current)? else {
+            return Ok(None);
+        };
+        if wanted == current {
+            return Ok(None);
+        }
+        if group.cluster_enabled {
+            return Err(ApiError::InvalidParameterCombination(
+                "elasticache-local does not change in-transit encryption on a cluster-mode-enabled replication group: create it with TransitEncryptionEnabled.".into(),
+            ));
+        }
+        let secured =
+            group.settings.auth_token.is_some() || !group.settings.user_group_ids.is_empty();
+        if wanted.is_none() && secured {
+            return Err(ApiError::InvalidParameterCombination(
+                "In-transit encryption cannot be disabled on a replication group with an AuthToken or user groups.".into(),
+            ));
+        }
+        (group.settings.clone(), wanted)
+    };
+    let (settings, wanted) = settings;
+    if wanted.is_some() {
+        let version = crate::engine::major_minor(&settings.running_engine_version);
+        let binary = state
+            .engine
+            .choose_binary(&settings.engine, version)
+            .await?;
+        check_binary(state, &settings.engine, &binary.path).await?;
+    }
+    Ok(Some(wanted))
+}

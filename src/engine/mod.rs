@@ -21,6 +21,7 @@ mod runtime;
 mod standalone;
 pub mod tls;
 mod tls_front;
+mod tls_switch;
 pub(crate) mod toxics;
 
 use std::collections::HashMap;

@@ -139,6 +139,18 @@ impl RedisProcess {
         NodeClient::new(self.spec.addr).with_tls(self.spec.tls.as_ref().map(|t| t.ca.clone()))
     }
 
+    /// Records that the running node now speaks TLS as `tls` says, behind `front` when
+    /// `preferred` (see [`super::tls_switch`], which reconfigured it).
+    pub(crate) fn set_tls(&mut self, tls: Option<NodeTls>, front: Option<TlsFront>) {
+        self.spec.tls = tls;
+        self._front = front;
+    }
+
+    /// Closes a `preferred` node's front (its connections end with it), freeing its address.
+    pub(crate) fn close_front(&mut self) {
+        self._front = None;
+    }
+
     /// True while the process has not exited.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -206,46 +218,63 @@ async fn listening(spec: &NodeSpec) -> Result<(Option<TlsFront>, Listen), Engine
             },
         ));
     }
-    let failed = |e: io::Error| EngineError::start(&spec.name, e.to_string());
-    let ip = *spec.addr.ip();
-    let (plaintext, tls_port) = (
-        super::address::free_port(ip).map_err(failed)?,
-        super::address::free_port(ip).map_err(failed)?,
-    );
-    let targets = FrontTargets {
-        tls: SocketAddrV4::new(ip, tls_port),
-        plaintext: SocketAddrV4::new(ip, plaintext),
+    let targets = private_targets(spec)?;
+    let front = TlsFront::bind(spec.addr, targets)
+        .await
+        .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+    let listen = Listen {
+        plaintext: targets.plaintext.port(),
+        tls: targets.tls.port(),
     };
-    let front = TlsFront::bind(spec.addr, targets).await.map_err(failed)?;
-    Ok((
-        Some(front),
-        Listen {
-            plaintext,
-            tls: tls_port,
-        },
-    ))
+    Ok((Some(front), listen))
+}
+
+/// Two free ports on the node's address for a `preferred` node's redis-server, never
+/// advertised: the front on its address forwards to them.
+pub(crate) fn private_targets(spec: &NodeSpec) -> Result<FrontTargets, EngineError> {
+    let ip = *spec.addr.ip();
+    let free = || {
+        super::address::free_port(ip)
+            .map(|port| SocketAddrV4::new(ip, port))
+            .map_err(|e| EngineError::start(&spec.name, e.to_string()))
+    };
+    Ok(FrontTargets {
+        plaintext: free()?,
+        tls: free()?,
+    })
 }
 
 /// The TLS arguments of a node: its certificate, the CA, TLS replication (and cluster bus);
 /// clients need no certificate of their own, as on ElastiCache.
 fn tls_args(command: &mut Command, spec: &NodeSpec, tls: &NodeTls) -> Result<(), EngineError> {
-    let files = tls
-        .write_files(&spec.dir, spec.addr)
-        .map_err(|e| EngineError::start(&spec.name, e))?;
-    command
-        .arg("--tls-cert-file")
-        .arg(&files.cert)
-        .arg("--tls-key-file")
-        .arg(&files.key)
-        .arg("--tls-ca-cert-file")
-        .arg(&files.ca)
-        .args(["--tls-auth-clients", "no", "--tls-replication", "yes"]);
+    for (name, value) in tls_settings(spec, tls)? {
+        command.arg(format!("--{name}")).arg(value);
+    }
     if spec.cluster.is_some() {
         // Clients of either kind are sent to the node's one advertised port.
         let port = spec.addr.port().to_string();
         command.args(["--tls-cluster", "yes", "--cluster-announce-tls-port", &port]);
     }
     Ok(())
+}
+
+/// The TLS settings of a node (certificate, key, CA, no client certificates, TLS replication),
+/// its files written first: on its command line, or `CONFIG SET` when TLS is switched on.
+pub(crate) fn tls_settings(
+    spec: &NodeSpec,
+    tls: &NodeTls,
+) -> Result<Vec<(String, String)>, EngineError> {
+    let files = tls
+        .write_files(&spec.dir, spec.addr)
+        .map_err(|e| EngineError::start(&spec.name, e))?;
+    let path = |p: &std::path::Path| p.display().to_string();
+    Ok(vec![
+        ("tls-cert-file".into(), path(&files.cert)),
+        ("tls-key-file".into(), path(&files.key)),
+        ("tls-ca-cert-file".into(), path(&files.ca)),
+        ("tls-auth-clients".into(), "no".into()),
+        ("tls-replication".into(), "yes".into()),
+    ])
 }
 
 /// The redis-server command line for `spec`, logging to the node's `redis.log`, with the

@@ -281,6 +281,35 @@ impl GroupRuntime {
         merge_config(&mut self.restart_config, settings);
     }
 
+    /// One documented step of the in-transit encryption migration on every running node (see
+    /// `tls_switch`), their data kept; then every replica is back in sync.
+    pub async fn switch_tls(
+        &mut self,
+        mode: Option<TlsMode>,
+        ca: Arc<CertificateAuthority>,
+    ) -> Result<(), EngineError> {
+        let tls = mode.map(|mode| NodeTls {
+            ca,
+            mode,
+            endpoint_ips: vec![
+                *self.primary_endpoint.addr().ip(),
+                *self.reader_endpoint.addr().ip(),
+            ],
+        });
+        for node in &mut self.nodes {
+            if let Some(process) = node.process.as_mut() {
+                crate::engine::tls_switch::switch(process, tls.clone()).await?;
+            }
+        }
+        self.tls = tls;
+        for replica in (0..self.nodes.len()).filter(|i| *i != self.primary) {
+            if self.nodes[replica].process.is_some() {
+                self.wait_synced(replica).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The current address of every member.
     pub fn node_addresses(&self) -> Vec<(String, SocketAddrV4)> {
         self.nodes
