@@ -240,9 +240,26 @@ pub struct Config {
         default_value_t = false
     )]
     pub allow_restricted_commands: bool,
+
+    /// The CA certificate (PEM) that signs TLS nodes' certificates, with `--tls-ca-key`
+    /// (default: a CA made at start). Published at `<data dir>/tls-ca.pem` and `/_tls/ca.pem`.
+    #[arg(long, env = "ELASTICACHE_LOCAL_TLS_CA_CERT", requires = "tls_ca_key")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--tls-ca-cert`.
+    #[arg(long, env = "ELASTICACHE_LOCAL_TLS_CA_KEY", requires = "tls_ca_cert")]
+    pub tls_ca_key: Option<PathBuf>,
 }
 
 impl Config {
+    /// The user's CA, or a new one for this run.
+    pub fn certificate_authority(&self) -> Result<crate::engine::CertificateAuthority, String> {
+        match (&self.tls_ca_cert, &self.tls_ca_key) {
+            (Some(cert), Some(key)) => crate::engine::CertificateAuthority::from_files(cert, key),
+            _ => crate::engine::CertificateAuthority::generate(),
+        }
+    }
+
     pub fn serve_limits(&self) -> crate::http::serve::ServeLimits {
         crate::http::serve::ServeLimits {
             header_read: Duration::from_millis(self.header_read_timeout_ms.max(1)),

@@ -62,8 +62,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let accounts = config.accounts()?;
     let model = model(&config);
+    let ca = config.certificate_authority()?;
+    let ca_file = data_dir.join(TLS_CA_FILE);
+    std::fs::write(&ca_file, ca.cert_pem())
+        .map_err(|e| format!("cannot write {}: {e}", ca_file.display()))?;
     let engine = Engine::with_binaries(binaries.clone(), data_dir.clone())
-        .with_addressing(config.node_addresses.addressing());
+        .with_addressing(config.node_addresses.addressing())
+        .with_ca(ca);
     let state = Arc::new(AppState::new(
         model,
         engine,
@@ -74,7 +79,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     for (engine, path) in binaries.paths() {
         tracing::info!(engine, binary = %path.display(), "engine binary");
     }
-    tracing::info!(data_dir = %data_dir.display(), "starting");
+    tracing::info!(data_dir = %data_dir.display(), tls_ca = %ca_file.display(), "starting");
     if let Some(seed) = config.toxics_seed {
         state.toxics.set_seed(seed);
     }
@@ -118,6 +123,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     scopes.shutdown().await;
     Ok(())
 }
+
+/// The CA certificate TLS clients verify nodes against, in the data dir (and at `/_tls/ca.pem`).
+const TLS_CA_FILE: &str = "tls-ca.pem";
 
 /// What every scope shares, each value checked (before the data dir is made).
 fn settings(config: &Config) -> Result<Settings, String> {

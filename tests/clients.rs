@@ -104,7 +104,7 @@ fn boto3_and_redis_py_snapshot_and_restore_groups() {
     ]);
     let pid = server.pid();
     let path = repo_path("tests/python/snapshot_flow.py");
-    let output = run_client_script(&server, "python3", &[path.to_str().unwrap(), data]);
+    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap(), data], &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
@@ -117,4 +117,9 @@ fn boto3_and_redis_py_snapshot_and_restore_groups() {
         live_children(pid)
     );
     assert!(server.stop(), "server did not exit cleanly");
+}
+
+#[test]
+fn boto3_and_redis_py_drive_tls_in_transit() {
+    run_flow("tests/python/tls_flow.py");
 }

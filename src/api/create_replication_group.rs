@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use super::cluster_layout::{
     ShardLayout, availability_zones, node_count, parse_shards, wants_cluster_mode,
 };
-use super::group_settings;
 use super::snapshot_restore;
 use super::tags::parse_tags;
+use super::{group_settings, transit_encryption};
 use crate::engine::binaries::ENGINES;
 use crate::engine::{ChosenBinary, ClusterSpec, GroupSpec, ShardSpec, major_minor};
 use crate::model::arn::{Arn, ResourceKind};
@@ -47,6 +47,7 @@ pub async fn run(
     let port = requested_port(params)?;
     let binary = choose_binary(state, params, &group).await?;
     group.settings.running_engine_version = binary.version.clone();
+    let tls = transit_encryption::checked_mode(state, &group.settings, &binary.path).await?;
     // A new node runs with every value its group sets (nothing needs a reboot yet).
     let config = parameter_group
         .as_ref()
@@ -61,10 +62,11 @@ pub async fn run(
             port,
             binary: binary.path,
             seed_rdb: snapshot_restore::single_rdb(rdbs)?,
+            tls,
         }),
         Some(shards) => StartPlan::Cluster(ClusterSpec {
             seed_rdbs: rdbs,
-            ..cluster_spec(&group, &shards, port, binary.path)
+            ..cluster_spec(&group, &shards, port, binary.path, tls)
         }),
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
@@ -75,9 +77,8 @@ pub async fn run(
     Ok(response)
 }
 
-/// Inserts the group with its tags, which reach its member cache clusters too (the API
-/// reference's `Tag`: changes on a replication group "are replicated to all nodes"), once
-/// its subnet group is known to exist, all under one lock.
+/// Inserts the group with its tags, which reach its members too (the API reference's `Tag`:
+/// "replicated to all nodes"), once its subnet group is known to exist, under one lock.
 fn insert_checked(
     state: &SharedState,
     group: ReplicationGroup,
@@ -143,6 +144,7 @@ fn cluster_spec(
     shards: &[ShardLayout],
     port: u16,
     binary: PathBuf,
+    tls: Option<crate::engine::TlsMode>,
 ) -> ClusterSpec {
     ClusterSpec {
         group_id: group.id.to_string(),
@@ -163,11 +165,11 @@ fn cluster_spec(
         port,
         binary,
         seed_rdbs: Vec::new(),
+        tls,
     }
 }
 
-/// The version each engine's default local binary runs (`unknown` when it cannot tell),
-/// learned once.
+/// The version each engine's default local binary runs (`unknown` if unknown), learned once.
 async fn local_default_versions(state: &SharedState) -> Vec<(&'static str, String)> {
     let mut versions = Vec::new();
     for (engine, _) in ENGINES {
@@ -224,8 +226,7 @@ async fn apply_start_config(
     applied
 }
 
-/// Gives the freshly started nodes of a group with a user group its users; on refusal the
-/// group stops.
+/// Gives a user group's users to the group's fresh nodes; on refusal the group stops.
 async fn apply_start_users(
     state: &SharedState,
     group_id: &str,
@@ -451,8 +452,7 @@ fn member(
     }
 }
 
-/// Features with no local equivalent are refused up front, so a caller never gets a group
-/// that silently differs from what it asked for.
+/// Features with no local equivalent are refused up front (no silently different group).
 fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
     if let Some(cluster) = params.optional("PrimaryClusterId") {
         return Err(ApiError::cache_cluster_not_found(cluster));

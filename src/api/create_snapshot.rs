@@ -57,10 +57,12 @@ fn source_of(
                         "Snapshots are not supported for cache cluster {} (engine memcached).",
                         cluster.id
                     )),
-                    CacheEngine::Redis => ApiError::InvalidParameterValue(format!(
-                        "elasticache-local takes snapshots of replication groups and their members only, not of standalone cache cluster {}.",
-                        cluster.id
-                    )),
+                    CacheEngine::Redis | CacheEngine::Valkey => {
+                        ApiError::InvalidParameterValue(format!(
+                            "elasticache-local takes snapshots of replication groups and their members only, not of standalone cache cluster {}.",
+                            cluster.id
+                        ))
+                    }
                 });
             }
             let group = model

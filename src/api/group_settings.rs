@@ -31,7 +31,8 @@ pub(super) fn parse(
         .transpose()?;
     let engine = parse_engine(params)?;
     let engine_version = parse_engine_version(params, &engine, local_default)?;
-    let transit_encryption = params.bool("TransitEncryptionEnabled")?.unwrap_or(false);
+    let transit_encryption_mode = super::transit_encryption::parse_create(params)?;
+    let transit_encryption = transit_encryption_mode.is_some();
     if auth_token.is_some() && !transit_encryption {
         return Err(auth_token_needs_transit_encryption());
     }
@@ -51,6 +52,7 @@ pub(super) fn parse(
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         transit_encryption,
+        transit_encryption_mode,
         at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
         auth_token,

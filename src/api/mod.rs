@@ -54,6 +54,7 @@ mod tags;
 mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod transit_encryption;
 mod unsupported;
 mod user_acl;
 mod users;

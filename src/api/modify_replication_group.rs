@@ -16,9 +16,8 @@ use crate::workflows::modify;
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 4] = [
+const UNSUPPORTED: [&str; 3] = [
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
-    "TransitEncryptionMode",
     "IpDiscovery",
     "CacheSecurityGroupNames.CacheSecurityGroupName.1",
 ];
@@ -31,6 +30,8 @@ pub async fn run(
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
     check_transit_encryption(state, group_id, &change)?;
+    change.transit_encryption =
+        super::transit_encryption::check_modify(state, params, group_id).await?;
     let user_groups = replication_group_users::parse(params)?;
     let new_user_groups = user_groups
         .as_ref()
@@ -66,8 +67,8 @@ pub async fn run(
     Ok(response)
 }
 
-/// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS; a group's
-/// `TransitEncryptionEnabled` never changes after creation here, so reading it first is safe.
+/// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS (a
+/// token with a step of the migration in the same request is judged by the current state).
 fn check_transit_encryption(
     state: &SharedState,
     group_id: &str,
@@ -165,11 +166,6 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
             "elasticache-local does not support {member}."
         )));
     }
-    if params.bool("TransitEncryptionEnabled")? == Some(true) {
-        return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support in-transit encryption (TLS).".into(),
-        ));
-    }
     if params
         .optional("ClusterMode")
         .is_some_and(|m| !m.eq_ignore_ascii_case("disabled"))
@@ -211,6 +207,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
             .optional("CacheParameterGroupName")
             .map(str::to_string),
         parameter_settings: vec![],
+        transit_encryption: None, // checked against the group by `transit_encryption`
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?,
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?,

@@ -102,6 +102,8 @@ pub struct ReplicationGroupShape {
     pub auto_minor_version_upgrade: bool,
     pub network_type: &'static str,
     pub ip_discovery: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transit_encryption_mode: Option<&'static str>,
     pub cluster_mode: &'static str,
     pub engine: String,
 }
@@ -173,6 +175,7 @@ impl ReplicationGroupShape {
             auto_minor_version_upgrade: settings.auto_minor_version_upgrade,
             network_type: "ipv4",
             ip_discovery: "ipv4",
+            transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),
             cluster_mode: enabled(group.cluster_enabled),
             engine: settings.engine.clone(),
         }

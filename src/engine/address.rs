@@ -154,7 +154,7 @@ fn probe(address: SocketAddrV4) -> io::Result<()> {
     TcpListener::bind(address).map(drop)
 }
 
-fn free_port(ip: Ipv4Addr) -> io::Result<u16> {
+pub(crate) fn free_port(ip: Ipv4Addr) -> io::Result<u16> {
     Ok(TcpListener::bind(SocketAddrV4::new(ip, 0))?
         .local_addr()?
         .port())

@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
 
 use super::EngineError;
+use super::tls::CertificateAuthority;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
@@ -16,6 +18,9 @@ const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 #[derive(Debug, Clone)]
 pub struct NodeClient {
     addr: SocketAddrV4,
+    /// Set for a TLS node: the engine connects with TLS and verifies the node's certificate
+    /// against this CA (see `tls` for why the engine has no plaintext side door).
+    tls: Option<Arc<CertificateAuthority>>,
 }
 
 /// The fields of `INFO replication` the engine decides by.
@@ -62,7 +67,12 @@ impl ReplicationInfo {
 
 impl NodeClient {
     pub fn new(addr: SocketAddrV4) -> Self {
-        Self { addr }
+        Self { addr, tls: None }
+    }
+
+    /// The same client, speaking TLS when `tls` names the CA of the node's certificate.
+    pub fn with_tls(self, tls: Option<Arc<CertificateAuthority>>) -> Self {
+        Self { tls, ..self }
     }
 
     /// Runs one command on a fresh connection (cheap on loopback, and never stale after the
@@ -73,7 +83,8 @@ impl NodeClient {
 
     /// The health check's PING; [`EngineError::Local`] when the server itself is to blame.
     pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
-        super::ping::ping(self.addr, timeout).await
+        let tls = self.tls.as_ref().map(|ca| ca.client_config());
+        super::ping::ping(self.addr, tls, timeout).await
     }
 
     async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {
@@ -83,10 +94,7 @@ impl NodeClient {
                 .set_skip_set_lib_name()
                 .set_username(user)
                 .set_password(password);
-            let info = ConnectionAddr::Tcp(self.addr.ip().to_string(), self.addr.port())
-                .into_connection_info()?
-                .set_redis_settings(settings);
-            let client = redis::Client::open(info)?;
+            let client = self.redis_client(settings)?;
             // The crate's own limits (500 ms response, 1 s connect by default) would cut a
             // command short before ours: the outer timeout is the one that counts.
             let config = redis::AsyncConnectionConfig::new()
@@ -112,6 +120,28 @@ impl NodeClient {
                 detail: format!("{} timed out", args[0]),
             }),
         }
+    }
+
+    /// A redis crate client for the node: over TLS (verifying the node's IP against the CA)
+    /// for a TLS node.
+    fn redis_client(&self, settings: RedisConnectionInfo) -> redis::RedisResult<redis::Client> {
+        let (host, port) = (self.addr.ip().to_string(), self.addr.port());
+        let Some(ca) = &self.tls else {
+            let info = ConnectionAddr::Tcp(host, port).into_connection_info()?;
+            return redis::Client::open(info.set_redis_settings(settings));
+        };
+        let address = ConnectionAddr::TcpTls {
+            host,
+            port,
+            insecure: false,
+            tls_params: None,
+        };
+        let info = address.into_connection_info()?.set_redis_settings(settings);
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca.cert_pem().as_bytes().to_vec()),
+        };
+        redis::Client::build_with_tls(info, certificates)
     }
 
     pub async fn ping(&self) -> Result<(), EngineError> {

@@ -20,6 +20,9 @@ pub mod restricted;
 mod runtime;
 pub(crate) mod snapshot;
 mod standalone;
+pub mod tls;
+mod tls_front;
+mod tls_switch;
 pub(crate) mod toxics;
 
 use std::collections::HashMap;
@@ -39,6 +42,7 @@ pub(crate) use node::{NodeHealth, probe};
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;
+pub use tls::{CertificateAuthority, TlsMode};
 
 /// The one node group of a cluster-mode-disabled group.
 pub(crate) const SINGLE_NODE_GROUP: &str = "0001";
@@ -53,6 +57,8 @@ pub struct Engine {
     groups: Mutex<HashMap<String, RuntimeHandle>>,
     /// Standalone cache clusters (Redis or Memcached), by cluster id: see `standalone`.
     cache_clusters: Mutex<HashMap<String, CacheClusterHandle>>,
+    /// Signs every TLS node's certificate; one per server run, shared like `addresses`.
+    ca: Arc<CertificateAuthority>,
 }
 
 impl Engine {
@@ -68,7 +74,29 @@ impl Engine {
             addresses: Arc::new(address::AddressPool::new(Addressing::default())),
             groups: Mutex::new(HashMap::new()),
             cache_clusters: Mutex::new(HashMap::new()),
+            ca: Arc::new(
+                CertificateAuthority::generate().expect("an ECDSA key can always be made"),
+            ),
         }
+    }
+
+    /// The same engine, its TLS nodes' certificates signed by `ca` (the user's
+    /// `--tls-ca-cert`).
+    pub fn with_ca(self, ca: CertificateAuthority) -> Self {
+        Self {
+            ca: Arc::new(ca),
+            ..self
+        }
+    }
+
+    /// The CA TLS nodes' certificates chain to: what clients verify them against.
+    pub fn ca(&self) -> Arc<CertificateAuthority> {
+        self.ca.clone()
+    }
+
+    /// Whether the nodes of `binary` can speak TLS (see [`tls::binary_supports_tls`]).
+    pub async fn binary_supports_tls(&self, binary: &Path) -> bool {
+        tls::binary_supports_tls(binary).await
     }
 
     /// The same engine, its nodes and endpoints placed as `addressing` says.
@@ -90,6 +118,7 @@ impl Engine {
             addresses: Arc::clone(&self.addresses),
             groups: Mutex::new(HashMap::new()),
             cache_clusters: Mutex::new(HashMap::new()),
+            ca: Arc::clone(&self.ca),
         }
     }
 
@@ -112,7 +141,7 @@ impl Engine {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
-            replicated::GroupRuntime::start(spec, dir, self.addresses.clone()).await?;
+            replicated::GroupRuntime::start(spec, dir, self.addresses.clone(), self.ca()).await?;
         self.register(group_id, Runtime::Replicated(runtime));
         Ok(started)
     }
@@ -126,7 +155,7 @@ impl Engine {
         let group_id = spec.group_id.clone();
         let dir = self.data_dir.join(&group_id);
         let (runtime, started) =
-            cluster::ClusterRuntime::start(spec, dir, self.addresses.clone()).await?;
+            cluster::ClusterRuntime::start(spec, dir, self.addresses.clone(), self.ca()).await?;
         self.register(group_id, Runtime::Cluster(runtime));
         Ok(started)
     }

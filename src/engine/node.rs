@@ -28,7 +28,15 @@ impl NodeSlot {
     /// A client to ping the node with, or `None` when its process has exited.
     pub fn probe(&mut self) -> Option<NodeClient> {
         let running = self.process.as_mut().is_some_and(|p| p.is_running());
-        running.then(|| NodeClient::new(self.addr))
+        running.then(|| self.client())
+    }
+
+    /// A client of the node, over TLS when its process speaks TLS.
+    pub fn client(&self) -> NodeClient {
+        match &self.process {
+            Some(process) => process.client(),
+            None => NodeClient::new(self.addr),
+        }
     }
 
     /// True when the process has exited or does not answer PING in time.
@@ -71,6 +79,7 @@ pub(crate) fn node_spec(
         cluster: None,
         startup_config: Vec::new(),
         seed_rdb: None,
+        tls: None,
     }
 }
 

@@ -7,10 +7,16 @@ use std::io;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
 use super::EngineError;
+
+/// A plaintext or TLS connection to a node.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// True for errors that come from this process or this host's limits, not from the peer.
 pub fn is_local_error(error: &io::Error) -> bool {
@@ -21,13 +27,28 @@ pub fn is_local_error(error: &io::Error) -> bool {
 }
 
 /// AUTH as the engine's user and PING within `timeout`; `+PONG` is healthy.
-pub async fn ping(addr: SocketAddrV4, timeout: Duration) -> Result<(), EngineError> {
+pub async fn ping(
+    addr: SocketAddrV4,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<(), EngineError> {
     let (user, password) = super::restricted::engine_credentials();
     let node_error = |detail: String| EngineError::Redis { addr, detail };
     // Creating the socket needs only local resources: any failure here is ours.
     let socket = TcpSocket::new_v4().map_err(|e| EngineError::Local(e.to_string()))?;
     let exchange = async {
-        let mut stream = socket.connect(addr.into()).await?;
+        let tcp = socket.connect(addr.into()).await?;
+        let mut stream: Box<dyn Stream> = match tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let connector = tokio_rustls::TlsConnector::from(config);
+                Box::new(
+                    connector
+                        .connect(super::tls::server_name(addr), tcp)
+                        .await?,
+                )
+            }
+        };
         let mut request = format!(
             "*3\r\n$4\r\nAUTH\r\n${}\r\n{user}\r\n${}\r\n{password}\r\n",
             user.len(),

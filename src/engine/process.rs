@@ -14,6 +14,8 @@ use tokio::process::{Child, Command};
 
 use super::EngineError;
 use super::client::NodeClient;
+use super::tls::{NodeTls, TlsMode};
+use super::tls_front::{FrontTargets, TlsFront};
 
 /// How one redis-server is started.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub(crate) struct NodeSpec {
     pub startup_config: Vec<(String, String)>,
     /// An RDB the node loads at its first start (a restore); a restart starts empty again.
     pub seed_rdb: Option<PathBuf>,
+    /// In-transit encryption: the node speaks TLS on `addr` (see [`super::tls`]).
+    pub tls: Option<NodeTls>,
 }
 
 /// How a cluster-mode node starts.
@@ -58,6 +62,8 @@ pub(crate) struct RedisProcess {
     spec: NodeSpec,
     child: Child,
     pid: u32,
+    /// A `preferred` node's front on its address (see [`super::tls_front`]).
+    _front: Option<TlsFront>,
 }
 
 impl RedisProcess {
@@ -83,7 +89,8 @@ impl RedisProcess {
         if spec.cluster.is_some_and(|c| !c.keep_config) {
             remove_if_present(&spec, CLUSTER_CONFIG_FILE)?;
         }
-        let mut command = command_for(&spec)?;
+        let (front, listen) = listening(&spec).await?;
+        let mut command = command_for(&spec, listen)?;
         let child = command.spawn().map_err(|e| {
             EngineError::start(
                 &spec.name,
@@ -92,7 +99,12 @@ impl RedisProcess {
         })?;
         let pid = child.id().unwrap_or_default();
         tracing::info!(node = %spec.name, addr = %spec.addr, pid, "redis-server started");
-        let mut process = Self { spec, child, pid };
+        let mut process = Self {
+            spec,
+            child,
+            pid,
+            _front: front,
+        };
         process.wait_until_answering().await?;
         Ok(process)
     }
@@ -132,7 +144,19 @@ impl RedisProcess {
     }
 
     pub fn client(&self) -> NodeClient {
-        NodeClient::new(self.spec.addr)
+        NodeClient::new(self.spec.addr).with_tls(self.spec.tls.as_ref().map(|t| t.ca.clone()))
+    }
+
+    /// Records that the running node now speaks TLS as `tls` says, behind `front` when
+    /// `preferred` (see [`super::tls_switch`], which reconfigured it).
+    pub(crate) fn set_tls(&mut self, tls: Option<NodeTls>, front: Option<TlsFront>) {
+        self.spec.tls = tls;
+        self._front = front;
+    }
+
+    /// Closes a `preferred` node's front (its connections end with it), freeing its address.
+    pub(crate) fn close_front(&mut self) {
+        self._front = None;
     }
 
     /// True while the process has not exited.
@@ -171,9 +195,99 @@ impl RedisProcess {
     }
 }
 
+/// The ports redis-server itself listens on, on the node's address.
+#[derive(Debug, Clone, Copy)]
+struct Listen {
+    /// `--port`; 0 for none (a `required` TLS node).
+    plaintext: u16,
+    /// `--tls-port`; 0 for none.
+    tls: u16,
+}
+
+/// Where the node's redis-server listens: on its address (plaintext, or TLS for `required`),
+/// or, for `preferred`, on two private ports behind a front that holds its address.
+async fn listening(spec: &NodeSpec) -> Result<(Option<TlsFront>, Listen), EngineError> {
+    let port = spec.addr.port();
+    let Some(tls) = &spec.tls else {
+        return Ok((
+            None,
+            Listen {
+                plaintext: port,
+                tls: 0,
+            },
+        ));
+    };
+    if tls.mode == TlsMode::Required {
+        return Ok((
+            None,
+            Listen {
+                plaintext: 0,
+                tls: port,
+            },
+        ));
+    }
+    let targets = private_targets(spec)?;
+    let front = TlsFront::bind(spec.addr, targets)
+        .await
+        .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
+    let listen = Listen {
+        plaintext: targets.plaintext.port(),
+        tls: targets.tls.port(),
+    };
+    Ok((Some(front), listen))
+}
+
+/// Two free ports on the node's address for a `preferred` node's redis-server, never
+/// advertised: the front on its address forwards to them.
+pub(crate) fn private_targets(spec: &NodeSpec) -> Result<FrontTargets, EngineError> {
+    let ip = *spec.addr.ip();
+    let free = || {
+        super::address::free_port(ip)
+            .map(|port| SocketAddrV4::new(ip, port))
+            .map_err(|e| EngineError::start(&spec.name, e.to_string()))
+    };
+    Ok(FrontTargets {
+        plaintext: free()?,
+        tls: free()?,
+    })
+}
+
+/// The TLS arguments of a node: its certificate, the CA, TLS replication (and cluster bus);
+/// clients need no certificate of their own, as on ElastiCache.
+fn tls_args(command: &mut Command, spec: &NodeSpec, tls: &NodeTls) -> Result<(), EngineError> {
+    for (name, value) in tls_settings(spec, tls)? {
+        command.arg(format!("--{name}")).arg(value);
+    }
+    if spec.cluster.is_some() {
+        // Clients of either kind are sent to the node's one advertised port.
+        let port = spec.addr.port().to_string();
+        command.args(["--tls-cluster", "yes", "--cluster-announce-tls-port", &port]);
+    }
+    Ok(())
+}
+
+/// The TLS settings of a node (certificate, key, CA, no client certificates, TLS replication),
+/// its files written first: on its command line, or `CONFIG SET` when TLS is switched on.
+pub(crate) fn tls_settings(
+    spec: &NodeSpec,
+    tls: &NodeTls,
+) -> Result<Vec<(String, String)>, EngineError> {
+    let files = tls
+        .write_files(&spec.dir, spec.addr)
+        .map_err(|e| EngineError::start(&spec.name, e))?;
+    let path = |p: &std::path::Path| p.display().to_string();
+    Ok(vec![
+        ("tls-cert-file".into(), path(&files.cert)),
+        ("tls-key-file".into(), path(&files.key)),
+        ("tls-ca-cert-file".into(), path(&files.ca)),
+        ("tls-auth-clients".into(), "no".into()),
+        ("tls-replication".into(), "yes".into()),
+    ])
+}
+
 /// The redis-server command line for `spec`, logging to the node's `redis.log`, with the
 /// child set to die with the server.
-fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
+fn command_for(spec: &NodeSpec, listen: Listen) -> Result<Command, EngineError> {
     let log = File::create(log_path(&spec.dir))
         .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
     let mut command = Command::new(&spec.redis_server);
@@ -182,7 +296,7 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
         .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
     command.arg(renames);
     command
-        .args(["--port", &spec.addr.port().to_string()])
+        .args(["--port", &listen.plaintext.to_string()])
         .args(["--bind", &spec.addr.ip().to_string()])
         .args(["--save", "", "--appendonly", "no"])
         // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
@@ -211,6 +325,10 @@ fn command_for(spec: &NodeSpec) -> Result<Command, EngineError> {
     }
     if let Some(cluster) = spec.cluster {
         cluster_args(&mut command, spec, cluster);
+    }
+    if let Some(tls) = &spec.tls {
+        command.args(["--tls-port", &listen.tls.to_string()]);
+        tls_args(&mut command, spec, tls)?;
     }
     for (name, value) in &spec.startup_config {
         command.arg(format!("--{name}")).arg(value);

@@ -157,6 +157,21 @@ impl Runtime {
 
     /// `CONFIG SET`s each `(name, value)` on every running node, in both modes, and keeps them
     /// so that a node started later (a recovery, a new replica) runs with them too.
+    /// One step of the in-transit encryption migration (cluster mode disabled only: the API
+    /// refuses it for cluster mode, whose bus and announced ports would have to move too).
+    pub async fn switch_tls(
+        &mut self,
+        mode: Option<super::TlsMode>,
+        ca: Arc<super::CertificateAuthority>,
+    ) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.switch_tls(mode, ca).await,
+            Self::Cluster(_) => Err(EngineError::Replication(
+                "in-transit encryption cannot be changed on a cluster-mode-enabled group".into(),
+            )),
+        }
+    }
+
     pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.apply_config(settings).await,

@@ -52,11 +52,13 @@ struct RedisNode {
     config: Vec<(String, String)>,
     /// Command-line settings of every restart (parameters a reboot applies).
     restart_config: Vec<(String, String)>,
+    /// How the node speaks TLS, when it does, again after every restart.
+    tls: Option<super::tls::NodeTls>,
 }
 
 impl RedisNode {
     fn client(&self) -> super::client::NodeClient {
-        super::client::NodeClient::new(self.slot.addr)
+        self.slot.client()
     }
 
     /// Kills the node and starts a fresh, empty one on the same port (a new one only if
@@ -72,6 +74,7 @@ impl RedisNode {
             None,
         );
         spec.startup_config = self.restart_config.clone();
+        spec.tls = self.tls.clone();
         let process = start_on_address_or_free(spec, &self.pool).await?;
         self.slot.addr = process.addr();
         self.slot.process = Some(process);
@@ -197,9 +200,15 @@ impl Engine {
         redis_server: PathBuf,
         password: Option<String>,
         port: u16,
+        tls: Option<super::TlsMode>,
     ) -> Result<SocketAddrV4, EngineError> {
         let dir = self.standalone_dir(cluster_id);
-        let spec = node_spec(
+        let tls = tls.map(|mode| super::tls::NodeTls {
+            ca: self.ca(),
+            mode,
+            endpoint_ips: Vec::new(),
+        });
+        let mut spec = node_spec(
             REDIS_NODE_ID,
             &redis_server,
             &dir,
@@ -207,6 +216,7 @@ impl Engine {
             unassigned(port),
             None,
         );
+        spec.tls = tls.clone();
         let process = start_on_free_address(spec, &self.addresses).await?;
         let addr = process.addr();
         let node = RedisNode {
@@ -221,6 +231,7 @@ impl Engine {
             password,
             config: Vec::new(),
             restart_config: Vec::new(),
+            tls,
         };
         self.register_cache_cluster(cluster_id, StandaloneNodes::Redis(Box::new(node)));
         tracing::info!(cluster = %cluster_id, %addr, "standalone cache cluster node running");

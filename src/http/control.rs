@@ -1,5 +1,6 @@
 //! Control endpoints outside the AWS action space, for test isolation the way moto's reset is
-//! used: `GET /_health` and `POST /_reset`. Both cover every account and region.
+//! used: `GET /_health` and `POST /_reset`. Both cover every account and region. And
+//! `GET /_tls/ca.pem`, the CA clients verify TLS nodes against.
 
 use std::sync::Arc;
 
@@ -54,4 +55,14 @@ pub async fn reset(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
         "reset: every group, tag, event and quota counter of every account and region removed"
     );
     Json(json!({ "deleted": ids }))
+}
+
+/// `GET /_tls/ca.pem`: the CA certificate every TLS node's certificate chains to (also
+/// `<data dir>/tls-ca.pem`), for `redis-cli --tls --cacert` or redis-py's `ssl_ca_certs`.
+pub async fn tls_ca(State(scopes): State<Arc<Scopes>>) -> impl axum::response::IntoResponse {
+    let pem = scopes.default_state().engine.ca().cert_pem().to_string();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+        pem,
+    )
 }

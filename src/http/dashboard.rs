@@ -77,6 +77,8 @@ struct GroupSnapshot {
     subnet_group: String,
     parameter_group: Option<String>,
     tags: Vec<Tag>,
+    /// `TransitEncryptionMode` while in-transit encryption is on: its nodes speak TLS.
+    tls: Option<&'static str>,
 }
 
 /// What a node said about its replication, or why it said nothing.
@@ -113,7 +115,7 @@ pub async fn state(State(scopes): State<Arc<Scopes>>) -> Json<Value> {
     events.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.1.seq.cmp(&a.1.seq)));
     events.truncate(EVENT_LIMIT);
 
-    let links = probe_all(&groups).await;
+    let links = probe_all(&groups, scopes.default_state().engine.ca()).await;
 
     let groups: Vec<Value> = groups
         .iter()
@@ -269,6 +271,7 @@ impl GroupSnapshot {
             automatic_failover: group.settings.automatic_failover,
             multi_az: group.settings.multi_az,
             failover_in_flight: group.failover_in_flight,
+            tls: (group.settings.transit_encryption_mode).map(|mode| mode.as_str()),
             endpoints: group.endpoints,
             cluster_enabled: group.cluster_enabled,
             node_groups: group
@@ -317,6 +320,7 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
         "automatic_failover": group.automatic_failover,
         "multi_az": group.multi_az,
         "failover_in_flight": group.failover_in_flight,
+        "tls": group.tls,
         "cluster_enabled": group.cluster_enabled,
         "node_group_id": group.node_groups.first().map(|ng| ng.0.clone()),
         "node_groups": group.node_groups.iter().map(|(id, slots)| json!({"id": id, "slots": slots})).collect::<Vec<_>>(),
@@ -335,14 +339,18 @@ fn group_json(group: &GroupSnapshot, link: impl Fn(usize) -> Option<NodeLink>) -
 
 /// Asks every started node for `INFO replication` at once; each ask is bounded by the node
 /// client's own timeout, so one frozen node delays the snapshot by at most that.
-async fn probe_all(groups: &[GroupSnapshot]) -> HashMap<(usize, usize), NodeLink> {
+async fn probe_all(
+    groups: &[GroupSnapshot],
+    ca: std::sync::Arc<crate::engine::CertificateAuthority>,
+) -> HashMap<(usize, usize), NodeLink> {
     let mut tasks = JoinSet::new();
     for (g, group) in groups.iter().enumerate() {
         for (m, member) in group.members.iter().enumerate() {
             let Some(address) = member.address else {
                 continue;
             };
-            let client = NodeClient::new(address);
+            let tls = group.tls.map(|_| ca.clone());
+            let client = NodeClient::new(address).with_tls(tls);
             tasks.spawn(async move { ((g, m), probe(client).await) });
         }
     }

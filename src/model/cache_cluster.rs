@@ -135,6 +135,8 @@ pub struct ClusterSettings {
     pub snapshot_window: Option<String>,
     pub auto_minor_version_upgrade: bool,
     pub transit_encryption: bool,
+    /// `Some` exactly when `transit_encryption` is true.
+    pub transit_encryption_mode: Option<super::group::TransitEncryptionMode>,
     pub auth_token: Option<String>,
     /// `AZMode=cross-az` (Memcached): nodes spread over zones, `PreferredAvailabilityZone`
     /// reads `Multiple`.

@@ -101,6 +101,31 @@ impl NodeGroupLayout {
 /// The node group of a cluster-mode-disabled group, and the first one AWS names otherwise.
 pub const NODE_GROUP_ID: &str = "0001";
 
+/// `TransitEncryptionMode`: whether plaintext clients are still accepted beside TLS ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitEncryptionMode {
+    Preferred,
+    Required,
+}
+
+impl TransitEncryptionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Preferred => "preferred",
+            Self::Required => "required",
+        }
+    }
+
+    /// The wire value, or `None` for anything else.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "preferred" => Some(Self::Preferred),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
+}
+
 /// Settings stored as given and reported back; most have no local effect (see README).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupSettings {
@@ -119,6 +144,8 @@ pub struct GroupSettings {
     pub snapshot_retention_limit: i64,
     pub snapshot_window: Option<String>,
     pub transit_encryption: bool,
+    /// `Some` exactly when `transit_encryption` is true.
+    pub transit_encryption_mode: Option<TransitEncryptionMode>,
     pub at_rest_encryption: bool,
     pub auto_minor_version_upgrade: bool,
     pub snapshotting_cluster_id: Option<String>,

@@ -51,6 +51,8 @@ pub struct GroupChange {
     pub security_group_ids: Option<Vec<String>>,
     /// The `CONFIG SET` pairs a switch of `cache_parameter_group_name` brings to the nodes.
     pub parameter_settings: Vec<(String, String)>,
+    /// One step of the in-transit encryption migration: the new mode (`Some(None)`: off).
+    pub transit_encryption: Option<Option<super::group::TransitEncryptionMode>>,
 }
 
 fn not_available() -> ApiError {
@@ -206,6 +208,10 @@ impl Model {
                 }
                 if let Some(upgrade) = &change.engine_upgrade {
                     events.push(upgrade.apply(group));
+                }
+                if let Some(mode) = change.transit_encryption {
+                    group.settings.transit_encryption = mode.is_some();
+                    group.settings.transit_encryption_mode = mode;
                 }
                 if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
                     && *new != old

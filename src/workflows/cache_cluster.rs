@@ -12,6 +12,8 @@ pub enum StartPlan {
         /// The server binary it runs.
         binary: std::path::PathBuf,
         password: Option<String>,
+        /// In-transit encryption: the node speaks TLS, in this mode.
+        tls: Option<crate::engine::TlsMode>,
         /// The parameter group's settings, `CONFIG SET` on the fresh node.
         config: Vec<(String, String)>,
         /// `Port`: the node listens on it, on an address of its own.
@@ -29,9 +31,10 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
         StartPlan::Redis {
             binary,
             password,
+            tls,
             config,
             port,
-        } => start_redis(&state, &cluster_id, (binary, port), password, &config).await,
+        } => start_redis(&state, &cluster_id, (binary, port), password, tls, &config).await,
         StartPlan::Memcached { count, port } => state
             .engine
             .start_memcached_cluster(&cluster_id, count, port)
@@ -71,11 +74,12 @@ async fn start_redis(
     cluster_id: &str,
     (binary, port): (std::path::PathBuf, u16),
     password: Option<String>,
+    tls: Option<crate::engine::TlsMode>,
     config: &[(String, String)],
 ) -> Result<CacheClusterHandle, crate::engine::EngineError> {
     state
         .engine
-        .start_redis_cluster(cluster_id, binary, password, port)
+        .start_redis_cluster(cluster_id, binary, password, port, tls)
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;
     if !config.is_empty() {

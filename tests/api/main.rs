@@ -22,4 +22,5 @@ mod subnet_groups;
 mod tags;
 mod terraform_parameter_group;
 mod terraform_replication_group;
+mod tls;
 mod users;

@@ -94,6 +94,7 @@ async fn a_user_group_becomes_the_acl_users_of_every_node() {
         .replication_group_description("users as ACLs")
         .num_cache_clusters(2)
         .transit_encryption_enabled(true)
+        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Preferred)
         .user_group_ids("app-users")
         .send()
         .await

@@ -96,6 +96,7 @@ async fn a_user_group_gives_every_shard_its_acl_users() {
         .num_node_groups(2)
         .replicas_per_node_group(1)
         .transit_encryption_enabled(true)
+        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Preferred)
         .user_group_ids("readers")
         .send()
         .await

@@ -240,6 +240,7 @@ def run():
         "--replication-group-description", "cli flow auth group",
         "--num-cache-clusters", "2",
         "--auth-token", AUTH_TOKEN, "--transit-encryption-enabled",
+        "--transit-encryption-mode", "preferred",  # redis-cli below speaks plaintext
     )["ReplicationGroup"]
     check_eq(group["AuthTokenEnabled"], True, "AuthTokenEnabled in the create response")
     check(AUTH_TOKEN not in json.dumps(group), "the create response echoes the auth token")

@@ -96,6 +96,8 @@ pub async fn create_group_with_token_on(
         .num_cache_clusters(nodes)
         .auth_token(token)
         .transit_encryption_enabled(true)
+        // `preferred`: the tests' plaintext clients are still accepted beside TLS ones.
+        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Preferred)
         .send()
         .await
         .expect("create a group with an AUTH token");

@@ -134,6 +134,12 @@ pub(super) fn parse(
         .optional("AuthToken")
         .map(crate::api::group_settings::parse_auth_token)
         .transpose()?;
+    let transit_encryption_mode = crate::api::transit_encryption::parse_create(params)?;
+    if transit_encryption_mode.is_some() && engine == CacheEngine::Memcached {
+        return Err(ApiError::InvalidParameterCombination(
+            "elasticache-local does not support in-transit encryption (TLS) for memcached.".into(),
+        ));
+    }
     let settings = ClusterSettings {
         cache_node_type: params
             .optional("CacheNodeType")
@@ -156,7 +162,8 @@ pub(super) fn parse(
         snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
         snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
-        transit_encryption: params.bool("TransitEncryptionEnabled")?.unwrap_or(false),
+        transit_encryption: transit_encryption_mode.is_some(),
+        transit_encryption_mode,
         auth_token,
         cross_az,
     };

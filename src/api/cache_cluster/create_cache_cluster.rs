@@ -66,6 +66,8 @@ pub async fn run(
         Some(binary) => StartPlan::Redis {
             binary: binary.path,
             password: cluster.settings.auth_token.clone(),
+            tls: (cluster.settings.transit_encryption_mode)
+                .map(crate::api::transit_encryption::engine_mode),
             config,
             port,
         },

@@ -101,6 +101,8 @@ pub struct CacheClusterShape {
     replication_group_log_delivery_enabled: bool,
     network_type: &'static str,
     ip_discovery: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transit_encryption_mode: Option<&'static str>,
 }
 
 /// `CreateCacheClusterResult`, `DeleteCacheClusterResult`, `RebootCacheClusterResult`...
@@ -242,6 +244,7 @@ impl CacheClusterShape {
             replication_group_log_delivery_enabled: false,
             network_type: "ipv4",
             ip_discovery: "ipv4",
+            transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),
         }
     }
 
@@ -300,6 +303,7 @@ impl CacheClusterShape {
             replication_group_log_delivery_enabled: false,
             network_type: "ipv4",
             ip_discovery: "ipv4",
+            transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),
         }
     }
 }

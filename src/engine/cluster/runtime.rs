@@ -18,6 +18,7 @@ use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec};
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::snapshot::{SnapshotSource, import_into_cluster};
+use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
 
 /// One shard to start: its node group id, its slot ranges and its members (primary first).
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct ClusterSpec {
     pub binary: PathBuf,
     /// A restore: RDBs whose keys go, each to the shard owning its slot, once formed.
     pub seed_rdbs: Vec<PathBuf>,
+    /// In-transit encryption: every node (and the cluster bus) speaks TLS, in this mode.
+    pub tls: Option<TlsMode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +81,8 @@ pub struct ClusterRuntime {
     pub(super) primaries: Vec<usize>,
     /// The node group ids, by shard.
     pub(super) shard_ids: Vec<String>,
+    /// How its nodes speak TLS, when they do; a node started again does the same.
+    pub(super) tls: Option<NodeTls>,
     configuration_endpoint: EndpointProxy,
 }
 
@@ -86,15 +91,22 @@ impl ClusterRuntime {
         spec: ClusterSpec,
         dir: PathBuf,
         pool: Arc<AddressPool>,
+        ca: Arc<CertificateAuthority>,
     ) -> Result<(Self, StartedCluster), EngineError> {
         let started_at = Instant::now();
-        let nodes = start_nodes(&spec, &dir, &pool).await?;
+        // The endpoint first: a TLS node's certificate names its address too.
         let name = format!("{}-configuration", spec.group_id);
         let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
             .await
             .map_err(|e| {
                 EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
             })?;
+        let tls = spec.tls.map(|mode| NodeTls {
+            ca,
+            mode,
+            endpoint_ips: vec![*configuration_endpoint.addr().ip()],
+        });
+        let nodes = start_nodes(&spec, &dir, &pool, tls.as_ref()).await?;
         let mut primaries = Vec::new();
         for shard in 0..spec.shards.len() {
             primaries.push(nodes.iter().position(|n| n.shard == shard).unwrap_or(0));
@@ -115,6 +127,7 @@ impl ClusterRuntime {
                 .iter()
                 .map(|s| s.node_group_id.clone())
                 .collect(),
+            tls,
             configuration_endpoint,
         };
         runtime.form(&spec).await?;
@@ -331,7 +344,7 @@ impl ClusterRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].slot.addr)
+        self.nodes[index].slot.client()
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -380,6 +393,7 @@ impl ClusterRuntime {
             bus_port: node.bus_port,
             keep_config: true,
         });
+        spec.tls = self.tls.clone();
         spec
     }
 
@@ -402,6 +416,7 @@ async fn start_nodes(
     spec: &ClusterSpec,
     dir: &std::path::Path,
     pool: &Arc<AddressPool>,
+    tls: Option<&NodeTls>,
 ) -> Result<Vec<ClusterNode>, EngineError> {
     let mut specs = Vec::new();
     let mut shards = Vec::new();
@@ -414,6 +429,7 @@ async fn start_nodes(
                 bus_port: 0,
                 keep_config: false,
             });
+            node.tls = tls.cloned();
             specs.push(node);
             shards.push(shard);
         }

@@ -17,6 +17,7 @@ use crate::engine::node::{
 use crate::engine::process::NodeSpec;
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::snapshot::SnapshotSource;
+use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
 
 /// What the engine needs to start a group: member ids in order (the first is the primary).
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct GroupSpec {
     pub binary: PathBuf,
     /// A restore: the RDB the primary loads at start (the replicas sync from it).
     pub seed_rdb: Option<PathBuf>,
+    /// In-transit encryption: every node speaks TLS, in this mode.
+    pub tls: Option<TlsMode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +64,8 @@ pub struct GroupRuntime {
     pub(super) acl: Vec<AclUser>,
     /// Set once the group is stopped: a health check must never restart its nodes.
     stopped: bool,
+    /// How its nodes speak TLS, when they do; a node started later does the same.
+    pub(super) tls: Option<NodeTls>,
     pub(super) nodes: Vec<NodeSlot>,
     /// Index into `nodes` of the current primary.
     pub(super) primary: usize,
@@ -73,16 +78,35 @@ impl GroupRuntime {
         spec: GroupSpec,
         dir: PathBuf,
         pool: Arc<AddressPool>,
+        ca: Arc<CertificateAuthority>,
     ) -> Result<(Self, StartedGroup), EngineError> {
+        // The endpoints first: a TLS node's certificate names their addresses too, since
+        // they forward to whichever node is primary (or a replica) at the time.
+        let io =
+            |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+        let name = |role: &str| format!("{}-{role}", spec.group_id);
+        let primary_endpoint = EndpointProxy::bind(name("primary"), &pool, spec.port, vec![])
+            .await
+            .map_err(io)?;
+        let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
+            .await
+            .map_err(io)?;
+        let tls = spec.tls.map(|mode| NodeTls {
+            ca,
+            mode,
+            endpoint_ips: vec![*primary_endpoint.addr().ip(), *reader_endpoint.addr().ip()],
+        });
         let spec_of = |index: usize, replica_of| {
-            node_spec(
+            let mut node = node_spec(
                 &spec.members[index],
                 &spec.binary,
                 &dir,
                 spec.password.clone(),
                 unassigned(spec.port),
                 replica_of,
-            )
+            );
+            node.tls = tls.clone();
+            node
         };
         let mut primary_spec = spec_of(0, None);
         primary_spec.seed_rdb = spec.seed_rdb.clone();
@@ -101,16 +125,6 @@ impl GroupRuntime {
                 process: Some(process),
             })
             .collect();
-        let io =
-            |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
-        let name = |role: &str| format!("{}-{role}", spec.group_id);
-        let primary_endpoint =
-            EndpointProxy::bind(name("primary"), &pool, spec.port, vec![primary_addr])
-                .await
-                .map_err(io)?;
-        let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
-            .await
-            .map_err(io)?;
         let runtime = Self {
             group_id: spec.group_id,
             binary: spec.binary,
@@ -122,11 +136,13 @@ impl GroupRuntime {
             restart_config: Vec::new(),
             acl: Vec::new(),
             stopped: false,
+            tls,
             nodes,
             primary: 0,
             primary_endpoint,
             reader_endpoint,
         };
+        runtime.point_primary_endpoint();
         runtime.refresh_reader_endpoint();
         for replica in 1..runtime.nodes.len() {
             runtime.wait_synced(replica).await?;
@@ -171,7 +187,7 @@ impl GroupRuntime {
     }
 
     pub fn client(&self, index: usize) -> NodeClient {
-        NodeClient::new(self.nodes[index].addr)
+        self.nodes[index].client()
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -239,6 +255,7 @@ impl GroupRuntime {
         let password = self.passwords.first().cloned();
         let mut spec = node_spec(member, &self.binary, &self.dir, password, addr, replica_of);
         spec.startup_config = self.restart_config.clone();
+        spec.tls = self.tls.clone();
         spec
     }
 
@@ -289,6 +306,35 @@ impl GroupRuntime {
     /// the running ones as they are: what a reboot applies.
     pub fn keep_for_restarts(&mut self, settings: &[(String, String)]) {
         merge_config(&mut self.restart_config, settings);
+    }
+
+    /// One documented step of the in-transit encryption migration on every running node (see
+    /// `tls_switch`), their data kept; then every replica is back in sync.
+    pub async fn switch_tls(
+        &mut self,
+        mode: Option<TlsMode>,
+        ca: Arc<CertificateAuthority>,
+    ) -> Result<(), EngineError> {
+        let tls = mode.map(|mode| NodeTls {
+            ca,
+            mode,
+            endpoint_ips: vec![
+                *self.primary_endpoint.addr().ip(),
+                *self.reader_endpoint.addr().ip(),
+            ],
+        });
+        for node in &mut self.nodes {
+            if let Some(process) = node.process.as_mut() {
+                crate::engine::tls_switch::switch(process, tls.clone()).await?;
+            }
+        }
+        self.tls = tls;
+        for replica in (0..self.nodes.len()).filter(|i| *i != self.primary) {
+            if self.nodes[replica].process.is_some() {
+                self.wait_synced(replica).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The current address of every member.
