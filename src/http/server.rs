@@ -35,6 +35,7 @@ pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
         .route("/_health", axum::routing::get(super::control::health))
         .route("/_state", axum::routing::get(super::dashboard::state))
         .route("/_reset", axum::routing::post(super::control::reset))
+        .route("/_faults", axum::routing::post(super::faults::create))
         .nest(
             "/_toxiproxy",
             super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),

@@ -9,6 +9,7 @@ use crate::state::SharedState;
 
 pub mod cache_cluster;
 pub mod failover;
+pub mod faults;
 mod guard;
 pub mod health;
 pub mod modify;

@@ -9,6 +9,7 @@ mod engine_choice;
 mod engine_versions;
 mod events;
 mod failover;
+mod faults;
 mod health;
 mod lifecycle;
 mod parameter_groups;

@@ -63,6 +63,12 @@ pub struct GroupRuntime {
     pub(super) primary: usize,
     primary_endpoint: EndpointProxy,
     reader_endpoint: EndpointProxy,
+    /// Members whose node is down on purpose (an injected fault, e.g. its AZ lost power):
+    /// health checks skip them and nothing restarts them until the fault is lifted.
+    pub(super) held_down: std::collections::BTreeSet<String>,
+    /// Replicas that replicate through a relay proxy (`<member>-replication`) on which
+    /// toxics delay or cut the replication stream, by member.
+    pub(super) relays: std::collections::HashMap<String, EndpointProxy>,
 }
 
 impl GroupRuntime {
@@ -121,6 +127,8 @@ impl GroupRuntime {
             primary: 0,
             primary_endpoint,
             reader_endpoint,
+            held_down: Default::default(),
+            relays: Default::default(),
         };
         runtime.refresh_reader_endpoint();
         for replica in 1..runtime.nodes.len() {
@@ -220,6 +228,7 @@ impl GroupRuntime {
     /// and spreads the reader endpoint over the replicas.
     pub(super) async fn make_primary(&mut self, index: usize) -> Result<(), EngineError> {
         self.primary = index;
+        self.relays.clear();
         self.point_primary_endpoint();
         let addr = self.nodes[index].addr;
         for other in 0..self.nodes.len() {
