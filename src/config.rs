@@ -227,6 +227,12 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
     pub toxics_seed: Option<u64>,
 
+    /// The level of the one log line per API call (`api call`, target
+    /// `elasticache_local::access`): `info` (default), `debug` (shown with `RUST_LOG=debug`
+    /// only) or `off`. The failover narration and every other line keep their level.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ACCESS_LOG", value_enum, default_value_t = AccessLog::Info)]
+    pub access_log: AccessLog,
+
     /// Let clients run the commands ElastiCache restricts (CONFIG, DEBUG, SHUTDOWN, REPLICAOF,
     /// SLAVEOF, SAVE, BGSAVE, BGREWRITEAOF, MIGRATE, SYNC), as on raw Redis. Off by default:
     /// nodes answer them as ElastiCache does, `ERR unknown command`.
@@ -236,6 +242,23 @@ pub struct Config {
         default_value_t = false
     )]
     pub allow_restricted_commands: bool,
+}
+
+/// How loud the per-request access lines are (`--access-log`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessLog {
+    Info,
+    Debug,
+    Off,
+}
+
+impl AccessLog {
+    /// The filter directive for the access lines' target; `None` leaves them to `RUST_LOG`.
+    pub fn directive(self) -> Option<&'static str> {
+        // `debug` needs no directive: the lines are written at debug level instead (see
+        // `logging::access_line!`), so `RUST_LOG` decides whether they show.
+        (self == Self::Off).then_some("elasticache_local::access=off")
+    }
 }
 
 impl Config {

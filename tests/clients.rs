@@ -63,3 +63,8 @@ fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
 fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
     run_flow("tests/python/resources_flow.py");
 }
+
+#[test]
+fn boto3_and_redis_py_drive_the_fault_injection_api() {
+    run_flow("tests/python/faults_flow.py");
+}

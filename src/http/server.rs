@@ -107,11 +107,11 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     let elapsed_us = started.elapsed().as_micros() as u64;
     match result {
         Ok(xml) => {
-            tracing::info!(action = %action_name, status = 200, elapsed_us, request_id = %ctx.request_id, "api call");
+            crate::access_line!(action = %action_name, status = 200, elapsed_us, request_id = %ctx.request_id, "api call");
             xml_response(StatusCode::OK, xml, &ctx.request_id)
         }
         Err(error) => {
-            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
+            crate::access_line!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
             error_response(&error, &ctx.request_id)
         }
     }

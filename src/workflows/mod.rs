@@ -76,6 +76,11 @@ pub async fn bring_back(
     record_recovery(state, &member, outcome)
 }
 
+/// The time since `started`, for the failover narration: `1.234s`.
+pub fn since(started: Instant) -> String {
+    format!("{:.3}s", started.elapsed().as_secs_f64())
+}
+
 /// Sleeps, unless there is nothing to wait for (the `fast` profile).
 pub async fn pause(duration: Duration) {
     if !duration.is_zero() {

@@ -448,3 +448,50 @@ async fn when_no_replica_can_be_promoted_the_group_keeps_a_primary_and_says_why(
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_log_narrates_each_failover_phase_with_its_elapsed_time_and_access_lines_can_be_turned_off()
+ {
+    let server = TestServer::start_with(&["--access-log", "off"]);
+    let client = server.sdk();
+    create_group(&client, "told", 2, true).await;
+    client
+        .test_failover()
+        .replication_group_id("told")
+        .node_group_id("0001")
+        .send()
+        .await
+        .expect("TestFailover");
+    wait_for_event(&client, "told-001", FINISHED).await;
+    let log = wait_until(
+        "the last phase in the log",
+        Duration::from_secs(10),
+        || async {
+            let log = server.log_text();
+            log.contains("failover 5/5").then_some(log)
+        },
+    )
+    .await;
+    for phase in [
+        "failover 1/5: TestFailover accepted; primary told-001 will fail",
+        "failover 2/5: primary told-001 killed",
+        "failover 3/5: replica told-002 promoted",
+        "failover 4/5: recovering told-001 as a new, empty replica",
+        "failover 5/5: told-001 recovered and in sync; failover finished",
+    ] {
+        let line = log
+            .lines()
+            .find(|l| l.contains(phase))
+            .unwrap_or_else(|| panic!("no {phase:?} in the log:\n{log}"));
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(
+            phase.starts_with("failover 1/5") || line.contains("elapsed="),
+            "{line}"
+        );
+        assert!(!line.contains('{'), "no struct dump: {line}");
+    }
+    assert!(
+        !log.contains("api call"),
+        "--access-log off drops the access lines"
+    );
+}

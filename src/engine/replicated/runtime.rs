@@ -139,7 +139,7 @@ impl GroupRuntime {
             primary: runtime.primary_endpoint.addr(),
             reader: runtime.reader_endpoint.addr(),
         };
-        tracing::info!(group = %runtime.group_id, ?started, "replication group running");
+        tracing::info!(group = %runtime.group_id, primary_endpoint = %started.primary, reader_endpoint = %started.reader, nodes = started.node_addresses.len(), "replication group running");
         Ok((runtime, started))
     }
 

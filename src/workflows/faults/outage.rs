@@ -12,7 +12,7 @@ use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
-use crate::workflows::{Comeback, NODE_ID, bring_back};
+use crate::workflows::{Comeback, NODE_ID, bring_back, since};
 
 /// How often a comeback waiting for a busy group (a TestFailover in flight) looks again.
 const BUSY_POLL: Duration = Duration::from_millis(50);
@@ -56,11 +56,11 @@ pub async fn begin(
             .set_node_addresses(&fault.group_id, &addresses);
         guard.finish(outcome);
         if let Some(duration) = fault.duration {
-            tracing::info!(group = %fault.group_id, fault = fault.kind.name(), elapsed = ?started.elapsed(), ?duration, "nodes held down until the fault ends");
+            tracing::info!(group = %fault.group_id, fault = fault.kind.name(), elapsed = %since(started), ?duration, "fault: nodes held down until the fault ends");
             tokio::time::sleep(duration.saturating_sub(started.elapsed())).await;
         }
         come_back(&state, &handle, &fault, &down, graceful).await;
-        tracing::info!(group = %fault.group_id, fault = fault.kind.name(), elapsed = ?started.elapsed(), "fault over: every node it took down runs again");
+        tracing::info!(group = %fault.group_id, fault = fault.kind.name(), elapsed = %since(started), "fault over: every node it took down runs again");
     });
     Ok(Injected {
         members,
@@ -157,7 +157,7 @@ async fn fail_over(
         .await;
     match promoted {
         Ok(new_primary) => {
-            tracing::info!(group = %ticket.group_id, %new_primary, elapsed = ?started.elapsed(), "replica promoted: the primary endpoint points at it");
+            tracing::info!(group = %ticket.group_id, %new_primary, elapsed = %since(started), "fault: replica promoted; the primary endpoint now forwards to it");
             state
                 .model()
                 .complete_promotion(ticket, &new_primary, state.now());
@@ -218,7 +218,7 @@ async fn come_back(
             how,
         )
         .await;
-        tracing::info!(group = %fault.group_id, %member, comeback = ?how, recovered, elapsed = ?started.elapsed(), "node back after the fault");
+        tracing::info!(group = %fault.group_id, %member, comeback = ?how, recovered, elapsed = %since(started), "fault: node back");
         if graceful && recovered {
             let kind = EventKind::CacheNodeRestarted {
                 cluster_id: member,
