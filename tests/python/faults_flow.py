@@ -110,7 +110,7 @@ def lag_then_failover(client, primary):
     wait_event(client, f"{GROUP}-001", FINISHED)
     check(primary_of(client) == f"{GROUP}-003", f"promoted {primary_of(client)}, not the least lagged")
     kept = poll("the new primary answers", 20, lambda: safe_keys(primary))
-    check(sorted(kept) == sorted(f"k{i}" for i in range(20)), f"kept {sorted(kept)}")
+    check(sorted(kept) == sorted(f"k{i}".encode() for i in range(20)), f"kept {sorted(kept)}")
     step("kill after lag: 003 (least lagged) promoted, exactly k20..k29 lost")
 
 
