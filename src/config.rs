@@ -227,6 +227,19 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
     pub toxics_seed: Option<u64>,
 
+    /// How primary endpoints behave around a failover: `aws` (refused while the primary is
+    /// down, then the old primary's address for `--dns-ttl-ms` after the promotion, as a cached
+    /// DNS answer) or `fast` (always accepting, re-pointed at once). Default: `aws` with
+    /// `--timing-profile aws`, else `fast`.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ENDPOINT_BEHAVIOUR", value_enum)]
+    pub endpoint_behaviour: Option<EndpointBehaviourChoice>,
+
+    /// The DNS TTL of the `aws` endpoint behaviour, in milliseconds (scaled by
+    /// `--time-scale` under `--timing-profile aws`). 5000 is an assumption, not a measured
+    /// AWS value.
+    #[arg(long, env = "ELASTICACHE_LOCAL_DNS_TTL_MS", default_value_t = 5000)]
+    pub dns_ttl_ms: u64,
+
     /// The level of the one log line per API call (`api call`, target
     /// `elasticache_local::access`): `info` (default), `debug` (shown with `RUST_LOG=debug`
     /// only) or `off`. The failover narration and every other line keep their level.
@@ -242,6 +255,13 @@ pub struct Config {
         default_value_t = false
     )]
     pub allow_restricted_commands: bool,
+}
+
+/// `--endpoint-behaviour`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EndpointBehaviourChoice {
+    Aws,
+    Fast,
 }
 
 /// How loud the per-request access lines are (`--access-log`).
@@ -336,6 +356,28 @@ impl Config {
             Ok(self.region.clone())
         } else {
             Err(format!("--region {:?} is not a region name", self.region))
+        }
+    }
+
+    /// The primary endpoints' behaviour this run (see `engine::EndpointBehaviour`).
+    pub fn endpoint_behaviour(&self) -> crate::engine::EndpointBehaviour {
+        let aws_profile = self.timing_profile == TimingProfile::Aws;
+        let choice = self.endpoint_behaviour.unwrap_or(if aws_profile {
+            EndpointBehaviourChoice::Aws
+        } else {
+            EndpointBehaviourChoice::Fast
+        });
+        let scale = if aws_profile && self.time_scale.is_finite() {
+            self.time_scale.max(0.0)
+        } else {
+            1.0
+        };
+        match choice {
+            EndpointBehaviourChoice::Fast => crate::engine::EndpointBehaviour::default(),
+            EndpointBehaviourChoice::Aws => crate::engine::EndpointBehaviour {
+                refuse_while_down: true,
+                dns_ttl: Duration::from_secs_f64(self.dns_ttl_ms as f64 / 1000.0 * scale),
+            },
         }
     }
 

@@ -495,3 +495,95 @@ async fn the_log_narrates_each_failover_phase_with_its_elapsed_time_and_access_l
         "--access-log off drops the access lines"
     );
 }
+
+/// What a new client connection to `endpoint` gets for a write.
+enum NewConnection {
+    Refused,
+    ReadOnly,
+    Written,
+    Other,
+}
+
+fn write_on_a_new_connection(endpoint: std::net::SocketAddr) -> NewConnection {
+    match std::net::TcpStream::connect_timeout(&endpoint, Duration::from_secs(2)) {
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            return NewConnection::Refused;
+        }
+        Err(_) => return NewConnection::Other,
+        Ok(_) => {}
+    }
+    let client = redis::Client::open(format!("redis://{endpoint}/")).unwrap();
+    let answer = client
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .and_then(|mut c| {
+            redis::cmd("SET")
+                .arg("probe")
+                .arg("v")
+                .query::<String>(&mut c)
+        });
+    match answer {
+        Ok(_) => NewConnection::Written,
+        Err(e) if e.to_string().contains("read only replica") => NewConnection::ReadOnly,
+        Err(_) => NewConnection::Other,
+    }
+}
+
+#[tokio::test]
+async fn the_aws_endpoint_behaviour_refuses_while_the_primary_is_down_then_gives_readonly_for_the_dns_ttl()
+ {
+    let server = TestServer::start_with(&[
+        "--endpoint-behaviour",
+        "aws",
+        "--promotion-delay-ms",
+        "1500",
+        "--dns-ttl-ms",
+        "2500",
+    ]);
+    let client = server.sdk();
+    let group = create_group(&client, "dns", 2, true).await;
+    let (primary_endpoint, _, _) = endpoints(&group);
+    assert!(matches!(
+        write_on_a_new_connection(primary_endpoint),
+        NewConnection::Written
+    ));
+    client
+        .test_failover()
+        .replication_group_id("dns")
+        .node_group_id("0001")
+        .send()
+        .await
+        .expect("TestFailover");
+    let mut seen = Vec::new();
+    wait_until(
+        "refused, then READONLY, then a write",
+        Duration::from_secs(20),
+        || {
+            let answer = write_on_a_new_connection(primary_endpoint);
+            let name = match &answer {
+                NewConnection::Refused => "refused",
+                NewConnection::ReadOnly => "readonly",
+                NewConnection::Written => "written",
+                NewConnection::Other => "other",
+            };
+            if seen.last() != Some(&name) {
+                seen.push(name);
+            }
+            let done = name == "written" && seen.contains(&"readonly");
+            async move { done.then_some(()) }
+        },
+    )
+    .await;
+    // A probe may still write before the kill; connections accepted and closed while the
+    // old address has no node yet (between the promotion and its recovery) are "other".
+    let mut phases: Vec<&str> = seen
+        .into_iter()
+        .filter(|p| *p != "other")
+        .skip_while(|p| *p == "written")
+        .collect();
+    phases.dedup();
+    assert_eq!(
+        phases,
+        ["refused", "readonly", "written"],
+        "new connections while the primary is down, during the DNS TTL, after it"
+    );
+}

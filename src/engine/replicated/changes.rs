@@ -136,5 +136,8 @@ impl GroupRuntime {
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
     pub async fn kill_node(&mut self, index: usize) {
         self.nodes[index].kill().await;
+        if index == self.primary {
+            self.primary_endpoint_down();
+        }
     }
 }

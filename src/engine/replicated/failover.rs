@@ -43,8 +43,9 @@ impl GroupRuntime {
         };
         self.client(best.index).replicate_from(None).await?;
         self.relays.clear(); // every replica follows the new primary directly
+        let old_primary = self.nodes[self.primary].addr;
         self.primary = best.index;
-        self.point_primary_endpoint();
+        self.point_primary_endpoint_after_failover(old_primary);
         let new_primary = self.nodes[best.index].addr;
         for candidate in candidates.iter().filter(|c| c.index != best.index) {
             if let Err(error) = self

@@ -32,7 +32,9 @@ impl GroupRuntime {
             Some(mut process) => process.kill().await,
             None => {}
         }
-        if index != self.primary {
+        if index == self.primary {
+            self.primary_endpoint_down();
+        } else {
             self.refresh_reader_endpoint();
         }
     }

@@ -106,7 +106,7 @@ impl GroupRuntime {
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
         let name = |role: &str| format!("{}-{role}", spec.group_id);
         let primary_endpoint =
-            EndpointProxy::bind(name("primary"), &pool, spec.port, vec![primary_addr])
+            EndpointProxy::bind_primary(name("primary"), &pool, spec.port, vec![primary_addr])
                 .await
                 .map_err(io)?;
         let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
@@ -181,6 +181,26 @@ impl GroupRuntime {
     pub(super) fn point_primary_endpoint(&self) {
         self.primary_endpoint
             .switch(vec![self.nodes[self.primary].addr]);
+    }
+
+    /// The primary is down: under the `aws` endpoint behaviour the primary endpoint stops
+    /// listening, so new connections are refused until a node is primary again.
+    pub(super) fn primary_endpoint_down(&self) {
+        if crate::engine::proxy::behaviour::get().refuse_while_down {
+            self.primary_endpoint.switch(vec![]);
+        }
+    }
+
+    /// After a promotion from the primary at `old`: with a DNS TTL (the `aws` endpoint
+    /// behaviour) new connections still reach `old` for the TTL, then the new primary.
+    pub(super) fn point_primary_endpoint_after_failover(&self, old: SocketAddrV4) {
+        let ttl = crate::engine::proxy::behaviour::get().dns_ttl;
+        let new = vec![self.nodes[self.primary].addr];
+        if ttl.is_zero() {
+            self.primary_endpoint.switch(new);
+        } else {
+            self.primary_endpoint.switch_after(vec![old], new, ttl);
+        }
     }
 
     /// Waits until the replica at `index` is linked to the current primary and has applied
