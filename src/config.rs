@@ -231,6 +231,25 @@ pub struct Config {
     #[arg(long, env = "ELASTICACHE_LOCAL_TOXICS_SEED")]
     pub toxics_seed: Option<u64>,
 
+    /// How primary endpoints behave around a failover: `aws` (refused while the primary is
+    /// down, then the old primary's address for `--dns-ttl-ms` after the promotion, as a cached
+    /// DNS answer) or `fast` (always accepting, re-pointed at once). Default: `aws` with
+    /// `--timing-profile aws`, else `fast`.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ENDPOINT_BEHAVIOUR", value_enum)]
+    pub endpoint_behaviour: Option<EndpointBehaviourChoice>,
+
+    /// The DNS TTL of the `aws` endpoint behaviour, in milliseconds (scaled by
+    /// `--time-scale` under `--timing-profile aws`). 5000 is an assumption, not a measured
+    /// AWS value.
+    #[arg(long, env = "ELASTICACHE_LOCAL_DNS_TTL_MS", default_value_t = 5000)]
+    pub dns_ttl_ms: u64,
+
+    /// The level of the one log line per API call (`api call`, target
+    /// `elasticache_local::access`): `info` (default), `debug` (shown with `RUST_LOG=debug`
+    /// only) or `off`. The failover narration and every other line keep their level.
+    #[arg(long, env = "ELASTICACHE_LOCAL_ACCESS_LOG", value_enum, default_value_t = AccessLog::Info)]
+    pub access_log: AccessLog,
+
     /// Let clients run the commands ElastiCache restricts (CONFIG, DEBUG, SHUTDOWN, REPLICAOF,
     /// SLAVEOF, SAVE, BGSAVE, BGREWRITEAOF, MIGRATE, SYNC), as on raw Redis. Off by default:
     /// nodes answer them as ElastiCache does, `ERR unknown command`.
@@ -249,6 +268,30 @@ pub struct Config {
     /// The private key (PEM) of `--tls-ca-cert`.
     #[arg(long, env = "ELASTICACHE_LOCAL_TLS_CA_KEY", requires = "tls_ca_cert")]
     pub tls_ca_key: Option<PathBuf>,
+}
+
+/// `--endpoint-behaviour`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EndpointBehaviourChoice {
+    Aws,
+    Fast,
+}
+
+/// How loud the per-request access lines are (`--access-log`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessLog {
+    Info,
+    Debug,
+    Off,
+}
+
+impl AccessLog {
+    /// The filter directive for the access lines' target; `None` leaves them to `RUST_LOG`.
+    pub fn directive(self) -> Option<&'static str> {
+        // `debug` needs no directive: the lines are written at debug level instead (see
+        // `logging::access_line!`), so `RUST_LOG` decides whether they show.
+        (self == Self::Off).then_some("elasticache_local::access=off")
+    }
 }
 
 impl Config {
@@ -348,6 +391,28 @@ impl Config {
         Ok(Duration::from_secs_f64(
             (86_400.0 * self.time_scale).max(1.0),
         ))
+    }
+
+    /// The primary endpoints' behaviour this run (see `engine::EndpointBehaviour`).
+    pub fn endpoint_behaviour(&self) -> crate::engine::EndpointBehaviour {
+        let aws_profile = self.timing_profile == TimingProfile::Aws;
+        let choice = self.endpoint_behaviour.unwrap_or(if aws_profile {
+            EndpointBehaviourChoice::Aws
+        } else {
+            EndpointBehaviourChoice::Fast
+        });
+        let scale = if aws_profile && self.time_scale.is_finite() {
+            self.time_scale.max(0.0)
+        } else {
+            1.0
+        };
+        match choice {
+            EndpointBehaviourChoice::Fast => crate::engine::EndpointBehaviour::default(),
+            EndpointBehaviourChoice::Aws => crate::engine::EndpointBehaviour {
+                refuse_while_down: true,
+                dns_ttl: Duration::from_secs_f64(self.dns_ttl_ms as f64 / 1000.0 * scale),
+            },
+        }
     }
 
     pub fn failover_timing(&self) -> Result<FailoverTiming, String> {

@@ -80,6 +80,13 @@ pub async fn run(config: Config) -> Result<(), String> {
         tracing::info!(engine, binary = %path.display(), "engine binary");
     }
     tracing::info!(data_dir = %data_dir.display(), tls_ca = %ca_file.display(), "starting");
+    let behaviour = config.endpoint_behaviour();
+    tracing::info!(
+        refuse_while_primary_down = behaviour.refuse_while_down,
+        dns_ttl_ms = behaviour.dns_ttl.as_millis() as u64,
+        "endpoint behaviour"
+    );
+    engine::set_endpoint_behaviour(behaviour);
     if let Some(seed) = config.toxics_seed {
         state.toxics.set_seed(seed);
     }

@@ -127,6 +127,31 @@ fn write_batch(batch: &[u8]) {
     WRITTEN.with(|written| written.borrow_mut().push(batch.to_vec()));
 }
 
+/// Set by `--access-log debug`: the per-request lines are written at debug level.
+static ACCESS_AT_DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`access_line!`] write at debug level (`true`) or info level (`false`).
+pub fn set_access_at_debug(debug: bool) {
+    ACCESS_AT_DEBUG.store(debug, Ordering::Relaxed);
+}
+
+pub fn access_at_debug() -> bool {
+    ACCESS_AT_DEBUG.load(Ordering::Relaxed)
+}
+
+/// One access line (an API call), on the `elasticache_local::access` target at the level
+/// `--access-log` chose, so it can be turned down without silencing anything else.
+#[macro_export]
+macro_rules! access_line {
+    ($($field:tt)*) => {
+        if $crate::logging::access_at_debug() {
+            tracing::debug!(target: "elasticache_local::access", $($field)*)
+        } else {
+            tracing::info!(target: "elasticache_local::access", $($field)*)
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,3 +123,8 @@ fn boto3_and_redis_py_snapshot_and_restore_groups() {
 fn boto3_and_redis_py_drive_tls_in_transit() {
     run_flow("tests/python/tls_flow.py");
 }
+
+#[test]
+fn boto3_and_redis_py_drive_the_fault_injection_api() {
+    run_flow("tests/python/faults_flow.py");
+}

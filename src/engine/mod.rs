@@ -39,6 +39,8 @@ pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
 pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};
 pub(crate) use error::EngineError;
 pub(crate) use node::{NodeHealth, probe};
+pub use proxy::behaviour::EndpointBehaviour;
+pub(crate) use proxy::behaviour::set as set_endpoint_behaviour;
 pub(crate) use replicated::{GroupSpec, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;

@@ -176,6 +176,30 @@ impl RedisProcess {
         tracing::info!(node = %self.spec.name, addr = %self.spec.addr, "redis-server killed");
     }
 
+    /// The process id (never reused while this value lives: the child is not reaped yet).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// SIGSTOP (`freeze`: the node stops answering, its sockets stay open, as in a
+    /// `DEBUG SLEEP`) or SIGCONT (`!freeze`). Does nothing once the process has exited.
+    pub fn set_frozen(&mut self, freeze: bool) {
+        if !self.is_running() {
+            return;
+        }
+        let signal = if freeze { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: kill(2) on our own child's pid, which is not reaped yet (try_wait said running).
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, signal);
+        }
+        let state = if freeze {
+            "frozen (SIGSTOP)"
+        } else {
+            "resumed (SIGCONT)"
+        };
+        tracing::info!(node = %self.spec.name, pid = self.pid, "redis-server {state}");
+    }
+
     /// SIGTERM, a grace period, then SIGKILL; always reaps.
     pub async fn stop(mut self) {
         self.terminate_gracefully().await;

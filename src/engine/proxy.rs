@@ -16,10 +16,14 @@ use super::address::AddressPool;
 use super::toxics::ToxicRegistry;
 use super::toxics::registry::Registration;
 
+pub mod behaviour;
+
 pub struct EndpointProxy {
     name: String,
     addr: SocketAddrV4,
     targets: watch::Sender<Vec<SocketAddrV4>>,
+    /// Counts switches, so a delayed switch ([`Self::switch_after`]) yields to a later one.
+    generation: Arc<AtomicUsize>,
     accept_task: JoinHandle<()>,
     /// Lists the endpoint in the toxics registry while it lives.
     _toxics: Registration,
@@ -35,22 +39,41 @@ impl EndpointProxy {
         targets: Vec<SocketAddrV4>,
     ) -> io::Result<Self> {
         let listener = pool.bind_endpoint(port).await?;
-        Self::serve(name, listener, targets)
+        Self::serve(name, listener, targets, false)
     }
 
-    fn serve(name: String, listener: TcpListener, targets: Vec<SocketAddrV4>) -> io::Result<Self> {
+    /// [`Self::bind`] for a primary endpoint: under the `aws` endpoint behaviour (see
+    /// [`behaviour`]) it stops listening while it has no target, so new connections are
+    /// refused, as when the DNS name points at a host that is down.
+    pub async fn bind_primary(
+        name: String,
+        pool: &AddressPool,
+        port: u16,
+        targets: Vec<SocketAddrV4>,
+    ) -> io::Result<Self> {
+        let listener = pool.bind_endpoint(port).await?;
+        Self::serve(name, listener, targets, behaviour::get().refuse_while_down)
+    }
+
+    fn serve(
+        name: String,
+        listener: TcpListener,
+        targets: Vec<SocketAddrV4>,
+        refuse_while_empty: bool,
+    ) -> io::Result<Self> {
         let addr = match listener.local_addr()? {
             std::net::SocketAddr::V4(addr) => addr,
             other => return Err(io::Error::other(format!("not an IPv4 address: {other}"))),
         };
         let (sender, receiver) = watch::channel(targets);
         let _toxics = ToxicRegistry::global().register(&name, addr, receiver.clone());
-        let accept_task = tokio::spawn(accept_loop(listener, receiver));
+        let accept_task = tokio::spawn(accept_loop(listener, receiver, refuse_while_empty));
         tracing::info!(endpoint = %name, %addr, "endpoint proxy listening");
         Ok(Self {
             name,
             addr,
             targets: sender,
+            generation: Arc::new(AtomicUsize::new(0)),
             accept_task,
             _toxics,
         })
@@ -67,7 +90,29 @@ impl EndpointProxy {
     /// Points the endpoint at new nodes and drops connections to the old ones.
     pub fn switch(&self, targets: Vec<SocketAddrV4>) {
         tracing::info!(endpoint = %self.name, addr = %self.addr, ?targets, "endpoint switched");
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.targets.send_replace(targets);
+    }
+
+    /// Points the endpoint at `now`, and at `later` once `delay` has passed, unless it is
+    /// switched again meanwhile: a DNS name whose old answer is cached for a TTL.
+    pub fn switch_after(
+        &self,
+        now: Vec<SocketAddrV4>,
+        later: Vec<SocketAddrV4>,
+        delay: std::time::Duration,
+    ) {
+        self.switch(now);
+        let generation = self.generation.load(Ordering::Relaxed);
+        let (counter, sender) = (Arc::clone(&self.generation), self.targets.clone());
+        let name = self.name.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if counter.load(Ordering::Relaxed) == generation {
+                tracing::info!(endpoint = %name, targets = ?later, "endpoint switched: the DNS TTL of the old answer ran out");
+                sender.send_replace(later);
+            }
+        });
     }
 
     /// Stops listening and drops every connection, at once (a stopped group's endpoint must not
@@ -86,11 +131,35 @@ impl Drop for EndpointProxy {
     }
 }
 
-async fn accept_loop(listener: TcpListener, targets: watch::Receiver<Vec<SocketAddrV4>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    mut targets: watch::Receiver<Vec<SocketAddrV4>>,
+    refuse_while_empty: bool,
+) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut backoff = AcceptBackoff::default();
+    let mut listener = Some(listener);
     loop {
-        let client = match listener.accept().await {
+        if refuse_while_empty {
+            match behaviour::listen_while_targeted(&mut listener, &mut targets).await {
+                Some(()) => {}
+                None => return, // the endpoint is gone
+            }
+        }
+        let Some(bound) = listener.as_ref() else {
+            return;
+        };
+        let accepted = tokio::select! {
+            accepted = bound.accept() => accepted,
+            // An emptied target list must close the listener at once, not at the next client.
+            changed = targets.changed(), if refuse_while_empty => {
+                if changed.is_err() {
+                    return; // the endpoint is gone
+                }
+                continue;
+            }
+        };
+        let client = match accepted {
             Ok((client, _)) => {
                 backoff.succeeded();
                 client

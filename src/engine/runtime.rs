@@ -108,9 +108,23 @@ impl Runtime {
     /// The best running replica takes over from the failed primary at `failed`; every endpoint
     /// and node follows. Returns the new primary's member id.
     pub async fn promote_replacement(&mut self, failed: usize) -> Result<String, EngineError> {
-        match self {
-            Self::Replicated(group) => group.promote_best_replica().await,
-            Self::Cluster(cluster) => cluster.take_over(cluster.shard_at(failed)).await,
+        self.promote_replacement_to(failed, None).await
+    }
+
+    /// [`Runtime::promote_replacement`], promoting `chosen` instead of the best replica when
+    /// it is given (cluster mode disabled only: cluster mode elects its own).
+    pub async fn promote_replacement_to(
+        &mut self,
+        failed: usize,
+        chosen: Option<&str>,
+    ) -> Result<String, EngineError> {
+        match (self, chosen) {
+            (Self::Replicated(group), chosen) => group.promote_best_replica(chosen).await,
+            (Self::Cluster(cluster), None) => cluster.take_over(cluster.shard_at(failed)).await,
+            (Self::Cluster(cluster), Some(_)) => Err(EngineError::Replication(format!(
+                "choosing the replica to promote is not supported on cluster {} (cluster mode enabled)",
+                cluster.group_id()
+            ))),
         }
     }
 
@@ -129,7 +143,10 @@ impl Runtime {
     /// monitor repairs next: it says nothing about the restarted node, which runs.
     pub async fn wait_resynced_from(&self, index: usize) {
         if let Self::Replicated(group) = self {
-            for replica in (0..group.node_addresses().len()).filter(|r| *r != index) {
+            // A node that is down (held down by a fault, or not restarted yet) has nothing
+            // to resync: waiting for it would only time out.
+            let others = (0..group.node_addresses().len()).filter(|r| *r != index);
+            for replica in others.filter(|r| group.has_process(*r)) {
                 if let Err(error) = group.wait_synced(replica).await {
                     let (member, replica) = (group.member_at(index), group.member_at(replica));
                     tracing::warn!(%member, %replica, %error, "a replica did not resync from the restarted primary");
@@ -247,7 +264,8 @@ impl Runtime {
         }
     }
 
-    fn replicated(&mut self, what: &str) -> Result<&mut GroupRuntime, EngineError> {
+    /// The cluster-mode-disabled runtime, or an error saying `what` needs one.
+    pub fn replicated(&mut self, what: &str) -> Result<&mut GroupRuntime, EngineError> {
         match self {
             Self::Replicated(group) => Ok(group),
             Self::Cluster(cluster) => Err(EngineError::Replication(format!(

@@ -7,7 +7,7 @@
 //!   query string) must not come from another origin: a foreign `Origin` or a
 //!   `Sec-Fetch-Site` of `cross-site` or `same-site` (another port on localhost is same-site)
 //!   is refused with a 403;
-//! - with `--verify-sigv4`, the control routes (`/_reset`, `/_state`) need a valid signature
+//! - with `--verify-sigv4`, the control routes (`/_reset`, `/_state`, `/_faults`) need a valid signature
 //!   like the API itself. `/_health` stays open: liveness probes (Docker's HEALTHCHECK) cannot
 //!   sign.
 //!

@@ -36,6 +36,7 @@ pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
         .route("/_state", axum::routing::get(super::dashboard::state))
         .route("/_reset", axum::routing::post(super::control::reset))
         .route("/_tls/ca.pem", axum::routing::get(super::control::tls_ca))
+        .route("/_faults", axum::routing::post(super::faults::create))
         .nest(
             "/_toxiproxy",
             super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),
@@ -107,17 +108,20 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     let elapsed_us = started.elapsed().as_micros() as u64;
     match result {
         Ok(xml) => {
-            // The action resolved, so every part of the line is the server's own text.
-            if !crate::logging::plain_lines() {
-                tracing::info!("{}", access_line(action_name, elapsed_us, &ctx.request_id));
-            } else if tracing::enabled!(tracing::Level::INFO) {
+            // The action resolved, so every part of the line is the server's own text: on the
+            // plain (not a terminal) path it is written directly, see `logging::write_info`.
+            let direct = crate::logging::plain_lines() && !crate::logging::access_at_debug();
+            if !direct {
                 let line = access_line(action_name, elapsed_us, &ctx.request_id);
-                crate::logging::write_info(module_path!(), &line);
+                crate::access_line!("{line}");
+            } else if tracing::enabled!(target: "elasticache_local::access", tracing::Level::INFO) {
+                let line = access_line(action_name, elapsed_us, &ctx.request_id);
+                crate::logging::write_info("elasticache_local::access", &line);
             }
             xml_response(StatusCode::OK, xml, &ctx.request_id)
         }
         Err(error) => {
-            tracing::info!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
+            crate::access_line!(action = %action_name, status = error.status().as_u16(), code = error.code(), message = error.message(), elapsed_us, request_id = %ctx.request_id, "api call failed");
             error_response(&error, &ctx.request_id)
         }
     }

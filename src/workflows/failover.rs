@@ -4,11 +4,12 @@
 //! step is done in the group's mode (`REPLICAOF NO ONE` or `CLUSTER FAILOVER TAKEOVER`).
 
 use std::future::Future;
+use std::time::Instant;
 
 use crate::model::FailoverTicket;
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
-use crate::workflows::{pause, recover_node};
+use crate::workflows::{pause, recover_node, since};
 
 pub async fn run(state: SharedState, ticket: FailoverTicket) {
     let workflow = {
@@ -36,18 +37,24 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
         .engine
         .runtime(&ticket.group_id)
         .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let (group, old_primary) = (&ticket.group_id, &ticket.old_primary);
+    tracing::info!(%group, node_group = %ticket.node_group_id, "failover 1/5: TestFailover accepted; primary {old_primary} will fail");
     let mut runtime = handle.lock().await;
     let old_index = runtime
         .primary_of(&ticket.node_group_id)
         .ok_or_else(|| format!("node group {} has no running shard", ticket.node_group_id))?;
     pause(timing.before_kill).await;
     runtime.kill_node(old_index).await;
-    tracing::info!(group = %ticket.group_id, node_group = %ticket.node_group_id, member = %ticket.old_primary, "primary killed");
+    tracing::info!(%group, elapsed = %since(started), "failover 2/5: primary {old_primary} killed; clients on it lose their connections and the primary endpoint has no node");
     pause(timing.before_promotion).await;
     match runtime.promote_replacement(old_index).await {
-        Ok(new_primary) => state
-            .model()
-            .complete_promotion(ticket, &new_primary, state.now()),
+        Ok(new_primary) => {
+            tracing::info!(%group, elapsed = %since(started), "failover 3/5: replica {new_primary} promoted; the primary endpoint now forwards to it and accepts writes");
+            state
+                .model()
+                .complete_promotion(ticket, &new_primary, state.now())
+        }
         Err(error) => {
             // No replica could take over: bring the old node back as the primary, so the group
             // (or the shard's slots) is never left without one.
@@ -65,9 +72,15 @@ async fn drive(state: &SharedState, ticket: &FailoverTicket) -> Result<(), Strin
         }
     }
     pause(timing.before_recovery).await;
+    tracing::info!(%group, elapsed = %since(started), "failover 4/5: recovering {old_primary} as a new, empty replica");
     let least = timing.recovery_duration;
-    recover_node(state, &mut runtime, &ticket.group_id, old_index, least).await;
-    tracing::info!(group = %ticket.group_id, node_group = %ticket.node_group_id, "failover finished");
+    let recovered = recover_node(state, &mut runtime, &ticket.group_id, old_index, least).await;
+    let outcome = if recovered {
+        "recovered and in sync"
+    } else {
+        "did not recover (see its events)"
+    };
+    tracing::info!(%group, elapsed = %since(started), "failover 5/5: {old_primary} {outcome}; failover finished");
     Ok(())
 }
 

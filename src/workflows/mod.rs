@@ -10,6 +10,7 @@ use crate::state::SharedState;
 pub mod automatic_snapshots;
 pub mod cache_cluster;
 pub mod failover;
+pub mod faults;
 mod guard;
 pub mod health;
 pub mod modify;
@@ -75,6 +76,11 @@ pub async fn bring_back(
         .set_node_addresses(group_id, &runtime.node_addresses());
     pause(least.saturating_sub(started.elapsed())).await;
     record_recovery(state, &member, outcome)
+}
+
+/// The time since `started`, for the failover narration: `1.234s`.
+pub fn since(started: Instant) -> String {
+    format!("{:.3}s", started.elapsed().as_secs_f64())
 }
 
 /// Sleeps, unless there is nothing to wait for (the `fast` profile).

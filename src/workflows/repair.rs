@@ -10,7 +10,7 @@ use crate::engine::Runtime;
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
-use crate::workflows::{Comeback, NODE_ID, bring_back};
+use crate::workflows::{Comeback, NODE_ID, bring_back, since};
 
 /// Repairs the node at `index`, writing events; true when it runs and is synced again.
 pub async fn repair(
@@ -26,7 +26,10 @@ pub async fn repair(
             .model()
             .group(&ticket.group_id)
             .is_ok_and(|g| g.settings.automatic_failover);
-    tracing::warn!(group = %ticket.group_id, %member, was_primary, "node failed");
+    let started = std::time::Instant::now();
+    let group = &ticket.group_id;
+    let role = if was_primary { "primary" } else { "replica" };
+    tracing::warn!(%group, "automatic failover 1/3: {role} {member} failed its health checks; it is killed");
     let record = |kind: EventKind| state.model().record(kind, state.now());
     let failed = match (was_primary, runtime.is_cluster()) {
         (true, true) => "the shard primary",
@@ -43,9 +46,12 @@ pub async fn repair(
     let mut comeback = Comeback::AsReplica;
     if was_primary && automatic_failover {
         match runtime.promote_replacement(index).await {
-            Ok(new_primary) => state
-                .model()
-                .complete_promotion(ticket, &new_primary, state.now()),
+            Ok(new_primary) => {
+                tracing::info!(%group, elapsed = %since(started), "automatic failover 2/3: replica {new_primary} promoted; the primary endpoint now forwards to it");
+                state
+                    .model()
+                    .complete_promotion(ticket, &new_primary, state.now())
+            }
             Err(error) => {
                 record(EventKind::FailoverFailed {
                     group_id: ticket.group_id.clone(),
@@ -57,7 +63,7 @@ pub async fn repair(
     } else if was_primary {
         comeback = Comeback::AsPrimary;
     }
-    bring_back(
+    let recovered = bring_back(
         state,
         runtime,
         &ticket.group_id,
@@ -65,5 +71,12 @@ pub async fn repair(
         Duration::ZERO,
         comeback,
     )
-    .await
+    .await;
+    let how = match (recovered, comeback) {
+        (false, _) => "did not recover (retried with backoff)",
+        (true, Comeback::AsReplica) => "is back as an empty replica, in sync",
+        (true, Comeback::AsPrimary) => "is back as the primary, empty",
+    };
+    tracing::info!(%group, elapsed = %since(started), "automatic failover 3/3: {member} {how}");
+    recovered
 }

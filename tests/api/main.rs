@@ -9,6 +9,8 @@ mod engine_choice;
 mod engine_versions;
 mod events;
 mod failover;
+mod failover_narration;
+mod faults;
 mod health;
 mod lifecycle;
 mod markers;

@@ -110,8 +110,10 @@ impl GroupRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        let held_down = &self.held_down;
         self.nodes
             .iter_mut()
+            .filter(|n| !held_down.contains(&n.member))
             .map(|n| (n.member.clone(), n.probe()))
             .collect()
     }
@@ -134,5 +136,8 @@ impl GroupRuntime {
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
     pub async fn kill_node(&mut self, index: usize) {
         self.nodes[index].kill().await;
+        if index == self.primary {
+            self.primary_endpoint_down();
+        }
     }
 }

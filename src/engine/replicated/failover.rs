@@ -8,10 +8,13 @@ use crate::engine::EngineError;
 use crate::engine::node::{Candidate, best_candidate};
 
 impl GroupRuntime {
-    /// Promotes the best replica (`REPLICAOF NO ONE`), points the primary endpoint at it (which
-    /// drops the connections to the old node), re-points the other running replicas and returns
-    /// the new primary's member id.
-    pub async fn promote_best_replica(&mut self) -> Result<String, EngineError> {
+    /// Promotes the best replica (`REPLICAOF NO ONE`), or `chosen` when it runs and answers,
+    /// points the primary endpoint at it (which drops the connections to the old node),
+    /// re-points the other running replicas and returns the new primary's member id.
+    pub async fn promote_best_replica(
+        &mut self,
+        chosen: Option<&str>,
+    ) -> Result<String, EngineError> {
         let mut candidates = Vec::new();
         for index in 0..self.nodes.len() {
             if index == self.primary || self.nodes[index].process.is_none() {
@@ -26,15 +29,23 @@ impl GroupRuntime {
                 });
             }
         }
-        let Some(best) = best_candidate(&candidates).cloned() else {
-            return Err(EngineError::Replication(format!(
-                "no replica could be promoted ({} answered; replicas with replica-priority 0 are never promoted)",
-                candidates.len()
-            )));
+        let best = match chosen {
+            Some(member) => candidates
+                .iter()
+                .find(|c| self.nodes[c.index].member == member)
+                .cloned()
+                .ok_or_else(|| {
+                    EngineError::Replication(format!(
+                        "{member}, the replica chosen for promotion, is not a running replica"
+                    ))
+                })?,
+            None => self.least_lagged(&candidates)?,
         };
         self.client(best.index).replicate_from(None).await?;
+        self.relays.clear(); // every replica follows the new primary directly
+        let old_primary = self.nodes[self.primary].addr;
         self.primary = best.index;
-        self.point_primary_endpoint();
+        self.point_primary_endpoint_after_failover(old_primary);
         let new_primary = self.nodes[best.index].addr;
         for candidate in candidates.iter().filter(|c| c.index != best.index) {
             if let Err(error) = self
@@ -48,6 +59,16 @@ impl GroupRuntime {
         self.refresh_reader_endpoint();
         tracing::info!(group = %self.group_id(), new_primary = %self.primary_member(), offset = best.offset, "replica promoted");
         Ok(self.primary_member().to_string())
+    }
+
+    /// The replica with the highest applied offset (see [`best_candidate`]).
+    fn least_lagged(&self, candidates: &[Candidate]) -> Result<Candidate, EngineError> {
+        best_candidate(candidates).cloned().ok_or_else(|| {
+            EngineError::Replication(format!(
+                "no replica could be promoted ({} answered; replicas with replica-priority 0 are never promoted)",
+                candidates.len()
+            ))
+        })
     }
 
     /// Brings a failed primary back as the primary when no replica could take over, so the

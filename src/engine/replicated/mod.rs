@@ -3,6 +3,7 @@
 
 mod changes;
 mod failover;
+mod faults;
 mod runtime;
 mod upgrade;
 

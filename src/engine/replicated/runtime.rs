@@ -71,6 +71,12 @@ pub struct GroupRuntime {
     pub(super) primary: usize,
     primary_endpoint: EndpointProxy,
     reader_endpoint: EndpointProxy,
+    /// Members whose node is down on purpose (an injected fault, e.g. its AZ lost power):
+    /// health checks skip them and nothing restarts them until the fault is lifted.
+    pub(super) held_down: std::collections::BTreeSet<String>,
+    /// Replicas that replicate through a relay proxy (`<member>-replication`) on which
+    /// toxics delay or cut the replication stream, by member.
+    pub(super) relays: std::collections::HashMap<String, EndpointProxy>,
 }
 
 impl GroupRuntime {
@@ -85,9 +91,10 @@ impl GroupRuntime {
         let io =
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
         let name = |role: &str| format!("{}-{role}", spec.group_id);
-        let primary_endpoint = EndpointProxy::bind(name("primary"), &pool, spec.port, vec![])
-            .await
-            .map_err(io)?;
+        let primary_endpoint =
+            EndpointProxy::bind_primary(name("primary"), &pool, spec.port, vec![])
+                .await
+                .map_err(io)?;
         let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
             .await
             .map_err(io)?;
@@ -141,6 +148,8 @@ impl GroupRuntime {
             primary: 0,
             primary_endpoint,
             reader_endpoint,
+            held_down: Default::default(),
+            relays: Default::default(),
         };
         runtime.point_primary_endpoint();
         runtime.refresh_reader_endpoint();
@@ -152,7 +161,7 @@ impl GroupRuntime {
             primary: runtime.primary_endpoint.addr(),
             reader: runtime.reader_endpoint.addr(),
         };
-        tracing::info!(group = %runtime.group_id, ?started, "replication group running");
+        tracing::info!(group = %runtime.group_id, primary_endpoint = %started.primary, reader_endpoint = %started.reader, nodes = started.node_addresses.len(), "replication group running");
         Ok((runtime, started))
     }
 
@@ -218,6 +227,26 @@ impl GroupRuntime {
             .switch(vec![self.nodes[self.primary].addr]);
     }
 
+    /// The primary is down: under the `aws` endpoint behaviour the primary endpoint stops
+    /// listening, so new connections are refused until a node is primary again.
+    pub(super) fn primary_endpoint_down(&self) {
+        if crate::engine::proxy::behaviour::get().refuse_while_down {
+            self.primary_endpoint.switch(vec![]);
+        }
+    }
+
+    /// After a promotion from the primary at `old`: with a DNS TTL (the `aws` endpoint
+    /// behaviour) new connections still reach `old` for the TTL, then the new primary.
+    pub(super) fn point_primary_endpoint_after_failover(&self, old: SocketAddrV4) {
+        let ttl = crate::engine::proxy::behaviour::get().dns_ttl;
+        let new = vec![self.nodes[self.primary].addr];
+        if ttl.is_zero() {
+            self.primary_endpoint.switch(new);
+        } else {
+            self.primary_endpoint.switch_after(vec![old], new, ttl);
+        }
+    }
+
     /// Waits until the replica at `index` is linked to the current primary and has applied
     /// everything the primary had when the wait began (offsets, not link status alone).
     pub async fn wait_synced(&self, index: usize) -> Result<(), EngineError> {
@@ -264,6 +293,7 @@ impl GroupRuntime {
     /// and spreads the reader endpoint over the replicas.
     pub(super) async fn make_primary(&mut self, index: usize) -> Result<(), EngineError> {
         self.primary = index;
+        self.relays.clear();
         self.point_primary_endpoint();
         let addr = self.nodes[index].addr;
         for other in 0..self.nodes.len() {
