@@ -21,6 +21,7 @@ mod protocol;
 mod scopes;
 mod security;
 mod subnet_groups;
+mod subnet_groups_terraform;
 mod tags;
 mod terraform_parameter_group;
 mod terraform_replication_group;

@@ -21,7 +21,8 @@ use std::time::Duration;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{ReplicationGroup, Tag};
 
-use super::subnet_groups::{provider_list_tags, provider_update_tags};
+use super::subnet_groups::provider_list_tags;
+use super::subnet_groups_terraform::provider_update_tags;
 use crate::support::{TestServer, address_of_endpoint, code, redis_cli, wait_until};
 
 /// How long the provider's waiters may take here (theirs are 40-60 minutes).

@@ -5,7 +5,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_tokens;
 mod combined;
 mod engine_upgrade;
 mod modify;
+mod promotion;
 mod replicas;
