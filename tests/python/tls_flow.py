@@ -286,6 +286,34 @@ def migration(client, ca_file):
     step("modify: required -> preferred -> off; disabling straight from required is refused")
 
 
+def auth_token_over_tls(client, ca_file):
+    """Issue 16 item 2: ROTATE, SET and DELETE keep working on a `required` group, over TLS."""
+    token_a, token_b = "tls-token-a-0123456789", "tls-token-b-9876543210"
+    group_id = f"tls-auth-{RUN}"
+    created = create_group(
+        client, group_id, NumCacheClusters=2, AutomaticFailoverEnabled=True,
+        TransitEncryptionEnabled=True, AuthToken=token_a,
+    )
+    check_eq(created["AuthTokenEnabled"], True, "the token is on")
+    primary = created["NodeGroups"][0]["PrimaryEndpoint"]
+
+    def accepts(password):
+        try:
+            return tls_client(primary, ca_file, password=password).ping()
+        except redis.exceptions.AuthenticationError:
+            return False
+
+    check(accepts(token_a) and not accepts(token_b), "only token A before the rotation")
+    check(not accepts(None), "no token: refused over TLS")
+    modify(client, group_id, AuthToken=token_b, AuthTokenUpdateStrategy="ROTATE")
+    check(accepts(token_a) and accepts(token_b), "both tokens during the rotation, over TLS")
+    modify(client, group_id, AuthToken=token_b, AuthTokenUpdateStrategy="SET")
+    check(accepts(token_b) and not accepts(token_a), "only token B after SET, over TLS")
+    modify(client, group_id, AuthTokenUpdateStrategy="DELETE")
+    check(accepts(None), "no token needed after DELETE, still over TLS")
+    check(fails(lambda: plaintext_client(primary).ping()), "still no plaintext on a required group")
+
+
 def create_errors(client):
     expect_error(
         "InvalidParameterCombination",
@@ -347,6 +375,7 @@ def main():
         preferred_group(client, ca_file)
         cluster_mode(client, ca_file)
         migration(client, ca_file)
+        auth_token_over_tls(client, ca_file)
         standalone(client, ca_file)
     except Exception:
         traceback.print_exc()
