@@ -90,8 +90,10 @@ fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
 
 /// Snapshots and restores (tests/python/snapshot_flow.py): the server keeps its files in a data
 /// dir the script is told of, so it can read the exported objects and restore from them.
-#[test]
-fn boto3_and_redis_py_snapshot_and_restore_groups() {
+fn run_snapshot_flow(engine: &str) {
+    if !engine_available(engine) {
+        return;
+    }
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let data = data_dir.path().to_str().expect("utf-8 path");
     let mut server = TestServer::start_with(&[
@@ -104,19 +106,26 @@ fn boto3_and_redis_py_snapshot_and_restore_groups() {
     ]);
     let pid = server.pid();
     let path = repo_path("tests/python/snapshot_flow.py");
-    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap(), data], &[]);
+    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
+    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap(), data], &env);
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
     let gone = poll_blocking(Duration::from_secs(15), || {
         live_children(pid).is_empty().then_some(())
     });
-    assert!(
-        gone.is_some(),
-        "redis-servers left: {:?}",
-        live_children(pid)
-    );
+    assert!(gone.is_some(), "nodes left: {:?}", live_children(pid));
     assert!(server.stop(), "server did not exit cleanly");
+}
+
+#[test]
+fn boto3_and_redis_py_snapshot_and_restore_groups() {
+    run_snapshot_flow("redis");
+}
+
+#[test]
+fn boto3_and_redis_py_snapshot_and_restore_groups_on_valkey() {
+    run_snapshot_flow("valkey");
 }
 
 #[test]

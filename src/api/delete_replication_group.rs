@@ -50,9 +50,11 @@ pub async fn run(
             crate::workflows::snapshot::take(&state, &name, &group_id, None).await;
         }
         state.engine.stop_group(&group_id).await;
-        state.model().finish_delete(&group_id, state.now());
-        // Automatic snapshots go with their group, as on AWS; manual ones stay.
+        // Automatic snapshots go with their group, as on AWS; manual ones stay. Before the
+        // group goes, so a client that sees it gone never sees them (none is being taken: a
+        // `deleting` group takes none).
         crate::workflows::automatic_snapshots::prune(&state, &group_id, 0);
+        state.model().finish_delete(&group_id, state.now());
         tracing::info!(group = %group_id, "replication group deleted");
     });
     Ok(response)

@@ -6,6 +6,8 @@ number of shards too), from an exported object (arn:aws:s3:::bucket/key) and fro
 by a plain redis-server this script starts and stops by PID; a final snapshot on delete; and
 boto3's named exception for each rule.
 
+Groups are of ELASTICACHE_TEST_ENGINE (redis by default, or valkey).
+
 Usage: snapshot_flow.py DATA_DIR (the server's --data-dir; bucket B is DATA_DIR/s3.d/B/).
 Endpoint from ELASTICACHE_ENDPOINT. Run by tests/clients.rs with --snapshot-quota 30 --time-scale 0.00005.
 Exits 0 with a PASS line, or 1 with the failed check; deletes what it created either way.
@@ -30,6 +32,8 @@ from redis.cluster import RedisCluster
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 DATA_DIR = sys.argv[1] if len(sys.argv) > 1 else None
 RUN = uuid.uuid4().hex[:6]
+# The engine of every group (redis or valkey): tests/clients.rs runs the flow on both.
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 QUOTA = 30
 BUCKET = f"bucket-{RUN}"
 KEYS = {f"key:{i}": f"value-{i}" for i in range(200)}
@@ -69,6 +73,7 @@ def expect_error(client, name, call, **kwargs):
 
 
 def create_group(client, group_id, **kwargs):
+    kwargs.setdefault("Engine", ENGINE)
     client.create_replication_group(
         ReplicationGroupId=group_id, ReplicationGroupDescription="snapshots", **kwargs
     )
@@ -121,6 +126,8 @@ def replicated_flow(client):
     source_id = f"snap-src-{RUN}"
     source = create_group(client, source_id, NumCacheClusters=2)
     connection = primary_client(source)
+    server_info = connection.info("server")
+    check(("valkey_version" in server_info) == (ENGINE == "valkey"), f"{ENGINE} nodes: {server_info}")
     for key, value in KEYS.items():
         connection.set(key, value)
     wait_for("the replica has every key", lambda: int(
