@@ -23,11 +23,7 @@ fn sorted_members(group: &ReplicationGroup) -> Vec<String> {
 /// The nodes the reader endpoint leads to, over `connections` fresh connections, by address: a
 /// TLS-preferred node listens privately on its own IP behind a front (`CLIENT INFO`'s
 /// `laddr` is the address of the node behind the proxy: every node has its own).
-fn reader_targets(
-    reader: SocketAddr,
-    token: Option<&str>,
-    connections: usize,
-) -> BTreeSet<IpAddr> {
+fn reader_targets(reader: SocketAddr, token: Option<&str>, connections: usize) -> BTreeSet<IpAddr> {
     (0..connections)
         .map(|_| {
             let (out, err) = cli(reader, token, &["CLIENT", "INFO"]);
