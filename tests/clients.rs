@@ -137,3 +137,81 @@ fn boto3_and_redis_py_drive_tls_in_transit() {
 fn boto3_and_redis_py_drive_the_fault_injection_api() {
     run_flow("tests/python/faults_flow.py");
 }
+
+/// The copyable example examples/failover-retry/: an application with a redis-py retry policy
+/// keeps writing through a TestFailover under the aws timing profile and endpoint behaviour
+/// (promotion after 1.2 s, the old primary back as a replica 1.6 s later, a DNS TTL of 5 s).
+/// The endpoint refuses while the primary is down and gives READONLY while the TTL still points
+/// at the recovered old primary, so the application must have seen both, and lost nothing.
+#[test]
+fn the_failover_retry_example_survives_refused_and_readonly_windows() {
+    run_failover_retry_example("python");
+}
+
+/// The same with the example's ioredis writer (examples/failover-retry/node/); needs node and
+/// `npm install` run in that directory first, so it is not run by default (nor in CI).
+#[test]
+#[ignore = "needs node and `npm install` in examples/failover-retry/node"]
+fn the_failover_retry_example_survives_refused_and_readonly_windows_with_ioredis() {
+    let ioredis = repo_path("examples/failover-retry/node/node_modules/ioredis");
+    assert!(
+        ioredis.exists(),
+        "run `npm install` in examples/failover-retry/node"
+    );
+    run_failover_retry_example("node");
+}
+
+/// Runs examples/failover-retry/failover_retry.py with its `app` writer (APP=python|node).
+fn run_failover_retry_example(app: &str) {
+    let mut server = TestServer::start_with(&[
+        "--timing-profile",
+        "aws",
+        "--time-scale",
+        "0.02",
+        "--dns-ttl-ms",
+        "250000",
+        "--access-log",
+        "off",
+    ]);
+    let pid = server.pid();
+    let path = repo_path("examples/failover-retry/failover_retry.py");
+    let env = [("APP", app)];
+    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap()], &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        stdout.contains(&format!("PASS the {app} application")),
+        "no PASS line:\n{stdout}"
+    );
+    let summary = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SUMMARY "))
+        .unwrap_or_else(|| panic!("no SUMMARY line:\n{stdout}"));
+    let field = |name: &str| -> f64 {
+        summary
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {summary}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(field("lost"), 0.0, "{summary}");
+    assert!(field("writes") > 100.0, "{summary}");
+    assert!(
+        field("refused_errors") >= 1.0,
+        "no refused window: {summary}"
+    );
+    assert!(
+        field("readonly_errors") >= 1.0,
+        "no READONLY window: {summary}"
+    );
+    let gone = poll_blocking(Duration::from_secs(15), || {
+        live_children(pid).is_empty().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "redis-servers left: {:?}",
+        live_children(pid)
+    );
+    assert!(server.stop(), "server did not exit cleanly");
+}
