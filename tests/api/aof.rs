@@ -160,7 +160,10 @@ async fn appendonly_in_a_parameter_group_turns_on_aof_on_the_group_nodes() {
     let (error, message) = code_and_message(back_on);
     assert_eq!(error, "InvalidParameterCombination");
     assert!(message.contains("web"), "{message}");
-    assert_eq!(persistence_field(primary, "aof_enabled").as_deref(), Some("0"));
+    assert_eq!(
+        persistence_field(primary, "aof_enabled").as_deref(),
+        Some("0")
+    );
 }
 
 #[tokio::test]
