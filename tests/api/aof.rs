@@ -201,4 +201,8 @@ async fn appendonly_reaches_a_standalone_cache_cluster() {
     wait_aof(node, "0").await;
     modify(&client, "aof", &[("appendonly", "yes")]).await;
     wait_aof(node, "1").await;
+    // A rebooted node starts again with the group's values, AOF included.
+    crate::cache_clusters::reboot(&client, "solo").await;
+    wait_aof(node, "1").await;
+    writes_reach_the_aof(node, &[node]).await;
 }
