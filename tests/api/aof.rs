@@ -160,6 +160,17 @@ async fn appendonly_in_a_parameter_group_turns_on_aof_on_the_group_nodes() {
     let (error, message) = code_and_message(back_on);
     assert_eq!(error, "InvalidParameterCombination");
     assert!(message.contains("web"), "{message}");
+    // Nor by switching to another group that writes one.
+    create_parameter_group(&client, "aof-on", "redis2.8").await;
+    modify(&client, "aof-on", &[("appendonly", "yes")]).await;
+    let switch = client
+        .modify_replication_group()
+        .replication_group_id("web")
+        .cache_parameter_group_name("aof-on")
+        .apply_immediately(true)
+        .send()
+        .await;
+    assert_eq!(code_and_message(switch).0, "InvalidParameterCombination");
     assert_eq!(
         persistence_field(primary, "aof_enabled").as_deref(),
         Some("0")
