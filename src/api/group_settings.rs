@@ -73,6 +73,8 @@ pub(super) fn parse(
     };
     if let Some(parameter_group) = parameter_group {
         check_family(&settings, parameter_group)?;
+        let group_id = params.optional("ReplicationGroupId").unwrap_or_default();
+        crate::model::append_only::check(parameter_group, group_id, automatic_failover)?;
     }
     Ok(settings)
 }

@@ -47,6 +47,7 @@ pub async fn run(
         planned.binary
     });
     let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
+    check_append_only(state, ctx, group_id, &change)?;
     let group = state.model().begin_modify(group_id, &change)?;
     let users_applied = match new_user_groups {
         Some(ids) => replication_group_users::apply(state, &group.id.to_string(), ids).await,
@@ -65,6 +66,34 @@ pub async fn run(
     tokio::spawn(modify::run(state.clone(), id, change, upgrade_binary));
     users_applied?;
     Ok(response)
+}
+
+/// AOF and automatic failover exclude each other: judged on the group as the change leaves it
+/// (its automatic failover, its parameter group after any switch).
+fn check_append_only(
+    state: &SharedState,
+    ctx: &RequestContext,
+    group_id: &str,
+    change: &GroupChange,
+) -> Result<(), ApiError> {
+    let model = state.model();
+    let group = model.group(group_id)?;
+    let settings = &group.settings;
+    let automatic_failover = change
+        .automatic_failover
+        .unwrap_or(settings.automatic_failover);
+    let name = change
+        .cache_parameter_group_name
+        .as_ref()
+        .or(settings.cache_parameter_group_name.as_ref());
+    match name.map(|name| model.parameter_group(name, &ctx.scope())) {
+        Some(Ok(parameter_group)) => crate::model::append_only::check(
+            &parameter_group,
+            group.id.as_str(),
+            automatic_failover,
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// A new AUTH token (SET, ROTATE) needs a group with in-transit encryption, as on AWS (a

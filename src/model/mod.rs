@@ -5,6 +5,7 @@
 //! Resource kinds share `resource` (id rules, lifecycle, the table), `arn`, `tags` and
 //! `paging`; each kind adds only its own file (`group` for replication groups).
 
+pub mod append_only;
 pub mod arn;
 pub mod cache_cluster;
 mod cache_cluster_ops;

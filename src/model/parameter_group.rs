@@ -164,6 +164,12 @@ impl ParameterGroup {
         self.value("cluster-enabled").as_deref() == Some("yes")
     }
 
+    /// True when `appendonly` is `yes`: the nodes write an append-only file, which rules out
+    /// automatic failover (see `append_only.rs`).
+    pub fn append_only(&self) -> bool {
+        self.value("appendonly").as_deref() == Some("yes")
+    }
+
     /// The `CONFIG SET` pairs that bring a node to this group's values for `names` (all
     /// parameters when `None`), skipping what the service handles itself (`Service`) and, unless
     /// `with_reboot`, the `requires-reboot` ones.
@@ -366,6 +372,7 @@ impl Model {
             validate(&group.family, name, value).map(|canonical| canonical.to_string())
         });
         let names: Vec<String> = names.collect::<Result<_, _>>()?;
+        self.refuse_aof_with_failover(&group, &names, values)?;
         let stored = self.parameter_groups.get_mut(raw)?;
         for (name, (_, value)) in names.iter().zip(values) {
             stored.values.insert(name.clone(), value.clone());

@@ -13,7 +13,7 @@ use crate::support::{
     wait_available, wait_deleted, wait_for_event, wait_until,
 };
 
-async fn reboot(client: &aws_sdk_elasticache::Client, member: &str) {
+pub(crate) async fn reboot(client: &aws_sdk_elasticache::Client, member: &str) {
     let answer = client
         .reboot_cache_cluster()
         .cache_cluster_id(member)

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod aof;
 mod cache_clusters;
 mod engine_choice;
 mod engine_versions;

@@ -251,7 +251,7 @@ pub enum NodeConfig {
     /// set together with its two siblings (see [`client_output_buffer_limit`]).
     ClientOutputBufferLimit { class: &'static str },
     /// Not a redis setting: the service itself acts on it (memory reservation, command renames,
-    /// the cluster-mode choice, persistence that ElastiCache does not offer).
+    /// the cluster-mode choice, ElastiCache's replica-write closing).
     Service(&'static str),
     /// A redis setting no `CONFIG SET` can change (`databases`): a node gets it on its command
     /// line when it (re)starts, so a reboot applies it.
@@ -266,9 +266,6 @@ pub fn node_config(name: &str, value: &str) -> NodeConfig {
         }
         "cluster-enabled" => {
             NodeConfig::Service("chooses cluster mode when a group is created; not CONFIG SET-able")
-        }
-        "appendonly" | "appendfsync" => {
-            NodeConfig::Service("ElastiCache (3.2.4 on) offers no AOF; nodes run with it off")
         }
         "rename-commands" => NodeConfig::Service("an ElastiCache command-renaming layer"),
         "close-on-replica-write" | "close-on-slave-write" => {

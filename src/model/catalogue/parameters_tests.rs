@@ -215,6 +215,9 @@ fn node_config_mapping() {
         node_config("cluster-enabled", "yes"),
         NodeConfig::Service(_)
     ));
+    // AOF is real on the nodes (only redis2.6/2.8 groups can change it).
+    assert_eq!(node_config("appendonly", "yes"), NodeConfig::Direct);
+    assert_eq!(node_config("appendfsync", "always"), NodeConfig::Direct);
     assert_eq!(
         node_config("client-output-buffer-limit-pubsub-soft-seconds", "60"),
         NodeConfig::ClientOutputBufferLimit { class: "pubsub" }
