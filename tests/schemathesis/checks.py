@@ -19,7 +19,7 @@ import schemathesis
 import yaml
 
 NS = "http://elasticache.amazonaws.com/doc/2015-02-02/"
-CONTROL_PATHS = {"/_health", "/_state", "/_reset"}
+CONTROL_PATHS = {"/_health", "/_state", "/_reset", "/_faults"}
 # The supported actions, as openapi.yaml lists them (tests/openapi.rs keeps it equal to
 # Action::ALL).
 _SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
