@@ -10,8 +10,7 @@ use aws_sdk_elasticache::Client;
 
 use crate::parameter_groups::{create_parameter_group, modify, wait_nodes_config};
 use crate::support::{
-    DEADLINE, TestServer, address_of_endpoint, cache_cluster, code_and_message, connect,
-    member_addresses, wait_available, wait_until,
+    DEADLINE, TestServer, code_and_message, connect, member_addresses, wait_available, wait_until,
 };
 
 /// The version whose family (redis2.8) still lets a group change `appendonly`; the nodes run
@@ -194,20 +193,7 @@ async fn appendonly_reaches_a_standalone_cache_cluster() {
         .send()
         .await
         .expect("create a standalone cluster with AOF");
-    let node = wait_until("solo available", DEADLINE, || async {
-        let cluster = cache_cluster(&client, "solo").await;
-        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
-        let described = client
-            .describe_cache_clusters()
-            .cache_cluster_id("solo")
-            .show_cache_node_info(true)
-            .send()
-            .await
-            .ok()?;
-        let node = described.cache_clusters()[0].cache_nodes().first()?.clone();
-        node.endpoint().map(address_of_endpoint)
-    })
-    .await;
+    let node = crate::cache_clusters::wait_standalone_node(&client, "solo").await;
     wait_aof(node, "1").await;
     writes_reach_the_aof(node, &[node]).await;
     // A standalone cluster has no automatic failover: the group may turn AOF off and on.

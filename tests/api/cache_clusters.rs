@@ -182,6 +182,27 @@ async fn assert_no_failover(
     );
 }
 
+/// Waits until standalone cluster `id` is `available` with its node's endpoint, and returns it.
+pub(crate) async fn wait_standalone_node(
+    client: &aws_sdk_elasticache::Client,
+    id: &str,
+) -> std::net::SocketAddr {
+    wait_until(&format!("{id} available"), DEADLINE, || async {
+        let cluster = cache_cluster(client, id).await;
+        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
+        let described = client
+            .describe_cache_clusters()
+            .cache_cluster_id(id)
+            .show_cache_node_info(true)
+            .send()
+            .await
+            .ok()?;
+        let node = described.cache_clusters()[0].cache_nodes().first()?.clone();
+        node.endpoint().map(address_of_endpoint)
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_standalone_redis_reboot_applies_its_pending_parameters() {
     let server = TestServer::start();
@@ -195,20 +216,7 @@ async fn a_standalone_redis_reboot_applies_its_pending_parameters() {
         .send()
         .await
         .expect("create");
-    let node_port = wait_until("solo available", DEADLINE, || async {
-        let cluster = cache_cluster(&client, "solo").await;
-        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
-        let described = client
-            .describe_cache_clusters()
-            .cache_cluster_id("solo")
-            .show_cache_node_info(true)
-            .send()
-            .await
-            .ok()?;
-        let node = described.cache_clusters()[0].cache_nodes().first()?.clone();
-        node.endpoint().map(address_of_endpoint)
-    })
-    .await;
+    let node_port = wait_standalone_node(&client, "solo").await;
     assert_eq!(
         node_port.port(),
         6379,

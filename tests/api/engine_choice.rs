@@ -163,18 +163,22 @@ async fn an_engine_binary_given_for_a_version_runs_that_version_s_nodes() {
     assert!(!cmdline.starts_with(&redis71), "{cmdline}");
 }
 
-#[tokio::test]
-async fn a_valkey_group_without_a_valkey_server_is_refused_saying_how_to_get_one() {
-    // Only redis-server on PATH, and no valkey-server given.
-    let dir = tempfile::tempdir().unwrap();
-    let redis = linked_redis_server(dir.path());
-    let path = dir.path().display().to_string();
-    let server = TestServer::launch(Launch {
+/// A server with only a redis-server on `PATH` (linked into `dir`) and no valkey-server given.
+fn server_without_valkey(dir: &std::path::Path) -> TestServer {
+    let redis = linked_redis_server(dir);
+    let path = dir.display().to_string();
+    TestServer::launch(Launch {
         args: &["--redis-server", &redis],
         env: &[("PATH", &path)],
         env_remove: &["ELASTICACHE_LOCAL_VALKEY_SERVER"],
         ..Launch::default()
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_valkey_group_without_a_valkey_server_is_refused_saying_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_without_valkey(dir.path());
     let client = server.sdk();
     let refused = client
         .create_replication_group()
@@ -325,14 +329,7 @@ async fn a_valkey_cache_cluster_is_a_real_valkey_node_at_the_version_resolved() 
 #[tokio::test]
 async fn a_valkey_cache_cluster_without_a_valkey_server_is_refused_saying_how_to_get_one() {
     let dir = tempfile::tempdir().unwrap();
-    let redis = linked_redis_server(dir.path());
-    let path = dir.path().display().to_string();
-    let server = TestServer::launch(Launch {
-        args: &["--redis-server", &redis],
-        env: &[("PATH", &path)],
-        env_remove: &["ELASTICACHE_LOCAL_VALKEY_SERVER"],
-        ..Launch::default()
-    });
+    let server = server_without_valkey(dir.path());
     let client = server.sdk();
     let refused = client
         .create_cache_cluster()
