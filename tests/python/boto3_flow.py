@@ -23,6 +23,8 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 # The engine of the groups this flow makes (tests/clients.rs runs it on redis and on valkey).
 ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
@@ -32,38 +34,6 @@ PAGE_IDS = [f"boto3-page-{RUN}-{i:02d}" for i in range(25)]
 WAITER_FAST = {"Delay": 1, "MaxAttempts": 30}
 
 created = []  # every group id this run created, for the cleanup in `finally`
-steps = []  # one line per passed step, for the summary
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def step(message):
-    steps.append(message)
-    print(f"ok - {message}", flush=True)
-
-
-def poll(what, timeout, probe, interval=0.05):
-    """Calls probe() until it returns something truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last probe: {last!r})")
-        time.sleep(interval)
 
 
 def at(endpoint):

@@ -25,6 +25,8 @@ try:
 except ImportError:  # valkey-py, redis-py's fork with the same API (./dev test installs redis-py)
     import valkey as redis
 
+from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 # The engine of the standalone node and the group (tests/clients.rs runs it on redis and valkey).
 ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
@@ -37,37 +39,6 @@ WAITER = {"Delay": 1, "MaxAttempts": 60}
 
 clusters = []  # standalone cluster ids to clean up
 groups = []
-steps = []
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def step(message):
-    steps.append(message)
-    print(f"ok - {message}", flush=True)
-
-
-def poll(what, timeout, probe, interval=0.05):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
 
 
 def expect_error(code, status, call, **kwargs):

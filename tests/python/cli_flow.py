@@ -23,6 +23,8 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 RUN = uuid.uuid4().hex[:6]
 MAIN_ID = f"cli-main-{RUN}"
@@ -30,37 +32,6 @@ AUTH_ID = f"cli-auth-{RUN}"
 AUTH_TOKEN = f"cli-token-{RUN}-0123456789"  # 16-128 printable characters
 
 created = []
-steps = []
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def step(message):
-    steps.append(message)
-    print(f"ok - {message}", flush=True)
-
-
-def poll(what, timeout, probe, interval=0.05):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last probe: {last!r})")
-        time.sleep(interval)
 
 
 def aws_raw(*args, timeout=120):

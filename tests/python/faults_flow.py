@@ -31,36 +31,12 @@ except ImportError:  # valkey-py, redis-py's fork with the same API
     from valkey.backoff import ExponentialBackoff
     from valkey.retry import Retry
 
+from flowcheck import CheckFailed, check, poll, step, steps
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 GROUP = f"lab-{uuid.uuid4().hex[:6]}"
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 FINISHED = "Finished recovery for cache nodes 0001"
-steps = []
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def step(message):
-    steps.append(message)
-    print(f"ok - {message}", flush=True)
-
-
-def poll(what, timeout, probe, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
 
 
 def fault(body):

@@ -16,26 +16,13 @@ import uuid
 
 import boto3
 
+from flowcheck import CheckFailed, check, step, steps
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 RUN = uuid.uuid4().hex[:6]
 SUBNET_GROUP = f"boto3-subnets-{RUN}"
 PARAMETER_GROUP = f"boto3-params-{RUN}"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0badc0de"]
-steps = []
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def step(message):
-    steps.append(message)
-    print(f"ok   {message}", flush=True)
 
 
 def expect_error(client, name, call, **kwargs):

@@ -31,45 +31,18 @@ except ImportError:  # valkey-py, redis-py's fork with the same API
     import valkey as redis
     from valkey.cluster import ValkeyCluster as RedisCluster
 
+from flowcheck import CheckFailed, check, check_eq, step
+from flowcheck import poll as _poll
+
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 RUN = uuid.uuid4().hex[:6]
 groups = []
 clusters = []
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def step(message):
-    print(f"ok - {message}", flush=True)
-
-
 def poll(what, timeout, probe, interval=0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            last = probe()
-        except Exception as error:  # a client still reconnecting: not yet
-            last = error
-            if time.monotonic() >= deadline:
-                raise
-        else:
-            if last:
-                return last
-        if time.monotonic() >= deadline:
-            raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
+    # TLS clients may still be reconnecting after a failover or a migration step.
+    return _poll(what, timeout, probe, interval, retry_errors=True)
 
 
 def expect_error(code, call, **kwargs):
