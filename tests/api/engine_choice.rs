@@ -394,6 +394,25 @@ async fn memcached_versions_resolve_through_the_catalogue_and_a_different_local_
             .contains(&format!("memcached {local} requested"))
     );
 
+    // Its default group of the local version's family is taken by name (Terraform sends it).
+    let named = client
+        .create_cache_cluster()
+        .cache_cluster_id("named-mc")
+        .engine("memcached")
+        .cache_parameter_group_name(format!("default.memcached{}", &local[..3]))
+        .send()
+        .await
+        .expect("the default group of the local version's family");
+    let group = named
+        .cache_cluster()
+        .unwrap()
+        .cache_parameter_group()
+        .unwrap();
+    assert_eq!(
+        group.cache_parameter_group_name(),
+        Some(format!("default.memcached{}", &local[..3]).as_str())
+    );
+
     for version in ["1.6", "1.6.99", "7.1"] {
         let refused = client
             .create_cache_cluster()

@@ -270,8 +270,15 @@ def errors(client):
         expect_error("CacheClusterNotFound", 404, call, CacheClusterId=f"cc-none-{RUN}", **kwargs)
     expect_error("InvalidParameterValue", 400, client.reboot_cache_cluster,
                  CacheClusterId=REDIS_ID, CacheNodeIdsToReboot=["0002"])
+    # Memcached's parameter groups are its default.memcached1.x ones, of the version's family.
+    expect_error("CacheParameterGroupNotFound", 404, client.create_cache_cluster,
+                 CacheClusterId=f"cc-mcpg-{RUN}", Engine="memcached", NumCacheNodes=1,
+                 CacheParameterGroupName="default.memcached-made-up")
+    expect_error("InvalidParameterCombination", 400, client.create_cache_cluster,
+                 CacheClusterId=f"cc-mcpg-{RUN}", Engine="memcached", NumCacheNodes=1,
+                 EngineVersion="1.6.22", CacheParameterGroupName="default.memcached1.4")
     step("invalid combinations get AWS's errors (InvalidParameterCombination, CacheClusterAlreadyExists, "
-         "NodeQuotaForClusterExceeded, CacheClusterNotFound 404)")
+         "NodeQuotaForClusterExceeded, CacheClusterNotFound 404, CacheParameterGroupNotFound 404)")
 
 
 def delete_all(client):

@@ -12,6 +12,7 @@ use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::{
     CacheCluster, CacheEngine, CacheNode, ClusterSettings, ClusterStatus, NodeStatus,
 };
+use crate::model::catalogue::engine_versions;
 use crate::model::parameter_group::ParameterGroup;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -49,10 +50,11 @@ pub async fn run(
         }
     };
     if engine == CacheEngine::Memcached {
-        // Its default group is not modelled as a parameter group: keep the name as given.
+        // Its default groups are not modelled as parameter groups: the name is checked here.
         settings.cache_parameter_group_name = params
             .optional("CacheParameterGroupName")
-            .map(str::to_ascii_lowercase);
+            .map(|name| memcached_default_group(name, &settings.engine_version))
+            .transpose()?;
     }
     let config = parameter_group
         .as_ref()
@@ -166,6 +168,29 @@ fn parse_parameter_group(
             )))
         }
         _ => state.model().parameter_group(name, &ctx.scope()).map(Some),
+    }
+}
+
+/// A Memcached cluster's `CacheParameterGroupName`: one of the `default.memcached1.x` groups
+/// (their values are memcached's own defaults), of the family of the cluster's version, as AWS
+/// checks; any other name is a group that does not exist here.
+fn memcached_default_group(name: &str, engine_version: &str) -> Result<String, ApiError> {
+    let name = name.to_ascii_lowercase();
+    let family = name
+        .strip_prefix("default.")
+        .filter(|family| engine_versions::MEMCACHED_FAMILIES.contains(family))
+        .ok_or_else(|| {
+            ApiError::CacheParameterGroupNotFound(format!("CacheParameterGroup {name} not found."))
+        })?;
+    // From major.minor, not the catalogue: the local memcached's version (the default) may be
+    // one AWS does not list.
+    let expected = match major_minor(engine_version) {
+        Some((major, minor)) => format!("memcached{major}.{minor}"),
+        None => return Ok(name),
+    };
+    match engine_versions::family_mismatch(&expected, family) {
+        Some(error) => Err(error),
+        None => Ok(name),
     }
 }
 
