@@ -193,7 +193,7 @@ async fn appendonly_reaches_a_standalone_cache_cluster() {
         .send()
         .await
         .expect("create a standalone cluster with AOF");
-    let node = crate::cache_clusters::wait_standalone_node(&client, "solo").await;
+    let (_, node) = crate::cache_clusters::wait_standalone_node(&client, "solo").await;
     wait_aof(node, "1").await;
     writes_reach_the_aof(node, &[node]).await;
     // A standalone cluster has no automatic failover: the group may turn AOF off and on.

@@ -182,14 +182,16 @@ async fn assert_no_failover(
     );
 }
 
-/// Waits until standalone cluster `id` is `available` with its node's endpoint, and returns it.
+/// Waits until standalone cluster `id` is `available` with its first node's endpoint, and
+/// returns the cluster as described then with that node's address (one Describe per probe).
 pub(crate) async fn wait_standalone_node(
     client: &aws_sdk_elasticache::Client,
     id: &str,
-) -> std::net::SocketAddr {
+) -> (
+    aws_sdk_elasticache::types::CacheCluster,
+    std::net::SocketAddr,
+) {
     wait_until(&format!("{id} available"), DEADLINE, || async {
-        let cluster = cache_cluster(client, id).await;
-        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
         let described = client
             .describe_cache_clusters()
             .cache_cluster_id(id)
@@ -197,8 +199,10 @@ pub(crate) async fn wait_standalone_node(
             .send()
             .await
             .ok()?;
-        let node = described.cache_clusters()[0].cache_nodes().first()?.clone();
-        node.endpoint().map(address_of_endpoint)
+        let cluster = described.cache_clusters().first()?.clone();
+        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
+        let endpoint = cluster.cache_nodes().first()?.endpoint()?.clone();
+        Some((cluster, address_of_endpoint(&endpoint)))
     })
     .await
 }
@@ -216,7 +220,7 @@ async fn a_standalone_redis_reboot_applies_its_pending_parameters() {
         .send()
         .await
         .expect("create");
-    let node_port = wait_standalone_node(&client, "solo").await;
+    let (_, node_port) = wait_standalone_node(&client, "solo").await;
     assert_eq!(
         node_port.port(),
         6379,

@@ -10,8 +10,8 @@ use std::process::Command;
 use aws_sdk_elasticache::Client;
 
 use crate::support::{
-    BINARY, Launch, TestServer, address_of_endpoint, cache_cluster, code_and_message,
-    member_addresses, node_engine, redis_pid_on, wait_available,
+    BINARY, Launch, TestServer, cache_cluster, code_and_message, member_addresses, node_engine,
+    redis_pid_on, wait_available,
 };
 
 /// Creates a one-node group of `engine` at `version` and waits until it is available; returns
@@ -244,24 +244,7 @@ async fn create_standalone(
         .send()
         .await
         .unwrap_or_else(|e| panic!("create {engine} cache cluster: {e:?}"));
-    crate::support::wait_until(
-        &format!("{id} available"),
-        crate::support::DEADLINE,
-        || async {
-            let described = client
-                .describe_cache_clusters()
-                .cache_cluster_id(id)
-                .show_cache_node_info(true)
-                .send()
-                .await
-                .ok()?;
-            let cluster = described.cache_clusters().first()?.clone();
-            (cluster.cache_cluster_status() == Some("available")).then_some(())?;
-            let endpoint = cluster.cache_nodes().first()?.endpoint()?.clone();
-            Some((cluster, address_of_endpoint(&endpoint)))
-        },
-    )
-    .await
+    crate::cache_clusters::wait_standalone_node(client, id).await
 }
 
 #[tokio::test]
