@@ -112,8 +112,8 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
             // plain (not a terminal) path it is written directly, see `logging::write_info`.
             let direct = crate::logging::plain_lines() && !crate::logging::access_at_debug();
             if !direct {
-                let line = access_line(action_name, elapsed_us, &ctx.request_id);
-                crate::access_line!("{line}");
+                // Inside the macro, so the line is built only when its level is enabled.
+                crate::access_line!("{}", access_line(action_name, elapsed_us, &ctx.request_id));
             } else if tracing::enabled!(target: "elasticache_local::access", tracing::Level::INFO) {
                 let line = access_line(action_name, elapsed_us, &ctx.request_id);
                 crate::logging::write_info("elasticache_local::access", &line);
