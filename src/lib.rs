@@ -94,7 +94,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let background = state.clone();
     tokio::spawn(async move {
         for (engine, _) in engine::binaries::ENGINES {
-            let _ = background.engine.choose_binary(engine, None).await;
+            let _ = background.engine.choose_binary(engine, None, false).await;
         }
     });
 

@@ -22,6 +22,11 @@ fn run_flow(script: &str) {
 /// [`run_flow`] with the script's groups and Redis-protocol clusters of `engine`
 /// (`ELASTICACHE_TEST_ENGINE`); skipped on valkey without a valkey-server (outside ./dev).
 fn run_flow_on(script: &str, engine: &str) {
+    run_flow_with(script, engine, &[]);
+}
+
+/// [`run_flow_on`] with more environment for the script.
+fn run_flow_with(script: &str, engine: &str, extra_env: &[(&str, &str)]) {
     if !engine_available(engine) {
         return;
     }
@@ -30,7 +35,8 @@ fn run_flow_on(script: &str, engine: &str) {
     let path = repo_path(script);
     let path = path.to_str().expect("utf-8 path");
 
-    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
+    let mut env = vec![("ELASTICACHE_TEST_ENGINE", engine)];
+    env.extend_from_slice(extra_env);
     let output = run_client_script_with(&server, "python3", &[path], &env);
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
@@ -131,6 +137,17 @@ fn boto3_and_redis_py_snapshot_and_restore_groups_on_valkey() {
 #[test]
 fn boto3_and_redis_py_drive_tls_in_transit() {
     run_flow("tests/python/tls_flow.py");
+}
+
+/// The same flow on valkey nodes: those built with TLS (./dev builds third_party/valkey); the
+/// group created plaintext and migrated names that build's version, the TLS ones none.
+#[test]
+fn boto3_and_redis_py_drive_tls_in_transit_on_valkey() {
+    let Some(version) = support::valkey_tls_version() else {
+        return;
+    };
+    let env = [("ELASTICACHE_TEST_PLAINTEXT_VERSION", version.as_str())];
+    run_flow_with("tests/python/tls_flow.py", "valkey", &env);
 }
 
 #[test]

@@ -36,7 +36,9 @@ pub async fn run(
 ) -> Result<ReplicationGroupResult, ApiError> {
     let params = &snapshot_restore::with_snapshot_layout(state, params)?;
     let rdbs = snapshot_restore::parse(state, params)?;
-    let local_defaults = local_default_versions(state).await;
+    // TLS decides which local binary runs (one built with TLS), and so the default version.
+    let needs_tls = transit_encryption::parse_create(params)?.is_some();
+    let local_defaults = local_default_versions(state, needs_tls).await;
     let local_default = |engine: &str| {
         let found = local_defaults.iter().find(|(e, _)| *e == engine);
         found.map(|(_, version)| version.clone())
@@ -170,10 +172,13 @@ fn cluster_spec(
 }
 
 /// The version each engine's default local binary runs (`unknown` if unknown), learned once.
-async fn local_default_versions(state: &SharedState) -> Vec<(&'static str, String)> {
+async fn local_default_versions(
+    state: &SharedState,
+    needs_tls: bool,
+) -> Vec<(&'static str, String)> {
     let mut versions = Vec::new();
     for (engine, _) in ENGINES {
-        if let Ok(binary) = state.engine.choose_binary(engine, None).await {
+        if let Ok(binary) = state.engine.choose_binary(engine, None, needs_tls).await {
             versions.push((engine, binary.version));
         }
     }
@@ -194,7 +199,7 @@ async fn choose_binary(
         .and_then(|_| major_minor(&settings.engine_version));
     let binary = state
         .engine
-        .choose_binary(&settings.engine, wanted)
+        .choose_binary(&settings.engine, wanted, settings.transit_encryption)
         .await
         .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
     if let (false, Some((major, minor))) = (binary.exact, wanted) {

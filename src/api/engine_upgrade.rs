@@ -46,18 +46,23 @@ pub(super) async fn plan(
             .to_string(),
         None if engine == current.engine => return Ok(None),
         // A new engine without a version: the version its local binary runs, as on create.
-        None => local_default(state, &engine).await?,
+        None => local_default(state, &engine, current.transit_encryption).await?,
     };
     let (from, to) = (major_minor(&current.engine_version), major_minor(&version));
     if engine == current.engine && from.is_some() && from == to {
         return Ok(None);
     }
     refuse_forbidden(&group, &engine, from, to, &version)?;
+    // The replacement nodes of a TLS group speak TLS: their binary must be built with it.
+    let needs_tls = current.transit_encryption;
     let binary = state
         .engine
-        .choose_binary(&engine, to)
+        .choose_binary(&engine, to, needs_tls)
         .await
         .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
+    if needs_tls {
+        super::transit_encryption::check_binary(state, &engine, &binary.path).await?;
+    }
     if !binary.exact {
         tracing::warn!(group = %group.id, "{engine} {version} requested, running {engine} {}: no local binary of that major.minor (pass --engine-binary {engine}:MAJOR.MINOR=PATH to run one)", binary.version);
     }
@@ -79,10 +84,14 @@ pub(super) async fn plan(
     }))
 }
 
-async fn local_default(state: &SharedState, engine: &str) -> Result<String, ApiError> {
+async fn local_default(
+    state: &SharedState,
+    engine: &str,
+    needs_tls: bool,
+) -> Result<String, ApiError> {
     let binary = state
         .engine
-        .choose_binary(engine, None)
+        .choose_binary(engine, None, needs_tls)
         .await
         .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
     match binary.version.as_str() {

