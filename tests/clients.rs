@@ -79,6 +79,14 @@ fn aws_cli_drives_a_full_lifecycle_and_failover() {
     run_flow("tests/python/cli_flow.py");
 }
 
+/// The same on valkey nodes; its AUTH token group needs TLS, so a valkey built with TLS.
+#[test]
+fn aws_cli_drives_a_full_lifecycle_and_failover_on_valkey() {
+    if support::valkey_tls_version().is_some() {
+        run_flow_on("tests/python/cli_flow.py", "valkey");
+    }
+}
+
 #[test]
 fn boto3_redis_py_and_pymemcache_drive_cache_clusters() {
     run_flow("tests/python/cache_cluster_flow.py");

@@ -2,7 +2,8 @@
 # Builds the repository's Dockerfile (unchanged) on a private dockerd, runs the image the way
 # README's "Docker" section does and the Compose file README shows (examples/compose/), and
 # checks each: HEALTHCHECK healthy, aws-cli answers, the demo group's primary endpoint answers
-# PING, a valkey group made with aws-cli answers PING from the image's valkey-server, `docker stop` exits 0 within 2 s, and no process of the container is left afterwards.
+# PING, a valkey group made with aws-cli answers PING from the image's valkey-server (and one with
+# TLS answers redis-cli --tls from the image's valkey built with TLS), `docker stop` exits 0 within 2 s, and no process of the container is left afterwards.
 # The daemon is always stopped by PID at the end, also on failure. Prints the image size and the
 # start-to-healthy time. See tests/docker/daemon.sh for the daemon and the base images.
 set -euo pipefail
@@ -69,6 +70,7 @@ check_api() {
   [ "$(redis-cli -h "$address" -p "$port" GET ci-key)" = ci-value ]
   echo "docker: aws-cli: demo group available; PING $address:$port (primary endpoint): $pong"
   check_valkey "$1"
+  check_valkey_tls "$1"
 }
 
 # check_valkey PORT: the image's valkey-server behind an Engine=valkey group: create one, PING
@@ -88,6 +90,29 @@ check_valkey() {
   aws elasticache delete-replication-group "$e" --replication-group-id ci-valkey >/dev/null
   aws elasticache wait replication-group-deleted "$e" --replication-group-id ci-valkey
   echo "docker: aws-cli: valkey group available; PING $address:$port: $pong ($server); deleted"
+}
+
+# check_valkey_tls PORT: a valkey group with TLS runs the image's valkey built with TLS: redis-cli
+# --tls, verifying against the CA the server publishes, reads its INFO server; then deleted.
+check_valkey_tls() {
+  local e="--endpoint-url=http://127.0.0.1:$1" out address port ca info
+  aws elasticache create-replication-group "$e" --replication-group-id ci-valkey-tls \
+    --replication-group-description valkey --engine valkey --num-cache-clusters 1 \
+    --transit-encryption-enabled >/dev/null
+  aws elasticache wait replication-group-available "$e" --replication-group-id ci-valkey-tls
+  out=$(aws elasticache describe-replication-groups "$e" --replication-group-id ci-valkey-tls --output text \
+    --query 'ReplicationGroups[0].NodeGroups[0].PrimaryEndpoint.[Address,Port]')
+  read -r address port <<<"$out"
+  ca=$(mktemp)
+  python3 -c 'import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())' \
+    "http://127.0.0.1:$1/_tls/ca.pem" >"$ca"
+  info=$(redis-cli --tls --cacert "$ca" -h "$address" -p "$port" INFO server | tr -d '\r')
+  rm -f "$ca"
+  grep -qx 'server_name:valkey' <<<"$info" && grep -qx 'valkey_version:8.0.1' <<<"$info" ||
+    { echo "docker: the valkey TLS group answered over TLS: $info" >&2; return 1; }
+  aws elasticache delete-replication-group "$e" --replication-group-id ci-valkey-tls >/dev/null
+  aws elasticache wait replication-group-deleted "$e" --replication-group-id ci-valkey-tls
+  echo "docker: aws-cli: valkey TLS group available; redis-cli --tls $address:$port: valkey 8.0.1, certificate verified; deleted"
 }
 
 # stop_time_ms ID SINCE_EPOCH: from the daemon's first `kill` event of the container after

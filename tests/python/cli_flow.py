@@ -2,7 +2,7 @@
 """Drives elasticache-local with the real `aws` CLI (v1) through a full lifecycle.
 
 Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT); credentials from the usual
-AWS_* environment variables. Redis is checked with `redis-cli`. Every wait is a poll against
+AWS_* environment variables; redis nodes, or valkey with ELASTICACHE_TEST_ENGINE=valkey. The nodes are checked with `redis-cli`. Every wait is a poll against
 a deadline; there are no fixed sleeps.
 
 The CLI waiters poll every 15 s (the first poll is immediate), so the script first polls
@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from flowcheck import CheckFailed, check, check_eq, poll, step, steps
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 RUN = uuid.uuid4().hex[:6]
 MAIN_ID = f"cli-main-{RUN}"
 AUTH_ID = f"cli-auth-{RUN}"
@@ -134,7 +135,7 @@ def run():
         "--num-cache-clusters", "3",
         "--automatic-failover-enabled",
         "--cache-node-type", "cache.t3.micro",
-        "--engine", "redis",
+        "--engine", ENGINE,
         "--tags", "Key=suite,Value=cli",
     )["ReplicationGroup"]
     check_eq(group["ReplicationGroupId"], MAIN_ID, "created id")
@@ -169,6 +170,8 @@ def run():
 
     # --- data through the primary endpoint --------------------------------------------------------
     check_eq(redis_cli(primary_port, "PING"), "PONG", "PING via primary endpoint")
+    server = redis_cli(primary_port, "INFO", "server")
+    check(("server_name:valkey" in server) == (ENGINE == "valkey"), f"{ENGINE} nodes: INFO server {server[:200]!r}")
     keys = {f"cli:key:{i}": f"cli-{RUN}-{i}" for i in range(5)}
     for key, value in keys.items():
         check_eq(redis_cli(primary_port, "SET", key, value), "OK", f"SET {key}")
@@ -210,6 +213,7 @@ def run():
         "--replication-group-id", AUTH_ID,
         "--replication-group-description", "cli flow auth group",
         "--num-cache-clusters", "2",
+        "--engine", ENGINE,
         "--auth-token", AUTH_TOKEN, "--transit-encryption-enabled",
         "--transit-encryption-mode", "preferred",  # redis-cli below speaks plaintext
     )["ReplicationGroup"]
