@@ -163,6 +163,11 @@ fn boto3_and_redis_py_drive_the_fault_injection_api() {
     run_flow("tests/python/faults_flow.py");
 }
 
+#[test]
+fn boto3_and_redis_py_drive_the_fault_injection_api_on_valkey() {
+    run_flow_on("tests/python/faults_flow.py", "valkey");
+}
+
 /// The copyable example examples/failover-retry/: an application with a redis-py retry policy
 /// keeps writing through a TestFailover under the aws timing profile and endpoint behaviour
 /// (promotion after 1.2 s, the old primary back as a replica 1.6 s later, a DNS TTL of 5 s).

@@ -6,7 +6,8 @@ the unreplicated writes are gone. Then an Availability Zone power interruption: 
 client with a retry policy keeps writing through it, the primary leaves the zone and the node
 comes back there as a replica when the zone is back.
 
-Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
+Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT); redis nodes, or valkey with
+ELASTICACHE_TEST_ENGINE=valkey. Every wait is a poll against a
 deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
 """
 
@@ -34,6 +35,7 @@ except ImportError:  # valkey-py, redis-py's fork with the same API
 from flowcheck import CheckFailed, check, poll, step, steps
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
 GROUP = f"lab-{uuid.uuid4().hex[:6]}"
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 FINISHED = "Finished recovery for cache nodes 0001"
@@ -130,6 +132,7 @@ def main():
         client.create_replication_group(
             ReplicationGroupId=GROUP, ReplicationGroupDescription="failover lab",
             NumCacheClusters=3, AutomaticFailoverEnabled=True, PreferredCacheClusterAZs=ZONES,
+            Engine=ENGINE,
         )
         client.get_waiter("replication_group_available").wait(
             ReplicationGroupId=GROUP, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
@@ -141,7 +144,10 @@ def main():
             retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
                             redis.exceptions.ReadOnlyError],
         )
-        step(f"group {GROUP} in {ZONES}")
+        runs = primary.info("server").get("server_name", "redis")
+        if runs != ENGINE:
+            raise CheckFailed(f"the group's nodes run {runs}, not {ENGINE}")
+        step(f"group {GROUP} of {ENGINE} nodes in {ZONES}")
         lag_then_failover(client, primary)
         az_outage(client, primary)
     except Exception as error:  # noqa: BLE001 - report any failure clearly
