@@ -56,12 +56,24 @@ async fn restricted_commands_are_refused_through_the_configuration_endpoint_and_
 
 #[tokio::test]
 async fn a_user_group_gives_every_shard_its_acl_users() {
+    user_group_gives_every_shard_its_acl_users("redis").await;
+}
+
+/// The same on valkey shards, which need a valkey built with TLS (./dev builds one).
+#[tokio::test]
+async fn a_user_group_gives_every_valkey_shard_its_acl_users() {
+    if crate::support::valkey_tls_version().is_some() {
+        user_group_gives_every_shard_its_acl_users("valkey").await;
+    }
+}
+
+async fn user_group_gives_every_shard_its_acl_users(engine: &str) {
     const PASSWORD: &str = "reader-password-0123456789";
     let server = TestServer::start();
     let client = server.sdk();
     for (id, name, access) in [
         ("closed", "default", "off -@all"),
-        ("reader", "reader", "on ~* -@all +get +ping"),
+        ("reader", "reader", "on ~* -@all +get +ping +info"),
     ] {
         let mode = match name {
             "default" => AuthenticationMode::builder().r#type("no-password-required".into()),
@@ -73,7 +85,7 @@ async fn a_user_group_gives_every_shard_its_acl_users() {
             .create_user()
             .user_id(id)
             .user_name(name)
-            .engine("redis")
+            .engine(engine)
             .access_string(access)
             .authentication_mode(mode.build())
             .send()
@@ -83,7 +95,7 @@ async fn a_user_group_gives_every_shard_its_acl_users() {
     client
         .create_user_group()
         .user_group_id("readers")
-        .engine("redis")
+        .engine(engine)
         .user_ids("closed")
         .user_ids("reader")
         .send()
@@ -93,6 +105,7 @@ async fn a_user_group_gives_every_shard_its_acl_users() {
         .create_replication_group()
         .replication_group_id("shared")
         .replication_group_description("rbac in cluster mode")
+        .engine(engine)
         .num_node_groups(2)
         .replicas_per_node_group(1)
         .transit_encryption_enabled(true)
@@ -110,5 +123,12 @@ async fn a_user_group_gives_every_shard_its_acl_users() {
         let set =
             command(node, Some(("reader", PASSWORD)), &["SET", "k", "v"]).expect_err("no SET");
         assert_eq!(set.code(), Some("NOPERM"), "{member}");
+        let Ok(redis::Value::BulkString(info)) =
+            command(node, Some(("reader", PASSWORD)), &["INFO", "server"])
+        else {
+            panic!("{member}: INFO server as the reader");
+        };
+        let runs_valkey = String::from_utf8_lossy(&info).contains("server_name:valkey");
+        assert_eq!(runs_valkey, engine == "valkey", "{member} runs {engine}");
     }
 }
