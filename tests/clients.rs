@@ -188,6 +188,7 @@ fn the_failover_retry_example_survives_refused_and_readonly_windows_with_ioredis
     let resolves = std::process::Command::new("node")
         .args(["-e", "require.resolve('ioredis')"])
         .current_dir(&example)
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success());
     if !resolves {
