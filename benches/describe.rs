@@ -45,7 +45,10 @@ fn group(index: usize) -> ReplicationGroup {
         status: GroupStatus::Available,
         settings: GroupSettings {
             description: "bench".into(),
-            cache_node_type: "cache.t4g.micro".into(),
+            stored: elasticache_local::model::stored_settings::StoredSettings {
+                cache_node_type: "cache.t4g.micro".into(),
+                ..Default::default()
+            },
             engine: "redis".into(),
             engine_version: "7.0.15".into(),
             ..GroupSettings::default()

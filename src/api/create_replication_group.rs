@@ -88,7 +88,7 @@ fn insert_checked(
     ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let mut model = state.model();
-    model.subnet_group(&group.settings.cache_subnet_group_name)?;
+    model.subnet_group(&group.settings.stored.cache_subnet_group_name)?;
     if let Some(taken) = group
         .members
         .iter()

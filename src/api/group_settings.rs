@@ -2,7 +2,6 @@
 //! against AWS's rules: Multi-AZ needs automatic failover, the AUTH token's characters, the
 //! engine version (resolved through the catalogue), the parameter group's family.
 
-use crate::model::arn::ResourceKind;
 use crate::model::catalogue::engine_versions::{self, family_mismatch};
 use crate::model::group::GroupSettings;
 use crate::model::parameter_group::{ParameterGroup, family_of_version};
@@ -39,35 +38,19 @@ pub(super) fn parse(
     let user_group_ids = parse_user_group_ids(params, transit_encryption, auth_token.is_some())?;
     let settings = GroupSettings {
         description,
-        cache_node_type: params
-            .optional("CacheNodeType")
-            .unwrap_or("cache.t4g.micro")
-            .to_string(),
+        stored: super::stored_settings::parse(params)?,
         engine,
         engine_version,
         // Known once the create has chosen the nodes' binary.
         running_engine_version: String::new(),
         automatic_failover,
         multi_az,
-        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
-        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
         transit_encryption,
         transit_encryption_mode,
         at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
-        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
         auth_token,
         snapshotting_cluster_id: None,
-        preferred_maintenance_window: params
-            .optional("PreferredMaintenanceWindow")
-            .map(str::to_string),
-        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
-        notification_topic_status: params
-            .optional("NotificationTopicArn")
-            .map(|_| "active".to_string()),
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
-        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
-        cache_subnet_group_name: ResourceKind::SubnetGroup
-            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
         parameters_pending_reboot: false,
         user_group_ids,
     };

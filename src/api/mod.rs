@@ -49,6 +49,7 @@ pub(crate) mod shapes;
 mod snapshot_restore;
 mod snapshot_shape;
 mod snapshots;
+mod stored_settings;
 mod subnet_groups;
 mod tags;
 mod test_failover;

@@ -289,7 +289,7 @@ impl GroupSnapshot {
                     address: member.address,
                 })
                 .collect(),
-            subnet_group: group.settings.cache_subnet_group_name.clone(),
+            subnet_group: group.settings.stored.cache_subnet_group_name.clone(),
             parameter_group: group.settings.cache_parameter_group_name.clone(),
             tags,
         }

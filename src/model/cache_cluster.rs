@@ -119,21 +119,14 @@ pub struct CacheNode {
 /// Settings stored as given and reported back (see README for what has no local effect).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClusterSettings {
-    pub cache_node_type: String,
+    /// What a replication group stores alike.
+    pub stored: super::stored_settings::StoredSettings,
     pub engine_version: String,
     /// What the nodes' binary reports (`8.1.1`, `1.6.18`): without a local binary of the
     /// asked major.minor the closest runs, and the log and dashboard say so.
     pub running_engine_version: String,
-    pub preferred_maintenance_window: Option<String>,
-    pub notification_topic_arn: Option<String>,
-    pub notification_topic_status: Option<String>,
     /// `None`: the engine's default group.
     pub cache_parameter_group_name: Option<String>,
-    pub cache_subnet_group_name: String,
-    pub security_group_ids: Vec<String>,
-    pub snapshot_retention_limit: i64,
-    pub snapshot_window: Option<String>,
-    pub auto_minor_version_upgrade: bool,
     pub transit_encryption: bool,
     /// `Some` exactly when `transit_encryption` is true.
     pub transit_encryption_mode: Option<super::group::TransitEncryptionMode>,

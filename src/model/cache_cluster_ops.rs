@@ -39,7 +39,7 @@ impl Model {
         if self.cache_cluster_exists(&cluster.id) {
             return Err(CacheCluster::already_exists(&cluster.id));
         }
-        self.subnet_group(&cluster.settings.cache_subnet_group_name)?;
+        self.subnet_group(&cluster.settings.stored.cache_subnet_group_name)?;
         self.tags.add(&cluster.arn, tags)?;
         self.cache_clusters.insert(cluster)
     }

@@ -130,7 +130,8 @@ impl TransitEncryptionMode {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupSettings {
     pub description: String,
-    pub cache_node_type: String,
+    /// What a cache cluster stores alike.
+    pub stored: super::stored_settings::StoredSettings,
     pub engine: String,
     /// As the API reports it: the catalogue's full version asked for (`7.1.0`), or the local
     /// binary's when none was.
@@ -141,21 +142,12 @@ pub struct GroupSettings {
     pub automatic_failover: bool,
     pub multi_az: bool,
     pub auth_token: Option<String>,
-    pub snapshot_retention_limit: i64,
-    pub snapshot_window: Option<String>,
     pub transit_encryption: bool,
     /// `Some` exactly when `transit_encryption` is true.
     pub transit_encryption_mode: Option<TransitEncryptionMode>,
     pub at_rest_encryption: bool,
-    pub auto_minor_version_upgrade: bool,
     pub snapshotting_cluster_id: Option<String>,
-    pub preferred_maintenance_window: Option<String>,
-    pub notification_topic_arn: Option<String>,
-    pub notification_topic_status: Option<String>,
     pub cache_parameter_group_name: Option<String>,
-    pub security_group_ids: Vec<String>,
-    /// Lower-cased; `default` unless the create named another.
-    pub cache_subnet_group_name: String,
     /// The user groups whose users the nodes know (RBAC); empty for AUTH-token groups.
     pub user_group_ids: Vec<String>,
     /// A `requires-reboot` parameter of its parameter group changed while it ran: shown as

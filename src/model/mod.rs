@@ -23,6 +23,7 @@ pub mod quota;
 pub mod resource;
 pub mod scope;
 pub mod snapshot;
+pub mod stored_settings;
 pub mod subnet_group;
 pub mod tags;
 pub mod user;

@@ -427,7 +427,10 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
         }
     };
     set(&mut settings.description, &change.description);
-    set(&mut settings.cache_node_type, &change.cache_node_type);
+    set(
+        &mut settings.stored.cache_node_type,
+        &change.cache_node_type,
+    );
     let set_optional = |target: &mut Option<String>, value: &Option<String>| {
         if value.is_some() {
             target.clone_from(value);
@@ -438,30 +441,33 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
         &change.snapshotting_cluster_id,
     );
     set_optional(
-        &mut settings.preferred_maintenance_window,
+        &mut settings.stored.preferred_maintenance_window,
         &change.preferred_maintenance_window,
     );
     set_optional(
-        &mut settings.notification_topic_arn,
+        &mut settings.stored.notification_topic_arn,
         &change.notification_topic_arn,
     );
     set_optional(
-        &mut settings.notification_topic_status,
+        &mut settings.stored.notification_topic_status,
         &change.notification_topic_status,
     );
     set_optional(
         &mut settings.cache_parameter_group_name,
         &change.cache_parameter_group_name,
     );
-    set_optional(&mut settings.snapshot_window, &change.snapshot_window);
+    set_optional(
+        &mut settings.stored.snapshot_window,
+        &change.snapshot_window,
+    );
     if let Some(limit) = change.snapshot_retention_limit {
-        settings.snapshot_retention_limit = limit;
+        settings.stored.snapshot_retention_limit = limit;
     }
     if let Some(upgrade) = change.auto_minor_version_upgrade {
-        settings.auto_minor_version_upgrade = upgrade;
+        settings.stored.auto_minor_version_upgrade = upgrade;
     }
     if let Some(ids) = &change.security_group_ids {
-        settings.security_group_ids.clone_from(ids);
+        settings.stored.security_group_ids.clone_from(ids);
     }
 }
 

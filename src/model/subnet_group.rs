@@ -179,7 +179,7 @@ impl super::Model {
     ) -> impl Iterator<Item = &'a ReplicationGroup> + 'a {
         self.groups
             .iter()
-            .filter(move |g| g.settings.cache_subnet_group_name == name)
+            .filter(move |g| g.settings.stored.cache_subnet_group_name == name)
     }
 
     /// Changes a group's description and/or subnets. `default` cannot be changed; a subnet

@@ -58,8 +58,8 @@ fn settings_of(state: &SharedState, group_id: &str) -> Option<(i64, Option<Strin
     let group = model.group(group_id).ok()?;
     (group.status != GroupStatus::Deleting).then(|| {
         (
-            group.settings.snapshot_retention_limit,
-            group.settings.snapshot_window.clone(),
+            group.settings.stored.snapshot_retention_limit,
+            group.settings.stored.snapshot_window.clone(),
         )
     })
 }

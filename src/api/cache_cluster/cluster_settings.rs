@@ -2,7 +2,6 @@
 //! rules: one node for Redis and Valkey, 1-40 for Memcached, zones that match the node count, a parameter
 //! group of the engine's family. Features with no local equivalent are refused.
 
-use crate::model::arn::ResourceKind;
 use crate::model::cache_cluster::{CacheEngine, ClusterSettings, MAX_MEMCACHED_NODES};
 use crate::model::catalogue::engine_versions::{self, family_mismatch};
 use crate::model::parameter_group::{ParameterGroup, family_of_version};
@@ -141,27 +140,11 @@ pub(super) fn parse(
         ));
     }
     let settings = ClusterSettings {
-        cache_node_type: params
-            .optional("CacheNodeType")
-            .unwrap_or("cache.t4g.micro")
-            .to_string(),
+        stored: crate::api::stored_settings::parse(params)?,
         engine_version: engine_version(params, engine, default_version)?,
         // Known once the create has chosen the nodes' binary.
         running_engine_version: String::new(),
-        preferred_maintenance_window: params
-            .optional("PreferredMaintenanceWindow")
-            .map(str::to_string),
-        notification_topic_arn: params.optional("NotificationTopicArn").map(str::to_string),
-        notification_topic_status: params
-            .optional("NotificationTopicArn")
-            .map(|_| "active".to_string()),
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
-        cache_subnet_group_name: ResourceKind::SubnetGroup
-            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
-        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
-        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
-        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
-        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
         transit_encryption: transit_encryption_mode.is_some(),
         transit_encryption_mode,
         auth_token,

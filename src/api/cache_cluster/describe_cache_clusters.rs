@@ -183,6 +183,7 @@ mod tests {
             .group_mut("rg")
             .unwrap()
             .settings
+            .stored
             .cache_node_type = "cache.r7g.large".into();
         let after = describe(&state, "").await;
         assert_eq!(

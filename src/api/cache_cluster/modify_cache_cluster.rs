@@ -220,26 +220,26 @@ fn store_settings(
     let settings = &mut cluster.settings;
     let text = |name: &str| params.optional(name).map(str::to_string);
     if let Some(window) = text("PreferredMaintenanceWindow") {
-        settings.preferred_maintenance_window = Some(window);
+        settings.stored.preferred_maintenance_window = Some(window);
     }
     if let Some(topic) = text("NotificationTopicArn") {
-        settings.notification_topic_arn = Some(topic);
-        settings.notification_topic_status = Some("active".into());
+        settings.stored.notification_topic_arn = Some(topic);
+        settings.stored.notification_topic_status = Some("active".into());
     }
     if let Some(status) = topic_status {
-        settings.notification_topic_status = Some(status.to_string());
+        settings.stored.notification_topic_status = Some(status.to_string());
     }
     if let Some(window) = text("SnapshotWindow") {
-        settings.snapshot_window = Some(window);
+        settings.stored.snapshot_window = Some(window);
     }
     if let Some(limit) = retention {
-        settings.snapshot_retention_limit = limit;
+        settings.stored.snapshot_retention_limit = limit;
     }
     if !security_groups.is_empty() {
-        settings.security_group_ids = security_groups;
+        settings.stored.security_group_ids = security_groups;
     }
     if let Some(auto_minor) = auto_minor {
-        settings.auto_minor_version_upgrade = auto_minor;
+        settings.stored.auto_minor_version_upgrade = auto_minor;
     }
     if let Some(group) = parameter_group {
         settings.cache_parameter_group_name = Some(group.name.clone());

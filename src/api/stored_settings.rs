@@ -1,0 +1,27 @@
+//! The members CreateReplicationGroup and CreateCacheCluster both store as given (or with
+//! AWS's default), parsed once for both into the model's [`StoredSettings`].
+
+use crate::model::arn::ResourceKind;
+use crate::model::stored_settings::StoredSettings;
+use crate::protocol::{ApiError, QueryParams};
+
+pub(crate) fn parse(params: &QueryParams) -> Result<StoredSettings, ApiError> {
+    let topic = params.optional("NotificationTopicArn").map(str::to_string);
+    Ok(StoredSettings {
+        cache_node_type: params
+            .optional("CacheNodeType")
+            .unwrap_or("cache.t4g.micro")
+            .to_string(),
+        preferred_maintenance_window: params
+            .optional("PreferredMaintenanceWindow")
+            .map(str::to_string),
+        notification_topic_status: topic.as_ref().map(|_| "active".to_string()),
+        notification_topic_arn: topic,
+        cache_subnet_group_name: ResourceKind::SubnetGroup
+            .lookup_key(params.optional("CacheSubnetGroupName").unwrap_or("default")),
+        security_group_ids: params.list("SecurityGroupIds", "SecurityGroupId")?,
+        snapshot_retention_limit: params.int_in("SnapshotRetentionLimit", 0, 35)?.unwrap_or(0),
+        snapshot_window: params.optional("SnapshotWindow").map(str::to_string),
+        auto_minor_version_upgrade: params.bool("AutoMinorVersionUpgrade")?.unwrap_or(true),
+    })
+}
