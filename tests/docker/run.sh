@@ -170,11 +170,13 @@ start_daemon
 make_base_images
 
 # README, "Docker": build.
-# The build stage is tagged too: the legacy builder's cache is its untagged intermediate images,
-# which `image prune` would otherwise delete with the stale ones (and the dependency layer too).
+# The build stages are tagged too: the legacy builder's cache is its untagged intermediate
+# images, which `image prune` would otherwise delete with the stale ones (the dependency layer,
+# the valkey built with TLS).
 started=$(now_ms)
 # In the background, so that the INT/TERM trap runs at once instead of after the build.
-{ docker build --network host --target build -t "$IMAGE-build" . \
+{ docker build --network host --target valkey-tls -t "$IMAGE-valkey-tls" . \
+  && docker build --network host --target build -t "$IMAGE-build" . \
   && docker build --network host -t "$IMAGE" .; } >"$DOCKER_ROOT/build.log" 2>&1 &
 wait $! || { tail -40 "$DOCKER_ROOT/build.log" >&2; exit 1; }
 echo "docker: docker build took $(secs $(($(now_ms) - started)))"
