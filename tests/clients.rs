@@ -142,6 +142,41 @@ fn boto3_and_redis_py_snapshot_and_restore_groups_on_valkey() {
     run_snapshot_flow("valkey");
 }
 
+/// Snapshots of standalone cache clusters (tests/python/cluster_snapshot_flow.py), with days of
+/// automatic snapshots sped up as for groups.
+fn run_cluster_snapshot_flow(engine: &str) {
+    if !engine_available(engine) {
+        return;
+    }
+    let mut server = TestServer::start_with(&["--time-scale", "0.00005"]);
+    let pid = server.pid();
+    let path = repo_path("tests/python/cluster_snapshot_flow.py");
+    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
+    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap()], &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
+    let gone = poll_blocking(Duration::from_secs(15), || {
+        live_children(pid).is_empty().then_some(())
+    });
+    assert!(gone.is_some(), "nodes left: {:?}", live_children(pid));
+    assert!(
+        server.stop(),
+        "no clean stop:\n{}",
+        tail(&server.log_text(), 40)
+    );
+}
+
+#[test]
+fn boto3_and_redis_py_snapshot_and_restore_cache_clusters() {
+    run_cluster_snapshot_flow("redis");
+}
+
+#[test]
+fn boto3_and_redis_py_snapshot_and_restore_cache_clusters_on_valkey() {
+    run_cluster_snapshot_flow("valkey");
+}
+
 #[test]
 fn boto3_and_redis_py_drive_tls_in_transit() {
     run_flow("tests/python/tls_flow.py");

@@ -288,7 +288,13 @@ async fn start_nodes(
                     .model()
                     .finish_create(&group_id, &node_addresses, endpoints, state.now());
             if kept {
-                crate::workflows::automatic_snapshots::spawn(state.clone(), group_id.clone());
+                crate::workflows::automatic_snapshots::spawn(
+                    state.clone(),
+                    crate::workflows::snapshot::SnapshotOf::Group {
+                        group_id: group_id.clone(),
+                        preferred: None,
+                    },
+                );
                 crate::workflows::health::spawn(state.clone(), group_id);
             } else {
                 // The group was reset away while its nodes started.

@@ -47,7 +47,11 @@ pub async fn run(
     tracing::info!(group = %group_id, "deleting replication group");
     tokio::spawn(async move {
         if let Some(name) = final_snapshot {
-            crate::workflows::snapshot::take(&state, &name, &group_id, None).await;
+            let of = crate::workflows::snapshot::SnapshotOf::Group {
+                group_id: group_id.clone(),
+                preferred: None,
+            };
+            crate::workflows::snapshot::take(&state, &name, &of).await;
         }
         state.engine.stop_group(&group_id).await;
         // Automatic snapshots go with their group, as on AWS; manual ones stay. Before the

@@ -4,6 +4,7 @@
 mod add_tags_to_resource;
 mod cache_cluster;
 mod cluster_layout;
+mod cluster_snapshots;
 mod copy_snapshot;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
@@ -69,6 +70,7 @@ use crate::protocol::xml::success_body;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
+pub(crate) use cluster_snapshots::begin_cluster_snapshot;
 pub(crate) use create_replication_group::wait_until_settled;
 pub(crate) use snapshots::begin_group_snapshot;
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::model::resource::Lifecycle;
-use crate::model::snapshot::{NodeSnapshot, Snapshot};
+use crate::model::snapshot::{NodeSnapshot, Snapshot, SnapshotOrigin};
 use crate::protocol::xml::{XmlList, XmlTime};
 
 #[derive(Serialize)]
@@ -23,7 +23,9 @@ pub struct NodeGroupConfigurationShape {
 pub struct NodeSnapshotShape {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_cluster_id: Option<String>,
-    pub node_group_id: String,
+    /// None for a standalone cache cluster's snapshot, as AWS reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_group_id: Option<String>,
     pub cache_node_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_group_configuration: Option<NodeGroupConfigurationShape>,
@@ -82,7 +84,7 @@ impl SnapshotShape {
         let nodes = snapshot
             .node_snapshots
             .iter()
-            .map(|node| node_shape(node, origin.cluster_enabled, show_node_groups))
+            .map(|node| node_shape(node, origin, show_node_groups))
             .collect();
         Self {
             snapshot_name: snapshot.name.clone(),
@@ -114,11 +116,11 @@ impl SnapshotShape {
     }
 }
 
-fn node_shape(node: &NodeSnapshot, cluster_enabled: bool, show: bool) -> NodeSnapshotShape {
+fn node_shape(node: &NodeSnapshot, origin: &SnapshotOrigin, show: bool) -> NodeSnapshotShape {
     NodeSnapshotShape {
         // AWS names the source node only with cluster mode disabled.
-        cache_cluster_id: (!cluster_enabled).then(|| node.cache_cluster_id.clone()),
-        node_group_id: node.node_group_id.clone(),
+        cache_cluster_id: (!origin.cluster_enabled).then(|| node.cache_cluster_id.clone()),
+        node_group_id: (origin.replication_group_id.is_some()).then(|| node.node_group_id.clone()),
         cache_node_id: node.cache_node_id.clone(),
         node_group_configuration: show.then(|| NodeGroupConfigurationShape {
             node_group_id: node.node_group_id.clone(),

@@ -12,6 +12,7 @@ use crate::model::snapshot::{
 use crate::model::tags::Tag;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
+use crate::workflows::snapshot::SnapshotOf;
 
 const DEFAULT_PORT: u16 = 6379;
 
@@ -118,18 +119,21 @@ pub fn begin_group_snapshot(
     Ok(snapshot)
 }
 
-/// Starts taking a snapshot inserted by [`begin_group_snapshot`], in the background.
+/// Starts taking a snapshot inserted by [`begin_group_snapshot`] (or of a standalone cluster,
+/// `cluster_snapshots`), in the background.
 pub fn spawn_take(state: &SharedState, snapshot: &Snapshot) {
     let state = state.clone();
     let name = snapshot.name.clone();
-    let group_id = snapshot
-        .origin
-        .replication_group_id
-        .clone()
-        .unwrap_or_default();
-    let preferred = snapshot.origin.cache_cluster_id.clone();
+    let origin = &snapshot.origin;
+    let of = match &origin.replication_group_id {
+        Some(group_id) => SnapshotOf::Group {
+            group_id: group_id.clone(),
+            preferred: origin.cache_cluster_id.clone(),
+        },
+        None => SnapshotOf::CacheCluster(origin.cache_cluster_id.clone().unwrap_or_default()),
+    };
     tokio::spawn(async move {
-        crate::workflows::snapshot::take(&state, &name, &group_id, preferred.as_deref()).await;
+        crate::workflows::snapshot::take(&state, &name, &of).await;
     });
 }
 

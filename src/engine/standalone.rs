@@ -91,6 +91,23 @@ impl CacheClusterRuntime {
         }
     }
 
+    /// The node a snapshot of the cluster is written from: its one Redis or Valkey node (its
+    /// RDB stands for node group `0001`, as a cluster-mode-disabled group's does, so either
+    /// restores the other). Memcached keeps no data on disk: none.
+    pub fn snapshot_source(&self) -> Result<super::snapshot::SnapshotSource, EngineError> {
+        match &self.nodes {
+            StandaloneNodes::Redis(node) => Ok(super::snapshot::SnapshotSource {
+                node_group_id: super::SINGLE_NODE_GROUP.to_string(),
+                member: REDIS_NODE_ID.to_string(),
+                client: node.client(),
+                dir: node.dir.join(REDIS_NODE_ID),
+            }),
+            StandaloneNodes::Memcached(_) => Err(EngineError::Replication(
+                "a Memcached cluster has no data to snapshot".into(),
+            )),
+        }
+    }
+
     /// The Auto Discovery endpoint of a Memcached cluster.
     pub fn configuration_address(&self) -> Option<SocketAddrV4> {
         match &self.nodes {
@@ -193,7 +210,8 @@ impl Engine {
     }
 
     /// Starts the node of a standalone Redis or Valkey cluster, running `redis_server` (a
-    /// redis-server or valkey-server), on an address of its own at `port`; that address.
+    /// redis-server or valkey-server), on an address of its own at `port`, loading `seed_rdb`
+    /// (a restore) when given; that address.
     pub(crate) async fn start_redis_cluster(
         &self,
         cluster_id: &str,
@@ -201,6 +219,7 @@ impl Engine {
         password: Option<String>,
         port: u16,
         tls: Option<super::TlsMode>,
+        seed_rdb: Option<PathBuf>,
     ) -> Result<SocketAddrV4, EngineError> {
         let dir = self.standalone_dir(cluster_id);
         let tls = tls.map(|mode| super::tls::NodeTls {
@@ -217,6 +236,7 @@ impl Engine {
             None,
         );
         spec.tls = tls.clone();
+        spec.seed_rdb = seed_rdb;
         let process = start_on_free_address(spec, &self.addresses).await?;
         let addr = process.addr();
         let node = RedisNode {

@@ -18,6 +18,8 @@ pub enum ClusterStatus {
     Rebooting,
     Deleting,
     CreateFailed,
+    /// A snapshot of its node is being written (CreateSnapshot, an automatic snapshot).
+    Snapshotting,
 }
 
 impl Lifecycle for ClusterStatus {
@@ -29,6 +31,7 @@ impl Lifecycle for ClusterStatus {
             Self::Rebooting => "rebooting cache cluster nodes",
             Self::Deleting => "deleting",
             Self::CreateFailed => "create-failed",
+            Self::Snapshotting => "snapshotting",
         }
     }
 
@@ -37,8 +40,8 @@ impl Lifecycle for ClusterStatus {
         matches!(
             (self, next),
             (Creating, Available | CreateFailed)
-                | (Available, Modifying | Rebooting | Deleting)
-                | (Modifying | Rebooting, Available)
+                | (Available, Modifying | Rebooting | Deleting | Snapshotting)
+                | (Modifying | Rebooting | Snapshotting, Available)
                 | (CreateFailed, Deleting)
         )
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Model;
 use super::arn::{Arn, ResourceKind};
+use super::cache_cluster::ClusterStatus;
 use super::events::EventKind;
 use super::group::GroupStatus;
 use super::resource::{Lifecycle, Resource};
@@ -194,7 +195,24 @@ impl Model {
                 )));
             }
         }
+        let standalone = match (&snapshot.origin.replication_group_id, snapshot.holds_group) {
+            (None, true) => snapshot.origin.cache_cluster_id.clone(),
+            _ => None,
+        };
+        if let Some(cluster_id) = &standalone {
+            let cluster = self.cache_cluster(cluster_id)?;
+            if cluster.status != ClusterStatus::Available {
+                return Err(ApiError::InvalidCacheClusterState(format!(
+                    "Cache cluster {} is not in a valid state to be snapshotted (status: {}).",
+                    cluster.id,
+                    cluster.status.as_str()
+                )));
+            }
+        }
         self.tags.add(&snapshot.arn, tags)?;
+        if let Some(cluster_id) = &standalone {
+            self.cache_cluster_mut(cluster_id)?.status = ClusterStatus::Snapshotting;
+        }
         if let Some(group_id) = snapshot
             .origin
             .replication_group_id
@@ -255,17 +273,31 @@ impl Model {
         self.release_group(event, holds_group, now);
     }
 
+    /// The snapshot's source (a group, or a standalone cluster) back to `available`.
     fn release_group(&mut self, event: EventKind, holds_group: bool, now: DateTime<Utc>) {
         if holds_group
             && let EventKind::SnapshotFinished {
-                source_type: "replication-group",
+                source_type,
                 source_id,
                 ..
             } = &event
-            && let Ok(group) = self.group_mut(source_id)
-            && group.status == GroupStatus::Snapshotting
         {
-            group.status = GroupStatus::Available;
+            match *source_type {
+                "replication-group" => {
+                    if let Ok(group) = self.group_mut(source_id)
+                        && group.status == GroupStatus::Snapshotting
+                    {
+                        group.status = GroupStatus::Available;
+                    }
+                }
+                _ => {
+                    if let Ok(cluster) = self.cache_cluster_mut(source_id)
+                        && cluster.status == ClusterStatus::Snapshotting
+                    {
+                        cluster.status = ClusterStatus::Available;
+                    }
+                }
+            }
         }
         self.record(event, now);
     }
@@ -291,6 +323,27 @@ impl Model {
         self.begin_delete(raw_id)
     }
 
+    /// DeleteCacheCluster with `FinalSnapshotIdentifier` (a standalone Redis or Valkey
+    /// cluster): the cluster goes `deleting` and the final snapshot is inserted `creating`,
+    /// both or neither; only an `available` cluster can take it.
+    pub fn begin_cluster_delete_with_snapshot(
+        &mut self,
+        raw_id: &str,
+        mut snapshot: Snapshot,
+    ) -> Result<super::cache_cluster::CacheCluster, ApiError> {
+        snapshot.holds_group = false;
+        let cluster = self.cache_cluster(raw_id)?;
+        if cluster.status != ClusterStatus::Available {
+            return Err(ApiError::InvalidCacheClusterState(format!(
+                "Cache cluster {} is not in a valid state to take a final snapshot and be deleted (status: {}).",
+                cluster.id,
+                cluster.status.as_str()
+            )));
+        }
+        self.insert_snapshot(snapshot, &[])?;
+        self.begin_cluster_delete(raw_id)
+    }
+
     /// Removes a snapshot that is not being created; the record as it was, for the answer.
     pub fn delete_snapshot(&mut self, raw_name: &str) -> Result<Snapshot, ApiError> {
         let snapshot = self.snapshots.get(raw_name)?;
@@ -308,13 +361,20 @@ impl Model {
         Ok(snapshot)
     }
 
-    /// Names of the automatic snapshots of `group_id`, oldest first.
-    pub fn automatic_snapshots_of(&self, group_id: &str) -> Vec<String> {
+    /// Names of the automatic snapshots of `source_id` (a group, or a standalone cluster),
+    /// oldest first.
+    pub fn automatic_snapshots_of(&self, source_id: &str) -> Vec<String> {
         let mut found: Vec<&Snapshot> = self
             .snapshots
             .iter()
             .filter(|s| s.source == SnapshotSource::Automated)
-            .filter(|s| s.origin.replication_group_id.as_deref() == Some(group_id))
+            .filter(|s| {
+                let origin = &s.origin;
+                match &origin.replication_group_id {
+                    Some(group) => group == source_id,
+                    None => origin.cache_cluster_id.as_deref() == Some(source_id),
+                }
+            })
             .collect();
         found.sort_by_key(|s| s.created_at);
         found.into_iter().map(|s| s.name.clone()).collect()

@@ -1,13 +1,16 @@
-//! Automatic snapshots: while a group lives, once a day (a real day times `--time-scale`), in its
-//! `SnapshotWindow` when it has one, a group with `SnapshotRetentionLimit` > 0 gets a snapshot
-//! named as AWS names them, `automatic.<group>-YYYY-MM-DD-HH-MM`, and its automatic snapshots
-//! are pruned to the limit, oldest first. The date in the name is the group's day clock: real
+//! Automatic snapshots: while a group (or a standalone Redis or Valkey cache cluster) lives, once
+//! a day (a real day times `--time-scale`), in its `SnapshotWindow` when it has one, one with
+//! `SnapshotRetentionLimit` > 0 gets a snapshot named as AWS names them,
+//! `automatic.<id>-YYYY-MM-DD-HH-MM`, and its automatic snapshots are pruned to the limit,
+//! oldest first. The date in the name is the group's day clock: real
 //! time since the loop began, scaled by `--time-scale`, so a sped-up day has its own date.
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, Timelike, Utc};
 
+use super::snapshot::SnapshotOf;
+use crate::model::cache_cluster::ClusterStatus;
 use crate::model::group::GroupStatus;
 use crate::model::scope::Scope;
 use crate::model::snapshot::SnapshotSource;
@@ -15,16 +18,15 @@ use crate::state::SharedState;
 
 const DAY_SECONDS: f64 = 86_400.0;
 
-/// Runs the daily snapshots of `group_id` until the group is gone.
-pub fn spawn(state: SharedState, group_id: String) {
+/// Runs the daily snapshots of `of` until it is gone.
+pub fn spawn(state: SharedState, of: SnapshotOf) {
     tokio::spawn(async move {
-        let Some(scope) = state
-            .model()
-            .group(&group_id)
-            .ok()
-            .map(|g| Scope::new(&g.arn.account, &g.arn.region))
-        else {
+        let Some(scope) = scope_of(&state, &of) else {
             return;
+        };
+        let id = match &of {
+            SnapshotOf::Group { group_id, .. } => group_id.clone(),
+            SnapshotOf::CacheCluster(cluster_id) => cluster_id.clone(),
         };
         let day = state.settings.snapshot_day;
         // One virtual minute per tick, so a window of a few minutes is never stepped over.
@@ -33,7 +35,7 @@ pub fn spawn(state: SharedState, group_id: String) {
         let mut last_day: Option<chrono::NaiveDate> = None;
         loop {
             tokio::time::sleep(tick).await;
-            let Some((limit, window)) = settings_of(&state, &group_id) else {
+            let Some((limit, window)) = settings_of(&state, &of) else {
                 return;
             };
             let now = day_clock(started, state.now(), day);
@@ -44,22 +46,46 @@ pub fn spawn(state: SharedState, group_id: String) {
                 continue;
             }
             // Room is made first, so a Describe never sees more than the limit.
-            prune(&state, &group_id, (limit as usize).saturating_sub(1));
-            if take(&state, &group_id, &scope, now).await {
+            prune(&state, &id, (limit as usize).saturating_sub(1));
+            if take(&state, &of, &id, &scope, now).await {
                 last_day = Some(now.date_naive());
             }
         }
     });
 }
 
-/// The group's retention limit and window, or `None` once it is gone (or going).
-fn settings_of(state: &SharedState, group_id: &str) -> Option<(i64, Option<String>)> {
+fn scope_of(state: &SharedState, of: &SnapshotOf) -> Option<Scope> {
     let model = state.model();
-    let group = model.group(group_id).ok()?;
-    (group.status != GroupStatus::Deleting).then(|| {
+    let arn = match of {
+        SnapshotOf::Group { group_id, .. } => &model.group(group_id).ok()?.arn,
+        SnapshotOf::CacheCluster(cluster_id) => &model.cache_cluster(cluster_id).ok()?.arn,
+    };
+    Some(Scope::new(&arn.account, &arn.region))
+}
+
+/// The retention limit and window, or `None` once the source is gone (or going).
+fn settings_of(state: &SharedState, of: &SnapshotOf) -> Option<(i64, Option<String>)> {
+    let model = state.model();
+    let (deleting, stored) = match of {
+        SnapshotOf::Group { group_id, .. } => {
+            let group = model.group(group_id).ok()?;
+            (
+                group.status == GroupStatus::Deleting,
+                &group.settings.stored,
+            )
+        }
+        SnapshotOf::CacheCluster(cluster_id) => {
+            let cluster = model.cache_cluster(cluster_id).ok()?;
+            (
+                cluster.status == ClusterStatus::Deleting,
+                &cluster.settings.stored,
+            )
+        }
+    };
+    (!deleting).then(|| {
         (
-            group.settings.stored.snapshot_retention_limit,
-            group.settings.stored.snapshot_window.clone(),
+            stored.snapshot_retention_limit,
+            stored.snapshot_window.clone(),
         )
     })
 }
@@ -88,26 +114,39 @@ fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
     }
 }
 
-/// Takes one automatic snapshot; false when the group could not take one now (busy).
-async fn take(state: &SharedState, group_id: &str, scope: &Scope, now: DateTime<Utc>) -> bool {
-    let name = format!("automatic.{group_id}-{}", now.format("%Y-%m-%d-%H-%M"));
+/// Takes one automatic snapshot; false when the source could not take one now (busy).
+async fn take(
+    state: &SharedState,
+    of: &SnapshotOf,
+    id: &str,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> bool {
+    let name = format!("automatic.{id}-{}", now.format("%Y-%m-%d-%H-%M"));
     let source = SnapshotSource::Automated;
-    let begun = crate::api::begin_group_snapshot(state, group_id, &name, source, None, scope, &[]);
+    let begun = match of {
+        SnapshotOf::Group { .. } => {
+            crate::api::begin_group_snapshot(state, id, &name, source, None, scope, &[])
+        }
+        SnapshotOf::CacheCluster(_) => {
+            crate::api::begin_cluster_snapshot(state, id, &name, source, scope, &[])
+        }
+    };
     match begun {
         Ok(_) => {
-            crate::workflows::snapshot::take(state, &name, group_id, None).await;
+            crate::workflows::snapshot::take(state, &name, of).await;
             true
         }
         Err(error) => {
-            tracing::debug!(group = %group_id, %error, "automatic snapshot postponed");
+            tracing::debug!(source = %id, %error, "automatic snapshot postponed");
             false
         }
     }
 }
 
-/// Deletes the oldest automatic snapshots of the group beyond `limit`.
-pub fn prune(state: &SharedState, group_id: &str, limit: usize) {
-    let names = state.model().automatic_snapshots_of(group_id);
+/// Deletes the oldest automatic snapshots of `source_id` (a group or a cluster) beyond `limit`.
+pub fn prune(state: &SharedState, source_id: &str, limit: usize) {
+    let names = state.model().automatic_snapshots_of(source_id);
     let excess = names.len().saturating_sub(limit);
     for name in names.into_iter().take(excess) {
         if state.model().delete_snapshot(&name).is_ok() {

@@ -7,18 +7,7 @@ use crate::state::SharedState;
 
 /// What the engine is asked to start.
 pub enum StartPlan {
-    /// One redis-server or valkey-server node.
-    Redis {
-        /// The server binary it runs.
-        binary: std::path::PathBuf,
-        password: Option<String>,
-        /// In-transit encryption: the node speaks TLS, in this mode.
-        tls: Option<crate::engine::TlsMode>,
-        /// The parameter group's settings, `CONFIG SET` on the fresh node.
-        config: Vec<(String, String)>,
-        /// `Port`: the node listens on it, on an address of its own.
-        port: u16,
-    },
+    Redis(RedisPlan),
     Memcached {
         count: usize,
         /// `Port`: every node and the configuration endpoint listen on it.
@@ -26,15 +15,27 @@ pub enum StartPlan {
     },
 }
 
+/// One redis-server or valkey-server node.
+pub struct RedisPlan {
+    /// The server binary it runs.
+    pub binary: std::path::PathBuf,
+    pub password: Option<String>,
+    /// In-transit encryption: the node speaks TLS, in this mode.
+    pub tls: Option<crate::engine::TlsMode>,
+    /// The parameter group's settings, `CONFIG SET` on the fresh node.
+    pub config: Vec<(String, String)>,
+    /// `Port`: the node listens on it, on an address of its own.
+    pub port: u16,
+    /// A restore (`SnapshotName`, `SnapshotArns`): the RDB the node loads at start.
+    pub seed_rdb: Option<std::path::PathBuf>,
+}
+
 pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
+    // Redis and Valkey nodes hold data: they take their daily snapshots (if the retention
+    // limit asks for them); Memcached has none.
+    let snapshots = matches!(plan, StartPlan::Redis(_));
     let started = match plan {
-        StartPlan::Redis {
-            binary,
-            password,
-            tls,
-            config,
-            port,
-        } => start_redis(&state, &cluster_id, (binary, port), password, tls, &config).await,
+        StartPlan::Redis(plan) => start_redis(&state, &cluster_id, plan).await,
         StartPlan::Memcached { count, port } => state
             .engine
             .start_memcached_cluster(&cluster_id, count, port)
@@ -62,6 +63,10 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
             .model()
             .finish_cluster_create(&cluster_id, &addresses, configuration, state.now());
     if kept {
+        if snapshots {
+            let of = crate::workflows::snapshot::SnapshotOf::CacheCluster(cluster_id.clone());
+            crate::workflows::automatic_snapshots::spawn(state.clone(), of);
+        }
         tokio::spawn(monitor(state, cluster_id, handle));
     } else {
         // Reset away while its nodes started.
@@ -72,18 +77,22 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
 async fn start_redis(
     state: &SharedState,
     cluster_id: &str,
-    (binary, port): (std::path::PathBuf, u16),
-    password: Option<String>,
-    tls: Option<crate::engine::TlsMode>,
-    config: &[(String, String)],
+    plan: RedisPlan,
 ) -> Result<CacheClusterHandle, crate::engine::EngineError> {
     state
         .engine
-        .start_redis_cluster(cluster_id, binary, password, port, tls)
+        .start_redis_cluster(
+            cluster_id,
+            plan.binary,
+            plan.password,
+            plan.port,
+            plan.tls,
+            plan.seed_rdb,
+        )
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;
-    if !config.is_empty() {
-        handle.lock().await.apply_config(config).await?;
+    if !plan.config.is_empty() {
+        handle.lock().await.apply_config(&plan.config).await?;
     }
     Ok(handle)
 }
@@ -136,8 +145,15 @@ pub async fn change_nodes(state: SharedState, cluster_id: String, add: usize, re
     tracing::info!(cluster = %cluster_id, add, ?remove, "cache cluster nodes changed");
 }
 
-pub async fn delete(state: SharedState, cluster_id: String) {
+/// Stops the cluster's nodes (after its final snapshot, when one was asked for) and forgets
+/// it, with its automatic snapshots (manual ones stay, as on AWS).
+pub async fn delete(state: SharedState, cluster_id: String, final_snapshot: Option<String>) {
+    if let Some(name) = final_snapshot {
+        let of = crate::workflows::snapshot::SnapshotOf::CacheCluster(cluster_id.clone());
+        crate::workflows::snapshot::take(&state, &name, &of).await;
+    }
     state.engine.stop_cache_cluster(&cluster_id).await;
+    crate::workflows::automatic_snapshots::prune(&state, &cluster_id, 0);
     state
         .model()
         .finish_cluster_delete(&cluster_id, state.now());

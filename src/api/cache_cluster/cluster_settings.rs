@@ -188,11 +188,6 @@ fn reject_unsupported(params: &QueryParams, engine: CacheEngine) -> Result<(), A
         ApiError::InvalidParameterValue(format!("elasticache-local does not support {what}."))
     };
     for (name, what) in [
-        (
-            "SnapshotArns.SnapshotArn.1",
-            "restoring from snapshots (SnapshotArns)",
-        ),
-        ("SnapshotName", "restoring from snapshots (SnapshotName)"),
         ("OutpostMode", "Outposts (OutpostMode)"),
         ("PreferredOutpostArn", "Outposts (PreferredOutpostArn)"),
         (

@@ -16,7 +16,7 @@ use crate::model::catalogue::engine_versions;
 use crate::model::parameter_group::ParameterGroup;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::cache_cluster::{self, StartPlan};
+use crate::workflows::cache_cluster::{self, RedisPlan, StartPlan};
 
 pub async fn run(
     state: &SharedState,
@@ -28,6 +28,7 @@ pub async fn run(
         return super::add_member::run(state, params, ctx, id, group_id);
     }
     let engine = CacheEngine::parse(params.required("Engine")?)?;
+    let seed_rdb = restore_of(state, params, engine)?;
     let count = cluster_settings::node_count(params, engine)?;
     let port = cluster_settings::port(params, engine)?;
     let (zones, preferred_zone, cross_az) =
@@ -71,14 +72,15 @@ pub async fn run(
     let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
     let response = CacheClusterResult::standalone(&cluster);
     let plan = match binary {
-        Some(binary) => StartPlan::Redis {
+        Some(binary) => StartPlan::Redis(RedisPlan {
             binary: binary.path,
             password: cluster.settings.auth_token.clone(),
             tls: (cluster.settings.transit_encryption_mode)
                 .map(crate::api::transit_encryption::engine_mode),
             config,
             port,
-        },
+            seed_rdb,
+        }),
         None => StartPlan::Memcached { count, port },
     };
     let cluster_id = cluster.id.clone();
@@ -88,6 +90,30 @@ pub async fn run(
     tracing::info!(cluster = %cluster_id, engine = engine.as_str(), nodes = count, "creating cache cluster");
     tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan));
     Ok(response)
+}
+
+/// `SnapshotName` or `SnapshotArns`: the one RDB the node starts from (a snapshot of a
+/// cluster-mode-disabled group or of a standalone cluster: one node group). Memcached keeps no
+/// data to restore.
+fn restore_of(
+    state: &SharedState,
+    params: &QueryParams,
+    engine: CacheEngine,
+) -> Result<Option<std::path::PathBuf>, ApiError> {
+    let rdbs = crate::api::snapshot_restore::parse(state, params)?;
+    if !rdbs.is_empty() && engine.is_memcached() {
+        return Err(ApiError::InvalidParameterCombination(
+            "Snapshots are only available for Redis and Valkey cache clusters, not memcached."
+                .into(),
+        ));
+    }
+    if rdbs.len() > 1 {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "A cache cluster restores from one RDB file (a snapshot of one node group); this restore has {}.",
+            rdbs.len()
+        )));
+    }
+    Ok(rdbs.into_iter().next())
 }
 
 /// What the binary behind the engine is (the default `EngineVersion`). Without memcached
