@@ -268,7 +268,7 @@ async fn a_node_that_keeps_failing_is_retried_with_backoff_and_reported() {
         "100",
     ]);
     let client = server.sdk();
-    let group = create_group(&client, "flaky", 2, true).await;
+    let group = create_group_on(&client, "redis", "flaky", 2, true).await;
     let (_, _, members) = endpoints(&group);
     std::fs::write(&marker, "").unwrap();
     signal(redis_pid_on(members[1].1).unwrap(), libc::SIGKILL);

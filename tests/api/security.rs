@@ -6,8 +6,8 @@ use aws_sdk_elasticache::types::ParameterNameValue;
 use serde_json::Value;
 
 use crate::support::{
-    At, DEADLINE, TestServer, admin_cli, connect, create_group, endpoints, member_addresses,
-    python3, replication_field, wait_available, wait_for_event, wait_until,
+    At, DEADLINE, TestServer, admin_cli, connect, create_group, create_group_on, endpoints,
+    member_addresses, python3, replication_field, wait_available, wait_for_event, wait_until,
 };
 
 /// Each restricted command with arguments a client would give it.
@@ -53,7 +53,7 @@ fn assert_all_refused(at: impl At, what: &str) {
 async fn restricted_commands_are_refused_through_every_node_and_endpoint() {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "locked", 3, true).await;
+    let group = create_group_on(&client, "redis", "locked", 3, true).await;
     let (primary, reader, members) = endpoints(&group);
     for (member, port, _) in &members {
         assert_all_refused(*port, member);

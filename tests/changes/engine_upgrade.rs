@@ -6,9 +6,9 @@ use aws_sdk_elasticache::Client;
 
 use crate::support::{
     At, DEADLINE, TestServer, Writer, address_of, cache_cluster, cluster_client, cluster_get,
-    cluster_nodes, cluster_set, code_and_message, configuration_endpoint, connect, create_cluster,
-    create_group, endpoints, events_for, member_addresses, messages, node_engine, node_on,
-    redis_cli, wait_available, wait_for_event, wait_until,
+    cluster_nodes, cluster_set, code_and_message, configuration_endpoint, connect,
+    create_cluster_on, create_group_on, endpoints, events_for, member_addresses, messages,
+    node_engine, node_on, redis_cli, wait_available, wait_for_event, wait_until,
 };
 
 /// The acknowledged `SET <prefix><i> <i>` writes the node behind `at` does not hold.
@@ -59,7 +59,7 @@ async fn modify_engine(client: &Client, id: &str, engine: Option<&str>, version:
 async fn a_redis_group_becomes_valkey_node_by_node_while_a_client_writes_and_loses_nothing() {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "shop", 3, true).await;
+    let group = create_group_on(&client, "redis", "shop", 3, true).await;
     let (primary_endpoint, _, before) = endpoints(&group);
 
     // A TestFailover's write gap, for comparison.
@@ -148,7 +148,7 @@ async fn a_redis_group_becomes_valkey_node_by_node_while_a_client_writes_and_los
 async fn a_single_node_keeps_its_data_and_address_through_an_upgrade() {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "solo", 1, false).await;
+    let group = create_group_on(&client, "redis", "solo", 1, false).await;
     let (primary_endpoint, _, before) = endpoints(&group);
     for i in 0..100 {
         assert_eq!(
@@ -195,7 +195,7 @@ async fn downgrades_valkey_to_redis_and_unknown_versions_are_refused() {
         .await
         .unwrap();
     wait_available(&client, "newer").await;
-    create_cluster(&client, "sharded", 2, 0).await;
+    create_cluster_on(&client, "redis", "sharded", 2, 0).await;
     client
         .create_replication_group()
         .replication_group_id("vk")
@@ -271,7 +271,7 @@ async fn downgrades_valkey_to_redis_and_unknown_versions_are_refused() {
 async fn a_redis_cluster_becomes_valkey_shard_by_shard_and_keeps_every_key() {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_cluster(&client, "carts", 2, 1).await;
+    let group = create_cluster_on(&client, "redis", "carts", 2, 1).await;
     let configuration = configuration_endpoint(&group);
     let mut connection = cluster_client(configuration).await;
     for i in 0..200 {

@@ -8,8 +8,8 @@ use aws_sdk_elasticache::types::{
 
 use crate::support::{
     DEADLINE, TestServer, assert_replication, cache_cluster, code, code_and_message, create_group,
-    describe, endpoints, events_for, increase_replicas, live_children, member_ids, messages,
-    redis_cli, wait_available, wait_for_event, wait_until,
+    create_group_on, describe, endpoints, events_for, increase_replicas, live_children, member_ids,
+    messages, redis_cli, wait_available, wait_for_event, wait_until,
 };
 
 const NOT_AVAILABLE: &str = "Replication group must be in available state to modify.";
@@ -344,7 +344,7 @@ async fn automatic_failover_goes_enabling_then_enabled_and_disabling_then_disabl
 async fn stored_settings_are_reported_by_both_describe_actions() {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_group(&client, "store", 2, false).await;
+    let group = create_group_on(&client, "redis", "store", 2, false).await;
     let (primary_endpoint, _, _) = endpoints(&group);
     let topic = "arn:aws:sns:us-east-1:123456789012:cache-events";
     // The parameter group must exist (CacheParameterGroupNotFound otherwise, as on AWS).

@@ -9,6 +9,7 @@ use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, CacheCluster, Event, ReplicationGroup,
 };
 
+use super::engines::default_engine;
 use super::node::address_of_endpoint;
 use super::wait::{DEADLINE, wait_until};
 
@@ -32,14 +33,15 @@ pub async fn describe(client: &Client, id: &str) -> Option<ReplicationGroup> {
 /// The engines the core flows run on, each with real nodes (redis-server, valkey-server).
 pub const ENGINES: [&str; 2] = ["redis", "valkey"];
 
-/// Creates a group and waits until it is `available`.
+/// Creates a group of the suite's default engine (see [`default_engine`]) and waits until it
+/// is `available`.
 pub async fn create_group(
     client: &Client,
     id: &str,
     nodes: i32,
     automatic_failover: bool,
 ) -> ReplicationGroup {
-    create_group_on(client, "redis", id, nodes, automatic_failover).await
+    create_group_on(client, &default_engine(), id, nodes, automatic_failover).await
 }
 
 /// Creates a group of `engine` (`redis` or `valkey`) and waits until it is `available`.
@@ -77,7 +79,7 @@ pub async fn create_group_with_token(
     nodes: i32,
     token: &str,
 ) -> ReplicationGroup {
-    create_group_with_token_on(client, "redis", id, nodes, token).await
+    create_group_with_token_on(client, &default_engine(), id, nodes, token).await
 }
 
 /// A group of `engine` whose every node needs `token`, as [`create_group_with_token`] makes one.
@@ -284,7 +286,7 @@ pub async fn create_cluster(
     shards: i32,
     replicas: i32,
 ) -> ReplicationGroup {
-    create_cluster_on(client, "redis", id, shards, replicas).await
+    create_cluster_on(client, &default_engine(), id, shards, replicas).await
 }
 
 /// A cluster-mode group of `engine`, as [`create_cluster`] makes one.

@@ -67,3 +67,11 @@ pub fn valkey_tls_version() -> Option<String> {
     );
     None
 }
+
+/// The engine of the groups the suites' default helpers create (`create_group`,
+/// `create_cluster`, ...): `redis`, or the engine `ELASTICACHE_TEST_ENGINE` names, so that a
+/// whole suite runs again on valkey nodes (`./dev test` does, for the failover, change,
+/// cluster-mode and toxics suites).
+pub fn default_engine() -> String {
+    std::env::var("ELASTICACHE_TEST_ENGINE").unwrap_or_else(|_| "redis".to_string())
+}

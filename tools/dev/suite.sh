@@ -118,6 +118,10 @@ run_suite() {
   run_stage hadolint lint_dockerfile
   run_stage openapi-spec-validator openapi-spec-validator openapi.yaml
   run_stage "cargo test" cargo test
+  # The failover, change, cluster-mode and toxics suites again, every group their default
+  # helpers create on valkey nodes (tests/support/engines.rs, default_engine).
+  run_stage "cargo test on valkey" env ELASTICACHE_TEST_ENGINE=valkey \
+    cargo test --test api --test changes --test cluster --test toxics
   # Later pieces (the Docker image smoke test, the wheel test) join CI by existing.
   local script
   for script in tests/docker/run.sh tests/wheel/run.sh; do
