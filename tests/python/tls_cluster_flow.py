@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""The in-transit encryption migration on a cluster-mode-enabled group (2 shards, 1 replica
+each), with boto3 and redis-py's RedisCluster: off -> preferred -> required and back, as AWS
+documents it. A plaintext RedisCluster client writes first and keeps working through
+`preferred`; a TLS one (verifying against the CA at /_tls/ca.pem and each node's IP) reads the
+same data; a new plaintext client fails once `required`; every node's cluster bus answers a
+verified TLS handshake while TLS is on (and no more once off); a TestFailover over TLS is
+survived; the status, PendingModifiedValues and events of each step are checked.
+
+Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
+deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
+"""
+
+import os
+import socket
+import ssl
+import sys
+import tempfile
+import traceback
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+try:
+    import redis
+    from redis.cluster import RedisCluster
+except ImportError:  # valkey-py, redis-py's fork with the same API
+    import valkey as redis
+    from valkey.cluster import ValkeyCluster as RedisCluster
+
+from flowcheck import CheckFailed, check, check_eq, step
+from flowcheck import poll as _poll
+
+ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+GROUP_ID = f"tls-clmig-{uuid.uuid4().hex[:6]}"
+KEYS = {f"key:{i}": str(i).encode() for i in range(40)}
+
+
+def poll(what, timeout, probe, interval=0.1):
+    return _poll(what, timeout, probe, interval, retry_errors=True)
+
+
+def group(client):
+    return client.describe_replication_groups(ReplicationGroupId=GROUP_ID)["ReplicationGroups"][0]
+
+
+def fetch_ca():
+    with urllib.request.urlopen(f"{ENDPOINT}/_tls/ca.pem", timeout=10) as answer:
+        pem = answer.read()
+    check(pem.startswith(b"-----BEGIN CERTIFICATE-----"), f"a PEM certificate: {pem[:40]!r}")
+    handle = tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False)
+    handle.write(pem)
+    handle.close()
+    return handle.name
+
+
+def cluster_client(configuration, ca_file=None):
+    tls = {}
+    if ca_file:
+        tls = dict(ssl=True, ssl_ca_certs=ca_file, ssl_cert_reqs=ssl.CERT_REQUIRED, ssl_check_hostname=True)
+    return RedisCluster(host=configuration["Address"], port=configuration["Port"], socket_timeout=5, **tls)
+
+
+def plaintext_fails(address, port):
+    try:
+        redis.Redis(host=address, port=port, socket_timeout=3).ping()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        return True
+    return False
+
+
+def data_intact(cluster):
+    return all(cluster.get(key) == value for key, value in KEYS.items())
+
+
+def buses(cluster, ca_file=None):
+    """Every node's IP and cluster bus port, from a raw CLUSTER NODES (`ip:port@cport,host`)."""
+    node = cluster.get_primaries()[0]
+    kind = redis.SSLConnection if ca_file else redis.Connection
+    tls = dict(ssl_ca_certs=ca_file, ssl_cert_reqs="required") if ca_file else {}
+    connection = kind(host=node.host, port=node.port, socket_timeout=5, **tls)
+    try:
+        connection.send_command("CLUSTER", "NODES")
+        text = connection.read_response().decode()
+    finally:
+        connection.disconnect()
+    found = []
+    for line in text.splitlines():
+        host_port, bus = line.split()[1].split(",")[0].split("@")
+        found.append((host_port.rsplit(":", 1)[0], int(bus)))
+    check_eq(len(found), 4, f"CLUSTER NODES lists every node: {text}")
+    return found
+
+
+def bus_speaks_tls(ip, bus_port, ca_file):
+    """A verified TLS handshake with the node's cluster bus (its certificate names its IP)."""
+    context = ssl.create_default_context(cafile=ca_file)
+    try:
+        with socket.create_connection((ip, bus_port), timeout=3) as raw:
+            with context.wrap_socket(raw, server_hostname=ip):
+                return True
+    except (ssl.SSLError, OSError):
+        return False
+
+
+def modify(client, expected_pending, **kwargs):
+    answer = client.modify_replication_group(ReplicationGroupId=GROUP_ID, ApplyImmediately=True, **kwargs)
+    shown = answer["ReplicationGroup"]
+    check_eq(shown["Status"], "modifying", f"the status right after {kwargs}")
+    pending = shown.get("PendingModifiedValues", {})
+    check_eq(
+        (pending.get("TransitEncryptionEnabled"), pending.get("TransitEncryptionMode")),
+        expected_pending,
+        f"PendingModifiedValues after {kwargs}",
+    )
+    return poll(f"{GROUP_ID} available", 90, lambda: (g := group(client))["Status"] == "available" and g)
+
+
+def expect_refused(client, **kwargs):
+    try:
+        client.modify_replication_group(ReplicationGroupId=GROUP_ID, ApplyImmediately=True, **kwargs)
+    except botocore.exceptions.ClientError as error:
+        check_eq(error.response["Error"]["Code"], "InvalidParameterCombination", f"{kwargs} error code")
+        return
+    raise CheckFailed(f"{kwargs} was accepted; expected InvalidParameterCombination")
+
+
+def events_since(client, start):
+    events = client.describe_events(SourceIdentifier=GROUP_ID, SourceType="replication-group", StartTime=start)
+    return [e["Message"] for e in events["Events"]]
+
+
+def to_preferred(client, configuration, ca_file):
+    created = group(client)
+    check_eq(created["TransitEncryptionEnabled"], False, "a plaintext cluster")
+    plain = cluster_client(configuration)
+    for key, value in KEYS.items():
+        plain.set(key, value)
+    for refused in [dict(TransitEncryptionEnabled=True), dict(TransitEncryptionEnabled=True, TransitEncryptionMode="required")]:
+        expect_refused(client, **refused)
+    step("cluster mode: enabling other than with preferred is refused (InvalidParameterCombination)")
+
+    since = datetime.now(timezone.utc) - timedelta(seconds=2)
+    preferred = modify(client, (True, "preferred"), TransitEncryptionEnabled=True, TransitEncryptionMode="preferred")
+    check_eq((preferred["TransitEncryptionEnabled"], preferred["TransitEncryptionMode"]), (True, "preferred"), "after step 1")
+    check("PendingModifiedValues" not in preferred or not preferred["PendingModifiedValues"], f"nothing pending once available: {preferred.get('PendingModifiedValues')}")
+    check(data_intact(plain), "the plaintext client from before still reads every key")
+    plain.set("written:plain", "during-preferred")
+    tls = cluster_client(configuration, ca_file)
+    check(data_intact(tls), "a TLS RedisCluster client reads every key, on both shards")
+    check_eq(tls.get("written:plain"), b"during-preferred", "TLS reads what plaintext wrote")
+    check_eq(len(tls.get_primaries()), 2, "both shards' primaries reached over TLS")
+    check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus speaks TLS")
+    messages = events_since(client, since)
+    check(any(m == f"In-transit encryption mode changed to preferred for replication group {GROUP_ID}" for m in messages), f"the step's event: {messages}")
+    step("cluster mode: off -> preferred; plaintext and TLS RedisCluster clients both served, data kept, bus on TLS")
+    plain.close()
+    return tls
+
+
+def to_required(client, configuration, ca_file, tls):
+    required = modify(client, (True, "required"), TransitEncryptionMode="required")
+    check_eq(required["TransitEncryptionMode"], "required", "after step 2")
+    check(plaintext_fails(configuration["Address"], configuration["Port"]), "a plaintext client fails on the configuration endpoint")
+    node = tls.get_primaries()[0]
+    check(plaintext_fails(node.host, node.port), "a plaintext client fails on a node's own address")
+    poll("every key over TLS once required", 30, lambda: data_intact(tls))
+    check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus still speaks TLS")
+    step("cluster mode: preferred -> required; plaintext refused, the TLS client keeps its data")
+
+    shard = required["NodeGroups"][0]
+    members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}
+    since = datetime.now(timezone.utc) - timedelta(seconds=2)
+    client.test_failover(ReplicationGroupId=GROUP_ID, NodeGroupId=shard["NodeGroupId"])
+
+    def recovered():
+        events = client.describe_events(SourceType="cache-cluster", StartTime=since)["Events"]
+        done = [e for e in events if e["SourceIdentifier"] in members]
+        return any(e["Message"].startswith("Finished recovery") for e in done) and done
+
+    done = poll("the failover and the old primary's recovery", 90, recovered)
+    check(any(e["Message"].startswith("Failover from primary node") for e in done), f"a failover event: {done}")
+    fresh = cluster_client(configuration, ca_file)
+    poll("every key through a new TLS client after the failover", 30, lambda: data_intact(fresh))
+    poll("the first TLS client after the failover", 30, lambda: data_intact(tls))
+    check_eq(tls.set("written:after-failover", "yes"), True, "a write over TLS after the failover")
+    fresh.close()
+    step("cluster mode, required: TestFailover over TLS, the client reconnects and keeps its data")
+
+
+def back_to_off(client, configuration, ca_file, tls):
+    expect_refused(client, TransitEncryptionEnabled=False)
+    preferred = modify(client, (True, "preferred"), TransitEncryptionMode="preferred")
+    check_eq(preferred["TransitEncryptionMode"], "preferred", "back to preferred")
+    plain = cluster_client(configuration)
+    check_eq(plain.get("written:after-failover"), b"yes", "plaintext accepted again")
+    tls.close()
+    off = modify(client, (False, None), TransitEncryptionEnabled=False)
+    check_eq(off["TransitEncryptionEnabled"], False, "TLS off")
+    check("TransitEncryptionMode" not in off, "no mode once off")
+    poll("every key over plaintext once off", 30, lambda: data_intact(plain))
+    check(not any(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(plain)), "no cluster bus speaks TLS once off")
+    try:
+        cluster_client(configuration, ca_file).get("key:0")
+        raise CheckFailed("a TLS RedisCluster client still served once off")
+    except (redis.exceptions.ConnectionError, redis.exceptions.RedisClusterException, OSError):
+        pass
+    plain.close()
+    step("cluster mode: required -> preferred -> off (not straight from required), data kept, TLS gone")
+
+
+def main():
+    if not ENDPOINT:
+        print("set ELASTICACHE_ENDPOINT", file=sys.stderr)
+        return 2
+    client = boto3.client(
+        "elasticache", endpoint_url=ENDPOINT, region_name="us-east-1", config=Config(retries={"max_attempts": 1})
+    )
+    ca_file = fetch_ca()
+    try:
+        client.create_replication_group(
+            ReplicationGroupId=GROUP_ID,
+            ReplicationGroupDescription="tls cluster migration",
+            NumNodeGroups=2,
+            ReplicasPerNodeGroup=1,
+            CacheParameterGroupName="default.redis7.cluster.on",
+        )
+        created = poll(f"{GROUP_ID} available", 90, lambda: (g := group(client))["Status"] == "available" and g)
+        configuration = created["ConfigurationEndpoint"]
+        tls = to_preferred(client, configuration, ca_file)
+        to_required(client, configuration, ca_file, tls)
+        back_to_off(client, configuration, ca_file, tls)
+    except Exception:
+        traceback.print_exc()
+        print("FAIL tls cluster flow", flush=True)
+        cleanup(client)
+        return 1
+    cleanup(client)
+    os.unlink(ca_file)
+    print("PASS tls cluster flow", flush=True)
+    return 0
+
+
+def cleanup(client):
+    try:
+        client.delete_replication_group(ReplicationGroupId=GROUP_ID)
+    except botocore.exceptions.ClientError:
+        return
+    poll(f"{GROUP_ID} deleted", 60, lambda: all(g["ReplicationGroupId"] != GROUP_ID for g in client.describe_replication_groups()["ReplicationGroups"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
