@@ -96,6 +96,20 @@ def buses(cluster, ca_file=None):
     return found
 
 
+def replicas_in_sync(cluster):
+    """Each replica's replication link is up and it holds as many keys as its primary."""
+    replicas = cluster.get_replicas()
+    check_eq(len(replicas), 2, "one replica per shard")
+    for replica in replicas:
+        info = replica.redis_connection.info("replication")
+        if info.get("master_link_status") != "up":
+            return False
+        primary = cluster.get_node(host=info["master_host"], port=info["master_port"])
+        if primary is None or primary.redis_connection.dbsize() != replica.redis_connection.dbsize():
+            return False
+    return True
+
+
 def bus_speaks_tls(ip, bus_port, ca_file):
     """A verified TLS handshake with the node's cluster bus (its certificate names its IP)."""
     context = ssl.create_default_context(cafile=ca_file)
@@ -158,19 +172,25 @@ def to_preferred(client, configuration, ca_file):
     messages = events_since(client, since)
     check(any(m == f"In-transit encryption mode changed to preferred for replication group {GROUP_ID}" for m in messages), f"the step's event: {messages}")
     step("cluster mode: off -> preferred; plaintext and TLS RedisCluster clients both served, data kept, bus on TLS")
-    plain.close()
-    return tls
+    return plain, tls
 
 
-def to_required(client, configuration, ca_file, tls):
+def to_required(client, configuration, ca_file, plain, tls):
     required = modify(client, (True, "required"), TransitEncryptionMode="required")
     check_eq(required["TransitEncryptionMode"], "required", "after step 2")
+    try:
+        plain.get("key:0")
+        raise CheckFailed("the plaintext client connected while off still served once required")
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError):
+        pass
+    plain.close()
     check(plaintext_fails(configuration["Address"], configuration["Port"]), "a plaintext client fails on the configuration endpoint")
     node = tls.get_primaries()[0]
     check(plaintext_fails(node.host, node.port), "a plaintext client fails on a node's own address")
     poll("every key over TLS once required", 30, lambda: data_intact(tls))
+    poll("every replica linked to its primary (TLS: no plaintext port is left) with its keys", 30, lambda: replicas_in_sync(tls))
     check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus still speaks TLS")
-    step("cluster mode: preferred -> required; plaintext refused, the TLS client keeps its data")
+    step("cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data")
 
     shard = required["NodeGroups"][0]
     members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}
@@ -231,8 +251,8 @@ def main():
         )
         created = poll(f"{GROUP_ID} available", 90, lambda: (g := group(client))["Status"] == "available" and g)
         configuration = created["ConfigurationEndpoint"]
-        tls = to_preferred(client, configuration, ca_file)
-        to_required(client, configuration, ca_file, tls)
+        plain, tls = to_preferred(client, configuration, ca_file)
+        to_required(client, configuration, ca_file, plain, tls)
         back_to_off(client, configuration, ca_file, tls)
     except Exception:
         traceback.print_exc()
