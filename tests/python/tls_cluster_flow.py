@@ -135,11 +135,12 @@ def modify(client, expected_pending, **kwargs):
 
 
 def expect_refused(client, **kwargs):
+    """ModifyReplicationGroup refused with InvalidParameterCombination, the group untouched."""
     try:
         client.modify_replication_group(ReplicationGroupId=GROUP_ID, ApplyImmediately=True, **kwargs)
     except botocore.exceptions.ClientError as error:
         check_eq(error.response["Error"]["Code"], "InvalidParameterCombination", f"{kwargs} error code")
-        return
+        return error.response["Error"]["Message"]
     raise CheckFailed(f"{kwargs} was accepted; expected InvalidParameterCombination")
 
 
@@ -219,6 +220,12 @@ def back_to_off(client, configuration, ca_file, tls):
     plain = cluster_client(configuration)
     check_eq(plain.get("written:after-failover"), b"yes", "plaintext accepted again")
     tls.close()
+    # An AUTH token is never left without TLS: off is refused until the token is deleted.
+    modify(client, (None, None), AuthToken="cluster-tls-token-0123456789", AuthTokenUpdateStrategy="SET")
+    message = expect_refused(client, TransitEncryptionEnabled=False)
+    check("AuthToken" in message, f"the refusal names the token: {message}")
+    modify(client, (None, None), AuthTokenUpdateStrategy="DELETE")
+    step("cluster mode: TLS cannot be turned off while the group has an AuthToken")
     off = modify(client, (False, None), TransitEncryptionEnabled=False)
     check_eq(off["TransitEncryptionEnabled"], False, "TLS off")
     check("TransitEncryptionMode" not in off, "no mode once off")
