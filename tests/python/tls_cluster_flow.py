@@ -16,6 +16,7 @@ import socket
 import ssl
 import sys
 import tempfile
+import threading
 import traceback
 import urllib.request
 import uuid
@@ -121,6 +122,40 @@ def bus_speaks_tls(ip, bus_port, ca_file):
         return False
 
 
+class Traffic:
+    """A client writing `live:<n>` keys without pause on its own thread while a step runs: the
+    group stays usable. Errors while connections are closed and remade are counted, not fatal
+    (a client retries, as on AWS); every acknowledged write must be readable afterwards."""
+
+    def __init__(self, make_client):
+        self.make_client = make_client
+        self.acknowledged, self.errors = [], 0
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        cluster, n = self.make_client(), 0
+        while self.running:
+            try:
+                cluster.set(f"live:{n}", n)
+                self.acknowledged.append(n)
+            except Exception:  # counted: the step may close this client's connections
+                self.errors += 1
+            n += 1
+        cluster.close()
+
+    def stop(self, reader):
+        self.running = False
+        self.thread.join(30)
+        check(len(self.acknowledged) > 0, "the client wrote during the step")
+        lost = [n for n in self.acknowledged if reader.get(f"live:{n}") != str(n).encode()]
+        check_eq(lost, [], "acknowledged writes lost during the step")
+        for n in self.acknowledged:
+            reader.delete(f"live:{n}")
+        return f"{len(self.acknowledged)} writes acknowledged, {self.errors} retried errors"
+
+
 def modify(client, expected_pending, **kwargs):
     answer = client.modify_replication_group(ReplicationGroupId=GROUP_ID, ApplyImmediately=True, **kwargs)
     shown = answer["ReplicationGroup"]
@@ -160,7 +195,9 @@ def to_preferred(client, configuration, ca_file):
     step("cluster mode: enabling other than with preferred is refused (InvalidParameterCombination)")
 
     since = datetime.now(timezone.utc) - timedelta(seconds=2)
+    traffic = Traffic(lambda: cluster_client(configuration))
     preferred = modify(client, (True, "preferred"), TransitEncryptionEnabled=True, TransitEncryptionMode="preferred")
+    during = traffic.stop(plain)
     check_eq((preferred["TransitEncryptionEnabled"], preferred["TransitEncryptionMode"]), (True, "preferred"), "after step 1")
     check("PendingModifiedValues" not in preferred or not preferred["PendingModifiedValues"], f"nothing pending once available: {preferred.get('PendingModifiedValues')}")
     check(data_intact(plain), "the plaintext client from before still reads every key")
@@ -172,12 +209,14 @@ def to_preferred(client, configuration, ca_file):
     check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus speaks TLS")
     messages = events_since(client, since)
     check(any(m == f"In-transit encryption mode changed to preferred for replication group {GROUP_ID}" for m in messages), f"the step's event: {messages}")
-    step("cluster mode: off -> preferred; plaintext and TLS RedisCluster clients both served, data kept, bus on TLS")
+    step(f"cluster mode: off -> preferred; plaintext and TLS RedisCluster clients both served, data kept, bus on TLS (plaintext traffic during the step: {during})")
     return plain, tls
 
 
 def to_required(client, configuration, ca_file, plain, tls):
+    traffic = Traffic(lambda: cluster_client(configuration, ca_file))
     required = modify(client, (True, "required"), TransitEncryptionMode="required")
+    during = traffic.stop(tls)
     check_eq(required["TransitEncryptionMode"], "required", "after step 2")
     try:
         plain.get("key:0")
@@ -191,7 +230,7 @@ def to_required(client, configuration, ca_file, plain, tls):
     poll("every key over TLS once required", 30, lambda: data_intact(tls))
     poll("every replica linked to its primary (TLS: no plaintext port is left) with its keys", 30, lambda: replicas_in_sync(tls))
     check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus still speaks TLS")
-    step("cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data")
+    step(f"cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data (TLS traffic during the step: {during})")
 
     shard = required["NodeGroups"][0]
     members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}

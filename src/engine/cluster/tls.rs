@@ -56,8 +56,12 @@ impl ClusterRuntime {
             }
             self.relink_replicas().await?;
         }
-        for node in &mut self.nodes {
-            if let Some(process) = node.slot.process.as_mut() {
+        // Primaries first: a replica whose link drops meanwhile reconnects with its new
+        // `tls-replication` to a primary that already takes that kind.
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&index| !self.is_primary(index));
+        for index in order {
+            if let Some(process) = self.nodes[index].slot.process.as_mut() {
                 crate::engine::tls_switch::switch(process, tls.clone()).await?;
             }
         }
