@@ -1,6 +1,18 @@
 #!/usr/bin/env python3
 """The in-transit encryption migration on a cluster-mode-enabled group (2 shards, 1 replica
 each), with boto3 and redis-py's RedisCluster: off -> preferred -> required and back, as AWS
+documents it. A plaintext RedisCluster client writes first, keeps writing without pause through
+the first step and is cut off once `required`; a TLS one (verifying against the CA at
+/_tls/ca.pem and each node's IP) reads the same data and keeps writing through the second step;
+a new plaintext client fails once `required`; a MOVED names an address served over TLS; every
+node's cluster bus answers a verified TLS handshake while TLS is on (and no more once off); the
+replicas stay linked; a TestFailover over TLS is survived; off is refused while an AuthToken is
+set; the status, PendingModifiedValues and events of each step are checked.
+
+Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
+deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
+"""The in-transit encryption migration on a cluster-mode-enabled group (2 shards, 1 replica
+each), with boto3 and redis-py's RedisCluster: off -> preferred -> required and back, as AWS
 documents it. A plaintext RedisCluster client writes first and keeps working through
 `preferred`; a TLS one (verifying against the CA at /_tls/ca.pem and each node's IP) reads the
 same data; a new plaintext client fails once `required`; every node's cluster bus answers a
@@ -109,6 +121,22 @@ def replicas_in_sync(cluster):
         if primary is None or primary.redis_connection.dbsize() != replica.redis_connection.dbsize():
             return False
     return True
+
+
+def moved_is_followable_over_tls(cluster, ca_file):
+    """A key asked of the wrong shard's primary over TLS: its MOVED names an address where a
+    TLS client verifying the certificate (and the IP) reads the key."""
+    primaries = cluster.get_primaries()
+    key = next(k for k in KEYS if cluster.get_node_from_key(k).name != primaries[0].name)
+    node = redis.Redis(host=primaries[0].host, port=primaries[0].port, ssl=True, ssl_ca_certs=ca_file, ssl_check_hostname=True, socket_timeout=5)
+    try:
+        node.get(key)
+        raise CheckFailed(f"{key} answered by a primary of the other shard")
+    except redis.exceptions.MovedError as error:  # redis-py parses `MOVED <slot> <ip:port>`
+        host, port = error.host, error.port
+    owner = redis.Redis(host=host, port=int(port), ssl=True, ssl_ca_certs=ca_file, ssl_check_hostname=True, socket_timeout=5)
+    check_eq(owner.get(key), KEYS[key], f"{key} read over TLS at the MOVED address {host}:{port}")
+    return f"{host}:{port}"
 
 
 def bus_speaks_tls(ip, bus_port, ca_file):
@@ -229,8 +257,9 @@ def to_required(client, configuration, ca_file, plain, tls):
     check(plaintext_fails(node.host, node.port), "a plaintext client fails on a node's own address")
     poll("every key over TLS once required", 30, lambda: data_intact(tls))
     poll("every replica linked to its primary (TLS: no plaintext port is left) with its keys", 30, lambda: replicas_in_sync(tls))
+    moved_to = moved_is_followable_over_tls(tls, ca_file)
     check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus still speaks TLS")
-    step(f"cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data (TLS traffic during the step: {during})")
+    step(f"cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data (TLS traffic during the step: {during}); MOVED names {moved_to}, served over TLS")
 
     shard = required["NodeGroups"][0]
     members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}
