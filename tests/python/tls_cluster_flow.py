@@ -11,16 +11,6 @@ set; the status, PendingModifiedValues and events of each step are checked.
 
 Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
 deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
-"""The in-transit encryption migration on a cluster-mode-enabled group (2 shards, 1 replica
-each), with boto3 and redis-py's RedisCluster: off -> preferred -> required and back, as AWS
-documents it. A plaintext RedisCluster client writes first and keeps working through
-`preferred`; a TLS one (verifying against the CA at /_tls/ca.pem and each node's IP) reads the
-same data; a new plaintext client fails once `required`; every node's cluster bus answers a
-verified TLS handshake while TLS is on (and no more once off); a TestFailover over TLS is
-survived; the status, PendingModifiedValues and events of each step are checked.
-
-Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
-deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
 """
 
 import os
