@@ -140,10 +140,11 @@ pub(crate) async fn check_modify(
         if wanted == current {
             return Ok(None);
         }
-        if group.cluster_enabled && !redis7_or_later(&group.settings.running_engine_version) {
+        // The version the group reports, as AWS judges it (a local 7.0 binary may run it).
+        if group.cluster_enabled && !redis7_or_later(&group.settings.engine_version) {
             return Err(ApiError::InvalidParameterCombination(format!(
                 "In-transit encryption can be modified on a cluster mode enabled replication group only with engine version 7.0 or later; {} runs {}.",
-                group.id, group.settings.running_engine_version
+                group.id, group.settings.engine_version
             )));
         }
         let secured =
