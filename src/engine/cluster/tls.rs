@@ -11,7 +11,8 @@
 //!   kind when it is made (connect and accept both read `tls-cluster`); the links already up
 //!   are made again by Redis itself, as the flip changes the ports a node announces on the bus
 //!   (its plaintext port beside the TLS one, or none) and a peer whose announced address
-//!   changes drops its link to it. The step waits until every link is younger than the flip.
+//!   changes drops its link to it. The step waits until every link to a flipped node is
+//!   younger than the flip.
 //!   (`DEBUG CLUSTERLINK KILL` would do it by hand but crashes Redis 7.0 on a link being
 //!   remade, Redis#12930.)
 //! - Each replica drops its link to its primary (`CLIENT KILL TYPE master`) and reconnects with
@@ -75,30 +76,41 @@ impl ClusterRuntime {
         Ok(())
     }
 
-    /// Flips `tls-cluster` on every running node at once, then waits until the cluster has
-    /// made every bus link again, of the new kind.
+    /// Flips `tls-cluster` at once on every running node that does not have it yet (a step
+    /// retried after a failure may find some already flipped), then waits until the cluster
+    /// has made the links to those nodes again, of the new kind.
     async fn set_bus_tls(&self, on: bool) -> Result<(), EngineError> {
         let flipped_at = unix_millis();
         let mut flips = tokio::task::JoinSet::new();
         for node in self.nodes.iter().filter(|n| n.slot.process.is_some()) {
+            let client = node.slot.client();
+            let current = client.command(&["CONFIG", "GET", "tls-cluster"]).await?;
+            if config_value(&current).as_deref() == Some(yes_no(on).as_str()) {
+                continue;
+            }
             let mut settings = vec![("tls-cluster".to_string(), yes_no(on))];
             if on {
                 // Without it a TLS bus announces the node's private TLS port to clients.
                 let port = node.slot.addr.port().to_string();
                 settings.insert(0, ("cluster-announce-tls-port".to_string(), port));
             }
-            let client = node.slot.client();
-            flips.spawn(async move { crate::engine::node::set_config(&client, &settings).await });
+            let node_id = node.node_id.clone();
+            flips.spawn(async move {
+                crate::engine::node::set_config(&client, &settings)
+                    .await
+                    .map(|()| node_id)
+            });
         }
-        while let Some(flipped) = flips.join_next().await {
-            flipped.map_err(|e| EngineError::Replication(e.to_string()))??;
+        let mut flipped = Vec::new();
+        while let Some(joined) = flips.join_next().await {
+            flipped.push(joined.map_err(|e| EngineError::Replication(e.to_string()))??);
         }
-        self.wait_links_renewed(flipped_at).await
+        self.wait_links_renewed(flipped_at, &flipped).await
     }
 
-    /// Polls `CLUSTER LINKS` on every running node until each has an outgoing link to every
-    /// other running node and none older than `since` (Unix ms, the nodes' clock).
-    async fn wait_links_renewed(&self, since: u64) -> Result<(), EngineError> {
+    /// Polls `CLUSTER LINKS` on every running node until it has an outgoing link to every other
+    /// running node, those to a `flipped` node made after `since` (Unix ms, the nodes' clock).
+    async fn wait_links_renewed(&self, since: u64, flipped: &[String]) -> Result<(), EngineError> {
         let running: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| self.nodes[i].slot.process.is_some())
             .collect();
@@ -106,10 +118,12 @@ impl ClusterRuntime {
         for &index in &running {
             loop {
                 let reply = self.client(index).command(&["CLUSTER", "LINKS"]).await?;
-                let links = links(&reply);
-                let outgoing = links.iter().filter(|l| l.outgoing).count();
-                let renewed = links.iter().all(|l| l.created_at >= since);
-                if renewed && outgoing + 1 >= running.len() {
+                let outgoing: Vec<Link> =
+                    links(&reply).into_iter().filter(|l| l.outgoing).collect();
+                let renewed = outgoing
+                    .iter()
+                    .all(|l| l.created_at >= since || !flipped.contains(&l.node_id));
+                if renewed && outgoing.len() + 1 >= running.len() {
                     break;
                 }
                 if Instant::now() > deadline {
@@ -153,10 +167,17 @@ fn unix_millis() -> u64 {
     now.map_or(0, |d| d.as_millis() as u64)
 }
 
+/// The value of a one-setting `CONFIG GET` reply.
+fn config_value(reply: &redis::Value) -> Option<String> {
+    pairs(reply).into_iter().next().map(|(_, value)| value)
+}
+
 /// One cluster bus link, as `CLUSTER LINKS` shows it.
 #[derive(Debug, PartialEq, Eq)]
 struct Link {
     outgoing: bool,
+    /// The node at the other end.
+    node_id: String,
     /// `create-time`, Unix ms.
     created_at: u64,
 }
@@ -173,6 +194,7 @@ fn links(reply: &redis::Value) -> Vec<Link> {
             let field = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, v)| v);
             Link {
                 outgoing: field("direction").is_some_and(|d| d == "to"),
+                node_id: field("node").cloned().unwrap_or_default(),
                 created_at: field("create-time")
                     .and_then(|t| t.parse().ok())
                     .unwrap_or(0),
@@ -224,9 +246,17 @@ mod tests {
         let reply = Value::Array(vec![link("to", "a1"), link("from", "a1")]);
         let expected = |outgoing| Link {
             outgoing,
+            node_id: "a1".into(),
             created_at: 1,
         };
         assert_eq!(links(&reply), vec![expected(true), expected(false)]);
         assert!(links(&Value::Nil).is_empty());
+    }
+
+    #[test]
+    fn a_config_get_reply_gives_its_value() {
+        let reply = Value::Array(vec![bulk("tls-cluster"), bulk("yes")]);
+        assert_eq!(config_value(&reply).as_deref(), Some("yes"));
+        assert_eq!(config_value(&Value::Array(vec![])), None);
     }
 }
