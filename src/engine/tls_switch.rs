@@ -74,7 +74,7 @@ async fn to_required(process: &mut RedisProcess, tls: NodeTls) -> Result<(), Eng
     process.close_front();
     let on_private =
         NodeClient::new(SocketAddrV4::new(*addr.ip(), private_tls)).with_tls(Some(tls.ca.clone()));
-    drop_clients_of_old_listener(&on_private, addr).await?;
+    drop_clients_of_old_listener(&on_private, addr, false).await?;
     super::node::set_config(&on_private, &set("tls-port", &addr.port().to_string())).await?;
     process.set_tls(Some(tls), None);
     super::node::set_config(&process.client(), &set("port", "0")).await
@@ -85,7 +85,7 @@ async fn to_plaintext(process: &mut RedisProcess) -> Result<(), EngineError> {
     let private_plain = private_port(process, "port").await?;
     process.close_front();
     let on_private = NodeClient::new(SocketAddrV4::new(*addr.ip(), private_plain));
-    drop_clients_of_old_listener(&on_private, addr).await?;
+    drop_clients_of_old_listener(&on_private, addr, true).await?;
     super::node::set_config(&on_private, &set("port", &addr.port().to_string())).await?;
     process.set_tls(None, None);
     let settings = [
@@ -98,16 +98,24 @@ async fn to_plaintext(process: &mut RedisProcess) -> Result<(), EngineError> {
 /// Closes the connections redis-server still holds on the node's address from before
 /// `preferred` (its listener there moved to a private port then, but what it had accepted
 /// stayed): plaintext ones when going `required`, TLS ones when going off, so no client of the
-/// other kind is left. Those clients reconnect, as on AWS.
+/// other kind is left. Those clients reconnect, as on AWS. Going off, a replica's link is
+/// spared: a replica still set for TLS replication would reconnect with TLS to the plaintext
+/// port and hang there until `repl-timeout` (the cluster switch relinks them first instead).
 async fn drop_clients_of_old_listener(
     on_private: &NodeClient,
     addr: SocketAddrV4,
+    spare_replicas: bool,
 ) -> Result<(), EngineError> {
     let laddr = addr.to_string();
-    on_private
-        .command(&["CLIENT", "KILL", "LADDR", &laddr])
-        .await
-        .map(drop)
+    let kill = ["CLIENT", "KILL", "LADDR", laddr.as_str()];
+    if !spare_replicas {
+        return on_private.command(&kill).await.map(drop);
+    }
+    for kind in ["normal", "pubsub"] {
+        let of_kind: Vec<&str> = kill.iter().copied().chain(["TYPE", kind]).collect();
+        on_private.command(&of_kind).await?;
+    }
+    Ok(())
 }
 
 /// The private port a `preferred` node's redis-server listens on for `name` (`port`,
