@@ -225,6 +225,8 @@ def migration(client, ca_file):
     check("TransitEncryptionMode" not in created, "no mode without TLS")
     primary = created["NodeGroups"][0]["PrimaryEndpoint"]
     plaintext_client(primary).set("kept", "yes")
+    connected_while_off = plaintext_client(primary)
+    check(connected_while_off.ping(), "a plaintext client connected while off")
 
     for refused in [
         dict(TransitEncryptionEnabled=True),
@@ -243,6 +245,7 @@ def migration(client, ca_file):
     required = modify(client, group_id, TransitEncryptionMode="required")
     check_eq(required["TransitEncryptionMode"], "required", "after step 2")
     check(fails(lambda: plaintext_client(primary).ping()), "plaintext refused once required")
+    check(fails(lambda: connected_while_off.get("kept")), "the plaintext connection made while off is closed once required")
     check_eq(tls_client(primary, ca_file).get("kept"), b"yes", "data kept over TLS")
     reader = required["NodeGroups"][0]["ReaderEndpoint"]
     poll("the replica in sync over TLS", 20, lambda: tls_client(reader, ca_file).get("kept") == b"yes")
