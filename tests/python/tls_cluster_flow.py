@@ -6,8 +6,9 @@ the first step and is cut off once `required`; a TLS one (verifying against the 
 /_tls/ca.pem and each node's IP) reads the same data and keeps writing through the second step;
 a new plaintext client fails once `required`; a MOVED names an address served over TLS; every
 node's cluster bus answers a verified TLS handshake while TLS is on (and no more once off); the
-replicas stay linked; a TestFailover over TLS is survived; off is refused while an AuthToken is
-set; the status, PendingModifiedValues and events of each step are checked.
+replicas stay linked; a TestFailover in `required` and one in `preferred` are survived; off is
+refused while an AuthToken is set; the status, PendingModifiedValues and events of each step
+are checked.
 
 Endpoint from ELASTICACHE_ENDPOINT (http://127.0.0.1:PORT). Every wait is a poll against a
 deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it created.
@@ -202,6 +203,21 @@ def events_since(client, start):
     return [e["Message"] for e in events["Events"]]
 
 
+def fail_over(client, shard):
+    """TestFailover on `shard`, until its old primary has recovered (as a replica)."""
+    members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}
+    since = datetime.now(timezone.utc) - timedelta(seconds=2)
+    client.test_failover(ReplicationGroupId=GROUP_ID, NodeGroupId=shard["NodeGroupId"])
+
+    def recovered():
+        events = client.describe_events(SourceType="cache-cluster", StartTime=since)["Events"]
+        done = [e for e in events if e["SourceIdentifier"] in members]
+        return any(e["Message"].startswith("Finished recovery") for e in done) and done
+
+    done = poll(f"the failover of {shard['NodeGroupId']} and the old primary's recovery", 90, recovered)
+    check(any(e["Message"].startswith("Failover from primary node") for e in done), f"a failover event: {done}")
+
+
 def to_preferred(client, configuration, ca_file):
     created = group(client)
     check_eq(created["TransitEncryptionEnabled"], False, "a plaintext cluster")
@@ -251,18 +267,7 @@ def to_required(client, configuration, ca_file, plain, tls):
     check(all(bus_speaks_tls(ip, bus, ca_file) for ip, bus in buses(tls, ca_file)), "every node's cluster bus still speaks TLS")
     step(f"cluster mode: preferred -> required; plaintext refused (new and old connections), the TLS client keeps its data (TLS traffic during the step: {during}); MOVED names {moved_to}, served over TLS")
 
-    shard = required["NodeGroups"][0]
-    members = {m["CacheClusterId"] for m in shard["NodeGroupMembers"]}
-    since = datetime.now(timezone.utc) - timedelta(seconds=2)
-    client.test_failover(ReplicationGroupId=GROUP_ID, NodeGroupId=shard["NodeGroupId"])
-
-    def recovered():
-        events = client.describe_events(SourceType="cache-cluster", StartTime=since)["Events"]
-        done = [e for e in events if e["SourceIdentifier"] in members]
-        return any(e["Message"].startswith("Finished recovery") for e in done) and done
-
-    done = poll("the failover and the old primary's recovery", 90, recovered)
-    check(any(e["Message"].startswith("Failover from primary node") for e in done), f"a failover event: {done}")
+    fail_over(client, required["NodeGroups"][0])
     fresh = cluster_client(configuration, ca_file)
     poll("every key through a new TLS client after the failover", 30, lambda: data_intact(fresh))
     poll("the first TLS client after the failover", 30, lambda: data_intact(tls))
@@ -277,6 +282,12 @@ def back_to_off(client, configuration, ca_file, tls):
     check_eq(preferred["TransitEncryptionMode"], "preferred", "back to preferred")
     plain = cluster_client(configuration)
     check_eq(plain.get("written:after-failover"), b"yes", "plaintext accepted again")
+    # The recovered node restarts in `preferred` (its front, TLS bus) from its nodes.conf.
+    fail_over(client, preferred["NodeGroups"][1])
+    poll("every key over plaintext after a failover in preferred", 30, lambda: data_intact(plain))
+    poll("every key over TLS after a failover in preferred", 30, lambda: data_intact(tls))
+    poll("the replicas linked again", 30, lambda: replicas_in_sync(tls))
+    step("cluster mode, back in preferred: a failover on the other shard, both kinds of client keep their data")
     tls.close()
     # An AUTH token is never left without TLS: off is refused until the token is deleted.
     modify(client, (None, None), AuthToken="cluster-tls-token-0123456789", AuthTokenUpdateStrategy="SET")
