@@ -194,6 +194,11 @@ fn boto3_and_redis_py_drive_tls_in_transit_on_valkey() {
 }
 
 #[test]
+fn boto3_and_redis_py_migrate_a_cluster_mode_group_to_tls_and_back() {
+    run_flow("tests/python/tls_cluster_flow.py");
+}
+
+#[test]
 fn boto3_and_redis_py_drive_the_fault_injection_api() {
     run_flow("tests/python/faults_flow.py");
 }

@@ -37,6 +37,10 @@ pub struct PendingModifiedValues {
     pub automatic_failover_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transit_encryption_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transit_encryption_mode: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +153,8 @@ impl ReplicationGroupShape {
                 primary_cluster_id: pending.primary_cluster_id,
                 automatic_failover_status: pending.automatic_failover.map(enabled),
                 auth_token_status: pending.auth_token_status,
+                transit_encryption_enabled: pending.transit_encryption.map(|m| m.is_some()),
+                transit_encryption_mode: pending.transit_encryption.flatten().map(|m| m.as_str()),
             },
             member_clusters: XmlList::new(
                 "ClusterId",

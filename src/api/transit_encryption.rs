@@ -123,9 +123,8 @@ pub(crate) async fn check_binary(
 }
 
 /// ModifyReplicationGroup's step of the migration, checked against the group: one of AWS's
-/// documented steps, on a cluster-mode-disabled group (elasticache-local does not move a
-/// running Redis Cluster's bus to TLS), and never leaving an AUTH token or user group without
-/// TLS.
+/// documented steps, in either cluster mode, and never leaving an AUTH token or user group
+/// without TLS.
 pub(crate) async fn check_modify(
     state: &SharedState,
     params: &QueryParams,
@@ -141,10 +140,12 @@ pub(crate) async fn check_modify(
         if wanted == current {
             return Ok(None);
         }
-        if group.cluster_enabled {
-            return Err(ApiError::InvalidParameterCombination(
-                "elasticache-local does not change in-transit encryption on a cluster-mode-enabled replication group: create it with TransitEncryptionEnabled.".into(),
-            ));
+        // The version the group reports, as AWS judges it (a local 7.0 binary may run it).
+        if group.cluster_enabled && !redis7_or_later(&group.settings.engine_version) {
+            return Err(ApiError::InvalidParameterCombination(format!(
+                "In-transit encryption can be modified on a cluster mode enabled replication group only with engine version 7.0 or later; {} runs {}.",
+                group.id, group.settings.engine_version
+            )));
         }
         let secured =
             group.settings.auth_token.is_some() || !group.settings.user_group_ids.is_empty();
@@ -166,4 +167,26 @@ pub(crate) async fn check_modify(
         check_binary(state, &settings.engine, &binary.path).await?;
     }
     Ok(Some(wanted))
+}
+
+/// AWS migrates a cluster-mode-enabled group's in-transit encryption from Redis 7.0 on (every
+/// valkey version is 7.2 or later).
+fn redis7_or_later(version: &str) -> bool {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    major.is_some_and(|major| major >= 7)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_mode_migration_needs_version_7() {
+        assert!(super::redis7_or_later("7.0"));
+        assert!(super::redis7_or_later("7.1.0"));
+        assert!(super::redis7_or_later("8.0"));
+        assert!(!super::redis7_or_later("6.2.6"));
+        assert!(!super::redis7_or_later(""));
+    }
 }

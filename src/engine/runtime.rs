@@ -172,10 +172,8 @@ impl Runtime {
         }
     }
 
-    /// `CONFIG SET`s each `(name, value)` on every running node, in both modes, and keeps them
-    /// so that a node started later (a recovery, a new replica) runs with them too.
-    /// One step of the in-transit encryption migration (cluster mode disabled only: the API
-    /// refuses it for cluster mode, whose bus and announced ports would have to move too).
+    /// One step of the in-transit encryption migration, in both modes (a cluster's bus and
+    /// replication move too).
     pub async fn switch_tls(
         &mut self,
         mode: Option<super::TlsMode>,
@@ -183,12 +181,12 @@ impl Runtime {
     ) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.switch_tls(mode, ca).await,
-            Self::Cluster(_) => Err(EngineError::Replication(
-                "in-transit encryption cannot be changed on a cluster-mode-enabled group".into(),
-            )),
+            Self::Cluster(cluster) => cluster.switch_tls(mode, ca).await,
         }
     }
 
+    /// `CONFIG SET`s each `(name, value)` on every running node, in both modes, and keeps them
+    /// so that a node started later (a recovery, a new replica) runs with them too.
     pub async fn apply_config(&mut self, settings: &[(String, String)]) -> Result<(), EngineError> {
         match self {
             Self::Replicated(group) => group.apply_config(settings).await,

@@ -4,10 +4,12 @@
 //!
 //! - off -> preferred: TLS files and settings, `tls-port` and `port` moved to private ports,
 //!   then the front takes the node's address.
-//! - preferred -> required: the front goes (its connections end), `tls-port` takes the address
-//!   and `port` closes: no plaintext listener is left.
+//! - preferred -> required: the front goes (its connections end), and so do the plaintext
+//!   connections redis-server accepted on the address before `preferred`; `tls-port` takes the
+//!   address and `port` closes: no plaintext listener or client is left.
 //! - required -> preferred: `port` and `tls-port` move to private ports, the front comes back.
-//! - preferred -> off: the front goes, `port` takes the address, `tls-port` closes.
+//! - preferred -> off: the front goes (and the TLS connections accepted on the address while
+//!   `required`), `port` takes the address, `tls-port` closes.
 
 use std::net::SocketAddrV4;
 
@@ -72,6 +74,7 @@ async fn to_required(process: &mut RedisProcess, tls: NodeTls) -> Result<(), Eng
     process.close_front();
     let on_private =
         NodeClient::new(SocketAddrV4::new(*addr.ip(), private_tls)).with_tls(Some(tls.ca.clone()));
+    drop_clients_of_old_listener(&on_private, addr, false).await?;
     super::node::set_config(&on_private, &set("tls-port", &addr.port().to_string())).await?;
     process.set_tls(Some(tls), None);
     super::node::set_config(&process.client(), &set("port", "0")).await
@@ -82,6 +85,7 @@ async fn to_plaintext(process: &mut RedisProcess) -> Result<(), EngineError> {
     let private_plain = private_port(process, "port").await?;
     process.close_front();
     let on_private = NodeClient::new(SocketAddrV4::new(*addr.ip(), private_plain));
+    drop_clients_of_old_listener(&on_private, addr, true).await?;
     super::node::set_config(&on_private, &set("port", &addr.port().to_string())).await?;
     process.set_tls(None, None);
     let settings = [
@@ -89,6 +93,29 @@ async fn to_plaintext(process: &mut RedisProcess) -> Result<(), EngineError> {
         ("tls-replication".to_string(), "no".to_string()),
     ];
     super::node::set_config(&process.client(), &settings).await
+}
+
+/// Closes the connections redis-server still holds on the node's address from before
+/// `preferred` (its listener there moved to a private port then, but what it had accepted
+/// stayed): plaintext ones when going `required`, TLS ones when going off, so no client of the
+/// other kind is left. Those clients reconnect, as on AWS. Going off, a replica's link is
+/// spared: a replica still set for TLS replication would reconnect with TLS to the plaintext
+/// port and hang there until `repl-timeout` (the cluster switch relinks them first instead).
+async fn drop_clients_of_old_listener(
+    on_private: &NodeClient,
+    addr: SocketAddrV4,
+    spare_replicas: bool,
+) -> Result<(), EngineError> {
+    let laddr = addr.to_string();
+    let kill = ["CLIENT", "KILL", "LADDR", laddr.as_str()];
+    if !spare_replicas {
+        return on_private.command(&kill).await.map(drop);
+    }
+    for kind in ["normal", "pubsub"] {
+        let of_kind: Vec<&str> = kill.iter().copied().chain(["TYPE", kind]).collect();
+        on_private.command(&of_kind).await?;
+    }
+    Ok(())
 }
 
 /// The private port a `preferred` node's redis-server listens on for `name` (`port`,

@@ -167,6 +167,9 @@ pub struct PendingChange {
     pub one_member: bool,
     /// The member DeleteCacheCluster is removing: it reports `deleting`.
     pub removing_member: Option<String>,
+    /// A step of the in-transit encryption migration under way: the mode it goes to
+    /// (`Some(None)`: off).
+    pub transit_encryption: Option<Option<TransitEncryptionMode>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

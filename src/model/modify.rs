@@ -150,8 +150,8 @@ impl Model {
                 AuthChange::Rotate(_) => "ROTATING",
                 _ => "SETTING",
             }),
-            one_member: false,
-            removing_member: None,
+            transit_encryption: change.transit_encryption,
+            ..PendingChange::default()
         };
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;
@@ -212,6 +212,10 @@ impl Model {
                 if let Some(mode) = change.transit_encryption {
                     group.settings.transit_encryption = mode.is_some();
                     group.settings.transit_encryption_mode = mode;
+                    events.push(EventKind::TransitEncryptionChanged {
+                        group_id: group_id.clone(),
+                        mode: mode.map(|m| m.as_str()),
+                    });
                 }
                 if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
                     && *new != old

@@ -43,7 +43,7 @@ async fn apply(
         AuthChange::Rotate(token) => AuthUpdate::Rotate(token.clone()),
         AuthChange::Delete => AuthUpdate::Delete,
     });
-    // Cluster mode: only the token can change here (the API refuses PrimaryClusterId).
+    // Cluster mode: every change below applies to every shard; the API refuses PrimaryClusterId.
     let handle = state.engine.runtime(group_id).map_err(|e| e.to_string())?;
     let mut runtime = handle.lock().await;
     if let Some(update) = update {

@@ -27,4 +27,5 @@ mod tags;
 mod terraform_parameter_group;
 mod terraform_replication_group;
 mod tls;
+mod tls_cluster;
 mod users;

@@ -210,14 +210,15 @@ def cluster_mode(client, ca_file):
     check_eq(len(cluster.get_primaries()), 2, "two shards' primaries reached over TLS")
     cluster.close()
     check(fails(lambda: plaintext_client(configuration).ping()), "a plaintext client fails on the configuration endpoint")
+    # The migration's step rules hold in cluster mode too (tls_cluster_flow.py walks the steps).
     expect_error(
         "InvalidParameterCombination",
         client.modify_replication_group,
         ReplicationGroupId=group_id,
-        TransitEncryptionMode="preferred",
+        TransitEncryptionEnabled=False,
         ApplyImmediately=True,
     )
-    step("cluster mode: RedisCluster ssl=True over every shard; plaintext fails")
+    step("cluster mode: RedisCluster ssl=True over every shard; plaintext fails; off straight from required is refused")
 
 
 def modify(client, group_id, **kwargs):
@@ -232,6 +233,8 @@ def migration(client, ca_file):
     check("TransitEncryptionMode" not in created, "no mode without TLS")
     primary = created["NodeGroups"][0]["PrimaryEndpoint"]
     plaintext_client(primary).set("kept", "yes")
+    connected_while_off = plaintext_client(primary)
+    check(connected_while_off.ping(), "a plaintext client connected while off")
 
     for refused in [
         dict(TransitEncryptionEnabled=True),
@@ -250,6 +253,7 @@ def migration(client, ca_file):
     required = modify(client, group_id, TransitEncryptionMode="required")
     check_eq(required["TransitEncryptionMode"], "required", "after step 2")
     check(fails(lambda: plaintext_client(primary).ping()), "plaintext refused once required")
+    check(fails(lambda: connected_while_off.get("kept")), "the plaintext connection made while off is closed once required")
     check_eq(tls_client(primary, ca_file).get("kept"), b"yes", "data kept over TLS")
     reader = required["NodeGroups"][0]["ReaderEndpoint"]
     poll("the replica in sync over TLS", 20, lambda: tls_client(reader, ca_file).get("kept") == b"yes")

@@ -3,6 +3,7 @@
 
 mod failover;
 mod runtime;
+mod tls;
 pub mod topology;
 mod upgrade;
 

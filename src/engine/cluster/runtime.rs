@@ -83,7 +83,7 @@ pub struct ClusterRuntime {
     pub(super) shard_ids: Vec<String>,
     /// How its nodes speak TLS, when they do; a node started again does the same.
     pub(super) tls: Option<NodeTls>,
-    configuration_endpoint: EndpointProxy,
+    pub(super) configuration_endpoint: EndpointProxy,
 }
 
 impl ClusterRuntime {

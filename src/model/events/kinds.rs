@@ -68,6 +68,11 @@ pub enum EventKind {
         group_id: String,
         reason: String,
     },
+    /// A step of the in-transit encryption migration done: the new mode, `None` for off.
+    TransitEncryptionChanged {
+        group_id: String,
+        mode: Option<&'static str>,
+    },
     /// Every node was replaced by one of the new engine version (ModifyReplicationGroup).
     EngineUpgraded {
         group_id: String,
@@ -143,6 +148,7 @@ impl EventKind {
             | Self::PrimaryChanged { group_id, .. }
             | Self::AuthTokenChanged { group_id, .. }
             | Self::ModifyFailed { group_id, .. }
+            | Self::TransitEncryptionChanged { group_id, .. }
             | Self::EngineUpgraded { group_id, .. }
             | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
             Self::NodeFailed { cluster_id, .. }
@@ -213,6 +219,12 @@ impl EventKind {
             Self::ModifyFailed { group_id, reason } => {
                 format!("Failed to modify replication group {group_id}: {reason}")
             }
+            Self::TransitEncryptionChanged { group_id, mode } => match mode {
+                Some(mode) => format!(
+                    "In-transit encryption mode changed to {mode} for replication group {group_id}"
+                ),
+                None => format!("In-transit encryption disabled for replication group {group_id}"),
+            },
             Self::EngineUpgraded {
                 group_id,
                 engine,
