@@ -198,6 +198,16 @@ fn boto3_and_redis_py_migrate_a_cluster_mode_group_to_tls_and_back() {
     run_flow("tests/python/tls_cluster_flow.py");
 }
 
+/// The same on valkey nodes built with TLS (the group names that build's version).
+#[test]
+fn boto3_and_redis_py_migrate_a_valkey_cluster_mode_group_to_tls_and_back() {
+    let Some(version) = support::valkey_tls_version() else {
+        return;
+    };
+    let env = [("ELASTICACHE_TEST_PLAINTEXT_VERSION", version.as_str())];
+    run_flow_with("tests/python/tls_cluster_flow.py", "valkey", &env);
+}
+
 #[test]
 fn boto3_and_redis_py_drive_the_fault_injection_api() {
     run_flow("tests/python/faults_flow.py");

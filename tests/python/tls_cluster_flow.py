@@ -40,6 +40,11 @@ from flowcheck import CheckFailed, check, check_eq, step
 from flowcheck import poll as _poll
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
+ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
+FAMILY = {"redis": "redis7", "valkey": "valkey8"}[ENGINE]
+# A group created without TLS and migrated must run a binary built with TLS from the start: on
+# valkey, the version of the TLS build (clients.rs passes it).
+PLAINTEXT_VERSION = {"EngineVersion": v} if (v := os.environ.get("ELASTICACHE_TEST_PLAINTEXT_VERSION")) else {}
 GROUP_ID = f"tls-clmig-{uuid.uuid4().hex[:6]}"
 KEYS = {f"key:{i}": str(i).encode() for i in range(40)}
 
@@ -323,7 +328,9 @@ def main():
             ReplicationGroupDescription="tls cluster migration",
             NumNodeGroups=2,
             ReplicasPerNodeGroup=1,
-            CacheParameterGroupName="default.redis7.cluster.on",
+            CacheParameterGroupName=f"default.{FAMILY}.cluster.on",
+            Engine=ENGINE,
+            **PLAINTEXT_VERSION,
         )
         created = poll(f"{GROUP_ID} available", 90, lambda: (g := group(client))["Status"] == "available" and g)
         configuration = created["ConfigurationEndpoint"]

@@ -89,11 +89,15 @@ impl ClusterRuntime {
                 continue;
             }
             let mut settings = vec![("tls-cluster".to_string(), yes_no(on))];
-            if on {
-                // Without it a TLS bus announces the node's private TLS port to clients.
-                let port = node.slot.addr.port().to_string();
-                settings.insert(0, ("cluster-announce-tls-port".to_string(), port));
-            }
+            // On: without it a TLS bus announces the node's private TLS port to clients. Off:
+            // the TLS port the node announces changes, which is what makes a peer drop its
+            // TLS link to the node and connect again in plaintext (valkey 8 keeps a link whose
+            // announced ports did not change; Redis 7.0 drops it either way).
+            let port = match on {
+                true => node.slot.addr.port().to_string(),
+                false => "0".to_string(),
+            };
+            settings.insert(0, ("cluster-announce-tls-port".to_string(), port));
             let node_id = node.node_id.clone();
             flips.spawn(async move {
                 crate::engine::node::set_config(&client, &settings)
