@@ -37,6 +37,33 @@ pub struct PendingModifiedValues {
     pub automatic_failover_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resharding: Option<ReshardingStatus>,
+}
+
+/// `ReshardingStatus`: an online resharding's slot migration.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReshardingStatus {
+    pub slot_migration: SlotMigration,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SlotMigration {
+    /// A double on the wire (`37.5`).
+    pub progress_percentage: f64,
+}
+
+impl ReshardingStatus {
+    /// From the model's hundredths of a percent.
+    fn from_hundredths(progress: u16) -> Self {
+        Self {
+            slot_migration: SlotMigration {
+                progress_percentage: f64::from(progress) / 100.0,
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -149,6 +176,9 @@ impl ReplicationGroupShape {
                 primary_cluster_id: pending.primary_cluster_id,
                 automatic_failover_status: pending.automatic_failover.map(enabled),
                 auth_token_status: pending.auth_token_status,
+                resharding: pending
+                    .resharding_progress
+                    .map(ReshardingStatus::from_hundredths),
             },
             member_clusters: XmlList::new(
                 "ClusterId",

@@ -175,6 +175,9 @@ pub struct PendingChange {
     pub one_member: bool,
     /// The member DeleteCacheCluster is removing: it reports `deleting`.
     pub removing_member: Option<String>,
+    /// Online resharding: how much of its slot migration is done, in hundredths of a percent
+    /// (0-10000), reported as `Resharding.SlotMigration.ProgressPercentage`.
+    pub resharding_progress: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -152,6 +152,7 @@ impl Model {
             }),
             one_member: false,
             removing_member: None,
+            resharding_progress: None,
         };
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;

@@ -2,7 +2,10 @@
 //! groups, behind one configuration endpoint.
 
 mod failover;
+mod migration;
+mod reshard;
 mod runtime;
+mod slot_map;
 pub mod topology;
 mod upgrade;
 
