@@ -6,4 +6,5 @@ mod support;
 
 mod create;
 mod failover;
+mod reshard;
 mod security;
