@@ -7,4 +7,5 @@ mod support;
 mod create;
 mod failover;
 mod reshard;
+mod reshard_rules;
 mod security;

@@ -2,7 +2,7 @@
 //! protocol, in the order `redis-cli --cluster reshard` uses: `CLUSTER SETSLOT <slot>
 //! IMPORTING` on the target, `MIGRATING` on the source, `CLUSTER GETKEYSINSLOT` and
 //! `MIGRATE ... KEYS` in batches until the slot is empty, then `SETSLOT <slot> NODE <target>`
-//! on the target, the source and every other primary. Meanwhile the source answers `-ASK` for
+//! on the target, the source and every other primary, a batch of slots at a time. Meanwhile the source answers `-ASK` for
 //! keys it no longer has and the target accepts them after `ASKING`, so a client that follows
 //! MOVED and ASK never sees an error or a missing key.
 //!
@@ -15,6 +15,7 @@ use std::time::Duration;
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
+use super::slot_map::SlotMove;
 use crate::engine::EngineError;
 use crate::engine::client::NodeClient;
 use crate::engine::restricted::{engine_credentials, engine_name, public_text};
@@ -57,10 +58,33 @@ impl Primary {
             })
     }
 
-    async fn set_slot(&mut self, slot: &str, state: &str, node: &str) -> Result<(), EngineError> {
-        self.run(&["CLUSTER", "SETSLOT", slot, state, node])
-            .await
-            .map(|_| ())
+    /// Runs `commands` in one round trip; the first error any of them got is the result.
+    async fn pipeline(&mut self, commands: &[Vec<String>]) -> Result<(), EngineError> {
+        let mut pipe = redis::pipe();
+        for command in commands {
+            pipe.cmd(engine_name(&command[0]));
+            for arg in &command[1..] {
+                pipe.arg(arg);
+            }
+        }
+        let addr = self.addr;
+        let replies: Vec<Value> =
+            pipe.query_async(&mut self.connection)
+                .await
+                .map_err(|e| EngineError::Redis {
+                    addr,
+                    detail: public_text(&e.to_string()),
+                })?;
+        match replies.into_iter().find_map(|reply| match reply {
+            Value::ServerError(error) => Some(error),
+            _ => None,
+        }) {
+            Some(error) => Err(EngineError::Redis {
+                addr,
+                detail: public_text(&format!("{error:?}")),
+            }),
+            None => Ok(()),
+        }
     }
 
     async fn keys_in_slot(&mut self, slot: &str) -> Result<Vec<Vec<u8>>, EngineError> {
@@ -113,44 +137,86 @@ impl Primary {
     }
 }
 
-/// Moves `slot` from `primaries[from]` to `primaries[to]` and tells every primary; the number
-/// of keys moved.
-pub(super) async fn move_slot(
+/// Moves a batch of slots and tells every primary; the number of keys moved. Each step is one
+/// pipeline per node for the whole batch: a `SETSLOT` makes the node rewrite and fsync its
+/// `nodes.conf`, once per event-loop turn, so a pipeline pays for that once, not per slot.
+pub(super) async fn move_batch(
+    primaries: &mut [Primary],
+    batch: &[SlotMove],
+) -> Result<usize, EngineError> {
+    let ids: Vec<String> = primaries.iter().map(|p| p.id.clone()).collect();
+    let setslot = |slot: u32, state: &str, node: &str| {
+        vec![
+            "CLUSTER".to_string(),
+            "SETSLOT".into(),
+            slot.to_string(),
+            state.into(),
+            node.into(),
+        ]
+    };
+    // The target imports before the source migrates (redis-cli's order): once the source
+    // answers ASK, the target must accept the asking client.
+    let importing = |node: usize| {
+        let mine = batch.iter().filter(move |m| m.2 == node);
+        mine.map(|&(slot, from, _)| setslot(slot, "IMPORTING", &ids[from]))
+            .collect()
+    };
+    run_on_each(primaries, importing).await?;
+    let migrating = |node: usize| {
+        let mine = batch.iter().filter(move |m| m.1 == node);
+        mine.map(|&(slot, _, to)| setslot(slot, "MIGRATING", &ids[to]))
+            .collect()
+    };
+    run_on_each(primaries, migrating).await?;
+    let mut moved = 0;
+    for &(slot, from, to) in batch {
+        moved += empty_slot(primaries, slot, from, to).await?;
+    }
+    // The target first: once it owns the slot (and has bumped its config epoch), the source
+    // redirects with MOVED; then everyone else learns it at once instead of by gossip.
+    let owner = |node: usize, role: fn(&SlotMove, usize) -> bool| -> Vec<Vec<String>> {
+        batch
+            .iter()
+            .filter(|m| role(m, node))
+            .map(|&(slot, _, to)| setslot(slot, "NODE", &ids[to]))
+            .collect()
+    };
+    run_on_each(primaries, |node| owner(node, |m, n| m.2 == n)).await?;
+    run_on_each(primaries, |node| owner(node, |m, n| m.1 == n)).await?;
+    run_on_each(primaries, |node| owner(node, |m, n| m.1 != n && m.2 != n)).await?;
+    Ok(moved)
+}
+
+/// Moves every key of `slot` from its source to its target, a batch per `MIGRATE`.
+async fn empty_slot(
     primaries: &mut [Primary],
     slot: u32,
     from: usize,
     to: usize,
 ) -> Result<usize, EngineError> {
     let slot_text = slot.to_string();
-    let (source_id, target_id) = (primaries[from].id.clone(), primaries[to].id.clone());
-    let target_addr = primaries[to].addr;
-    primaries[to]
-        .set_slot(&slot_text, "IMPORTING", &source_id)
-        .await?;
-    primaries[from]
-        .set_slot(&slot_text, "MIGRATING", &target_id)
-        .await?;
+    let target = primaries[to].addr;
     let mut moved = 0;
     loop {
         let keys = primaries[from].keys_in_slot(&slot_text).await?;
         if keys.is_empty() {
-            break;
+            return Ok(moved);
         }
-        primaries[from].migrate(target_addr, &keys).await?;
+        primaries[from].migrate(target, &keys).await?;
         moved += keys.len();
     }
-    // The target first: once it owns the slot (and has bumped its config epoch), the source
-    // redirects with MOVED; then everyone else learns it at once instead of by gossip.
-    primaries[to]
-        .set_slot(&slot_text, "NODE", &target_id)
-        .await?;
-    primaries[from]
-        .set_slot(&slot_text, "NODE", &target_id)
-        .await?;
+}
+
+/// Sends each primary the commands `commands_for(its index)` gives, as one pipeline.
+async fn run_on_each(
+    primaries: &mut [Primary],
+    commands_for: impl Fn(usize) -> Vec<Vec<String>>,
+) -> Result<(), EngineError> {
     for (index, primary) in primaries.iter_mut().enumerate() {
-        if index != from && index != to {
-            primary.set_slot(&slot_text, "NODE", &target_id).await?;
+        let commands = commands_for(index);
+        if !commands.is_empty() {
+            primary.pipeline(&commands).await?;
         }
     }
-    Ok(moved)
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
-use super::migration::{Primary, move_slot};
+use super::migration::{Primary, move_batch};
 use super::runtime::{ClusterNode, ClusterRuntime, ShardSpec};
 use super::slot_map::{moves, slot_owners, target_owners};
 use crate::engine::EngineError;
@@ -19,6 +19,9 @@ use crate::engine::runtime::Runtime;
 
 const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 const POLL: std::time::Duration = std::time::Duration::from_millis(5);
+/// Slots migrating at once: each step of a batch is one pipeline per node (see `migration`);
+/// small enough that the progress moves in steps of about 1 % when a third of the slots move.
+const SLOTS_PER_BATCH: usize = 50;
 
 /// Progress of a slot migration: `(slots moved, slots to move)`, called before the first move
 /// and after each one.
@@ -154,9 +157,11 @@ impl ClusterRuntime {
         let started = Instant::now();
         let (total, mut keys) = (planned.len(), 0);
         progress(0, total);
-        for (done, &(slot, from, to)) in planned.iter().enumerate() {
-            keys += move_slot(&mut primaries, slot, from, to).await?;
-            progress(done + 1, total);
+        let mut done = 0;
+        for batch in planned.chunks(SLOTS_PER_BATCH) {
+            keys += move_batch(&mut primaries, batch).await?;
+            done += batch.len();
+            progress(done, total);
         }
         let expected: Vec<Option<String>> = wanted
             .iter()
