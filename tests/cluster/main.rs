@@ -8,4 +8,5 @@ mod create;
 mod failover;
 mod reshard;
 mod reshard_rules;
+mod reshard_secure;
 mod security;
