@@ -90,10 +90,8 @@ async fn reshard_and_watch(
             .and_then(|p| p.resharding())
             .and_then(|r| r.slot_migration())
             .and_then(|s| s.progress_percentage());
-        if let Some(progress) = progress {
-            if seen.last() != Some(&progress) {
-                seen.push(progress);
-            }
+        if let Some(progress) = progress.filter(|p| seen.last() != Some(p)) {
+            seen.push(progress);
         }
         if group.status() == Some("available") {
             return (group, seen);
