@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use redis::Value;
 use redis::aio::MultiplexedConnection;
+use tokio::task::JoinSet;
 
 use super::slot_map::SlotMove;
 use crate::engine::EngineError;
@@ -27,7 +28,9 @@ const BATCH: usize = 200;
 const MIGRATE_TIMEOUT_MS: u64 = 10_000;
 const REPLY_TIMEOUT: Duration = Duration::from_millis(MIGRATE_TIMEOUT_MS + 2_000);
 
-/// One shard primary during a migration: its cluster node id, address and open connection.
+/// One shard primary during a migration: its cluster node id, address and open connection
+/// (a multiplexed one: clones share it, so several steps can wait on it at once).
+#[derive(Clone)]
 pub(super) struct Primary {
     pub id: String,
     pub addr: SocketAddrV4,
@@ -42,20 +45,6 @@ impl Primary {
             addr: client.addr(),
             connection,
         })
-    }
-
-    async fn run(&mut self, args: &[&str]) -> Result<Value, EngineError> {
-        let mut cmd = redis::cmd(engine_name(args[0]));
-        for arg in &args[1..] {
-            cmd.arg(*arg);
-        }
-        let addr = self.addr;
-        cmd.query_async::<Value>(&mut self.connection)
-            .await
-            .map_err(|e| EngineError::Redis {
-                addr,
-                detail: public_text(&e.to_string()),
-            })
     }
 
     /// Runs `commands` in one round trip; the first error any of them got is the result.
@@ -75,65 +64,72 @@ impl Primary {
                     addr,
                     detail: public_text(&e.to_string()),
                 })?;
-        match replies.into_iter().find_map(|reply| match reply {
-            Value::ServerError(error) => Some(error),
-            _ => None,
-        }) {
-            Some(error) => Err(EngineError::Redis {
-                addr,
-                detail: public_text(&format!("{error:?}")),
-            }),
-            None => Ok(()),
-        }
+        check_replies(addr, replies)
     }
 
-    async fn keys_in_slot(&mut self, slot: &str) -> Result<Vec<Vec<u8>>, EngineError> {
-        let count = BATCH.to_string();
-        match self
-            .run(&["CLUSTER", "GETKEYSINSLOT", slot, &count])
-            .await?
-        {
-            Value::Array(keys) => Ok(keys
-                .into_iter()
-                .filter_map(|key| match key {
-                    Value::BulkString(bytes) => Some(bytes),
-                    _ => None,
-                })
-                .collect()),
-            other => Err(EngineError::Redis {
-                addr: self.addr,
-                detail: format!("unexpected reply to CLUSTER GETKEYSINSLOT: {other:?}"),
-            }),
-        }
-    }
-
-    /// `MIGRATE` of `keys` to `target` as the engine's own user. `REPLACE`: a key still on
-    /// the source is the current one (clients write there until the slot moves), so a copy
-    /// left on the target by an interrupted earlier attempt is overwritten.
-    async fn migrate(&mut self, target: SocketAddrV4, keys: &[Vec<u8>]) -> Result<(), EngineError> {
-        let (user, password) = engine_credentials();
-        let mut cmd = redis::cmd(engine_name("MIGRATE"));
-        cmd.arg(target.ip().to_string())
-            .arg(target.port())
-            .arg("")
-            .arg(0)
-            .arg(MIGRATE_TIMEOUT_MS)
-            .arg("REPLACE")
-            .arg("AUTH2")
-            .arg(user)
-            .arg(password)
-            .arg("KEYS");
-        for key in keys {
-            cmd.arg(key.as_slice());
+    /// The keys (at most `BATCH` each) of every slot in `slots`, in one round trip.
+    async fn keys_in_slots(&mut self, slots: &[u32]) -> Result<Vec<Vec<Vec<u8>>>, EngineError> {
+        let mut pipe = redis::pipe();
+        for slot in slots {
+            pipe.cmd("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(*slot)
+                .arg(BATCH);
         }
         let addr = self.addr;
-        cmd.query_async::<Value>(&mut self.connection)
+        pipe.query_async(&mut self.connection)
             .await
-            .map(|_| ())
             .map_err(|e| EngineError::Redis {
                 addr,
-                detail: format!("MIGRATE to {target}: {}", public_text(&e.to_string())),
+                detail: format!("CLUSTER GETKEYSINSLOT: {}", public_text(&e.to_string())),
             })
+    }
+
+    /// One `MIGRATE` per `(target, keys)`, in one round trip, as the engine's own user.
+    /// `REPLACE`: a key still on the source is the current one (clients write there until its
+    /// slot moves), so a copy left on the target by an interrupted earlier attempt is replaced.
+    async fn migrate(&mut self, moves: &[(SocketAddrV4, Vec<Vec<u8>>)]) -> Result<(), EngineError> {
+        let (user, password) = engine_credentials();
+        let mut pipe = redis::pipe();
+        for (target, keys) in moves {
+            pipe.cmd(engine_name("MIGRATE"))
+                .arg(target.ip().to_string())
+                .arg(target.port())
+                .arg("")
+                .arg(0)
+                .arg(MIGRATE_TIMEOUT_MS)
+                .arg("REPLACE")
+                .arg("AUTH2")
+                .arg(user)
+                .arg(password)
+                .arg("KEYS");
+            for key in keys {
+                pipe.arg(key.as_slice());
+            }
+        }
+        let addr = self.addr;
+        let replies: Vec<Value> =
+            pipe.query_async(&mut self.connection)
+                .await
+                .map_err(|e| EngineError::Redis {
+                    addr,
+                    detail: format!("MIGRATE: {}", public_text(&e.to_string())),
+                })?;
+        check_replies(addr, replies)
+    }
+}
+
+/// The first error reply of a pipeline, if any.
+fn check_replies(addr: SocketAddrV4, replies: Vec<Value>) -> Result<(), EngineError> {
+    match replies.into_iter().find_map(|reply| match reply {
+        Value::ServerError(error) => Some(error),
+        _ => None,
+    }) {
+        Some(error) => Err(EngineError::Redis {
+            addr,
+            detail: public_text(&format!("{error:?}")),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -168,10 +164,7 @@ pub(super) async fn move_batch(
             .collect()
     };
     run_on_each(primaries, migrating).await?;
-    let mut moved = 0;
-    for &(slot, from, to) in batch {
-        moved += empty_slot(primaries, slot, from, to).await?;
-    }
+    let moved = empty_slots(primaries, batch).await?;
     // The target first: once it owns the slot (and has bumped its config epoch), the source
     // redirects with MOVED; then everyone else learns it at once instead of by gossip.
     let owner = |node: usize, role: fn(&SlotMove, usize) -> bool| -> Vec<Vec<String>> {
@@ -187,36 +180,55 @@ pub(super) async fn move_batch(
     Ok(moved)
 }
 
-/// Moves every key of `slot` from its source to its target, a batch per `MIGRATE`.
-async fn empty_slot(
-    primaries: &mut [Primary],
-    slot: u32,
-    from: usize,
-    to: usize,
-) -> Result<usize, EngineError> {
-    let slot_text = slot.to_string();
-    let target = primaries[to].addr;
+/// Moves every key of the batch's slots from their sources to their targets: per source, one
+/// pipeline asks for the keys of all its slots, one pipeline migrates them, until every slot is
+/// empty. While a slot is `MIGRATING` its source only loses keys (a client writing a key it
+/// lacks is sent to the target with ASK), so this ends.
+async fn empty_slots(primaries: &mut [Primary], batch: &[SlotMove]) -> Result<usize, EngineError> {
+    let mut pending: Vec<SlotMove> = batch.to_vec();
     let mut moved = 0;
-    loop {
-        let keys = primaries[from].keys_in_slot(&slot_text).await?;
-        if keys.is_empty() {
-            return Ok(moved);
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for source in 0..primaries.len() {
+            let mine: Vec<SlotMove> = pending.iter().filter(|m| m.1 == source).copied().collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let slots: Vec<u32> = mine.iter().map(|m| m.0).collect();
+            let keys = primaries[source].keys_in_slots(&slots).await?;
+            let mut moves = Vec::new();
+            for (slot_move, keys) in mine.into_iter().zip(keys) {
+                if !keys.is_empty() {
+                    moved += keys.len();
+                    moves.push((primaries[slot_move.2].addr, keys));
+                    still.push(slot_move);
+                }
+            }
+            if !moves.is_empty() {
+                primaries[source].migrate(&moves).await?;
+            }
         }
-        primaries[from].migrate(target, &keys).await?;
-        moved += keys.len();
+        pending = still;
     }
+    Ok(moved)
 }
 
-/// Sends each primary the commands `commands_for(its index)` gives, as one pipeline.
+/// Sends each primary the commands `commands_for(its index)` gives, as one pipeline, to all of
+/// them at once (each pipeline costs its node an fsync of `nodes.conf`; they overlap).
 async fn run_on_each(
     primaries: &mut [Primary],
     commands_for: impl Fn(usize) -> Vec<Vec<String>>,
 ) -> Result<(), EngineError> {
-    for (index, primary) in primaries.iter_mut().enumerate() {
+    let mut running = JoinSet::new();
+    for (index, primary) in primaries.iter().enumerate() {
         let commands = commands_for(index);
         if !commands.is_empty() {
-            primary.pipeline(&commands).await?;
+            let mut primary = primary.clone();
+            running.spawn(async move { primary.pipeline(&commands).await });
         }
+    }
+    while let Some(joined) = running.join_next().await {
+        joined.map_err(|e| EngineError::Replication(e.to_string()))??;
     }
     Ok(())
 }
