@@ -7,6 +7,7 @@ use aws_sdk_elasticache::types::ReshardingConfiguration;
 
 use crate::support::{
     TestServer, code, code_and_message, create_cluster, create_group, describe, wait_available,
+    wait_for_event,
 };
 
 fn reshard(client: &Client, id: &str, count: i32) -> Reshard {
@@ -175,6 +176,8 @@ async fn a_new_shard_takes_the_id_and_zones_given_and_a_second_call_waits_its_tu
         ]
     );
     assert!(new_shard.slots().is_some_and(|s| !s.is_empty()));
+    // The new shard is a shard like the others: its primary fails over to its replica.
+    failover_and_recover(&client, "named", "0007", "named-0007-001").await;
     // Retaining two of three shards removes the third.
     let answer = reshard(&client, "named", 2)
         .node_groups_to_retain("0001")
@@ -205,4 +208,18 @@ async fn a_new_shard_takes_the_id_and_zones_given_and_a_second_call_waits_its_tu
             .iter()
             .any(|m| m.starts_with("named-0002"))
     );
+    // After shards left, the engine still knows which node is whose primary.
+    failover_and_recover(&client, "named", "0007", "named-0007-002").await;
+}
+
+/// TestFailover on `node_group`, whose primary is `primary`, until the old primary is back.
+async fn failover_and_recover(client: &Client, id: &str, node_group: &str, primary: &str) {
+    client
+        .test_failover()
+        .replication_group_id(id)
+        .node_group_id(node_group)
+        .send()
+        .await
+        .expect("test failover accepted");
+    wait_for_event(client, primary, "Finished recovery for cache nodes 0001").await;
 }
