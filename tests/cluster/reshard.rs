@@ -152,6 +152,72 @@ fn slots_of(group: &ReplicationGroup) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Asks for `count` shards (removing `remove`), watches it through, checks the slots and the
+/// number of members afterwards; the progress seen.
+async fn reshard_to(
+    client: &Client,
+    count: i32,
+    remove: Option<&str>,
+    slots: &[(&str, &str)],
+    members: usize,
+) -> Vec<f64> {
+    let call = client
+        .modify_replication_group_shard_configuration()
+        .replication_group_id("moving")
+        .node_group_count(count)
+        .set_node_groups_to_remove(remove.map(|id| vec![id.to_string()]))
+        .apply_immediately(true);
+    let (group, progress) = reshard_and_watch(client, call).await;
+    let expected: Vec<(String, String)> = slots
+        .iter()
+        .map(|(id, s)| (id.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(slots_of(&group), expected);
+    assert_eq!(group.member_clusters().len(), members, "{group:?}");
+    let pending = group.pending_modified_values().unwrap();
+    assert!(pending.resharding().is_none(), "{pending:?}");
+    progress
+}
+
+/// No error reached the client and every acknowledged write reads back.
+async fn assert_nothing_lost(configuration: SocketAddr, traffic: &Traffic) {
+    let errors = &traffic.errors;
+    assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(10)]);
+    let writes = traffic.acknowledged.len();
+    assert!(writes > 100, "only {writes} writes");
+    let mut check = cluster_client(configuration).await;
+    for (key, value) in &traffic.acknowledged {
+        let got: Option<String> = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut check)
+            .await
+            .unwrap();
+        assert_eq!(got.as_deref(), Some(value.as_str()), "{key}");
+    }
+}
+
+/// Each resharding's progress stayed within 0-100, never went back, and was seen in between.
+fn assert_progress_rose(seen: &[Vec<f64>]) {
+    for seen in seen {
+        assert!(seen.iter().all(|p| (0.0..=100.0).contains(p)), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert!(seen.iter().any(|p| *p > 0.0 && *p < 100.0), "{seen:?}");
+    }
+}
+
+async fn assert_resharding_events(client: &Client) {
+    let said = messages(&events_for(client, "moving").await);
+    for expected in [
+        "Online resharding started for replication group moving: from 2 to 3 node groups",
+        "Online resharding completed for replication group moving: 3 node groups",
+        "Online resharding started for replication group moving: from 3 to 2 node groups",
+        "Online resharding completed for replication group moving: 2 node groups",
+    ] {
+        let found = said.iter().any(|m| m == expected);
+        assert!(found, "{expected} not in {said:?}");
+    }
+}
+
 #[tokio::test]
 async fn two_to_three_to_two_shards_while_a_cluster_client_writes_loses_nothing() {
     let server = TestServer::start();
@@ -163,101 +229,30 @@ async fn two_to_three_to_two_shards_while_a_cluster_client_writes_loses_nothing(
         cluster_set(&mut seeding, &format!("seed:{i}"), &format!("seed:{i}")).await;
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn(keep_writing(
-        cluster_client(configuration).await,
-        stop.clone(),
-    ));
+    let connection = cluster_client(configuration).await;
+    let writer = tokio::spawn(keep_writing(connection, stop.clone()));
 
-    let out = client
-        .modify_replication_group_shard_configuration()
-        .replication_group_id("moving")
-        .node_group_count(3)
-        .apply_immediately(true);
-    let (grown, progress_out) = reshard_and_watch(&client, out).await;
-    assert_eq!(
-        slots_of(&grown),
-        [
-            ("0001".to_string(), "0-5461".to_string()),
-            ("0002".to_string(), "8192-13652".to_string()),
-            ("0003".to_string(), "5462-8191,13653-16383".to_string()),
-        ]
-    );
-    assert_eq!(grown.member_clusters().len(), 6, "{grown:?}");
-    assert!(
-        grown
-            .member_clusters()
-            .contains(&"moving-0003-002".to_string())
-    );
-    assert!(
-        grown
-            .pending_modified_values()
-            .unwrap()
-            .resharding()
-            .is_none()
-    );
-    let grown_keys = check_keys_on_owners(configuration);
-
-    let back = client
-        .modify_replication_group_shard_configuration()
-        .replication_group_id("moving")
-        .node_group_count(2)
-        .node_groups_to_remove("0003")
-        .apply_immediately(true);
-    let (shrunk, progress_in) = reshard_and_watch(&client, back).await;
-    assert_eq!(
-        slots_of(&shrunk),
-        [
-            ("0001".to_string(), "0-8191".to_string()),
-            ("0002".to_string(), "8192-16383".to_string()),
-        ]
-    );
-    assert_eq!(shrunk.member_clusters().len(), 4, "{shrunk:?}");
+    let three = [
+        ("0001", "0-5461"),
+        ("0002", "8192-13652"),
+        ("0003", "5462-8191,13653-16383"),
+    ];
+    let out = reshard_to(&client, 3, None, &three, 6).await;
+    assert!(check_keys_on_owners(configuration) >= SEEDED);
+    let two = [("0001", "0-8191"), ("0002", "8192-16383")];
+    let back = reshard_to(&client, 2, Some("0003"), &two, 4).await;
     assert_eq!(cluster_nodes(configuration).len(), 4);
 
     stop.store(true, Ordering::Relaxed);
     let traffic = writer.await.unwrap();
-    assert!(
-        traffic.errors.is_empty(),
-        "{:?}",
-        &traffic.errors[..traffic.errors.len().min(10)]
-    );
-    assert!(
-        traffic.acknowledged.len() > 100,
-        "{} writes",
-        traffic.acknowledged.len()
-    );
-    let mut check = cluster_client(configuration).await;
-    for (key, value) in &traffic.acknowledged {
-        let got: Option<String> = redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut check)
-            .await
-            .unwrap();
-        assert_eq!(got.as_deref(), Some(value.as_str()), "{key}");
-    }
+    assert_nothing_lost(configuration, &traffic).await;
     let total = check_keys_on_owners(configuration);
     assert_eq!(total, SEEDED + traffic.acknowledged.len());
-    assert!(grown_keys >= SEEDED);
     eprintln!(
-        "progress seen: out {progress_out:?}, in {progress_in:?}; {} writes, {} reads",
+        "progress seen: out {out:?}, in {back:?}; {} writes, {} reads",
         traffic.acknowledged.len(),
         traffic.reads
     );
-    for seen in [&progress_out, &progress_in] {
-        assert!(seen.iter().all(|p| (0.0..=100.0).contains(p)), "{seen:?}");
-        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-        assert!(seen.iter().any(|p| *p > 0.0 && *p < 100.0), "{seen:?}");
-    }
-    let said = messages(&events_for(&client, "moving").await);
-    for expected in [
-        "Online resharding started for replication group moving: from 2 to 3 node groups",
-        "Online resharding completed for replication group moving: 3 node groups",
-        "Online resharding started for replication group moving: from 3 to 2 node groups",
-        "Online resharding completed for replication group moving: 2 node groups",
-    ] {
-        assert!(
-            said.iter().any(|m| m == expected),
-            "{expected} not in {said:?}"
-        );
-    }
+    assert_progress_rose(&[out, back]);
+    assert_resharding_events(&client).await;
 }

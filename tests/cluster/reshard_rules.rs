@@ -3,7 +3,7 @@
 
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::operation::modify_replication_group_shard_configuration::builders::ModifyReplicationGroupShardConfigurationFluentBuilder as Reshard;
-use aws_sdk_elasticache::types::ReshardingConfiguration;
+use aws_sdk_elasticache::types::{ReplicationGroup, ReshardingConfiguration};
 
 use crate::support::{
     TestServer, code, code_and_message, create_cluster, create_group, describe, wait_available,
@@ -26,96 +26,100 @@ fn zones(id: Option<&str>, zones: &[&str]) -> ReshardingConfiguration {
     entry.build()
 }
 
-#[tokio::test]
-async fn every_rule_is_refused_with_aws_error_and_nothing_changes() {
-    let server = TestServer::start();
-    let client = server.sdk();
-    create_cluster(&client, "rules", 2, 0).await;
-    let cases: Vec<(&str, Reshard, &str)> = vec![
+/// Every refusal: what the case is, the request, AWS's code.
+fn refusals(client: &Client) -> Vec<(&'static str, Reshard, &'static str)> {
+    vec![
         (
             "unknown group",
-            reshard(&client, "nope", 3),
+            reshard(client, "nope", 3),
             "ReplicationGroupNotFoundFault",
         ),
         (
             "ApplyImmediately false",
-            reshard(&client, "rules", 3).apply_immediately(false),
+            reshard(client, "rules", 3).apply_immediately(false),
             "InvalidParameterValue",
         ),
         (
             "zero node groups",
-            reshard(&client, "rules", 0),
+            reshard(client, "rules", 0),
             "InvalidParameterValue",
         ),
         (
             "more node groups than the quota",
-            reshard(&client, "rules", 91),
+            reshard(client, "rules", 91),
             "NodeGroupsPerReplicationGroupQuotaExceeded",
         ),
         (
             "decrease without a list",
-            reshard(&client, "rules", 1),
+            reshard(client, "rules", 1),
             "InvalidParameterValue",
         ),
         (
             "decrease with both lists",
-            reshard(&client, "rules", 1)
+            reshard(client, "rules", 1)
                 .node_groups_to_remove("0002")
                 .node_groups_to_retain("0001"),
             "InvalidParameterCombination",
         ),
         (
             "remove an unknown node group",
-            reshard(&client, "rules", 1).node_groups_to_remove("0009"),
+            reshard(client, "rules", 1).node_groups_to_remove("0009"),
             "InvalidParameterValue",
         ),
         (
             "retain the wrong number",
-            reshard(&client, "rules", 1)
+            reshard(client, "rules", 1)
                 .node_groups_to_retain("0001")
                 .node_groups_to_retain("0002"),
             "InvalidParameterValue",
         ),
         (
             "remove the wrong number",
-            reshard(&client, "rules", 1)
+            reshard(client, "rules", 1)
                 .node_groups_to_remove("0001")
                 .node_groups_to_remove("0002"),
             "InvalidParameterValue",
         ),
         (
             "a list when increasing",
-            reshard(&client, "rules", 3).node_groups_to_remove("0001"),
+            reshard(client, "rules", 3).node_groups_to_remove("0001"),
             "InvalidParameterCombination",
         ),
         (
             "ReshardingConfiguration when not increasing",
-            reshard(&client, "rules", 2).resharding_configuration(zones(None, &["us-east-1a"])),
+            reshard(client, "rules", 2).resharding_configuration(zones(None, &["us-east-1a"])),
             "InvalidParameterCombination",
         ),
         (
             "ReshardingConfiguration of the wrong length",
-            reshard(&client, "rules", 4).resharding_configuration(zones(None, &["us-east-1a"])),
+            reshard(client, "rules", 4).resharding_configuration(zones(None, &["us-east-1a"])),
             "InvalidParameterValue",
         ),
         (
             "zones that do not match the node count",
-            reshard(&client, "rules", 3)
+            reshard(client, "rules", 3)
                 .resharding_configuration(zones(None, &["us-east-1a", "us-east-1b"])),
             "InvalidParameterValue",
         ),
         (
             "a new shard named like an existing one",
-            reshard(&client, "rules", 3).resharding_configuration(zones(Some("0002"), &[])),
+            reshard(client, "rules", 3).resharding_configuration(zones(Some("0002"), &[])),
             "InvalidParameterValue",
         ),
         (
             "a malformed node group id",
-            reshard(&client, "rules", 3).resharding_configuration(zones(Some("abcde"), &[])),
+            reshard(client, "rules", 3).resharding_configuration(zones(Some("abcde"), &[])),
             "InvalidParameterValue",
         ),
-    ];
-    for (case, request, expected) in cases {
+    ]
+}
+
+#[tokio::test]
+async fn every_rule_is_refused_with_aws_error_and_nothing_changes() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_cluster(&client, "rules", 2, 0).await;
+    for (case, request, expected) in refusals(&client) {
         assert_eq!(code(request.send().await), expected, "{case}");
     }
     let group = describe(&client, "rules").await.unwrap();
@@ -128,6 +132,14 @@ async fn every_rule_is_refused_with_aws_error_and_nothing_changes() {
     let (error, message) = code_and_message(reshard(&client, "single", 2).send().await);
     assert_eq!(error, "InvalidParameterValue");
     assert!(message.contains("cluster mode disabled"), "{message}");
+}
+
+fn node_group_ids(group: &ReplicationGroup) -> Vec<&str> {
+    group
+        .node_groups()
+        .iter()
+        .map(|g| g.node_group_id().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -153,12 +165,7 @@ async fn a_new_shard_takes_the_id_and_zones_given_and_a_second_call_waits_its_tu
     assert_eq!(code(again), "InvalidReplicationGroupState");
 
     let group = wait_available(&client, "named").await;
-    let ids: Vec<&str> = group
-        .node_groups()
-        .iter()
-        .map(|g| g.node_group_id().unwrap())
-        .collect();
-    assert_eq!(ids, ["0001", "0002", "0007"]);
+    assert_eq!(node_group_ids(&group), ["0001", "0002", "0007"]);
     let new_shard = &group.node_groups()[2];
     let placed: Vec<(&str, &str)> = new_shard
         .node_group_members()
@@ -168,48 +175,36 @@ async fn a_new_shard_takes_the_id_and_zones_given_and_a_second_call_waits_its_tu
             (id, m.preferred_availability_zone().unwrap())
         })
         .collect();
-    assert_eq!(
-        placed,
-        [
-            ("named-0007-001", "us-east-1d"),
-            ("named-0007-002", "us-east-1e")
-        ]
-    );
+    let zones = [
+        ("named-0007-001", "us-east-1d"),
+        ("named-0007-002", "us-east-1e"),
+    ];
+    assert_eq!(placed, zones);
     assert!(new_shard.slots().is_some_and(|s| !s.is_empty()));
     // The new shard is a shard like the others: its primary fails over to its replica.
     failover_and_recover(&client, "named", "0007", "named-0007-001").await;
-    // Retaining two of three shards removes the third.
-    let answer = reshard(&client, "named", 2)
+    retaining_two_of_three_removes_the_third(&client).await;
+}
+
+async fn retaining_two_of_three_removes_the_third(client: &Client) {
+    let answer = reshard(client, "named", 2)
         .node_groups_to_retain("0001")
         .node_groups_to_retain("0007")
         .send()
         .await
         .expect("accepted");
-    assert_eq!(
-        answer.replication_group().unwrap().status(),
-        Some("modifying")
-    );
-    let group = wait_available(&client, "named").await;
-    let ids: Vec<&str> = group
-        .node_groups()
-        .iter()
-        .map(|g| g.node_group_id().unwrap())
-        .collect();
-    assert_eq!(ids, ["0001", "0007"]);
-    let slots: Vec<&str> = group
-        .node_groups()
-        .iter()
-        .map(|g| g.slots().unwrap())
-        .collect();
-    assert_eq!(slots.len(), 2);
+    let status = answer.replication_group().unwrap().status();
+    assert_eq!(status, Some("modifying"));
+    let group = wait_available(client, "named").await;
+    assert_eq!(node_group_ids(&group), ["0001", "0007"]);
+    assert!(group.node_groups().iter().all(|g| g.slots().is_some()));
+    let members = group.member_clusters();
     assert!(
-        !group
-            .member_clusters()
-            .iter()
-            .any(|m| m.starts_with("named-0002"))
+        !members.iter().any(|m| m.starts_with("named-0002")),
+        "{members:?}"
     );
     // After shards left, the engine still knows which node is whose primary.
-    failover_and_recover(&client, "named", "0007", "named-0007-002").await;
+    failover_and_recover(client, "named", "0007", "named-0007-002").await;
 }
 
 /// TestFailover on `node_group`, whose primary is `primary`, until the old primary is back.

@@ -3,6 +3,7 @@
 //! (which Redis sends over TLS when `tls-cluster` is on) as the engine's own user.
 
 use aws_sdk_elasticache::types::TransitEncryptionMode;
+use redis::cluster_async::ClusterConnection;
 
 use crate::support::{
     TestServer, configuration_endpoint, connect, member_addresses, wait_available,
@@ -11,10 +12,9 @@ use crate::support::{
 const TOKEN: &str = "resharding-token-0123456789";
 const KEYS: usize = 500;
 
-#[tokio::test]
-async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
-    let server = TestServer::start();
-    let client = server.sdk();
+/// A 2-shard group with TLS (preferred) and the token, filled with `KEYS` keys; a cluster
+/// client logged in with the token.
+async fn sealed_group_with_keys(client: &aws_sdk_elasticache::Client) -> ClusterConnection {
     client
         .create_replication_group()
         .replication_group_id("sealed")
@@ -27,7 +27,7 @@ async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
         .send()
         .await
         .expect("create a TLS cluster with a token");
-    let group = wait_available(&client, "sealed").await;
+    let group = wait_available(client, "sealed").await;
     let configuration = configuration_endpoint(&group);
     // `preferred` keeps plaintext clients too: the cluster client logs in with the token.
     let url = format!("redis://:{TOKEN}@{configuration}");
@@ -41,6 +41,14 @@ async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
             .await
             .unwrap();
     }
+    connection
+}
+
+#[tokio::test]
+async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let mut connection = sealed_group_with_keys(&client).await;
     client
         .modify_replication_group_shard_configuration()
         .replication_group_id("sealed")

@@ -10,7 +10,7 @@
 //! one connection kept for the whole move instead of one per command.
 
 use std::net::SocketAddrV4;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::Value;
 use redis::aio::MultiplexedConnection;
@@ -27,6 +27,8 @@ const BATCH: usize = 200;
 /// How long one `MIGRATE` may take on the source, and any reply may take.
 const MIGRATE_TIMEOUT_MS: u64 = 10_000;
 const REPLY_TIMEOUT: Duration = Duration::from_millis(MIGRATE_TIMEOUT_MS + 2_000);
+/// How long a target may refuse with `CLUSTERDOWN` before the resharding gives up.
+const TRANSIENT_DEADLINE: Duration = Duration::from_secs(30);
 
 /// One shard primary during a migration: its cluster node id, address and open connection
 /// (a multiplexed one: clones share it, so several steps can wait on it at once).
@@ -205,12 +207,37 @@ async fn empty_slots(primaries: &mut [Primary], batch: &[SlotMove]) -> Result<us
                 }
             }
             if !moves.is_empty() {
-                primaries[source].migrate(&moves).await?;
+                migrate_retrying(&mut primaries[source], &moves).await?;
             }
         }
         pending = still;
     }
     Ok(moved)
+}
+
+/// `MIGRATE`, again while the target refuses for a moment: a loaded node that missed the
+/// 500 ms node timeout for a peer thinks itself in a minority and answers `CLUSTERDOWN` until it
+/// hears from it again (`TRYAGAIN` likewise). `REPLACE` makes a retry safe, and keys that did
+/// move answer `NOKEY`.
+async fn migrate_retrying(
+    source: &mut Primary,
+    moves: &[(SocketAddrV4, Vec<Vec<u8>>)],
+) -> Result<(), EngineError> {
+    let deadline = Instant::now() + TRANSIENT_DEADLINE;
+    loop {
+        match source.migrate(moves).await {
+            Err(error) if is_transient(&error) && Instant::now() < deadline => {
+                tracing::debug!(%error, "MIGRATE refused for now; retrying");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_transient(error: &EngineError) -> bool {
+    let text = error.to_string();
+    text.contains("CLUSTERDOWN") || text.contains("TRYAGAIN")
 }
 
 /// Sends each primary the commands `commands_for(its index)` gives, as one pipeline, to all of
