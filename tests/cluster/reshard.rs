@@ -15,7 +15,7 @@ use redis::cluster_async::ClusterConnection;
 
 use crate::support::{
     TestServer, cluster_client, cluster_nodes, cluster_set, code, configuration_endpoint,
-    create_cluster, describe, events_for, messages,
+    create_cluster_on, describe, events_for, messages,
 };
 
 /// Keys written before the resharding, spread over every slot.
@@ -220,9 +220,21 @@ async fn assert_resharding_events(client: &Client) {
 
 #[tokio::test]
 async fn two_to_three_to_two_shards_while_a_cluster_client_writes_loses_nothing() {
+    two_to_three_to_two_shards("redis").await;
+}
+
+#[tokio::test]
+async fn two_to_three_to_two_valkey_shards_while_a_cluster_client_writes_loses_nothing() {
+    two_to_three_to_two_shards("valkey").await;
+}
+
+async fn two_to_three_to_two_shards(engine: &str) {
+    if !crate::support::engine_available(engine) {
+        return;
+    }
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_cluster(&client, "moving", 2, 1).await;
+    let group = create_cluster_on(&client, engine, "moving", 2, 1).await;
     let configuration = configuration_endpoint(&group);
     let mut seeding = cluster_client(configuration).await;
     for i in 0..SEEDED {

@@ -30,43 +30,64 @@ const REPLY_TIMEOUT: Duration = Duration::from_millis(MIGRATE_TIMEOUT_MS + 2_000
 /// How long a target may refuse with `CLUSTERDOWN` before the resharding gives up.
 const TRANSIENT_DEADLINE: Duration = Duration::from_secs(30);
 
-/// One shard primary during a migration: its cluster node id, address and open connection
-/// (a multiplexed one: clones share it, so several steps can wait on it at once).
+/// Connections per primary for the `SETSLOT` steps. Valkey 8 replicates each `SETSLOT` to the
+/// primary's replicas and answers only once they acknowledge it, holding back the rest of the
+/// connection's pipeline meanwhile; spread over several connections those waits overlap (one
+/// replica acknowledgement answers all of them). Redis answers at once either way.
+const SETSLOT_CONNECTIONS: usize = 8;
+
+/// One shard primary during a migration: its cluster node id, address and open connections
+/// (multiplexed ones: clones share them).
 #[derive(Clone)]
 pub(super) struct Primary {
     pub id: String,
     pub addr: SocketAddrV4,
     connection: MultiplexedConnection,
+    setslot: Vec<MultiplexedConnection>,
 }
 
 impl Primary {
     pub async fn open(id: String, client: &NodeClient) -> Result<Self, EngineError> {
         let connection = client.session(REPLY_TIMEOUT).await?;
+        let mut setslot = vec![connection.clone()];
+        for _ in 1..SETSLOT_CONNECTIONS {
+            setslot.push(client.session(REPLY_TIMEOUT).await?);
+        }
         Ok(Self {
             id,
             addr: client.addr(),
             connection,
+            setslot,
         })
     }
 
-    /// Runs `commands` in one round trip; the first error any of them got is the result.
-    async fn pipeline(&mut self, commands: &[Vec<String>]) -> Result<(), EngineError> {
-        let mut pipe = redis::pipe();
-        for command in commands {
-            pipe.cmd(engine_name(&command[0]));
-            for arg in &command[1..] {
-                pipe.arg(arg);
+    /// Runs `commands`, spread over the `SETSLOT` connections, one pipeline on each, all at
+    /// once; the first error any of them got is the result.
+    async fn pipeline(&self, commands: &[Vec<String>]) -> Result<(), EngineError> {
+        let per_connection = commands.len().div_ceil(self.setslot.len()).max(1);
+        let mut running = JoinSet::new();
+        for (chunk, connection) in commands.chunks(per_connection).zip(&self.setslot) {
+            let mut pipe = redis::pipe();
+            for command in chunk {
+                pipe.cmd(engine_name(&command[0]));
+                for arg in &command[1..] {
+                    pipe.arg(arg);
+                }
             }
+            let mut connection = connection.clone();
+            running.spawn(async move { pipe.query_async::<Vec<Value>>(&mut connection).await });
         }
         let addr = self.addr;
-        let replies: Vec<Value> =
-            pipe.query_async(&mut self.connection)
-                .await
+        while let Some(joined) = running.join_next().await {
+            let replies = joined
+                .map_err(|e| EngineError::Replication(e.to_string()))?
                 .map_err(|e| EngineError::Redis {
                     addr,
                     detail: public_text(&e.to_string()),
                 })?;
-        check_replies(addr, replies)
+            check_replies(addr, replies)?;
+        }
+        Ok(())
     }
 
     /// The keys (at most `BATCH` each) of every slot in `slots`, in one round trip.
@@ -250,7 +271,7 @@ async fn run_on_each(
     for (index, primary) in primaries.iter().enumerate() {
         let commands = commands_for(index);
         if !commands.is_empty() {
-            let mut primary = primary.clone();
+            let primary = primary.clone();
             running.spawn(async move { primary.pipeline(&commands).await });
         }
     }
