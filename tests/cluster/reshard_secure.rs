@@ -2,19 +2,26 @@
 //! require the token and speak TLS on the cluster bus, and the keys reach them by MIGRATE
 //! (which Redis sends over TLS when `tls-cluster` is on) as the engine's own user.
 
+use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::TransitEncryptionMode;
 use redis::cluster_async::ClusterConnection;
 
 use crate::support::{
-    TestServer, configuration_endpoint, connect, member_addresses, wait_available,
+    TestServer, configuration_endpoint, connect, describe, events_for, http_get, member_addresses,
+    messages, wait_available, wait_until,
 };
 
 const TOKEN: &str = "resharding-token-0123456789";
 const KEYS: usize = 500;
 
-/// A 2-shard group with TLS (preferred) and the token, filled with `KEYS` keys; a cluster
-/// client logged in with the token.
-async fn sealed_group_with_keys(client: &aws_sdk_elasticache::Client) -> ClusterConnection {
+/// A 2-shard group with TLS in `mode` and the token, filled with `KEYS` keys by a cluster
+/// client that logs in with the token (over TLS, trusting the server's CA, when `required`).
+async fn sealed_group_with_keys(
+    server: &TestServer,
+    client: &Client,
+    mode: TransitEncryptionMode,
+) -> ClusterConnection {
+    let required = mode == TransitEncryptionMode::Required;
     client
         .create_replication_group()
         .replication_group_id("sealed")
@@ -22,17 +29,29 @@ async fn sealed_group_with_keys(client: &aws_sdk_elasticache::Client) -> Cluster
         .num_node_groups(2)
         .replicas_per_node_group(0)
         .transit_encryption_enabled(true)
-        .transit_encryption_mode(TransitEncryptionMode::Preferred)
+        .transit_encryption_mode(mode)
         .auth_token(TOKEN)
         .send()
         .await
         .expect("create a TLS cluster with a token");
     let group = wait_available(client, "sealed").await;
     let configuration = configuration_endpoint(&group);
-    // `preferred` keeps plaintext clients too: the cluster client logs in with the token.
-    let url = format!("redis://:{TOKEN}@{configuration}");
-    let cluster = redis::cluster::ClusterClient::new(vec![url]).unwrap();
-    let mut connection = cluster.get_async_connection().await.unwrap();
+    let scheme = if required { "rediss" } else { "redis" };
+    let url = format!("{scheme}://:{TOKEN}@{configuration}");
+    let mut builder = redis::cluster::ClusterClientBuilder::new(vec![url]);
+    if required {
+        let (_, _, pem) = http_get(server, "/_tls/ca.pem", None).await;
+        builder = builder.certs(redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.into_bytes()),
+        });
+    }
+    let mut connection = builder
+        .build()
+        .unwrap()
+        .get_async_connection()
+        .await
+        .unwrap();
     for i in 0..KEYS {
         redis::cmd("SET")
             .arg(format!("k{i}"))
@@ -45,10 +64,19 @@ async fn sealed_group_with_keys(client: &aws_sdk_elasticache::Client) -> Cluster
 }
 
 #[tokio::test]
-async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
+async fn a_tls_preferred_group_with_an_auth_token_reshards_and_keeps_every_key() {
+    reshard_sealed_group(TransitEncryptionMode::Preferred).await;
+}
+
+#[tokio::test]
+async fn a_tls_required_group_with_an_auth_token_reshards_and_keeps_every_key() {
+    reshard_sealed_group(TransitEncryptionMode::Required).await;
+}
+
+async fn reshard_sealed_group(mode: TransitEncryptionMode) {
     let server = TestServer::start();
     let client = server.sdk();
-    let mut connection = sealed_group_with_keys(&client).await;
+    let mut connection = sealed_group_with_keys(&server, &client, mode.clone()).await;
     client
         .modify_replication_group_shard_configuration()
         .replication_group_id("sealed")
@@ -57,22 +85,15 @@ async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
         .send()
         .await
         .expect("resharding accepted");
-    let group = crate::support::wait_until(
-        "resharding done",
-        std::time::Duration::from_secs(120),
-        || async {
-            crate::support::describe(&client, "sealed")
-                .await
-                .filter(|g| g.status() == Some("available"))
-        },
-    )
+    let deadline = std::time::Duration::from_secs(120);
+    let group = wait_until("resharding done", deadline, || async {
+        let group = describe(&client, "sealed").await;
+        group.filter(|g| g.status() == Some("available"))
+    })
     .await;
     assert_eq!(group.node_groups().len(), 3, "{group:?}");
-    let events = crate::support::events_for(&client, "sealed").await;
-    let failed: Vec<_> = crate::support::messages(&events)
-        .into_iter()
-        .filter(|m| m.starts_with("Failed"))
-        .collect();
+    let said = messages(&events_for(&client, "sealed").await);
+    let failed: Vec<_> = said.iter().filter(|m| m.starts_with("Failed")).collect();
     assert!(failed.is_empty(), "{failed:?}");
     for i in 0..KEYS {
         let value: Option<usize> = redis::cmd("GET")
@@ -82,7 +103,14 @@ async fn a_tls_group_with_an_auth_token_reshards_and_keeps_every_key() {
             .unwrap();
         assert_eq!(value, Some(i), "k{i}");
     }
-    let new_primary = member_addresses(&client, "sealed")
+    if mode == TransitEncryptionMode::Preferred {
+        new_shard_holds_keys_behind_the_token(&client).await;
+    }
+}
+
+/// The new shard's primary has its share of the keys and refuses a client without the token.
+async fn new_shard_holds_keys_behind_the_token(client: &Client) {
+    let new_primary = member_addresses(client, "sealed")
         .await
         .into_iter()
         .find(|(member, _)| member == "sealed-0003-001")
