@@ -55,8 +55,8 @@ class Writer:
             try:
                 self.client.set(key, n)
                 self.acked.append(key)
-            except redis.RedisError as error:
-                self.errors.append(f"{key}: {error}")
+            except Exception as error:  # noqa: BLE001 - redis-py raises more than RedisError
+                self.errors.append(f"{key}: {type(error).__name__}: {error}")
             n += 1
 
     def finish(self):
@@ -64,7 +64,7 @@ class Writer:
         self.thread.join()
         lost = sum(1 for key in self.acked if self.client.get(key) is None)
         self.client.close()
-        return len(self.acked), len(self.errors), lost
+        return len(self.acked), len(self.errors), lost, self.errors
 
 
 def load(host, port, keys):
@@ -91,13 +91,13 @@ def ours(ec, keys):
         ReplicationGroupId=GROUP_ID, NodeGroupCount=3, ApplyImmediately=True)
     group = wait_status(ec, "available", 600)
     elapsed = time.monotonic() - start
-    acked, errors, lost = writer.finish()
+    acked, errors, lost, seen = writer.finish()
     failed = [e["Message"] for e in ec.describe_events(SourceIdentifier=GROUP_ID)["Events"]
               if e["Message"].startswith("Failed")]
     if failed or len(group["NodeGroups"]) != 3:
         raise RuntimeError(f"resharding failed: {failed}")
     delete(ec)
-    return elapsed, acked, errors, lost
+    return elapsed, acked, errors, lost, seen
 
 
 def wait_status(ec, status, timeout):
@@ -183,7 +183,10 @@ def main():
                      ("floor", lambda: floor(os.path.join(workdir, f"run{run}"), args.keys))]
             for name, step in (steps if run % 2 == 0 else steps[::-1]):
                 rows[name].append(step())
-            (o, oa, oe, ol), (f, fa, fe, fl) = rows["ours"][-1], rows["floor"][-1]
+            (o, oa, oe, ol, _), (f, fa, fe, fl, _) = rows["ours"][-1], rows["floor"][-1]
+            for name in rows:
+                if rows[name][-1][4]:
+                    print(f"  {name}: first errors: {rows[name][-1][4][:3]}")
             print(f"run {run + 1}: elasticache-local {o:.2f} s ({oa} writes, {oe} errors, {ol} lost); "
                   f"redis-cli --cluster reshard {f:.2f} s ({fa} writes, {fe} errors, {fl} lost)", flush=True)
     finally:

@@ -24,6 +24,8 @@ use crate::engine::restricted::{engine_credentials, engine_name, public_text};
 /// Keys moved per `MIGRATE` (redis-cli moves 10 by default; bigger batches cost fewer round
 /// trips and still keep each key's blocking short).
 const BATCH: usize = 200;
+/// Keys moved per pipeline of `MIGRATE`s (see `keys_bounded`).
+const KEYS_PER_PIPELINE: usize = 1000;
 /// How long one `MIGRATE` may take on the source, and any reply may take.
 const MIGRATE_TIMEOUT_MS: u64 = 10_000;
 const REPLY_TIMEOUT: Duration = Duration::from_millis(MIGRATE_TIMEOUT_MS + 2_000);
@@ -227,13 +229,31 @@ async fn empty_slots(primaries: &mut [Primary], batch: &[SlotMove]) -> Result<us
                     still.push(slot_move);
                 }
             }
-            if !moves.is_empty() {
+            for moves in keys_bounded(moves) {
                 migrate_retrying(&mut primaries[source], &moves).await?;
             }
         }
         pending = still;
     }
     Ok(moved)
+}
+
+/// `moves` in pipelines of at most `KEYS_PER_PIPELINE` keys: the source runs a pipeline's
+/// `MIGRATE`s back to back, and every other client waits meanwhile.
+fn keys_bounded(
+    moves: Vec<(SocketAddrV4, Vec<Vec<u8>>)>,
+) -> Vec<Vec<(SocketAddrV4, Vec<Vec<u8>>)>> {
+    let mut pipelines: Vec<Vec<_>> = Vec::new();
+    let mut keys = KEYS_PER_PIPELINE;
+    for one in moves {
+        if keys + one.1.len() > KEYS_PER_PIPELINE {
+            pipelines.push(Vec::new());
+            keys = 0;
+        }
+        keys += one.1.len();
+        pipelines.last_mut().expect("pushed above").push(one);
+    }
+    pipelines
 }
 
 /// `MIGRATE`, again while the target refuses for a moment: a loaded node that missed the
