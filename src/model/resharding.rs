@@ -379,3 +379,118 @@ fn new_members(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    use super::*;
+    use crate::model::tests::{group, model_with};
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    /// A cluster-mode group `g` of two one-node shards, `g-001` in 0001 and `g-002` in 0002.
+    fn two_shards() -> Model {
+        let mut g = group("g", 2, true);
+        g.cluster_enabled = true;
+        g.members[1].node_group = "0002".into();
+        g.members[1].role = Role::Primary;
+        g.node_groups = vec![
+            NodeGroupLayout {
+                id: "0001".into(),
+                slots: Some("0-8191".into()),
+            },
+            NodeGroupLayout {
+                id: "0002".into(),
+                slots: Some("8192-16383".into()),
+            },
+        ];
+        model_with(vec![g])
+    }
+
+    fn request(count: usize) -> ReshardRequest {
+        ReshardRequest {
+            node_group_count: count,
+            max_node_groups: 90,
+            max_nodes: 90,
+            ..ReshardRequest::default()
+        }
+    }
+
+    fn address(last: u8) -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::new(127, 9, 0, last), 6379)
+    }
+
+    #[test]
+    fn a_scale_out_plans_the_new_shard_and_its_slots_then_shows_them() {
+        let mut model = two_shards();
+        let (group, plan) = model
+            .begin_resharding("g", &request(3), "us-east-1", now())
+            .unwrap();
+        assert_eq!(group.status, GroupStatus::Modifying);
+        assert_eq!(group.pending.unwrap().resharding_progress, Some(0));
+        let (id, members) = &plan.added[0];
+        assert_eq!(id, "0003");
+        assert_eq!(members[0].cluster_id, "g-0003-001");
+        assert_eq!(plan.target[2].1, vec![(5462, 8191), (13653, 16383)]);
+        let again = model.begin_resharding("g", &request(4), "us-east-1", now());
+        assert_eq!(again.unwrap_err().code(), "InvalidReplicationGroupState");
+        model.set_resharding_progress("g", 1, 3);
+        let pending = model.group("g").unwrap().pending.clone().unwrap();
+        assert_eq!(pending.resharding_progress, Some(3333));
+
+        let layout: Vec<(String, Vec<u32>)> = plan
+            .target
+            .iter()
+            .map(|(id, ranges)| {
+                (
+                    id.clone(),
+                    ranges.iter().flat_map(|&(a, b)| a..=b).collect(),
+                )
+            })
+            .collect();
+        let addresses = [
+            ("g-001".to_string(), address(1)),
+            ("g-002".to_string(), address(2)),
+            ("g-0003-001".to_string(), address(3)),
+        ];
+        model.finish_resharding(&plan, &layout, &addresses, None, now());
+        let group = model.group("g").unwrap();
+        assert_eq!(group.status, GroupStatus::Available);
+        assert!(group.pending.is_none());
+        assert_eq!(group.members.len(), 3);
+        assert_eq!(
+            group.member("g-0003-001").unwrap().address,
+            Some(address(3))
+        );
+        let slots = group.node_groups[2].slots.as_deref();
+        assert_eq!(slots, Some("5462-8191,13653-16383"));
+    }
+
+    #[test]
+    fn a_failed_scale_in_keeps_what_still_runs_and_says_why() {
+        let mut model = two_shards();
+        let mut shrink = request(1);
+        shrink.to_remove = vec!["0002".into()];
+        let (_, plan) = model
+            .begin_resharding("g", &shrink, "us-east-1", now())
+            .unwrap();
+        assert_eq!(plan.removed, ["0002"]);
+        assert_eq!(plan.target, vec![("0001".to_string(), vec![(0, 16383)])]);
+        let layout = vec![
+            ("0001".to_string(), (0..10000).collect()),
+            ("0002".to_string(), (10000..16384).collect()),
+        ];
+        let addresses = [("g-001".into(), address(1)), ("g-002".into(), address(2))];
+        let failure = Some("MIGRATE failed".to_string());
+        let before = model.events.len();
+        model.finish_resharding(&plan, &layout, &addresses, failure, now());
+        let group = model.group("g").unwrap();
+        assert_eq!(group.status, GroupStatus::Available);
+        assert_eq!(group.members.len(), 2);
+        assert_eq!(group.node_groups[1].slots.as_deref(), Some("10000-16383"));
+        assert_eq!(model.events.len(), before + 1);
+    }
+}
