@@ -6,8 +6,8 @@ use aws_sdk_elasticache::operation::modify_replication_group_shard_configuration
 use aws_sdk_elasticache::types::{ReplicationGroup, ReshardingConfiguration};
 
 use crate::support::{
-    TestServer, code, code_and_message, create_cluster, create_group, describe, wait_available,
-    wait_for_event,
+    TestServer, code, code_and_message, create_cluster, create_group, describe, wait_for_event,
+    wait_until,
 };
 
 fn reshard(client: &Client, id: &str, count: i32) -> Reshard {
@@ -164,7 +164,7 @@ async fn a_new_shard_takes_the_id_and_zones_given_and_a_second_call_waits_its_tu
     let again = reshard(&client, "named", 4).send().await;
     assert_eq!(code(again), "InvalidReplicationGroupState");
 
-    let group = wait_available(&client, "named").await;
+    let group = wait_resharded(&client, "named").await;
     assert_eq!(node_group_ids(&group), ["0001", "0002", "0007"]);
     let new_shard = &group.node_groups()[2];
     let placed: Vec<(&str, &str)> = new_shard
@@ -195,7 +195,7 @@ async fn retaining_two_of_three_removes_the_third(client: &Client) {
         .expect("accepted");
     let status = answer.replication_group().unwrap().status();
     assert_eq!(status, Some("modifying"));
-    let group = wait_available(client, "named").await;
+    let group = wait_resharded(client, "named").await;
     assert_eq!(node_group_ids(&group), ["0001", "0007"]);
     assert!(group.node_groups().iter().all(|g| g.slots().is_some()));
     let members = group.member_clusters();
@@ -205,6 +205,18 @@ async fn retaining_two_of_three_removes_the_third(client: &Client) {
     );
     // After shards left, the engine still knows which node is whose primary.
     failover_and_recover(client, "named", "0007", "named-0007-002").await;
+}
+
+/// Waits until the group is `available` again: a resharding takes seconds, and a loaded
+/// machine (the suite starts many clusters at once) gets ample room.
+async fn wait_resharded(client: &Client, id: &str) -> ReplicationGroup {
+    let deadline = std::time::Duration::from_secs(120);
+    wait_until(&format!("{id} resharded"), deadline, || async {
+        describe(client, id)
+            .await
+            .filter(|g| g.status() == Some("available"))
+    })
+    .await
 }
 
 /// TestFailover on `node_group`, whose primary is `primary`, until the old primary is back.
