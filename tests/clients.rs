@@ -309,3 +309,8 @@ fn run_failover_retry_example(app: &str) {
     );
     assert!(server.stop(), "server did not exit cleanly");
 }
+
+#[test]
+fn boto3_and_redis_py_cluster_client_drive_online_resharding() {
+    run_flow("tests/python/reshard_flow.py");
+}

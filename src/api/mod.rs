@@ -38,6 +38,7 @@ mod list_tags_for_resource;
 mod modify_cache_parameter_group;
 mod modify_cache_subnet_group;
 mod modify_replication_group;
+mod modify_replication_group_shard_configuration;
 mod modify_user;
 mod modify_user_group;
 pub(crate) mod paging;
@@ -129,6 +130,7 @@ actions! {
     ModifyReplicationGroup => modify_replication_group,
     IncreaseReplicaCount => increase_replica_count,
     DecreaseReplicaCount => decrease_replica_count,
+    ModifyReplicationGroupShardConfiguration => modify_replication_group_shard_configuration,
     AddTagsToResource => add_tags_to_resource,
     ListTagsForResource => list_tags_for_resource,
     RemoveTagsFromResource => remove_tags_from_resource,

@@ -41,6 +41,33 @@ pub struct PendingModifiedValues {
     pub transit_encryption_enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transit_encryption_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resharding: Option<ReshardingStatus>,
+}
+
+/// `ReshardingStatus`: an online resharding's slot migration.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReshardingStatus {
+    pub slot_migration: SlotMigration,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SlotMigration {
+    /// A double on the wire (`37.5`).
+    pub progress_percentage: f64,
+}
+
+impl ReshardingStatus {
+    /// From the model's hundredths of a percent.
+    fn from_hundredths(progress: u16) -> Self {
+        Self {
+            slot_migration: SlotMigration {
+                progress_percentage: f64::from(progress) / 100.0,
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -155,6 +182,9 @@ impl ReplicationGroupShape {
                 auth_token_status: pending.auth_token_status,
                 transit_encryption_enabled: pending.transit_encryption.map(|m| m.is_some()),
                 transit_encryption_mode: pending.transit_encryption.flatten().map(|m| m.as_str()),
+                resharding: pending
+                    .resharding_progress
+                    .map(ReshardingStatus::from_hundredths),
             },
             member_clusters: XmlList::new(
                 "ClusterId",

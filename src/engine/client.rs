@@ -144,6 +144,36 @@ impl NodeClient {
         redis::Client::build_with_tls(info, certificates)
     }
 
+    /// A connection kept open for many commands (a slot migration sends thousands), as the
+    /// engine's own user, each reply bounded by `timeout`. Restricted commands sent on it must
+    /// use [`super::restricted::engine_name`] themselves.
+    pub async fn session(
+        &self,
+        timeout: Duration,
+    ) -> Result<redis::aio::MultiplexedConnection, EngineError> {
+        let (user, password) = super::restricted::engine_credentials();
+        let settings = RedisConnectionInfo::default()
+            .set_skip_set_lib_name()
+            .set_username(user)
+            .set_password(password);
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        let connect = async {
+            self.redis_client(settings)?
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+        };
+        connect.await.map_err(|e| EngineError::Redis {
+            addr: self.addr,
+            detail: super::restricted::public_text(&e.to_string()),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.addr
+    }
+
     pub async fn ping(&self) -> Result<(), EngineError> {
         self.command(&["PING"]).await.map(|_| ())
     }

@@ -170,6 +170,9 @@ pub struct PendingChange {
     /// A step of the in-transit encryption migration under way: the mode it goes to
     /// (`Some(None)`: off).
     pub transit_encryption: Option<Option<TransitEncryptionMode>>,
+    /// Online resharding: how much of its slot migration is done, in hundredths of a percent
+    /// (0-10000), reported as `Resharding.SlotMigration.ProgressPercentage`.
+    pub resharding_progress: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -151,7 +151,9 @@ impl Model {
                 _ => "SETTING",
             }),
             transit_encryption: change.transit_encryption,
-            ..PendingChange::default()
+            one_member: false,
+            removing_member: None,
+            resharding_progress: None,
         };
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;

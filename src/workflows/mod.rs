@@ -16,6 +16,7 @@ pub mod health;
 pub mod modify;
 mod repair;
 pub mod replicas;
+pub mod resharding;
 pub mod snapshot;
 
 /// The cache node id of every member (one node each).

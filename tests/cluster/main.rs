@@ -6,4 +6,7 @@ mod support;
 
 mod create;
 mod failover;
+mod reshard;
+mod reshard_rules;
+mod reshard_secure;
 mod security;

@@ -97,7 +97,7 @@ impl ClusterRuntime {
 
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
     /// be accepted too.
-    async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
+    pub(super) async fn apply_extra_passwords(&self, index: usize) -> Result<(), EngineError> {
         accept_extra_passwords(&self.client(index), &self.passwords).await?;
         set_config(&self.client(index), &self.config).await?;
         acl::apply(&self.client(index), &self.acl, &[]).await

@@ -2,8 +2,11 @@
 //! groups, behind one configuration endpoint.
 
 mod failover;
+mod migration;
+mod reshard;
 mod runtime;
 mod tls;
+mod slot_map;
 pub mod topology;
 mod upgrade;
 

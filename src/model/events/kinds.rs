@@ -85,6 +85,14 @@ pub enum EventKind {
         completed: bool,
         at: String,
     },
+    /// ModifyReplicationGroupShardConfiguration: AWS's wording for these is not documented
+    /// (see README, "Online resharding").
+    Resharding {
+        group_id: String,
+        from: usize,
+        to: usize,
+        completed: bool,
+    },
     NodeFailed {
         cluster_id: String,
         node_id: String,
@@ -150,7 +158,8 @@ impl EventKind {
             | Self::ModifyFailed { group_id, .. }
             | Self::TransitEncryptionChanged { group_id, .. }
             | Self::EngineUpgraded { group_id, .. }
-            | Self::ReplicaCountChange { group_id, .. } => ("replication-group", group_id),
+            | Self::ReplicaCountChange { group_id, .. }
+            | Self::Resharding { group_id, .. } => ("replication-group", group_id),
             Self::NodeFailed { cluster_id, .. }
             | Self::CacheClusterCreateFailed { cluster_id, .. }
             | Self::CacheNodeShutdown { cluster_id, .. }
@@ -241,6 +250,22 @@ impl EventKind {
                 "{} replica count {} for replication group {group_id} on {at}",
                 if *increase { "Increase" } else { "Decrease" },
                 if *completed { "completed" } else { "started" }
+            ),
+            Self::Resharding {
+                group_id,
+                from,
+                to,
+                completed: false,
+            } => format!(
+                "Online resharding started for replication group {group_id}: from {from} to {to} node groups"
+            ),
+            Self::Resharding {
+                group_id,
+                to,
+                completed: true,
+                ..
+            } => format!(
+                "Online resharding completed for replication group {group_id}: {to} node groups"
             ),
             Self::NodeFailed {
                 node_id, reason, ..
