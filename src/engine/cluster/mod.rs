@@ -5,8 +5,8 @@ mod failover;
 mod migration;
 mod reshard;
 mod runtime;
-mod tls;
 mod slot_map;
+mod tls;
 pub mod topology;
 mod upgrade;
 
