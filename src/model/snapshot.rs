@@ -188,10 +188,13 @@ impl Model {
         {
             let group = self.group(group_id)?;
             if group.status != GroupStatus::Available || group.failover_in_flight {
+                let why = match group.failover_in_flight {
+                    true => "a failover is in progress".to_string(),
+                    false => format!("status: {}", group.status.as_str()),
+                };
                 return Err(ApiError::InvalidReplicationGroupState(format!(
-                    "Replication group {} is not in a valid state to be snapshotted (status: {}).",
-                    group.id,
-                    group.status.as_str()
+                    "Replication group {} is not in a valid state to be snapshotted ({why}).",
+                    group.id
                 )));
             }
         }

@@ -166,6 +166,34 @@ def required_group(client, ca_file):
     check_eq(client_tls.set("tls:after", "v2"), True, "a write over TLS after the failover")
     check_eq(after["TransitEncryptionMode"], "required", "the mode after failover")
     step("required: TestFailover over TLS, the client reconnects and reads its data back")
+    snapshot_of_required(client, ca_file, group_id)
+
+
+def snapshot_of_required(client, ca_file, group_id):
+    """A `required` node has no plaintext port: the snapshot is taken over TLS, and restores."""
+    name = f"tls-snap-{RUN}"
+
+    def snapshot_accepted():
+        try:
+            return client.create_snapshot(ReplicationGroupId=group_id, SnapshotName=name)
+        except client.exceptions.InvalidReplicationGroupStateFault:
+            return None  # the failover before still recovers the old primary
+    poll("CreateSnapshot accepted once the failover has finished", 60, snapshot_accepted)
+    try:
+        poll(f"snapshot {name} available", 60, lambda: client.describe_snapshots(SnapshotName=name)
+             ["Snapshots"][0]["SnapshotStatus"] in ("available", "failed"))
+        status = client.describe_snapshots(SnapshotName=name)["Snapshots"][0]["SnapshotStatus"]
+        check_eq(status, "available", "the snapshot of a required group")
+        restored = create_group(client, f"tls-rst-{RUN}", NumCacheClusters=1, TransitEncryptionEnabled=True,
+                                SnapshotName=name)
+        primary = restored["NodeGroups"][0]["PrimaryEndpoint"]
+        check_eq(tls_client(primary, ca_file).get("tls:after"), b"v2", "the restored key over TLS")
+    finally:
+        try:
+            client.delete_snapshot(SnapshotName=name)
+        except botocore.exceptions.ClientError:
+            pass
+    step("required: CreateSnapshot over TLS, restored into a new TLS group")
 
 
 def preferred_group(client, ca_file):

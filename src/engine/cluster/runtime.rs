@@ -179,7 +179,8 @@ impl ClusterRuntime {
                 SnapshotSource {
                     node_group_id: self.shard_ids[shard].clone(),
                     member: node.member.clone(),
-                    client: NodeClient::new(node.addr),
+                    // TLS for a TLS node (a `required` one has no plaintext port).
+                    client: node.client(),
                     dir: self.dir.join(&node.member),
                 }
             })

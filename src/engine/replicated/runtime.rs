@@ -186,7 +186,8 @@ impl GroupRuntime {
         SnapshotSource {
             node_group_id: crate::engine::SINGLE_NODE_GROUP.to_string(),
             member: node.member.clone(),
-            client: NodeClient::new(node.addr),
+            // The node's own client: TLS for a TLS node (a `required` one has no plaintext port).
+            client: self.client(index),
             dir: self.dir.join(&node.member),
         }
     }
