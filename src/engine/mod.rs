@@ -3,6 +3,7 @@
 
 mod acl;
 pub(crate) mod address;
+mod blackhole;
 mod auth;
 pub mod binaries;
 pub(crate) mod client;

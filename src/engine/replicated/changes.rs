@@ -137,7 +137,7 @@ impl GroupRuntime {
     pub async fn kill_node(&mut self, index: usize) {
         self.nodes[index].kill().await;
         if index == self.primary {
-            self.primary_endpoint_down();
+            self.primary_endpoint_down(false);
         }
     }
 }
