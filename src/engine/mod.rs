@@ -3,9 +3,9 @@
 
 mod acl;
 pub(crate) mod address;
-mod blackhole;
 mod auth;
 pub mod binaries;
+mod blackhole;
 pub(crate) mod client;
 mod cluster;
 mod error;

@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Connect, TestServer, connect_outcome, describe, endpoints, events_for, is_alive, messages,
-    redis_cli,
-    redis_pid_on, replication_field, wait_available, wait_for_event, wait_until,
+    redis_cli, redis_pid_on, replication_field, wait_available, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";

@@ -71,10 +71,11 @@ pub fn connect_outcome(at: impl super::At) -> Connect {
     match std::net::TcpStream::connect_timeout(&at.at(), limit) {
         Ok(_) => Connect::Accepted,
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Connect::Refused,
-        Err(e) if matches!(
-            e.kind(),
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-        ) =>
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
         {
             Connect::TimedOut
         }
