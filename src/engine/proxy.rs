@@ -299,4 +299,64 @@ mod tests {
         fresh.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"pong");
     }
+
+    /// How a connect to `addr` within 500 ms ends, from a blocking thread as a client's would.
+    async fn connect_kind(addr: SocketAddrV4) -> Option<io::ErrorKind> {
+        let limit = std::time::Duration::from_millis(500);
+        tokio::task::spawn_blocking(move || {
+            std::net::TcpStream::connect_timeout(&addr.into(), limit).err()
+        })
+        .await
+        .unwrap()
+        .map(|e| e.kind())
+    }
+
+    async fn wait_connect(addr: SocketAddrV4, expected: impl Fn(Option<io::ErrorKind>) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let seen = connect_kind(addr).await;
+            if expected(seen) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{addr}: {seen:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mirroring_endpoint_is_a_black_hole_while_its_host_is_gone_a_plain_one_closes() {
+        let gone = match std::net::TcpListener::bind("127.3.4.6:0")
+            .unwrap()
+            .local_addr()
+        {
+            Ok(std::net::SocketAddr::V4(addr)) => addr,
+            other => panic!("{other:?}"),
+        };
+        let hole = crate::engine::blackhole::BlackHole::host_gone(gone)
+            .await
+            .unwrap();
+        let pool = AddressPool::new(crate::engine::address::Addressing::Loopback);
+        let open = |name: &str, mirror| {
+            let name = name.to_string();
+            let pool = &pool;
+            async move {
+                let listener = pool.bind_endpoint(6379).await.unwrap();
+                EndpointProxy::serve(name, listener, vec![gone], mirror).unwrap()
+            }
+        };
+        let mirroring = open("mirroring", true).await;
+        let plain = open("plain", false).await;
+        let timed_out = |k: Option<io::ErrorKind>| {
+            matches!(k, Some(io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
+        };
+        wait_connect(mirroring.addr(), timed_out).await;
+        // The plain endpoint accepts and closes at once (the `fast` behaviour), not hanging.
+        let mut client = TcpStream::connect(plain.addr()).await.unwrap();
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), client.read(&mut buf));
+        assert!(matches!(read.await.unwrap(), Ok(0) | Err(_)));
+        // Once the host is back the endpoint listens again, with no switch of its targets.
+        drop(hole);
+        wait_connect(mirroring.addr(), |k| k.is_none()).await;
+    }
 }
