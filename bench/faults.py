@@ -58,8 +58,8 @@ class At(Resp):
         self.buf = bytearray()
 
 
-def replication_info(at):
-    with At(at) as conn:
+def replication_info(at, timeout=2.0):
+    with At(at, timeout=timeout) as conn:
         text = conn.call("INFO", "replication").decode()
     return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
@@ -82,7 +82,10 @@ def complete(nodes):
     infos = []
     for at in nodes:
         try:
-            infos.append(replication_info(at))
+            # Short: while a host is gone (az-power-interruption, cluster-failure) its address
+            # answers no SYN, and a connect that hit it would wait for the kernel's 1 s SYN
+            # retransmission, measuring that instead of the node's return.
+            infos.append(replication_info(at, timeout=0.1))
         except ERRORS:
             return False
     primaries = [i for i in infos if i.get("role") == "master"]

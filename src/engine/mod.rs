@@ -5,6 +5,7 @@ mod acl;
 pub(crate) mod address;
 mod auth;
 pub mod binaries;
+mod blackhole;
 pub(crate) mod client;
 mod cluster;
 mod error;

@@ -44,7 +44,8 @@ impl EndpointProxy {
 
     /// [`Self::bind`] for a primary endpoint: under the `aws` endpoint behaviour (see
     /// [`behaviour`]) it stops listening while it has no target, so new connections are
-    /// refused, as when the DNS name points at a host that is down.
+    /// refused, as when the DNS name points at a host whose process is down, and it is a
+    /// black hole while every target's host is gone, so new connections time out.
     pub async fn bind_primary(
         name: String,
         pool: &AddressPool,
@@ -59,7 +60,7 @@ impl EndpointProxy {
         name: String,
         listener: TcpListener,
         targets: Vec<SocketAddrV4>,
-        refuse_while_empty: bool,
+        mirror_target: bool,
     ) -> io::Result<Self> {
         let addr = match listener.local_addr()? {
             std::net::SocketAddr::V4(addr) => addr,
@@ -67,7 +68,7 @@ impl EndpointProxy {
         };
         let (sender, receiver) = watch::channel(targets);
         let _toxics = ToxicRegistry::global().register(&name, addr, receiver.clone());
-        let accept_task = tokio::spawn(accept_loop(listener, receiver, refuse_while_empty));
+        let accept_task = tokio::spawn(accept_loop(listener, receiver, mirror_target));
         tracing::info!(endpoint = %name, %addr, "endpoint proxy listening");
         Ok(Self {
             name,
@@ -134,26 +135,34 @@ impl Drop for EndpointProxy {
 async fn accept_loop(
     listener: TcpListener,
     mut targets: watch::Receiver<Vec<SocketAddrV4>>,
-    refuse_while_empty: bool,
+    mirror_target: bool,
 ) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut backoff = AcceptBackoff::default();
-    let mut listener = Some(listener);
+    let mut holes = super::blackhole::subscribe();
+    let addr = match listener.local_addr() {
+        Ok(std::net::SocketAddr::V4(addr)) => addr,
+        _ => return, // checked by `serve`
+    };
+    let mut front = behaviour::PrimaryFront::new(listener, addr);
     loop {
-        if refuse_while_empty {
-            match behaviour::listen_while_targeted(&mut listener, &mut targets).await {
-                Some(()) => {}
+        let bound = if mirror_target {
+            match front.settle(&mut targets, &mut holes).await {
+                Some(listener) => listener,
                 None => return, // the endpoint is gone
             }
-        }
-        let Some(bound) = listener.as_ref() else {
-            return;
+        } else {
+            match front.listener() {
+                Some(listener) => listener,
+                None => return, // never without one: only `settle` changes it
+            }
         };
         let accepted = tokio::select! {
             accepted = bound.accept() => accepted,
-            // An emptied target list must close the listener at once, not at the next client.
-            changed = targets.changed(), if refuse_while_empty => {
-                if changed.is_err() {
+            // An emptied target list (or a target's host gone) must change the listener at
+            // once, not at the next client.
+            changed = behaviour::changed(&mut targets, &mut holes), if mirror_target => {
+                if !changed {
                     return; // the endpoint is gone
                 }
                 continue;
@@ -174,7 +183,7 @@ async fn accept_loop(
             continue; // dropping `client` closes it: nothing to forward to
         }
         let target = current[next.fetch_add(1, Ordering::Relaxed) % current.len()];
-        tokio::spawn(forward(client, target, targets.clone()));
+        tokio::spawn(forward(client, target, targets.clone(), mirror_target));
     }
 }
 
@@ -205,17 +214,29 @@ impl AcceptBackoff {
     }
 }
 
+/// Pipes `client` to `target` until either side closes or the target is switched away.
+/// `wait_for_gone_host`: a connect to a target whose host is gone hangs as the client's own
+/// would (the `aws` primary endpoint, which accepted just before the host went); otherwise the
+/// client is closed at once, as when its node is down.
 async fn forward(
     mut client: TcpStream,
     target: SocketAddrV4,
     mut targets: watch::Receiver<Vec<SocketAddrV4>>,
+    wait_for_gone_host: bool,
 ) {
-    let Ok(mut upstream) = TcpStream::connect(target).await else {
+    if !wait_for_gone_host && super::blackhole::is_gone(target) {
+        return;
+    }
+    let still_listed = |t: &Vec<SocketAddrV4>| t.contains(&target);
+    let connected = tokio::select! {
+        connected = TcpStream::connect(target) => connected,
+        _ = targets.wait_for(|t| !still_listed(t)) => return,
+    };
+    let Ok(mut upstream) = connected else {
         return; // the node is down: the client sees its connection closed, as with a dead host
     };
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
-    let still_listed = |t: &Vec<SocketAddrV4>| t.contains(&target);
     tokio::select! {
         _ = super::toxics::pipe(&mut client, &mut upstream) => {}
         _ = targets.wait_for(|t| !still_listed(t)) => {}
@@ -277,5 +298,65 @@ mod tests {
         fresh.write_all(b"pong").await.unwrap();
         fresh.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"pong");
+    }
+
+    /// How a connect to `addr` within 500 ms ends, from a blocking thread as a client's would.
+    async fn connect_kind(addr: SocketAddrV4) -> Option<io::ErrorKind> {
+        let limit = std::time::Duration::from_millis(500);
+        tokio::task::spawn_blocking(move || {
+            std::net::TcpStream::connect_timeout(&addr.into(), limit).err()
+        })
+        .await
+        .unwrap()
+        .map(|e| e.kind())
+    }
+
+    async fn wait_connect(addr: SocketAddrV4, expected: impl Fn(Option<io::ErrorKind>) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let seen = connect_kind(addr).await;
+            if expected(seen) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{addr}: {seen:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mirroring_endpoint_is_a_black_hole_while_its_host_is_gone_a_plain_one_closes() {
+        let gone = match std::net::TcpListener::bind("127.3.4.6:0")
+            .unwrap()
+            .local_addr()
+        {
+            Ok(std::net::SocketAddr::V4(addr)) => addr,
+            other => panic!("{other:?}"),
+        };
+        let hole = crate::engine::blackhole::BlackHole::host_gone(gone)
+            .await
+            .unwrap();
+        let pool = AddressPool::new(crate::engine::address::Addressing::Loopback);
+        let open = |name: &str, mirror| {
+            let name = name.to_string();
+            let pool = &pool;
+            async move {
+                let listener = pool.bind_endpoint(6379).await.unwrap();
+                EndpointProxy::serve(name, listener, vec![gone], mirror).unwrap()
+            }
+        };
+        let mirroring = open("mirroring", true).await;
+        let plain = open("plain", false).await;
+        let timed_out = |k: Option<io::ErrorKind>| {
+            matches!(k, Some(io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
+        };
+        wait_connect(mirroring.addr(), timed_out).await;
+        // The plain endpoint accepts and closes at once (the `fast` behaviour), not hanging.
+        let mut client = TcpStream::connect(plain.addr()).await.unwrap();
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), client.read(&mut buf));
+        assert!(matches!(read.await.unwrap(), Ok(0) | Err(_)));
+        // Once the host is back the endpoint listens again, with no switch of its targets.
+        drop(hole);
+        wait_connect(mirroring.addr(), |k| k.is_none()).await;
     }
 }

@@ -8,8 +8,8 @@ use aws_sdk_elasticache::Client;
 use serde_json::{Value, json};
 
 use crate::support::{
-    TestServer, describe, endpoints, events_for, is_alive, messages, port_accepts, redis_cli,
-    redis_pid_on, replication_field, wait_available, wait_for_event, wait_until,
+    Connect, TestServer, connect_outcome, describe, endpoints, events_for, is_alive, messages,
+    redis_cli, redis_pid_on, replication_field, wait_available, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -182,9 +182,10 @@ async fn an_az_power_interruption_keeps_the_primary_out_of_the_zone_until_it_ret
         "Failover from primary node faz-001 to replica node faz-002 completed",
     )
     .await;
-    assert!(
-        !port_accepts(members[0].1),
-        "the node in the failed zone stays down while the zone is out"
+    assert_eq!(
+        connect_outcome(members[0].1),
+        Connect::TimedOut,
+        "the node in the failed zone stays down, its host gone, while the zone is out"
     );
     let group = describe(&client, "faz").await.unwrap();
     let zone_of = |id: &str| {

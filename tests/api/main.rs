@@ -12,6 +12,7 @@ mod events;
 mod failover;
 mod failover_narration;
 mod faults;
+mod faults_hosts;
 mod health;
 mod lifecycle;
 mod markers;

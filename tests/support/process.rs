@@ -53,3 +53,47 @@ fn pid_with_title(title: &str) -> Option<u32> {
             (matches && is_alive(pid)).then_some(pid)
         })
 }
+
+/// How a new connection to a node or endpoint ends within 500 ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connect {
+    Accepted,
+    /// Nothing listens: the node's process is down, its host is up.
+    Refused,
+    /// No answer to the SYN: the node's host is gone (an AZ lost power).
+    TimedOut,
+    Failed,
+}
+
+/// A connect to `at` bounded by 500 ms (a plain connect to a gone host hangs for minutes).
+pub fn connect_outcome(at: impl super::At) -> Connect {
+    let limit = std::time::Duration::from_millis(500);
+    match std::net::TcpStream::connect_timeout(&at.at(), limit) {
+        Ok(_) => Connect::Accepted,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Connect::Refused,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Connect::TimedOut
+        }
+        Err(_) => Connect::Failed,
+    }
+}
+
+/// True when `at` answers `PING` with `PONG` on a new connection, each step bounded (unlike
+/// redis-cli, whose connect to a gone host would hang).
+pub fn answers_ping(at: impl super::At) -> bool {
+    use std::io::{Read, Write};
+    let limit = std::time::Duration::from_millis(500);
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&at.at(), limit) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(limit));
+    let mut answer = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG\r\n"
+}

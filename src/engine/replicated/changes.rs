@@ -97,6 +97,8 @@ impl GroupRuntime {
             return Err(EngineError::Replication(format!("{member} is the primary")));
         }
         let slot = self.nodes.remove(index);
+        // Removed while its host was gone: the address is no one's now.
+        self.black_holes.remove(member);
         if index < self.primary {
             self.primary -= 1;
         }
@@ -137,7 +139,7 @@ impl GroupRuntime {
     pub async fn kill_node(&mut self, index: usize) {
         self.nodes[index].kill().await;
         if index == self.primary {
-            self.primary_endpoint_down();
+            self.primary_endpoint_down(false);
         }
     }
 }

@@ -9,6 +9,7 @@ use std::net::SocketAddrV4;
 
 use super::GroupRuntime;
 use crate::engine::EngineError;
+use crate::engine::blackhole::BlackHole;
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::toxics::ToxicRegistry;
 use crate::engine::toxics::spec::NewToxic;
@@ -22,8 +23,10 @@ impl GroupRuntime {
     }
 
     /// Takes the node at `index` down and keeps it down: SIGKILL (`graceful`: SIGTERM first, a
-    /// shutdown), and no health check or repair restarts it until [`Self::release`].
-    pub async fn hold_down(&mut self, index: usize, graceful: bool) {
+    /// shutdown), and no health check or repair restarts it until [`Self::release`]. When its
+    /// `host_gone` (a power interruption), its address is a black hole meanwhile: connects to
+    /// it time out instead of being refused, until the node starts there again.
+    pub async fn hold_down(&mut self, index: usize, graceful: bool, host_gone: bool) {
         let member = self.nodes[index].member.clone();
         self.held_down.insert(member.clone());
         self.relays.remove(&member);
@@ -32,10 +35,28 @@ impl GroupRuntime {
             Some(mut process) => process.kill().await,
             None => {}
         }
+        if host_gone {
+            self.black_hole(index).await;
+        }
         if index == self.primary {
-            self.primary_endpoint_down();
+            self.primary_endpoint_down(host_gone);
         } else {
             self.refresh_reader_endpoint();
+        }
+    }
+
+    /// Holds the (free) address of the node at `index` as a black hole.
+    async fn black_hole(&mut self, index: usize) {
+        let (member, addr) = (self.nodes[index].member.clone(), self.nodes[index].addr);
+        match BlackHole::host_gone(addr).await {
+            Ok(hole) => {
+                tracing::info!(%member, %addr, "node's host gone: connects to its address time out");
+                self.black_holes.insert(member, hole);
+            }
+            // Refused instead of timing out: a weaker fault, but still a node down.
+            Err(error) => {
+                tracing::warn!(%member, %addr, %error, "cannot black-hole the node's address: connects to it are refused instead")
+            }
         }
     }
 

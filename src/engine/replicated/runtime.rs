@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
+use crate::engine::blackhole::BlackHole;
 use crate::engine::client::NodeClient;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
@@ -74,6 +75,9 @@ pub struct GroupRuntime {
     /// Members whose node is down on purpose (an injected fault, e.g. its AZ lost power):
     /// health checks skip them and nothing restarts them until the fault is lifted.
     pub(super) held_down: std::collections::BTreeSet<String>,
+    /// The addresses of held-down members whose host is gone (an AZ power interruption), by
+    /// member: connects to them time out until the node starts there again.
+    pub(super) black_holes: std::collections::HashMap<String, BlackHole>,
     /// Replicas that replicate through a relay proxy (`<member>-replication`) on which
     /// toxics delay or cut the replication stream, by member.
     pub(super) relays: std::collections::HashMap<String, EndpointProxy>,
@@ -149,6 +153,7 @@ impl GroupRuntime {
             primary_endpoint,
             reader_endpoint,
             held_down: Default::default(),
+            black_holes: Default::default(),
             relays: Default::default(),
         };
         runtime.point_primary_endpoint();
@@ -229,9 +234,11 @@ impl GroupRuntime {
     }
 
     /// The primary is down: under the `aws` endpoint behaviour the primary endpoint stops
-    /// listening, so new connections are refused until a node is primary again.
-    pub(super) fn primary_endpoint_down(&self) {
-        if crate::engine::proxy::behaviour::get().refuse_while_down {
+    /// listening, so new connections are refused until a node is primary again. When its
+    /// `host_gone`, the endpoint keeps pointing at it, as its DNS name does, and so is a black
+    /// hole like that host (see `proxy::behaviour`).
+    pub(super) fn primary_endpoint_down(&self, host_gone: bool) {
+        if crate::engine::proxy::behaviour::get().refuse_while_down && !host_gone {
             self.primary_endpoint.switch(vec![]);
         }
     }
@@ -264,6 +271,9 @@ impl GroupRuntime {
         replica_of: Option<SocketAddrV4>,
     ) -> Result<(), EngineError> {
         self.nodes[index].kill().await;
+        // The host is back: its address stops being a black hole right before the node
+        // starts there again.
+        self.black_holes.remove(&self.nodes[index].member);
         let spec = self.node_spec(
             &self.nodes[index].member,
             self.nodes[index].addr,
@@ -389,6 +399,7 @@ impl GroupRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
+        self.black_holes.clear();
         self.primary_endpoint.close();
         self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");

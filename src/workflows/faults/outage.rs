@@ -35,13 +35,18 @@ pub async fn begin(
         })?;
     let guard = FailoverGuard::new(state.clone(), ticket);
     let graceful = matches!(fault.kind, FaultKind::Restart { .. });
+    // The hosts are gone, not only the processes: connects to them time out.
+    let host_gone = matches!(
+        fault.kind,
+        FaultKind::AzPowerInterruption { .. } | FaultKind::ClusterFailure
+    );
     let mut runtime = handle.clone().lock_owned().await;
     let mut down = Vec::new();
     {
         let group = runtime.replicated("this fault")?;
         for member in &members {
             let index = group.index_of_member(member)?;
-            group.hold_down(index, graceful).await;
+            group.hold_down(index, graceful, host_gone).await;
             down.push(index);
         }
     }
