@@ -6,6 +6,8 @@ mod support;
 
 mod create;
 mod failover;
+mod replicas;
+mod replicas_rules;
 mod reshard;
 mod reshard_rules;
 mod reshard_secure;
