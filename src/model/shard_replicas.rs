@@ -328,3 +328,103 @@ fn check_after(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::group::NodeGroupLayout;
+    use crate::model::tests::{group, model_with};
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    /// A cluster-mode group `g` of two shards, each a primary and one replica.
+    fn two_shards() -> Model {
+        let mut g = group("g", 4, true);
+        g.cluster_enabled = true;
+        let layout = [("0001", Role::Primary), ("0001", Role::Replica)];
+        let layout = layout
+            .iter()
+            .chain(&[("0002", Role::Primary), ("0002", Role::Replica)]);
+        for (index, (member, (shard, role))) in g.members.iter_mut().zip(layout).enumerate() {
+            member.cluster_id = format!("g-{shard}-{:03}", index % 2 + 1);
+            member.node_group = shard.to_string();
+            member.role = *role;
+        }
+        g.node_groups = ["0001", "0002"]
+            .iter()
+            .map(|id| NodeGroupLayout {
+                id: id.to_string(),
+                slots: Some(String::new()),
+            })
+            .collect();
+        model_with(vec![g])
+    }
+
+    fn request(increase: bool, count: usize) -> ReplicaRequest {
+        ReplicaRequest {
+            increase,
+            new_count: Some(count),
+            max_nodes: 90,
+            ..ReplicaRequest::default()
+        }
+    }
+
+    #[test]
+    fn an_increase_names_each_new_replica_in_its_shard() {
+        let mut model = two_shards();
+        let (group, added, removed) = model
+            .begin_replica_count_change("g", &request(true, 3), now())
+            .unwrap();
+        assert_eq!(group.status, GroupStatus::Modifying);
+        let ids: Vec<&str> = added
+            .iter()
+            .map(|(id, shard)| {
+                assert!(id.starts_with(&format!("g-{shard}-")));
+                id.as_str()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            ["g-0001-003", "g-0001-004", "g-0002-003", "g-0002-004"]
+        );
+        assert!(removed.is_empty());
+    }
+
+    #[test]
+    fn the_node_quota_and_multi_az_are_kept() {
+        let mut model = two_shards();
+        let mut small = request(true, 2);
+        small.max_nodes = 5;
+        let refused = model.begin_replica_count_change("g", &small, now());
+        assert_eq!(refused.unwrap_err().code(), "NodeQuotaForClusterExceeded");
+        model.group_mut("g").unwrap().settings.multi_az = true;
+        let refused = model.begin_replica_count_change("g", &request(false, 0), now());
+        assert_eq!(refused.unwrap_err().code(), "InvalidParameterValue");
+        model.group_mut("g").unwrap().settings.multi_az = false;
+        let (_, _, removed) = model
+            .begin_replica_count_change("g", &request(false, 0), now())
+            .unwrap();
+        assert_eq!(removed, ["g-0001-002", "g-0002-002"]);
+    }
+
+    #[test]
+    fn cluster_mode_disabled_takes_one_configure_shard_for_0001() {
+        let mut model = model_with(vec![group("d", 2, false)]);
+        let mut other = request(true, 2);
+        other.new_count = None;
+        other.shards = vec![ShardCount {
+            node_group_id: "0002".into(),
+            count: 2,
+            zones: vec![],
+        }];
+        let refused = model.begin_replica_count_change("d", &other, now());
+        assert_eq!(refused.unwrap_err().code(), "NodeGroupNotFoundFault");
+        other.shards[0].node_group_id = NODE_GROUP_ID.into();
+        let (_, added, _) = model
+            .begin_replica_count_change("d", &other, now())
+            .unwrap();
+        assert_eq!(added, [("d-003".to_string(), NODE_GROUP_ID.to_string())]);
+    }
+}
