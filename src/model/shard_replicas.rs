@@ -43,6 +43,10 @@ struct Target<'a> {
     zones: &'a [String],
 }
 
+/// An admitted change: the group as it now is, each member to add with its node group, and
+/// the members to remove.
+pub type ReplicaChange = (ReplicationGroup, Vec<(String, String)>, Vec<String>);
+
 fn invalid(message: String) -> ApiError {
     ApiError::InvalidParameterValue(message)
 }
@@ -56,7 +60,7 @@ impl Model {
         raw_id: &str,
         request: &ReplicaRequest,
         now: DateTime<Utc>,
-    ) -> Result<(ReplicationGroup, Vec<(String, String)>, Vec<String>), ApiError> {
+    ) -> Result<ReplicaChange, ApiError> {
         let group = self.group(raw_id)?;
         if !group.cluster_enabled {
             let count = single_shard_count(request)?;
@@ -89,7 +93,7 @@ impl Model {
             .iter()
             .find(|m| self.cache_cluster_exists(&m.cluster_id))
         {
-            return Err(ApiError::CacheClusterAlreadyExists(format!(
+            return Err(invalid(format!(
                 "Cache cluster {} already exists.",
                 taken.cluster_id
             )));
@@ -294,7 +298,8 @@ fn plan_decrease(
 }
 
 /// What every shard must keep afterwards: a replica with Multi-AZ (AWS: with cluster mode
-/// enabled 0 replicas are allowed otherwise), and no more nodes than this server runs.
+/// enabled 0 replicas are allowed otherwise), and no more nodes than this server runs (the
+/// botocore model's quota error for these actions, as resharding answers it).
 fn check_after(
     group: &ReplicationGroup,
     request: &ReplicaRequest,
@@ -303,10 +308,12 @@ fn check_after(
 ) -> Result<(), ApiError> {
     let nodes = group.members.len() + added.len() - removed.len();
     if nodes > request.max_nodes {
-        return Err(ApiError::NodeQuotaForClusterExceeded(format!(
-            "The replication group would have {nodes} nodes; elasticache-local runs at most {} per replication group.",
-            request.max_nodes
-        )));
+        return Err(ApiError::NodeGroupsPerReplicationGroupQuotaExceeded(
+            format!(
+                "The replication group would have {nodes} nodes; elasticache-local runs at most {} per replication group.",
+                request.max_nodes
+            ),
+        ));
     }
     if !group.settings.multi_az {
         return Ok(());
@@ -398,7 +405,10 @@ mod tests {
         let mut small = request(true, 2);
         small.max_nodes = 5;
         let refused = model.begin_replica_count_change("g", &small, now());
-        assert_eq!(refused.unwrap_err().code(), "NodeQuotaForClusterExceeded");
+        assert_eq!(
+            refused.unwrap_err().code(),
+            "NodeGroupsPerReplicationGroupQuotaExceeded"
+        );
         model.group_mut("g").unwrap().settings.multi_az = true;
         let refused = model.begin_replica_count_change("g", &request(false, 0), now());
         assert_eq!(refused.unwrap_err().code(), "InvalidParameterValue");
