@@ -48,6 +48,14 @@ fn parse(params: &QueryParams, increase: bool) -> Result<ReplicaRequest, ApiErro
         .struct_list("ReplicaConfiguration", "ConfigureShard")?
         .iter()
         .map(|shard| {
+            if !shard
+                .list("PreferredOutpostArns", "PreferredOutpostArn")?
+                .is_empty()
+            {
+                return Err(ApiError::InvalidParameterValue(
+                    "PreferredOutpostArns: elasticache-local runs no Outposts.".into(),
+                ));
+            }
             let count = shard
                 .int_in("NewReplicaCount", 0, 5)?
                 .ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;

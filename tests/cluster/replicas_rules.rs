@@ -93,6 +93,17 @@ fn refused_increases(client: &Client) -> Vec<(&'static str, Increase, &'static s
             increase(client, "rules").replica_configuration(shard("0001", 2, &["us-east-1a"])),
             "InvalidParameterValue",
         ),
+        (
+            "an Outpost",
+            increase(client, "rules").replica_configuration(
+                ConfigureShard::builder()
+                    .node_group_id("0001")
+                    .new_replica_count(2)
+                    .preferred_outpost_arns("arn:aws:outposts:us-east-1:123456789012:outpost/op-1")
+                    .build(),
+            ),
+            "InvalidParameterValue",
+        ),
     ]
 }
 
