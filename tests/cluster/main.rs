@@ -8,6 +8,7 @@ mod create;
 mod failover;
 mod replicas;
 mod replicas_rules;
+mod replicas_secure;
 mod reshard;
 mod reshard_rules;
 mod reshard_secure;
