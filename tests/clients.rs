@@ -314,3 +314,8 @@ fn run_failover_retry_example(app: &str) {
 fn boto3_and_redis_py_cluster_client_drive_online_resharding() {
     run_flow("tests/python/reshard_flow.py");
 }
+
+#[test]
+fn boto3_and_redis_py_cluster_client_drive_replica_counts_per_shard() {
+    run_flow("tests/python/replica_flow.py");
+}

@@ -1,6 +1,10 @@
 //! What IncreaseReplicaCount and DecreaseReplicaCount share: parameters, admission, workflow.
+//! The counts are checked for form here; against the group (its cluster mode, node groups,
+//! replicas) under the model lock (`model::shard_replicas`).
 
+use super::cluster_layout::MAX_NODES;
 use super::shapes::ReplicationGroupResult;
+use crate::model::shard_replicas::{ReplicaRequest, ShardCount};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::SharedState;
 use crate::workflows::replicas;
@@ -11,27 +15,11 @@ pub async fn change_replica_count(
     increase: bool,
 ) -> Result<ReplicationGroupResult, ApiError> {
     let group_id = params.required("ReplicationGroupId")?;
-    // Required by the model for both actions, though every change here is immediate.
-    params
-        .bool("ApplyImmediately")?
-        .ok_or_else(|| ApiError::missing_parameter("ApplyImmediately"))?;
-    let new_count = new_replica_count(params)?;
-    let to_remove: Vec<String> = if increase {
-        vec![]
-    } else {
-        params
-            .list("ReplicasToRemove", "member")?
-            .iter()
-            .map(|id| id.to_ascii_lowercase())
-            .collect()
-    };
-    let (group, added, removed) = state.model().begin_replica_change(
-        group_id,
-        new_count,
-        &to_remove,
-        increase,
-        state.now(),
-    )?;
+    let request = parse(params, increase)?;
+    let (group, added, removed) =
+        state
+            .model()
+            .begin_replica_count_change(group_id, &request, state.now())?;
     tracing::info!(group = %group.id, ?added, ?removed, "changing replica count");
     let response = ReplicationGroupResult::from_model(&group);
     tokio::spawn(replicas::run(
@@ -44,26 +32,58 @@ pub async fn change_replica_count(
     Ok(response)
 }
 
-/// `NewReplicaCount`, or the one `ReplicaConfiguration.ConfigureShard` entry (node group 0001).
-fn new_replica_count(params: &QueryParams) -> Result<Option<usize>, ApiError> {
-    let direct = params.int_in("NewReplicaCount", 0, 5)?;
-    let shards = params.struct_list("ReplicaConfiguration", "ConfigureShard")?;
-    match (direct, shards.as_slice()) {
-        (Some(_), [_, ..]) => Err(ApiError::InvalidParameterCombination(
-            "Give either NewReplicaCount or ReplicaConfiguration, not both.".into(),
-        )),
-        (Some(count), []) => Ok(Some(count as usize)),
-        (None, []) => Ok(None),
-        (None, [shard]) => {
-            let node_group = shard.required("NodeGroupId")?;
-            if node_group != crate::model::group::NODE_GROUP_ID {
-                return Err(ApiError::NodeGroupNotFoundFault(format!("Node group {node_group} not found.")));
-            }
-            let count = shard.int_in("NewReplicaCount", 0, 5)?.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
-            Ok(Some(count as usize))
-        }
-        (None, _) => Err(ApiError::InvalidParameterValue(
-            "A replication group with cluster mode disabled has one node group: give one ConfigureShard.".into(),
-        )),
+fn parse(params: &QueryParams, increase: bool) -> Result<ReplicaRequest, ApiError> {
+    // Required by the model for both actions; a change here always begins at once.
+    let apply = params
+        .bool("ApplyImmediately")?
+        .ok_or_else(|| ApiError::missing_parameter("ApplyImmediately"))?;
+    if !apply {
+        return Err(ApiError::InvalidParameterValue(
+            "ApplyImmediately must be true: a replica count change always begins immediately."
+                .into(),
+        ));
     }
+    let new_count = params.int_in("NewReplicaCount", 0, 5)?.map(|n| n as usize);
+    let shards = params
+        .struct_list("ReplicaConfiguration", "ConfigureShard")?
+        .iter()
+        .map(|shard| {
+            if !shard
+                .list("PreferredOutpostArns", "PreferredOutpostArn")?
+                .is_empty()
+            {
+                return Err(ApiError::InvalidParameterValue(
+                    "PreferredOutpostArns: elasticache-local runs no Outposts.".into(),
+                ));
+            }
+            let count = shard
+                .int_in("NewReplicaCount", 0, 5)?
+                .ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
+            Ok(ShardCount {
+                node_group_id: shard.required("NodeGroupId")?.to_string(),
+                count: count as usize,
+                zones: shard.list("PreferredAvailabilityZones", "PreferredAvailabilityZone")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    if new_count.is_some() && !shards.is_empty() {
+        return Err(ApiError::InvalidParameterCombination(
+            "Give either NewReplicaCount or ReplicaConfiguration, not both.".into(),
+        ));
+    }
+    let to_remove = match increase {
+        true => Vec::new(),
+        false => params
+            .list("ReplicasToRemove", "member")?
+            .iter()
+            .map(|id| id.to_ascii_lowercase())
+            .collect(),
+    };
+    Ok(ReplicaRequest {
+        increase,
+        new_count,
+        shards,
+        to_remove,
+        max_nodes: MAX_NODES,
+    })
 }

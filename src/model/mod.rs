@@ -23,6 +23,7 @@ pub mod quota;
 pub mod resharding;
 pub mod resource;
 pub mod scope;
+pub mod shard_replicas;
 pub mod slot_plan;
 pub mod snapshot;
 pub mod stored_settings;

@@ -259,12 +259,6 @@ impl Model {
                 group.id
             )));
         }
-        if group.cluster_enabled {
-            return Err(ApiError::InvalidParameterValue(format!(
-                "elasticache-local does not change the replica count of a replication group with cluster mode enabled yet ({}); create it with the replicas per node group you need.",
-                group.id
-            )));
-        }
         let current = group.replica_count();
         let (added, removed) = if increase {
             let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;

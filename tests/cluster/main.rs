@@ -6,6 +6,9 @@ mod support;
 
 mod create;
 mod failover;
+mod replicas;
+mod replicas_rules;
+mod replicas_secure;
 mod reshard;
 mod reshard_rules;
 mod reshard_secure;

@@ -19,20 +19,23 @@ use crate::support::{
 };
 
 /// Keys written before the resharding, spread over every slot.
-const SEEDED: usize = 3000;
+pub(super) const SEEDED: usize = 3000;
 /// A resharding of a few thousand keys takes seconds; a loaded machine gets ample room.
 const RESHARD_DEADLINE: Duration = Duration::from_secs(120);
 
 /// What the writing client saw: every acknowledged write (key -> value) and every error.
 #[derive(Default)]
-struct Traffic {
-    acknowledged: HashMap<String, String>,
+pub(super) struct Traffic {
+    pub(super) acknowledged: HashMap<String, String>,
     errors: Vec<String>,
-    reads: usize,
+    pub(super) reads: usize,
 }
 
 /// Writes a new key and reads an older one back, over and over, until `stop`.
-async fn keep_writing(mut connection: ClusterConnection, stop: Arc<AtomicBool>) -> Traffic {
+pub(super) async fn keep_writing(
+    mut connection: ClusterConnection,
+    stop: Arc<AtomicBool>,
+) -> Traffic {
     let mut traffic = Traffic::default();
     let mut n = 0usize;
     while !stop.load(Ordering::Relaxed) {
@@ -180,7 +183,7 @@ async fn reshard_to(
 }
 
 /// No error reached the client and every acknowledged write reads back.
-async fn assert_nothing_lost(configuration: SocketAddr, traffic: &Traffic) {
+pub(super) async fn assert_nothing_lost(configuration: SocketAddr, traffic: &Traffic) {
     let errors = &traffic.errors;
     assert!(errors.is_empty(), "{:?}", &errors[..errors.len().min(10)]);
     let writes = traffic.acknowledged.len();

@@ -11,12 +11,12 @@ use crate::support::{
     messages, wait_available, wait_until,
 };
 
-const TOKEN: &str = "resharding-token-0123456789";
-const KEYS: usize = 500;
+pub(super) const TOKEN: &str = "resharding-token-0123456789";
+pub(super) const KEYS: usize = 500;
 
 /// A 2-shard group with TLS in `mode` and the token, filled with `KEYS` keys by a cluster
 /// client that logs in with the token (over TLS, trusting the server's CA, when `required`).
-async fn sealed_group_with_keys(
+pub(super) async fn sealed_group_with_keys(
     server: &TestServer,
     client: &Client,
     mode: TransitEncryptionMode,

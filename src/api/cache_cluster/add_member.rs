@@ -73,7 +73,7 @@ pub fn run(
         state.clone(),
         group.id.to_string(),
         true,
-        vec![cluster_id],
+        vec![(cluster_id, crate::model::group::NODE_GROUP_ID.to_string())],
         vec![],
     ));
     Ok(response)

@@ -3,6 +3,7 @@
 
 mod failover;
 mod migration;
+mod replicas;
 mod reshard;
 mod runtime;
 mod slot_map;

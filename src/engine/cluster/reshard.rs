@@ -9,12 +9,9 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use super::migration::{Primary, move_batch};
-use super::runtime::{ClusterNode, ClusterRuntime, ShardSpec};
+use super::runtime::{ClusterRuntime, ShardSpec};
 use super::slot_map::{moves, slot_owners, target_owners};
 use crate::engine::EngineError;
-use crate::engine::address::unassigned;
-use crate::engine::node::{NodeSlot, node_spec, start_all};
-use crate::engine::process::ClusterNodeConfig;
 use crate::engine::runtime::Runtime;
 
 const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
@@ -44,41 +41,16 @@ impl ClusterRuntime {
     /// migration), lets them meet the cluster, links the replicas and gives the new nodes the
     /// group's passwords, settings and users.
     pub async fn add_shards(&mut self, shards: &[ShardSpec]) -> Result<(), EngineError> {
-        let port = self.nodes[0].slot.addr.port();
         let mut specs = Vec::new();
         let mut shard_of = Vec::new();
         for (offset, shard) in shards.iter().enumerate() {
             for member in &shard.members {
-                let password = self.passwords.first().cloned();
-                let addr = unassigned(port);
-                let mut spec = node_spec(member, &self.binary, &self.dir, password, addr, None);
-                spec.cluster = Some(ClusterNodeConfig {
-                    bus_port: 0,
-                    keep_config: false,
-                });
-                spec.tls = self.tls.clone();
-                specs.push(spec);
+                specs.push(self.joining_node_spec(member));
                 shard_of.push(self.shard_ids.len() + offset);
             }
         }
         let first_new = self.nodes.len();
-        for (process, shard) in start_all(specs, &self.pool)
-            .await?
-            .into_iter()
-            .zip(shard_of)
-        {
-            let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
-            self.nodes.push(ClusterNode {
-                bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
-                slot: NodeSlot {
-                    member: process.spec().name.clone(),
-                    addr: process.addr(),
-                    process: Some(process),
-                },
-                shard,
-                node_id: node_id.trim().to_string(),
-            });
-        }
+        self.start_joining_nodes(specs, shard_of).await?;
         for shard in shards {
             let index = self.shard_ids.len();
             self.shard_ids.push(shard.node_group_id.clone());
@@ -100,7 +72,7 @@ impl ClusterRuntime {
     }
 
     /// Each new node meets every node directly (gossip alone takes up to a second to spread).
-    async fn meet_new_nodes(&self, first_new: usize) -> Result<(), EngineError> {
+    pub(super) async fn meet_new_nodes(&self, first_new: usize) -> Result<(), EngineError> {
         let mut meetings = JoinSet::new();
         for index in first_new..self.nodes.len() {
             let client = self.client(index);
@@ -250,7 +222,7 @@ impl ClusterRuntime {
     }
 
     /// `CLUSTER FORGET` of each of `ids` on every running node but the `leaving` ones.
-    async fn forget_everywhere(
+    pub(super) async fn forget_everywhere(
         &self,
         leaving: &[usize],
         ids: &[String],
