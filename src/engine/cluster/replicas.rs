@@ -3,8 +3,6 @@
 //! cluster, follows its shard's primary by `CLUSTER REPLICATE` and syncs; a removed one is
 //! forgotten by every other node first (as `redis-cli --cluster del-node` does), then stops.
 
-use tokio::task::JoinSet;
-
 use super::runtime::{ClusterNode, ClusterRuntime};
 use crate::engine::EngineError;
 use crate::engine::address::unassigned;
@@ -105,18 +103,7 @@ impl ClusterRuntime {
             }
             leaving.push(index);
         }
-        let ids: Vec<String> = leaving
-            .iter()
-            .map(|&i| self.nodes[i].node_id.clone())
-            .collect();
-        self.forget_everywhere(&leaving, &ids).await?;
-        let mut stopping = JoinSet::new();
-        for &index in &leaving {
-            if let Some(process) = self.nodes[index].slot.process.take() {
-                stopping.spawn(process.stop());
-            }
-        }
-        while stopping.join_next().await.is_some() {}
+        self.forget_and_stop(&leaving).await?;
         self.drop_nodes(&leaving);
         self.wait_converged(None).await?;
         self.refresh_configuration_endpoint();

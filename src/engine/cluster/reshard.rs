@@ -202,18 +202,7 @@ impl ClusterRuntime {
         let leaving: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| node_group_ids.contains(&self.shard_ids[self.nodes[i].shard]))
             .collect();
-        let leaving_ids: Vec<String> = leaving
-            .iter()
-            .map(|&i| self.nodes[i].node_id.clone())
-            .collect();
-        self.forget_everywhere(&leaving, &leaving_ids).await?;
-        let mut stopping = JoinSet::new();
-        for &index in &leaving {
-            if let Some(process) = self.nodes[index].slot.process.take() {
-                stopping.spawn(process.stop());
-            }
-        }
-        while stopping.join_next().await.is_some() {}
+        self.forget_and_stop(&leaving).await?;
         self.drop_shards(node_group_ids);
         self.wait_converged(None).await?;
         self.refresh_configuration_endpoint();
@@ -221,8 +210,26 @@ impl ClusterRuntime {
         Ok(())
     }
 
+    /// The `leaving` nodes leave the cluster: every other running node forgets them, then
+    /// they stop (the caller then drops them from the runtime).
+    pub(super) async fn forget_and_stop(&mut self, leaving: &[usize]) -> Result<(), EngineError> {
+        let ids: Vec<String> = leaving
+            .iter()
+            .map(|&i| self.nodes[i].node_id.clone())
+            .collect();
+        self.forget_everywhere(leaving, &ids).await?;
+        let mut stopping = JoinSet::new();
+        for &index in leaving {
+            if let Some(process) = self.nodes[index].slot.process.take() {
+                stopping.spawn(process.stop());
+            }
+        }
+        while stopping.join_next().await.is_some() {}
+        Ok(())
+    }
+
     /// `CLUSTER FORGET` of each of `ids` on every running node but the `leaving` ones.
-    pub(super) async fn forget_everywhere(
+    async fn forget_everywhere(
         &self,
         leaving: &[usize],
         ids: &[String],
