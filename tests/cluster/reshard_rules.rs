@@ -6,8 +6,7 @@ use aws_sdk_elasticache::operation::modify_replication_group_shard_configuration
 use aws_sdk_elasticache::types::{ReplicationGroup, ReshardingConfiguration};
 
 use crate::support::{
-    TestServer, code, code_and_message, create_cluster, create_group, describe, wait_for_event,
-    wait_until,
+    TestServer, code, code_and_message, create_cluster, create_group, describe, wait_until,
 };
 
 fn reshard(client: &Client, id: &str, count: i32) -> Reshard {
@@ -228,5 +227,16 @@ async fn failover_and_recover(client: &Client, id: &str, node_group: &str, prima
         .send()
         .await
         .expect("test failover accepted");
-    wait_for_event(client, primary, "Finished recovery for cache nodes 0001").await;
+    // As long as a resharding may take under load (see `wait_resharded`): the recovered node
+    // resyncs while the suite starts many clusters at once.
+    let finished = "Finished recovery for cache nodes 0001";
+    let deadline = std::time::Duration::from_secs(120);
+    wait_until(&format!("{finished:?} on {primary}"), deadline, || async {
+        let events = crate::support::events_for(client, primary).await;
+        events
+            .iter()
+            .any(|e| e.message() == Some(finished))
+            .then_some(())
+    })
+    .await;
 }

@@ -50,8 +50,9 @@ pub struct StartedCluster {
 }
 
 /// Forming a cluster, and converging after a failover, normally takes 0.1-2.5 s (Redis keeps a
-/// new primary out of service for 2 s after it starts); a loaded machine gets ample room.
-const CONVERGE_DEADLINE: Duration = Duration::from_secs(20);
+/// new primary out of service for 2 s after it starts); a loaded machine gets ample room: a
+/// recovery right after a resharding went past 20 s twice with the whole suite running.
+const CONVERGE_DEADLINE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(5);
 
 /// A node of the cluster: its slot (member, address, process), its shard and its cluster node id.
