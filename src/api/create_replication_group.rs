@@ -34,6 +34,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
+    super::input_catalogue::check(params, &ctx.region)?;
     let params = &snapshot_restore::with_snapshot_layout(state, params)?;
     let rdbs = snapshot_restore::parse(state, params)?;
     // TLS decides which local binary runs (one built with TLS), and so the default version.

@@ -8,7 +8,8 @@ use crate::state::{RequestContext, SharedState};
 pub async fn run(
     state: &SharedState,
     params: &QueryParams,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
+    super::input_catalogue::check(params, &ctx.region)?;
     change_replica_count(state, params, true).await
 }

@@ -34,6 +34,7 @@ mod engine_error;
 mod engine_upgrade;
 mod group_settings;
 mod increase_replica_count;
+pub(crate) mod input_catalogue;
 mod list_tags_for_resource;
 mod modify_cache_parameter_group;
 mod modify_cache_subnet_group;

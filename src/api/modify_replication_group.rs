@@ -27,6 +27,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
+    super::input_catalogue::check(params, &ctx.region)?;
     let group_id = params.required("ReplicationGroupId")?;
     let mut change = parse_change(params)?;
     check_transit_encryption(state, group_id, &change)?;

@@ -16,6 +16,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<ReplicationGroupResult, ApiError> {
+    super::input_catalogue::check(params, &ctx.region)?;
     let group_id = params.required("ReplicationGroupId")?;
     let request = parse(params)?;
     let (group, plan) =

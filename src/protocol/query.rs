@@ -47,6 +47,12 @@ impl QueryParams {
         Self { values }
     }
 
+    /// Every (key, value) pair, keys in order: for checks that apply to a member wherever it
+    /// is nested (`NodeGroupConfiguration.NodeGroupConfiguration.2.PrimaryAvailabilityZone`).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }

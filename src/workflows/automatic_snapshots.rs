@@ -5,9 +5,10 @@
 //! oldest first. The date in the name is the group's day clock: real
 //! time since the loop began, scaled by `--time-scale`, so a sped-up day has its own date.
 
+use crate::model::catalogue::windows::SnapshotWindow;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 
 use super::snapshot::SnapshotOf;
 use crate::model::cache_cluster::ClusterStatus;
@@ -97,20 +98,12 @@ fn day_clock(started: DateTime<Utc>, now: DateTime<Utc>, day: Duration) -> DateT
     started + chrono::Duration::milliseconds((scaled * 1000.0) as i64)
 }
 
-/// Inside `hh24:mi-hh24:mi` (UTC, possibly across midnight); any time without a window.
+/// Inside the `SnapshotWindow` (the catalogue's parser; UTC, possibly across midnight); any
+/// time without a window (or with one stored before windows were checked).
 fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
-    let Some((from, to)) = window.and_then(|w| w.split_once('-')) else {
-        return true;
-    };
-    let parse = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").ok();
-    let (Some(from), Some(to)) = (parse(from), parse(to)) else {
-        return true;
-    };
-    let time = now.time().with_second(0).unwrap_or(now.time());
-    if from <= to {
-        from <= time && time <= to
-    } else {
-        time >= from || time <= to
+    match window.map(SnapshotWindow::parse) {
+        Some(Ok(window)) => window.contains(now.time()),
+        _ => true,
     }
 }
 

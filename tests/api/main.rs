@@ -14,6 +14,7 @@ mod failover_narration;
 mod faults;
 mod faults_hosts;
 mod health;
+mod input_catalogue;
 mod lifecycle;
 mod markers;
 mod parameter_groups;

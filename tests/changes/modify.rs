@@ -368,8 +368,8 @@ async fn stored_settings_are_reported_by_both_describe_actions() {
         .notification_topic_arn(topic)
         .notification_topic_status("inactive")
         .cache_parameter_group_name("sessions-params")
-        .security_group_ids("sg-0123")
-        .security_group_ids("sg-4567")
+        .security_group_ids("sg-0123abcd")
+        .security_group_ids("sg-4567abcd")
         .send()
         .await
         .unwrap();
@@ -418,7 +418,7 @@ async fn stored_settings_are_reported_by_both_describe_actions() {
             .iter()
             .filter_map(|s| s.security_group_id())
             .collect();
-        assert_eq!(security_groups, ["sg-0123", "sg-4567"], "{id}");
+        assert_eq!(security_groups, ["sg-0123abcd", "sg-4567abcd"], "{id}");
         assert_eq!(cluster.snapshot_retention_limit(), Some(7), "{id}");
         assert_eq!(cluster.snapshot_window(), Some("03:00-04:00"), "{id}");
     }

@@ -23,6 +23,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<CacheClusterResult, ApiError> {
+    crate::api::input_catalogue::check(params, &ctx.region)?;
     let id = ResourceKind::CacheCluster.parse_id(params.required("CacheClusterId")?)?;
     if let Some(group_id) = params.optional("ReplicationGroupId") {
         return super::add_member::run(state, params, ctx, id, group_id);

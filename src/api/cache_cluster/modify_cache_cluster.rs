@@ -30,6 +30,7 @@ pub async fn run(
     params: &QueryParams,
     ctx: &RequestContext,
 ) -> Result<CacheClusterResult, ApiError> {
+    crate::api::input_catalogue::check(params, &ctx.region)?;
     let raw_id = params.required("CacheClusterId")?;
     params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)
     if let Some(group) = state

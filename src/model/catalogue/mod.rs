@@ -4,4 +4,8 @@
 //! Plain data and pure functions: no state, no Redis, no HTTP.
 
 pub mod engine_versions;
+pub mod formats;
+pub mod node_types;
 pub mod parameters;
+pub mod windows;
+pub mod zones;
