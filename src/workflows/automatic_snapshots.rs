@@ -152,6 +152,7 @@ pub fn prune(state: &SharedState, source_id: &str, limit: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
 
     #[test]
     fn windows_may_cross_midnight_and_the_day_clock_scales() {
