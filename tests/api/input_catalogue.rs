@@ -56,11 +56,12 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             VALUE,
             "cache.t3.huge",
         ),
+        // Past the catalogue to the local limit (a cluster's node type is not changed here).
         row(
             MODIFY_CLUSTER,
             "CacheNodeType=cache.t3.small",
-            CLUSTER_NOT_FOUND,
-            "nope",
+            VALUE,
+            "does not support changing CacheNodeType",
         ),
         row(
             CREATE_GROUP,
@@ -137,7 +138,7 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
         ),
         row(
             INCREASE,
-            "NewReplicaCount=2&ReplicaConfiguration.ConfigureShard.1.NodeGroupId=0001&ReplicaConfiguration.ConfigureShard.1.NewReplicaCount=1&ReplicaConfiguration.ConfigureShard.1.PreferredAvailabilityZones.PreferredAvailabilityZone.1=us-east-1a",
+            "ReplicaConfiguration.ConfigureShard.1.NodeGroupId=0001&ReplicaConfiguration.ConfigureShard.1.NewReplicaCount=1&ReplicaConfiguration.ConfigureShard.1.PreferredAvailabilityZones.PreferredAvailabilityZone.1=us-east-1a",
             GROUP_NOT_FOUND,
             "nope",
         ),
