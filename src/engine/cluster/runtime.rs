@@ -15,7 +15,7 @@ use crate::engine::EngineError;
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
-use crate::engine::process::{ClusterNodeConfig, NodeSpec};
+use crate::engine::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::snapshot::{SnapshotSource, import_into_cluster};
 use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
@@ -61,6 +61,38 @@ pub struct ClusterNode {
     pub(super) shard: usize,
     pub(super) node_id: String,
     pub(super) bus_port: u16,
+}
+
+impl ClusterNode {
+    /// A node just started for shard `shard`, with the id the node chose for itself.
+    pub(super) async fn started(process: RedisProcess, shard: usize) -> Result<Self, EngineError> {
+        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
+        Ok(Self {
+            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
+            slot: NodeSlot {
+                member: process.spec().name.clone(),
+                addr: process.addr(),
+                process: Some(process),
+            },
+            shard,
+            node_id: node_id.trim().to_string(),
+        })
+    }
+}
+
+/// `CLUSTER MEET`s each of `others` (address and bus port) from `client`'s node.
+pub(super) async fn meet(
+    client: NodeClient,
+    others: Vec<(SocketAddrV4, u16)>,
+) -> Result<(), EngineError> {
+    for (addr, bus_port) in others {
+        let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
+        let bus_port = bus_port.to_string();
+        client
+            .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
+            .await?;
+    }
+    Ok(())
 }
 
 pub struct ClusterRuntime {
@@ -214,16 +246,7 @@ impl ClusterRuntime {
                 .filter(|other| other.node_id != node.node_id)
                 .map(|other| (other.slot.addr, other.bus_port))
                 .collect();
-            meetings.spawn(async move {
-                for (addr, bus_port) in others {
-                    let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
-                    let bus_port = bus_port.to_string();
-                    client
-                        .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
-                        .await?;
-                }
-                Ok::<(), EngineError>(())
-            });
+            meetings.spawn(meet(client, others));
         }
         while let Some(joined) = meetings.join_next().await {
             joined.map_err(|e| EngineError::Replication(e.to_string()))??;
@@ -349,6 +372,18 @@ impl ClusterRuntime {
         self.nodes[index].slot.client()
     }
 
+    /// Each shard's primary index again after nodes were taken out: the node with the shard's
+    /// primary's id, in shard order.
+    pub(super) fn point_primaries_at(&mut self, primary_ids: &[String]) {
+        self.primaries = primary_ids
+            .iter()
+            .map(|id| {
+                let found = self.nodes.iter().position(|n| &n.node_id == id);
+                found.unwrap_or(0)
+            })
+            .collect();
+    }
+
     pub fn index_of(&self, member: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.slot.member == member)
     }
@@ -438,17 +473,7 @@ async fn start_nodes(
     }
     let mut nodes = Vec::new();
     for (process, shard) in start_all(specs, pool).await?.into_iter().zip(shards) {
-        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
-        nodes.push(ClusterNode {
-            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
-            slot: NodeSlot {
-                member: process.spec().name.clone(),
-                addr: process.addr(),
-                process: Some(process),
-            },
-            shard,
-            node_id: node_id.trim().to_string(),
-        });
+        nodes.push(ClusterNode::started(process, shard).await?);
     }
     Ok(nodes)
 }
