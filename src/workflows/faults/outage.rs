@@ -42,13 +42,10 @@ pub async fn begin(
     );
     let mut runtime = handle.clone().lock_owned().await;
     let mut down = Vec::new();
-    {
-        let group = runtime.replicated("this fault")?;
-        for member in &members {
-            let index = group.index_of_member(member)?;
-            group.hold_down(index, graceful, host_gone).await;
-            down.push(index);
-        }
+    for member in &members {
+        let index = runtime.index_of_member(member)?;
+        runtime.hold_down(index, graceful, host_gone).await;
+        down.push(index);
     }
     let (state, handle) = (state.clone(), handle.clone());
     tokio::spawn(async move {
@@ -146,26 +143,42 @@ async fn fail_over(
             },
         });
     }
-    let primary = down.iter().copied().find(|i| runtime.is_primary(*i));
-    let automatic = state
-        .model()
-        .group(&ticket.group_id)
-        .is_ok_and(|g| g.settings.automatic_failover);
+    // One primary in cluster mode disabled; in cluster mode, each shard's whose primary is down.
+    let primaries: Vec<usize> = down
+        .iter()
+        .copied()
+        .filter(|i| runtime.is_primary(*i))
+        .collect();
+    let automatic = runtime.is_cluster()
+        || state
+            .model()
+            .group(&ticket.group_id)
+            .is_ok_and(|g| g.settings.automatic_failover);
     let survivors = runtime.node_addresses().len() > down.len();
-    let (Some(primary), true, true) = (primary, automatic, survivors) else {
+    if primaries.is_empty() || !automatic || !survivors {
         return Ok(()); // no failover: the primary comes back in place when the fault ends
-    };
+    }
     let started = Instant::now();
-    tracing::info!(group = %ticket.group_id, old_primary = %ticket.old_primary, "primary down: promoting a replica");
+    let old_primaries: Vec<String> = primaries
+        .iter()
+        .map(|i| runtime.member_at(*i).to_string())
+        .collect();
+    tracing::info!(group = %ticket.group_id, ?old_primaries, "primary down: promoting a replica");
     let promoted = runtime
-        .promote_replacement_to(primary, fault.promote.as_deref())
+        .promote_replacements(&primaries, fault.promote.as_deref())
         .await;
     match promoted {
-        Ok(new_primary) => {
-            tracing::info!(group = %ticket.group_id, %new_primary, elapsed = %since(started), "fault: replica promoted; the primary endpoint now forwards to it");
-            state
-                .model()
-                .complete_promotion(ticket, &new_primary, state.now());
+        Ok(new_primaries) => {
+            tracing::info!(group = %ticket.group_id, ?new_primaries, elapsed = %since(started), "fault: replica promoted; the endpoints now forward to it");
+            for (old_primary, new_primary) in old_primaries.into_iter().zip(new_primaries) {
+                let shard_ticket = FailoverTicket {
+                    old_primary,
+                    ..ticket.clone()
+                };
+                state
+                    .model()
+                    .complete_promotion(&shard_ticket, &new_primary, state.now());
+            }
             Ok(())
         }
         Err(error) => Err(format!(
@@ -204,9 +217,7 @@ async fn come_back(
     let mut order = down.to_vec();
     order.sort_by_key(|i| !runtime.is_primary(*i));
     for index in order {
-        if let Ok(group) = runtime.replicated("a comeback") {
-            group.release(index);
-        }
+        runtime.release(index);
         let how = if runtime.is_primary(index) {
             Comeback::AsPrimary
         } else {
