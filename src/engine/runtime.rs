@@ -164,6 +164,18 @@ impl Runtime {
         }
     }
 
+    /// Brings several held-down nodes of a cluster back at once (see
+    /// `ClusterRuntime::recover_together`); cluster mode disabled brings them back one by one.
+    pub async fn recover_cluster_nodes(&mut self, indices: &[usize]) -> Result<(), EngineError> {
+        match self {
+            Self::Cluster(cluster) => cluster.recover_together(indices).await,
+            Self::Replicated(group) => Err(EngineError::Replication(format!(
+                "{} brings its nodes back one by one (cluster mode disabled)",
+                group.group_id()
+            ))),
+        }
+    }
+
     /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         match self {

@@ -229,8 +229,8 @@ async fn faults_cluster_mode_does_not_support_yet_are_refused_with_a_reason() {
     create_cluster_on(&client, "redis", "frc", 2, 1).await;
     for (body, what) in [
         (
-            json!({"type": "cluster-failure", "replication_group_id": "frc"}),
-            "cluster-failure",
+            json!({"type": "replication-lag", "replication_group_id": "frc", "cache_cluster_id": "frc-0001-002"}),
+            "replication-lag",
         ),
         (
             json!({"type": "kill", "replication_group_id": "frc", "cache_cluster_id": "frc-0001-001", "promote": "frc-0001-002"}),
@@ -242,4 +242,73 @@ async fn faults_cluster_mode_does_not_support_yet_are_refused_with_a_reason() {
         let expected = format!("{what} is not supported yet on frc: cluster mode is enabled");
         assert!(answer.to_string().contains(&expected), "{answer}");
     }
+}
+
+#[tokio::test]
+async fn an_entire_cluster_failure_comes_back_empty_with_the_same_endpoints_and_slots() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_cluster_on(&client, "redis", "fcf", 2, 1).await;
+    let configuration = configuration_endpoint(&group);
+    let mut ports = member_addresses(&client, "fcf").await;
+    ports.sort();
+    let slots_before: Vec<(SocketAddr, Vec<String>)> = cluster_nodes(configuration)
+        .into_iter()
+        .filter(|n| n.is_primary)
+        .map(|n| (n.addr, n.slots))
+        .collect();
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..50 {
+        cluster_set(&mut connection, &format!("k{i}"), "v").await;
+    }
+    let pids: Vec<u32> = ports
+        .iter()
+        .map(|(_, at)| redis_pid_on(*at).unwrap())
+        .collect();
+    let answer = inject_ok(
+        &server,
+        json!({"type": "cluster-failure", "replication_group_id": "fcf", "duration_seconds": 3}),
+    )
+    .await;
+    assert_eq!(
+        answer["members"].as_array().map(Vec::len),
+        Some(4),
+        "{answer}"
+    );
+    assert!(pids.iter().all(|pid| !is_alive(*pid)), "every node failed");
+    for (member, _) in &ports {
+        let said = wait_event(&client, member, FINISHED).await;
+        assert!(
+            said.contains(&"Cache node 0001 failed: every node of the cluster failed".to_string()),
+            "{said:?}"
+        );
+    }
+    let mut after = member_addresses(&client, "fcf").await;
+    after.sort();
+    assert_eq!(after, ports, "same node endpoints");
+    let described = wait_available(&client, "fcf").await;
+    assert_eq!(
+        configuration_endpoint(&described),
+        configuration,
+        "same configuration endpoint"
+    );
+    let slots_after: Vec<(SocketAddr, Vec<String>)> = cluster_nodes(configuration)
+        .into_iter()
+        .filter(|n| n.is_primary)
+        .map(|n| (n.addr, n.slots))
+        .collect();
+    assert_eq!(slots_after, slots_before, "same primaries, same slots");
+    for (member, at) in &ports {
+        assert_eq!(
+            crate::support::redis_cli(*at, &["DBSIZE"]),
+            "0",
+            "{member} came back empty"
+        );
+    }
+    let mut fresh = cluster_client(configuration).await;
+    cluster_set(&mut fresh, "after", "written").await;
+    assert_eq!(
+        cluster_get(&mut fresh, "after").await.as_deref(),
+        Some("written")
+    );
 }

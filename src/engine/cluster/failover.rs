@@ -99,6 +99,22 @@ impl ClusterRuntime {
     /// it was: a replica of its shard's current primary, or that primary when no replica took
     /// over), and waits until the whole cluster agrees and it has caught up.
     pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
+        self.recover_together(&[index]).await
+    }
+
+    /// [`Self::recover`] for several nodes at once (a whole AZ, or every node): each restarts
+    /// first, then one convergence, since the cluster serves every slot again only once each
+    /// shard has its primary back.
+    pub async fn recover_together(&mut self, indices: &[usize]) -> Result<(), EngineError> {
+        for &index in indices {
+            self.restart_in_place(index).await?;
+        }
+        self.wait_converged(None).await?;
+        self.refresh_configuration_endpoint();
+        Ok(())
+    }
+
+    async fn restart_in_place(&mut self, index: usize) -> Result<(), EngineError> {
         self.kill_node(index).await;
         // The host is back: its address stops being a black hole right before the node
         // starts there again.
@@ -108,10 +124,7 @@ impl ClusterRuntime {
         node.slot.addr = process.addr();
         node.bus_port = process.spec().cluster.map_or(node.bus_port, |c| c.bus_port);
         node.slot.process = Some(process);
-        self.apply_extra_passwords(index).await?;
-        self.wait_converged(None).await?;
-        self.refresh_configuration_endpoint();
-        Ok(())
+        self.apply_extra_passwords(index).await
     }
 
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must

@@ -125,11 +125,11 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
     }
 }
 
-/// What cluster mode does not support yet: an entire-cluster failure, replication lag and a
-/// chosen replica (each shard's best replica takes over), refused rather than half done.
+/// What cluster mode does not support yet: replication lag and a chosen replica (each
+/// shard's best replica takes over), refused rather than half done.
 fn refuse_on_cluster(group_id: &str, fault: &Fault) -> Result<(), FaultError> {
     let unsupported = match fault.kind {
-        FaultKind::ClusterFailure | FaultKind::ReplicationLag { .. } => Some(fault.kind.name()),
+        FaultKind::ReplicationLag { .. } => Some(fault.kind.name()),
         _ if fault.promote.is_some() => Some("promote"),
         _ => None,
     };

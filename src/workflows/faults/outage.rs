@@ -12,7 +12,7 @@ use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
-use crate::workflows::{Comeback, NODE_ID, bring_back, since};
+use crate::workflows::{Comeback, NODE_ID, bring_back, record_recovery, since};
 
 /// How often a comeback waiting for a busy group (a TestFailover in flight) looks again.
 const BUSY_POLL: Duration = Duration::from_millis(50);
@@ -216,6 +216,12 @@ async fn come_back(
     }
     let mut order = down.to_vec();
     order.sort_by_key(|i| !runtime.is_primary(*i));
+    if runtime.is_cluster() && order.len() > 1 {
+        come_back_together(state, &mut runtime, fault, &order, graceful).await;
+        drop(runtime);
+        guard.finish(Ok(()));
+        return;
+    }
     for index in order {
         runtime.release(index);
         let how = if runtime.is_primary(index) {
@@ -245,6 +251,47 @@ async fn come_back(
     }
     drop(runtime);
     guard.finish(Ok(()));
+}
+
+/// A cluster's nodes come back together: a shard whose nodes were all down serves again only
+/// once its primary runs, and the cluster converges only once every shard serves.
+async fn come_back_together(
+    state: &SharedState,
+    runtime: &mut Runtime,
+    fault: &Fault,
+    order: &[usize],
+    graceful: bool,
+) {
+    let started = Instant::now();
+    let members: Vec<String> = order
+        .iter()
+        .map(|i| runtime.member_at(*i).to_string())
+        .collect();
+    for (index, member) in order.iter().zip(&members) {
+        runtime.release(*index);
+        let recovering = EventKind::RecoveringCacheNodes {
+            cluster_id: member.clone(),
+            node_id: NODE_ID.into(),
+        };
+        state.model().record(recovering, state.now());
+    }
+    let outcome = runtime.recover_cluster_nodes(order).await;
+    let addresses = runtime.node_addresses();
+    state
+        .model()
+        .set_node_addresses(&fault.group_id, &addresses);
+    let outcome = outcome.map_err(|e| e.to_string());
+    tracing::info!(group = %fault.group_id, ?members, ok = outcome.is_ok(), elapsed = %since(started), "fault: nodes back");
+    for member in members {
+        let recovered = record_recovery(state, &member, outcome.clone());
+        if graceful && recovered {
+            let kind = EventKind::CacheNodeRestarted {
+                cluster_id: member,
+                node_id: NODE_ID.into(),
+            };
+            state.model().record(kind, state.now());
+        }
+    }
 }
 
 async fn member_name(handle: &RuntimeHandle, index: usize) -> String {
