@@ -312,3 +312,45 @@ async fn an_entire_cluster_failure_comes_back_empty_with_the_same_endpoints_and_
         Some("written")
     );
 }
+
+#[tokio::test]
+async fn a_restarted_shard_replica_writes_shutdown_and_restart_events_and_resyncs() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let group = create_cluster_on(&client, "redis", "frs", 2, 1).await;
+    let configuration = configuration_endpoint(&group);
+    let ports = member_addresses(&client, "frs").await;
+    let mut connection = cluster_client(configuration).await;
+    for i in 0..50 {
+        cluster_set(&mut connection, &format!("k{i}"), "v").await;
+    }
+    let (replica, primary) = (
+        address_of(&ports, "frs-0002-002"),
+        address_of(&ports, "frs-0002-001"),
+    );
+    let old_pid = redis_pid_on(replica).expect("the replica runs");
+    inject_ok(
+        &server,
+        json!({"type": "restart", "replication_group_id": "frs", "cache_cluster_id": "frs-0002-002", "duration_seconds": 2}),
+    )
+    .await;
+    let said = wait_event(&client, "frs-0002-002", "Cache node 0001 restarted").await;
+    for expected in [
+        "Cache node 0001 shutdown",
+        "Recovering cache nodes 0001",
+        FINISHED,
+    ] {
+        assert!(said.contains(&expected.to_string()), "{said:?}");
+    }
+    assert!(!said.iter().any(|m| m.starts_with("Failover")), "{said:?}");
+    assert!(redis_pid_on(replica).is_some_and(|pid| pid != old_pid));
+    wait_replica_of(configuration, replica, primary).await;
+    let keys_on_shard: usize = crate::support::redis_cli(primary, &["DBSIZE"])
+        .parse()
+        .unwrap();
+    wait_until("the restarted replica resynced", LONG, || async {
+        let dbsize = crate::support::redis_cli(replica, &["DBSIZE"]);
+        (dbsize.parse::<usize>().ok() == Some(keys_on_shard)).then_some(())
+    })
+    .await;
+}

@@ -11,6 +11,11 @@
 //! - `replication-lag` sends a replica's replication stream through a relay proxy with a
 //!   toxic on it (by default a cut), so a failover loses exactly the writes it did not get;
 //!   naming the primary degrades every replica's link (the primary cut off from the others).
+//!
+//! In cluster mode the same faults hit a cluster's nodes: a shard primary taken down fails
+//! over to a replica of its shard (several shards at once when an AZ goes), and the nodes come
+//! back from their own `nodes.conf`, as replicas of their shard. `replication-lag` and a chosen
+//! replica are refused there for now.
 
 mod outage;
 
