@@ -9,6 +9,7 @@ mod blackhole;
 pub(crate) mod client;
 mod cluster;
 mod error;
+mod held_down;
 // Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
 mod memcached;

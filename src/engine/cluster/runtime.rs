@@ -14,6 +14,7 @@ use super::topology::{ExpectedNode, disagreement, is_serving};
 use crate::engine::EngineError;
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
+use crate::engine::held_down::HeldDown;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
 use crate::engine::proxy::EndpointProxy;
@@ -117,6 +118,8 @@ pub struct ClusterRuntime {
     /// How its nodes speak TLS, when they do; a node started again does the same.
     pub(super) tls: Option<NodeTls>,
     pub(super) configuration_endpoint: EndpointProxy,
+    /// Members an injected fault holds down, and the black holes of those whose host is gone.
+    pub(super) held: HeldDown,
 }
 
 impl ClusterRuntime {
@@ -162,6 +165,7 @@ impl ClusterRuntime {
                 .collect(),
             tls,
             configuration_endpoint,
+            held: HeldDown::default(),
         };
         runtime.form(&spec).await?;
         runtime.wait_converged(None).await?;
@@ -276,10 +280,11 @@ impl ClusterRuntime {
     }
 
     /// The topology every node must agree on: each shard's primary, every other node a replica
-    /// of its shard's primary. `except` (a dead node) is left out.
+    /// of its shard's primary. `except` (a dead node) and nodes without a process (held down
+    /// by a fault, which every other node sees failed) are left out.
     fn expected_topology(&self, except: Option<usize>) -> Vec<ExpectedNode> {
         (0..self.nodes.len())
-            .filter(|index| Some(*index) != except)
+            .filter(|index| Some(*index) != except && self.nodes[*index].slot.process.is_some())
             .map(|index| {
                 let node = &self.nodes[index];
                 let primary = self.primaries[node.shard];
@@ -327,7 +332,8 @@ impl ClusterRuntime {
         }
         for &index in &running {
             let primary = self.primaries[self.nodes[index].shard];
-            if index != primary && Some(primary) != except {
+            let primary_runs = self.nodes[primary].slot.process.is_some();
+            if index != primary && Some(primary) != except && primary_runs {
                 let member = &self.nodes[index].slot.member;
                 wait_replica_synced(&self.client(primary), &self.client(index), member).await?;
             }
@@ -443,6 +449,7 @@ impl ClusterRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
+        self.held.clear();
         self.configuration_endpoint.close();
         tracing::info!(group = %self.group_id, "cluster stopped");
     }

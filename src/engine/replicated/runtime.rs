@@ -9,8 +9,8 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
-use crate::engine::blackhole::BlackHole;
 use crate::engine::client::NodeClient;
+use crate::engine::held_down::HeldDown;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
     start_all, start_on_address_or_free, start_on_free_address, wait_replica_synced,
@@ -72,12 +72,9 @@ pub struct GroupRuntime {
     pub(super) primary: usize,
     primary_endpoint: EndpointProxy,
     reader_endpoint: EndpointProxy,
-    /// Members whose node is down on purpose (an injected fault, e.g. its AZ lost power):
-    /// health checks skip them and nothing restarts them until the fault is lifted.
-    pub(super) held_down: std::collections::BTreeSet<String>,
-    /// The addresses of held-down members whose host is gone (an AZ power interruption), by
-    /// member: connects to them time out until the node starts there again.
-    pub(super) black_holes: std::collections::HashMap<String, BlackHole>,
+    /// Members an injected fault holds down (e.g. their AZ lost power), and the black holes
+    /// of those whose host is gone.
+    pub(super) held: HeldDown,
     /// Replicas that replicate through a relay proxy (`<member>-replication`) on which
     /// toxics delay or cut the replication stream, by member.
     pub(super) relays: std::collections::HashMap<String, EndpointProxy>,
@@ -152,8 +149,7 @@ impl GroupRuntime {
             primary: 0,
             primary_endpoint,
             reader_endpoint,
-            held_down: Default::default(),
-            black_holes: Default::default(),
+            held: HeldDown::default(),
             relays: Default::default(),
         };
         runtime.point_primary_endpoint();
@@ -273,7 +269,7 @@ impl GroupRuntime {
         self.nodes[index].kill().await;
         // The host is back: its address stops being a black hole right before the node
         // starts there again.
-        self.black_holes.remove(&self.nodes[index].member);
+        self.held.host_back(&self.nodes[index].member);
         let spec = self.node_spec(
             &self.nodes[index].member,
             self.nodes[index].addr,
@@ -399,7 +395,7 @@ impl GroupRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
-        self.black_holes.clear();
+        self.held.clear();
         self.primary_endpoint.close();
         self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");
