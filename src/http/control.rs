@@ -84,7 +84,7 @@ pub async fn maintenance(
         let message = format!("ReplicationGroup {group_id} not found.");
         return (
             StatusCode::NOT_FOUND,
-            Json(json!({ "error": "ReplicationGroupNotFoundFault", "message": message })),
+            Json(json!({ "__type": "ReplicationGroupNotFoundFault", "message": message })),
         );
     };
     match crate::workflows::maintenance::apply_now(&state, &group_id).await {
@@ -99,7 +99,7 @@ pub async fn maintenance(
         }
         Err(error) => (
             StatusCode::CONFLICT,
-            Json(json!({ "error": error.code(), "message": error.to_string() })),
+            Json(json!({ "__type": error.code(), "message": error.to_string() })),
         ),
     }
 }
