@@ -363,6 +363,7 @@ fn parse_group(
         created_at: now,
         failover_in_flight: false,
         pending: None,
+        deferred: None,
         revision: 0,
     };
     Ok((group, shards))

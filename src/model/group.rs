@@ -194,6 +194,8 @@ pub struct ReplicationGroup {
     pub failover_in_flight: bool,
     /// Set while the group is `modifying`.
     pub pending: Option<PendingChange>,
+    /// Changes AWS defers to the maintenance window (`ApplyImmediately=false`), until applied.
+    pub deferred: Option<super::maintenance::DeferredChange>,
     /// Changes every time the model hands the group out for changing, and is never reused
     /// within one model, even across delete and re-create: encoded forms are cached by it.
     /// The model sets it; constructors can leave 0.

@@ -15,6 +15,7 @@ pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
+pub mod maintenance;
 mod member_changes;
 pub mod modify;
 pub mod paging;

@@ -194,6 +194,16 @@ impl Model {
                 enabled: maz,
             });
         }
+        if let Some(node_type) = change
+            .cache_node_type
+            .clone()
+            .filter(|t| *t != group.settings.stored.cache_node_type)
+        {
+            events.push(EventKind::NodeTypeModified {
+                group_id: group_id.clone(),
+                node_type,
+            });
+        }
         apply_stored_settings(group, change);
         match outcome {
             Ok(()) => {

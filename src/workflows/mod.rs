@@ -13,6 +13,7 @@ pub mod failover;
 pub mod faults;
 mod guard;
 pub mod health;
+pub mod maintenance;
 pub mod modify;
 mod repair;
 pub mod replicas;
