@@ -3,7 +3,8 @@
 //! own start path: the recorded primary starts first, from its last RDB, the replicas sync from
 //! it, every node and endpoint on the address it had (a new one only when that is taken), with
 //! its parameter group's settings, users and TLS mode. Cluster mode enabled groups are not
-//! brought back yet: they come back `create-failed` (deletable) and the log says so.
+//! brought back yet, nor standalone cache clusters: they come back `create-failed` (deletable)
+//! and the log says so.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,8 +48,8 @@ pub async fn restart_groups(state: &SharedState) {
     let mut started = Vec::new();
     for comeback in comebacks {
         match comeback {
-            Comeback::NotRestored(id) => {
-                tracing::warn!(group = %id, "a cluster mode enabled group is not brought back after a restart yet: it is create-failed, delete it")
+            Comeback::NotRestored { kind, id } => {
+                tracing::warn!(%id, "a {kind} is not brought back after a restart yet: it is create-failed, delete it")
             }
             Comeback::Restart(group) => {
                 let id = group.id.to_string();

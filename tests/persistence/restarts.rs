@@ -68,23 +68,53 @@ async fn assert_comes_back(dir: &Path, before: &aws_sdk_elasticache::types::Repl
         }
     }
 
+    failover(&client).await;
+    let (old_primary_member, replica_member) = roles(&members);
+    wait_for_event(&client, &old_primary_member, FINISHED).await;
+    let failed_over = wait_available(&client, "keep").await;
+    let (primary, _, members) = endpoints(&failed_over);
+    assert_eq!(
+        roles(&members).0,
+        replica_member,
+        "the replica was promoted"
+    );
+    assert_keys(primary);
+}
+
+/// The primary member and the replica member of a two-node group.
+fn roles(members: &[(String, std::net::SocketAddr, String)]) -> (String, String) {
+    let with = |role: &str| {
+        let member = members.iter().find(|(_, _, r)| r == role);
+        member.map(|(m, _, _)| m.clone()).expect(role)
+    };
+    (with("primary"), with("replica"))
+}
+
+async fn failover(client: &aws_sdk_elasticache::Client) {
     client
         .test_failover()
         .replication_group_id("keep")
         .node_group_id("0001")
         .send()
         .await
-        .expect("TestFailover after a restart");
+        .expect("TestFailover");
+}
+
+#[tokio::test]
+async fn a_failed_over_group_comes_back_with_its_new_primary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_on(dir.path());
+    let client = server.sdk();
+    create_group(&client, "keep", 2, true).await;
+    failover(&client).await;
     wait_for_event(&client, "keep-001", FINISHED).await;
-    let failed_over = wait_available(&client, "keep").await;
-    let (primary, _, members) = endpoints(&failed_over);
-    assert!(
-        members
-            .iter()
-            .any(|(m, _, role)| m == "keep-002" && role == "primary"),
-        "the replica was promoted: {members:?}"
-    );
-    assert_keys(primary);
+    let before = wait_available(&client, "keep").await;
+    assert_eq!(roles(&endpoints(&before).2).0, "keep-002");
+    write_keys(endpoints(&before).0);
+    assert!(server.stop());
+
+    // Comes back with keep-002 primary; the failover after it promotes keep-001 again.
+    assert_comes_back(dir.path(), &before).await;
 }
 
 #[tokio::test]

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Model;
-use super::cache_cluster::CacheCluster;
+use super::cache_cluster::{CacheCluster, ClusterStatus};
 use super::events::EventLog;
 use super::group::{Endpoints, GroupStatus, ReplicationGroup};
 use super::parameter_group::ParameterGroup;
 use super::quota::FailoverQuota;
-use super::resource::ResourceTable;
-use super::snapshot::Snapshot;
+use super::resource::{Resource, ResourceTable};
+use super::snapshot::{Snapshot, SnapshotStatus};
 use super::subnet_group::SubnetGroup;
 use super::tags::TagStore;
 use super::user::User;
@@ -109,10 +109,10 @@ impl Model {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Comeback {
     /// Its nodes start again from their dirs; it is `creating` until they run.
-    Restart(ReplicationGroup),
-    /// Cluster mode enabled: not brought back by this server (see the README), so it is
-    /// `create-failed` and can only be deleted.
-    NotRestored(String),
+    Restart(Box<ReplicationGroup>),
+    /// Not brought back by this server (see the README): a cluster mode enabled group or a
+    /// standalone cache cluster is `create-failed` and can only be deleted.
+    NotRestored { kind: &'static str, id: String },
 }
 
 impl Model {
@@ -140,10 +140,29 @@ impl Model {
             }
             if group.cluster_enabled {
                 group.status = GroupStatus::CreateFailed;
-                comebacks.push(Comeback::NotRestored(id));
+                let kind = "cluster mode enabled replication group";
+                comebacks.push(Comeback::NotRestored { kind, id });
             } else {
                 group.status = GroupStatus::Creating;
-                comebacks.push(Comeback::Restart(group.clone()));
+                comebacks.push(Comeback::Restart(Box::new(group.clone())));
+            }
+        }
+        let clusters: Vec<String> = self.cache_clusters.iter().map(|c| c.id.clone()).collect();
+        for id in clusters {
+            if let Ok(cluster) = self.cache_clusters.get_mut(&id) {
+                cluster.status = ClusterStatus::CreateFailed;
+                let kind = "standalone cache cluster";
+                comebacks.push(Comeback::NotRestored { kind, id });
+            }
+        }
+        // A snapshot being written when the server stopped never finished.
+        let writing: Vec<String> = (self.snapshots.iter())
+            .filter(|s| s.status == SnapshotStatus::Creating)
+            .map(|s| s.id().to_string())
+            .collect();
+        for id in writing {
+            if let Ok(snapshot) = self.snapshots.get_mut(&id) {
+                snapshot.status = SnapshotStatus::Failed;
             }
         }
         comebacks
