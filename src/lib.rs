@@ -113,14 +113,15 @@ pub async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // Before fixtures: a fixture group the data dir already holds is kept, not created again.
+    if kept {
+        workflows::restore_on_start::restart_groups(&state).await;
+    }
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await
     {
         scopes.shutdown().await;
         return Err(error);
-    }
-    if kept {
-        workflows::restore_on_start::restart_groups(&state).await;
     }
     if let Some(toxiproxy) = config.toxiproxy_listen {
         http::toxiproxy::serve(toxiproxy, state.toxics.clone(), &config.allowed_host).await?;

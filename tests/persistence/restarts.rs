@@ -208,3 +208,35 @@ fn a_model_file_of_another_version_is_refused_whole() {
         "the file is left as it was"
     );
 }
+
+#[tokio::test]
+async fn a_fixture_group_the_data_dir_holds_is_kept_not_created_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures.json");
+    std::fs::write(
+        &fixtures,
+        r#"{"ReplicationGroups": [{"ReplicationGroupId": "keep", "ReplicationGroupDescription": "d", "NumCacheClusters": 1}]}"#,
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ];
+    let mut server = TestServer::start_with(&args);
+    let before = wait_available(&server.sdk(), "keep").await;
+    redis_cli(endpoints(&before).0, &["SET", "fixture", "kept"]);
+    assert!(server.stop());
+
+    let server = TestServer::start_with(&args);
+    let after = wait_available(&server.sdk(), "keep").await;
+    assert_eq!(endpoints(&after).0, endpoints(&before).0);
+    assert_eq!(redis_cli(endpoints(&after).0, &["GET", "fixture"]), "kept");
+    assert!(
+        server
+            .log_text()
+            .contains("fixture group kept from the data dir")
+    );
+}
