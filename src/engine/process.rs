@@ -344,7 +344,7 @@ fn command_for(spec: &NodeSpec, listen: Listen) -> Result<Command, EngineError> 
     command
         .args(["--port", &listen.plaintext.to_string()])
         .args(["--bind", &spec.addr.ip().to_string()])
-        .args(["--save", "", "--appendonly", "no"])
+        .args(["--save", save_points(), "--appendonly", "no"])
         // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
         // (see ../shared/spec/redis-mechanics.md).
         .args(["--repl-diskless-sync", "no", "--hz", "100"])
@@ -403,6 +403,23 @@ fn cluster_args(command: &mut Command, spec: &NodeSpec, cluster: ClusterNodeConf
         .args(["--cluster-require-full-coverage", "no"])
         // Replicas stay in the shard they were started in.
         .args(["--cluster-allow-replica-migration", "no"]);
+}
+
+static KEEP_NODE_DATA: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// With `--data-dir` groups come back after a restart with their data: from then on every node
+/// writes an RDB a second after a change and on SIGTERM (Redis saves at shutdown when it has
+/// save points), so a SIGKILL loses at most about the last second of writes.
+pub fn keep_node_data() {
+    KEEP_NODE_DATA.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn save_points() -> &'static str {
+    if KEEP_NODE_DATA.load(std::sync::atomic::Ordering::Relaxed) {
+        "1 1"
+    } else {
+        ""
+    }
 }
 
 /// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.

@@ -20,6 +20,7 @@ mod member_changes;
 pub mod modify;
 pub mod paging;
 pub mod parameter_group;
+pub mod persist;
 pub mod quota;
 pub mod resharding;
 pub mod resource;

@@ -34,6 +34,16 @@ pub struct GroupSpec {
     pub seed_rdb: Option<PathBuf>,
     /// In-transit encryption: every node speaks TLS, in this mode.
     pub tls: Option<TlsMode>,
+    /// A group brought back after a server restart: the addresses it had.
+    pub previous: Option<PreviousAddresses>,
+}
+
+/// Where a group's endpoints and nodes listened before a restart (nodes in `members` order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousAddresses {
+    pub primary_endpoint: SocketAddrV4,
+    pub reader_endpoint: SocketAddrV4,
+    pub nodes: Vec<SocketAddrV4>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,13 +102,18 @@ impl GroupRuntime {
         let io =
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
         let name = |role: &str| format!("{}-{role}", spec.group_id);
+        let previous = spec.previous.as_ref();
+        let wanted = |pick: fn(&PreviousAddresses) -> SocketAddrV4| {
+            previous.map(pick).unwrap_or(unassigned(spec.port))
+        };
         let primary_endpoint =
-            EndpointProxy::bind_primary(name("primary"), &pool, spec.port, vec![])
+            EndpointProxy::bind_at(name("primary"), &pool, wanted(|p| p.primary_endpoint), true)
                 .await
                 .map_err(io)?;
-        let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
-            .await
-            .map_err(io)?;
+        let reader_endpoint =
+            EndpointProxy::bind_at(name("reader"), &pool, wanted(|p| p.reader_endpoint), false)
+                .await
+                .map_err(io)?;
         let tls = spec.tls.map(|mode| NodeTls {
             ca,
             mode,
@@ -110,7 +125,9 @@ impl GroupRuntime {
                 &spec.binary,
                 &dir,
                 spec.password.clone(),
-                unassigned(spec.port),
+                previous
+                    .and_then(|p| p.nodes.get(index).copied())
+                    .unwrap_or(unassigned(spec.port)),
                 replica_of,
             );
             node.tls = tls.clone();

@@ -2,7 +2,7 @@
 
 /// Every event the server writes. Wording follows AWS's current documentation ("primary"); AWS
 /// has also been seen writing "master" and "Failover to replica node X completed".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     CacheClusterCreated {
         cluster_id: String,
