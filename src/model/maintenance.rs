@@ -11,7 +11,7 @@ use crate::protocol::ApiError;
 
 /// What waits for the window: the deferred part of a change, and the binary an engine upgrade
 /// will run (chosen when the request was accepted).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeferredChange {
     pub change: GroupChange,
     pub upgrade_binary: Option<PathBuf>,

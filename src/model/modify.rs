@@ -12,7 +12,7 @@ use super::scope::Scope;
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthChange {
     Set(String),
     Rotate(String),
@@ -30,7 +30,7 @@ impl AuthChange {
 }
 
 /// A ModifyReplicationGroup request, parsed. `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupChange {
     pub description: Option<String>,
     pub automatic_failover: Option<bool>,
