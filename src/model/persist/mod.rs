@@ -175,13 +175,7 @@ impl Model {
         node_addresses: &[(String, std::net::SocketAddrV4)],
         endpoints: Endpoints,
     ) -> bool {
-        let Ok(group) = self.group_mut(id) else {
-            return false;
-        };
-        group.set_addresses(node_addresses);
-        group.endpoints = Some(endpoints);
-        group.status = GroupStatus::Available;
-        true
+        self.mark_running(id, node_addresses, endpoints)
     }
 }
 
