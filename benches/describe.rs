@@ -64,6 +64,7 @@ fn group(index: usize) -> ReplicationGroup {
         auth_token_last_modified: None,
         failover_in_flight: false,
         pending: None,
+        deferred: None,
         revision: 0,
     }
 }

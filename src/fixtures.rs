@@ -51,10 +51,14 @@ pub async fn load(state: &SharedState, path: &Path) -> Result<usize, String> {
             region: state.settings.region.clone(),
             account: state.settings.account_id.clone(),
         };
+        let id = params.optional("ReplicationGroupId").unwrap_or_default();
+        if state.model().group(id).is_ok() {
+            tracing::info!(group = %id, "fixture group kept from the data dir");
+            continue;
+        }
         dispatch(Action::CreateReplicationGroup, state, &params, &ctx)
             .await
             .map_err(|e| context(e.to_string()))?;
-        let id = params.optional("ReplicationGroupId").unwrap_or_default();
         match wait_until_settled(state, id, SETTLE_DEADLINE).await {
             Some(GroupStatus::Available) => tracing::info!(group = %id, "fixture group available"),
             other => {

@@ -62,8 +62,12 @@ pub async fn run(config: Config) -> Result<(), String> {
     let (data_dir, _temp_dir) = data_dir(&config)?;
     let accounts = config.accounts()?;
     let model = model(&config);
-    let ca = config.certificate_authority()?;
+    let kept = config.data_dir.is_some();
+    if kept {
+        engine::process::keep_node_data();
+    }
     let ca_file = data_dir.join(TLS_CA_FILE);
+    let ca = certificate_authority(&config, &data_dir, kept)?;
     std::fs::write(&ca_file, ca.cert_pem())
         .map_err(|e| format!("cannot write {}: {e}", ca_file.display()))?;
     let engine = Engine::with_binaries(binaries.clone(), data_dir.clone())
@@ -76,6 +80,13 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
+    // `--data-dir`: the previous run's model, written again after every change.
+    let writer = if kept {
+        workflows::restore_on_start::load_model(&state, &data_dir)?;
+        Some(workflows::save_model::spawn(state.clone(), &data_dir))
+    } else {
+        None
+    };
     for (engine, path) in binaries.paths() {
         tracing::info!(engine, binary = %path.display(), "engine binary");
     }
@@ -102,6 +113,10 @@ pub async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // Before fixtures: a fixture group the data dir already holds is kept, not created again.
+    if kept {
+        workflows::restore_on_start::restart_groups(&state).await;
+    }
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await
     {
@@ -126,6 +141,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         shutdown_signal(),
     )
     .await;
+    if let Some(writer) = writer {
+        writer.finish().await;
+    }
     tracing::info!("shutting down: stopping every node");
     scopes.shutdown().await;
     Ok(())
@@ -133,6 +151,37 @@ pub async fn run(config: Config) -> Result<(), String> {
 
 /// The CA certificate TLS clients verify nodes against, in the data dir (and at `/_tls/ca.pem`).
 const TLS_CA_FILE: &str = "tls-ca.pem";
+
+/// The CA's key next to its certificate in a `--data-dir`, so TLS groups come back trusted
+/// by the same CA after a restart.
+const TLS_CA_KEY_FILE: &str = "tls-ca-key.pem";
+
+/// `--tls-ca-*`, else the CA a `--data-dir` keeps (made there on its first run), else a new one.
+fn certificate_authority(
+    config: &Config,
+    data_dir: &std::path::Path,
+    kept: bool,
+) -> Result<engine::CertificateAuthority, String> {
+    let (cert, key) = (data_dir.join(TLS_CA_FILE), data_dir.join(TLS_CA_KEY_FILE));
+    let own = kept && config.tls_ca_cert.is_none() && config.tls_ca_key.is_none();
+    if own && cert.exists() && key.exists() {
+        return engine::CertificateAuthority::from_files(&cert, &key);
+    }
+    let ca = config.certificate_authority()?;
+    if own {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&key)
+            .map_err(|e| format!("cannot write {}: {e}", key.display()))?;
+        std::io::Write::write_all(&mut file, ca.key_pem().as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", key.display()))?;
+    }
+    Ok(ca)
+}
 
 /// What every scope shares, each value checked (before the data dir is made).
 fn settings(config: &Config) -> Result<Settings, String> {

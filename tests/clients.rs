@@ -13,55 +13,91 @@ use support::{
     tail,
 };
 
-/// Starts a server, runs one client script against it, then checks that every redis-server
-/// it started is gone (the script deletes all its groups) and that it stops cleanly.
-fn run_flow(script: &str) {
-    run_flow_on(script, "redis");
+/// One client script run against a fresh server: the server's flags, the script's arguments
+/// and environment, and the engine its groups use (`ELASTICACHE_TEST_ENGINE`).
+struct Flow<'a> {
+    script: &'a str,
+    engine: &'a str,
+    server_args: Vec<&'a str>,
+    script_args: Vec<&'a str>,
+    env: Vec<(&'a str, &'a str)>,
 }
 
-/// [`run_flow`] with the script's groups and Redis-protocol clusters of `engine`
-/// (`ELASTICACHE_TEST_ENGINE`); skipped on valkey without a valkey-server (outside ./dev).
-fn run_flow_on(script: &str, engine: &str) {
-    run_flow_with(script, engine, &[]);
-}
-
-/// [`run_flow_on`] with more environment for the script.
-fn run_flow_with(script: &str, engine: &str, extra_env: &[(&str, &str)]) {
-    if !engine_available(engine) {
-        return;
+impl<'a> Flow<'a> {
+    fn new(script: &'a str) -> Self {
+        Self {
+            script,
+            engine: "redis",
+            server_args: vec![],
+            script_args: vec![],
+            env: vec![],
+        }
     }
-    let mut server = TestServer::start();
-    let pid = server.pid();
-    let path = repo_path(script);
-    let path = path.to_str().expect("utf-8 path");
 
-    let mut env = vec![("ELASTICACHE_TEST_ENGINE", engine)];
-    env.extend_from_slice(extra_env);
-    let output = run_client_script_with(&server, "python3", &[path], &env);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(
-        stdout.contains("PASS "),
-        "{script} exited 0 without its PASS line:\n{stdout}"
-    );
+    fn on(self, engine: &'a str) -> Self {
+        Self { engine, ..self }
+    }
 
-    // The script deleted every group it created: their redis-servers exit (polled, deadline).
-    let gone = poll_blocking(Duration::from_secs(15), || {
-        live_children(pid).is_empty().then_some(())
-    });
-    assert!(
-        gone.is_some(),
-        "redis-servers still running 15s after {script} deleted its groups: {:?}\nserver log tail:\n{}",
-        live_children(pid),
-        tail(&server.log_text(), 40)
-    );
+    fn server_args(self, server_args: &[&'a str]) -> Self {
+        let server_args = server_args.to_vec();
+        Self {
+            server_args,
+            ..self
+        }
+    }
 
-    let clean = server.stop();
-    assert!(
-        clean,
-        "server did not exit successfully on SIGTERM; log tail:\n{}",
-        tail(&server.log_text(), 40)
-    );
+    fn env(self, env: &[(&'a str, &'a str)]) -> Self {
+        let env = env.to_vec();
+        Self { env, ..self }
+    }
+
+    /// Starts the server, runs the script (it must print its `PASS ` line), then checks that
+    /// every node the server started is gone (the script deletes all its groups) and that the
+    /// server stops cleanly on SIGTERM. Skipped on valkey without a valkey-server (outside ./dev).
+    fn run(self) {
+        if !engine_available(self.engine) {
+            return;
+        }
+        let mut server = TestServer::start_with(&self.server_args);
+        let pid = server.pid();
+        let path = repo_path(self.script);
+        let mut args = vec![path.to_str().expect("utf-8 path")];
+        args.extend_from_slice(&self.script_args);
+        let mut env = vec![("ELASTICACHE_TEST_ENGINE", self.engine)];
+        env.extend_from_slice(&self.env);
+        let output = run_client_script_with(&server, "python3", &args, &env);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!("{stdout}");
+        let script = self.script;
+        assert!(
+            stdout.contains("PASS "),
+            "{script} exited 0 without its PASS line:\n{stdout}"
+        );
+
+        // The script deleted every group it created: their nodes exit (polled, deadline).
+        let gone = poll_blocking(Duration::from_secs(15), || {
+            live_children(pid).is_empty().then_some(())
+        });
+        assert!(
+            gone.is_some(),
+            "nodes still running 15s after {script} deleted its groups: {:?}\nserver log tail:\n{}",
+            live_children(pid),
+            tail(&server.log_text(), 40)
+        );
+        assert!(
+            server.stop(),
+            "server did not exit successfully on SIGTERM; log tail:\n{}",
+            tail(&server.log_text(), 40)
+        );
+    }
+}
+
+fn run_flow(script: &str) {
+    Flow::new(script).run();
+}
+
+fn run_flow_on(script: &str, engine: &str) {
+    Flow::new(script).on(engine).run();
 }
 
 #[test]
@@ -105,31 +141,21 @@ fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
 /// Snapshots and restores (tests/python/snapshot_flow.py): the server keeps its files in a data
 /// dir the script is told of, so it can read the exported objects and restore from them.
 fn run_snapshot_flow(engine: &str) {
-    if !engine_available(engine) {
-        return;
-    }
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let data = data_dir.path().to_str().expect("utf-8 path");
-    let mut server = TestServer::start_with(&[
+    let server_args = [
         "--data-dir",
         data,
         "--snapshot-quota",
         "30",
         "--time-scale",
         "0.00005",
-    ]);
-    let pid = server.pid();
-    let path = repo_path("tests/python/snapshot_flow.py");
-    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
-    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap(), data], &env);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
-    let gone = poll_blocking(Duration::from_secs(15), || {
-        live_children(pid).is_empty().then_some(())
-    });
-    assert!(gone.is_some(), "nodes left: {:?}", live_children(pid));
-    assert!(server.stop(), "server did not exit cleanly");
+    ];
+    let mut flow = Flow::new("tests/python/snapshot_flow.py")
+        .on(engine)
+        .server_args(&server_args);
+    flow.script_args = vec![data];
+    flow.run();
 }
 
 #[test]
@@ -145,26 +171,10 @@ fn boto3_and_redis_py_snapshot_and_restore_groups_on_valkey() {
 /// Snapshots of standalone cache clusters (tests/python/cluster_snapshot_flow.py), with days of
 /// automatic snapshots sped up as for groups.
 fn run_cluster_snapshot_flow(engine: &str) {
-    if !engine_available(engine) {
-        return;
-    }
-    let mut server = TestServer::start_with(&["--time-scale", "0.00005"]);
-    let pid = server.pid();
-    let path = repo_path("tests/python/cluster_snapshot_flow.py");
-    let env = [("ELASTICACHE_TEST_ENGINE", engine)];
-    let output = run_client_script_with(&server, "python3", &[path.to_str().unwrap()], &env);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(stdout.contains("PASS "), "no PASS line:\n{stdout}");
-    let gone = poll_blocking(Duration::from_secs(15), || {
-        live_children(pid).is_empty().then_some(())
-    });
-    assert!(gone.is_some(), "nodes left: {:?}", live_children(pid));
-    assert!(
-        server.stop(),
-        "no clean stop:\n{}",
-        tail(&server.log_text(), 40)
-    );
+    Flow::new("tests/python/cluster_snapshot_flow.py")
+        .on(engine)
+        .server_args(&["--time-scale", "0.00005"])
+        .run();
 }
 
 #[test]
@@ -190,7 +200,10 @@ fn boto3_and_redis_py_drive_tls_in_transit_on_valkey() {
         return;
     };
     let env = [("ELASTICACHE_TEST_PLAINTEXT_VERSION", version.as_str())];
-    run_flow_with("tests/python/tls_flow.py", "valkey", &env);
+    Flow::new("tests/python/tls_flow.py")
+        .on("valkey")
+        .env(&env)
+        .run();
 }
 
 #[test]
@@ -205,7 +218,10 @@ fn boto3_and_redis_py_migrate_a_valkey_cluster_mode_group_to_tls_and_back() {
         return;
     };
     let env = [("ELASTICACHE_TEST_PLAINTEXT_VERSION", version.as_str())];
-    run_flow_with("tests/python/tls_cluster_flow.py", "valkey", &env);
+    Flow::new("tests/python/tls_cluster_flow.py")
+        .on("valkey")
+        .env(&env)
+        .run();
 }
 
 #[test]

@@ -66,6 +66,7 @@ pub async fn run(
             binary: binary.path,
             seed_rdb: snapshot_restore::single_rdb(rdbs)?,
             tls,
+            previous: None,
         }),
         Some(shards) => StartPlan::Cluster(ClusterSpec {
             seed_rdbs: rdbs,
@@ -76,7 +77,7 @@ pub async fn run(
     let tags = parse_tags(params)?;
     insert_checked(state, group, &tags, ctx)?;
     tracing::info!(group = %group_id, nodes, cluster_mode = matches!(plan, StartPlan::Cluster(_)), "creating replication group");
-    tokio::spawn(start_nodes(state.clone(), group_id, plan, config));
+    tokio::spawn(start_nodes(state.clone(), group_id, plan, config, false));
     Ok(response)
 }
 
@@ -128,7 +129,7 @@ fn parse_parameter_group(
 }
 
 /// What the engine is asked to start.
-enum StartPlan {
+pub(crate) enum StartPlan {
     Replicated(GroupSpec),
     Cluster(ClusterSpec),
 }
@@ -251,11 +252,14 @@ async fn apply_start_users(
     applied
 }
 
-async fn start_nodes(
+/// Starts the nodes, applies the parameter group and users, and makes the group `available`
+/// (`restart`: a group brought back after a server restart, whose members are not new).
+pub(crate) async fn start_nodes(
     state: SharedState,
     group_id: String,
     plan: StartPlan,
     config: Vec<(String, String)>,
+    restart: bool,
 ) {
     let started = match plan {
         StartPlan::Replicated(spec) => state.engine.start_group(spec).await.map(|started| {
@@ -284,10 +288,15 @@ async fn start_nodes(
     };
     match started {
         Ok((node_addresses, endpoints)) => {
-            let kept =
+            let kept = if restart {
                 state
                     .model()
-                    .finish_create(&group_id, &node_addresses, endpoints, state.now());
+                    .finish_restart(&group_id, &node_addresses, endpoints)
+            } else {
+                state
+                    .model()
+                    .finish_create(&group_id, &node_addresses, endpoints, state.now())
+            };
             if kept {
                 crate::workflows::automatic_snapshots::spawn(
                     state.clone(),
@@ -364,6 +373,7 @@ fn parse_group(
         created_at: now,
         failover_in_flight: false,
         pending: None,
+        deferred: None,
         revision: 0,
     };
     Ok((group, shards))

@@ -8,7 +8,7 @@ mod cluster_snapshots;
 mod copy_snapshot;
 mod create_cache_parameter_group;
 mod create_cache_subnet_group;
-mod create_replication_group;
+pub(crate) mod create_replication_group;
 mod create_snapshot;
 mod create_user;
 mod create_user_group;
@@ -58,7 +58,7 @@ mod tags;
 mod test_failover;
 #[cfg(test)]
 pub(crate) mod test_support;
-mod transit_encryption;
+pub(crate) mod transit_encryption;
 mod unsupported;
 mod user_acl;
 mod users;

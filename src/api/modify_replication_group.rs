@@ -7,12 +7,13 @@ use super::replication_group_users;
 use super::shapes::ReplicationGroupResult;
 use crate::model::catalogue::engine_versions::family_mismatch;
 use crate::model::catalogue::parameters::ChangeType;
+use crate::model::maintenance::DeferredChange;
 use crate::model::modify::{AuthChange, GroupChange};
 use crate::model::parameter_group::family_of_version;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::modify;
+use crate::workflows::{maintenance, modify};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
@@ -47,9 +48,25 @@ pub async fn run(
         change.engine_upgrade = Some(planned.upgrade);
         planned.binary
     });
-    let pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
+    let mut upgrade_binary = upgrade_binary;
+    let mut pending_reboot = switch_parameter_group(state, ctx, group_id, &mut change)?;
     check_append_only(state, ctx, group_id, &change)?;
+    // AWS's default: what needs the nodes replaced waits for the maintenance window.
+    let deferred = match params.bool("ApplyImmediately")? {
+        Some(true) => None,
+        _ => DeferredChange::split_off(&mut change, &mut upgrade_binary),
+    };
+    if deferred
+        .as_ref()
+        .is_some_and(|d| d.change.engine_upgrade.is_some())
+    {
+        pending_reboot = false; // the parameter group comes with the upgrade's new nodes
+    }
     let group = state.model().begin_modify(group_id, &change)?;
+    if let Some(deferred) = deferred {
+        state.model().defer_change(group_id, deferred)?;
+        maintenance::watch(state.clone(), group.id.to_string());
+    }
     let users_applied = match new_user_groups {
         Some(ids) => replication_group_users::apply(state, &group.id.to_string(), ids).await,
         None => Ok(()),
@@ -64,9 +81,29 @@ pub async fn run(
     // The workflow runs even when the users could not be applied, so the group leaves
     // `modifying`; the caller learns of the failure.
     let id = group.id.to_string();
+    if touches_nothing_running(&change) && upgrade_binary.is_none() {
+        // Metadata only: AWS applies it at once and the group stays `available`.
+        modify::run(state.clone(), id.clone(), change, None).await;
+        let group = state.model().group(&id).cloned().unwrap_or(group);
+        users_applied?;
+        return Ok(ReplicationGroupResult::from_model(&group));
+    }
     tokio::spawn(modify::run(state.clone(), id, change, upgrade_binary));
     users_applied?;
     Ok(response)
+}
+
+/// True for a change the nodes never see and that AWS reports no progress of (description,
+/// windows, retention, notification topic...): no `modifying` status for it.
+fn touches_nothing_running(change: &GroupChange) -> bool {
+    change.automatic_failover.is_none()
+        && change.multi_az.is_none()
+        && change.primary_cluster_id.is_none()
+        && change.auth.is_none()
+        && change.engine_upgrade.is_none()
+        && change.transit_encryption.is_none()
+        && change.parameter_settings.is_empty()
+        && change.cache_parameter_group_name.is_none()
 }
 
 /// AOF and automatic failover exclude each other: judged on the group as the change leaves it
@@ -204,7 +241,7 @@ fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
             "elasticache-local does not migrate a replication group between cluster modes (ClusterMode enabled or compatible).".into(),
         ));
     }
-    params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)
+    params.bool("ApplyImmediately")?; // validated here, applied by `run`
     let description = params
         .optional("ReplicationGroupDescription")
         .map(str::to_string);

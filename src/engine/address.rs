@@ -120,6 +120,23 @@ impl AddressPool {
         tokio::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).await
     }
 
+    /// [`Self::bind_endpoint`], on `wanted` itself when it names a host and is free there (an
+    /// endpoint brought back after a restart keeps its address).
+    pub async fn bind_endpoint_at(
+        &self,
+        wanted: SocketAddrV4,
+    ) -> io::Result<tokio::net::TcpListener> {
+        if !wanted.ip().is_unspecified() {
+            match tokio::net::TcpListener::bind(wanted).await {
+                Ok(listener) => return Ok(listener),
+                Err(error) => {
+                    tracing::warn!(%wanted, %error, "cannot listen on the endpoint's previous address: it gets a new one")
+                }
+            }
+        }
+        self.bind_endpoint(wanted.port()).await
+    }
+
     /// The next host of the block, skipping the network (.0) and broadcast-like (.255) ones.
     fn next_address(&self) -> Ipv4Addr {
         loop {

@@ -9,6 +9,7 @@ mod blackhole;
 pub(crate) mod client;
 mod cluster;
 mod error;
+mod held_down;
 // Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
 mod memcached;
@@ -42,7 +43,7 @@ pub(crate) use error::EngineError;
 pub(crate) use node::{NodeHealth, probe};
 pub use proxy::behaviour::EndpointBehaviour;
 pub(crate) use proxy::behaviour::set as set_endpoint_behaviour;
-pub(crate) use replicated::{GroupSpec, StartedGroup};
+pub(crate) use replicated::{GroupSpec, PreviousAddresses, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
 pub(crate) use standalone::CacheClusterHandle;
 pub use tls::{CertificateAuthority, TlsMode};

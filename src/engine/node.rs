@@ -162,6 +162,16 @@ pub(crate) async fn start_on_free_address(
 ) -> Result<RedisProcess, EngineError> {
     let mut last_error = None;
     let asked_port = spec.addr.port();
+    // An address already chosen (a node brought back after a restart) is tried first.
+    if !spec.addr.ip().is_unspecified() {
+        match RedisProcess::start(spec.clone()).await {
+            Ok(process) => return Ok(process),
+            Err(error) if is_port_taken(&error) => {
+                tracing::warn!(node = %spec.name, addr = %spec.addr, "its previous address is taken: it gets a new one");
+            }
+            Err(error) => return Err(error),
+        }
+    }
     for _ in 0..PORT_ATTEMPTS {
         let no_address =
             |e: std::io::Error| EngineError::start(&spec.name, format!("no free address: {e}"));

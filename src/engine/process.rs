@@ -104,7 +104,8 @@ impl RedisProcess {
             )
         })?;
         let pid = child.id().unwrap_or_default();
-        tracing::info!(node = %spec.name, addr = %spec.addr, pid, "redis-server started");
+        let program = program_name(&spec);
+        tracing::info!(node = %spec.name, addr = %spec.addr, pid, "{program} started");
         let mut process = Self {
             spec,
             child,
@@ -122,7 +123,11 @@ impl RedisProcess {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(EngineError::start(
                     &self.spec.name,
-                    format!("redis-server exited ({status}): {}", self.log_tail()),
+                    format!(
+                        "{} exited ({status}): {}",
+                        program_name(&self.spec),
+                        self.log_tail()
+                    ),
                 ));
             }
             if client.ping().await.is_ok() {
@@ -179,7 +184,8 @@ impl RedisProcess {
     /// gone, so its port is free again.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
-        tracing::info!(node = %self.spec.name, addr = %self.spec.addr, "redis-server killed");
+        let program = program_name(&self.spec);
+        tracing::info!(node = %self.spec.name, addr = %self.spec.addr, "{program} killed");
     }
 
     /// The process id (never reused while this value lives: the child is not reaped yet).
@@ -203,7 +209,8 @@ impl RedisProcess {
         } else {
             "resumed (SIGCONT)"
         };
-        tracing::info!(node = %self.spec.name, pid = self.pid, "redis-server {state}");
+        let program = program_name(&self.spec);
+        tracing::info!(node = %self.spec.name, pid = self.pid, "{program} {state}");
     }
 
     /// SIGTERM, a grace period, then SIGKILL; always reaps.
@@ -221,8 +228,17 @@ impl RedisProcess {
         }
         let _ = tokio::time::timeout(STOP_GRACE, self.child.wait()).await;
         self.kill().await;
-        tracing::info!(node = %self.spec.name, "redis-server stopped");
+        let program = program_name(&self.spec);
+        tracing::info!(node = %self.spec.name, "{program} stopped");
     }
+}
+
+/// The node's program as logs name it (`redis-server`, `valkey-server`): the binary's file name.
+fn program_name(spec: &NodeSpec) -> std::borrow::Cow<'_, str> {
+    spec.redis_server.file_name().map_or_else(
+        || spec.redis_server.to_string_lossy(),
+        |name| name.to_string_lossy(),
+    )
 }
 
 /// The ports redis-server itself listens on, on the node's address.
@@ -328,7 +344,7 @@ fn command_for(spec: &NodeSpec, listen: Listen) -> Result<Command, EngineError> 
     command
         .args(["--port", &listen.plaintext.to_string()])
         .args(["--bind", &spec.addr.ip().to_string()])
-        .args(["--save", "", "--appendonly", "no"])
+        .args(["--save", save_points(), "--appendonly", "no"])
         // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
         // (see ../shared/spec/redis-mechanics.md).
         .args(["--repl-diskless-sync", "no", "--hz", "100"])
@@ -387,6 +403,23 @@ fn cluster_args(command: &mut Command, spec: &NodeSpec, cluster: ClusterNodeConf
         .args(["--cluster-require-full-coverage", "no"])
         // Replicas stay in the shard they were started in.
         .args(["--cluster-allow-replica-migration", "no"]);
+}
+
+static KEEP_NODE_DATA: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// With `--data-dir` groups come back after a restart with their data: from then on every node
+/// writes an RDB a second after a change and on SIGTERM (Redis saves at shutdown when it has
+/// save points), so a SIGKILL loses at most about the last second of writes.
+pub fn keep_node_data() {
+    KEEP_NODE_DATA.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn save_points() -> &'static str {
+    if KEEP_NODE_DATA.load(std::sync::atomic::Ordering::Relaxed) {
+        "1 1"
+    } else {
+        ""
+    }
 }
 
 /// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.

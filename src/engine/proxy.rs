@@ -46,14 +46,22 @@ impl EndpointProxy {
     /// [`behaviour`]) it stops listening while it has no target, so new connections are
     /// refused, as when the DNS name points at a host whose process is down, and it is a
     /// black hole while every target's host is gone, so new connections time out.
-    pub async fn bind_primary(
+    ///
+    /// On `wanted` when it names a free host (see [`AddressPool::bind_endpoint_at`]); a
+    /// `primary` false endpoint is a plain [`Self::bind`] one.
+    pub async fn bind_at(
         name: String,
         pool: &AddressPool,
-        port: u16,
-        targets: Vec<SocketAddrV4>,
+        wanted: SocketAddrV4,
+        primary: bool,
     ) -> io::Result<Self> {
-        let listener = pool.bind_endpoint(port).await?;
-        Self::serve(name, listener, targets, behaviour::get().refuse_while_down)
+        let listener = pool.bind_endpoint_at(wanted).await?;
+        Self::serve(
+            name,
+            listener,
+            vec![],
+            primary && behaviour::get().refuse_while_down,
+        )
     }
 
     fn serve(

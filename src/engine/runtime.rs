@@ -164,6 +164,18 @@ impl Runtime {
         }
     }
 
+    /// Brings several held-down nodes of a cluster back at once (see
+    /// `ClusterRuntime::recover_together`); cluster mode disabled brings them back one by one.
+    pub async fn recover_cluster_nodes(&mut self, indices: &[usize]) -> Result<(), EngineError> {
+        match self {
+            Self::Cluster(cluster) => cluster.recover_together(indices).await,
+            Self::Replicated(group) => Err(EngineError::Replication(format!(
+                "{} brings its nodes back one by one (cluster mode disabled)",
+                group.group_id()
+            ))),
+        }
+    }
+
     /// Applies a token change to every running node (`ACL SETUSER default`).
     pub async fn update_auth(&mut self, update: AuthUpdate) -> Result<(), EngineError> {
         match self {
@@ -259,6 +271,82 @@ impl Runtime {
         match self {
             Self::Replicated(group) => group.stop().await,
             Self::Cluster(cluster) => cluster.stop().await,
+        }
+    }
+
+    /// The node index of `member`, or an error naming it.
+    pub fn index_of_member(&self, member: &str) -> Result<usize, EngineError> {
+        let index = match self {
+            Self::Replicated(group) => group.index_of(member),
+            Self::Cluster(cluster) => cluster.index_of(member),
+        };
+        index.ok_or_else(|| {
+            EngineError::Replication(format!("{member} is not a node of {}", self.group_id()))
+        })
+    }
+
+    pub fn group_id(&self) -> &str {
+        match self {
+            Self::Replicated(group) => group.group_id(),
+            Self::Cluster(cluster) => cluster.group_id(),
+        }
+    }
+
+    /// Takes the node at `index` down and keeps it down (an injected fault): SIGKILL
+    /// (`graceful`: a shutdown), no health check restarts it until [`Runtime::release`], and
+    /// when its `host_gone` its address is a black hole meanwhile.
+    pub async fn hold_down(&mut self, index: usize, graceful: bool, host_gone: bool) {
+        match self {
+            Self::Replicated(group) => group.hold_down(index, graceful, host_gone).await,
+            Self::Cluster(cluster) => cluster.hold_down(index, graceful, host_gone).await,
+        }
+    }
+
+    /// The node at `index` may be restarted again.
+    pub fn release(&mut self, index: usize) {
+        match self {
+            Self::Replicated(group) => group.release(index),
+            Self::Cluster(cluster) => cluster.release(index),
+        }
+    }
+
+    /// SIGSTOPs the node at `index` and returns its pid, to thaw exactly that process later.
+    pub fn freeze(&mut self, index: usize) -> Result<u32, EngineError> {
+        self.slot_mut(index).freeze()
+    }
+
+    /// SIGCONTs the node at `index` if it is still the process `pid`; false when it was
+    /// replaced or is gone.
+    pub fn thaw(&mut self, index: usize, pid: u32) -> bool {
+        self.slot_mut(index).thaw(pid)
+    }
+
+    fn slot_mut(&mut self, index: usize) -> &mut super::node::NodeSlot {
+        match self {
+            Self::Replicated(group) => group.slot_mut(index),
+            Self::Cluster(cluster) => cluster.slot_mut(index),
+        }
+    }
+
+    /// Promotes a replica for each failed primary of `failed` at once (several shards'
+    /// primaries down together, in cluster mode); the new primaries, in the order given.
+    pub async fn promote_replacements(
+        &mut self,
+        failed: &[usize],
+        chosen: Option<&str>,
+    ) -> Result<Vec<String>, EngineError> {
+        match self {
+            Self::Cluster(cluster) if chosen.is_none() => {
+                let shards: Vec<usize> = failed.iter().map(|i| cluster.shard_at(*i)).collect();
+                cluster.take_over_shards(&shards).await
+            }
+            _ => match failed {
+                [one] => Ok(vec![self.promote_replacement_to(*one, chosen).await?]),
+                _ => Err(EngineError::Replication(format!(
+                    "{} has one primary: only one can fail over",
+                    self.group_id()
+                ))),
+            },
         }
     }
 

@@ -85,6 +85,11 @@ impl CertificateAuthority {
         }
     }
 
+    /// The CA's private key, PEM (kept in the data dir so TLS groups survive a restart).
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
     /// The CA certificate, PEM: what a client passes as `--cacert` / `ssl_ca_certs`.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem

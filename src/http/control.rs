@@ -1,11 +1,13 @@
 //! Control endpoints outside the AWS action space, for test isolation the way moto's reset is
 //! used: `GET /_health` and `POST /_reset`. Both cover every account and region. And
-//! `GET /_tls/ca.pem`, the CA clients verify TLS nodes against.
+//! `GET /_tls/ca.pem`, the CA clients verify TLS nodes against. `POST /_maintenance/{id}`
+//! fast-forwards a group to its next maintenance window.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::scopes::Scopes;
@@ -65,4 +67,39 @@ pub async fn tls_ca(State(scopes): State<Arc<Scopes>>) -> impl axum::response::I
         [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
         pem,
     )
+}
+
+/// `POST /_maintenance/{ReplicationGroupId}`: the group's next maintenance window, now: what
+/// `ApplyImmediately=false` deferred is applied (answers once it is), the group's events
+/// written, its pending values cleared. The group is looked up in every account and region.
+pub async fn maintenance(
+    State(scopes): State<Arc<Scopes>>,
+    Path(group_id): Path<String>,
+) -> (StatusCode, Json<Value>) {
+    let found = scopes
+        .all()
+        .into_iter()
+        .find(|(_, state)| state.model().group(&group_id).is_ok());
+    let Some((_, state)) = found else {
+        let message = format!("ReplicationGroup {group_id} not found.");
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "__type": "ReplicationGroupNotFoundFault", "message": message })),
+        );
+    };
+    match crate::workflows::maintenance::apply_now(&state, &group_id).await {
+        Ok(applied) => {
+            let status = state.model().group(&group_id).map(|g| g.status.as_str());
+            (
+                StatusCode::OK,
+                Json(
+                    json!({ "replication_group_id": group_id, "applied": applied, "status": status.ok() }),
+                ),
+            )
+        }
+        Err(error) => (
+            StatusCode::CONFLICT,
+            Json(json!({ "__type": error.code(), "message": error.to_string() })),
+        ),
+    }
 }

@@ -37,6 +37,10 @@ pub fn app_with_scopes(scopes: Arc<Scopes>) -> Router {
         .route("/_reset", axum::routing::post(super::control::reset))
         .route("/_tls/ca.pem", axum::routing::get(super::control::tls_ca))
         .route("/_faults", axum::routing::post(super::faults::create))
+        .route(
+            "/_maintenance/{replication_group_id}",
+            axum::routing::post(super::control::maintenance),
+        )
         .nest(
             "/_toxiproxy",
             super::toxiproxy::routes().with_state(crate::engine::toxics::ToxicRegistry::global()),

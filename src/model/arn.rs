@@ -9,7 +9,9 @@ use crate::protocol::ApiError;
 
 /// Every kind of resource the API manages. A new kind adds a variant here (its ARN type, its
 /// event source type, its id rules) and one model file implementing [`super::resource::Resource`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ResourceKind {
     ReplicationGroup,
     CacheCluster,
@@ -86,7 +88,9 @@ impl ResourceKind {
 }
 
 /// A parsed ElastiCache ARN. `id` is the resource id as it appears in the ARN.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Arn {
     pub kind: ResourceKind,
     /// Empty for global datastores.

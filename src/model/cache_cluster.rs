@@ -10,7 +10,7 @@ use super::arn::{Arn, ResourceKind};
 use super::resource::{Lifecycle, Resource};
 use crate::protocol::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ClusterStatus {
     Creating,
     Available,
@@ -47,7 +47,7 @@ impl Lifecycle for ClusterStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CacheEngine {
     Redis,
     Valkey,
@@ -90,7 +90,7 @@ impl CacheEngine {
 }
 
 /// `CacheNodeStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NodeStatus {
     Creating,
     Available,
@@ -107,7 +107,7 @@ impl NodeStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CacheNode {
     pub id: String,
     pub status: NodeStatus,
@@ -120,7 +120,7 @@ pub struct CacheNode {
 }
 
 /// Settings stored as given and reported back (see README for what has no local effect).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ClusterSettings {
     /// What a replication group stores alike.
     pub stored: super::stored_settings::StoredSettings,
@@ -140,7 +140,7 @@ pub struct ClusterSettings {
 }
 
 /// A Memcached node-count change in progress, as `PendingModifiedValues` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingNodes {
     pub num_cache_nodes: usize,
     pub to_remove: Vec<String>,
@@ -148,7 +148,7 @@ pub struct PendingNodes {
     pub new_zones: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CacheCluster {
     /// Lower-cased.
     pub id: String,

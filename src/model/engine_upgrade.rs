@@ -9,7 +9,7 @@ use super::group::ReplicationGroup;
 
 /// The engine and version a group moves to, as the API reports them, and what the nodes'
 /// new binary reports (see `GroupSettings`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineUpgrade {
     pub engine: String,
     pub engine_version: String,

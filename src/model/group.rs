@@ -10,7 +10,7 @@ use super::ids::ReplicationGroupId;
 use super::resource::{Lifecycle, Resource};
 use crate::protocol::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GroupStatus {
     Creating,
     Available,
@@ -34,7 +34,7 @@ impl GroupStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Primary,
     Replica,
@@ -50,7 +50,7 @@ impl Role {
 }
 
 /// One member cache cluster (one node, `0001`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub cluster_id: String,
     /// The node group (shard) it belongs to.
@@ -68,7 +68,7 @@ pub struct Member {
 }
 
 /// The stable endpoints of a group, owned by the engine's proxies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Endpoints {
     /// Cluster mode disabled: node group `0001`'s primary and reader endpoints.
     NodeGroup {
@@ -80,7 +80,7 @@ pub enum Endpoints {
 }
 
 /// One node group as created: its id and, with cluster mode enabled, its hash slots.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeGroupLayout {
     pub id: String,
     /// The slot ranges it serves (`0-5460`, or several joined by commas); `None` with cluster
@@ -102,7 +102,7 @@ impl NodeGroupLayout {
 pub const NODE_GROUP_ID: &str = "0001";
 
 /// `TransitEncryptionMode`: whether plaintext clients are still accepted beside TLS ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TransitEncryptionMode {
     Preferred,
     Required,
@@ -127,7 +127,7 @@ impl TransitEncryptionMode {
 }
 
 /// Settings stored as given and reported back; most have no local effect (see README).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GroupSettings {
     pub description: String,
     /// What a cache cluster stores alike.
@@ -156,12 +156,13 @@ pub struct GroupSettings {
 }
 
 /// What a modification in progress will change, as `PendingModifiedValues` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PendingChange {
     pub automatic_failover: Option<bool>,
     pub primary_cluster_id: Option<String>,
     /// `SETTING` or `ROTATING`.
-    pub auth_token_status: Option<&'static str>,
+    #[serde(deserialize_with = "crate::model::persist::static_str::deserialize_option")]
+    pub auth_token_status: Option<crate::model::persist::static_str::StaticStr>,
     /// A replica added by CreateCacheCluster or removed by DeleteCacheCluster: one member
     /// changes, with its cache cluster's events and no replica-count ones.
     pub one_member: bool,
@@ -175,7 +176,7 @@ pub struct PendingChange {
     pub resharding_progress: Option<u16>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicationGroup {
     pub id: ReplicationGroupId,
     pub status: GroupStatus,
@@ -194,6 +195,8 @@ pub struct ReplicationGroup {
     pub failover_in_flight: bool,
     /// Set while the group is `modifying`.
     pub pending: Option<PendingChange>,
+    /// Changes AWS defers to the maintenance window (`ApplyImmediately=false`), until applied.
+    pub deferred: Option<super::maintenance::DeferredChange>,
     /// Changes every time the model hands the group out for changing, and is never reused
     /// within one model, even across delete and re-create: encoded forms are cached by it.
     /// The model sets it; constructors can leave 0.

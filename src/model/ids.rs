@@ -7,7 +7,9 @@ use crate::protocol::ApiError;
 
 /// A replication group id: 1-40 letters, digits and hyphens, starting with a letter, with no
 /// double or trailing hyphen. AWS stores it lower-case and matches it case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ReplicationGroupId(String);
 
 impl ReplicationGroupId {

@@ -15,10 +15,12 @@ pub mod events;
 pub mod failover;
 pub mod group;
 pub mod ids;
+pub mod maintenance;
 mod member_changes;
 pub mod modify;
 pub mod paging;
 pub mod parameter_group;
+pub mod persist;
 pub mod quota;
 pub mod resharding;
 pub mod resource;
@@ -147,6 +149,23 @@ impl Model {
         self.groups.insert(group)
     }
 
+    /// A group's nodes run (created or restarted): their addresses, its endpoints, `available`.
+    /// False when the group no longer exists.
+    pub(crate) fn mark_running(
+        &mut self,
+        id: &str,
+        node_addresses: &[(String, std::net::SocketAddrV4)],
+        endpoints: Endpoints,
+    ) -> bool {
+        let Ok(group) = self.group_mut(id) else {
+            return false;
+        };
+        group.set_addresses(node_addresses);
+        group.endpoints = Some(endpoints);
+        group.status = GroupStatus::Available;
+        true
+    }
+
     /// The engine started every node: record addresses and endpoints, go `available`. False when
     /// the group no longer exists (it was reset away meanwhile).
     pub fn finish_create(
@@ -156,12 +175,12 @@ impl Model {
         endpoints: Endpoints,
         now: DateTime<Utc>,
     ) -> bool {
-        let Ok(group) = self.group_mut(id) else {
+        if !self.mark_running(id, node_addresses, endpoints) {
+            return false;
+        }
+        let Ok(group) = self.group(id) else {
             return false;
         };
-        group.set_addresses(node_addresses);
-        group.endpoints = Some(endpoints);
-        group.status = GroupStatus::Available;
         let created: Vec<_> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
         for cluster_id in created {
             self.record(EventKind::CacheClusterCreated { cluster_id }, now);

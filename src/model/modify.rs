@@ -12,7 +12,7 @@ use super::scope::Scope;
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthChange {
     Set(String),
     Rotate(String),
@@ -30,7 +30,7 @@ impl AuthChange {
 }
 
 /// A ModifyReplicationGroup request, parsed. `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupChange {
     pub description: Option<String>,
     pub automatic_failover: Option<bool>,
@@ -192,6 +192,16 @@ impl Model {
             events.push(EventKind::MultiAzChanged {
                 group_id: group_id.clone(),
                 enabled: maz,
+            });
+        }
+        if let Some(node_type) = change
+            .cache_node_type
+            .clone()
+            .filter(|t| *t != group.settings.stored.cache_node_type)
+        {
+            events.push(EventKind::NodeTypeModified {
+                group_id: group_id.clone(),
+                node_type,
             });
         }
         apply_stored_settings(group, change);

@@ -24,7 +24,7 @@ pub const MAX_PARAMETER_GROUPS: usize = 150;
 pub const MAX_PARAMETERS_PER_CALL: usize = 20;
 
 /// A parameter group has no status of its own on the API; it only ever exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ParameterGroupStatus {
     Available,
 }
@@ -38,7 +38,7 @@ impl Lifecycle for ParameterGroupStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParameterGroup {
     /// Stored lower-case, as AWS does (Terraform's `name` lowercases too).
     pub name: String,

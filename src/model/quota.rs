@@ -4,9 +4,11 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct FailoverQuota {
+    #[serde(skip)]
     limit: usize,
+    #[serde(skip)]
     window: Duration,
     /// Times of accepted calls per account, oldest first. Rejected calls are not recorded.
     accepted: HashMap<String, VecDeque<DateTime<Utc>>>,
@@ -19,6 +21,12 @@ impl FailoverQuota {
             window,
             accepted: HashMap::new(),
         }
+    }
+
+    /// Takes the accepted calls of a quota loaded from a data dir (keeping this run's limit
+    /// and window).
+    pub fn adopt_history(&mut self, loaded: FailoverQuota) {
+        self.accepted = loaded.accepted;
     }
 
     /// True when `account` may make one more call at `now`.

@@ -124,6 +124,7 @@ pub trait Resource {
 }
 
 /// A scope's resources of one kind, in id order (the order every Describe pages in).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ResourceTable<R> {
     items: BTreeMap<String, R>,
     /// The last revision handed out; never reset, so an encoding cached for a deleted

@@ -7,7 +7,9 @@ use std::fmt;
 
 /// An (account, region) pair. Both are validated where they are built ([`AccountResolver`],
 /// [`Scope::is_valid_region`]), so a scope is safe to use in a directory name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Scope {
     /// Twelve digits.
     pub account: String,

@@ -15,7 +15,7 @@ use crate::protocol::ApiError;
 /// How many manual snapshots a scope may hold unless `--snapshot-quota` says otherwise.
 pub const DEFAULT_SNAPSHOT_QUOTA: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SnapshotStatus {
     Creating,
     Available,
@@ -39,7 +39,7 @@ impl Lifecycle for SnapshotStatus {
 }
 
 /// `SnapshotSource`: `manual` (CreateSnapshot, CopySnapshot, a final snapshot) or `automated`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SnapshotSource {
     Manual,
     Automated,
@@ -55,7 +55,7 @@ impl SnapshotSource {
 }
 
 /// One shard's part of a snapshot: which node it was taken from and its shard layout.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSnapshot {
     pub cache_cluster_id: String,
     pub node_group_id: String,
@@ -72,7 +72,7 @@ pub struct NodeSnapshot {
 }
 
 /// What a snapshot was taken of, as `Snapshot` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotOrigin {
     pub replication_group_id: Option<String>,
     pub replication_group_description: Option<String>,
@@ -96,7 +96,7 @@ pub struct SnapshotOrigin {
     pub cluster_enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Lower-cased (AWS stores snapshot names so).
     pub name: String,

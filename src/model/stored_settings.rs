@@ -4,7 +4,7 @@
 
 /// What every node-based resource stores beyond its own rules (see README for which of these
 /// have a local effect: the snapshot window and retention do).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StoredSettings {
     pub cache_node_type: String,
     pub preferred_maintenance_window: Option<String>,

@@ -22,7 +22,7 @@ pub const MAX_GROUPS_PER_SCOPE: usize = 150;
 const ZONE_SUFFIXES: [char; 3] = ['a', 'b', 'c'];
 
 /// Subnet groups have no status on the wire; the one state is `available`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SubnetGroupStatus;
 
 impl Lifecycle for SubnetGroupStatus {
@@ -34,7 +34,7 @@ impl Lifecycle for SubnetGroupStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SubnetGroup {
     /// Lower-cased, as AWS stores it.
     pub name: String,

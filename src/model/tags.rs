@@ -13,7 +13,7 @@ pub const MAX_VALUE_CHARS: usize = 256;
 /// Reserved for AWS's own tags.
 const RESERVED_PREFIX: &str = "aws:";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
     pub key: String,
     /// AWS accepts a missing value and lists it as empty.
@@ -29,7 +29,7 @@ impl Tag {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TagStore {
     /// Each resource's tags by key (keys are case-sensitive), under its ARN's text.
     by_arn: BTreeMap<String, BTreeMap<String, String>>,

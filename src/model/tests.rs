@@ -47,6 +47,7 @@ pub(crate) fn group(id: &str, nodes: usize, automatic_failover: bool) -> Replica
         auth_token_last_modified: None,
         failover_in_flight: false,
         pending: None,
+        deferred: None,
         revision: 0,
     }
 }

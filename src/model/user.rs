@@ -14,7 +14,7 @@ pub const MAX_USERS: usize = 1000;
 
 /// Users are `active` here: a change reaches every node before its action answers (the
 /// answer says `modifying` or `deleting`, as AWS's does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserStatus {
     Active,
 }
@@ -29,7 +29,7 @@ impl Lifecycle for UserStatus {
 }
 
 /// How a user authenticates (`AuthenticationMode`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserAuth {
     /// One or two passwords, each 16-128 characters.
     Password(Vec<String>),
@@ -53,7 +53,7 @@ impl UserAuth {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub id: String,
     pub name: String,

@@ -16,7 +16,7 @@ pub const MAX_USER_GROUPS: usize = 100;
 
 /// Like users, user groups are `active` here: a change reaches every node before its action
 /// answers (the answer says `creating`, `modifying` or `deleting`, as AWS's does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserGroupStatus {
     Active,
 }
@@ -30,7 +30,7 @@ impl Lifecycle for UserGroupStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserGroup {
     pub id: String,
     pub engine: String,

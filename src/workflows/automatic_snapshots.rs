@@ -92,7 +92,11 @@ fn settings_of(state: &SharedState, of: &SnapshotOf) -> Option<(i64, Option<Stri
 }
 
 /// The time on the group's day clock: `started` plus the real time since, scaled to days.
-fn day_clock(started: DateTime<Utc>, now: DateTime<Utc>, day: Duration) -> DateTime<Utc> {
+pub(crate) fn day_clock(
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+    day: Duration,
+) -> DateTime<Utc> {
     let elapsed = (now - started).to_std().unwrap_or_default().as_secs_f64();
     let scaled = elapsed * DAY_SECONDS / day.as_secs_f64().max(f64::MIN_POSITIVE);
     started + chrono::Duration::milliseconds((scaled * 1000.0) as i64)

@@ -13,10 +13,13 @@ pub mod failover;
 pub mod faults;
 mod guard;
 pub mod health;
+pub mod maintenance;
 pub mod modify;
 mod repair;
 pub mod replicas;
 pub mod resharding;
+pub mod restore_on_start;
+pub mod save_model;
 pub mod snapshot;
 
 /// The cache node id of every member (one node each).

@@ -8,6 +8,7 @@ mod support;
 mod auth_tokens;
 mod combined;
 mod engine_upgrade;
+mod maintenance;
 mod modify;
 mod promotion;
 mod replicas;

@@ -6,6 +6,7 @@ mod support;
 
 mod create;
 mod failover;
+mod faults;
 mod replicas;
 mod replicas_rules;
 mod replicas_secure;

@@ -15,15 +15,12 @@ import re
 import subprocess
 import sys
 import time
-import traceback
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+from flowcheck import CheckFailed, check, check_eq, poll, step, elasticache_client, run_flow
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 # The engine of the groups this flow makes (tests/clients.rs runs it on redis and on valkey).
@@ -411,27 +408,8 @@ def cleanup(client):
 
 
 def main():
-    if not ENDPOINT:
-        print("FAIL: set ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT", file=sys.stderr)
-        return 2
-    client = boto3.client(
-        "elasticache",
-        endpoint_url=ENDPOINT,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
-    started = time.monotonic()
-    try:
-        run(client)
-    except Exception as error:  # noqa: BLE001 - report any failure clearly
-        if not isinstance(error, CheckFailed):
-            traceback.print_exc()
-        print(f"FAIL (boto3 flow, after {len(steps)} passed steps): {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        cleanup(client)
-    print(f"PASS boto3 flow against {ENDPOINT}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
-    return 0
+    client = elasticache_client(ENDPOINT)
+    return run_flow("boto3 flow", ENDPOINT, lambda: run(client), lambda: cleanup(client))
 
 
 if __name__ == "__main__":

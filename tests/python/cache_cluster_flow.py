@@ -11,13 +11,9 @@ deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it
 import os
 import socket
 import sys
-import time
-import traceback
 import uuid
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 from pymemcache.client.base import Client as Memcache
 
 try:
@@ -25,7 +21,7 @@ try:
 except ImportError:  # valkey-py, redis-py's fork with the same API (./dev test installs redis-py)
     import valkey as redis
 
-from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+from flowcheck import CheckFailed, check, check_eq, poll, step, elasticache_client, run_flow
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 # The engine of the standalone node and the group (tests/clients.rs runs it on redis and valkey).
@@ -309,29 +305,16 @@ def cleanup(client):
 
 
 def main():
-    if not ENDPOINT:
-        print("FAIL: set ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT", file=sys.stderr)
-        return 2
-    client = boto3.client(
-        "elasticache", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
-    started = time.monotonic()
-    try:
+    client = elasticache_client(ENDPOINT)
+
+    def body():
         standalone_redis(client)
         memcached(client)
         members(client)
         errors(client)
         delete_all(client)
-    except Exception as error:  # noqa: BLE001 - report any failure clearly
-        if not isinstance(error, CheckFailed):
-            traceback.print_exc()
-        print(f"FAIL (cache cluster flow, after {len(steps)} steps): {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        cleanup(client)
-    print(f"PASS cache cluster flow against {ENDPOINT}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
-    return 0
+
+    return run_flow("cache cluster flow", ENDPOINT, body, lambda: cleanup(client))
 
 
 if __name__ == "__main__":

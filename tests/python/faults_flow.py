@@ -14,14 +14,10 @@ deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it
 import json
 import os
 import sys
-import time
-import traceback
 import urllib.error
 import urllib.request
 import uuid
 
-import boto3
-from botocore.config import Config
 
 try:
     import redis
@@ -32,7 +28,7 @@ except ImportError:  # valkey-py, redis-py's fork with the same API
     from valkey.backoff import ExponentialBackoff
     from valkey.retry import Retry
 
-from flowcheck import CheckFailed, check, poll, step, steps
+from flowcheck import CheckFailed, check, poll, step, elasticache_client, run_flow
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 ENGINE = os.environ.get("ELASTICACHE_TEST_ENGINE", "redis")
@@ -120,48 +116,39 @@ def az_outage(client, primary):
 
 
 def main():
-    if not ENDPOINT:
-        print("FAIL: set ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT", file=sys.stderr)
-        return 2
-    client = boto3.client(
-        "elasticache", endpoint_url=ENDPOINT, region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+    client = elasticache_client(ENDPOINT)
+    return run_flow("faults flow", ENDPOINT, lambda: flow(client), lambda: delete_group(client))
+
+
+def flow(client):
+    client.create_replication_group(
+        ReplicationGroupId=GROUP, ReplicationGroupDescription="failover lab",
+        NumCacheClusters=3, AutomaticFailoverEnabled=True, PreferredCacheClusterAZs=ZONES,
+        Engine=ENGINE,
     )
-    started = time.monotonic()
+    client.get_waiter("replication_group_available").wait(
+        ReplicationGroupId=GROUP, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    group = client.describe_replication_groups(ReplicationGroupId=GROUP)["ReplicationGroups"][0]
+    endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.01), retries=40)
+    primary = redis.Redis(
+        host=endpoint["Address"], port=endpoint["Port"], socket_timeout=2, retry=retry,
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                        redis.exceptions.ReadOnlyError],
+    )
+    runs = primary.info("server").get("server_name", "redis")
+    if runs != ENGINE:
+        raise CheckFailed(f"the group's nodes run {runs}, not {ENGINE}")
+    step(f"group {GROUP} of {ENGINE} nodes in {ZONES}")
+    lag_then_failover(client, primary)
+    az_outage(client, primary)
+
+
+def delete_group(client):
     try:
-        client.create_replication_group(
-            ReplicationGroupId=GROUP, ReplicationGroupDescription="failover lab",
-            NumCacheClusters=3, AutomaticFailoverEnabled=True, PreferredCacheClusterAZs=ZONES,
-            Engine=ENGINE,
-        )
-        client.get_waiter("replication_group_available").wait(
-            ReplicationGroupId=GROUP, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-        group = client.describe_replication_groups(ReplicationGroupId=GROUP)["ReplicationGroups"][0]
-        endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
-        retry = Retry(ExponentialBackoff(cap=0.5, base=0.01), retries=40)
-        primary = redis.Redis(
-            host=endpoint["Address"], port=endpoint["Port"], socket_timeout=2, retry=retry,
-            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                            redis.exceptions.ReadOnlyError],
-        )
-        runs = primary.info("server").get("server_name", "redis")
-        if runs != ENGINE:
-            raise CheckFailed(f"the group's nodes run {runs}, not {ENGINE}")
-        step(f"group {GROUP} of {ENGINE} nodes in {ZONES}")
-        lag_then_failover(client, primary)
-        az_outage(client, primary)
-    except Exception as error:  # noqa: BLE001 - report any failure clearly
-        if not isinstance(error, CheckFailed):
-            traceback.print_exc()
-        print(f"FAIL (faults flow, after {len(steps)} steps): {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        try:
-            client.delete_replication_group(ReplicationGroupId=GROUP)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    print(f"PASS faults flow against {ENDPOINT}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
-    return 0
+        client.delete_replication_group(ReplicationGroupId=GROUP)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
 
 
 if __name__ == "__main__":

@@ -44,3 +44,43 @@ def poll(what, timeout, probe, interval=0.05, retry_errors=False):
         if time.monotonic() >= deadline:
             raise CheckFailed(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
         time.sleep(interval)
+
+
+def elasticache_client(endpoint):
+    """A boto3 client of the server at `endpoint`: one attempt per call (a retry would hide the
+    server's first answer), the region from AWS_DEFAULT_REGION or us-east-1."""
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "elasticache",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+    )
+
+
+def run_flow(name, endpoint, body, cleanup):
+    """A flow's exit code: 2 without an endpoint; else runs body(), then cleanup() whatever
+    happened, and prints the `PASS <name> ...` line (0) or a `FAIL` line with the error (1);
+    an error that is not a failed check also prints its traceback."""
+    import sys
+    import traceback
+
+    if not endpoint:
+        print("FAIL: set ELASTICACHE_ENDPOINT=http://127.0.0.1:PORT", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    try:
+        body()
+    except Exception as error:  # noqa: BLE001 - report any failure clearly
+        if not isinstance(error, CheckFailed):
+            traceback.print_exc()
+        print(f"FAIL ({name}, after {len(steps)} passed steps): {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        cleanup()
+    print(f"PASS {name} against {endpoint}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
+    return 0

@@ -15,19 +15,15 @@ deadline. Exits 0 with a PASS line, or 1 naming the failed step; deletes what it
 import os
 import sys
 import threading
-import time
-import traceback
 import uuid
 
-import boto3
-from botocore.config import Config
 
 try:
     import redis
 except ImportError:  # valkey-py, redis-py's fork with the same API
     import valkey as redis
 
-from flowcheck import CheckFailed, check, check_eq, poll, step, steps
+from flowcheck import check, check_eq, poll, step, elasticache_client, run_flow
 
 ENDPOINT = os.environ.get("ELASTICACHE_ENDPOINT")
 GROUP = f"reshard-{uuid.uuid4().hex[:6]}"
@@ -146,28 +142,15 @@ def flow(client):
 
 
 def main():
-    if not ENDPOINT:
-        print("set ELASTICACHE_ENDPOINT", file=sys.stderr)
-        return 2
-    client = boto3.client(
-        "elasticache", endpoint_url=ENDPOINT, region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
-    started = time.monotonic()
+    client = elasticache_client(ENDPOINT)
+    return run_flow("reshard flow", ENDPOINT, lambda: flow(client), lambda: delete_group(client))
+
+
+def delete_group(client):
     try:
-        flow(client)
-    except Exception as error:  # noqa: BLE001 - report any failure clearly
-        if not isinstance(error, CheckFailed):
-            traceback.print_exc()
-        print(f"FAIL (reshard flow, after {len(steps)} steps): {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        try:
-            client.delete_replication_group(ReplicationGroupId=GROUP)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    print(f"PASS reshard flow against {ENDPOINT}: {len(steps)} steps in {time.monotonic() - started:.1f}s")
-    return 0
+        client.delete_replication_group(ReplicationGroupId=GROUP)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import os
 import ssl
 import sys
 import tempfile
-import time
 import traceback
 import urllib.request
 import uuid

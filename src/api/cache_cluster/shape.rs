@@ -52,10 +52,15 @@ struct CacheNodeShape {
     customer_availability_zone: String,
 }
 
-/// A standalone Memcached cluster's node-count change in progress.
+/// A standalone Memcached cluster's node-count change in progress, or a group member's node
+/// type and engine version waiting for the maintenance window.
 #[derive(Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct PendingModifiedValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_node_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     num_cache_nodes: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,7 +228,19 @@ impl CacheClusterShape {
             preferred_maintenance_window: maintenance_window(
                 &settings.stored.preferred_maintenance_window,
             ),
-            pending_modified_values: PendingModifiedValues::default(),
+            pending_modified_values: group
+                .deferred
+                .as_ref()
+                .map(|d| PendingModifiedValues {
+                    cache_node_type: d.change.cache_node_type.clone(),
+                    engine_version: d
+                        .change
+                        .engine_upgrade
+                        .as_ref()
+                        .map(|u| u.engine_version.clone()),
+                    ..PendingModifiedValues::default()
+                })
+                .unwrap_or_default(),
             notification_configuration: notification(
                 &settings.stored.notification_topic_arn,
                 &settings.stored.notification_topic_status,
@@ -263,6 +280,8 @@ impl CacheClusterShape {
             .clone()
             .unwrap_or_else(|| default_group_of(cluster));
         let pending = cluster.pending.as_ref().map(|p| PendingModifiedValues {
+            cache_node_type: None,
+            engine_version: None,
             num_cache_nodes: Some(p.num_cache_nodes),
             cache_node_ids_to_remove: (!p.to_remove.is_empty())
                 .then(|| XmlList::new("CacheNodeId", p.to_remove.clone())),

@@ -29,14 +29,41 @@ impl ClusterRuntime {
     /// waits until every running node agrees on the new topology and returns the new primary's
     /// member id. A replica Redis has already promoted by itself is kept.
     pub async fn take_over(&mut self, shard: usize) -> Result<String, EngineError> {
-        let old_primary = self.primaries[shard];
+        let mut promoted = self.take_over_shards(&[shard]).await?;
+        Ok(promoted.remove(0))
+    }
+
+    /// [`Self::take_over`] for several shards at once (their primaries failed together, e.g.
+    /// in one AZ): every takeover first, then one convergence, since the cluster serves every
+    /// slot again only once each of them has a primary. The new primaries, by shard given.
+    pub async fn take_over_shards(&mut self, shards: &[usize]) -> Result<Vec<String>, EngineError> {
+        let mut promoted = Vec::new();
+        for &shard in shards {
+            let best = self.elect(shard).await?;
+            self.primaries[shard] = best;
+            promoted.push(best);
+        }
+        self.wait_converged(None).await?;
+        self.refresh_configuration_endpoint();
+        let members: Vec<String> = promoted
+            .iter()
+            .map(|&index| self.member_at(index).to_string())
+            .collect();
+        for (shard, member) in shards.iter().zip(&members) {
+            tracing::info!(group = %self.group_id, %member, node_group = %self.shard_ids[*shard], "replica took over");
+        }
+        Ok(members)
+    }
+
+    /// The replica of `shard` that takes over (the one Redis promoted already, or the best
+    /// candidate, to which `CLUSTER FAILOVER TAKEOVER` is sent).
+    async fn elect(&self, shard: usize) -> Result<usize, EngineError> {
         let mut candidates = Vec::new();
-        let mut already_promoted = None;
         for index in self.replicas_of(shard) {
             // A replica that does not answer is skipped, not waited for.
             if let Ok(info) = self.client(index).replication_info().await {
                 if info.role == "master" {
-                    already_promoted = Some(index);
+                    return Ok(index);
                 }
                 candidates.push(Candidate {
                     index,
@@ -45,28 +72,17 @@ impl ClusterRuntime {
                 });
             }
         }
-        let best = match already_promoted {
-            Some(index) => index,
-            None => {
-                let Some(best) = best_candidate(&candidates).cloned() else {
-                    return Err(EngineError::Replication(format!(
-                        "no replica of node group {} could take over ({} answered)",
-                        self.shard_ids[shard],
-                        candidates.len()
-                    )));
-                };
-                self.client(best.index)
-                    .command(&["CLUSTER", "FAILOVER", "TAKEOVER"])
-                    .await?;
-                best.index
-            }
+        let Some(best) = best_candidate(&candidates).cloned() else {
+            return Err(EngineError::Replication(format!(
+                "no replica of node group {} could take over ({} answered)",
+                self.shard_ids[shard],
+                candidates.len()
+            )));
         };
-        self.primaries[shard] = best;
-        self.wait_converged(Some(old_primary)).await?;
-        self.refresh_configuration_endpoint();
-        let member = self.member_at(best).to_string();
-        tracing::info!(group = %self.group_id, %member, node_group = %self.shard_ids[shard], "replica took over");
-        Ok(member)
+        self.client(best.index)
+            .command(&["CLUSTER", "FAILOVER", "TAKEOVER"])
+            .await?;
+        Ok(best.index)
     }
 
     pub(super) fn replicas_of(&self, shard: usize) -> Vec<usize> {
@@ -83,16 +99,32 @@ impl ClusterRuntime {
     /// it was: a replica of its shard's current primary, or that primary when no replica took
     /// over), and waits until the whole cluster agrees and it has caught up.
     pub async fn recover(&mut self, index: usize) -> Result<(), EngineError> {
+        self.recover_together(&[index]).await
+    }
+
+    /// [`Self::recover`] for several nodes at once (a whole AZ, or every node): each restarts
+    /// first, then one convergence, since the cluster serves every slot again only once each
+    /// shard has its primary back.
+    pub async fn recover_together(&mut self, indices: &[usize]) -> Result<(), EngineError> {
+        for &index in indices {
+            self.restart_in_place(index).await?;
+        }
+        self.wait_converged(None).await?;
+        self.refresh_configuration_endpoint();
+        Ok(())
+    }
+
+    async fn restart_in_place(&mut self, index: usize) -> Result<(), EngineError> {
         self.kill_node(index).await;
+        // The host is back: its address stops being a black hole right before the node
+        // starts there again.
+        self.held.host_back(&self.nodes[index].slot.member);
         let process = start_on_address_or_free(self.restart_spec(index), &self.pool).await?;
         let node = &mut self.nodes[index];
         node.slot.addr = process.addr();
         node.bus_port = process.spec().cluster.map_or(node.bus_port, |c| c.bus_port);
         node.slot.process = Some(process);
-        self.apply_extra_passwords(index).await?;
-        self.wait_converged(None).await?;
-        self.refresh_configuration_endpoint();
-        Ok(())
+        self.apply_extra_passwords(index).await
     }
 
     /// A node starts with the first token as `requirepass`; during a ROTATE the old token must
@@ -132,8 +164,10 @@ impl ClusterRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
+        let held = &self.held;
         self.nodes
             .iter_mut()
+            .filter(|n| !held.contains(&n.slot.member))
             .map(|n| (n.slot.member.clone(), n.slot.probe()))
             .collect()
     }

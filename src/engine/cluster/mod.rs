@@ -2,6 +2,7 @@
 //! groups, behind one configuration endpoint.
 
 mod failover;
+mod faults;
 mod migration;
 mod replicas;
 mod reshard;

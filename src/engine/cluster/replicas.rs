@@ -6,7 +6,7 @@
 use super::runtime::{ClusterNode, ClusterRuntime};
 use crate::engine::EngineError;
 use crate::engine::address::unassigned;
-use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
+use crate::engine::node::{node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec};
 
 impl ClusterRuntime {
@@ -36,17 +36,7 @@ impl ClusterRuntime {
             .into_iter()
             .zip(shard_of)
         {
-            let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
-            self.nodes.push(ClusterNode {
-                bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
-                slot: NodeSlot {
-                    member: process.spec().name.clone(),
-                    addr: process.addr(),
-                    process: Some(process),
-                },
-                shard,
-                node_id: node_id.trim().to_string(),
-            });
+            self.nodes.push(ClusterNode::started(process, shard).await?);
         }
         Ok(())
     }
@@ -125,12 +115,6 @@ impl ClusterRuntime {
             .filter(|(index, _)| !leaving.contains(index))
             .map(|(_, node)| node)
             .collect();
-        self.primaries = primary_ids
-            .iter()
-            .map(|id| {
-                let found = self.nodes.iter().position(|n| &n.node_id == id);
-                found.unwrap_or(0)
-            })
-            .collect();
+        self.point_primaries_at(&primary_ids);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use super::migration::{Primary, move_batch};
-use super::runtime::{ClusterRuntime, ShardSpec};
+use super::runtime::{ClusterRuntime, ShardSpec, meet};
 use super::slot_map::{moves, slot_owners, target_owners};
 use crate::engine::EngineError;
 use crate::engine::runtime::Runtime;
@@ -79,16 +79,7 @@ impl ClusterRuntime {
             let others: Vec<(SocketAddrV4, u16)> = (0..index)
                 .map(|other| (self.nodes[other].slot.addr, self.nodes[other].bus_port))
                 .collect();
-            meetings.spawn(async move {
-                for (addr, bus_port) in others {
-                    let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
-                    let bus_port = bus_port.to_string();
-                    client
-                        .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
-                        .await?;
-                }
-                Ok::<(), EngineError>(())
-            });
+            meetings.spawn(meet(client, others));
         }
         while let Some(joined) = meetings.join_next().await {
             joined.map_err(|e| EngineError::Replication(e.to_string()))??;
@@ -282,12 +273,6 @@ impl ClusterRuntime {
             .iter()
             .map(|&s| self.shard_ids[s].clone())
             .collect();
-        self.primaries = primary_ids
-            .iter()
-            .map(|id| {
-                let found = self.nodes.iter().position(|n| &n.node_id == id);
-                found.unwrap_or(0)
-            })
-            .collect();
+        self.point_primaries_at(&primary_ids);
     }
 }

@@ -14,8 +14,9 @@ use super::topology::{ExpectedNode, disagreement, is_serving};
 use crate::engine::EngineError;
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
+use crate::engine::held_down::HeldDown;
 use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
-use crate::engine::process::{ClusterNodeConfig, NodeSpec};
+use crate::engine::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::snapshot::{SnapshotSource, import_into_cluster};
 use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
@@ -63,6 +64,38 @@ pub struct ClusterNode {
     pub(super) bus_port: u16,
 }
 
+impl ClusterNode {
+    /// A node just started for shard `shard`, with the id the node chose for itself.
+    pub(super) async fn started(process: RedisProcess, shard: usize) -> Result<Self, EngineError> {
+        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
+        Ok(Self {
+            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
+            slot: NodeSlot {
+                member: process.spec().name.clone(),
+                addr: process.addr(),
+                process: Some(process),
+            },
+            shard,
+            node_id: node_id.trim().to_string(),
+        })
+    }
+}
+
+/// `CLUSTER MEET`s each of `others` (address and bus port) from `client`'s node.
+pub(super) async fn meet(
+    client: NodeClient,
+    others: Vec<(SocketAddrV4, u16)>,
+) -> Result<(), EngineError> {
+    for (addr, bus_port) in others {
+        let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
+        let bus_port = bus_port.to_string();
+        client
+            .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct ClusterRuntime {
     pub(super) group_id: String,
     /// The server binary its nodes run, and a node started later runs.
@@ -85,6 +118,8 @@ pub struct ClusterRuntime {
     /// How its nodes speak TLS, when they do; a node started again does the same.
     pub(super) tls: Option<NodeTls>,
     pub(super) configuration_endpoint: EndpointProxy,
+    /// Members an injected fault holds down, and the black holes of those whose host is gone.
+    pub(super) held: HeldDown,
 }
 
 impl ClusterRuntime {
@@ -130,6 +165,7 @@ impl ClusterRuntime {
                 .collect(),
             tls,
             configuration_endpoint,
+            held: HeldDown::default(),
         };
         runtime.form(&spec).await?;
         runtime.wait_converged(None).await?;
@@ -214,16 +250,7 @@ impl ClusterRuntime {
                 .filter(|other| other.node_id != node.node_id)
                 .map(|other| (other.slot.addr, other.bus_port))
                 .collect();
-            meetings.spawn(async move {
-                for (addr, bus_port) in others {
-                    let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
-                    let bus_port = bus_port.to_string();
-                    client
-                        .command(&["CLUSTER", "MEET", &ip, &port, &bus_port])
-                        .await?;
-                }
-                Ok::<(), EngineError>(())
-            });
+            meetings.spawn(meet(client, others));
         }
         while let Some(joined) = meetings.join_next().await {
             joined.map_err(|e| EngineError::Replication(e.to_string()))??;
@@ -253,10 +280,11 @@ impl ClusterRuntime {
     }
 
     /// The topology every node must agree on: each shard's primary, every other node a replica
-    /// of its shard's primary. `except` (a dead node) is left out.
+    /// of its shard's primary. `except` (a dead node) and nodes without a process (held down
+    /// by a fault, which every other node sees failed) are left out.
     fn expected_topology(&self, except: Option<usize>) -> Vec<ExpectedNode> {
         (0..self.nodes.len())
-            .filter(|index| Some(*index) != except)
+            .filter(|index| Some(*index) != except && self.nodes[*index].slot.process.is_some())
             .map(|index| {
                 let node = &self.nodes[index];
                 let primary = self.primaries[node.shard];
@@ -304,7 +332,8 @@ impl ClusterRuntime {
         }
         for &index in &running {
             let primary = self.primaries[self.nodes[index].shard];
-            if index != primary && Some(primary) != except {
+            let primary_runs = self.nodes[primary].slot.process.is_some();
+            if index != primary && Some(primary) != except && primary_runs {
                 let member = &self.nodes[index].slot.member;
                 wait_replica_synced(&self.client(primary), &self.client(index), member).await?;
             }
@@ -347,6 +376,18 @@ impl ClusterRuntime {
 
     pub fn client(&self, index: usize) -> NodeClient {
         self.nodes[index].slot.client()
+    }
+
+    /// Each shard's primary index again after nodes were taken out: the node with the shard's
+    /// primary's id, in shard order.
+    pub(super) fn point_primaries_at(&mut self, primary_ids: &[String]) {
+        self.primaries = primary_ids
+            .iter()
+            .map(|id| {
+                let found = self.nodes.iter().position(|n| &n.node_id == id);
+                found.unwrap_or(0)
+            })
+            .collect();
     }
 
     pub fn index_of(&self, member: &str) -> Option<usize> {
@@ -408,6 +449,7 @@ impl ClusterRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
+        self.held.clear();
         self.configuration_endpoint.close();
         tracing::info!(group = %self.group_id, "cluster stopped");
     }
@@ -438,17 +480,7 @@ async fn start_nodes(
     }
     let mut nodes = Vec::new();
     for (process, shard) in start_all(specs, pool).await?.into_iter().zip(shards) {
-        let node_id = process.client().text(&["CLUSTER", "MYID"]).await?;
-        nodes.push(ClusterNode {
-            bus_port: process.spec().cluster.map_or(0, |c| c.bus_port),
-            slot: NodeSlot {
-                member: process.spec().name.clone(),
-                addr: process.addr(),
-                process: Some(process),
-            },
-            shard,
-            node_id: node_id.trim().to_string(),
-        });
+        nodes.push(ClusterNode::started(process, shard).await?);
     }
     Ok(nodes)
 }

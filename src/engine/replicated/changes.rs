@@ -98,7 +98,7 @@ impl GroupRuntime {
         }
         let slot = self.nodes.remove(index);
         // Removed while its host was gone: the address is no one's now.
-        self.black_holes.remove(member);
+        self.held.host_back(member);
         if index < self.primary {
             self.primary -= 1;
         }
@@ -112,10 +112,10 @@ impl GroupRuntime {
     /// What a health check needs, taken under the group's lock: each member with a client to
     /// ping, or `None` when its process has already exited.
     pub fn health_probes(&mut self) -> Vec<(String, Option<NodeClient>)> {
-        let held_down = &self.held_down;
+        let held = &self.held;
         self.nodes
             .iter_mut()
-            .filter(|n| !held_down.contains(&n.member))
+            .filter(|n| !held.contains(&n.member))
             .map(|n| (n.member.clone(), n.probe()))
             .collect()
     }

@@ -9,7 +9,6 @@ use std::net::SocketAddrV4;
 
 use super::GroupRuntime;
 use crate::engine::EngineError;
-use crate::engine::blackhole::BlackHole;
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::toxics::ToxicRegistry;
 use crate::engine::toxics::spec::NewToxic;
@@ -22,22 +21,14 @@ impl GroupRuntime {
         })
     }
 
-    /// Takes the node at `index` down and keeps it down: SIGKILL (`graceful`: SIGTERM first, a
-    /// shutdown), and no health check or repair restarts it until [`Self::release`]. When its
-    /// `host_gone` (a power interruption), its address is a black hole meanwhile: connects to
-    /// it time out instead of being refused, until the node starts there again.
+    /// Takes the node at `index` down and keeps it down (see `HeldDown::take_down`): no
+    /// health check or repair restarts it until [`Self::release`].
     pub async fn hold_down(&mut self, index: usize, graceful: bool, host_gone: bool) {
         let member = self.nodes[index].member.clone();
-        self.held_down.insert(member.clone());
         self.relays.remove(&member);
-        match self.nodes[index].process.take() {
-            Some(process) if graceful => process.stop().await,
-            Some(mut process) => process.kill().await,
-            None => {}
-        }
-        if host_gone {
-            self.black_hole(index).await;
-        }
+        self.held
+            .take_down(&mut self.nodes[index], graceful, host_gone)
+            .await;
         if index == self.primary {
             self.primary_endpoint_down(host_gone);
         } else {
@@ -45,25 +36,9 @@ impl GroupRuntime {
         }
     }
 
-    /// Holds the (free) address of the node at `index` as a black hole.
-    async fn black_hole(&mut self, index: usize) {
-        let (member, addr) = (self.nodes[index].member.clone(), self.nodes[index].addr);
-        match BlackHole::host_gone(addr).await {
-            Ok(hole) => {
-                tracing::info!(%member, %addr, "node's host gone: connects to its address time out");
-                self.black_holes.insert(member, hole);
-            }
-            // Refused instead of timing out: a weaker fault, but still a node down.
-            Err(error) => {
-                tracing::warn!(%member, %addr, %error, "cannot black-hole the node's address: connects to it are refused instead")
-            }
-        }
-    }
-
     /// The node at `index` may be restarted again (by the caller, or by the health monitor).
     pub fn release(&mut self, index: usize) {
-        let member = &self.nodes[index].member;
-        self.held_down.remove(member);
+        self.held.release(&self.nodes[index].member);
     }
 
     /// True when the node at `index` has a process (running, or frozen).
@@ -71,28 +46,9 @@ impl GroupRuntime {
         self.nodes[index].process.is_some()
     }
 
-    /// SIGSTOPs the node at `index` and returns its pid, to thaw exactly that process later
-    /// (the health monitor may have replaced it meanwhile).
-    pub fn freeze(&mut self, index: usize) -> Result<u32, EngineError> {
-        let member = self.nodes[index].member.clone();
-        let process = self.nodes[index]
-            .process
-            .as_mut()
-            .ok_or_else(|| EngineError::Replication(format!("{member} has no running node")))?;
-        process.set_frozen(true);
-        Ok(process.pid())
-    }
-
-    /// SIGCONTs the node at `index` if it is still the process `pid`; false when it was
-    /// replaced or is gone.
-    pub fn thaw(&mut self, index: usize, pid: u32) -> bool {
-        match self.nodes.get_mut(index).and_then(|n| n.process.as_mut()) {
-            Some(process) if process.pid() == pid => {
-                process.set_frozen(false);
-                true
-            }
-            _ => false,
-        }
+    /// The node at `index`, to freeze or thaw.
+    pub(crate) fn slot_mut(&mut self, index: usize) -> &mut crate::engine::node::NodeSlot {
+        &mut self.nodes[index]
     }
 
     /// Sends the replica at `index`'s replication stream through a relay proxy named

@@ -7,4 +7,4 @@ mod faults;
 mod runtime;
 mod upgrade;
 
-pub use runtime::{GroupRuntime, GroupSpec, StartedGroup};
+pub use runtime::{GroupRuntime, GroupSpec, PreviousAddresses, StartedGroup};

@@ -9,8 +9,8 @@ use tokio::task::JoinSet;
 use crate::engine::EngineError;
 use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
-use crate::engine::blackhole::BlackHole;
 use crate::engine::client::NodeClient;
+use crate::engine::held_down::HeldDown;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
     start_all, start_on_address_or_free, start_on_free_address, wait_replica_synced,
@@ -34,6 +34,16 @@ pub struct GroupSpec {
     pub seed_rdb: Option<PathBuf>,
     /// In-transit encryption: every node speaks TLS, in this mode.
     pub tls: Option<TlsMode>,
+    /// A group brought back after a server restart: the addresses it had.
+    pub previous: Option<PreviousAddresses>,
+}
+
+/// Where a group's endpoints and nodes listened before a restart (nodes in `members` order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousAddresses {
+    pub primary_endpoint: SocketAddrV4,
+    pub reader_endpoint: SocketAddrV4,
+    pub nodes: Vec<SocketAddrV4>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +82,9 @@ pub struct GroupRuntime {
     pub(super) primary: usize,
     primary_endpoint: EndpointProxy,
     reader_endpoint: EndpointProxy,
-    /// Members whose node is down on purpose (an injected fault, e.g. its AZ lost power):
-    /// health checks skip them and nothing restarts them until the fault is lifted.
-    pub(super) held_down: std::collections::BTreeSet<String>,
-    /// The addresses of held-down members whose host is gone (an AZ power interruption), by
-    /// member: connects to them time out until the node starts there again.
-    pub(super) black_holes: std::collections::HashMap<String, BlackHole>,
+    /// Members an injected fault holds down (e.g. their AZ lost power), and the black holes
+    /// of those whose host is gone.
+    pub(super) held: HeldDown,
     /// Replicas that replicate through a relay proxy (`<member>-replication`) on which
     /// toxics delay or cut the replication stream, by member.
     pub(super) relays: std::collections::HashMap<String, EndpointProxy>,
@@ -95,13 +102,18 @@ impl GroupRuntime {
         let io =
             |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
         let name = |role: &str| format!("{}-{role}", spec.group_id);
+        let previous = spec.previous.as_ref();
+        let wanted = |pick: fn(&PreviousAddresses) -> SocketAddrV4| {
+            previous.map(pick).unwrap_or(unassigned(spec.port))
+        };
         let primary_endpoint =
-            EndpointProxy::bind_primary(name("primary"), &pool, spec.port, vec![])
+            EndpointProxy::bind_at(name("primary"), &pool, wanted(|p| p.primary_endpoint), true)
                 .await
                 .map_err(io)?;
-        let reader_endpoint = EndpointProxy::bind(name("reader"), &pool, spec.port, vec![])
-            .await
-            .map_err(io)?;
+        let reader_endpoint =
+            EndpointProxy::bind_at(name("reader"), &pool, wanted(|p| p.reader_endpoint), false)
+                .await
+                .map_err(io)?;
         let tls = spec.tls.map(|mode| NodeTls {
             ca,
             mode,
@@ -113,7 +125,9 @@ impl GroupRuntime {
                 &spec.binary,
                 &dir,
                 spec.password.clone(),
-                unassigned(spec.port),
+                previous
+                    .and_then(|p| p.nodes.get(index).copied())
+                    .unwrap_or(unassigned(spec.port)),
                 replica_of,
             );
             node.tls = tls.clone();
@@ -152,8 +166,7 @@ impl GroupRuntime {
             primary: 0,
             primary_endpoint,
             reader_endpoint,
-            held_down: Default::default(),
-            black_holes: Default::default(),
+            held: HeldDown::default(),
             relays: Default::default(),
         };
         runtime.point_primary_endpoint();
@@ -273,7 +286,7 @@ impl GroupRuntime {
         self.nodes[index].kill().await;
         // The host is back: its address stops being a black hole right before the node
         // starts there again.
-        self.black_holes.remove(&self.nodes[index].member);
+        self.held.host_back(&self.nodes[index].member);
         let spec = self.node_spec(
             &self.nodes[index].member,
             self.nodes[index].addr,
@@ -399,7 +412,7 @@ impl GroupRuntime {
             }
         }
         while stopping.join_next().await.is_some() {}
-        self.black_holes.clear();
+        self.held.clear();
         self.primary_endpoint.close();
         self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");

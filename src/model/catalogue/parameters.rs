@@ -14,7 +14,7 @@ use crate::protocol::ApiError;
 
 const DATA: &str = include_str!("parameters.tsv");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DataType {
     String,
     Integer,
@@ -31,7 +31,7 @@ impl DataType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChangeType {
     Immediate,
     RequiresReboot,
@@ -241,7 +241,7 @@ fn integer_item_fits(item: &str, n: i64) -> bool {
 }
 
 /// How an ElastiCache parameter reaches a running node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NodeConfig {
     /// `CONFIG SET <name> <value>`, the same name and value (most parameters).
     Direct,

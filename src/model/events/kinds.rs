@@ -2,7 +2,7 @@
 
 /// Every event the server writes. Wording follows AWS's current documentation ("primary"); AWS
 /// has also been seen writing "master" and "Failover to replica node X completed".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     CacheClusterCreated {
         cluster_id: String,
@@ -74,6 +74,11 @@ pub enum EventKind {
         mode: Option<&'static str>,
     },
     /// Every node was replaced by one of the new engine version (ModifyReplicationGroup).
+    /// A deferred `CacheNodeType` applied in the maintenance window.
+    NodeTypeModified {
+        group_id: String,
+        node_type: String,
+    },
     EngineUpgraded {
         group_id: String,
         engine: String,
@@ -158,6 +163,7 @@ impl EventKind {
             | Self::ModifyFailed { group_id, .. }
             | Self::TransitEncryptionChanged { group_id, .. }
             | Self::EngineUpgraded { group_id, .. }
+            | Self::NodeTypeModified { group_id, .. }
             | Self::ReplicaCountChange { group_id, .. }
             | Self::Resharding { group_id, .. } => ("replication-group", group_id),
             Self::NodeFailed { cluster_id, .. }
@@ -234,6 +240,10 @@ impl EventKind {
                 ),
                 None => format!("In-transit encryption disabled for replication group {group_id}"),
             },
+            Self::NodeTypeModified {
+                group_id,
+                node_type,
+            } => format!("Cache node type modified to {node_type} on replication group {group_id}"),
             Self::EngineUpgraded {
                 group_id,
                 engine,

@@ -26,11 +26,12 @@ pub const SOURCE_TYPES: [&str; 9] = [
     "user-group",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Position in the log: strictly increasing, never reused. Markers page by it.
     pub seq: u64,
-    pub source_type: &'static str,
+    #[serde(deserialize_with = "crate::model::persist::static_str::deserialize")]
+    pub source_type: crate::model::persist::static_str::StaticStr,
     pub source_id: String,
     pub message: String,
     pub date: DateTime<Utc>,
@@ -56,7 +57,7 @@ pub struct EventPage<'a> {
     pub next_before_seq: Option<u64>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
     events: VecDeque<Event>,
     next_seq: u64,

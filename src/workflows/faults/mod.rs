@@ -11,6 +11,11 @@
 //! - `replication-lag` sends a replica's replication stream through a relay proxy with a
 //!   toxic on it (by default a cut), so a failover loses exactly the writes it did not get;
 //!   naming the primary degrades every replica's link (the primary cut off from the others).
+//!
+//! In cluster mode the same faults hit a cluster's nodes: a shard primary taken down fails
+//! over to a replica of its shard (several shards at once when an AZ goes), and the nodes come
+//! back from their own `nodes.conf`, as replicas of their shard. `replication-lag` and a chosen
+//! replica are refused there for now.
 
 mod outage;
 
@@ -94,9 +99,7 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
         });
     let (cluster_enabled, group_id) = group?;
     if cluster_enabled {
-        return Err(FaultError::Invalid(format!(
-            "faults are not supported yet on {group_id}: cluster mode is enabled"
-        )));
+        refuse_on_cluster(&group_id, &fault)?;
     }
     let fault = Fault { group_id, ..fault };
     let handle = state
@@ -108,9 +111,8 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
         FaultKind::Freeze { member } => {
             let member = member.clone();
             let mut runtime = handle.lock().await;
-            let group = runtime.replicated("a freeze")?;
-            let index = group.index_of_member(&member)?;
-            let pid = group.freeze(index)?;
+            let index = runtime.index_of_member(&member)?;
+            let pid = runtime.freeze(index)?;
             drop(runtime);
             if let Some(duration) = fault.duration {
                 tokio::spawn(thaw_after(handle, fault.group_id, index, pid, duration));
@@ -128,6 +130,22 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
     }
 }
 
+/// What cluster mode does not support yet: replication lag and a chosen replica (each
+/// shard's best replica takes over), refused rather than half done.
+fn refuse_on_cluster(group_id: &str, fault: &Fault) -> Result<(), FaultError> {
+    let unsupported = match fault.kind {
+        FaultKind::ReplicationLag { .. } => Some(fault.kind.name()),
+        _ if fault.promote.is_some() => Some("promote"),
+        _ => None,
+    };
+    match unsupported {
+        Some(what) => Err(FaultError::Invalid(format!(
+            "{what} is not supported yet on {group_id}: cluster mode is enabled"
+        ))),
+        None => Ok(()),
+    }
+}
+
 async fn thaw_after(
     handle: crate::engine::RuntimeHandle,
     group_id: String,
@@ -137,14 +155,11 @@ async fn thaw_after(
 ) {
     tokio::time::sleep(duration).await;
     let mut runtime = handle.lock().await;
-    let Ok(group) = runtime.replicated("a thaw") else {
-        return;
-    };
-    if group.is_stopped() {
+    if runtime.is_stopped() {
         return;
     }
-    if group.thaw(index, pid) {
-        tracing::info!(group = %group_id, member = %group.member_at(index), ?duration, "frozen node resumed: the freeze ended before a health check replaced it");
+    if runtime.thaw(index, pid) {
+        tracing::info!(group = %group_id, member = %runtime.member_at(index), ?duration, "frozen node resumed: the freeze ended before a health check replaced it");
     } else {
         tracing::info!(group = %group_id, ?duration, "freeze ended: the frozen node had been replaced meanwhile");
     }

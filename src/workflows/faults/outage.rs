@@ -12,7 +12,7 @@ use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
-use crate::workflows::{Comeback, NODE_ID, bring_back, since};
+use crate::workflows::{Comeback, NODE_ID, bring_back, record_recovery, since};
 
 /// How often a comeback waiting for a busy group (a TestFailover in flight) looks again.
 const BUSY_POLL: Duration = Duration::from_millis(50);
@@ -42,13 +42,10 @@ pub async fn begin(
     );
     let mut runtime = handle.clone().lock_owned().await;
     let mut down = Vec::new();
-    {
-        let group = runtime.replicated("this fault")?;
-        for member in &members {
-            let index = group.index_of_member(member)?;
-            group.hold_down(index, graceful, host_gone).await;
-            down.push(index);
-        }
+    for member in &members {
+        let index = runtime.index_of_member(member)?;
+        runtime.hold_down(index, graceful, host_gone).await;
+        down.push(index);
     }
     let (state, handle) = (state.clone(), handle.clone());
     tokio::spawn(async move {
@@ -146,26 +143,42 @@ async fn fail_over(
             },
         });
     }
-    let primary = down.iter().copied().find(|i| runtime.is_primary(*i));
-    let automatic = state
-        .model()
-        .group(&ticket.group_id)
-        .is_ok_and(|g| g.settings.automatic_failover);
+    // One primary in cluster mode disabled; in cluster mode, each shard's whose primary is down.
+    let primaries: Vec<usize> = down
+        .iter()
+        .copied()
+        .filter(|i| runtime.is_primary(*i))
+        .collect();
+    let automatic = runtime.is_cluster()
+        || state
+            .model()
+            .group(&ticket.group_id)
+            .is_ok_and(|g| g.settings.automatic_failover);
     let survivors = runtime.node_addresses().len() > down.len();
-    let (Some(primary), true, true) = (primary, automatic, survivors) else {
+    if primaries.is_empty() || !automatic || !survivors {
         return Ok(()); // no failover: the primary comes back in place when the fault ends
-    };
+    }
     let started = Instant::now();
-    tracing::info!(group = %ticket.group_id, old_primary = %ticket.old_primary, "primary down: promoting a replica");
+    let old_primaries: Vec<String> = primaries
+        .iter()
+        .map(|i| runtime.member_at(*i).to_string())
+        .collect();
+    tracing::info!(group = %ticket.group_id, ?old_primaries, "primary down: promoting a replica");
     let promoted = runtime
-        .promote_replacement_to(primary, fault.promote.as_deref())
+        .promote_replacements(&primaries, fault.promote.as_deref())
         .await;
     match promoted {
-        Ok(new_primary) => {
-            tracing::info!(group = %ticket.group_id, %new_primary, elapsed = %since(started), "fault: replica promoted; the primary endpoint now forwards to it");
-            state
-                .model()
-                .complete_promotion(ticket, &new_primary, state.now());
+        Ok(new_primaries) => {
+            tracing::info!(group = %ticket.group_id, ?new_primaries, elapsed = %since(started), "fault: replica promoted; the endpoints now forward to it");
+            for (old_primary, new_primary) in old_primaries.into_iter().zip(new_primaries) {
+                let shard_ticket = FailoverTicket {
+                    old_primary,
+                    ..ticket.clone()
+                };
+                state
+                    .model()
+                    .complete_promotion(&shard_ticket, &new_primary, state.now());
+            }
             Ok(())
         }
         Err(error) => Err(format!(
@@ -203,10 +216,14 @@ async fn come_back(
     }
     let mut order = down.to_vec();
     order.sort_by_key(|i| !runtime.is_primary(*i));
+    if runtime.is_cluster() && order.len() > 1 {
+        come_back_together(state, &mut runtime, fault, &order, graceful).await;
+        drop(runtime);
+        guard.finish(Ok(()));
+        return;
+    }
     for index in order {
-        if let Ok(group) = runtime.replicated("a comeback") {
-            group.release(index);
-        }
+        runtime.release(index);
         let how = if runtime.is_primary(index) {
             Comeback::AsPrimary
         } else {
@@ -234,6 +251,47 @@ async fn come_back(
     }
     drop(runtime);
     guard.finish(Ok(()));
+}
+
+/// A cluster's nodes come back together: a shard whose nodes were all down serves again only
+/// once its primary runs, and the cluster converges only once every shard serves.
+async fn come_back_together(
+    state: &SharedState,
+    runtime: &mut Runtime,
+    fault: &Fault,
+    order: &[usize],
+    graceful: bool,
+) {
+    let started = Instant::now();
+    let members: Vec<String> = order
+        .iter()
+        .map(|i| runtime.member_at(*i).to_string())
+        .collect();
+    for (index, member) in order.iter().zip(&members) {
+        runtime.release(*index);
+        let recovering = EventKind::RecoveringCacheNodes {
+            cluster_id: member.clone(),
+            node_id: NODE_ID.into(),
+        };
+        state.model().record(recovering, state.now());
+    }
+    let outcome = runtime.recover_cluster_nodes(order).await;
+    let addresses = runtime.node_addresses();
+    state
+        .model()
+        .set_node_addresses(&fault.group_id, &addresses);
+    let outcome = outcome.map_err(|e| e.to_string());
+    tracing::info!(group = %fault.group_id, ?members, ok = outcome.is_ok(), elapsed = %since(started), "fault: nodes back");
+    for member in members {
+        let recovered = record_recovery(state, &member, outcome.clone());
+        if graceful && recovered {
+            let kind = EventKind::CacheNodeRestarted {
+                cluster_id: member,
+                node_id: NODE_ID.into(),
+            };
+            state.model().record(kind, state.now());
+        }
+    }
 }
 
 async fn member_name(handle: &RuntimeHandle, index: usize) -> String {

@@ -1,0 +1,108 @@
+//! The maintenance window: deferred changes (`model::maintenance`) are applied when the group's
+//! day clock (scaled by `--time-scale`, as automatic snapshots' is) enters its
+//! `PreferredMaintenanceWindow` (`ddd:hh24:mi-ddd:hh24:mi`, UTC), or at once by
+//! `POST /_maintenance/{ReplicationGroupId}`. Either way through `workflows::modify`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+use super::automatic_snapshots::day_clock;
+use crate::model::group::GroupStatus;
+use crate::protocol::ApiError;
+use crate::state::SharedState;
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Waits for the group's next maintenance window, then applies what is deferred; ends when
+/// nothing is deferred any more (applied, fast-forwarded, or the group gone).
+pub fn watch(state: SharedState, group_id: String) {
+    tokio::spawn(async move {
+        let day = state.settings.snapshot_day;
+        // One virtual minute per tick, so no window is stepped over.
+        let tick = (day / 1440).max(Duration::from_millis(10));
+        let started = state.now();
+        loop {
+            tokio::time::sleep(tick).await;
+            let (window, idle) = {
+                let model = state.model();
+                let Ok(group) = model.group(&group_id) else {
+                    return;
+                };
+                if group.deferred.is_none() || group.status == GroupStatus::Deleting {
+                    return;
+                }
+                let window = group.settings.stored.preferred_maintenance_window.clone();
+                (window, group.is_idle())
+            };
+            let now = day_clock(started, state.now(), day);
+            if idle && in_window(now, window.as_deref()) {
+                match apply_now(&state, &group_id).await {
+                    Ok(_) => return,
+                    Err(error) => {
+                        tracing::debug!(group = %group_id, %error, "maintenance postponed")
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Applies the deferred changes now and waits until they are; false when nothing was deferred.
+pub async fn apply_now(state: &SharedState, group_id: &str) -> Result<bool, ApiError> {
+    let Some(deferred) = state.model().begin_maintenance(group_id)? else {
+        return Ok(false);
+    };
+    let id = state.model().group(group_id)?.id.to_string();
+    tracing::info!(group = %id, "applying the changes deferred to the maintenance window");
+    super::modify::run(state.clone(), id, deferred.change, deferred.upgrade_binary).await;
+    Ok(true)
+}
+
+/// Minutes since Monday 00:00 of `ddd:hh24:mi`.
+fn minute_of_week(point: &str) -> Option<u32> {
+    let mut parts = point.split(':');
+    let day = parts.next()?.to_ascii_lowercase();
+    let day = DAYS.iter().position(|d| *d == day)? as u32;
+    let hour: u32 = parts.next()?.parse().ok()?;
+    let minute: u32 = parts.next()?.parse().ok()?;
+    Some(day * 1440 + hour * 60 + minute)
+}
+
+/// Inside `ddd:hh24:mi-ddd:hh24:mi` (possibly across the week's end); any time without one.
+fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
+    let Some((from, to)) = window.and_then(|w| w.split_once('-')) else {
+        return true;
+    };
+    let (Some(from), Some(to)) = (minute_of_week(from), minute_of_week(to)) else {
+        return true;
+    };
+    let at = now.weekday().num_days_from_monday() * 1440 + now.hour() * 60 + now.minute();
+    if from <= to {
+        from <= at && at <= to
+    } else {
+        at >= from || at <= to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekly_windows_may_cross_the_weeks_end() {
+        // 2023-11-14 was a Tuesday.
+        let tuesday = |h, m| {
+            DateTime::parse_from_rfc3339(&format!("2023-11-14T{h:02}:{m:02}:00Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert!(in_window(tuesday(5, 30), Some("tue:05:00-tue:06:00")));
+        assert!(!in_window(tuesday(5, 30), Some("wed:05:00-wed:06:00")));
+        assert!(!in_window(tuesday(7, 0), Some("tue:05:00-tue:06:00")));
+        assert!(in_window(tuesday(1, 0), Some("sun:23:00-tue:02:00")));
+        assert!(in_window(tuesday(1, 0), Some("sat:23:00-tue:01:30")));
+        assert!(!in_window(tuesday(3, 0), Some("sat:23:00-tue:01:30")));
+        assert!(in_window(tuesday(3, 0), None));
+    }
+}

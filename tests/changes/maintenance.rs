@@ -1,0 +1,109 @@
+//! `ApplyImmediately=false`, Terraform's default: the node type waits in the members'
+//! `PendingModifiedValues` with the group `available`, until `POST /_maintenance/{id}`
+//! fast-forwards to the maintenance window; metadata-only changes never make it `modifying`.
+
+use crate::support::{
+    TestServer, cache_cluster, create_group, describe, member_ids, wait_available, wait_for_event,
+};
+
+const NEW_TYPE: &str = "cache.r7g.large";
+
+#[tokio::test]
+async fn a_deferred_node_type_waits_for_the_maintenance_window() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let created = create_group(&client, "deferred", 2, false).await;
+    let members = member_ids(&created);
+    let old_type = created.cache_node_type().unwrap().to_string();
+    assert_ne!(old_type, NEW_TYPE);
+
+    // A description-only change: applied at once, no `modifying`.
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("deferred")
+        .replication_group_description("renamed")
+        .send()
+        .await
+        .expect("description")
+        .replication_group
+        .unwrap();
+    assert_eq!(answer.status(), Some("available"));
+    assert_eq!(answer.description(), Some("renamed"));
+
+    // The node type, as Terraform sends it (ApplyImmediately=false).
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("deferred")
+        .cache_node_type(NEW_TYPE)
+        .apply_immediately(false)
+        .send()
+        .await
+        .expect("deferred node type")
+        .replication_group
+        .unwrap();
+    assert_eq!(answer.status(), Some("available"));
+    assert_eq!(answer.cache_node_type(), Some(old_type.as_str()));
+    let group = describe(&client, "deferred").await.unwrap();
+    assert_eq!(group.status(), Some("available"));
+    assert_eq!(group.cache_node_type(), Some(old_type.as_str()));
+    for id in &members {
+        let member = cache_cluster(&client, id).await;
+        assert_eq!(member.cache_node_type(), Some(old_type.as_str()));
+        let pending = member.pending_modified_values().expect("pending values");
+        assert_eq!(pending.cache_node_type(), Some(NEW_TYPE), "{id}");
+    }
+
+    // Fast-forward to the maintenance window.
+    let response = reqwest::Client::new()
+        .post(format!("{}/_maintenance/deferred", server.url))
+        .send()
+        .await
+        .expect("maintenance");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["applied"], true, "{body}");
+    let group = wait_available(&client, "deferred").await;
+    assert_eq!(group.cache_node_type(), Some(NEW_TYPE));
+    for id in &members {
+        let member = cache_cluster(&client, id).await;
+        assert_eq!(member.cache_node_type(), Some(NEW_TYPE));
+        let pending = member.pending_modified_values();
+        assert!(
+            pending.is_none_or(|p| p.cache_node_type().is_none()),
+            "{id}: {pending:?}"
+        );
+    }
+    wait_for_event(
+        &client,
+        "deferred",
+        &format!("Cache node type modified to {NEW_TYPE} on replication group deferred"),
+    )
+    .await;
+
+    // Nothing deferred any more: the route says so; an unknown group is a 404.
+    let again = reqwest::Client::new()
+        .post(format!("{}/_maintenance/deferred", server.url))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(body["applied"], false, "{body}");
+    let missing = reqwest::Client::new()
+        .post(format!("{}/_maintenance/nope", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+
+    // ApplyImmediately=true: applied at once, as before.
+    client
+        .modify_replication_group()
+        .replication_group_id("deferred")
+        .cache_node_type("cache.m7g.large")
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("immediate node type");
+    let group = wait_available(&client, "deferred").await;
+    assert_eq!(group.cache_node_type(), Some("cache.m7g.large"));
+}
