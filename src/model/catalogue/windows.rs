@@ -109,14 +109,14 @@ impl MaintenanceWindow {
 pub fn check(maintenance: Option<&str>, snapshot: Option<&str>) -> Result<(), ApiError> {
     let maintenance_window = maintenance.map(MaintenanceWindow::parse).transpose()?;
     let snapshot_window = snapshot.map(SnapshotWindow::parse).transpose()?;
-    if let (Some(m), Some(s)) = (maintenance_window, snapshot_window) {
-        if m.overlaps(&s) {
-            return Err(ApiError::InvalidParameterCombination(format!(
-                "The SnapshotWindow {} overlaps the PreferredMaintenanceWindow {}: they must not overlap.",
-                snapshot.unwrap_or_default(),
-                maintenance.unwrap_or_default()
-            )));
-        }
+    if let (Some(m), Some(s)) = (maintenance_window, snapshot_window)
+        && m.overlaps(&s)
+    {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "The SnapshotWindow {} overlaps the PreferredMaintenanceWindow {}: they must not overlap.",
+            snapshot.unwrap_or_default(),
+            maintenance.unwrap_or_default()
+        )));
     }
     Ok(())
 }
