@@ -48,6 +48,7 @@ pub(super) fn parse(
         transit_encryption,
         transit_encryption_mode,
         at_rest_encryption: params.bool("AtRestEncryptionEnabled")?.unwrap_or(false),
+        kms_key_id: params.optional("KmsKeyId").map(str::to_string),
         auth_token,
         snapshotting_cluster_id: None,
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),

@@ -124,6 +124,8 @@ pub struct ReplicationGroupShape {
     pub auth_token_last_modified_date: Option<XmlTime>,
     pub transit_encryption_enabled: bool,
     pub at_rest_encryption_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
     #[serde(rename = "ARN")]
     pub arn: String,
     pub user_group_ids: XmlList<String>,
@@ -203,6 +205,7 @@ impl ReplicationGroupShape {
             auth_token_last_modified_date: group.auth_token_last_modified.map(XmlTime),
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
+            kms_key_id: settings.kms_key_id.clone(),
             arn: group.arn.to_string(),
             user_group_ids: XmlList::new("member", settings.user_group_ids.clone()),
             log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),

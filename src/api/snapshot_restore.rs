@@ -13,6 +13,12 @@ use crate::state::SharedState;
 
 /// The RDBs to restore, or none when the create names no snapshot.
 pub fn parse(state: &SharedState, params: &QueryParams) -> Result<Vec<PathBuf>, ApiError> {
+    // Serverless caches are not served here, so no serverless snapshot exists to restore.
+    if let Some(name) = params.optional("ServerlessCacheSnapshotName") {
+        return Err(ApiError::ServerlessCacheSnapshotNotFoundFault(format!(
+            "Serverless cache snapshot {name} not found."
+        )));
+    }
     let arns = params.list("SnapshotArns", "SnapshotArn")?;
     match (params.optional("SnapshotName"), arns.is_empty()) {
         (Some(_), false) => Err(ApiError::InvalidParameterCombination(

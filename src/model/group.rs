@@ -146,6 +146,10 @@ pub struct GroupSettings {
     /// `Some` exactly when `transit_encryption` is true.
     pub transit_encryption_mode: Option<TransitEncryptionMode>,
     pub at_rest_encryption: bool,
+    /// `KmsKeyId` as the create gave it: stored and reported like the at-rest flag (nodes'
+    /// files are not encrypted here; see README). Absent in models saved before it existed.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
     pub snapshotting_cluster_id: Option<String>,
     pub cache_parameter_group_name: Option<String>,
     /// The user groups whose users the nodes know (RBAC); empty for AUTH-token groups.

@@ -19,6 +19,7 @@ const GROUP_NOT_FOUND: &str = "ReplicationGroupNotFoundFault";
 const CLUSTER_NOT_FOUND: &str = "CacheClusterNotFound";
 const VALUE: &str = "InvalidParameterValue";
 const COMBINATION: &str = "InvalidParameterCombination";
+const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /// (action's base query, extra members, the error code expected, a text the message names).
 fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
@@ -284,6 +285,13 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             GROUP_NOT_FOUND,
             "nope",
         ),
+        // No serverless cache runs here, so no serverless snapshot can be restored.
+        row(
+            CREATE_GROUP,
+            "ServerlessCacheSnapshotName=nightly",
+            "ServerlessCacheSnapshotNotFoundFault",
+            "nightly",
+        ),
     ]
 }
 
@@ -319,7 +327,8 @@ async fn valid_catalogue_values_create_a_group_and_a_cluster() {
     let group = format!(
         "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=valid\
 &ReplicationGroupDescription={}&NumCacheClusters=1\
-&PreferredCacheClusterAZs.AvailabilityZone.1=us-east-1f&{valid}",
+&PreferredCacheClusterAZs.AvailabilityZone.1=us-east-1f&AtRestEncryptionEnabled=true\
+&KmsKeyId={KMS_KEY}&{valid}",
         "d".repeat(255)
     );
     let (status, body, _) = call(&server, reqwest::Method::POST, "", &group, None).await;
@@ -327,6 +336,19 @@ async fn valid_catalogue_values_create_a_group_and_a_cluster() {
     assert!(
         body.contains("<CacheNodeType>cache.r7g.large</CacheNodeType>"),
         "{body}"
+    );
+    // Stored as given and reported back by every describe, as AWS reports it.
+    let (_, described, _) = call(
+        &server,
+        reqwest::Method::POST,
+        "",
+        "Action=DescribeReplicationGroups&Version=2015-02-02&ReplicationGroupId=valid",
+        None,
+    )
+    .await;
+    assert!(
+        described.contains(&format!("<KmsKeyId>{KMS_KEY}</KmsKeyId>")),
+        "{described}"
     );
     let cluster = format!(
         "Action=CreateCacheCluster&Version=2015-02-02&CacheClusterId=validcc&Engine=redis\
