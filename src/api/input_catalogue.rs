@@ -42,10 +42,12 @@ pub(crate) fn check(params: &QueryParams, region: &str) -> Result<(), ApiError> 
     if let Some(topic) = params.optional("NotificationTopicArn") {
         formats::check_topic_arn(topic)?;
     }
-    formats::check_network(
+    let (network_type, ip_discovery) = (
         params.optional("NetworkType"),
         params.optional("IpDiscovery"),
-    )?;
+    );
+    formats::check_network(network_type, ip_discovery)?;
+    refuse_ipv6(network_type, ip_discovery)?;
     super::transit_encryption::parse_mode(params)?;
     check_description(params)
 }
@@ -91,6 +93,22 @@ fn cluster_mode(params: &QueryParams) -> bool {
         || params
             .optional("CacheParameterGroupName")
             .is_some_and(|g| g.ends_with(".cluster.on"))
+}
+
+/// Valid on AWS, but every node and endpoint here listens on an IPv4 loopback address: an
+/// IPv6 or dual-stack group would report what its nodes do not do.
+fn refuse_ipv6(network_type: Option<&str>, ip_discovery: Option<&str>) -> Result<(), ApiError> {
+    let refused = match (network_type, ip_discovery) {
+        (Some(value @ ("ipv6" | "dual_stack")), _) => Some(("NetworkType", value)),
+        (_, Some(value @ "ipv6")) => Some(("IpDiscovery", value)),
+        _ => None,
+    };
+    match refused {
+        Some((member, value)) => Err(ApiError::InvalidParameterValue(format!(
+            "elasticache-local serves nodes on IPv4 loopback addresses only: {member} {value} is not served locally."
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `ReplicationGroupDescription` at most 255 characters, on Create as on Modify.

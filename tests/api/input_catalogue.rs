@@ -259,6 +259,25 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "NetworkType",
         ),
         row(MODIFY_GROUP, "IpDiscovery=ipv7", VALUE, "ipv7"),
+        // Valid on AWS, refused here: nodes listen on IPv4 loopback addresses only.
+        row(
+            CREATE_GROUP,
+            "NetworkType=dual_stack",
+            VALUE,
+            "IPv4 loopback",
+        ),
+        row(
+            CREATE_CLUSTER,
+            "NetworkType=ipv6&IpDiscovery=ipv6",
+            VALUE,
+            "NetworkType ipv6",
+        ),
+        row(
+            CREATE_GROUP,
+            "NetworkType=dual_stack&IpDiscovery=ipv6",
+            VALUE,
+            "not served locally",
+        ),
         // Transit encryption mode and description.
         row(
             CREATE_GROUP,
