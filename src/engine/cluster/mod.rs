@@ -12,4 +12,6 @@ mod tls;
 pub mod topology;
 mod upgrade;
 
-pub use runtime::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};
+pub use runtime::{
+    ClusterRuntime, ClusterSpec, PreviousClusterAddresses, ShardSpec, StartedCluster,
+};

@@ -42,6 +42,25 @@ pub struct ClusterSpec {
     pub seed_rdbs: Vec<PathBuf>,
     /// In-transit encryption: every node (and the cluster bus) speaks TLS, in this mode.
     pub tls: Option<TlsMode>,
+    /// A group brought back after a server restart: the addresses it had.
+    pub previous: Option<PreviousClusterAddresses>,
+}
+
+/// Where a cluster's configuration endpoint and nodes listened before a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousClusterAddresses {
+    pub configuration: SocketAddrV4,
+    /// By member id; a member missing here gets a new address.
+    pub nodes: Vec<(String, SocketAddrV4)>,
+}
+
+impl PreviousClusterAddresses {
+    fn of(&self, member: &str) -> Option<SocketAddrV4> {
+        let found = self.nodes.iter().find(|(m, _)| m == member);
+        found
+            .map(|(_, addr)| *addr)
+            .filter(|a| !a.ip().is_unspecified())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +151,9 @@ impl ClusterRuntime {
         let started_at = Instant::now();
         // The endpoint first: a TLS node's certificate names its address too.
         let name = format!("{}-configuration", spec.group_id);
-        let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
+        let wanted = spec.previous.as_ref().map(|p| p.configuration);
+        let wanted = wanted.unwrap_or(unassigned(spec.port));
+        let configuration_endpoint = EndpointProxy::bind_at(name, &pool, wanted, false)
             .await
             .map_err(|e| {
                 EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
@@ -467,10 +488,15 @@ async fn start_nodes(
     for (shard, shard_spec) in spec.shards.iter().enumerate() {
         for member in &shard_spec.members {
             let password = spec.password.clone();
-            let addr = unassigned(spec.port);
+            let previous = spec.previous.as_ref().and_then(|p| p.of(member));
+            // Back on its previous address, with a bus port there; else the pool picks both.
+            let (addr, bus_port) = match previous.map(|a| (a, pool.bus_port_at(a))) {
+                Some((addr, Ok(bus_port))) => (addr, bus_port),
+                _ => (unassigned(spec.port), 0),
+            };
             let mut node = node_spec(member, &spec.binary, dir, password, addr, None);
             node.cluster = Some(ClusterNodeConfig {
-                bus_port: 0,
+                bus_port,
                 keep_config: false,
             });
             node.tls = tls.cloned();
