@@ -1,10 +1,13 @@
 //! `--data-dir`: the model a previous run wrote (`model.json`) is loaded at start, and every
 //! replication group it holds starts again from its nodes' dirs, through CreateReplicationGroup's
-//! own start path: the recorded primary starts first, from its last RDB, the replicas sync from
-//! it, every node and endpoint on the address it had (a new one only when that is taken), with
-//! its parameter group's settings, users and TLS mode. Cluster mode enabled groups are not
-//! brought back yet, nor standalone cache clusters: they come back `create-failed` (deletable)
-//! and the log says so.
+//! own start path, every node and endpoint on the address it had (a new one only when that is
+//! taken), with its parameter group's settings, users and TLS mode. Cluster mode disabled: the
+//! recorded primary starts first, from its last RDB, the replicas sync from it. Cluster mode
+//! enabled: the cluster is formed again with the node groups and slots the model recorded, each
+//! shard's recorded primary first, and each primary's last RDB is imported as a restore from a
+//! snapshot is (every key to the shard owning its slot). Standalone cache clusters start again
+//! through CreateCacheCluster's path: a Redis or Valkey node from its last RDB, Memcached nodes
+//! empty (memcached keeps nothing), each on its address.
 
 use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
