@@ -8,6 +8,7 @@ mod replicas;
 mod reshard;
 mod runtime;
 mod slot_map;
+mod spec;
 mod tls;
 pub mod topology;
 mod upgrade;
