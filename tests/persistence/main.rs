@@ -8,3 +8,4 @@ mod support;
 mod cache_cluster_restarts;
 mod cluster_restarts;
 mod restarts;
+mod secure_cluster_restarts;

@@ -167,7 +167,8 @@ impl ClusterRuntime {
             .map(|(shard, s)| (s.slots.clone(), self.nodes[self.primaries[shard]].slot.addr))
             .collect();
         let scratch = self.dir.join("restore.d");
-        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch).await?;
+        let tls = self.tls.as_ref();
+        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch, tls).await?;
         for (index, node) in self.nodes.iter().enumerate() {
             let primary = self.primaries[node.shard];
             if index != primary {
