@@ -6,22 +6,54 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use aws_sdk_elasticache::types::{NodeGroupConfiguration, ReplicationGroup};
+use aws_sdk_elasticache::types::{NodeGroupConfiguration, ParameterNameValue, ReplicationGroup};
 
 use super::restarts::{start_on, wait_model_holds, wait_saved};
 use crate::support::{
-    cluster_client, cluster_get, cluster_nodes, cluster_set, configuration_endpoint, is_alive,
-    live_children, member_addresses, node_on, redis_cli, wait_available, wait_blocking,
-    wait_for_event,
+    cluster_client, cluster_get, cluster_nodes, cluster_set, configuration_endpoint, connect,
+    is_alive, live_children, member_addresses, node_on, private_command, redis_cli, wait_available,
+    wait_blocking, wait_for_event,
 };
 
 const GROUP: &str = "sharded";
 const KEYS: usize = 200;
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
+const PARAMETERS: &str = "sharded-params";
+const POLICY: &str = "allkeys-lfu";
+
+/// `CONFIG GET name` on the node at `at` (under the run's private name for CONFIG).
+fn config_get(at: SocketAddr, name: &str) -> String {
+    let mut connection = connect(at, None).expect("connect to the node");
+    let answer: Vec<String> = redis::cmd(&private_command(at, "CONFIG"))
+        .arg("GET")
+        .arg(name)
+        .query(&mut connection)
+        .expect("CONFIG GET");
+    answer.get(1).cloned().unwrap_or_default()
+}
 
 /// Two shards of a primary and a replica, with uneven slots (an even split would hide slots
-/// recomputed at start).
+/// recomputed at start) and a parameter group of its own.
 async fn create_sharded(client: &aws_sdk_elasticache::Client) -> ReplicationGroup {
+    client
+        .create_cache_parameter_group()
+        .cache_parameter_group_name(PARAMETERS)
+        .cache_parameter_group_family("redis7")
+        .description("kept across restarts")
+        .send()
+        .await
+        .expect("create parameter group");
+    let mut modify = client
+        .modify_cache_parameter_group()
+        .cache_parameter_group_name(PARAMETERS);
+    for (name, value) in [("cluster-enabled", "yes"), ("maxmemory-policy", POLICY)] {
+        let pair = ParameterNameValue::builder()
+            .parameter_name(name)
+            .parameter_value(value)
+            .build();
+        modify = modify.parameter_name_values(pair);
+    }
+    modify.send().await.expect("modify parameter group");
     let shard = |id: &str, slots: &str| {
         NodeGroupConfiguration::builder()
             .node_group_id(id)
@@ -34,6 +66,7 @@ async fn create_sharded(client: &aws_sdk_elasticache::Client) -> ReplicationGrou
         .replication_group_id(GROUP)
         .replication_group_description("two shards")
         .cluster_mode(aws_sdk_elasticache::types::ClusterMode::Enabled)
+        .cache_parameter_group_name(PARAMETERS)
         .node_group_configuration(shard("0001", "0-999"))
         .node_group_configuration(shard("0002", "1000-16383"))
         .send()
@@ -116,6 +149,9 @@ async fn assert_comes_back(dir: &Path, before: &ReplicationGroup, members_before
         "same nodes and roles"
     );
     assert_keys(configuration).await;
+    for (member, addr, _) in members_before {
+        assert_eq!(config_get(*addr, "maxmemory-policy"), POLICY, "{member}");
+    }
 
     // A TestFailover on shard 0001 right after: its replica takes over, every key stays.
     let primary = (members_before.iter())
