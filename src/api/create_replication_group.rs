@@ -68,10 +68,15 @@ pub async fn run(
             tls,
             previous: None,
         }),
-        Some(shards) => StartPlan::Cluster(ClusterSpec {
-            seed_rdbs: rdbs,
-            ..cluster_spec(&group, &shards, port, binary.path, tls)
-        }),
+        Some(shards) => {
+            let shards: Vec<_> = (shards.iter())
+                .map(|s| (s.node_group_id.clone(), s.slots.clone()))
+                .collect();
+            StartPlan::Cluster(ClusterSpec {
+                seed_rdbs: rdbs,
+                ..cluster_spec(&group, &shards, port, binary.path, tls)
+            })
+        }
     };
     let (group_id, nodes) = (group.id.to_string(), group.members.len());
     let tags = parse_tags(params)?;
@@ -143,9 +148,11 @@ fn requested_port(params: &QueryParams) -> Result<u16, ApiError> {
 
 const DEFAULT_PORT: u16 = 6379;
 
-fn cluster_spec(
+/// The cluster the engine starts for `group`: each shard (node group id and slot ranges) with
+/// its members, the primary first (the engine starts each shard's first member as its primary).
+pub(crate) fn cluster_spec(
     group: &ReplicationGroup,
-    shards: &[ShardLayout],
+    shards: &[(String, Vec<(u32, u32)>)],
     port: u16,
     binary: PathBuf,
     tls: Option<crate::engine::TlsMode>,
@@ -154,15 +161,16 @@ fn cluster_spec(
         group_id: group.id.to_string(),
         shards: shards
             .iter()
-            .map(|shard| ShardSpec {
-                node_group_id: shard.node_group_id.clone(),
-                slots: shard.slots.clone(),
-                members: group
-                    .members
-                    .iter()
-                    .filter(|m| m.node_group == shard.node_group_id)
-                    .map(|m| m.cluster_id.clone())
-                    .collect(),
+            .map(|(node_group_id, slots)| {
+                let mut members: Vec<&Member> = (group.members.iter())
+                    .filter(|m| &m.node_group == node_group_id)
+                    .collect();
+                members.sort_by_key(|m| m.role != Role::Primary);
+                ShardSpec {
+                    node_group_id: node_group_id.clone(),
+                    slots: slots.clone(),
+                    members: members.iter().map(|m| m.cluster_id.clone()).collect(),
+                }
             })
             .collect(),
         password: group.settings.auth_token.clone(),
@@ -170,6 +178,7 @@ fn cluster_spec(
         binary,
         seed_rdbs: Vec::new(),
         tls,
+        previous: None,
     }
 }
 

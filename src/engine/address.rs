@@ -137,6 +137,13 @@ impl AddressPool {
         self.bind_endpoint(wanted.port()).await
     }
 
+    /// The cluster bus port for a node brought back at `addr` (its previous address): as
+    /// [`Self::for_node`] picks one, `port + 10000` when free there, else any free one.
+    pub fn bus_port_at(&self, addr: SocketAddrV4) -> io::Result<u16> {
+        bus_port_on(*addr.ip(), addr.port())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::AddrInUse, "no free cluster bus port"))
+    }
+
     /// The next host of the block, skipping the network (.0) and broadcast-like (.255) ones.
     fn next_address(&self) -> Ipv4Addr {
         loop {

@@ -38,14 +38,15 @@ pub(crate) use auth::AuthUpdate;
 pub use binaries::Binaries;
 pub(crate) use binaries::{ChosenBinary, MajorMinor, major_minor};
 pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
-pub(crate) use cluster::{ClusterSpec, ShardSpec, StartedCluster};
+pub(crate) use cluster::{ClusterSpec, PreviousClusterAddresses, ShardSpec, StartedCluster};
 pub(crate) use error::EngineError;
+pub(crate) use memcached::PreviousMemcached;
 pub(crate) use node::{NodeHealth, probe};
 pub use proxy::behaviour::EndpointBehaviour;
 pub(crate) use proxy::behaviour::set as set_endpoint_behaviour;
 pub(crate) use replicated::{GroupSpec, PreviousAddresses, StartedGroup};
 pub(crate) use runtime::{Runtime, RuntimeHandle};
-pub(crate) use standalone::CacheClusterHandle;
+pub(crate) use standalone::{CacheClusterHandle, StandaloneRedis};
 pub use tls::{CertificateAuthority, TlsMode};
 
 /// The one node group of a cluster-mode-disabled group.

@@ -12,6 +12,7 @@ use redis::Value;
 use super::address::{AddressPool, Addressing, unassigned};
 use super::client::NodeClient;
 use super::node::{node_spec, start_on_free_address};
+use super::tls::NodeTls;
 use super::{Engine, EngineError};
 
 /// Where a scope keeps its snapshots' RDBs, under its data dir (the dot keeps it apart from the
@@ -127,11 +128,15 @@ fn copy_atomically(source: &Path, target: &Path) -> Result<u64, EngineError> {
 pub(crate) type SlotOwners = Vec<(Vec<(u32, u32)>, SocketAddrV4)>;
 
 /// Loads each RDB into a scratch node and MIGRATEs every key to the primary owning its slot.
+/// Into a TLS cluster (`tls`) the scratch node speaks TLS too, and MIGRATEs over TLS
+/// (`tls-cluster`, which is what Redis's MIGRATE follows): a `required` node has no plaintext
+/// port to take them.
 pub(crate) async fn import_into_cluster(
     rdbs: &[PathBuf],
     owners: &SlotOwners,
     binary: &Path,
     scratch_dir: &Path,
+    tls: Option<&NodeTls>,
 ) -> Result<(), EngineError> {
     // A scratch node needs no address of its own: any free port on 127.0.0.1.
     let pool = AddressPool::new(Addressing::Shared);
@@ -145,6 +150,14 @@ pub(crate) async fn import_into_cluster(
             None,
         );
         spec.seed_rdb = Some(rdb.clone());
+        if let Some(tls) = tls {
+            spec.tls = Some(NodeTls {
+                mode: super::TlsMode::Required,
+                endpoint_ips: Vec::new(),
+                ..tls.clone()
+            });
+            spec.startup_config = vec![("tls-cluster".into(), "yes".into())];
+        }
         let process = start_on_free_address(spec, &pool).await?;
         let moved = migrate_all(&process.client(), owners).await;
         let dir = process.spec().dir.clone();

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::address::{AddressPool, unassigned};
-use super::memcached::{MemcachedCluster, MemcachedClusterSpec, locate_memcached};
+use super::memcached::{
+    MemcachedCluster, MemcachedClusterSpec, PreviousMemcached, locate_memcached,
+};
 use super::node::{NodeSlot, node_spec, set_config, start_on_free_address};
 use super::node::{merge_config, start_on_address_or_free};
 use super::{Engine, EngineError};
@@ -23,6 +25,20 @@ const STANDALONE_DIR: &str = "standalone.d";
 
 /// Item memory (`-m`) of every memcached node: the node type's memory is not reserved locally.
 const MEMCACHED_MEMORY_MB: u32 = 64;
+
+/// How a standalone Redis or Valkey cluster's node starts.
+pub(crate) struct StandaloneRedis {
+    /// The redis-server or valkey-server it runs.
+    pub binary: PathBuf,
+    pub password: Option<String>,
+    /// It listens on an address of its own at this port.
+    pub port: u16,
+    pub tls: Option<super::TlsMode>,
+    /// A restore, or a restart: the RDB it loads at start.
+    pub seed_rdb: Option<PathBuf>,
+    /// A node brought back after a server restart: its previous address, where free.
+    pub previous: Option<SocketAddrV4>,
+}
 
 /// A standalone cluster's runtime, behind an async mutex like a group's: a reboot, a scaling
 /// step and a health repair never interleave.
@@ -209,34 +225,28 @@ impl Engine {
         self.data_dir.join(STANDALONE_DIR).join(cluster_id)
     }
 
-    /// Starts the node of a standalone Redis or Valkey cluster, running `redis_server` (a
-    /// redis-server or valkey-server), on an address of its own at `port`, loading `seed_rdb`
-    /// (a restore) when given; that address.
+    /// Starts the node of a standalone Redis or Valkey cluster as `start` says; its address.
     pub(crate) async fn start_redis_cluster(
         &self,
         cluster_id: &str,
-        redis_server: PathBuf,
-        password: Option<String>,
-        port: u16,
-        tls: Option<super::TlsMode>,
-        seed_rdb: Option<PathBuf>,
+        start: StandaloneRedis,
     ) -> Result<SocketAddrV4, EngineError> {
         let dir = self.standalone_dir(cluster_id);
-        let tls = tls.map(|mode| super::tls::NodeTls {
+        let tls = start.tls.map(|mode| super::tls::NodeTls {
             ca: self.ca(),
             mode,
             endpoint_ips: Vec::new(),
         });
         let mut spec = node_spec(
             REDIS_NODE_ID,
-            &redis_server,
+            &start.binary,
             &dir,
-            password.clone(),
-            unassigned(port),
+            start.password.clone(),
+            start.previous.unwrap_or(unassigned(start.port)),
             None,
         );
         spec.tls = tls.clone();
-        spec.seed_rdb = seed_rdb;
+        spec.seed_rdb = start.seed_rdb;
         let process = start_on_free_address(spec, &self.addresses).await?;
         let addr = process.addr();
         let node = RedisNode {
@@ -245,10 +255,10 @@ impl Engine {
                 addr,
                 process: Some(process),
             },
-            redis_server,
+            redis_server: start.binary,
             pool: self.addresses.clone(),
             dir,
-            password,
+            password: start.password,
             config: Vec::new(),
             restart_config: Vec::new(),
             tls,
@@ -258,13 +268,20 @@ impl Engine {
         Ok(addr)
     }
 
+    /// Where a standalone cluster's Redis node keeps its RDB (what a restart starts from).
+    pub(crate) fn standalone_node_dir(&self, cluster_id: &str) -> PathBuf {
+        self.standalone_dir(cluster_id).join(REDIS_NODE_ID)
+    }
+
     /// Starts `count` Memcached nodes and the configuration endpoint, each on an address of its
-    /// own at `port`.
+    /// own at `port`; with `previous` (a cluster brought back after a restart), its node ids
+    /// on their previous addresses instead.
     pub(crate) async fn start_memcached_cluster(
         &self,
         cluster_id: &str,
         count: usize,
         port: u16,
+        previous: Option<&PreviousMemcached>,
     ) -> Result<(), EngineError> {
         let memcached = locate_memcached(None).map_err(|e| EngineError::start(cluster_id, e))?;
         let spec = MemcachedClusterSpec {
@@ -275,7 +292,10 @@ impl Engine {
             pool: self.addresses.clone(),
             port,
         };
-        let cluster = MemcachedCluster::start(spec, count).await?;
+        let cluster = match previous {
+            Some(previous) => MemcachedCluster::start_again(spec, previous).await?,
+            None => MemcachedCluster::start(spec, count).await?,
+        };
         self.register_cache_cluster(cluster_id, StandaloneNodes::Memcached(Box::new(cluster)));
         Ok(())
     }

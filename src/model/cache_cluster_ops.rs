@@ -52,6 +52,33 @@ impl Model {
         configuration_address: Option<SocketAddrV4>,
         now: DateTime<Utc>,
     ) -> bool {
+        if !self.mark_cluster_running(id, node_addresses, configuration_address, now) {
+            return false;
+        }
+        let cluster_id = id.to_string();
+        self.record(EventKind::CacheClusterCreated { cluster_id }, now);
+        true
+    }
+
+    /// A cluster brought back after a server restart runs again (its nodes are not new: no
+    /// event). False when it no longer exists.
+    pub fn finish_cluster_restart(
+        &mut self,
+        id: &str,
+        node_addresses: &[(String, SocketAddrV4)],
+        configuration_address: Option<SocketAddrV4>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.mark_cluster_running(id, node_addresses, configuration_address, now)
+    }
+
+    fn mark_cluster_running(
+        &mut self,
+        id: &str,
+        node_addresses: &[(String, SocketAddrV4)],
+        configuration_address: Option<SocketAddrV4>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Ok(cluster) = self.cache_clusters.get_mut(id) else {
             return false;
         };
@@ -61,8 +88,6 @@ impl Model {
         cluster.sync_nodes(node_addresses, &[], now);
         cluster.configuration_address = configuration_address;
         cluster.status = ClusterStatus::Available;
-        let cluster_id = cluster.id.clone();
-        self.record(EventKind::CacheClusterCreated { cluster_id }, now);
         true
     }
 

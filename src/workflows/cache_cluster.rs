@@ -12,6 +12,8 @@ pub enum StartPlan {
         count: usize,
         /// `Port`: every node and the configuration endpoint listen on it.
         port: u16,
+        /// A cluster brought back after a server restart: its node ids and addresses.
+        previous: Option<crate::engine::PreviousMemcached>,
     },
 }
 
@@ -26,19 +28,28 @@ pub struct RedisPlan {
     pub config: Vec<(String, String)>,
     /// `Port`: the node listens on it, on an address of its own.
     pub port: u16,
-    /// A restore (`SnapshotName`, `SnapshotArns`): the RDB the node loads at start.
+    /// A restore (`SnapshotName`, `SnapshotArns`), or a restart: the RDB the node loads at
+    /// start.
     pub seed_rdb: Option<std::path::PathBuf>,
+    /// A node brought back after a server restart: its previous address.
+    pub previous: Option<std::net::SocketAddrV4>,
 }
 
-pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
+/// Starts the cluster's nodes and makes it `available` (`restart`: a cluster brought back
+/// after a server restart, whose nodes are not new).
+pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan, restart: bool) {
     // Redis and Valkey nodes hold data: they take their daily snapshots (if the retention
     // limit asks for them); Memcached has none.
     let snapshots = matches!(plan, StartPlan::Redis(_));
     let started = match plan {
         StartPlan::Redis(plan) => start_redis(&state, &cluster_id, plan).await,
-        StartPlan::Memcached { count, port } => state
+        StartPlan::Memcached {
+            count,
+            port,
+            previous,
+        } => state
             .engine
-            .start_memcached_cluster(&cluster_id, count, port)
+            .start_memcached_cluster(&cluster_id, count, port, previous.as_ref())
             .await
             .and_then(|()| state.engine.cache_cluster(&cluster_id)),
     };
@@ -58,10 +69,14 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan) {
         let runtime = handle.lock().await;
         (runtime.node_addresses(), runtime.configuration_address())
     };
-    let kept =
-        state
-            .model()
-            .finish_cluster_create(&cluster_id, &addresses, configuration, state.now());
+    let kept = {
+        let (now, mut model) = (state.now(), state.model());
+        if restart {
+            model.finish_cluster_restart(&cluster_id, &addresses, configuration, now)
+        } else {
+            model.finish_cluster_create(&cluster_id, &addresses, configuration, now)
+        }
+    };
     if kept {
         if snapshots {
             let of = crate::workflows::snapshot::SnapshotOf::CacheCluster(cluster_id.clone());
@@ -83,11 +98,14 @@ async fn start_redis(
         .engine
         .start_redis_cluster(
             cluster_id,
-            plan.binary,
-            plan.password,
-            plan.port,
-            plan.tls,
-            plan.seed_rdb,
+            crate::engine::StandaloneRedis {
+                binary: plan.binary,
+                password: plan.password,
+                port: plan.port,
+                tls: plan.tls,
+                seed_rdb: plan.seed_rdb,
+                previous: plan.previous,
+            },
         )
         .await?;
     let handle = state.engine.cache_cluster(cluster_id)?;

@@ -10,7 +10,7 @@ use crate::support::{
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 const KEYS: usize = 20;
 
-fn start_on(dir: &Path) -> TestServer {
+pub(crate) fn start_on(dir: &Path) -> TestServer {
     TestServer::start_with(&["--data-dir", dir.to_str().unwrap()])
 }
 
@@ -32,16 +32,37 @@ fn assert_keys(at: std::net::SocketAddr) {
 
 /// Waits until the model file in `dir` shows `group` available (the writer runs every 100 ms).
 fn wait_model_written(dir: &Path, group: &str) {
+    wait_model_holds(dir, "groups", group);
+}
+
+/// Waits until the model file in `dir` shows resource `id` of `table` (`groups`,
+/// `cache_clusters`) available.
+pub(crate) fn wait_model_holds(dir: &Path, table: &str, id: &str) {
     wait_blocking(
-        "model.json to hold the group",
+        &format!("model.json to hold {id} available"),
         Duration::from_secs(10),
         || {
             let text = std::fs::read_to_string(dir.join("model.json")).ok()?;
             let document: serde_json::Value = serde_json::from_str(&text).ok()?;
             assert_eq!(document["version"], 1);
-            let groups = document["groups"]["items"].as_object()?;
-            let status = groups.get(group)?["status"].as_str()?;
+            let items = document[table]["items"].as_object()?;
+            let status = items.get(id)?["status"].as_str()?;
             (status == "Available").then_some(())
+        },
+    );
+}
+
+/// Waits until the node at `at` has saved every write to its RDB (nodes save a second after a
+/// change), so a SIGKILL of the server loses none of them.
+pub(crate) fn wait_saved(at: std::net::SocketAddr) {
+    wait_blocking(
+        &format!("the node at {at} to save its writes"),
+        Duration::from_secs(30),
+        || {
+            let info = redis_cli(at, &["INFO", "persistence"]);
+            info.lines()
+                .any(|l| l.trim() == "rdb_changes_since_last_save:0")
+                .then_some(())
         },
     );
 }
@@ -143,17 +164,7 @@ async fn a_group_survives_a_sigkill_once_its_writes_are_saved() {
     let before = create_group(&client, "keep", 2, true).await;
     let primary = endpoints(&before).0;
     write_keys(primary);
-    // Nodes save a second after a change: wait until the primary's RDB holds every write.
-    wait_blocking(
-        "the primary to save its writes",
-        Duration::from_secs(30),
-        || {
-            let info = redis_cli(primary, &["INFO", "persistence"]);
-            info.lines()
-                .any(|l| l.trim() == "rdb_changes_since_last_save:0")
-                .then_some(())
-        },
-    );
+    wait_saved(primary);
     wait_model_written(dir.path(), "keep");
     let children = live_children(server.pid());
     assert_eq!(children.len(), 2);

@@ -81,15 +81,20 @@ pub async fn run(
             config,
             port,
             seed_rdb,
+            previous: None,
         }),
-        None => StartPlan::Memcached { count, port },
+        None => StartPlan::Memcached {
+            count,
+            port,
+            previous: None,
+        },
     };
     let cluster_id = cluster.id.clone();
     state
         .model()
         .insert_cache_cluster(cluster, &parse_tags(params)?)?;
     tracing::info!(cluster = %cluster_id, engine = engine.as_str(), nodes = count, "creating cache cluster");
-    tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan));
+    tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan, false));
     Ok(response)
 }
 

@@ -8,8 +8,11 @@ mod replicas;
 mod reshard;
 mod runtime;
 mod slot_map;
+mod spec;
 mod tls;
 pub mod topology;
 mod upgrade;
 
-pub use runtime::{ClusterRuntime, ClusterSpec, ShardSpec, StartedCluster};
+pub use runtime::{
+    ClusterRuntime, ClusterSpec, PreviousClusterAddresses, ShardSpec, StartedCluster,
+};

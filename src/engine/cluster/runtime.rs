@@ -19,36 +19,9 @@ use crate::engine::node::{NodeSlot, node_spec, start_all, wait_replica_synced};
 use crate::engine::process::{ClusterNodeConfig, NodeSpec, RedisProcess};
 use crate::engine::proxy::EndpointProxy;
 use crate::engine::snapshot::{SnapshotSource, import_into_cluster};
-use crate::engine::tls::{CertificateAuthority, NodeTls, TlsMode};
+use crate::engine::tls::{CertificateAuthority, NodeTls};
 
-/// One shard to start: its node group id, its slot ranges and its members (primary first).
-#[derive(Debug, Clone)]
-pub struct ShardSpec {
-    pub node_group_id: String,
-    pub slots: Vec<(u32, u32)>,
-    pub members: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ClusterSpec {
-    pub group_id: String,
-    pub shards: Vec<ShardSpec>,
-    pub password: Option<String>,
-    /// The port every node and the configuration endpoint listen on (each on its own address).
-    pub port: u16,
-    /// The server binary every node runs (redis-server or valkey-server).
-    pub binary: PathBuf,
-    /// A restore: RDBs whose keys go, each to the shard owning its slot, once formed.
-    pub seed_rdbs: Vec<PathBuf>,
-    /// In-transit encryption: every node (and the cluster bus) speaks TLS, in this mode.
-    pub tls: Option<TlsMode>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartedCluster {
-    pub node_addresses: Vec<(String, SocketAddrV4)>,
-    pub configuration: SocketAddrV4,
-}
+pub use super::spec::{ClusterSpec, PreviousClusterAddresses, ShardSpec, StartedCluster};
 
 /// Forming a cluster, and converging after a failover, normally takes 0.1-2.5 s (Redis keeps a
 /// new primary out of service for 2 s after it starts); a loaded machine gets ample room: a
@@ -132,7 +105,9 @@ impl ClusterRuntime {
         let started_at = Instant::now();
         // The endpoint first: a TLS node's certificate names its address too.
         let name = format!("{}-configuration", spec.group_id);
-        let configuration_endpoint = EndpointProxy::bind(name, &pool, spec.port, vec![])
+        let wanted = spec.previous.as_ref().map(|p| p.configuration);
+        let wanted = wanted.unwrap_or(unassigned(spec.port));
+        let configuration_endpoint = EndpointProxy::bind_at(name, &pool, wanted, false)
             .await
             .map_err(|e| {
                 EngineError::Replication(format!("cannot open the configuration endpoint: {e}"))
@@ -192,7 +167,8 @@ impl ClusterRuntime {
             .map(|(shard, s)| (s.slots.clone(), self.nodes[self.primaries[shard]].slot.addr))
             .collect();
         let scratch = self.dir.join("restore.d");
-        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch).await?;
+        let tls = self.tls.as_ref();
+        import_into_cluster(&spec.seed_rdbs, &owners, &self.binary, &scratch, tls).await?;
         for (index, node) in self.nodes.iter().enumerate() {
             let primary = self.primaries[node.shard];
             if index != primary {
@@ -467,10 +443,15 @@ async fn start_nodes(
     for (shard, shard_spec) in spec.shards.iter().enumerate() {
         for member in &shard_spec.members {
             let password = spec.password.clone();
-            let addr = unassigned(spec.port);
+            let previous = spec.previous.as_ref().and_then(|p| p.of(member));
+            // Back on its previous address, with a bus port there; else the pool picks both.
+            let (addr, bus_port) = match previous.map(|a| (a, pool.bus_port_at(a))) {
+                Some((addr, Ok(bus_port))) => (addr, bus_port),
+                _ => (unassigned(spec.port), 0),
+            };
             let mut node = node_spec(member, &spec.binary, dir, password, addr, None);
             node.cluster = Some(ClusterNodeConfig {
-                bus_port: 0,
+                bus_port,
                 keep_config: false,
             });
             node.tls = tls.cloned();

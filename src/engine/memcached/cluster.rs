@@ -16,7 +16,7 @@ use super::discovery::{DiscoveredNode, SharedTopology, Topology};
 use super::node_proxy::NodeProxy;
 use super::process::{MemcachedNodeSpec, MemcachedProcess, query_version};
 use crate::engine::EngineError;
-use crate::engine::address::AddressPool;
+use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::proxy::EndpointProxy;
 
 /// A node that does not answer `version` within this long is dead to the health check.
@@ -47,6 +47,14 @@ pub(crate) struct MemcachedClusterSpec {
     pub port: u16,
 }
 
+/// Where a Memcached cluster's configuration endpoint and nodes (by id) listened before a
+/// server restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreviousMemcached {
+    pub configuration: SocketAddrV4,
+    pub nodes: Vec<(String, SocketAddrV4)>,
+}
+
 /// A running node: its id, its address, and its process while one runs.
 struct MemcachedNode {
     id: String,
@@ -66,23 +74,49 @@ pub(crate) struct MemcachedCluster {
 impl MemcachedCluster {
     /// Starts `count` nodes and the configuration endpoint (Auto Discovery version 1).
     pub async fn start(spec: MemcachedClusterSpec, count: usize) -> Result<Self, EngineError> {
-        let topology = SharedTopology::empty();
-        let name = format!("{}-configuration", spec.cluster_id);
-        let endpoint = EndpointProxy::bind(name, &spec.pool, spec.port, vec![])
-            .await
-            .map_err(|e| EngineError::start(&spec.cluster_id, e.to_string()))?;
-        let mut cluster = Self {
-            spec,
-            nodes: Vec::new(),
-            next_id: 1,
-            topology,
-            configuration_endpoint: endpoint,
-        };
+        let wanted = unassigned(spec.port);
+        let mut cluster = Self::open(spec, wanted).await?;
         cluster.start_nodes(count).await?;
         // The first published list is the cluster's version 1.
         cluster.publish();
         tracing::info!(cluster = %cluster.spec.cluster_id, nodes = count, "memcached cluster started");
         Ok(cluster)
+    }
+
+    /// A cluster brought back after a server restart: the same node ids, each node and the
+    /// configuration endpoint on its previous address where that is free, every node empty.
+    pub async fn start_again(
+        spec: MemcachedClusterSpec,
+        previous: &PreviousMemcached,
+    ) -> Result<Self, EngineError> {
+        let mut cluster = Self::open(spec, previous.configuration).await?;
+        let numbers = previous
+            .nodes
+            .iter()
+            .filter_map(|(id, _)| id.parse::<u32>().ok());
+        cluster.next_id = numbers.max().unwrap_or(0) + 1;
+        let listed = previous.nodes.iter().map(|(id, addr)| (id.clone(), *addr));
+        cluster.start_listed(listed.collect()).await?;
+        cluster.publish();
+        let nodes = previous.nodes.len();
+        tracing::info!(cluster = %cluster.spec.cluster_id, nodes, "memcached cluster started again");
+        Ok(cluster)
+    }
+
+    /// The cluster with no node yet, its configuration endpoint at `wanted`.
+    async fn open(spec: MemcachedClusterSpec, wanted: SocketAddrV4) -> Result<Self, EngineError> {
+        let topology = SharedTopology::empty();
+        let name = format!("{}-configuration", spec.cluster_id);
+        let endpoint = EndpointProxy::bind_at(name, &spec.pool, wanted, false)
+            .await
+            .map_err(|e| EngineError::start(&spec.cluster_id, e.to_string()))?;
+        Ok(Self {
+            spec,
+            nodes: Vec::new(),
+            next_id: 1,
+            topology,
+            configuration_endpoint: endpoint,
+        })
     }
 
     /// Adds `count` nodes (the next ids) and publishes the new list. Returns their ids. If a
@@ -195,15 +229,27 @@ impl MemcachedCluster {
     }
 
     async fn start_nodes(&mut self, count: usize) -> Result<(), EngineError> {
-        let mut starting = JoinSet::new();
+        let mut listed = Vec::new();
         for _ in 0..count {
-            let id = format!("{:04}", self.next_id);
+            listed.push((format!("{:04}", self.next_id), unassigned(self.spec.port)));
             self.next_id += 1;
+        }
+        self.start_listed(listed).await
+    }
+
+    /// Starts a node of each id, its proxy at the address given (an unassigned one: a new
+    /// address at the cluster's port).
+    async fn start_listed(
+        &mut self,
+        listed: Vec<(String, SocketAddrV4)>,
+    ) -> Result<(), EngineError> {
+        let mut starting = JoinSet::new();
+        for (id, wanted) in listed {
             let spec = self.node_spec(&id);
             let topology = self.topology.clone();
-            let (pool, port) = (self.spec.pool.clone(), self.spec.port);
+            let pool = self.spec.pool.clone();
             starting.spawn(async move {
-                let proxy = NodeProxy::bind(&id, spec.socket_path(), topology, &pool, port)
+                let proxy = NodeProxy::bind(&id, spec.socket_path(), topology, &pool, wanted)
                     .await
                     .map_err(|e| EngineError::start(&id, e.to_string()))?;
                 let process = MemcachedProcess::start(spec).await?;

@@ -9,6 +9,6 @@ mod process;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use cluster::{MemcachedCluster, MemcachedClusterSpec};
+pub(crate) use cluster::{MemcachedCluster, MemcachedClusterSpec, PreviousMemcached};
 pub(crate) use discovery::{DiscoveredNode, Topology};
 pub(crate) use process::{MEMCACHED_ENV, locate_memcached, memcached_version};

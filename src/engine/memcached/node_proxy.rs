@@ -39,17 +39,18 @@ pub(crate) struct NodeProxy {
 }
 
 impl NodeProxy {
-    /// Binds an address of its own from `pool` at `port` (or 127.0.0.1 with a free port, where
-    /// the pool falls back); the listener is held for the node's whole life, so a replaced node
+    /// Binds `wanted` when it names a free address (a node brought back after a restart), else
+    /// an address of its own from `pool` at its port (or 127.0.0.1 with a free port, where the
+    /// pool falls back); the listener is held for the node's whole life, so a replaced node
     /// keeps its address and no other process can take it.
     pub async fn bind(
         node_id: &str,
         socket: PathBuf,
         topology: SharedTopology,
         pool: &AddressPool,
-        port: u16,
+        wanted: SocketAddrV4,
     ) -> io::Result<Self> {
-        let listener = pool.bind_endpoint(port).await?;
+        let listener = pool.bind_endpoint_at(wanted).await?;
         let addr = match listener.local_addr()? {
             std::net::SocketAddr::V4(addr) => addr,
             other => return Err(io::Error::other(format!("not an IPv4 address: {other}"))),

@@ -105,19 +105,20 @@ impl Model {
     }
 }
 
-/// What happens to a loaded group at start.
+/// What happens to a loaded resource at start: its nodes start again from their dirs; it is
+/// `creating` until they run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Comeback {
-    /// Its nodes start again from their dirs; it is `creating` until they run.
-    Restart(Box<ReplicationGroup>),
-    /// Not brought back by this server (see the README): a cluster mode enabled group or a
-    /// standalone cache cluster is `create-failed` and can only be deleted.
-    NotRestored { kind: &'static str, id: String },
+    /// A replication group, in either cluster mode.
+    Group(Box<ReplicationGroup>),
+    /// A standalone cache cluster (Redis, Valkey or Memcached).
+    CacheCluster(Box<CacheCluster>),
 }
 
 impl Model {
-    /// Every loaded group as it starts again: whatever workflow ran when the server stopped
-    /// (a failover, a change, a snapshot) is over, a group being deleted is gone.
+    /// Every loaded group and standalone cluster as it starts again: whatever workflow ran
+    /// when the server stopped (a failover, a change, a snapshot, a reboot) is over, one being
+    /// deleted is gone, one that had failed stays failed.
     pub fn begin_restart(&mut self, now: chrono::DateTime<chrono::Utc>) -> Vec<Comeback> {
         let ids: Vec<String> = self.groups.iter().map(|g| g.id.to_string()).collect();
         let mut comebacks = Vec::new();
@@ -138,23 +139,10 @@ impl Model {
             for member in &mut group.members {
                 member.rebooting = false;
             }
-            if group.cluster_enabled {
-                group.status = GroupStatus::CreateFailed;
-                let kind = "cluster mode enabled replication group";
-                comebacks.push(Comeback::NotRestored { kind, id });
-            } else {
-                group.status = GroupStatus::Creating;
-                comebacks.push(Comeback::Restart(Box::new(group.clone())));
-            }
+            group.status = GroupStatus::Creating;
+            comebacks.push(Comeback::Group(Box::new(group.clone())));
         }
-        let clusters: Vec<String> = self.cache_clusters.iter().map(|c| c.id.clone()).collect();
-        for id in clusters {
-            if let Ok(cluster) = self.cache_clusters.get_mut(&id) {
-                cluster.status = ClusterStatus::CreateFailed;
-                let kind = "standalone cache cluster";
-                comebacks.push(Comeback::NotRestored { kind, id });
-            }
-        }
+        comebacks.extend(self.begin_cache_clusters_restart(now));
         // A snapshot being written when the server stopped never finished.
         let writing: Vec<String> = (self.snapshots.iter())
             .filter(|s| s.status == SnapshotStatus::Creating)
@@ -164,6 +152,30 @@ impl Model {
             if let Ok(snapshot) = self.snapshots.get_mut(&id) {
                 snapshot.status = SnapshotStatus::Failed;
             }
+        }
+        comebacks
+    }
+
+    fn begin_cache_clusters_restart(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<Comeback> {
+        let ids: Vec<String> = self.cache_clusters.iter().map(|c| c.id.clone()).collect();
+        let mut comebacks = Vec::new();
+        for id in ids {
+            let Ok(cluster) = self.cache_clusters.get_mut(&id) else {
+                continue;
+            };
+            match cluster.status {
+                ClusterStatus::Deleting => {
+                    self.finish_cluster_delete(&id, now);
+                    continue;
+                }
+                ClusterStatus::CreateFailed => continue,
+                _ => {}
+            }
+            cluster.status = ClusterStatus::Creating;
+            comebacks.push(Comeback::CacheCluster(Box::new(cluster.clone())));
         }
         comebacks
     }

@@ -43,38 +43,41 @@ fn another_version_is_refused_and_nothing_is_loaded() {
 }
 
 #[test]
-fn a_restart_brings_back_replicated_groups_and_gives_up_on_the_rest() {
+fn a_restart_brings_back_groups_of_either_cluster_mode_but_not_deleted_or_failed_ones() {
     use super::Comeback;
     use crate::model::group::GroupStatus;
     let mut sharded = group("sharded", 2, true);
     sharded.cluster_enabled = true;
     let mut going = group("going", 2, true);
     going.status = GroupStatus::Deleting;
+    let mut failed = group("failed", 2, true);
+    failed.status = GroupStatus::CreateFailed;
     let mut changing = group("changing", 2, true);
     changing.status = GroupStatus::Modifying;
     changing.failover_in_flight = true;
-    let mut model = model_with(vec![group("plain", 2, true), sharded, going, changing]);
+    let groups = vec![group("plain", 2, true), sharded, going, failed, changing];
+    let mut model = model_with(groups);
 
     let comebacks = model.begin_restart(chrono::Utc::now());
     let restarted: Vec<String> = comebacks
         .iter()
         .filter_map(|c| match c {
-            Comeback::Restart(g) => Some(g.id.to_string()),
-            Comeback::NotRestored { .. } => None,
+            Comeback::Group(g) => Some(g.id.to_string()),
+            Comeback::CacheCluster(_) => None,
         })
         .collect();
-    assert_eq!(restarted, ["changing", "plain"]);
-    assert!(comebacks.contains(&Comeback::NotRestored {
-        kind: "cluster mode enabled replication group",
-        id: "sharded".into()
-    }));
+    assert_eq!(restarted, ["changing", "plain", "sharded"]);
     assert!(
         model.group("going").is_err(),
         "a group being deleted is gone"
     );
     assert_eq!(
-        model.group("sharded").unwrap().status,
+        model.group("failed").unwrap().status,
         GroupStatus::CreateFailed
+    );
+    assert_eq!(
+        model.group("sharded").unwrap().status,
+        GroupStatus::Creating
     );
     let changing = model.group("changing").unwrap();
     assert_eq!(changing.status, GroupStatus::Creating);
