@@ -226,3 +226,16 @@ async fn promote_must_name_a_replica_of_the_failed_shard_primary() {
     assert!(node_on(&view, address_of(&ports, "fpr-0001-003")).is_primary);
     assert!(!node_on(&view, address_of(&ports, "fpr-0001-002")).is_primary);
 }
+
+#[tokio::test]
+async fn replication_lag_needs_a_loopback_address_per_node_in_cluster_mode() {
+    let server = TestServer::start_with(&["--node-addresses", "shared"]);
+    let client = server.sdk();
+    create_cluster_on(&client, "redis", "fsh", 2, 1).await;
+    let body = json!({"type": "replication-lag", "replication_group_id": "fsh", "cache_cluster_id": "fsh-0001-002"});
+    let (status, answer) = inject(&server, body).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["__type"], "InvalidFault", "{answer}");
+    let expected = "replication lag in cluster mode needs a loopback address per node (--node-addresses loopback)";
+    assert!(answer.to_string().contains(expected), "{answer}");
+}

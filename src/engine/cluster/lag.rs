@@ -99,7 +99,9 @@ impl ClusterRuntime {
         .await
         .map_err(|e| replication_error(format!("cannot open {name}: {e}")))?;
         self.lag.fronts[&primary_member].route(*replica_addr.ip(), relay.addr());
-        self.lag.relays.insert(member, (relay, primary_member));
+        self.lag
+            .relays
+            .insert(member.clone(), (relay, primary_member.clone()));
         let replica = self.client(index);
         let source = replica_addr.ip().to_string();
         set_config(&replica, &[("bind-source-addr".to_string(), source)]).await?;
@@ -109,7 +111,9 @@ impl ClusterRuntime {
             .await?;
         self.wait_caught_up(index, primary).await.map_err(|e| {
             replication_error(format!("replication through {name} did not start: {e}"))
-        })
+        })?;
+        tracing::info!(group = %self.group_id, replica = %member, primary = %primary_member, %private, relay = %name, "replica replicates through its relay; the primary listens on a private port behind a front on its address");
+        Ok(())
     }
 
     /// The private address of the primary at `index`, behind the front on its own address
