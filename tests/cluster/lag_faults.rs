@@ -72,10 +72,10 @@ struct Shard {
 
 /// A 2 x 2 cluster with 20 keys on shard 0001, its replica 002 lagged (a 60 s latency on its
 /// replication stream) and 20 more keys acknowledged by the primary that only 003 got.
-async fn lagged_shard(duration: Option<u64>) -> Shard {
+async fn lagged_shard(engine: &str, duration: Option<u64>) -> Shard {
     let server = TestServer::start();
     let client = server.sdk();
-    let group = create_cluster_on(&client, "redis", "flg", 2, 2).await;
+    let group = create_cluster_on(&client, engine, "flg", 2, 2).await;
     let configuration = configuration_endpoint(&group);
     let ports = member_addresses(&client, "flg").await;
     let [primary, lagged, other] =
@@ -138,7 +138,16 @@ async fn kill_primary(shard: &Shard, promote: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn promoting_a_lagged_shard_replica_loses_exactly_the_writes_it_did_not_get() {
-    let shard = lagged_shard(None).await;
+    promoting_the_lagged_replica_loses_its_missing_writes("redis").await;
+}
+
+#[tokio::test]
+async fn promoting_a_lagged_valkey_shard_replica_loses_exactly_the_writes_it_did_not_get() {
+    promoting_the_lagged_replica_loses_its_missing_writes("valkey").await;
+}
+
+async fn promoting_the_lagged_replica_loses_its_missing_writes(engine: &str) {
+    let shard = lagged_shard(engine, None).await;
     kill_primary(&shard, Some("flg-0001-002")).await;
     let client = shard.server.sdk();
     let completed =
@@ -168,7 +177,7 @@ async fn promoting_a_lagged_shard_replica_loses_exactly_the_writes_it_did_not_ge
 
 #[tokio::test]
 async fn without_a_choice_the_least_lagged_shard_replica_takes_over_and_nothing_is_lost() {
-    let shard = lagged_shard(None).await;
+    let shard = lagged_shard("redis", None).await;
     kill_primary(&shard, None).await;
     let completed =
         "Failover from primary node flg-0001-001 to replica node flg-0001-003 completed";
@@ -185,7 +194,7 @@ async fn without_a_choice_the_least_lagged_shard_replica_takes_over_and_nothing_
 
 #[tokio::test]
 async fn a_lag_that_ends_sends_the_replica_straight_to_its_primary_again() {
-    let shard = lagged_shard(Some(4)).await;
+    let shard = lagged_shard("redis", Some(4)).await;
     wait_until("002 replicates directly again", LONG, || async {
         (direct_links(shard.primary) == (2, 0)).then_some(())
     })
