@@ -10,6 +10,7 @@ pub(crate) mod client;
 mod cluster;
 mod error;
 mod held_down;
+mod lag_front;
 // Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
 mod memcached;

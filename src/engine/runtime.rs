@@ -112,20 +112,14 @@ impl Runtime {
     }
 
     /// [`Runtime::promote_replacement`], promoting `chosen` instead of the best replica when
-    /// it is given (cluster mode disabled only: cluster mode elects its own).
+    /// it is given (in cluster mode, a replica of the failed primary's shard).
     pub async fn promote_replacement_to(
         &mut self,
         failed: usize,
         chosen: Option<&str>,
     ) -> Result<String, EngineError> {
-        match (self, chosen) {
-            (Self::Replicated(group), chosen) => group.promote_best_replica(chosen).await,
-            (Self::Cluster(cluster), None) => cluster.take_over(cluster.shard_at(failed)).await,
-            (Self::Cluster(cluster), Some(_)) => Err(EngineError::Replication(format!(
-                "choosing the replica to promote is not supported on cluster {} (cluster mode enabled)",
-                cluster.group_id()
-            ))),
-        }
+        let mut promoted = self.promote_replacements(&[failed], chosen).await?;
+        Ok(promoted.remove(0))
     }
 
     /// No replica took over: the failed primary at `index` comes back, empty, as the primary
@@ -336,17 +330,58 @@ impl Runtime {
         chosen: Option<&str>,
     ) -> Result<Vec<String>, EngineError> {
         match self {
-            Self::Cluster(cluster) if chosen.is_none() => {
+            Self::Cluster(cluster) => {
+                let chosen = chosen.map(|c| cluster.index_of(c).ok_or(c)).transpose();
+                let chosen = chosen.map_err(|c| {
+                    EngineError::Replication(format!("{c} is not a node of {}", cluster.group_id()))
+                })?;
                 let shards: Vec<usize> = failed.iter().map(|i| cluster.shard_at(*i)).collect();
-                cluster.take_over_shards(&shards).await
+                cluster.take_over_shards(&shards, chosen).await
             }
-            _ => match failed {
-                [one] => Ok(vec![self.promote_replacement_to(*one, chosen).await?]),
+            Self::Replicated(group) => match failed {
+                [_] => Ok(vec![group.promote_best_replica(chosen).await?]),
                 _ => Err(EngineError::Replication(format!(
                     "{} has one primary: only one can fail over",
-                    self.group_id()
+                    group.group_id()
                 ))),
             },
+        }
+    }
+
+    /// The replicas whose replication a `replication-lag` fault on the node at `index`
+    /// degrades: that replica, or every replica of its primary when it is a primary.
+    pub fn lag_targets(&self, index: usize) -> Vec<usize> {
+        match self {
+            Self::Cluster(cluster) if cluster.is_primary(index) => {
+                cluster.replicas_of_shard_at(index)
+            }
+            Self::Replicated(group) if group.primary_index() == index => {
+                (0..group.node_addresses().len())
+                    .filter(|i| *i != index)
+                    .collect()
+            }
+            _ => vec![index],
+        }
+    }
+
+    /// Sends the replication stream of the replica at `index` through a relay proxy with
+    /// `toxic` on it; the relay's name (a proxy of the toxics registry).
+    pub async fn degrade_replication(
+        &mut self,
+        index: usize,
+        toxic: super::toxics::spec::NewToxic,
+    ) -> Result<String, EngineError> {
+        match self {
+            Self::Replicated(group) => group.degrade_replication(index, toxic).await,
+            Self::Cluster(cluster) => cluster.degrade_replication(index, toxic).await,
+        }
+    }
+
+    /// The replica at `index` replicates from its primary directly again, and catches up.
+    pub async fn restore_replication(&mut self, index: usize) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.restore_replication(index).await,
+            Self::Cluster(cluster) => cluster.restore_replication(index).await,
         }
     }
 

@@ -19,7 +19,7 @@ const FINISHED: &str = "Finished recovery for cache nodes 0001";
 /// A failover, a hold-down and a recovery in a row, on a loaded machine.
 const LONG: Duration = Duration::from_secs(90);
 
-async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
+pub(crate) async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(format!("{}/_faults", server.url))
         .json(&body)
@@ -30,13 +30,13 @@ async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
     (status, response.json().await.expect("a JSON answer"))
 }
 
-async fn inject_ok(server: &TestServer, body: Value) -> Value {
+pub(crate) async fn inject_ok(server: &TestServer, body: Value) -> Value {
     let (status, answer) = inject(server, body).await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
 
-async fn wait_event(client: &Client, source: &str, message: &str) -> Vec<String> {
+pub(crate) async fn wait_event(client: &Client, source: &str, message: &str) -> Vec<String> {
     wait_until(&format!("{message:?} on {source}"), LONG, || async {
         let said = messages(&events_for(client, source).await);
         said.contains(&message.to_string()).then_some(said)
@@ -219,28 +219,6 @@ async fn an_az_power_interruption_moves_every_primary_out_of_the_zone_until_it_r
     for i in 0..100 {
         let value = cluster_get(&mut connection, &format!("k{i}")).await;
         assert_eq!(value.as_deref(), Some("v"), "k{i}");
-    }
-}
-
-#[tokio::test]
-async fn faults_cluster_mode_does_not_support_yet_are_refused_with_a_reason() {
-    let server = TestServer::start();
-    let client = server.sdk();
-    create_cluster_on(&client, "redis", "frc", 2, 1).await;
-    for (body, what) in [
-        (
-            json!({"type": "replication-lag", "replication_group_id": "frc", "cache_cluster_id": "frc-0001-002"}),
-            "replication-lag",
-        ),
-        (
-            json!({"type": "kill", "replication_group_id": "frc", "cache_cluster_id": "frc-0001-001", "promote": "frc-0001-002"}),
-            "promote",
-        ),
-    ] {
-        let (status, answer) = inject(&server, body).await;
-        assert_eq!(status, 400, "{answer}");
-        let expected = format!("{what} is not supported yet on frc: cluster mode is enabled");
-        assert!(answer.to_string().contains(&expected), "{answer}");
     }
 }
 

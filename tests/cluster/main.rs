@@ -7,6 +7,7 @@ mod support;
 mod create;
 mod failover;
 mod faults;
+mod lag_faults;
 mod replicas;
 mod replicas_rules;
 mod replicas_secure;

@@ -17,6 +17,7 @@ use crate::engine::node::{
 impl ClusterRuntime {
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
     pub async fn kill_node(&mut self, index: usize) {
+        self.forget_lag(index).await;
         self.nodes[index].slot.kill().await;
     }
 
@@ -25,21 +26,23 @@ impl ClusterRuntime {
         self.nodes[index].shard
     }
 
-    /// Makes the best running replica of `shard` its primary with `CLUSTER FAILOVER TAKEOVER`,
-    /// waits until every running node agrees on the new topology and returns the new primary's
-    /// member id. A replica Redis has already promoted by itself is kept.
-    pub async fn take_over(&mut self, shard: usize) -> Result<String, EngineError> {
-        let mut promoted = self.take_over_shards(&[shard]).await?;
-        Ok(promoted.remove(0))
-    }
-
-    /// [`Self::take_over`] for several shards at once (their primaries failed together, e.g.
-    /// in one AZ): every takeover first, then one convergence, since the cluster serves every
-    /// slot again only once each of them has a primary. The new primaries, by shard given.
-    pub async fn take_over_shards(&mut self, shards: &[usize]) -> Result<Vec<String>, EngineError> {
+    /// Makes the best running replica of each of `shards` its primary with `CLUSTER FAILOVER
+    /// TAKEOVER` (a replica Redis has already promoted by itself is kept), waits until every
+    /// running node agrees and returns the new primaries' member ids. Several shards at once
+    /// when their primaries failed together (e.g. in one AZ): every takeover first, then one
+    /// convergence, since the cluster serves every slot again only once each has a primary. The new primaries, by shard given;
+    /// the node at `chosen` takes over its own shard instead of the best replica.
+    pub async fn take_over_shards(
+        &mut self,
+        shards: &[usize],
+        chosen: Option<usize>,
+    ) -> Result<Vec<String>, EngineError> {
         let mut promoted = Vec::new();
         for &shard in shards {
-            let best = self.elect(shard).await?;
+            let best = match chosen.filter(|&c| self.nodes[c].shard == shard) {
+                Some(chosen) => self.take_over_by(shard, chosen).await?,
+                None => self.elect(shard).await?,
+            };
             self.primaries[shard] = best;
             promoted.push(best);
         }
@@ -83,6 +86,21 @@ impl ClusterRuntime {
             .command(&["CLUSTER", "FAILOVER", "TAKEOVER"])
             .await?;
         Ok(best.index)
+    }
+
+    /// `CLUSTER FAILOVER TAKEOVER` on `chosen`, a running replica of `shard`.
+    async fn take_over_by(&self, shard: usize, chosen: usize) -> Result<usize, EngineError> {
+        if !self.replicas_of(shard).contains(&chosen) {
+            return Err(EngineError::Replication(format!(
+                "{} is not a running replica of node group {}",
+                self.member_at(chosen),
+                self.shard_ids[shard]
+            )));
+        }
+        self.client(chosen)
+            .command(&["CLUSTER", "FAILOVER", "TAKEOVER"])
+            .await?;
+        Ok(chosen)
     }
 
     pub(super) fn replicas_of(&self, shard: usize) -> Vec<usize> {

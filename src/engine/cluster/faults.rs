@@ -9,6 +9,7 @@ impl ClusterRuntime {
     /// Takes the node at `index` down and keeps it down: no health check or repair restarts
     /// it until [`Self::release`]. The configuration endpoint stops sending clients to it.
     pub async fn hold_down(&mut self, index: usize, graceful: bool, host_gone: bool) {
+        self.forget_lag(index).await;
         let slot = &mut self.nodes[index].slot;
         self.held.take_down(slot, graceful, host_gone).await;
         self.refresh_configuration_endpoint();

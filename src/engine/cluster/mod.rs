@@ -3,6 +3,7 @@
 
 mod failover;
 mod faults;
+mod lag;
 mod migration;
 mod replicas;
 mod reshard;

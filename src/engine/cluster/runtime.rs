@@ -93,6 +93,8 @@ pub struct ClusterRuntime {
     pub(super) configuration_endpoint: EndpointProxy,
     /// Members an injected fault holds down, and the black holes of those whose host is gone.
     pub(super) held: HeldDown,
+    /// Replicas whose replication runs through a relay (the `replication-lag` fault).
+    pub(super) lag: super::lag::LaggedLinks,
 }
 
 impl ClusterRuntime {
@@ -141,6 +143,7 @@ impl ClusterRuntime {
             tls,
             configuration_endpoint,
             held: HeldDown::default(),
+            lag: Default::default(),
         };
         runtime.form(&spec).await?;
         runtime.wait_converged(None).await?;
@@ -426,6 +429,7 @@ impl ClusterRuntime {
         }
         while stopping.join_next().await.is_some() {}
         self.held.clear();
+        self.forget_all_lag();
         self.configuration_endpoint.close();
         tracing::info!(group = %self.group_id, "cluster stopped");
     }

@@ -14,13 +14,6 @@ use crate::engine::toxics::ToxicRegistry;
 use crate::engine::toxics::spec::NewToxic;
 
 impl GroupRuntime {
-    /// The node index of `member`, or an error naming it.
-    pub fn index_of_member(&self, member: &str) -> Result<usize, EngineError> {
-        self.index_of(member).ok_or_else(|| {
-            EngineError::Replication(format!("{member} is not a node of {}", self.group_id()))
-        })
-    }
-
     /// Takes the node at `index` down and keeps it down (see `HeldDown::take_down`): no
     /// health check or repair restarts it until [`Self::release`].
     pub async fn hold_down(&mut self, index: usize, graceful: bool, host_gone: bool) {

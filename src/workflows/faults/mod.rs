@@ -13,9 +13,10 @@
 //!   naming the primary degrades every replica's link (the primary cut off from the others).
 //!
 //! In cluster mode the same faults hit a cluster's nodes: a shard primary taken down fails
-//! over to a replica of its shard (several shards at once when an AZ goes), and the nodes come
-//! back from their own `nodes.conf`, as replicas of their shard. `replication-lag` and a chosen
-//! replica are refused there for now.
+//! over to a replica of its shard (several shards at once when an AZ goes; the one the fault
+//! names for its own shard), and the nodes come back from their own `nodes.conf`, as replicas
+//! of their shard. `replication-lag` degrades a replica's link to its shard primary only (the
+//! cluster bus stays direct; see `engine::cluster::lag` for how).
 
 mod outage;
 
@@ -97,10 +98,7 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
         .map_err(|_| {
             FaultError::NotFound(format!("Replication group {} not found.", fault.group_id))
         });
-    let (cluster_enabled, group_id) = group?;
-    if cluster_enabled {
-        refuse_on_cluster(&group_id, &fault)?;
-    }
+    let (_, group_id) = group?;
     let fault = Fault { group_id, ..fault };
     let handle = state
         .engine
@@ -130,22 +128,6 @@ pub async fn inject(state: &SharedState, fault: Fault) -> Result<Injected, Fault
     }
 }
 
-/// What cluster mode does not support yet: replication lag and a chosen replica (each
-/// shard's best replica takes over), refused rather than half done.
-fn refuse_on_cluster(group_id: &str, fault: &Fault) -> Result<(), FaultError> {
-    let unsupported = match fault.kind {
-        FaultKind::ReplicationLag { .. } => Some(fault.kind.name()),
-        _ if fault.promote.is_some() => Some("promote"),
-        _ => None,
-    };
-    match unsupported {
-        Some(what) => Err(FaultError::Invalid(format!(
-            "{what} is not supported yet on {group_id}: cluster mode is enabled"
-        ))),
-        None => Ok(()),
-    }
-}
-
 async fn thaw_after(
     handle: crate::engine::RuntimeHandle,
     group_id: String,
@@ -166,7 +148,7 @@ async fn thaw_after(
 }
 
 /// Degrades the replication of `member` (a replica), or of every replica when it is the
-/// primary, and lifts it after the duration.
+/// primary (of its shard, in cluster mode), and lifts it after the duration.
 async fn degrade(
     state: &SharedState,
     runtime: &mut Runtime,
@@ -174,22 +156,14 @@ async fn degrade(
     member: &str,
     toxic: &NewToxic,
 ) -> Result<Injected, FaultError> {
-    let group = runtime.replicated("replication lag")?;
-    let index = group.index_of_member(member)?;
-    let targets: Vec<usize> = if index == group.primary_index() {
-        (0..group.node_addresses().len())
-            .filter(|i| *i != index)
-            .collect()
-    } else {
-        vec![index]
-    };
+    let index = runtime.index_of_member(member)?;
     let mut injected = Injected {
         members: vec![],
         relays: vec![],
     };
-    for target in targets {
-        let relay = group.degrade_replication(target, toxic.clone()).await?;
-        injected.members.push(group.member_at(target).to_string());
+    for target in runtime.lag_targets(index) {
+        let relay = runtime.degrade_replication(target, toxic.clone()).await?;
+        injected.members.push(runtime.member_at(target).to_string());
         injected.relays.push(relay);
     }
     if let Some(duration) = fault.duration {
@@ -209,14 +183,14 @@ async fn restore(state: &SharedState, group_id: &str, members: &[String]) {
         return;
     };
     let mut runtime = handle.lock().await;
-    let Ok(group) = runtime.replicated("replication lag") else {
+    if runtime.is_stopped() {
         return;
-    };
+    }
     for member in members {
-        let Some(index) = group.index_of(member) else {
+        let Ok(index) = runtime.index_of_member(member) else {
             continue;
         };
-        match group.restore_replication(index).await {
+        match runtime.restore_replication(index).await {
             Ok(()) => {
                 tracing::info!(group = %group_id, %member, "replication lag lifted: the replica follows the primary directly and caught up")
             }

@@ -10,6 +10,7 @@ use super::{Fault, FaultError, FaultKind, Injected};
 use crate::engine::{Runtime, RuntimeHandle};
 use crate::model::FailoverTicket;
 use crate::model::events::EventKind;
+use crate::model::group::{Member, ReplicationGroup, Role};
 use crate::state::SharedState;
 use crate::workflows::guard::FailoverGuard;
 use crate::workflows::{Comeback, NODE_ID, bring_back, record_recovery, since};
@@ -76,7 +77,7 @@ fn members_hit(state: &SharedState, fault: &Fault) -> Result<Vec<String>, FaultE
     let group = model
         .group(&fault.group_id)
         .map_err(|e| FaultError::NotFound(e.message().to_string()))?;
-    let mut members: Vec<&crate::model::group::Member> = match &fault.kind {
+    let mut members: Vec<&Member> = match &fault.kind {
         FaultKind::Kill { member } | FaultKind::Restart { member } => {
             let found = group.member(member).ok_or_else(|| {
                 FaultError::NotFound(format!(
@@ -103,15 +104,47 @@ fn members_hit(state: &SharedState, fault: &Fault) -> Result<Vec<String>, FaultE
         FaultKind::ClusterFailure => group.members.iter().collect(),
         FaultKind::Freeze { .. } | FaultKind::ReplicationLag { .. } => unreachable!(),
     };
-    members.sort_by_key(|m| m.role != crate::model::group::Role::Primary);
-    if let Some(chosen) = &fault.promote
-        && members.iter().any(|m| m.cluster_id == *chosen)
-    {
-        return Err(FaultError::Invalid(format!(
-            "{chosen}, the replica chosen for promotion, is taken down by this fault"
-        )));
+    members.sort_by_key(|m| m.role != Role::Primary);
+    if let Some(chosen) = &fault.promote {
+        check_chosen(group, &members, chosen)?;
     }
     Ok(members.into_iter().map(|m| m.cluster_id.clone()).collect())
+}
+
+/// The replica chosen for promotion must be a running replica of a node group whose primary
+/// the fault takes down (in cluster mode, of that shard).
+fn check_chosen(
+    group: &ReplicationGroup,
+    down: &[&Member],
+    chosen: &str,
+) -> Result<(), FaultError> {
+    let refuse = |why: String| {
+        Err(FaultError::Invalid(format!(
+            "{chosen}, the replica chosen for promotion, {why}"
+        )))
+    };
+    let Some(replica) = group.member(chosen) else {
+        return refuse(format!("is not a member of replication group {}", group.id));
+    };
+    if replica.role == Role::Primary {
+        return refuse(format!(
+            "is the primary of node group {}",
+            replica.node_group
+        ));
+    }
+    if down.iter().any(|m| m.cluster_id == chosen) {
+        return refuse("is taken down by this fault".to_string());
+    }
+    let shard_primary_down = down
+        .iter()
+        .any(|m| m.role == Role::Primary && m.node_group == replica.node_group);
+    if !shard_primary_down {
+        return refuse(format!(
+            "is a replica of node group {}, whose primary this fault does not take down",
+            replica.node_group
+        ));
+    }
+    Ok(())
 }
 
 /// The events of the failure, and the promotion when the primary is down, automatic failover
