@@ -80,12 +80,13 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
-    // `--data-dir`: the previous run's model, written again after every change.
-    let writer = if kept {
-        workflows::restore_on_start::load_model(&state, &data_dir)?;
-        Some(workflows::save_model::spawn(state.clone(), &data_dir))
+    // `--data-dir`: the previous run's models (every account and region), written again
+    // after every change.
+    let (restored, writer) = if kept {
+        let restored = workflows::restore_scopes::load_every_scope(&scopes, &data_dir)?;
+        (restored, Some(workflows::save_model::spawn(scopes.clone())))
     } else {
-        None
+        (Vec::new(), None)
     };
     for (engine, path) in binaries.paths() {
         tracing::info!(engine, binary = %path.display(), "engine binary");
@@ -114,8 +115,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // Before fixtures: a fixture group the data dir already holds is kept, not created again.
-    if kept {
-        workflows::restore_on_start::restart_groups(&state).await;
+    for scope_state in &restored {
+        workflows::restore_on_start::restart_groups(scope_state).await;
     }
     if let Some(path) = &config.fixtures
         && let Err(error) = fixtures::load(&state, path).await

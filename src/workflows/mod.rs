@@ -19,6 +19,7 @@ mod repair;
 pub mod replicas;
 pub mod resharding;
 pub mod restore_on_start;
+pub mod restore_scopes;
 pub mod save_model;
 pub mod snapshot;
 

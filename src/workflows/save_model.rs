@@ -1,59 +1,78 @@
-//! `--data-dir`: the model is written to `model.json` after every change, at most every
-//! [`INTERVAL`], atomically (a temp file, synced, renamed over the old one), so a crash leaves
-//! either the previous document or the new one, never a torn one. Rather than hooking every
-//! action and workflow step, a small task compares the document with the one last written:
-//! nothing that changes the model can be missed.
+//! `--data-dir`: every scope's model (the default one's in `DIR/model.json`, each other
+//! account and region's in `DIR/<account>/<region>/model.json`, beside its node dirs) is
+//! written after every change, at most every [`INTERVAL`], atomically (a temp file, synced,
+//! renamed over the old one), so a crash leaves either the previous document or the new one,
+//! never a torn one. Rather than hooking every action and workflow step, a small task compares
+//! each document with the one last written: nothing that changes a model can be missed, and a
+//! scope made by its first request is saved from then on.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::restore_on_start::MODEL_FILE;
-use crate::state::SharedState;
+use crate::model::scope::Scope;
+use crate::scopes::Scopes;
 
 const INTERVAL: Duration = Duration::from_millis(100);
 
 /// The running writer; [`ModelWriter::finish`] writes the last changes and stops it.
 pub struct ModelWriter {
     task: tokio::task::JoinHandle<()>,
-    state: SharedState,
-    path: PathBuf,
+    scopes: Arc<Scopes>,
 }
 
-pub fn spawn(state: SharedState, dir: &Path) -> ModelWriter {
-    let path = dir.join(MODEL_FILE);
+pub fn spawn(scopes: Arc<Scopes>) -> ModelWriter {
     let task = tokio::spawn({
-        let (state, path) = (state.clone(), path.clone());
+        let scopes = scopes.clone();
         async move {
-            let mut last = None;
+            let mut last: BTreeMap<Scope, Vec<u8>> = BTreeMap::new();
             loop {
-                let document = state.model().to_document();
-                if last.as_ref() != Some(&document) {
-                    match write_atomically(&path, &document) {
-                        Ok(()) => last = Some(document),
-                        Err(error) => tracing::error!(%error, "cannot write the model"),
-                    }
-                }
+                write_changed(&scopes, &mut last);
                 tokio::time::sleep(INTERVAL).await;
             }
         }
     });
-    ModelWriter { task, state, path }
+    ModelWriter { task, scopes }
 }
 
 impl ModelWriter {
-    /// Stops the task and writes the model as it is now (at shutdown, before nodes stop).
+    /// Stops the task and writes every model as it is now (at shutdown, before nodes stop).
     pub async fn finish(self) {
         self.task.abort();
         let _ = self.task.await;
-        let document = self.state.model().to_document();
-        if let Err(error) = write_atomically(&self.path, &document) {
-            tracing::error!(%error, "cannot write the model at shutdown");
+        write_changed(&self.scopes, &mut BTreeMap::new());
+    }
+}
+
+/// Writes each scope's document that differs from the one in `last`.
+fn write_changed(scopes: &Scopes, last: &mut BTreeMap<Scope, Vec<u8>>) {
+    for (scope, state) in scopes.all() {
+        let document = state.model().to_document();
+        if last.get(&scope) == Some(&document) {
+            continue;
+        }
+        let path = model_path(state.engine.data_dir());
+        match write_atomically(&path, &document) {
+            Ok(()) => {
+                last.insert(scope, document);
+            }
+            Err(error) => tracing::error!(%scope, %error, "cannot write the model"),
         }
     }
 }
 
+/// Where the model of the scope whose node dirs are in `scope_dir` is kept.
+pub fn model_path(scope_dir: &Path) -> PathBuf {
+    scope_dir.join(MODEL_FILE)
+}
+
 fn write_atomically(path: &Path, document: &[u8]) -> Result<(), String> {
     use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let temp = path.with_extension("json.tmp");
     let failed = |e: std::io::Error| format!("{}: {e}", temp.display());
     let mut file = std::fs::File::create(&temp).map_err(failed)?;

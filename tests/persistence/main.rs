@@ -8,4 +8,5 @@ mod support;
 mod cache_cluster_restarts;
 mod cluster_restarts;
 mod restarts;
+mod scope_restarts;
 mod secure_cluster_restarts;

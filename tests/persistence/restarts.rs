@@ -14,14 +14,14 @@ pub(crate) fn start_on(dir: &Path) -> TestServer {
     TestServer::start_with(&["--data-dir", dir.to_str().unwrap()])
 }
 
-fn write_keys(primary: std::net::SocketAddr) {
+pub(crate) fn write_keys(primary: std::net::SocketAddr) {
     for i in 0..KEYS {
         let (key, value) = (format!("key{i}"), format!("value{i}"));
         assert_eq!(redis_cli(primary, &["SET", &key, &value]), "OK");
     }
 }
 
-fn assert_keys(at: std::net::SocketAddr) {
+pub(crate) fn assert_keys(at: std::net::SocketAddr) {
     for i in 0..KEYS {
         assert_eq!(
             redis_cli(at, &["GET", &format!("key{i}")]),

@@ -137,9 +137,19 @@ impl TestServer {
         access_key: &str,
         secret: &str,
     ) -> aws_sdk_elasticache::Client {
+        self.sdk_in_region(access_key, secret, "us-east-1")
+    }
+
+    /// A client of `access_key`'s account in `region` (a scope of its own).
+    pub fn sdk_in_region(
+        &self,
+        access_key: &str,
+        secret: &str,
+        region: &str,
+    ) -> aws_sdk_elasticache::Client {
         let config = aws_sdk_elasticache::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
             .endpoint_url(&self.url)
             .build();
