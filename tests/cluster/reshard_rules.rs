@@ -231,12 +231,15 @@ async fn failover_and_recover(client: &Client, id: &str, node_group: &str, prima
     // resyncs while the suite starts many clusters at once.
     let finished = "Finished recovery for cache nodes 0001";
     let deadline = std::time::Duration::from_secs(120);
-    wait_until(&format!("{finished:?} on {primary}"), deadline, || async {
+    let outcome = wait_until(&format!("{finished:?} on {primary}"), deadline, || async {
         let events = crate::support::events_for(client, primary).await;
+        // A recovery that gave up says why: fail with that, not with a timeout.
         events
             .iter()
-            .any(|e| e.message() == Some(finished))
-            .then_some(())
+            .filter_map(|e| e.message())
+            .find(|m| *m == finished || m.starts_with("Failed to recover"))
+            .map(str::to_string)
     })
     .await;
+    assert_eq!(outcome, finished, "the recovery of {primary}");
 }

@@ -182,11 +182,12 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            // Polling describes would drown the lines that explain the failure.
+            // Polling describes (groups, events, clusters) would drown the lines that explain
+            // the failure.
             let log = self.log_text();
             let telling: Vec<&str> = log
                 .lines()
-                .filter(|l| !l.contains("action=DescribeReplicationGroups"))
+                .filter(|l| !l.contains("api call action=Describe"))
                 .collect();
             eprintln!(
                 "--- server log ({}), describes left out ---\n{}",
