@@ -173,75 +173,12 @@ impl Model {
         };
         let group_id = group.id.to_string();
         let old_primary = group.primary().map(|m| m.cluster_id.clone());
-        let mut events = Vec::new();
-        let settings = &mut group.settings;
-        if let Some(af) = change
-            .automatic_failover
-            .filter(|af| *af != settings.automatic_failover)
-        {
-            settings.automatic_failover = af;
-            events.push(EventKind::AutomaticFailoverChanged {
-                group_id: group_id.clone(),
-                enabled: af,
-            });
-        }
-        if let Some(maz) = change.multi_az.filter(|maz| *maz != settings.multi_az) {
-            settings.multi_az = maz;
-            events.push(EventKind::MultiAzChanged {
-                group_id: group_id.clone(),
-                enabled: maz,
-            });
-        }
-        if let Some(node_type) = change
-            .cache_node_type
-            .clone()
-            .filter(|t| *t != group.settings.stored.cache_node_type)
-        {
-            events.push(EventKind::NodeTypeModified {
-                group_id: group_id.clone(),
-                node_type,
-            });
-        }
-        apply_stored_settings(group, change);
+        let mut events = apply_model_settings(group, change);
         match outcome {
             Ok(()) => {
-                if let Some(auth) = &change.auth {
-                    group.settings.auth_token = match auth {
-                        AuthChange::Set(token) | AuthChange::Rotate(token) => Some(token.clone()),
-                        AuthChange::Delete => None,
-                    };
-                    group.auth_token_last_modified = Some(now);
-                    events.push(EventKind::AuthTokenChanged {
-                        group_id: group_id.clone(),
-                        strategy: auth.strategy(),
-                    });
-                }
-                if let Some(upgrade) = &change.engine_upgrade {
-                    events.push(upgrade.apply(group));
-                }
-                if let Some(mode) = change.transit_encryption {
-                    group.settings.transit_encryption = mode.is_some();
-                    group.settings.transit_encryption_mode = mode;
-                    events.push(EventKind::TransitEncryptionChanged {
-                        group_id: group_id.clone(),
-                        mode: mode.map(|m| m.as_str()),
-                    });
-                }
-                if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
-                    && *new != old
-                {
-                    group.set_primary(new);
-                    events.push(EventKind::PrimaryChanged {
-                        group_id: group_id.clone(),
-                        old_primary: old,
-                        new_primary: new.clone(),
-                    });
-                }
+                events.extend(apply_engine_settings(group, change, old_primary, now));
             }
-            Err(reason) => events.push(EventKind::ModifyFailed {
-                group_id: group_id.clone(),
-                reason,
-            }),
+            Err(reason) => events.push(EventKind::ModifyFailed { group_id, reason }),
         }
         group.status = GroupStatus::Available;
         group.pending = None;
@@ -249,6 +186,88 @@ impl Model {
             self.record(event, now);
         }
     }
+}
+
+/// The settings that need no engine (they apply even if the engine's part failed), with the
+/// events of those that changed.
+fn apply_model_settings(group: &mut ReplicationGroup, change: &GroupChange) -> Vec<EventKind> {
+    let group_id = group.id.to_string();
+    let mut events = Vec::new();
+    let settings = &mut group.settings;
+    if let Some(af) = change
+        .automatic_failover
+        .filter(|af| *af != settings.automatic_failover)
+    {
+        settings.automatic_failover = af;
+        events.push(EventKind::AutomaticFailoverChanged {
+            group_id: group_id.clone(),
+            enabled: af,
+        });
+    }
+    if let Some(maz) = change.multi_az.filter(|maz| *maz != settings.multi_az) {
+        settings.multi_az = maz;
+        events.push(EventKind::MultiAzChanged {
+            group_id: group_id.clone(),
+            enabled: maz,
+        });
+    }
+    if let Some(node_type) = change
+        .cache_node_type
+        .clone()
+        .filter(|t| *t != group.settings.stored.cache_node_type)
+    {
+        events.push(EventKind::NodeTypeModified {
+            group_id: group_id.clone(),
+            node_type,
+        });
+    }
+    apply_stored_settings(group, change);
+    events
+}
+
+/// The settings the engine carried out (AUTH token, engine version, TLS, primary), with
+/// their events.
+fn apply_engine_settings(
+    group: &mut ReplicationGroup,
+    change: &GroupChange,
+    old_primary: Option<String>,
+    now: DateTime<Utc>,
+) -> Vec<EventKind> {
+    let group_id = group.id.to_string();
+    let mut events = Vec::new();
+    if let Some(auth) = &change.auth {
+        group.settings.auth_token = match auth {
+            AuthChange::Set(token) | AuthChange::Rotate(token) => Some(token.clone()),
+            AuthChange::Delete => None,
+        };
+        group.auth_token_last_modified = Some(now);
+        events.push(EventKind::AuthTokenChanged {
+            group_id: group_id.clone(),
+            strategy: auth.strategy(),
+        });
+    }
+    if let Some(upgrade) = &change.engine_upgrade {
+        events.push(upgrade.apply(group));
+    }
+    if let Some(mode) = change.transit_encryption {
+        group.settings.transit_encryption = mode.is_some();
+        group.settings.transit_encryption_mode = mode;
+        events.push(EventKind::TransitEncryptionChanged {
+            group_id: group_id.clone(),
+            mode: mode.map(|m| m.as_str()),
+        });
+    }
+    if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
+        && *new != old
+    {
+        group.set_primary(new);
+        events.push(EventKind::PrimaryChanged {
+            group_id,
+            old_primary: old,
+            new_primary: new.clone(),
+        });
+    }
+    events
 }
 
 fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
