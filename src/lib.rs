@@ -53,21 +53,77 @@ pub async fn run(config: Config) -> Result<(), String> {
     if config.allow_restricted_commands && !engine::restricted::allow_restricted_commands() {
         return Err("--allow-restricted-commands came after the first node started".into());
     }
+    let server = build_server(&config)?;
+    // `--data-dir`: the previous run's models (every account and region), written again
+    // after every change.
+    let (restored, writer) = if server.kept {
+        let restored =
+            workflows::restore_scopes::load_every_scope(&server.scopes, &server.data_dir)?;
+        (
+            restored,
+            Some(workflows::save_model::spawn(server.scopes.clone())),
+        )
+    } else {
+        (Vec::new(), None)
+    };
+    apply_runtime_settings(&config, &server);
+    learn_default_versions(server.state.clone());
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    bring_up_groups(&config, &server, &restored).await?;
+    if let Some(toxiproxy) = config.toxiproxy_listen {
+        let toxics = server.state.toxics.clone();
+        http::toxiproxy::serve(toxiproxy, toxics, &config.allowed_host).await?;
+    }
+    println!("elasticache-local listening on http://{address}");
+    let _ = std::io::stdout().flush();
+
+    // The Host/Origin checks and the timeouts sit in front of every scope's requests.
+    let policy = http::guard::HostPolicy::new(address, &config.allowed_host);
+    let guard = Arc::new(http::guard::Guard::new(policy, server.state.clone()));
+    let app = server::app_with_scopes(server.scopes.clone());
+    let limits = config.serve_limits();
+    http::serve::serve(listener, app, guard, limits, shutdown_signal()).await;
+    if let Some(writer) = writer {
+        writer.finish().await;
+    }
+    tracing::info!("shutting down: stopping every node");
+    server.scopes.shutdown().await;
+    Ok(())
+}
+
+/// What `run` builds before it listens. The temp data dir (if any) lives as long as this.
+struct Server {
+    state: Arc<AppState>,
+    scopes: Arc<Scopes>,
+    binaries: engine::Binaries,
+    data_dir: PathBuf,
+    ca_file: PathBuf,
+    /// `--data-dir` was given: node data and the model outlive the run.
+    kept: bool,
+    _temp_dir: Option<TempData>,
+}
+
+/// Checks the settings, makes the data dir and the CA, and builds the default scope's state.
+fn build_server(config: &Config) -> Result<Server, String> {
     let binaries = engine::Binaries::locate(
         &config.redis_server,
         config.valkey_server.as_deref(),
         &config.engine_binaries,
     )?;
-    let settings = settings(&config)?;
-    let (data_dir, _temp_dir) = data_dir(&config)?;
+    let settings = settings(config)?;
+    let (data_dir, temp_dir) = data_dir(config)?;
     let accounts = config.accounts()?;
-    let model = model(&config);
+    let model = model(config);
     let kept = config.data_dir.is_some();
     if kept {
         engine::process::keep_node_data();
     }
     let ca_file = data_dir.join(TLS_CA_FILE);
-    let ca = certificate_authority(&config, &data_dir, kept)?;
+    let ca = certificate_authority(config, &data_dir, kept)?;
     std::fs::write(&ca_file, ca.cert_pem())
         .map_err(|e| format!("cannot write {}: {e}", ca_file.display()))?;
     let engine = Engine::with_binaries(binaries.clone(), data_dir.clone())
@@ -80,18 +136,27 @@ pub async fn run(config: Config) -> Result<(), String> {
         Arc::new(SystemClock),
     ));
     let scopes = Arc::new(Scopes::new(state.clone(), accounts, data_dir.clone()));
-    // `--data-dir`: the previous run's models (every account and region), written again
-    // after every change.
-    let (restored, writer) = if kept {
-        let restored = workflows::restore_scopes::load_every_scope(&scopes, &data_dir)?;
-        (restored, Some(workflows::save_model::spawn(scopes.clone())))
-    } else {
-        (Vec::new(), None)
-    };
-    for (engine, path) in binaries.paths() {
+    Ok(Server {
+        state,
+        scopes,
+        binaries,
+        data_dir,
+        ca_file,
+        kept,
+        _temp_dir: temp_dir,
+    })
+}
+
+/// Logs what the run uses and sets the process-wide endpoint behaviour and toxics seed.
+fn apply_runtime_settings(config: &Config, server: &Server) {
+    for (engine, path) in server.binaries.paths() {
         tracing::info!(engine, binary = %path.display(), "engine binary");
     }
-    tracing::info!(data_dir = %data_dir.display(), tls_ca = %ca_file.display(), "starting");
+    tracing::info!(
+        data_dir = %server.data_dir.display(),
+        tls_ca = %server.ca_file.display(),
+        "starting"
+    );
     let behaviour = config.endpoint_behaviour();
     tracing::info!(
         refuse_while_primary_down = behaviour.refuse_while_down,
@@ -100,53 +165,35 @@ pub async fn run(config: Config) -> Result<(), String> {
     );
     engine::set_endpoint_behaviour(behaviour);
     if let Some(seed) = config.toxics_seed {
-        state.toxics.set_seed(seed);
+        server.state.toxics.set_seed(seed);
     }
-    // Learn the default versions in the background: only the first create needs them.
-    let background = state.clone();
+}
+
+/// Learns the default versions in the background: only the first create needs them.
+fn learn_default_versions(state: Arc<AppState>) {
     tokio::spawn(async move {
         for (engine, _) in engine::binaries::ENGINES {
-            let _ = background.engine.choose_binary(engine, None, false).await;
+            let _ = state.engine.choose_binary(engine, None, false).await;
         }
     });
+}
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
+/// Restarts the groups the `--data-dir` models hold (`restored`), then creates the `--fixtures` groups.
+async fn bring_up_groups(
+    config: &Config,
+    server: &Server,
+    restored: &[Arc<AppState>],
+) -> Result<(), String> {
     // Before fixtures: a fixture group the data dir already holds is kept, not created again.
-    for scope_state in &restored {
+    for scope_state in restored {
         workflows::restore_on_start::restart_groups(scope_state).await;
     }
     if let Some(path) = &config.fixtures
-        && let Err(error) = fixtures::load(&state, path).await
+        && let Err(error) = fixtures::load(&server.state, path).await
     {
-        scopes.shutdown().await;
+        server.scopes.shutdown().await;
         return Err(error);
     }
-    if let Some(toxiproxy) = config.toxiproxy_listen {
-        http::toxiproxy::serve(toxiproxy, state.toxics.clone(), &config.allowed_host).await?;
-    }
-    println!("elasticache-local listening on http://{address}");
-    let _ = std::io::stdout().flush();
-
-    // The Host/Origin checks and the timeouts sit in front of every scope's requests.
-    let policy = http::guard::HostPolicy::new(address, &config.allowed_host);
-    let guard = Arc::new(http::guard::Guard::new(policy, state.clone()));
-    let app = server::app_with_scopes(scopes.clone());
-    http::serve::serve(
-        listener,
-        app,
-        guard,
-        config.serve_limits(),
-        shutdown_signal(),
-    )
-    .await;
-    if let Some(writer) = writer {
-        writer.finish().await;
-    }
-    tracing::info!("shutting down: stopping every node");
-    scopes.shutdown().await;
     Ok(())
 }
 

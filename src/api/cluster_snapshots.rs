@@ -4,17 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::CacheCluster;
 use crate::model::scope::Scope;
-use crate::model::snapshot::{
-    NodeSnapshot, Snapshot, SnapshotOrigin, SnapshotSource, SnapshotStatus,
-};
+use crate::model::snapshot::{NodeSnapshot, Snapshot, SnapshotOrigin, SnapshotSource};
 use crate::model::tags::Tag;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
 
-const DEFAULT_PORT: u16 = 6379;
+use super::snapshots::{DEFAULT_PORT, creating, origin_of};
 
 /// A `creating` snapshot of the standalone `cluster`, as AWS describes one: the cluster's
 /// fields (`CacheClusterId`, `NumCacheNodes`, `PreferredAvailabilityZone`), no group's.
@@ -42,37 +39,20 @@ pub fn record_of_cluster(
         node_create_time: node.map_or(cluster.created_at, |n| n.created_at),
         snapshot_create_time: None,
     };
-    Snapshot {
-        name: name.to_string(),
-        arn: Arn::new(ResourceKind::Snapshot, scope, name),
-        status: SnapshotStatus::Creating,
-        source,
-        origin: SnapshotOrigin {
-            replication_group_id: None,
-            replication_group_description: None,
-            cache_cluster_id: Some(cluster.id.clone()),
-            cache_node_type: settings.stored.cache_node_type.clone(),
-            engine: cluster.engine.as_str().to_string(),
-            engine_version: settings.engine_version.clone(),
-            num_cache_nodes: Some(cluster.nodes.len()),
-            preferred_availability_zone: Some(cluster.preferred_availability_zone.clone()),
-            cache_cluster_create_time: Some(cluster.created_at),
-            preferred_maintenance_window: settings.stored.preferred_maintenance_window.clone(),
+    let origin = SnapshotOrigin {
+        cache_cluster_id: Some(cluster.id.clone()),
+        num_cache_nodes: Some(cluster.nodes.len()),
+        preferred_availability_zone: Some(cluster.preferred_availability_zone.clone()),
+        ..origin_of(
+            &settings.stored,
+            cluster.engine.as_str().to_string(),
+            settings.engine_version.clone(),
+            settings.cache_parameter_group_name.clone(),
             port,
-            cache_parameter_group_name: settings.cache_parameter_group_name.clone(),
-            cache_subnet_group_name: settings.stored.cache_subnet_group_name.clone(),
-            auto_minor_version_upgrade: settings.stored.auto_minor_version_upgrade,
-            snapshot_retention_limit: settings.stored.snapshot_retention_limit,
-            snapshot_window: settings.stored.snapshot_window.clone(),
-            num_node_groups: None,
-            automatic_failover: None,
-            cluster_enabled: false,
-        },
-        node_snapshots: vec![node_snapshot],
-        created_at: now,
-        holds_group: true,
-        revision: 0,
-    }
+            cluster.created_at,
+        )
+    };
+    creating(name, source, origin, vec![node_snapshot], scope, now)
 }
 
 /// Inserts a `creating` snapshot of the standalone cluster `cluster_id` (it goes

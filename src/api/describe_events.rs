@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
+use super::encoded_page::{EncodedPage, lookup_entries};
 use super::paging;
 use crate::model::events::{Event, EventQuery, SOURCE_TYPES};
 use crate::model::paging::Pager;
@@ -76,13 +76,7 @@ pub async fn run(
         );
         (entries, marker)
     };
-    let events = encode_entries(entries, &state.encoded_events, MEMBER)?;
-    Ok(EncodedPage {
-        marker,
-        list: LIST,
-        member: MEMBER,
-        members: events,
-    })
+    EncodedPage::encode(LIST, MEMBER, marker, entries, &state.encoded_events)
 }
 
 fn parse_query(

@@ -1,7 +1,7 @@
 //! DescribeReplicationGroups: one group (any-case id) or all, paged by id. Each group's XML is
 //! encoded once per revision and reused (see `protocol::fragments`).
 
-use super::encoded_page::{EncodedPage, encode_entries, lookup_entries};
+use super::encoded_page::{EncodedPage, lookup_entries};
 use super::paging;
 use super::shapes::ReplicationGroupShape;
 use crate::protocol::{ApiError, QueryParams};
@@ -32,13 +32,7 @@ pub async fn run(
         (entries, marker)
     };
     // Encoding happens outside the model lock.
-    let groups = encode_entries(entries, &state.encoded_groups, MEMBER)?;
-    Ok(EncodedPage {
-        marker,
-        list: LIST,
-        member: MEMBER,
-        members: groups,
-    })
+    EncodedPage::encode(LIST, MEMBER, marker, entries, &state.encoded_groups)
 }
 
 #[cfg(test)]

@@ -112,6 +112,25 @@ where
         .collect()
 }
 
+impl EncodedPage {
+    /// The page of `list`: its entries encoded as `member` elements (the fresh ones kept in
+    /// `cache`) after `marker`. Call it without the model lock.
+    pub fn encode<K: Hash + Eq, S: Serialize>(
+        list: &'static str,
+        member: &'static str,
+        marker: Option<String>,
+        entries: Vec<PageEntry<K, S>>,
+        cache: &FragmentCache<K>,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            marker,
+            list,
+            member,
+            members: encode_entries(entries, cache, member)?,
+        })
+    }
+}
+
 /// Encodes the fresh entries as `member` elements, keeping them in `cache`. Call it without the
 /// model lock.
 pub fn encode_entries<K: Hash + Eq, S: Serialize>(

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::group::{Endpoints, NodeGroupLayout, ReplicationGroup};
+use crate::model::group::{Endpoints, NodeGroupLayout, PendingChange, ReplicationGroup};
 use crate::protocol::xml::{XmlList, XmlTime};
 
 /// Where a node or endpoint listens: its own loopback address (see `engine::address`).
@@ -162,32 +162,12 @@ impl ReplicationGroupShape {
             _ => None,
         };
         let pending = group.pending.clone().unwrap_or_default();
-        // A cluster-mode-enabled group has automatic failover from the start (AWS's create
-        // response says `enabled`); a disabled-mode one is `enabling` until it is running.
-        let starting = group.endpoints.is_none() && !group.cluster_enabled;
-        let automatic_failover = match (
-            settings.automatic_failover,
-            starting,
-            pending.automatic_failover,
-        ) {
-            (_, _, Some(true)) | (true, true, _) => "enabling",
-            (_, _, Some(false)) => "disabling",
-            (flag, _, None) => enabled(flag),
-        };
+        let automatic_failover = automatic_failover_status(group, &pending);
         Self {
             replication_group_id: group.id.to_string(),
             description: settings.description.clone(),
             status: group.status.as_str(),
-            pending_modified_values: PendingModifiedValues {
-                primary_cluster_id: pending.primary_cluster_id,
-                automatic_failover_status: pending.automatic_failover.map(enabled),
-                auth_token_status: pending.auth_token_status,
-                transit_encryption_enabled: pending.transit_encryption.map(|m| m.is_some()),
-                transit_encryption_mode: pending.transit_encryption.flatten().map(|m| m.as_str()),
-                resharding: pending
-                    .resharding_progress
-                    .map(ReshardingStatus::from_hundredths),
-            },
+            pending_modified_values: PendingModifiedValues::of(pending),
             member_clusters: XmlList::new(
                 "ClusterId",
                 group.members.iter().map(|m| m.cluster_id.clone()).collect(),
@@ -217,6 +197,37 @@ impl ReplicationGroupShape {
             transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),
             cluster_mode: enabled(group.cluster_enabled),
             engine: settings.engine.clone(),
+        }
+    }
+}
+
+/// `AutomaticFailover`: a change in flight shows as `enabling`/`disabling`. A
+/// cluster-mode-enabled group has it from the start (AWS's create response says `enabled`); a
+/// disabled-mode one is `enabling` until it is running.
+fn automatic_failover_status(group: &ReplicationGroup, pending: &PendingChange) -> &'static str {
+    let starting = group.endpoints.is_none() && !group.cluster_enabled;
+    match (
+        group.settings.automatic_failover,
+        starting,
+        pending.automatic_failover,
+    ) {
+        (_, _, Some(true)) | (true, true, _) => "enabling",
+        (_, _, Some(false)) => "disabling",
+        (flag, _, None) => enabled(flag),
+    }
+}
+
+impl PendingModifiedValues {
+    fn of(pending: PendingChange) -> Self {
+        Self {
+            primary_cluster_id: pending.primary_cluster_id,
+            automatic_failover_status: pending.automatic_failover.map(enabled),
+            auth_token_status: pending.auth_token_status,
+            transit_encryption_enabled: pending.transit_encryption.map(|m| m.is_some()),
+            transit_encryption_mode: pending.transit_encryption.flatten().map(|m| m.as_str()),
+            resharding: pending
+                .resharding_progress
+                .map(ReshardingStatus::from_hundredths),
         }
     }
 }

@@ -4,17 +4,19 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::arn::{Arn, ResourceKind};
-use crate::model::group::{Endpoints, ReplicationGroup, Role};
+use crate::model::group::{Endpoints, NodeGroupLayout, ReplicationGroup, Role};
 use crate::model::scope::Scope;
 use crate::model::snapshot::{
     NodeSnapshot, Snapshot, SnapshotOrigin, SnapshotSource, SnapshotStatus,
 };
+use crate::model::stored_settings::StoredSettings;
 use crate::model::tags::Tag;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
 use crate::workflows::snapshot::SnapshotOf;
 
-const DEFAULT_PORT: u16 = 6379;
+/// The port a snapshot reports when its source has no address yet.
+pub(super) const DEFAULT_PORT: u16 = 6379;
 
 /// A `creating` snapshot of `group`, one node snapshot per node group. `member` names the node
 /// asked for (CreateSnapshot's `CacheClusterId`), reported as the snapshot's cache cluster.
@@ -35,64 +37,113 @@ pub fn record_of_group(
     let node_snapshots = group
         .node_groups
         .iter()
-        .map(|layout| {
-            let members: Vec<_> = group
-                .members
-                .iter()
-                .filter(|m| m.node_group == layout.id)
-                .collect();
-            let primary = members.iter().find(|m| m.role == Role::Primary);
-            let source = member
-                .and_then(|id| members.iter().find(|m| m.cluster_id == id))
-                .or_else(|| members.iter().find(|m| m.role == Role::Replica))
-                .or(primary)
-                .or(members.first());
-            NodeSnapshot {
-                cache_cluster_id: source.map(|m| m.cluster_id.clone()).unwrap_or_default(),
-                node_group_id: layout.id.clone(),
-                cache_node_id: crate::workflows::NODE_ID.to_string(),
-                slots: layout.slots.clone(),
-                replica_count: members.len().saturating_sub(1),
-                primary_availability_zone: primary
-                    .map(|m| m.availability_zone.clone())
-                    .unwrap_or_default(),
-                replica_availability_zones: members
-                    .iter()
-                    .filter(|m| m.role == Role::Replica)
-                    .map(|m| m.availability_zone.clone())
-                    .collect(),
-                size_bytes: None,
-                node_create_time: source.map_or(group.created_at, |m| m.created_at),
-                snapshot_create_time: None,
-            }
-        })
+        .map(|layout| node_snapshot_of(group, layout, member))
         .collect();
+    let origin = SnapshotOrigin {
+        replication_group_id: Some(group.id.to_string()),
+        replication_group_description: Some(settings.description.clone()),
+        cache_cluster_id: member.map(str::to_string),
+        num_node_groups: Some(group.node_groups.len()),
+        automatic_failover: Some(settings.automatic_failover),
+        cluster_enabled: group.cluster_enabled,
+        ..origin_of(
+            &settings.stored,
+            settings.engine.clone(),
+            settings.engine_version.clone(),
+            settings.cache_parameter_group_name.clone(),
+            port,
+            group.created_at,
+        )
+    };
+    creating(name, source, origin, node_snapshots, scope, now)
+}
+
+/// One node group's snapshot: taken of `member` if it is in this node group, else of a
+/// replica, else of the primary.
+fn node_snapshot_of(
+    group: &ReplicationGroup,
+    layout: &NodeGroupLayout,
+    member: Option<&str>,
+) -> NodeSnapshot {
+    let members: Vec<_> = group
+        .members
+        .iter()
+        .filter(|m| m.node_group == layout.id)
+        .collect();
+    let primary = members.iter().find(|m| m.role == Role::Primary);
+    let source = member
+        .and_then(|id| members.iter().find(|m| m.cluster_id == id))
+        .or_else(|| members.iter().find(|m| m.role == Role::Replica))
+        .or(primary)
+        .or(members.first());
+    NodeSnapshot {
+        cache_cluster_id: source.map(|m| m.cluster_id.clone()).unwrap_or_default(),
+        node_group_id: layout.id.clone(),
+        cache_node_id: crate::workflows::NODE_ID.to_string(),
+        slots: layout.slots.clone(),
+        replica_count: members.len().saturating_sub(1),
+        primary_availability_zone: primary
+            .map(|m| m.availability_zone.clone())
+            .unwrap_or_default(),
+        replica_availability_zones: members
+            .iter()
+            .filter(|m| m.role == Role::Replica)
+            .map(|m| m.availability_zone.clone())
+            .collect(),
+        size_bytes: None,
+        node_create_time: source.map_or(group.created_at, |m| m.created_at),
+        snapshot_create_time: None,
+    }
+}
+
+/// What a snapshot's origin copies from any source (group or standalone cluster); the fields
+/// of one kind only are left empty for the caller to fill.
+pub(super) fn origin_of(
+    stored: &StoredSettings,
+    engine: String,
+    engine_version: String,
+    cache_parameter_group_name: Option<String>,
+    port: u16,
+    created_at: DateTime<Utc>,
+) -> SnapshotOrigin {
+    SnapshotOrigin {
+        replication_group_id: None,
+        replication_group_description: None,
+        cache_cluster_id: None,
+        cache_node_type: stored.cache_node_type.clone(),
+        engine,
+        engine_version,
+        num_cache_nodes: None,
+        preferred_availability_zone: None,
+        cache_cluster_create_time: Some(created_at),
+        preferred_maintenance_window: stored.preferred_maintenance_window.clone(),
+        port,
+        cache_parameter_group_name,
+        cache_subnet_group_name: stored.cache_subnet_group_name.clone(),
+        auto_minor_version_upgrade: stored.auto_minor_version_upgrade,
+        snapshot_retention_limit: stored.snapshot_retention_limit,
+        snapshot_window: stored.snapshot_window.clone(),
+        num_node_groups: None,
+        automatic_failover: None,
+        cluster_enabled: false,
+    }
+}
+
+/// A new snapshot record, `creating` until the workflow has written its RDB files.
+pub(super) fn creating(
+    name: &str,
+    source: SnapshotSource,
+    origin: SnapshotOrigin,
+    node_snapshots: Vec<NodeSnapshot>,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Snapshot {
     Snapshot {
         name: name.to_string(),
         arn: Arn::new(ResourceKind::Snapshot, scope, name),
         status: SnapshotStatus::Creating,
         source,
-        origin: SnapshotOrigin {
-            replication_group_id: Some(group.id.to_string()),
-            replication_group_description: Some(settings.description.clone()),
-            cache_cluster_id: member.map(str::to_string),
-            cache_node_type: settings.stored.cache_node_type.clone(),
-            engine: settings.engine.clone(),
-            engine_version: settings.engine_version.clone(),
-            num_cache_nodes: None,
-            preferred_availability_zone: None,
-            cache_cluster_create_time: Some(group.created_at),
-            preferred_maintenance_window: settings.stored.preferred_maintenance_window.clone(),
-            port,
-            cache_parameter_group_name: settings.cache_parameter_group_name.clone(),
-            cache_subnet_group_name: settings.stored.cache_subnet_group_name.clone(),
-            auto_minor_version_upgrade: settings.stored.auto_minor_version_upgrade,
-            snapshot_retention_limit: settings.stored.snapshot_retention_limit,
-            snapshot_window: settings.stored.snapshot_window.clone(),
-            num_node_groups: Some(group.node_groups.len()),
-            automatic_failover: Some(settings.automatic_failover),
-            cluster_enabled: group.cluster_enabled,
-        },
+        origin,
         node_snapshots,
         created_at: now,
         holds_group: true,

@@ -73,23 +73,7 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
     {
         return super::dashboard::page();
     }
-    let state = scopes.default_state();
-    if let Some(verifier) = &state.settings.verifier
-        && let Err(error) = verifier.verify(
-            parts.method.as_str(),
-            parts.uri.path(),
-            query,
-            &parts.headers,
-            &body,
-            state.now(),
-        )
-    {
-        tracing::info!(
-            status = error.status().as_u16(),
-            code = error.code(),
-            message = error.message(),
-            "request refused by --verify-sigv4"
-        );
+    if let Err(error) = verify_signature(&scopes, &parts, &body) {
         return error_response(&error, &request_id);
     }
     let ctx = match request_context(&scopes, &parts.headers, &params, &request_id) {
@@ -110,6 +94,46 @@ async fn handle(State(scopes): State<Arc<Scopes>>, request: Request) -> Response
         Err(error) => Err(error),
     };
     let elapsed_us = started.elapsed().as_micros() as u64;
+    log_and_respond(result, action_name, elapsed_us, &ctx)
+}
+
+/// `--verify-sigv4`: the default scope's verifier checks the request's signature (a refusal is
+/// logged at info, since the caller sees only the error).
+fn verify_signature(
+    scopes: &Scopes,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let state = scopes.default_state();
+    let Some(verifier) = &state.settings.verifier else {
+        return Ok(());
+    };
+    let verified = verifier.verify(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        body,
+        state.now(),
+    );
+    if let Err(error) = &verified {
+        tracing::info!(
+            status = error.status().as_u16(),
+            code = error.code(),
+            message = error.message(),
+            "request refused by --verify-sigv4"
+        );
+    }
+    verified
+}
+
+/// Writes the call's access line (or its failure line) and turns the result into the response.
+fn log_and_respond(
+    result: Result<String, ApiError>,
+    action_name: &str,
+    elapsed_us: u64,
+    ctx: &RequestContext,
+) -> Response<Body> {
     match result {
         Ok(xml) => {
             // The action resolved, so every part of the line is the server's own text: on the

@@ -60,19 +60,10 @@ impl Model {
         true
     }
 
-    /// A cluster brought back after a server restart runs again (its nodes are not new: no
-    /// event). False when it no longer exists.
-    pub fn finish_cluster_restart(
-        &mut self,
-        id: &str,
-        node_addresses: &[(String, SocketAddrV4)],
-        configuration_address: Option<SocketAddrV4>,
-        now: DateTime<Utc>,
-    ) -> bool {
-        self.mark_cluster_running(id, node_addresses, configuration_address, now)
-    }
-
-    fn mark_cluster_running(
+    /// The cluster's nodes run at these addresses: `available`, with no event (so this alone
+    /// ends a cluster brought back after a server restart: its nodes are not new). False when
+    /// it no longer exists.
+    pub fn mark_cluster_running(
         &mut self,
         id: &str,
         node_addresses: &[(String, SocketAddrV4)],

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod parameter_group;
 pub mod persist;
 pub mod quota;
+mod replica_count;
 pub mod resharding;
 pub mod resource;
 pub mod scope;

@@ -1,14 +1,12 @@
 //! ModifyReplicationGroup and Increase/DecreaseReplicaCount in the model: every rule checked
 //! before anything changes, then the group goes `modifying` until its workflow reports back.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::Model;
-use super::arn::{Arn, ResourceKind};
 use super::engine_upgrade::EngineUpgrade;
 use super::events::EventKind;
-use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
-use super::scope::Scope;
+use super::group::{GroupStatus, PendingChange, ReplicationGroup};
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
@@ -61,7 +59,7 @@ fn not_available() -> ApiError {
     )
 }
 
-fn not_a_member(group: &ReplicationGroup, cluster_id: &str) -> ApiError {
+pub(super) fn not_a_member(group: &ReplicationGroup, cluster_id: &str) -> ApiError {
     ApiError::InvalidParameterValue(format!(
         "Cache cluster {cluster_id} is not a member of replication group {}.",
         group.id
@@ -175,75 +173,12 @@ impl Model {
         };
         let group_id = group.id.to_string();
         let old_primary = group.primary().map(|m| m.cluster_id.clone());
-        let mut events = Vec::new();
-        let settings = &mut group.settings;
-        if let Some(af) = change
-            .automatic_failover
-            .filter(|af| *af != settings.automatic_failover)
-        {
-            settings.automatic_failover = af;
-            events.push(EventKind::AutomaticFailoverChanged {
-                group_id: group_id.clone(),
-                enabled: af,
-            });
-        }
-        if let Some(maz) = change.multi_az.filter(|maz| *maz != settings.multi_az) {
-            settings.multi_az = maz;
-            events.push(EventKind::MultiAzChanged {
-                group_id: group_id.clone(),
-                enabled: maz,
-            });
-        }
-        if let Some(node_type) = change
-            .cache_node_type
-            .clone()
-            .filter(|t| *t != group.settings.stored.cache_node_type)
-        {
-            events.push(EventKind::NodeTypeModified {
-                group_id: group_id.clone(),
-                node_type,
-            });
-        }
-        apply_stored_settings(group, change);
+        let mut events = apply_model_settings(group, change);
         match outcome {
             Ok(()) => {
-                if let Some(auth) = &change.auth {
-                    group.settings.auth_token = match auth {
-                        AuthChange::Set(token) | AuthChange::Rotate(token) => Some(token.clone()),
-                        AuthChange::Delete => None,
-                    };
-                    group.auth_token_last_modified = Some(now);
-                    events.push(EventKind::AuthTokenChanged {
-                        group_id: group_id.clone(),
-                        strategy: auth.strategy(),
-                    });
-                }
-                if let Some(upgrade) = &change.engine_upgrade {
-                    events.push(upgrade.apply(group));
-                }
-                if let Some(mode) = change.transit_encryption {
-                    group.settings.transit_encryption = mode.is_some();
-                    group.settings.transit_encryption_mode = mode;
-                    events.push(EventKind::TransitEncryptionChanged {
-                        group_id: group_id.clone(),
-                        mode: mode.map(|m| m.as_str()),
-                    });
-                }
-                if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
-                    && *new != old
-                {
-                    group.set_primary(new);
-                    events.push(EventKind::PrimaryChanged {
-                        group_id: group_id.clone(),
-                        old_primary: old,
-                        new_primary: new.clone(),
-                    });
-                }
+                events.extend(apply_engine_settings(group, change, old_primary, now));
             }
-            Err(reason) => events.push(EventKind::ModifyFailed {
-                group_id: group_id.clone(),
-                reason,
-            }),
+            Err(reason) => events.push(EventKind::ModifyFailed { group_id, reason }),
         }
         group.status = GroupStatus::Available;
         group.pending = None;
@@ -251,182 +186,88 @@ impl Model {
             self.record(event, now);
         }
     }
-
-    /// Validates a replica-count change and marks the group `modifying`. Returns the group as it
-    /// now is (new members listed, without addresses), the member ids to add and those to remove.
-    pub fn begin_replica_change(
-        &mut self,
-        raw_id: &str,
-        new_count: Option<usize>,
-        to_remove: &[String],
-        increase: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(ReplicationGroup, Vec<String>, Vec<String>), ApiError> {
-        let group = self.group(raw_id)?;
-        if !group.is_idle() {
-            return Err(ApiError::InvalidReplicationGroupState(format!(
-                "Replication group {} is not in available state.",
-                group.id
-            )));
-        }
-        let current = group.replica_count();
-        let (added, removed) = if increase {
-            let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
-            if target <= current {
-                return Err(ApiError::InvalidParameterValue(format!(
-                    "NewReplicaCount ({target}) must be greater than the current replica count ({current})."
-                )));
-            }
-            (group.free_member_ids(target - current), vec![])
-        } else {
-            (vec![], replicas_to_remove(group, new_count, to_remove)?)
-        };
-        let remaining = current + added.len() - removed.len();
-        if remaining < 1 && (group.settings.automatic_failover || group.settings.multi_az) {
-            return Err(ApiError::InvalidParameterValue(
-                "Must have at least 1 replica when cluster mode is disabled with auto failover enabled.".into(),
-            ));
-        }
-        let group_id = group.id.to_string();
-        let zone = group.members[0].availability_zone.clone();
-        let group = self.group_mut(raw_id)?;
-        group.status = GroupStatus::Modifying;
-        group.pending = Some(PendingChange::default());
-        for cluster_id in &added {
-            let member = Member {
-                cluster_id: cluster_id.clone(),
-                node_group: NODE_GROUP_ID.to_string(),
-                role: Role::Replica,
-                availability_zone: zone.clone(),
-                address: None,
-                created_at: now,
-                rebooting: false,
-                pending_reboot: false,
-            };
-            group.members.push(member);
-        }
-        let snapshot = group.clone();
-        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-        self.record(
-            EventKind::ReplicaCountChange {
-                group_id,
-                increase,
-                completed: false,
-                at,
-            },
-            now,
-        );
-        Ok((snapshot, added, removed))
-    }
-
-    /// The engine added (with addresses) and removed nodes; members that did not start are dropped.
-    pub fn finish_replica_change(
-        &mut self,
-        id: &str,
-        increase: bool,
-        added: &[(String, std::net::SocketAddrV4)],
-        removed: &[String],
-        failure: Option<String>,
-        now: DateTime<Utc>,
-    ) {
-        let Ok(group) = self.group_mut(id) else {
-            return;
-        };
-        group.set_addresses(added);
-        let group_id = group.id.to_string();
-        let before: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
-        group
-            .members
-            .retain(|m| m.address.is_some() && !removed.contains(&m.cluster_id));
-        let kept: Vec<String> = group.members.iter().map(|m| m.cluster_id.clone()).collect();
-        group.status = GroupStatus::Available;
-        let group_arn = group.arn.clone();
-        let one_member = group.pending.take().is_some_and(|p| p.one_member);
-        let started: Vec<String> = added.iter().map(|(id, _)| id.clone()).collect();
-        let gone: Vec<String> = before
-            .iter()
-            .filter(|id| !kept.contains(id))
-            .cloned()
-            .collect();
-        self.retag_members(&group_arn, &started, &gone);
-        for (cluster_id, _) in added {
-            self.record(
-                EventKind::CacheClusterCreated {
-                    cluster_id: cluster_id.clone(),
-                },
-                now,
-            );
-        }
-        for cluster_id in before
-            .into_iter()
-            .filter(|id| !kept.contains(id) && removed.contains(id))
-        {
-            self.record(EventKind::CacheClusterDeleted { cluster_id }, now);
-        }
-        if let Some(reason) = failure {
-            self.record(
-                EventKind::ModifyFailed {
-                    group_id: group_id.clone(),
-                    reason,
-                },
-                now,
-            );
-        }
-        if one_member {
-            return;
-        }
-        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-        self.record(
-            EventKind::ReplicaCountChange {
-                group_id,
-                increase,
-                completed: true,
-                at,
-            },
-            now,
-        );
-    }
 }
 
-/// `ReplicasToRemove` (checked), or else the highest-numbered replicas down to `new_count`.
-fn replicas_to_remove(
-    group: &ReplicationGroup,
-    new_count: Option<usize>,
-    to_remove: &[String],
-) -> Result<Vec<String>, ApiError> {
-    let current = group.replica_count();
-    if !to_remove.is_empty() {
-        for cluster_id in to_remove {
-            let member = group
-                .member(cluster_id)
-                .ok_or_else(|| not_a_member(group, cluster_id))?;
-            if member.role == Role::Primary {
-                return Err(ApiError::InvalidParameterValue(format!(
-                    "Cache cluster {cluster_id} is the primary and cannot be removed."
-                )));
-            }
-        }
-        if new_count.is_some_and(|n| n + to_remove.len() != current) {
-            return Err(ApiError::InvalidParameterCombination(
-                "NewReplicaCount and ReplicasToRemove disagree on how many replicas remain.".into(),
-            ));
-        }
-        return Ok(to_remove.to_vec());
+/// The settings that need no engine (they apply even if the engine's part failed), with the
+/// events of those that changed.
+fn apply_model_settings(group: &mut ReplicationGroup, change: &GroupChange) -> Vec<EventKind> {
+    let group_id = group.id.to_string();
+    let mut events = Vec::new();
+    let settings = &mut group.settings;
+    if let Some(af) = change
+        .automatic_failover
+        .filter(|af| *af != settings.automatic_failover)
+    {
+        settings.automatic_failover = af;
+        events.push(EventKind::AutomaticFailoverChanged {
+            group_id: group_id.clone(),
+            enabled: af,
+        });
     }
-    let target = new_count.ok_or_else(|| ApiError::missing_parameter("NewReplicaCount"))?;
-    if target >= current {
-        return Err(ApiError::InvalidParameterValue(format!(
-            "NewReplicaCount ({target}) must be less than the current replica count ({current})."
-        )));
+    if let Some(maz) = change.multi_az.filter(|maz| *maz != settings.multi_az) {
+        settings.multi_az = maz;
+        events.push(EventKind::MultiAzChanged {
+            group_id: group_id.clone(),
+            enabled: maz,
+        });
     }
-    let mut replicas: Vec<String> = group
-        .members
-        .iter()
-        .filter(|m| m.role == Role::Replica)
-        .map(|m| m.cluster_id.clone())
-        .collect();
-    replicas.sort();
-    Ok(replicas.split_off(target))
+    if let Some(node_type) = change
+        .cache_node_type
+        .clone()
+        .filter(|t| *t != group.settings.stored.cache_node_type)
+    {
+        events.push(EventKind::NodeTypeModified {
+            group_id: group_id.clone(),
+            node_type,
+        });
+    }
+    apply_stored_settings(group, change);
+    events
+}
+
+/// The settings the engine carried out (AUTH token, engine version, TLS, primary), with
+/// their events.
+fn apply_engine_settings(
+    group: &mut ReplicationGroup,
+    change: &GroupChange,
+    old_primary: Option<String>,
+    now: DateTime<Utc>,
+) -> Vec<EventKind> {
+    let group_id = group.id.to_string();
+    let mut events = Vec::new();
+    if let Some(auth) = &change.auth {
+        group.settings.auth_token = match auth {
+            AuthChange::Set(token) | AuthChange::Rotate(token) => Some(token.clone()),
+            AuthChange::Delete => None,
+        };
+        group.auth_token_last_modified = Some(now);
+        events.push(EventKind::AuthTokenChanged {
+            group_id: group_id.clone(),
+            strategy: auth.strategy(),
+        });
+    }
+    if let Some(upgrade) = &change.engine_upgrade {
+        events.push(upgrade.apply(group));
+    }
+    if let Some(mode) = change.transit_encryption {
+        group.settings.transit_encryption = mode.is_some();
+        group.settings.transit_encryption_mode = mode;
+        events.push(EventKind::TransitEncryptionChanged {
+            group_id: group_id.clone(),
+            mode: mode.map(|m| m.as_str()),
+        });
+    }
+    if let (Some(new), Some(old)) = (&change.primary_cluster_id, old_primary)
+        && *new != old
+    {
+        group.set_primary(new);
+        events.push(EventKind::PrimaryChanged {
+            group_id,
+            old_primary: old,
+            new_primary: new.clone(),
+        });
+    }
+    events
 }
 
 fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
@@ -478,22 +319,5 @@ fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
     }
     if let Some(ids) = &change.security_group_ids {
         settings.stored.security_group_ids.clone_from(ids);
-    }
-}
-
-impl Model {
-    /// A replica-count change's effect on tags: a new member starts with its group's tags (a
-    /// group's tags reach all its nodes), a removed member's tags go with it.
-    fn retag_members(&mut self, group_arn: &Arn, started: &[String], gone: &[String]) {
-        let scope = Scope::new(&group_arn.account, &group_arn.region);
-        let member_arn = |id: &str| Arn::new(ResourceKind::CacheCluster, &scope, id);
-        let group_tags = self.tags.list(group_arn);
-        for id in started {
-            // The group's own tags already passed the same rules and quota.
-            let _ = self.tags.add(&member_arn(id), &group_tags);
-        }
-        for id in gone {
-            self.tags.forget(&member_arn(id));
-        }
     }
 }

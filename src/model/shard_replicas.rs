@@ -4,10 +4,9 @@
 //! are named as AWS names them (`<group>-<node group>-<nnn>`) and removed ones are a shard's
 //! highest-numbered replicas unless `ReplicasToRemove` names them.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::Model;
-use super::events::EventKind;
 use super::group::{GroupStatus, Member, NODE_GROUP_ID, PendingChange, ReplicationGroup, Role};
 use crate::protocol::ApiError;
 
@@ -103,17 +102,8 @@ impl Model {
         group.pending = Some(PendingChange::default());
         group.members.extend(added.iter().cloned());
         let snapshot = group.clone();
-        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
         let (group_id, increase) = (snapshot.id.to_string(), request.increase);
-        self.record(
-            EventKind::ReplicaCountChange {
-                group_id,
-                increase,
-                completed: false,
-                at,
-            },
-            now,
-        );
+        self.record_replica_count_change(group_id, increase, false, now);
         let added = added.into_iter().map(|m| (m.cluster_id, m.node_group));
         Ok((snapshot, added.collect(), removed))
     }

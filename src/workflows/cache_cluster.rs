@@ -72,7 +72,7 @@ pub async fn start(state: SharedState, cluster_id: String, plan: StartPlan, rest
     let kept = {
         let (now, mut model) = (state.now(), state.model());
         if restart {
-            model.finish_cluster_restart(&cluster_id, &addresses, configuration, now)
+            model.mark_cluster_running(&cluster_id, &addresses, configuration, now)
         } else {
             model.finish_cluster_create(&cluster_id, &addresses, configuration, now)
         }

@@ -50,11 +50,47 @@ pub async fn run(
     if let (Some(binary), true) = (&binary, needs_tls) {
         crate::api::transit_encryption::check_binary(state, engine.as_str(), &binary.path).await?;
     }
-    settings.running_engine_version = match &binary {
+    settle_versions(
+        params,
+        &id,
+        engine,
+        &mut settings,
+        binary.as_ref(),
+        &default_version,
+    )?;
+    let config = parameter_group
+        .as_ref()
+        .map(ParameterGroup::non_default_settings)
+        .unwrap_or_default();
+    let now = state.now();
+    let arn = Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &id);
+    let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
+    let response = CacheClusterResult::standalone(&cluster);
+    let plan = start_plan(binary, &cluster, config, count, port, seed_rdb);
+    let cluster_id = cluster.id.clone();
+    state
+        .model()
+        .insert_cache_cluster(cluster, &parse_tags(params)?)?;
+    tracing::info!(cluster = %cluster_id, engine = engine.as_str(), nodes = count, "creating cache cluster");
+    tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan, false));
+    Ok(response)
+}
+
+/// The version the nodes run (the chosen binary's; Memcached's is the installed one), and a
+/// Memcached cluster's `CacheParameterGroupName`, which names one of its default groups.
+fn settle_versions(
+    params: &QueryParams,
+    id: &str,
+    engine: CacheEngine,
+    settings: &mut ClusterSettings,
+    binary: Option<&ChosenBinary>,
+    default_version: &str,
+) -> Result<(), ApiError> {
+    settings.running_engine_version = match binary {
         Some(binary) => binary.version.clone(),
         None => {
-            say_if_memcached_differs(&id, &settings.engine_version, &default_version);
-            default_version.clone()
+            say_if_memcached_differs(id, &settings.engine_version, default_version);
+            default_version.to_string()
         }
     };
     if engine == CacheEngine::Memcached {
@@ -64,15 +100,20 @@ pub async fn run(
             .map(|name| memcached_default_group(name, &settings.engine_version))
             .transpose()?;
     }
-    let config = parameter_group
-        .as_ref()
-        .map(ParameterGroup::non_default_settings)
-        .unwrap_or_default();
-    let now = state.now();
-    let arn = Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &id);
-    let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
-    let response = CacheClusterResult::standalone(&cluster);
-    let plan = match binary {
+    Ok(())
+}
+
+/// How the background workflow starts the new cluster's nodes: a Redis or Valkey node with
+/// the cluster's password, TLS mode and parameter group settings, or Memcached nodes.
+fn start_plan(
+    binary: Option<ChosenBinary>,
+    cluster: &CacheCluster,
+    config: Vec<(String, String)>,
+    count: usize,
+    port: u16,
+    seed_rdb: Option<std::path::PathBuf>,
+) -> StartPlan {
+    match binary {
         Some(binary) => StartPlan::Redis(RedisPlan {
             binary: binary.path,
             password: cluster.settings.auth_token.clone(),
@@ -88,14 +129,7 @@ pub async fn run(
             port,
             previous: None,
         },
-    };
-    let cluster_id = cluster.id.clone();
-    state
-        .model()
-        .insert_cache_cluster(cluster, &parse_tags(params)?)?;
-    tracing::info!(cluster = %cluster_id, engine = engine.as_str(), nodes = count, "creating cache cluster");
-    tokio::spawn(cache_cluster::start(state.clone(), cluster_id, plan, false));
-    Ok(response)
+    }
 }
 
 /// `SnapshotName` or `SnapshotArns`: the one RDB the node starts from (a snapshot of a

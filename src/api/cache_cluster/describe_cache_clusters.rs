@@ -3,7 +3,7 @@
 //! (of its group, or its own) and reused (see `protocol::fragments`).
 
 use super::shape::CacheClusterShape;
-use crate::api::encoded_page::{EncodedPage, encode_entries, lookup_entries};
+use crate::api::encoded_page::{EncodedPage, lookup_entries};
 use crate::api::paging;
 use crate::model::Model;
 use crate::model::cache_cluster::CacheCluster;
@@ -93,13 +93,7 @@ pub async fn run(
         (entries, marker)
     };
     // Encoding happens outside the model lock.
-    let members = encode_entries(entries, cache, MEMBER)?;
-    Ok(EncodedPage {
-        marker,
-        list: LIST,
-        member: MEMBER,
-        members,
-    })
+    EncodedPage::encode(LIST, MEMBER, marker, entries, cache)
 }
 
 #[cfg(test)]

@@ -187,6 +187,35 @@ fn standalone_node(node: &CacheNode) -> CacheNodeShape {
     }
 }
 
+/// A group member's one node, `0001`, in the member's status.
+fn member_node(member: &Member, status: &'static str) -> CacheNodeShape {
+    CacheNodeShape {
+        cache_node_id: "0001".into(),
+        cache_node_status: status,
+        cache_node_create_time: XmlTime(member.created_at),
+        endpoint: member.address.map(Endpoint::at),
+        parameter_group_status: apply_status(member.pending_reboot),
+        customer_availability_zone: member.availability_zone.clone(),
+    }
+}
+
+/// A member's pending values: its group's change deferred to the maintenance window.
+fn deferred_of(group: &ReplicationGroup) -> PendingModifiedValues {
+    group
+        .deferred
+        .as_ref()
+        .map(|d| PendingModifiedValues {
+            cache_node_type: d.change.cache_node_type.clone(),
+            engine_version: d
+                .change
+                .engine_upgrade
+                .as_ref()
+                .map(|u| u.engine_version.clone()),
+            ..PendingModifiedValues::default()
+        })
+        .unwrap_or_default()
+}
+
 impl CacheClusterShape {
     /// A replication group's member: one node, `0001`, with the group's settings.
     pub fn member(group: &ReplicationGroup, member: &Member, show_nodes: bool) -> Self {
@@ -198,14 +227,7 @@ impl CacheClusterShape {
             ..group.arn.clone()
         };
         let status = group.status_of(member);
-        let node = CacheNodeShape {
-            cache_node_id: "0001".into(),
-            cache_node_status: status,
-            cache_node_create_time: XmlTime(member.created_at),
-            endpoint: member.address.map(Endpoint::at),
-            parameter_group_status: apply_status(member.pending_reboot),
-            customer_availability_zone: member.availability_zone.clone(),
-        };
+        let node = member_node(member, status);
         let to_reboot = match member.pending_reboot {
             true => vec!["0001".to_string()],
             false => vec![],
@@ -228,19 +250,7 @@ impl CacheClusterShape {
             preferred_maintenance_window: maintenance_window(
                 &settings.stored.preferred_maintenance_window,
             ),
-            pending_modified_values: group
-                .deferred
-                .as_ref()
-                .map(|d| PendingModifiedValues {
-                    cache_node_type: d.change.cache_node_type.clone(),
-                    engine_version: d
-                        .change
-                        .engine_upgrade
-                        .as_ref()
-                        .map(|u| u.engine_version.clone()),
-                    ..PendingModifiedValues::default()
-                })
-                .unwrap_or_default(),
+            pending_modified_values: deferred_of(group),
             notification_configuration: notification(
                 &settings.stored.notification_topic_arn,
                 &settings.stored.notification_topic_status,

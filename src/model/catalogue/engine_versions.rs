@@ -350,71 +350,59 @@ mod tests {
         describe(&filter).iter().map(|v| v.version).collect()
     }
 
+    /// `(Engine, EngineVersion, CacheParameterGroupFamily, DefaultOnly)` as a filter.
+    fn filter<'a>(
+        engine: Option<&'a str>,
+        engine_version: Option<&'a str>,
+        family: Option<&'a str>,
+        default_only: bool,
+    ) -> VersionFilter<'a> {
+        VersionFilter {
+            engine,
+            engine_version,
+            family,
+            default_only,
+        }
+    }
+
+    /// Each filter and the versions it lists, in catalogue order.
+    fn check(cases: &[(VersionFilter<'_>, &[&str])]) {
+        for (filter, want) in cases {
+            assert_eq!(versions(filter.clone()), *want, "{filter:?}");
+        }
+    }
+
     #[test]
     fn describe_filters() {
         assert_eq!(describe(&VersionFilter::default()).len(), CATALOGUE.len());
-        let valkey = VersionFilter {
-            engine: Some("valkey"),
-            ..Default::default()
-        };
-        assert_eq!(versions(valkey), ["7.2", "8.0", "8.1"]);
-        let family = VersionFilter {
-            family: Some("redis6.x"),
-            ..Default::default()
-        };
-        assert_eq!(versions(family), ["6.0", "6.2"]);
-        let exact = VersionFilter {
-            engine: Some("redis"),
-            engine_version: Some("5.0.6"),
-            ..Default::default()
-        };
-        assert_eq!(versions(exact), ["5.0.6"]);
-        let memcached = VersionFilter {
-            engine: Some("memcached"),
-            family: Some("memcached1.5"),
-            ..Default::default()
-        };
-        assert_eq!(versions(memcached), ["1.5.10", "1.5.16"]);
-        let unknown = VersionFilter {
-            engine: Some("mongodb"),
-            ..Default::default()
-        };
-        assert!(versions(unknown).is_empty());
-        let family_and_engine_disagree = VersionFilter {
-            engine: Some("valkey"),
-            family: Some("redis7"),
-            ..Default::default()
-        };
-        assert!(versions(family_and_engine_disagree).is_empty());
+        check(&[
+            (
+                filter(Some("valkey"), None, None, false),
+                &["7.2", "8.0", "8.1"],
+            ),
+            (filter(None, None, Some("redis6.x"), false), &["6.0", "6.2"]),
+            (
+                filter(Some("redis"), Some("5.0.6"), None, false),
+                &["5.0.6"],
+            ),
+            (
+                filter(Some("memcached"), None, Some("memcached1.5"), false),
+                &["1.5.10", "1.5.16"],
+            ),
+            (filter(Some("mongodb"), None, None, false), &[]),
+            // The family and the engine disagree.
+            (filter(Some("valkey"), None, Some("redis7"), false), &[]),
+        ]);
     }
 
     #[test]
     fn default_only_gives_the_newest_per_engine_or_per_major() {
-        let all = VersionFilter {
-            default_only: true,
-            ..Default::default()
-        };
-        assert_eq!(versions(all), ["1.6.22", "7.1", "8.1"]);
-        let redis5 = VersionFilter {
-            engine: Some("redis"),
-            engine_version: Some("5"),
-            default_only: true,
-            ..Default::default()
-        };
-        assert_eq!(versions(redis5), ["5.0.6"]);
-        let six = VersionFilter {
-            engine: Some("redis"),
-            engine_version: Some("6.x"),
-            default_only: true,
-            ..Default::default()
-        };
-        assert_eq!(versions(six), ["6.2"]);
-        let family = VersionFilter {
-            family: Some("redis2.8"),
-            default_only: true,
-            ..Default::default()
-        };
-        assert_eq!(versions(family), ["2.8.24"]);
+        check(&[
+            (filter(None, None, None, true), &["1.6.22", "7.1", "8.1"]),
+            (filter(Some("redis"), Some("5"), None, true), &["5.0.6"]),
+            (filter(Some("redis"), Some("6.x"), None, true), &["6.2"]),
+            (filter(None, None, Some("redis2.8"), true), &["2.8.24"]),
+        ]);
     }
 
     #[test]
