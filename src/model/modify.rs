@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Model;
 use super::engine_upgrade::EngineUpgrade;
 use super::events::EventKind;
-use super::group::{GroupStatus, PendingChange, ReplicationGroup};
+use super::group::{GroupSettings, GroupStatus, PendingChange, ReplicationGroup};
 use crate::protocol::ApiError;
 
 /// How the AUTH token changes (`AuthTokenUpdateStrategy`).
@@ -156,6 +156,7 @@ impl Model {
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;
         group.pending = Some(pending);
+        apply_metadata(&mut group.settings, change);
         Ok(group.clone())
     }
 
@@ -270,54 +271,57 @@ fn apply_engine_settings(
     events
 }
 
+/// The node type and parameter group change with the engine's part (the node type's event is
+/// written then); everything else is [`apply_metadata`].
 fn apply_stored_settings(group: &mut ReplicationGroup, change: &GroupChange) {
     let settings = &mut group.settings;
-    let set = |target: &mut String, value: &Option<String>| {
-        if let Some(value) = value {
-            target.clone_from(value);
-        }
-    };
-    set(&mut settings.description, &change.description);
-    set(
-        &mut settings.stored.cache_node_type,
-        &change.cache_node_type,
-    );
+    if let Some(node_type) = &change.cache_node_type {
+        settings.stored.cache_node_type.clone_from(node_type);
+    }
+    if change.cache_parameter_group_name.is_some() {
+        settings
+            .cache_parameter_group_name
+            .clone_from(&change.cache_parameter_group_name);
+    }
+    apply_metadata(settings, change);
+}
+
+/// The settings nothing on the nodes carries out: applied as the Modify is accepted, so its
+/// answer (and every Describe meanwhile) shows them, as AWS's does.
+fn apply_metadata(settings: &mut GroupSettings, change: &GroupChange) {
+    if let Some(description) = &change.description {
+        settings.description.clone_from(description);
+    }
     let set_optional = |target: &mut Option<String>, value: &Option<String>| {
         if value.is_some() {
             target.clone_from(value);
         }
     };
+    let stored = &mut settings.stored;
     set_optional(
         &mut settings.snapshotting_cluster_id,
         &change.snapshotting_cluster_id,
     );
     set_optional(
-        &mut settings.stored.preferred_maintenance_window,
+        &mut stored.preferred_maintenance_window,
         &change.preferred_maintenance_window,
     );
     set_optional(
-        &mut settings.stored.notification_topic_arn,
+        &mut stored.notification_topic_arn,
         &change.notification_topic_arn,
     );
     set_optional(
-        &mut settings.stored.notification_topic_status,
+        &mut stored.notification_topic_status,
         &change.notification_topic_status,
     );
-    set_optional(
-        &mut settings.cache_parameter_group_name,
-        &change.cache_parameter_group_name,
-    );
-    set_optional(
-        &mut settings.stored.snapshot_window,
-        &change.snapshot_window,
-    );
+    set_optional(&mut stored.snapshot_window, &change.snapshot_window);
     if let Some(limit) = change.snapshot_retention_limit {
-        settings.stored.snapshot_retention_limit = limit;
+        stored.snapshot_retention_limit = limit;
     }
     if let Some(upgrade) = change.auto_minor_version_upgrade {
-        settings.stored.auto_minor_version_upgrade = upgrade;
+        stored.auto_minor_version_upgrade = upgrade;
     }
     if let Some(ids) = &change.security_group_ids {
-        settings.stored.security_group_ids.clone_from(ids);
+        stored.security_group_ids.clone_from(ids);
     }
 }

@@ -107,3 +107,35 @@ async fn a_deferred_node_type_waits_for_the_maintenance_window() {
     let group = wait_available(&client, "deferred").await;
     assert_eq!(group.cache_node_type(), Some("cache.m7g.large"));
 }
+
+#[tokio::test]
+async fn a_modify_that_goes_modifying_answers_with_its_metadata_already_applied() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_group(&client, "answers", 2, false).await;
+    // Automatic failover makes it `modifying`; the rest is metadata AWS reports at once.
+    let answer = client
+        .modify_replication_group()
+        .replication_group_id("answers")
+        .automatic_failover_enabled(true)
+        .replication_group_description("renamed")
+        .snapshot_retention_limit(3)
+        .snapshot_window("04:00-05:00")
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify")
+        .replication_group
+        .unwrap();
+    assert_eq!(answer.status(), Some("modifying"));
+    assert_eq!(answer.description(), Some("renamed"));
+    assert_eq!(answer.snapshot_retention_limit(), Some(3));
+    assert_eq!(answer.snapshot_window(), Some("04:00-05:00"));
+    let done = wait_available(&client, "answers").await;
+    assert_eq!(done.description(), Some("renamed"));
+    assert_eq!(done.snapshot_retention_limit(), Some(3));
+    assert_eq!(
+        done.automatic_failover().map(|a| a.as_str()),
+        Some("enabled")
+    );
+}
