@@ -1,5 +1,6 @@
-//! The proxies toxics can act on (every endpoint proxy registers itself under its name while
-//! it listens) and their toxics and enabled flag, with Toxiproxy's rules and errors.
+//! The proxies toxics can act on (every endpoint proxy, replication relay and node registers
+//! itself under its name while it lives) and their toxics and enabled flag, with Toxiproxy's
+//! rules and errors.
 //!
 //! The registry is one per process ([`ToxicRegistry::global`]): endpoint proxies are opened
 //! deep inside the engine's runtimes, and a global lets them register without threading a
@@ -435,6 +436,45 @@ mod tests {
         let view = registry.proxy("g-primary").unwrap();
         assert_eq!(view.upstream, "127.0.0.1:7000");
         assert_eq!(view.listen, "127.0.0.1:1");
+    }
+
+    #[tokio::test]
+    async fn a_node_proxy_settles_when_its_front_reports_and_may_refuse_toxics() {
+        let registry = Arc::new(ToxicRegistry::new());
+        let (_sender, targets) = watch::channel(vec![local(7000)]);
+        let (applied, reports) = watch::channel(Applied::default());
+        let (_node, mut follower) =
+            registry.register_node("g-001", local(4), targets.clone(), reports, None);
+        registry.add_toxic("g-001", latency("a")).unwrap();
+        let version = follower.borrow_and_update().version;
+        let short = std::time::Duration::from_millis(50);
+        assert!(
+            registry.settled("g-001", short).await.is_err(),
+            "not applied yet"
+        );
+        applied.send_replace(Applied {
+            version,
+            error: Some("no front".into()),
+        });
+        assert_eq!(
+            registry.settled("g-001", short).await,
+            Err("no front".into())
+        );
+        applied.send_replace(Applied {
+            version,
+            error: None,
+        });
+        assert_eq!(registry.settled("g-001", short).await, Ok(()));
+
+        let (_reports, refused) = watch::channel(Applied::default());
+        let why = Some("TLS".to_string());
+        let (_tls, _) = registry.register_node("g-002", local(5), targets, refused, why);
+        assert_eq!(
+            registry.add_toxic("g-002", latency("a")),
+            Err(ToxicsError::Unsupported("g-002: TLS".into()))
+        );
+        assert!(registry.set_enabled("g-002", false).is_err());
+        assert!(registry.set_enabled("g-002", true).is_ok());
     }
 
     #[test]
