@@ -174,6 +174,10 @@ async fn a_group_fails_over_with_a_latency_toxic_on_its_replica() {
         "primary endpoint {slowed} ms"
     );
     assert_eq!(redis_cli(node, &["ROLE"]).lines().next(), Some("master"));
+    // The failed primary was restarted by its recovery: it came back without toxics.
+    let recovered = proxy(&api, old_primary).await;
+    assert_eq!(recovered["toxics"], json!([]), "{recovered}");
+    assert_eq!(recovered["upstream"], recovered["listen"], "{recovered}");
 
     client
         .delete_replication_group()
@@ -186,4 +190,51 @@ async fn a_group_fails_over_with_a_latency_toxic_on_its_replica() {
         live_children(pid).is_empty().then_some(())
     })
     .await;
+}
+
+async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/_faults", server.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("http");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+#[tokio::test]
+async fn a_cluster_primary_takes_either_node_toxics_or_a_replication_lag_front_not_both() {
+    let server = TestServer::start();
+    create_cluster(&server.sdk(), "ntl", 2, 1).await;
+    let api = Api::of(&server);
+    let lag = json!({
+        "type": "replication-lag", "replication_group_id": "ntl", "cache_cluster_id": "ntl-0001-002",
+        "toxic": {"name": "slow", "type": "latency", "attributes": {"latency": 1000}},
+    });
+    api.add("ntl-0001-001", latency(50)).await;
+    let (status, refused) = inject(&server, lag.clone()).await;
+    assert_ne!(status, 200, "{refused}");
+    assert!(
+        refused.to_string().contains("has network toxics"),
+        "{refused}"
+    );
+
+    let (status, body) = api
+        .call("DELETE", "/proxies/ntl-0001-001/toxics/slow", None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, answer) = inject(&server, lag).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, refused) = api
+        .call("POST", "/proxies/ntl-0001-001/toxics", Some(latency(50)))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("replication-lag"), "{refused}");
+    let listed = proxy(&api, "ntl-0001-001").await;
+    assert_eq!(
+        listed["toxics"],
+        json!([]),
+        "a toxic that cannot act is not kept"
+    );
 }
