@@ -11,7 +11,7 @@ use crate::support::{
     DEADLINE, TestServer, cluster_client, cluster_nodes, configuration_endpoint, create_cluster,
     create_group, describe, endpoints, live_children, redis_cli, wait_for_event, wait_until,
 };
-use crate::toxics_support::{Api, ping_rtts, redis_connection};
+use crate::toxics_support::{Api, ping_raw, ping_rtts, redis_connection};
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 
@@ -237,4 +237,32 @@ async fn a_cluster_primary_takes_either_node_toxics_or_a_replication_lag_front_n
         json!([]),
         "a toxic that cannot act is not kept"
     );
+}
+
+#[tokio::test]
+async fn a_disabled_node_closes_its_connections_and_enabling_gives_its_address_back() {
+    let (server, _fixture) = crate::toxics_support::start(&[]);
+    let api = Api::of(&server);
+    let node: SocketAddr = proxy(&api, "tox-001").await["listen"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, body) = api
+        .call("POST", "/proxies/tox-001", Some(json!({"enabled": false})))
+        .await;
+    assert_eq!((status, &body["enabled"]), (200, &json!(false)), "{body}");
+    let (got, ending, elapsed) = ping_raw(node, 1, Duration::from_secs(5));
+    assert!(
+        got.is_empty() && elapsed < Duration::from_secs(2),
+        "closed at once: {got:?} {ending:?} {elapsed:?}"
+    );
+
+    let (status, body) = api
+        .call("POST", "/proxies/tox-001", Some(json!({"enabled": true})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["upstream"], body["listen"], "{body}");
+    let (got, _, _) = ping_raw(node, 1, Duration::from_secs(5));
+    assert_eq!(got, b"+PONG\r\n");
 }
