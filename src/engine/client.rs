@@ -84,7 +84,7 @@ impl NodeClient {
     /// The health check's PING; [`EngineError::Local`] when the server itself is to blame.
     pub async fn ping_within(&self, timeout: Duration) -> Result<(), EngineError> {
         let tls = self.tls.as_ref().map(|ca| ca.client_config());
-        super::ping::ping(self.addr, tls, timeout).await
+        super::ping::ping(super::node_toxics::direct(self.addr), tls, timeout).await
     }
 
     async fn command_within(&self, timeout: Duration, args: &[&str]) -> Result<Value, EngineError> {
@@ -125,7 +125,9 @@ impl NodeClient {
     /// A redis crate client for the node: over TLS (verifying the node's IP against the CA)
     /// for a TLS node.
     fn redis_client(&self, settings: RedisConnectionInfo) -> redis::RedisResult<redis::Client> {
-        let (host, port) = (self.addr.ip().to_string(), self.addr.port());
+        // The engine's own channel never passes a node's toxics (see `node_toxics`).
+        let addr = super::node_toxics::direct(self.addr);
+        let (host, port) = (addr.ip().to_string(), addr.port());
         let Some(ca) = &self.tls else {
             let info = ConnectionAddr::Tcp(host, port).into_connection_info()?;
             return redis::Client::open(info.set_redis_settings(settings));

@@ -64,6 +64,8 @@ pub(crate) struct RedisProcess {
     pid: u32,
     /// A `preferred` node's front on its address (see [`super::tls_front`]).
     _front: Option<TlsFront>,
+    /// The node as a proxy of the toxics registry, fronted while it has toxics.
+    toxics: Option<super::node_toxics::NodeToxics>,
 }
 
 impl RedisProcess {
@@ -111,8 +113,20 @@ impl RedisProcess {
             child,
             pid,
             _front: front,
+            toxics: None,
         };
         process.wait_until_answering().await?;
+        // A TLS node's port is not the one it serves clients on; its address cannot be fronted.
+        let refusal = process.spec.tls.is_some().then(|| {
+            "a node with in-transit encryption cannot have toxics (its address serves TLS)"
+                .to_string()
+        });
+        process.toxics = Some(super::node_toxics::NodeToxics::open(
+            &process.spec.name,
+            process.spec.addr,
+            process.client(),
+            refusal,
+        ));
         Ok(process)
     }
 
@@ -183,6 +197,10 @@ impl RedisProcess {
     /// A hard failure: SIGKILL and reap, as when a machine dies. Returns once the process is
     /// gone, so its port is free again.
     pub async fn kill(&mut self) {
+        // The front goes first, so the address is free once the node is gone.
+        if let Some(toxics) = self.toxics.take() {
+            toxics.close().await;
+        }
         let _ = self.child.kill().await;
         let program = program_name(&self.spec);
         tracing::info!(node = %self.spec.name, addr = %self.spec.addr, "{program} killed");

@@ -4,8 +4,9 @@
 //! at the bare paths for clients that only take a host and port.
 //!
 //! The proxies are the endpoints (`<group>-primary`, `<group>-reader`,
-//! `<group>-configuration`): they come and go with their groups, so creating, deleting and
-//! re-pointing proxies is refused with a 400 that says so.
+//! `<group>-configuration`), the nodes (by member id) and the replication relays: they come and
+//! go with their groups, so creating, deleting and re-pointing proxies is refused with a 400
+//! that says so. A node's toxics act once its front is up, so a change answers only then.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -31,6 +32,25 @@ const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (Toxiproxy API 2.12)"
 );
+
+/// How long a change may take to act on a node (its front moves the node's port).
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits for the change just made to `proxy` to act; its failure as a 400 that says why.
+async fn settle(toxics: &ToxicRegistry, proxy: &str) -> Result<(), ToxicsError> {
+    toxics
+        .settled(proxy, SETTLE_LIMIT)
+        .await
+        .map_err(ToxicsError::Unsupported)
+}
+
+/// A removal is done whatever the front does: it is gone from the proxy, and a front slow to
+/// close (its node busy) follows later.
+async fn settle_removal(toxics: &ToxicRegistry, proxy: &str) {
+    if let Err(error) = settle(toxics, proxy).await {
+        tracing::warn!(proxy, %error, "toxics removed; the node's front has not followed yet");
+    }
+}
 
 const NOT_AN_ENDPOINT: &str = "proxies are the endpoints of replication groups: they are created and deleted with their groups (CreateReplicationGroup, DeleteReplicationGroup), not through this API";
 
@@ -160,6 +180,9 @@ async fn version() -> Response<Body> {
 
 async fn reset(State(toxics): State<Registry>) -> Answer {
     toxics.reset();
+    for proxy in toxics.proxies() {
+        settle_removal(&toxics, &proxy.name).await;
+    }
     no_content()
 }
 
@@ -242,7 +265,12 @@ async fn proxy_update(
         )));
     }
     let enabled = input.enabled.unwrap_or(current.enabled);
-    let updated = toxics.set_enabled(&proxy, enabled)?;
+    toxics.set_enabled(&proxy, enabled)?;
+    if let Err(error) = settle(&toxics, &proxy).await {
+        let _ = toxics.set_enabled(&proxy, current.enabled);
+        return Err(error);
+    }
+    let updated = toxics.proxy(&proxy)?;
     tracing::info!(proxy, enabled, "toxiproxy: proxy updated");
     ok(proxy_json(&updated))
 }
@@ -266,6 +294,11 @@ async fn toxic_create(
 ) -> Answer {
     toxics.proxy(&proxy)?;
     let toxic = toxics.add_toxic(&proxy, parse_create(&body)?)?;
+    if let Err(error) = settle(&toxics, &proxy).await {
+        // A toxic that cannot act is not kept.
+        let _ = toxics.remove_toxic(&proxy, &toxic.name);
+        return Err(error);
+    }
     ok(toxic.to_json())
 }
 
@@ -289,5 +322,6 @@ async fn toxic_delete(
     Path((proxy, toxic)): Path<(String, String)>,
 ) -> Answer {
     toxics.remove_toxic(&proxy, &toxic)?;
+    settle_removal(&toxics, &proxy).await;
     no_content()
 }

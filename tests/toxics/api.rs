@@ -16,7 +16,10 @@ async fn api_shapes_and_errors_follow_toxiproxy() {
     let (status, proxies) = api.call("GET", "/proxies", None).await;
     assert_eq!(status, 200);
     let names: Vec<&String> = proxies.as_object().unwrap().keys().collect();
-    assert_eq!(names, vec![&primary, &format!("{GROUP}-reader")]);
+    let node = format!("{GROUP}-001");
+    assert_eq!(names, vec![&node, &primary, &format!("{GROUP}-reader")]);
+    // A node without toxics is not fronted: it listens where its proxy says it does.
+    assert_eq!(proxies[&node]["upstream"], proxies[&node]["listen"]);
     let shown = &proxies[&primary];
     assert_eq!(shown["name"], json!(primary));
     assert_eq!(shown["enabled"], json!(true));

@@ -7,4 +7,5 @@ mod support;
 
 mod api;
 mod behaviour;
+mod nodes;
 mod toxics_support;

@@ -88,6 +88,12 @@ impl ClusterRuntime {
                 replica_addr.ip()
             )));
         }
+        if crate::engine::node_toxics::is_fronted(primary_addr) {
+            // Both fronts want the primary's address; one front per address.
+            return Err(replication_error(format!(
+                "replication lag cannot start while {primary_member} has network toxics; remove them first"
+            )));
+        }
         self.wait_caught_up(index, primary).await?;
         let private = self.front_primary(primary).await?;
         let relay = EndpointProxy::bind(

@@ -1,5 +1,6 @@
-//! The proxies toxics can act on (every endpoint proxy registers itself under its name while
-//! it listens) and their toxics and enabled flag, with Toxiproxy's rules and errors.
+//! The proxies toxics can act on (every endpoint proxy, replication relay and node registers
+//! itself under its name while it lives) and their toxics and enabled flag, with Toxiproxy's
+//! rules and errors.
 //!
 //! The registry is one per process ([`ToxicRegistry::global`]): endpoint proxies are opened
 //! deep inside the engine's runtimes, and a global lets them register without threading a
@@ -44,6 +45,8 @@ pub enum ToxicsError {
 pub struct ProxyConfig {
     pub enabled: bool,
     pub toxics: Vec<ToxicSpec>,
+    /// Bumped at every change, so a node's front can say which change it has applied.
+    pub version: u64,
 }
 
 impl ProxyConfig {
@@ -62,6 +65,19 @@ struct ProxyEntry {
     targets: watch::Receiver<Vec<SocketAddrV4>>,
     config: watch::Sender<Arc<ProxyConfig>>,
     connections: u64,
+    /// A node's proxy: the version of the config its front has applied (see
+    /// [`ToxicRegistry::settled`]); `None` for an endpoint, whose connections follow at once.
+    applied: Option<watch::Receiver<Applied>>,
+    /// Why no toxic can be set on this proxy (a node whose address cannot be fronted).
+    refusal: Option<String>,
+}
+
+/// What a node's front reports after following a config version.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    pub version: u64,
+    /// Why the toxics do not act (the node's address could not be fronted).
+    pub error: Option<String>,
 }
 
 /// A proxy as the API shows it.
@@ -130,10 +146,36 @@ impl ToxicRegistry {
         listen: SocketAddrV4,
         targets: watch::Receiver<Vec<SocketAddrV4>>,
     ) -> Registration {
+        self.insert(name, listen, targets, None, None).0
+    }
+
+    /// [`Self::register`] for a node: toxics act only once its front has applied them, so the
+    /// node follows the returned config and reports each version it applied on `applied`.
+    /// With a `refusal`, adding a toxic or disabling the proxy is refused with that reason.
+    pub fn register_node(
+        self: &Arc<Self>,
+        name: &str,
+        listen: SocketAddrV4,
+        targets: watch::Receiver<Vec<SocketAddrV4>>,
+        applied: watch::Receiver<Applied>,
+        refusal: Option<String>,
+    ) -> (Registration, watch::Receiver<Arc<ProxyConfig>>) {
+        self.insert(name, listen, targets, Some(applied), refusal)
+    }
+
+    fn insert(
+        self: &Arc<Self>,
+        name: &str,
+        listen: SocketAddrV4,
+        targets: watch::Receiver<Vec<SocketAddrV4>>,
+        applied: Option<watch::Receiver<Applied>>,
+        refusal: Option<String>,
+    ) -> (Registration, watch::Receiver<Arc<ProxyConfig>>) {
         let registration = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (config, _) = watch::channel(Arc::new(ProxyConfig {
+        let (config, follower) = watch::channel(Arc::new(ProxyConfig {
             enabled: true,
             toxics: Vec::new(),
+            version: 0,
         }));
         let entry = ProxyEntry {
             registration,
@@ -141,12 +183,36 @@ impl ToxicRegistry {
             targets,
             config,
             connections: 0,
+            applied,
+            refusal,
         };
         self.lock().insert(name.to_string(), entry);
-        Registration {
+        let guard = Registration {
             registry: self.clone(),
             name: name.to_string(),
             registration,
+        };
+        (guard, follower)
+    }
+
+    /// Waits until the proxy `name`'s last change acts (a node's front is up or down as its
+    /// toxics ask), at most `limit`; the reason when it does not.
+    pub async fn settled(&self, name: &str, limit: std::time::Duration) -> Result<(), String> {
+        let (version, applied) = {
+            let proxies = self.lock();
+            let Some(entry) = proxies.get(name) else {
+                return Ok(());
+            };
+            (entry.config.borrow().version, entry.applied.clone())
+        };
+        let Some(mut applied) = applied else {
+            return Ok(());
+        };
+        let wait = applied.wait_for(|done| done.version >= version);
+        match tokio::time::timeout(limit, wait).await {
+            Ok(Ok(done)) => done.error.clone().map_or(Ok(()), Err),
+            Ok(Err(_)) => Ok(()), // the node is gone, and its proxy with it
+            Err(_) => Err(format!("{name}: its front did not follow within {limit:?}")),
         }
     }
 
@@ -260,6 +326,7 @@ impl ToxicRegistry {
                 *config = Arc::new(ProxyConfig {
                     enabled: true,
                     toxics: Vec::new(),
+                    version: config.version + 1,
                 })
             });
         }
@@ -275,6 +342,11 @@ impl ToxicRegistry {
         let entry = proxies.get(name).ok_or(ToxicsError::ProxyNotFound)?;
         let mut config = ProxyConfig::clone(&entry.config.borrow());
         edit(&mut config)?;
+        let poisons = !config.toxics.is_empty() || !config.enabled;
+        if let Some(refusal) = entry.refusal.as_ref().filter(|_| poisons) {
+            return Err(ToxicsError::Unsupported(format!("{name}: {refusal}")));
+        }
+        config.version += 1;
         entry.config.send_replace(Arc::new(config));
         Ok(())
     }
@@ -364,6 +436,45 @@ mod tests {
         let view = registry.proxy("g-primary").unwrap();
         assert_eq!(view.upstream, "127.0.0.1:7000");
         assert_eq!(view.listen, "127.0.0.1:1");
+    }
+
+    #[tokio::test]
+    async fn a_node_proxy_settles_when_its_front_reports_and_may_refuse_toxics() {
+        let registry = Arc::new(ToxicRegistry::new());
+        let (_sender, targets) = watch::channel(vec![local(7000)]);
+        let (applied, reports) = watch::channel(Applied::default());
+        let (_node, mut follower) =
+            registry.register_node("g-001", local(4), targets.clone(), reports, None);
+        registry.add_toxic("g-001", latency("a")).unwrap();
+        let version = follower.borrow_and_update().version;
+        let short = std::time::Duration::from_millis(50);
+        assert!(
+            registry.settled("g-001", short).await.is_err(),
+            "not applied yet"
+        );
+        applied.send_replace(Applied {
+            version,
+            error: Some("no front".into()),
+        });
+        assert_eq!(
+            registry.settled("g-001", short).await,
+            Err("no front".into())
+        );
+        applied.send_replace(Applied {
+            version,
+            error: None,
+        });
+        assert_eq!(registry.settled("g-001", short).await, Ok(()));
+
+        let (_reports, refused) = watch::channel(Applied::default());
+        let why = Some("TLS".to_string());
+        let (_tls, _) = registry.register_node("g-002", local(5), targets, refused, why);
+        assert_eq!(
+            registry.add_toxic("g-002", latency("a")),
+            Err(ToxicsError::Unsupported("g-002: TLS".into()))
+        );
+        assert!(registry.set_enabled("g-002", false).is_err());
+        assert!(registry.set_enabled("g-002", true).is_ok());
     }
 
     #[test]
