@@ -15,6 +15,7 @@ mod lag_front;
 #[allow(dead_code, unused_imports)]
 mod memcached;
 mod node;
+mod node_command;
 mod node_toxics;
 mod ping;
 pub mod process;

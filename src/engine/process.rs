@@ -7,13 +7,14 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
 use super::EngineError;
 use super::client::NodeClient;
+use super::node_command::command_for;
+pub use super::node_command::keep_node_data;
 use super::tls::{NodeTls, TlsMode};
 use super::tls_front::{FrontTargets, TlsFront};
 
@@ -261,11 +262,11 @@ fn program_name(spec: &NodeSpec) -> std::borrow::Cow<'_, str> {
 
 /// The ports redis-server itself listens on, on the node's address.
 #[derive(Debug, Clone, Copy)]
-struct Listen {
+pub(super) struct Listen {
     /// `--port`; 0 for none (a `required` TLS node).
-    plaintext: u16,
+    pub(super) plaintext: u16,
     /// `--tls-port`; 0 for none.
-    tls: u16,
+    pub(super) tls: u16,
 }
 
 /// Where the node's redis-server listens: on its address (plaintext, or TLS for `required`),
@@ -316,20 +317,6 @@ pub(crate) fn private_targets(spec: &NodeSpec) -> Result<FrontTargets, EngineErr
     })
 }
 
-/// The TLS arguments of a node: its certificate, the CA, TLS replication (and cluster bus);
-/// clients need no certificate of their own, as on ElastiCache.
-fn tls_args(command: &mut Command, spec: &NodeSpec, tls: &NodeTls) -> Result<(), EngineError> {
-    for (name, value) in tls_settings(spec, tls)? {
-        command.arg(format!("--{name}")).arg(value);
-    }
-    if spec.cluster.is_some() {
-        // Clients of either kind are sent to the node's one advertised port.
-        let port = spec.addr.port().to_string();
-        command.args(["--tls-cluster", "yes", "--cluster-announce-tls-port", &port]);
-    }
-    Ok(())
-}
-
 /// The TLS settings of a node (certificate, key, CA, no client certificates, TLS replication),
 /// its files written first: on its command line, or `CONFIG SET` when TLS is switched on.
 pub(crate) fn tls_settings(
@@ -347,97 +334,6 @@ pub(crate) fn tls_settings(
         ("tls-auth-clients".into(), "no".into()),
         ("tls-replication".into(), "yes".into()),
     ])
-}
-
-/// The redis-server command line for `spec`, logging to the node's `redis.log`, with the
-/// child set to die with the server.
-fn command_for(spec: &NodeSpec, listen: Listen) -> Result<Command, EngineError> {
-    let log = File::create(log_path(&spec.dir))
-        .map_err(|e| EngineError::start(&spec.name, e.to_string()))?;
-    let mut command = Command::new(&spec.redis_server);
-    // The config file must come first; it holds the private command names (see `restricted`).
-    let renames = super::restricted::write_config_file(&spec.dir)
-        .map_err(|e| EngineError::start(&spec.name, format!("cannot write its config: {e}")))?;
-    command.arg(renames);
-    command
-        .args(["--port", &listen.plaintext.to_string()])
-        .args(["--bind", &spec.addr.ip().to_string()])
-        .args(["--save", save_points(), "--appendonly", "no"])
-        // Disk sync streams commands as soon as the link is up; diskless sync can stall ~1 s
-        // (see ../shared/spec/redis-mechanics.md).
-        .args(["--repl-diskless-sync", "no", "--hz", "100"])
-        .args(["--daemonize", "no", "--protected-mode", "no"])
-        .arg("--dir")
-        .arg(&spec.dir)
-        .kill_on_drop(true)
-        .stdin(Stdio::null())
-        .stdout(
-            log.try_clone()
-                .map_err(|e| EngineError::start(&spec.name, e.to_string()))?,
-        )
-        .stderr(log);
-    if let Some(password) = &spec.password {
-        // Replicas authenticate as the engine's user (`masteruser`, in the private file).
-        command.args(["--requirepass", password]);
-    }
-    if let Some(primary) = spec.replica_of {
-        command.args([
-            "--replicaof",
-            &primary.ip().to_string(),
-            &primary.port().to_string(),
-        ]);
-    }
-    if let Some(cluster) = spec.cluster {
-        cluster_args(&mut command, spec, cluster);
-    }
-    if let Some(tls) = &spec.tls {
-        command.args(["--tls-port", &listen.tls.to_string()]);
-        tls_args(&mut command, spec, tls)?;
-    }
-    for (name, value) in &spec.startup_config {
-        command.arg(format!("--{name}")).arg(value);
-    }
-    die_with_parent(&mut command);
-    Ok(command)
-}
-
-/// The arguments that make the node a Redis Cluster node. It announces its own address, so
-/// `CLUSTER SLOTS` and MOVED redirects name where clients really reach it.
-fn cluster_args(command: &mut Command, spec: &NodeSpec, cluster: ClusterNodeConfig) {
-    command
-        .args(["--cluster-enabled", "yes", "--cluster-config-file"])
-        .arg(spec.dir.join(CLUSTER_CONFIG_FILE))
-        .args(["--cluster-port", &cluster.bus_port.to_string()])
-        .args(["--cluster-announce-ip", &spec.addr.ip().to_string()])
-        .args(["--cluster-announce-port", &spec.addr.port().to_string()])
-        .args(["--cluster-announce-bus-port", &cluster.bus_port.to_string()])
-        .args([
-            "--cluster-node-timeout",
-            &CLUSTER_NODE_TIMEOUT_MS.to_string(),
-        ])
-        // Any replica may take over, however long its link was down.
-        .args(["--cluster-replica-validity-factor", "0"])
-        // ElastiCache's default: the other shards keep serving while one has no primary.
-        .args(["--cluster-require-full-coverage", "no"])
-        // Replicas stay in the shard they were started in.
-        .args(["--cluster-allow-replica-migration", "no"]);
-}
-
-static KEEP_NODE_DATA: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// With `--data-dir` groups come back after a restart with their data: from then on every node
-/// writes an RDB a second after a change and on SIGTERM (Redis saves at shutdown when it has
-/// save points), so a SIGKILL loses at most about the last second of writes.
-pub fn keep_node_data() {
-    KEEP_NODE_DATA.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-fn save_points() -> &'static str {
-    if KEEP_NODE_DATA.load(std::sync::atomic::Ordering::Relaxed) {
-        "1 1"
-    } else {
-        ""
-    }
 }
 
 /// `PR_SET_PDEATHSIG`: the kernel SIGKILLs the child when the server dies, even by SIGKILL.
@@ -459,7 +355,7 @@ pub(crate) fn die_with_parent(command: &mut Command) {
 }
 
 /// Where a cluster node keeps its view of the cluster, in its own dir.
-const CLUSTER_CONFIG_FILE: &str = "nodes.conf";
+pub(crate) const CLUSTER_CONFIG_FILE: &str = "nodes.conf";
 
 fn remove_if_present(spec: &NodeSpec, file: &str) -> Result<(), EngineError> {
     match std::fs::remove_file(spec.dir.join(file)) {
@@ -472,7 +368,7 @@ fn remove_if_present(spec: &NodeSpec, file: &str) -> Result<(), EngineError> {
     }
 }
 
-fn log_path(dir: &Path) -> PathBuf {
+pub(super) fn log_path(dir: &Path) -> PathBuf {
     dir.join("redis.log")
 }
 

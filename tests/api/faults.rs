@@ -5,33 +5,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aws_sdk_elasticache::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{
-    Connect, TestServer, connect_outcome, describe, endpoints, events_for, is_alive, messages,
-    redis_cli, redis_pid_on, replication_field, wait_available, wait_for_event, wait_until,
+    Connect, TestServer, connect_outcome, describe, endpoints, events_for, inject, inject_ok,
+    is_alive, messages, redis_cli, redis_pid_on, replication_field, wait_available, wait_for_event,
+    wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
-
-/// `POST /_faults` with `body`: (status, answer).
-async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_faults", server.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("http");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
-}
-
-async fn inject_ok(server: &TestServer, body: Value) -> Value {
-    let (status, answer) = inject(server, body).await;
-    assert_eq!(status, 200, "{answer}");
-    answer
-}
 
 /// A group of three nodes with automatic failover, one per zone of [`ZONES`].
 async fn group_in_three_zones(client: &Client, id: &str) -> Vec<(String, SocketAddr, String)> {

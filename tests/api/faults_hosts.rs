@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aws_sdk_elasticache::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{
-    Connect, TestServer, answers_ping, connect_outcome, describe, endpoints, wait_available,
-    wait_for_event, wait_until,
+    Connect, TestServer, answers_ping, connect_outcome, describe, endpoints, inject_ok,
+    wait_available, wait_for_event, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
@@ -18,19 +18,6 @@ const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 /// The `aws` endpoint behaviour, with a DNS TTL longer than any test here: after a promotion
 /// the primary endpoint keeps forwarding to the old primary's address.
 const AWS_ENDPOINTS: [&str; 4] = ["--endpoint-behaviour", "aws", "--dns-ttl-ms", "60000"];
-
-async fn inject_ok(server: &TestServer, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_faults", server.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("http");
-    let status = response.status().as_u16();
-    let answer: Value = response.json().await.expect("a JSON answer");
-    assert_eq!(status, 200, "{answer}");
-    answer
-}
 
 /// A group of `nodes` nodes, one per zone of [`ZONES`]: (primary endpoint, members).
 async fn group(

@@ -7,34 +7,17 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::NodeGroupConfiguration;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{
     ClusterNode, Connect, TestServer, address_of, cluster_client, cluster_get, cluster_nodes,
-    cluster_set, configuration_endpoint, connect_outcome, create_cluster_on, events_for, is_alive,
-    member_addresses, messages, node_on, redis_pid_on, wait_available, wait_until,
+    cluster_set, configuration_endpoint, connect_outcome, create_cluster_on, events_for, inject_ok,
+    is_alive, member_addresses, messages, node_on, redis_pid_on, wait_available, wait_until,
 };
 
 const FINISHED: &str = "Finished recovery for cache nodes 0001";
 /// A failover, a hold-down and a recovery in a row, on a loaded machine.
 const LONG: Duration = Duration::from_secs(90);
-
-pub(crate) async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_faults", server.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("http");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
-}
-
-pub(crate) async fn inject_ok(server: &TestServer, body: Value) -> Value {
-    let (status, answer) = inject(server, body).await;
-    assert_eq!(status, 200, "{answer}");
-    answer
-}
 
 pub(crate) async fn wait_event(client: &Client, source: &str, message: &str) -> Vec<String> {
     wait_until(&format!("{message:?} on {source}"), LONG, || async {

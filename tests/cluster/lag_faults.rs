@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::faults::{inject, inject_ok, wait_event};
+use crate::faults::wait_event;
 use crate::support::{
     TestServer, address_of, cluster_client, cluster_get, cluster_nodes, cluster_set,
     configuration_endpoint, create_cluster_on, member_addresses, node_on, redis_cli, wait_until,
 };
+use crate::support::{inject, inject_ok};
 
 const LONG: Duration = Duration::from_secs(90);
 

@@ -169,3 +169,22 @@ fn decode_chunked(head: &str, body: &str) -> String {
     }
     out
 }
+
+/// `POST /_faults` with `body` (the fault API's JSON): (status, answer).
+pub async fn inject(server: &TestServer, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/_faults", server.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("http");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+/// [`inject`] of a fault that must be accepted (200): its answer.
+pub async fn inject_ok(server: &TestServer, body: serde_json::Value) -> serde_json::Value {
+    let (status, answer) = inject(server, body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::support::{
     DEADLINE, TestServer, cluster_client, cluster_nodes, configuration_endpoint, create_cluster,
-    create_group, describe, endpoints, live_children, redis_cli, wait_for_event, wait_until,
+    create_group, describe, endpoints, inject, live_children, redis_cli, wait_for_event,
+    wait_until,
 };
 use crate::toxics_support::{Api, ping_raw, ping_rtts, redis_connection};
 
@@ -190,17 +191,6 @@ async fn a_group_fails_over_with_a_latency_toxic_on_its_replica() {
         live_children(pid).is_empty().then_some(())
     })
     .await;
-}
-
-async fn inject(server: &TestServer, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_faults", server.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("http");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
 }
 
 #[tokio::test]
