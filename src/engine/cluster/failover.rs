@@ -14,6 +14,9 @@ use crate::engine::node::{
     start_on_address_or_free,
 };
 
+/// How many times the replicas of a shard are asked before none is found to take over.
+const ELECT_ROUNDS: usize = 3;
+
 impl ClusterRuntime {
     /// SIGKILLs a node (a frozen one too), so it can never come back on its own.
     pub async fn kill_node(&mut self, index: usize) {
@@ -62,17 +65,24 @@ impl ClusterRuntime {
     /// candidate, to which `CLUSTER FAILOVER TAKEOVER` is sent).
     async fn elect(&self, shard: usize) -> Result<usize, EngineError> {
         let mut candidates = Vec::new();
-        for index in self.replicas_of(shard) {
-            // A replica that does not answer is skipped, not waited for.
-            if let Ok(info) = self.client(index).replication_info().await {
-                if info.role == "master" {
-                    return Ok(index);
+        // A running replica that misses one answer on a loaded machine is not dead: ask again
+        // a few times before the shard is declared without one.
+        for _ in 0..ELECT_ROUNDS {
+            for index in self.replicas_of(shard) {
+                // A replica that does not answer is skipped, not waited for.
+                if let Ok(info) = self.client(index).replication_info().await {
+                    if info.role == "master" {
+                        return Ok(index);
+                    }
+                    candidates.push(Candidate {
+                        index,
+                        priority: info.replica_priority,
+                        offset: info.replica_offset,
+                    });
                 }
-                candidates.push(Candidate {
-                    index,
-                    priority: info.replica_priority,
-                    offset: info.replica_offset,
-                });
+            }
+            if !candidates.is_empty() || self.replicas_of(shard).is_empty() {
+                break;
             }
         }
         let Some(best) = best_candidate(&candidates).cloned() else {
