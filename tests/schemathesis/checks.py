@@ -88,7 +88,7 @@ def aws_xml_envelope(ctx, response, case):
         if response.status_code == 200 and not response.content.startswith(b"-----BEGIN CERTIFICATE-----"):
             raise AssertionError(f"/_tls/ca.pem answered {response.content[:40]!r}, expected a PEM certificate")
         return  # the CA certificate, PEM (or axum's bare 405 for another method)
-    if path in CONTROL_PATHS or path.startswith("/_toxiproxy/"):
+    if path in CONTROL_PATHS or path.startswith(("/_toxiproxy/", "/_maintenance/")):
         if response.status_code == 405:
             return  # a method the control endpoint does not take: axum's bare 405 with `Allow`
         if content_type != "application/json":
