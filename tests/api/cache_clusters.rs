@@ -10,7 +10,7 @@ use crate::parameter_groups::{config_get, create_parameter_group, modify};
 use crate::support::{
     DEADLINE, TestServer, address_of, address_of_endpoint, cache_cluster, code, connect, describe,
     endpoints, events_for, member_addresses, messages, redis_pid_on, replication_field, signal,
-    wait_available, wait_deleted, wait_for_event, wait_until,
+    wait_available, wait_cache_cluster_available, wait_deleted, wait_for_event, wait_until,
 };
 
 pub(crate) async fn reboot(client: &aws_sdk_elasticache::Client, member: &str) {
@@ -191,18 +191,9 @@ pub(crate) async fn wait_standalone_node(
     aws_sdk_elasticache::types::CacheCluster,
     std::net::SocketAddr,
 ) {
-    wait_until(&format!("{id} available"), DEADLINE, || async {
-        let described = client
-            .describe_cache_clusters()
-            .cache_cluster_id(id)
-            .show_cache_node_info(true)
-            .send()
-            .await
-            .ok()?;
-        let cluster = described.cache_clusters().first()?.clone();
-        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
-        let endpoint = cluster.cache_nodes().first()?.endpoint()?.clone();
-        Some((cluster, address_of_endpoint(&endpoint)))
+    wait_cache_cluster_available(client, id, |cluster| {
+        let endpoint = cluster.cache_nodes().first()?.endpoint()?;
+        Some((cluster.clone(), address_of_endpoint(endpoint)))
     })
     .await
 }

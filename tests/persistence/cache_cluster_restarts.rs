@@ -11,7 +11,8 @@ use aws_sdk_elasticache::Client;
 
 use super::restarts::{start_on, wait_model_holds, wait_saved};
 use crate::support::{
-    DEADLINE, address_of_endpoint, is_alive, live_children, redis_cli, wait_blocking, wait_until,
+    address_of_endpoint, is_alive, live_children, redis_cli, wait_blocking,
+    wait_cache_cluster_available,
 };
 
 /// The cluster's node addresses by id, and its configuration endpoint (Memcached), once it is
@@ -20,15 +21,7 @@ async fn wait_cluster(
     client: &Client,
     id: &str,
 ) -> (Vec<(String, SocketAddr)>, Option<SocketAddr>) {
-    wait_until(&format!("{id} available"), DEADLINE, || async {
-        let described = (client.describe_cache_clusters())
-            .cache_cluster_id(id)
-            .show_cache_node_info(true)
-            .send()
-            .await
-            .ok()?;
-        let cluster = described.cache_clusters().first()?.clone();
-        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
+    wait_cache_cluster_available(client, id, |cluster| {
         let nodes = (cluster.cache_nodes().iter())
             .map(|n| {
                 let id = n.cache_node_id().unwrap_or_default().to_string();

@@ -279,6 +279,28 @@ pub async fn cache_cluster(client: &Client, id: &str) -> CacheCluster {
         .unwrap_or_else(|| panic!("no cache cluster {id}"))
 }
 
+/// Waits until standalone cluster `id` is `available` (described with its nodes) and `view` of
+/// it is `Some`: what a test reads out of it then (node endpoints, the configuration endpoint).
+pub async fn wait_cache_cluster_available<T>(
+    client: &Client,
+    id: &str,
+    view: impl Fn(&CacheCluster) -> Option<T>,
+) -> T {
+    wait_until(&format!("{id} available"), DEADLINE, || async {
+        let described = client
+            .describe_cache_clusters()
+            .cache_cluster_id(id)
+            .show_cache_node_info(true)
+            .send()
+            .await
+            .ok()?;
+        let cluster = described.cache_clusters().first()?;
+        (cluster.cache_cluster_status() == Some("available")).then_some(())?;
+        view(cluster)
+    })
+    .await
+}
+
 /// Creates a cluster-mode group of `shards` x (1 + `replicas`) and waits until it is available.
 pub async fn create_cluster(
     client: &Client,
