@@ -37,7 +37,7 @@ const SETTLE_DEADLINE: Duration = Duration::from_secs(60);
 /// Loads `model.json` from `dir` when there is one; false when there is none. A document that
 /// cannot be read whole is an error: the server refuses to start rather than lose resources.
 pub fn load_model(state: &SharedState, dir: &Path) -> Result<bool, String> {
-    let path = dir.join(MODEL_FILE);
+    let path = super::save_model::model_path(dir);
     let text = match std::fs::read(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::restore_on_start::load_model;
+use super::save_model::model_path;
 use crate::model::scope::Scope;
 use crate::scopes::Scopes;
 use crate::state::SharedState;
@@ -40,11 +41,7 @@ fn saved_scopes(dir: &Path) -> Result<Vec<Scope>, String> {
             continue;
         }
         for region in subdirs(&dir.join(&account))? {
-            let holds_model = dir
-                .join(&account)
-                .join(&region)
-                .join(super::restore_on_start::MODEL_FILE)
-                .exists();
+            let holds_model = model_path(&dir.join(&account).join(&region)).exists();
             if Scope::is_valid_region(&region) && holds_model {
                 scopes.push(Scope::new(&account, &region));
             }
