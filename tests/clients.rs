@@ -133,6 +133,13 @@ fn boto3_valkey_py_and_pymemcache_drive_cache_clusters_on_valkey() {
     run_flow_on("tests/python/cache_cluster_flow.py", "valkey");
 }
 
+/// Issue 20 item 5: every input member of every implemented action, a valid value's effect and
+/// an invalid value's error (tests/python/member_table.py and its tables).
+#[test]
+fn every_input_member_of_the_implemented_actions_has_its_effect_or_its_error() {
+    run_flow("tests/python/member_table.py");
+}
+
 #[test]
 fn boto3_drives_subnet_groups_parameter_groups_tags_and_engine_versions() {
     run_flow("tests/python/resources_flow.py");

