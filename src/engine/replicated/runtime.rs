@@ -1,7 +1,7 @@
 //! The processes and endpoints behind one cluster-mode-disabled replication group.
 
 use std::net::SocketAddrV4;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
@@ -99,57 +99,13 @@ impl GroupRuntime {
     ) -> Result<(Self, StartedGroup), EngineError> {
         // The endpoints first: a TLS node's certificate names their addresses too, since
         // they forward to whichever node is primary (or a replica) at the time.
-        let io =
-            |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
-        let name = |role: &str| format!("{}-{role}", spec.group_id);
-        let previous = spec.previous.as_ref();
-        let wanted = |pick: fn(&PreviousAddresses) -> SocketAddrV4| {
-            previous.map(pick).unwrap_or(unassigned(spec.port))
-        };
-        let primary_endpoint =
-            EndpointProxy::bind_at(name("primary"), &pool, wanted(|p| p.primary_endpoint), true)
-                .await
-                .map_err(io)?;
-        let reader_endpoint =
-            EndpointProxy::bind_at(name("reader"), &pool, wanted(|p| p.reader_endpoint), false)
-                .await
-                .map_err(io)?;
+        let (primary_endpoint, reader_endpoint) = bind_endpoints(&spec, &pool).await?;
         let tls = spec.tls.map(|mode| NodeTls {
             ca,
             mode,
             endpoint_ips: vec![*primary_endpoint.addr().ip(), *reader_endpoint.addr().ip()],
         });
-        let spec_of = |index: usize, replica_of| {
-            let mut node = node_spec(
-                &spec.members[index],
-                &spec.binary,
-                &dir,
-                spec.password.clone(),
-                previous
-                    .and_then(|p| p.nodes.get(index).copied())
-                    .unwrap_or(unassigned(spec.port)),
-                replica_of,
-            );
-            node.tls = tls.clone();
-            node
-        };
-        let mut primary_spec = spec_of(0, None);
-        primary_spec.seed_rdb = spec.seed_rdb.clone();
-        let primary = start_on_free_address(primary_spec, &pool).await?;
-        let primary_addr = primary.addr();
-        let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_addr)));
-        let mut processes = vec![primary];
-        processes.extend(start_all(replicas.collect(), &pool).await?);
-        let nodes = spec
-            .members
-            .iter()
-            .zip(processes)
-            .map(|(member, process)| NodeSlot {
-                member: member.clone(),
-                addr: process.addr(),
-                process: Some(process),
-            })
-            .collect();
+        let nodes = start_nodes(&spec, &dir, &pool, &tls).await?;
         let runtime = Self {
             group_id: spec.group_id,
             binary: spec.binary,
@@ -417,4 +373,69 @@ impl GroupRuntime {
         self.reader_endpoint.close();
         tracing::info!(group = %self.group_id, "replication group stopped");
     }
+}
+
+/// The group's primary and reader endpoints, at the addresses they had before a restart.
+async fn bind_endpoints(
+    spec: &GroupSpec,
+    pool: &AddressPool,
+) -> Result<(EndpointProxy, EndpointProxy), EngineError> {
+    let io = |e: std::io::Error| EngineError::Replication(format!("cannot open an endpoint: {e}"));
+    let name = |role: &str| format!("{}-{role}", spec.group_id);
+    let wanted = |pick: fn(&PreviousAddresses) -> SocketAddrV4| {
+        spec.previous
+            .as_ref()
+            .map(pick)
+            .unwrap_or(unassigned(spec.port))
+    };
+    let primary =
+        EndpointProxy::bind_at(name("primary"), pool, wanted(|p| p.primary_endpoint), true)
+            .await
+            .map_err(io)?;
+    let reader = EndpointProxy::bind_at(name("reader"), pool, wanted(|p| p.reader_endpoint), false)
+        .await
+        .map_err(io)?;
+    Ok((primary, reader))
+}
+
+/// Starts the first member as the primary (seeded from the group's RDB, if any), then the
+/// others as its replicas, each at its previous address when the group is restored.
+async fn start_nodes(
+    spec: &GroupSpec,
+    dir: &Path,
+    pool: &Arc<AddressPool>,
+    tls: &Option<NodeTls>,
+) -> Result<Vec<NodeSlot>, EngineError> {
+    let previous = spec.previous.as_ref();
+    let spec_of = |index: usize, replica_of| {
+        let mut node = node_spec(
+            &spec.members[index],
+            &spec.binary,
+            dir,
+            spec.password.clone(),
+            previous
+                .and_then(|p| p.nodes.get(index).copied())
+                .unwrap_or(unassigned(spec.port)),
+            replica_of,
+        );
+        node.tls = tls.clone();
+        node
+    };
+    let mut primary_spec = spec_of(0, None);
+    primary_spec.seed_rdb = spec.seed_rdb.clone();
+    let primary = start_on_free_address(primary_spec, pool).await?;
+    let primary_addr = primary.addr();
+    let replicas = (1..spec.members.len()).map(|index| spec_of(index, Some(primary_addr)));
+    let mut processes = vec![primary];
+    processes.extend(start_all(replicas.collect(), pool).await?);
+    Ok(spec
+        .members
+        .iter()
+        .zip(processes)
+        .map(|(member, process)| NodeSlot {
+            member: member.clone(),
+            addr: process.addr(),
+            process: Some(process),
+        })
+        .collect())
 }
