@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::group::{Endpoints, NodeGroupLayout, PendingChange, ReplicationGroup};
+use crate::model::group::{Endpoints, NodeGroupLayout, PendingChange, ReplicationGroup, Role};
 use crate::protocol::xml::{XmlList, XmlTime};
 
 /// Where a node or endpoint listens: its own loopback address (see `engine::address`).
@@ -141,6 +141,22 @@ pub struct ReplicationGroupShape {
     pub engine: String,
 }
 
+/// The member daily snapshots are taken from: the one given, else (with a retention and cluster
+/// mode disabled) what the engine takes them from, the first replica, else the primary.
+fn snapshotting_cluster(group: &ReplicationGroup) -> Option<String> {
+    let settings = &group.settings;
+    if settings.snapshotting_cluster_id.is_some()
+        || settings.stored.snapshot_retention_limit == 0
+        || group.cluster_enabled
+    {
+        return settings.snapshotting_cluster_id.clone();
+    }
+    let replica = group.members.iter().find(|m| m.role == Role::Replica);
+    replica
+        .or_else(|| group.primary())
+        .map(|m| m.cluster_id.clone())
+}
+
 fn enabled(flag: bool) -> &'static str {
     if flag { "enabled" } else { "disabled" }
 }
@@ -173,7 +189,7 @@ impl ReplicationGroupShape {
                 group.members.iter().map(|m| m.cluster_id.clone()).collect(),
             ),
             node_groups,
-            snapshotting_cluster_id: settings.snapshotting_cluster_id.clone(),
+            snapshotting_cluster_id: snapshotting_cluster(group),
             automatic_failover,
             multi_az: enabled(settings.multi_az),
             configuration_endpoint,

@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 
 use super::automatic_snapshots::day_clock;
+use crate::model::catalogue::windows::MaintenanceWindow;
 use crate::model::group::GroupStatus;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Waits for the group's next maintenance window, then applies what is deferred; ends when
 /// nothing is deferred any more (applied, fast-forwarded, or the group gone).
@@ -59,29 +58,12 @@ pub async fn apply_now(state: &SharedState, group_id: &str) -> Result<bool, ApiE
     Ok(true)
 }
 
-/// Minutes since Monday 00:00 of `ddd:hh24:mi`.
-fn minute_of_week(point: &str) -> Option<u32> {
-    let mut parts = point.split(':');
-    let day = parts.next()?.to_ascii_lowercase();
-    let day = DAYS.iter().position(|d| *d == day)? as u32;
-    let hour: u32 = parts.next()?.parse().ok()?;
-    let minute: u32 = parts.next()?.parse().ok()?;
-    Some(day * 1440 + hour * 60 + minute)
-}
-
-/// Inside `ddd:hh24:mi-ddd:hh24:mi` (possibly across the week's end); any time without one.
+/// Inside the `PreferredMaintenanceWindow` (the catalogue's parser; possibly across the week's
+/// end); any time without one (a resource stored before every resource was given one).
 fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
-    let Some((from, to)) = window.and_then(|w| w.split_once('-')) else {
-        return true;
-    };
-    let (Some(from), Some(to)) = (minute_of_week(from), minute_of_week(to)) else {
-        return true;
-    };
-    let at = now.weekday().num_days_from_monday() * 1440 + now.hour() * 60 + now.minute();
-    if from <= to {
-        from <= at && at <= to
-    } else {
-        at >= from || at <= to
+    match window.map(MaintenanceWindow::parse) {
+        Some(Ok(window)) => window.contains(now),
+        _ => true,
     }
 }
 

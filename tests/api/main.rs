@@ -17,6 +17,7 @@ mod health;
 mod input_catalogue;
 mod lifecycle;
 mod markers;
+mod output_members;
 mod parameter_groups;
 mod parameter_nodes;
 mod processes;

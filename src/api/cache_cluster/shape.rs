@@ -7,14 +7,14 @@ use serde::Serialize;
 use crate::api::shapes::{Empty, Endpoint};
 use crate::model::arn::{Arn, ResourceKind};
 use crate::model::cache_cluster::{CacheCluster, CacheEngine, CacheNode};
+use crate::model::catalogue::windows::DEFAULT_MAINTENANCE_WINDOW;
 use crate::model::group::{Member, ReplicationGroup};
 use crate::model::parameter_group::family_of_version;
 use crate::model::resource::Lifecycle;
 use crate::protocol::xml::{XmlList, XmlTime};
 
-/// What AWS assigns when none is given (a weekly one-hour window).
-const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
-/// Where AWS sends Memcached users for the Auto Discovery client.
+/// Where AWS sends users for its clients (reported for every engine, as AWS's own examples
+/// show it for Redis clusters too).
 const CLIENT_DOWNLOAD_PAGE: &str =
     "https://console.aws.amazon.com/elasticache/home#client-download:";
 
@@ -73,8 +73,7 @@ pub struct CacheClusterShape {
     cache_cluster_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     configuration_endpoint: Option<Endpoint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_download_landing_page: Option<&'static str>,
+    client_download_landing_page: &'static str,
     cache_node_type: String,
     engine: String,
     engine_version: String,
@@ -99,11 +98,15 @@ pub struct CacheClusterShape {
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshot_window: Option<String>,
     auth_token_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_token_last_modified_date: Option<XmlTime>,
     transit_encryption_enabled: bool,
     at_rest_encryption_enabled: bool,
     #[serde(rename = "ARN")]
     arn: String,
     replication_group_log_delivery_enabled: bool,
+    /// Always empty: `LogDeliveryConfigurations` is refused on create and modify.
+    log_delivery_configurations: XmlList<Empty>,
     network_type: &'static str,
     ip_discovery: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,7 +242,7 @@ impl CacheClusterShape {
         Self {
             cache_cluster_id: member.cluster_id.clone(),
             configuration_endpoint: None,
-            client_download_landing_page: None,
+            client_download_landing_page: CLIENT_DOWNLOAD_PAGE,
             cache_node_type: settings.stored.cache_node_type.clone(),
             engine: settings.engine.clone(),
             engine_version: settings.engine_version.clone(),
@@ -265,10 +268,12 @@ impl CacheClusterShape {
             snapshot_retention_limit: settings.stored.snapshot_retention_limit,
             snapshot_window: settings.stored.snapshot_window.clone(),
             auth_token_enabled: settings.auth_token.is_some(),
+            auth_token_last_modified_date: group.auth_token_last_modified.map(XmlTime),
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
             arn: arn.to_string(),
             replication_group_log_delivery_enabled: false,
+            log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
             network_type: "ipv4",
             ip_discovery: "ipv4",
             transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),
@@ -278,7 +283,6 @@ impl CacheClusterShape {
     /// A standalone cluster, with its nodes when `show_nodes` (`ShowCacheNodeInfo`).
     pub fn standalone(cluster: &CacheCluster, show_nodes: bool) -> Self {
         let settings = &cluster.settings;
-        let memcached = cluster.engine == CacheEngine::Memcached;
         let to_reboot = cluster
             .nodes
             .iter()
@@ -300,7 +304,7 @@ impl CacheClusterShape {
         Self {
             cache_cluster_id: cluster.id.clone(),
             configuration_endpoint: cluster.configuration_address.map(Endpoint::at),
-            client_download_landing_page: memcached.then_some(CLIENT_DOWNLOAD_PAGE),
+            client_download_landing_page: CLIENT_DOWNLOAD_PAGE,
             cache_node_type: settings.stored.cache_node_type.clone(),
             engine: cluster.engine.as_str().into(),
             engine_version: settings.engine_version.clone(),
@@ -326,10 +330,17 @@ impl CacheClusterShape {
             snapshot_retention_limit: settings.stored.snapshot_retention_limit,
             snapshot_window: settings.stored.snapshot_window.clone(),
             auth_token_enabled: settings.auth_token.is_some(),
+            // A standalone cluster's token is set at creation only (ModifyCacheCluster refuses
+            // AuthToken), so its last change is the cluster's creation.
+            auth_token_last_modified_date: settings
+                .auth_token
+                .as_ref()
+                .map(|_| XmlTime(cluster.created_at)),
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: false,
             arn: cluster.arn.to_string(),
             replication_group_log_delivery_enabled: false,
+            log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
             network_type: "ipv4",
             ip_discovery: "ipv4",
             transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),

@@ -2,7 +2,7 @@
 //! `SnapshotWindow` (daily, `hh24:mi-hh24:mi`), both UTC, both at least 60 minutes, and never
 //! overlapping. Automatic snapshots use [`SnapshotWindow::contains`] to know when to run.
 
-use chrono::{NaiveTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 
 use crate::protocol::ApiError;
 
@@ -10,6 +10,16 @@ const DAY: u32 = 24 * 60;
 const WEEK: u32 = 7 * DAY;
 const MINIMUM_MINUTES: u32 = 60;
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// The weekly window a group or cluster created without `PreferredMaintenanceWindow` gets. AWS
+/// picks one per region at random; a fixed one keeps runs repeatable.
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+/// The others, for a resource whose given `SnapshotWindow` overlaps the first.
+const OTHER_MAINTENANCE_WINDOWS: [&str; 2] = ["sun:09:00-sun:10:00", "sun:01:00-sun:02:00"];
+/// The daily windows a Redis or Valkey group or cluster created without `SnapshotWindow` gets:
+/// the first that does not overlap its maintenance window (AWS assigns one even with a
+/// retention of 0, as its CLI examples show, and never one overlapping maintenance).
+const DEFAULT_SNAPSHOT_WINDOWS: [&str; 3] = ["06:00-07:00", "08:00-09:00", "03:00-04:00"];
 
 /// A daily window in minutes of the day; `end` may be before `start` (across midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +114,40 @@ impl MaintenanceWindow {
     }
 }
 
+impl MaintenanceWindow {
+    /// Whether `at` (UTC) is inside the window, its last minute included.
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        let minute = at.weekday().num_days_from_sunday() * DAY + at.hour() * 60 + at.minute();
+        length(self.start, minute, WEEK) <= length(self.start, self.end, WEEK)
+    }
+}
+
+/// The maintenance window given to a resource created without one, beside `snapshot` (its
+/// given, already checked, snapshot window): the first default that does not overlap it.
+pub fn default_maintenance_window(snapshot: Option<&str>) -> &'static str {
+    let snapshot = snapshot.and_then(|s| SnapshotWindow::parse(s).ok());
+    std::iter::once(DEFAULT_MAINTENANCE_WINDOW)
+        .chain(OTHER_MAINTENANCE_WINDOWS)
+        .find(|candidate| {
+            let candidate = MaintenanceWindow::parse(candidate).expect("a valid default");
+            !snapshot.is_some_and(|s| candidate.overlaps(&s))
+        })
+        .unwrap_or(DEFAULT_MAINTENANCE_WINDOW)
+}
+
+/// The snapshot window given to a resource created without one, beside `maintenance` (its
+/// stored, already checked, maintenance window).
+pub fn default_snapshot_window(maintenance: &str) -> &'static str {
+    let maintenance = MaintenanceWindow::parse(maintenance).ok();
+    DEFAULT_SNAPSHOT_WINDOWS
+        .into_iter()
+        .find(|candidate| {
+            let candidate = SnapshotWindow::parse(candidate).expect("a valid default");
+            !maintenance.is_some_and(|m| m.overlaps(&candidate))
+        })
+        .unwrap_or(DEFAULT_SNAPSHOT_WINDOWS[0])
+}
+
 /// Both windows of a request parsed, and refused together when they overlap (AWS's rule:
 /// "the maintenance window and the snapshot window must not overlap").
 pub fn check(maintenance: Option<&str>, snapshot: Option<&str>) -> Result<(), ApiError> {
@@ -124,6 +168,48 @@ pub fn check(maintenance: Option<&str>, snapshot: Option<&str>) -> Result<(), Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_snapshot_window_never_overlaps_the_maintenance_window() {
+        assert_eq!(
+            default_snapshot_window(DEFAULT_MAINTENANCE_WINDOW),
+            "06:00-07:00"
+        );
+        assert_eq!(
+            default_snapshot_window("mon:06:30-mon:07:30"),
+            "08:00-09:00"
+        );
+        assert_eq!(
+            default_snapshot_window("tue:05:00-tue:09:30"),
+            "03:00-04:00"
+        );
+        assert_eq!(default_maintenance_window(None), DEFAULT_MAINTENANCE_WINDOW);
+        assert_eq!(
+            default_maintenance_window(Some("05:00-06:00")),
+            "sun:09:00-sun:10:00"
+        );
+        assert_eq!(
+            default_maintenance_window(Some("04:30-09:30")),
+            "sun:01:00-sun:02:00"
+        );
+    }
+
+    #[test]
+    fn a_maintenance_window_contains_its_own_minutes_only() {
+        let at = |day: u32, hour: u32, minute: u32| {
+            // 2026-11-29 is a Sunday.
+            (chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap() + chrono::Days::new(day.into()))
+                .and_hms_opt(hour, minute, 0)
+                .unwrap()
+                .and_utc()
+        };
+        let sunday = MaintenanceWindow::parse(DEFAULT_MAINTENANCE_WINDOW).unwrap();
+        assert!(sunday.contains(at(0, 5, 0)) && sunday.contains(at(0, 6, 0)));
+        assert!(!sunday.contains(at(0, 4, 59)) && !sunday.contains(at(1, 5, 30)));
+        let across = MaintenanceWindow::parse("sat:23:30-sun:00:30").unwrap();
+        assert!(across.contains(at(0, 0, 15)) && across.contains(at(6, 23, 45)));
+        assert!(!across.contains(at(6, 22, 0)) && !across.contains(at(0, 1, 0)));
+    }
 
     #[test]
     fn maintenance_windows_are_weekly_and_at_least_an_hour() {
