@@ -63,7 +63,7 @@ def group_on_a_node(ctx, suffix, values=None):
         CacheClusterId=cluster, Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1,
         CacheParameterGroupName=name,
     )
-    ctx.created.insert(0, lambda: ctx.client.delete_cache_cluster(CacheClusterId=cluster))
+    ctx.created.append(lambda: ctx.client.delete_cache_cluster(CacheClusterId=cluster))
 
     def node_endpoint():
         found = ctx.client.describe_cache_clusters(CacheClusterId=cluster, ShowCacheNodeInfo=True)["CacheClusters"][0]
