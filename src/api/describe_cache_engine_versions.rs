@@ -104,7 +104,14 @@ mod tests {
         for known_or_not in ["redis6.x", "valkey8", "memcached1.6", "redis99"] {
             assert_eq!(family_filter(known_or_not), Ok(known_or_not));
         }
-        for malformed in ["", "7redis", "redis-", "redis--7", "redis 7", &"r".repeat(256)] {
+        for malformed in [
+            "",
+            "7redis",
+            "redis-",
+            "redis--7",
+            "redis 7",
+            &"r".repeat(256),
+        ] {
             let error = family_filter(malformed).unwrap_err();
             assert_eq!(error.code(), "InvalidParameterValue", "{malformed:?}");
         }
