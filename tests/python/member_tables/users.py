@@ -287,8 +287,10 @@ TABLES = [
             Member("AccessString", "on ~cache:* +@all", key_pattern_on_node,
                    invalid="on ~* +@no-such-category", error="InvalidParameterValue"),
             Member("Passwords", [P2], new_password_on_node, invalid=["too-short"], error="InvalidParameterValue"),
+            # Not yet refused: false on a user without passwords (and none given) is accepted
+            # and the user stays no-password; only a no-password fixture user could show it.
             Member("NoPasswordRequired", True, no_password_on_node, no_invalid=(
-                "a boolean: false with no Passwords keeps the user's passwords (CreateUser's row refuses "
+                "a boolean: false with no Passwords keeps this user's passwords (CreateUser's row refuses "
                 "false where there are none)")),
             Member("AuthenticationMode", {"Type": "password", "Passwords": [P2]}, new_password_on_node,
                    invalid={"Type": "no-such-type"}, error="InvalidParameterValue"),
