@@ -1,11 +1,14 @@
 //! DescribeCacheEngineVersions: the engine/version/family catalogue
 //! (`model::catalogue::engine_versions`), with its `Engine`, `EngineVersion`,
-//! `CacheParameterGroupFamily` and `DefaultOnly` filters, paged in catalogue order.
+//! `CacheParameterGroupFamily` and `DefaultOnly` filters, paged in catalogue order. A family
+//! that breaks the API reference's constraints on the member is refused; a well-formed one the
+//! catalogue does not have lists nothing.
 
 use serde::Serialize;
 
 use super::paging;
 use crate::model::catalogue::engine_versions::{EngineVersion, VersionFilter, describe};
+use crate::protocol::query::invalid_value;
 use crate::protocol::xml::XmlList;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -39,7 +42,10 @@ pub async fn run(
     let filter = VersionFilter {
         engine: params.optional("Engine"),
         engine_version: params.optional("EngineVersion"),
-        family: params.optional("CacheParameterGroupFamily"),
+        family: params
+            .optional("CacheParameterGroupFamily")
+            .map(family_filter)
+            .transpose()?,
         default_only: params.bool("DefaultOnly")?.unwrap_or(false),
     };
     // Pages resume by position in the catalogue's order (zero-padded, so it sorts).
@@ -65,4 +71,49 @@ pub async fn run(
         marker,
         cache_engine_versions: XmlList::new("CacheEngineVersion", versions),
     })
+}
+
+/// `CacheParameterGroupFamily` as the API reference constrains it: 1 to 255 characters, the
+/// first a letter, no trailing or double hyphen. Its "alphanumeric" cannot be meant strictly
+/// (every family but `redis7`, `valkey7`, `valkey8` has a dot), so dots are allowed.
+fn family_filter(raw: &str) -> Result<&str, ApiError> {
+    let well_formed = (1..=255).contains(&raw.len())
+        && raw.starts_with(|c: char| c.is_ascii_alphabetic())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && !raw.ends_with('-')
+        && !raw.contains("--");
+    if !well_formed {
+        return Err(invalid_value(
+            "CacheParameterGroupFamily",
+            raw,
+            "1 to 255 letters, digits, dots or hyphens, starting with a letter, \
+             without a trailing or double hyphen",
+        ));
+    }
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::family_filter;
+
+    #[test]
+    fn a_family_filter_must_be_well_formed_but_need_not_be_known() {
+        for known_or_not in ["redis6.x", "valkey8", "memcached1.6", "redis99"] {
+            assert_eq!(family_filter(known_or_not), Ok(known_or_not));
+        }
+        for malformed in [
+            "",
+            "7redis",
+            "redis-",
+            "redis--7",
+            "redis 7",
+            &"r".repeat(256),
+        ] {
+            let error = family_filter(malformed).unwrap_err();
+            assert_eq!(error.code(), "InvalidParameterValue", "{malformed:?}");
+        }
+    }
 }
