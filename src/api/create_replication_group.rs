@@ -20,7 +20,7 @@ use crate::model::group::{
     Endpoints, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use crate::model::ids::ReplicationGroupId;
-use crate::model::parameter_group::ParameterGroup;
+use crate::model::parameter_group::{ParameterGroup, start_settings_of};
 use crate::model::tags::Tag;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -51,11 +51,14 @@ pub async fn run(
     let binary = choose_binary(state, params, &group).await?;
     group.settings.running_engine_version = binary.version.clone();
     let tls = transit_encryption::checked_mode(state, &group.settings, &binary.path).await?;
-    // A new node runs with every value its group sets (nothing needs a reboot yet).
-    let config = parameter_group
-        .as_ref()
-        .map(ParameterGroup::non_default_settings)
-        .unwrap_or_default();
+    // A new node runs with every value its group sets (nothing needs a reboot yet), and with
+    // the family defaults where ElastiCache's differ from the engine's.
+    let config = start_settings_of(
+        parameter_group.as_ref(),
+        &group.settings.engine,
+        &group.settings.engine_version,
+        &ctx.scope(),
+    );
     let response = ReplicationGroupResult::from_model(&group);
     let plan = match shards {
         None => StartPlan::Replicated(GroupSpec {

@@ -213,13 +213,31 @@ impl ParameterGroup {
         settings
     }
 
-    /// The settings that differ from the family defaults (what a new node needs).
+    /// The settings that differ from the family defaults (what a node needs after a reset).
     pub fn non_default_settings(&self) -> Vec<(String, String)> {
         let names: Vec<String> = self.values.keys().cloned().collect();
         if names.is_empty() {
             return vec![];
         }
         self.node_settings(Some(&names), true)
+    }
+
+    /// What a new node starts with: the group's own values, and the family defaults in which
+    /// ElastiCache differs from the engine's own (see [`DIFFERENT_FROM_ENGINE`]).
+    pub fn start_settings(&self) -> Vec<(String, String)> {
+        let mut names: Vec<String> = self.values.keys().cloned().collect();
+        for name in DIFFERENT_FROM_ENGINE {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        self.node_settings(Some(&names), true)
+    }
+
+    /// The family's default group (`default.<family>`), whose values never change: what a
+    /// resource created without `CacheParameterGroupName` runs with.
+    pub fn family_default(family: &str, scope: &Scope) -> Self {
+        default_group(format!("default.{family}"), family, scope)
     }
 
     /// The non-default settings only a restart applies (`requires-reboot`, and the startup
@@ -238,6 +256,22 @@ impl ParameterGroup {
             }
         }
         settings
+    }
+}
+
+/// What a new node starts with: `group`'s start settings, or without one those of the default
+/// group of the family of `engine` `version`.
+pub fn start_settings_of(
+    group: Option<&ParameterGroup>,
+    engine: &str,
+    version: &str,
+    scope: &Scope,
+) -> Vec<(String, String)> {
+    match group {
+        Some(group) => group.start_settings(),
+        None => family_of_version(engine, version)
+            .map(|family| ParameterGroup::family_default(family, scope).start_settings())
+            .unwrap_or_default(),
     }
 }
 
@@ -267,6 +301,16 @@ pub fn family_of_version(engine: &str, version: &str) -> Option<&'static str> {
     };
     same(2).or_else(|| same(1))
 }
+
+/// The family defaults in which ElastiCache differs from redis-server's and valkey-server's own
+/// (their `noeviction`, 5 samples and synchronous replica flush): a node started without them
+/// would evict, or refuse writes, unlike an ElastiCache node. The other defaults of the
+/// families are the engines' own, so a new node is not sent them.
+const DIFFERENT_FROM_ENGINE: [&str; 3] = [
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "replica-lazy-flush",
+];
 
 /// `default.redis7`, `default.redis7.cluster.on`, ...: the names of the groups every scope has.
 fn is_default_name(raw: &str) -> bool {

@@ -22,6 +22,7 @@ use crate::engine::{
 use crate::model::arn::Arn;
 use crate::model::cache_cluster::CacheCluster;
 use crate::model::group::{Endpoints, ReplicationGroup, Role};
+use crate::model::parameter_group::start_settings_of;
 use crate::model::persist::Comeback;
 use crate::model::scope::Scope;
 use crate::model::slot_plan::parse_ranges;
@@ -107,10 +108,15 @@ async fn restart_binary(
 }
 
 /// The `CONFIG SET` pairs of a parameter group (none without one).
-fn parameter_settings(state: &SharedState, name: Option<&str>, arn: &Arn) -> Vec<(String, String)> {
+fn parameter_settings(
+    state: &SharedState,
+    name: Option<&str>,
+    (engine, version): (&str, &str),
+    arn: &Arn,
+) -> Vec<(String, String)> {
     let scope = Scope::new(&arn.account, &arn.region);
     let group = name.and_then(|name| state.model().parameter_group(name, &scope).ok());
-    group.map(|p| p.non_default_settings()).unwrap_or_default()
+    start_settings_of(group.as_ref(), engine, version, &scope)
 }
 
 /// The group's start as CreateReplicationGroup would make it, on its previous addresses and
@@ -136,6 +142,7 @@ async fn plan(
     let config = parameter_settings(
         state,
         settings.cache_parameter_group_name.as_deref(),
+        (&settings.engine, &settings.engine_version),
         &group.arn,
     );
     let group_dir = state.engine.data_dir().join(group.id.as_str());
@@ -254,7 +261,7 @@ async fn cache_cluster_plan(
         tls: settings
             .transit_encryption_mode
             .map(transit_encryption::engine_mode),
-        config: parameter_settings(state, name, &cluster.arn),
+        config: parameter_settings(state, name, (engine, asked), &cluster.arn),
         port: address.port(),
         seed_rdb: previous_rdb(&state.engine.standalone_node_dir(&cluster.id))?,
         previous: Some(address),

@@ -267,3 +267,33 @@ async fn cluster_enabled_in_the_group_makes_cluster_mode() {
         .await;
     assert_eq!(code(default_on), "InvalidParameterCombination");
 }
+
+/// A group created without `CacheParameterGroupName` runs its family's defaults where they
+/// differ from the engine's own (redis-server's `noeviction` would refuse writes at maxmemory
+/// where an ElastiCache node evicts volatile keys), and so does one with a custom group.
+#[tokio::test]
+async fn new_nodes_run_the_family_defaults_that_differ_from_the_engines() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    crate::support::create_group(&client, "defaults", 2, false).await;
+    create_parameter_group(&client, "custom", "redis7").await;
+    modify(&client, "custom", &[("timeout", "120")]).await;
+    client
+        .create_replication_group()
+        .replication_group_id("custom")
+        .replication_group_description("x")
+        .cache_parameter_group_name("custom")
+        .send()
+        .await
+        .expect("create with a custom group");
+    wait_available(&client, "custom").await;
+    for (name, value) in [
+        ("maxmemory-policy", "volatile-lru"),
+        ("maxmemory-samples", "3"),
+        ("replica-lazy-flush", "yes"),
+    ] {
+        wait_nodes_config(&client, "defaults", name, value).await;
+        wait_nodes_config(&client, "custom", name, value).await;
+    }
+    wait_nodes_config(&client, "custom", "timeout", "120").await;
+}

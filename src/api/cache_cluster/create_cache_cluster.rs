@@ -13,7 +13,7 @@ use crate::model::cache_cluster::{
     CacheCluster, CacheEngine, CacheNode, ClusterSettings, ClusterStatus, NodeStatus,
 };
 use crate::model::catalogue::engine_versions;
-use crate::model::parameter_group::ParameterGroup;
+use crate::model::parameter_group::{ParameterGroup, start_settings_of};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::cache_cluster::{self, RedisPlan, StartPlan};
@@ -58,10 +58,12 @@ pub async fn run(
         binary.as_ref(),
         &default_version,
     )?;
-    let config = parameter_group
-        .as_ref()
-        .map(ParameterGroup::non_default_settings)
-        .unwrap_or_default();
+    let config = start_settings_of(
+        parameter_group.as_ref(),
+        engine.as_str(),
+        &settings.engine_version,
+        &ctx.scope(),
+    );
     let now = state.now();
     let arn = Arn::new(ResourceKind::CacheCluster, &ctx.scope(), &id);
     let cluster = new_cluster(id, engine, settings, zones, preferred_zone, count, arn, now);
