@@ -38,8 +38,13 @@ fn acl_users(model: &Model, group_id: &str) -> Vec<AclUser> {
 pub async fn sync_group(state: &SharedState, group_id: &str) -> Result<(), EngineError> {
     let handle = state.engine.runtime(group_id)?;
     let mut runtime = handle.lock().await;
-    let users = acl_users(&state.model(), group_id);
-    runtime.apply_users(users).await
+    let (users, iam) = {
+        let model = state.model();
+        let iam = super::iam_users::tokens_for(&model, group_id, state.settings.verifier.clone());
+        (acl_users(&model, group_id), iam)
+    };
+    runtime.apply_users(users).await?;
+    runtime.set_iam(iam)
 }
 
 /// [`sync_group`] for each group; a group whose nodes are gone (deleted meanwhile) is skipped.
