@@ -57,6 +57,38 @@ async fn login(
     client.get_multiplexed_async_connection().await
 }
 
+/// The first reply line to `command` sent as the first thing on a fresh TLS connection to
+/// `at` (verified against `ca_pem`), read raw: what a node answers, code included.
+async fn first_reply(at: SocketAddr, ca_pem: &str, command: &[&str]) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(at).await.unwrap();
+    let name = rustls::pki_types::ServerName::IpAddress(at.ip().into());
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("TLS verified against the CA");
+    let mut request = format!("*{}\r\n", command.len());
+    for arg in command {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut line = String::new();
+    BufReader::new(tls).read_line(&mut line).await.unwrap();
+    line.trim_end().to_string()
+}
+
 fn error_code<T>(answer: redis::RedisResult<T>) -> String {
     match answer {
         Ok(_) => "ok".into(),
@@ -186,6 +218,12 @@ async fn an_iam_user_logs_in_with_an_iam_auth_token_over_tls() {
     let wrong_secret = token("iamgroup", "app-iam", "not-the-secret", 0);
     let expired = token("iamgroup", "app-iam", SECRET, 20);
     let other_group = token("othergroup", "app-iam", SECRET, 0);
+    let wrongpass = "-WRONGPASS invalid username-password pair or user is disabled.";
+    let hello = first_reply(primary, &ca, &["HELLO", "3", "AUTH", "app-iam", &valid]).await;
+    assert!(
+        hello.starts_with('%'),
+        "HELLO 3 AUTH with a valid token: {hello}"
+    );
     for (what, bad) in [
         ("wrong secret", &wrong_secret),
         ("expired", &expired),
@@ -194,6 +232,8 @@ async fn an_iam_user_logs_in_with_an_iam_auth_token_over_tls() {
         let refused = login(primary, &ca, "app-iam", bad).await;
         let seen = error_code(refused);
         assert!(seen.starts_with("WRONGPASS"), "{what}: {seen}");
+        let raw = first_reply(primary, &ca, &["AUTH", "app-iam", bad]).await;
+        assert_eq!(raw, wrongpass, "{what}");
     }
 
     let mut writer = login(primary, &ca, "app-writer", APP_PASSWORD)
