@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::engine::{IamTokens, TokenVerdict};
-use crate::model::Model;
 use crate::model::group::ReplicationGroup;
 use crate::model::user::UserAuth;
+use crate::model::{Clock, Model};
 use crate::protocol::ApiError;
 use crate::protocol::sigv4_verify::Verifier;
 
@@ -106,6 +106,7 @@ pub fn tokens_for(
     model: &Model,
     group_id: &str,
     verifier: Option<Verifier>,
+    clock: Arc<dyn Clock>,
 ) -> Option<Arc<dyn IamTokens>> {
     let group = model.group(group_id).ok()?;
     let users: HashMap<String, String> = group
@@ -129,6 +130,7 @@ pub fn tokens_for(
         target: group_id.to_ascii_lowercase(),
         users,
         verifier,
+        clock,
     }))
 }
 
@@ -137,6 +139,8 @@ struct GroupTokens {
     target: String,
     users: HashMap<String, String>,
     verifier: Option<Verifier>,
+    /// The server's clock, which API signatures are checked against too.
+    clock: Arc<dyn Clock>,
 }
 
 impl IamTokens for GroupTokens {
@@ -144,13 +148,8 @@ impl IamTokens for GroupTokens {
         let Some(password) = self.users.get(user) else {
             return TokenVerdict::NotIam;
         };
-        match verify_token(
-            self.verifier.as_ref(),
-            token,
-            &self.target,
-            user,
-            Utc::now(),
-        ) {
+        let now = self.clock.now();
+        match verify_token(self.verifier.as_ref(), token, &self.target, user, now) {
             Ok(()) => TokenVerdict::Valid(password.clone()),
             Err(why) => {
                 tracing::info!(user, why, "IAM auth token refused");

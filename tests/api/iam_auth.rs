@@ -245,6 +245,19 @@ async fn an_iam_user_logs_in_with_an_iam_auth_token_over_tls() {
         .await
         .unwrap();
     assert_eq!(value.as_deref(), Some("v"));
+    // An iam user added to the group in use logs in at once.
+    create_user(&client, "late-iam", "late-iam", "on ~* +@all", iam_mode()).await;
+    client
+        .modify_user_group()
+        .user_group_id("iam-users")
+        .user_ids_to_add("late-iam")
+        .send()
+        .await
+        .expect("add an iam user to the group in use");
+    let late = token("iamgroup", "late-iam", SECRET, 0);
+    login(primary, &ca, "late-iam", &late)
+        .await
+        .expect("an iam user added later logs in");
     let token_as_password = login(primary, &ca, "app-writer", &valid).await;
     assert!(
         error_code(token_as_password).starts_with("WRONGPASS"),
