@@ -343,3 +343,63 @@ async fn iam_users_follow_aws_rules() {
     assert_eq!(code_seen, "InvalidParameterCombination");
     assert!(message.contains("cluster-mode-disabled"), "{message}");
 }
+
+/// A user group already on a cluster-mode-enabled group cannot gain an `iam` user, by
+/// ModifyUserGroup or by ModifyUser switching one of its users to `iam`.
+#[tokio::test]
+async fn a_cluster_mode_groups_users_cannot_become_iam_users() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    let password = || {
+        AuthenticationMode::builder()
+            .r#type("password".into())
+            .passwords(APP_PASSWORD)
+            .build()
+    };
+    create_user(&client, "app-user", "app-user", "on ~* +@all", password()).await;
+    create_user(&client, "lone-iam", "lone-iam", "on ~* +@all", iam_mode()).await;
+    client
+        .create_user_group()
+        .user_group_id("cluster-users")
+        .engine("redis")
+        .user_ids("default")
+        .user_ids("app-user")
+        .send()
+        .await
+        .expect("create the user group");
+    client
+        .create_replication_group()
+        .replication_group_id("users-cluster")
+        .replication_group_description("cluster mode with users")
+        .engine("redis")
+        .cache_parameter_group_name("default.redis7.cluster.on")
+        .num_node_groups(1)
+        .replicas_per_node_group(0)
+        .transit_encryption_enabled(true)
+        .user_group_ids("cluster-users")
+        .send()
+        .await
+        .expect("a cluster-mode group with password users");
+    wait_available(&client, "users-cluster").await;
+    let add = client
+        .modify_user_group()
+        .user_group_id("cluster-users")
+        .user_ids_to_add("lone-iam")
+        .send()
+        .await;
+    assert_eq!(code(add), "InvalidParameterCombination");
+    let switch = client
+        .modify_user()
+        .user_id("app-user")
+        .authentication_mode(iam_mode())
+        .send()
+        .await;
+    assert_eq!(code(switch), "InvalidParameterCombination");
+    let users = client
+        .describe_user_groups()
+        .user_group_id("cluster-users")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.user_groups()[0].user_ids(), ["default", "app-user"]);
+}
