@@ -112,6 +112,7 @@ fn insert_checked(
     for id in &group.settings.user_group_ids {
         model.user_group(id)?;
     }
+    super::iam_users::check_group(&model, &group, &group.settings.user_group_ids)?;
     let members: Vec<Arn> = group
         .members
         .iter()

@@ -2,7 +2,7 @@
 //! with its tags. It reaches nodes once a user group of a replication group holds it.
 
 use super::tags::parse_tags;
-use super::users::{UserShape, parse_auth, parse_user_name, user_arn};
+use super::users::{UserShape, check_iam_user_name, parse_auth, parse_user_name, user_arn};
 use crate::model::arn::ResourceKind;
 use crate::model::user::{User, parse_access_string, parse_engine};
 use crate::protocol::{ApiError, QueryParams};
@@ -31,6 +31,7 @@ pub async fn run(
         auth,
         revision: 0,
     };
+    check_iam_user_name(&user)?;
     let scope = ctx.scope();
     let mut model = state.model();
     model.insert_user(user.clone(), &user_arn(&scope, &user.id), &tags)?;

@@ -33,6 +33,7 @@ mod encoded_page;
 mod engine_error;
 mod engine_upgrade;
 mod group_settings;
+mod iam_users;
 mod increase_replica_count;
 pub(crate) mod input_catalogue;
 mod list_tags_for_resource;

@@ -3,7 +3,7 @@
 //! answer (which says `modifying`, as AWS's does).
 
 use super::user_acl::sync_groups;
-use super::users::{UserShape, parse_auth};
+use super::users::{UserShape, check_iam_user_name, parse_auth};
 use crate::model::user::{parse_access_string, parse_engine};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -39,6 +39,10 @@ pub async fn run(
         }
         if let Some(auth) = auth {
             user.auth = auth;
+            check_iam_user_name(&user)?;
+            if matches!(user.auth, crate::model::user::UserAuth::Iam { .. }) {
+                super::iam_users::check_user(&model, &user.id)?;
+            }
         }
         if let Some(engine) = engine {
             user.engine = engine;

@@ -30,6 +30,7 @@ pub async fn run(
     }
     let (group, affected) = {
         let mut model = state.model();
+        super::iam_users::check_user_group(&model, id, &add)?;
         let mut group = model.modify_user_group(id, &add, &remove)?;
         if let Some(engine) = params.optional("Engine") {
             group = model.set_user_group_engine(&group.id, &engine.to_ascii_lowercase())?;

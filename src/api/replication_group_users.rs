@@ -76,6 +76,7 @@ pub fn check(
             group.id
         )));
     }
+    super::iam_users::check_group(model, group, &change.add)?;
     Ok(ids)
 }
 

@@ -2,6 +2,8 @@
 //! through the engine (`ACL SETUSER`, `ACL DELUSER`): the users of its user group, or, without
 //! one, the `default` user with full access (its AUTH token, if any, is the engine's business).
 
+use std::sync::Arc;
+
 use crate::engine::{AclUser, EngineError};
 use crate::model::Model;
 use crate::state::SharedState;
@@ -38,8 +40,18 @@ fn acl_users(model: &Model, group_id: &str) -> Vec<AclUser> {
 pub async fn sync_group(state: &SharedState, group_id: &str) -> Result<(), EngineError> {
     let handle = state.engine.runtime(group_id)?;
     let mut runtime = handle.lock().await;
-    let users = acl_users(&state.model(), group_id);
-    runtime.apply_users(users).await
+    let (users, iam) = {
+        let model = state.model();
+        let iam = super::iam_users::tokens_for(
+            &model,
+            group_id,
+            state.settings.verifier.clone(),
+            Arc::clone(&state.clock),
+        );
+        (acl_users(&model, group_id), iam)
+    };
+    runtime.apply_users(users).await?;
+    runtime.set_iam(iam)
 }
 
 /// [`sync_group`] for each group; a group whose nodes are gone (deleted meanwhile) is skipped.

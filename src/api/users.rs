@@ -125,9 +125,14 @@ pub fn parse_auth(params: &QueryParams) -> Result<Option<UserAuth>, ApiError> {
         ));
     }
     match (mode, no_password) {
-        (Some("iam"), _) => Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support AuthenticationMode iam: use password or no-password-required.".into(),
+        // An iam user authenticates with IAM auth tokens only.
+        (Some("iam"), Some(true)) => Err(ApiError::InvalidParameterCombination(
+            "NoPasswordRequired cannot be true with AuthenticationMode iam.".into(),
         )),
+        (Some("iam"), _) if !passwords.is_empty() => Err(ApiError::InvalidParameterCombination(
+            "Passwords cannot be given with AuthenticationMode iam.".into(),
+        )),
+        (Some("iam"), _) => Ok(Some(UserAuth::new_iam())),
         (Some("no-password-required"), Some(false)) | (Some("password"), Some(true)) => {
             Err(ApiError::InvalidParameterCombination(
                 "NoPasswordRequired contradicts AuthenticationMode.Type.".into(),
@@ -152,6 +157,17 @@ pub fn parse_auth(params: &QueryParams) -> Result<Option<UserAuth>, ApiError> {
         )),
         (None, _) => Ok(None),
     }
+}
+
+/// AWS's rule for `iam` users: their user name is their id (the `User` of an IAM auth token,
+/// and the name it AUTHs with). The message is AWS's (seen from the real service).
+pub fn check_iam_user_name(user: &User) -> Result<(), ApiError> {
+    if matches!(user.auth, UserAuth::Iam { .. }) && user.id != user.name {
+        return Err(ApiError::InvalidParameterCombination(
+            "User Id and User name must be same for authentication type: iam".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `UserName`: the name clients AUTH with, printable ASCII without spaces.
@@ -204,9 +220,16 @@ mod tests {
             code(&[("AuthenticationMode.Type", "password")]),
             "InvalidParameterValue"
         );
+        assert!(matches!(
+            auth(&[("AuthenticationMode.Type", "iam")]),
+            Ok(Some(UserAuth::Iam { .. }))
+        ));
         assert_eq!(
-            code(&[("AuthenticationMode.Type", "iam")]),
-            "InvalidParameterValue"
+            code(&[
+                ("AuthenticationMode.Type", "iam"),
+                ("AuthenticationMode.Passwords.member.1", P)
+            ]),
+            "InvalidParameterCombination"
         );
         assert_eq!(
             code(&[("AuthenticationMode.Type", "nope")]),

@@ -10,6 +10,7 @@ pub(crate) mod client;
 mod cluster;
 mod error;
 mod held_down;
+mod iam_front;
 mod lag_front;
 // Parts (node pids, the topology) are only read by its own tests.
 #[allow(dead_code, unused_imports)]
@@ -43,6 +44,7 @@ pub(crate) use binaries::{ChosenBinary, MajorMinor, major_minor};
 pub(crate) use cluster::topology::{SLOT_COUNT, even_slot_ranges};
 pub(crate) use cluster::{ClusterSpec, PreviousClusterAddresses, ShardSpec, StartedCluster};
 pub(crate) use error::EngineError;
+pub(crate) use iam_front::{IamTokens, TokenVerdict};
 pub(crate) use memcached::PreviousMemcached;
 pub(crate) use node::{NodeHealth, probe};
 pub use proxy::behaviour::EndpointBehaviour;

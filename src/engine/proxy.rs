@@ -5,18 +5,22 @@
 
 use std::io;
 use std::net::SocketAddrV4;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::address::AddressPool;
+use super::iam_front::IamGate;
 use super::toxics::ToxicRegistry;
 use super::toxics::registry::Registration;
 
 pub mod behaviour;
+
+/// The IAM gate an endpoint's new connections go through, when it has one.
+type Gate = Arc<RwLock<Option<Arc<IamGate>>>>;
 
 pub struct EndpointProxy {
     name: String,
@@ -25,6 +29,8 @@ pub struct EndpointProxy {
     /// Counts switches, so a delayed switch ([`Self::switch_after`]) yields to a later one.
     generation: Arc<AtomicUsize>,
     accept_task: JoinHandle<()>,
+    /// Set while its group has `iam` users: TLS connections then go through it.
+    gate: Gate,
     /// Lists the endpoint in the toxics registry while it lives.
     _toxics: Registration,
 }
@@ -76,7 +82,9 @@ impl EndpointProxy {
         };
         let (sender, receiver) = watch::channel(targets);
         let _toxics = ToxicRegistry::global().register(&name, addr, receiver.clone());
-        let accept_task = tokio::spawn(accept_loop(listener, receiver, mirror_target));
+        let gate = Gate::default();
+        let accept_task =
+            tokio::spawn(accept_loop(listener, receiver, mirror_target, gate.clone()));
         tracing::info!(endpoint = %name, %addr, "endpoint proxy listening");
         Ok(Self {
             name,
@@ -84,8 +92,14 @@ impl EndpointProxy {
             targets: sender,
             generation: Arc::new(AtomicUsize::new(0)),
             accept_task,
+            gate,
             _toxics,
         })
+    }
+
+    /// Sends the TLS connections accepted from now on through `gate` (none: straight through).
+    pub fn set_iam_gate(&self, gate: Option<Arc<IamGate>>) {
+        *self.gate.write().expect("gate poisoned") = gate;
     }
 
     pub fn addr(&self) -> SocketAddrV4 {
@@ -144,6 +158,7 @@ async fn accept_loop(
     listener: TcpListener,
     mut targets: watch::Receiver<Vec<SocketAddrV4>>,
     mirror_target: bool,
+    gate: Gate,
 ) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut backoff = AcceptBackoff::default();
@@ -191,7 +206,9 @@ async fn accept_loop(
             continue; // dropping `client` closes it: nothing to forward to
         }
         let target = current[next.fetch_add(1, Ordering::Relaxed) % current.len()];
-        tokio::spawn(forward(client, target, targets.clone(), mirror_target));
+        let gate = gate.read().expect("gate poisoned").clone();
+        let forwarding = forward(client, target, targets.clone(), mirror_target, gate);
+        tokio::spawn(forwarding);
     }
 }
 
@@ -231,6 +248,7 @@ async fn forward(
     target: SocketAddrV4,
     mut targets: watch::Receiver<Vec<SocketAddrV4>>,
     wait_for_gone_host: bool,
+    gate: Option<Arc<IamGate>>,
 ) {
     if !wait_for_gone_host && super::blackhole::is_gone(target) {
         return;
@@ -245,10 +263,33 @@ async fn forward(
     };
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
+    let gate = match gate {
+        Some(gate) => tokio::select! {
+            tls = starts_with_tls(&client) => tls.then_some(gate),
+            _ = targets.wait_for(|t| !still_listed(t)) => return,
+        },
+        None => None,
+    };
+    if let Some(gate) = gate {
+        // Through the gate, toxics do not apply (they act on the TCP streams it ends).
+        tokio::select! {
+            _ = gate.serve(client, upstream, target) => {}
+            _ = targets.wait_for(|t| !still_listed(t)) => {}
+        }
+        return;
+    }
     tokio::select! {
         _ = super::toxics::pipe(&mut client, &mut upstream) => {}
         _ = targets.wait_for(|t| !still_listed(t)) => {}
     }
+}
+
+/// Whether the client's first byte opens a TLS handshake (a `preferred` endpoint also takes
+/// plaintext clients, which the gate leaves alone: an `iam` user cannot log in so). Clients
+/// speak first, in TLS as in RESP.
+async fn starts_with_tls(client: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(client.peek(&mut first).await, Ok(1)) && first[0] == 0x16
 }
 
 #[cfg(test)]

@@ -217,6 +217,19 @@ impl Runtime {
         }
     }
 
+    /// Lets the group's `iam` users log in with IAM auth tokens verified by `tokens` (none:
+    /// the group has no `iam` user). Cluster mode disabled only: the API refuses `iam` users
+    /// in cluster mode, whose nodes' own addresses have no gate.
+    pub fn set_iam(
+        &mut self,
+        tokens: Option<Arc<dyn super::IamTokens>>,
+    ) -> Result<(), EngineError> {
+        match self {
+            Self::Replicated(group) => group.set_iam(tokens),
+            Self::Cluster(_) => Ok(()),
+        }
+    }
+
     /// Promotes `member` with zero acknowledged writes lost (cluster mode disabled only: the
     /// API refuses `PrimaryClusterId` in cluster mode).
     pub async fn promote_gracefully(&mut self, member: &str) -> Result<(), EngineError> {

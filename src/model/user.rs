@@ -34,6 +34,12 @@ pub enum UserAuth {
     /// One or two passwords, each 16-128 characters.
     Password(Vec<String>),
     NoPasswordRequired,
+    /// `iam`: clients AUTH with a SigV4-presigned IAM auth token, which the group's endpoints
+    /// verify and exchange for this password, random and never reported (the nodes cannot
+    /// verify SigV4; see `engine::iam_front`).
+    Iam {
+        internal_password: String,
+    },
 }
 
 impl UserAuth {
@@ -42,14 +48,25 @@ impl UserAuth {
         match self {
             Self::Password(_) => "password",
             Self::NoPasswordRequired => "no-password",
+            Self::Iam { .. } => "iam",
         }
     }
 
     pub fn password_count(&self) -> usize {
         match self {
             Self::Password(passwords) => passwords.len(),
-            Self::NoPasswordRequired => 0,
+            Self::NoPasswordRequired | Self::Iam { .. } => 0,
         }
+    }
+
+    /// A new `iam` authentication, with its random internal password.
+    pub fn new_iam() -> Self {
+        let internal_password = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        Self::Iam { internal_password }
     }
 }
 
@@ -113,6 +130,7 @@ impl User {
         let mut rules: Vec<String> = match &self.auth {
             UserAuth::Password(passwords) => passwords.iter().map(|p| format!(">{p}")).collect(),
             UserAuth::NoPasswordRequired => vec!["nopass".into()],
+            UserAuth::Iam { internal_password } => vec![format!(">{internal_password}")],
         };
         rules.push("allchannels".into());
         rules.extend(self.access_string.split_whitespace().map(str::to_string));

@@ -14,6 +14,7 @@ mod failover_narration;
 mod faults;
 mod faults_hosts;
 mod health;
+mod iam_auth;
 mod input_catalogue;
 mod lifecycle;
 mod markers;

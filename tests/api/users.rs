@@ -246,7 +246,9 @@ r["short password"] = user("bob", Passwords=["short"])
 r["three passwords"] = user("bob", Passwords=[P, P + "1", P + "2"])
 r["no password"] = user("bob")
 r["passwords and none"] = user("bob", Passwords=[P], NoPasswordRequired=True)
-r["iam"] = user("bob", AuthenticationMode={"Type": "iam"})
+r["iam name not id"] = user("bob", name="bob-name", AuthenticationMode={"Type": "iam"})
+r["iam with passwords"] = user("bob", AuthenticationMode={"Type": "iam", "Passwords": [P]})
+r["ok iam"] = user("iam-user", AuthenticationMode={"Type": "iam"})
 r["bad engine"] = outcome(ec.create_user, UserId="bob", UserName="bob", Engine="memcached",
                           AccessString="on ~* +@all", NoPasswordRequired=True)
 r["bad id"] = user("1bob", Passwords=[P])
@@ -266,6 +268,7 @@ r["group without default"] = group("g1", ["alice"])
 r["group with two defaults"] = group("g1", ["default", "my-default"])
 r["group unknown user"] = group("g1", ["default", "nobody"])
 r["ok group"] = group("g1", ["my-default", "alice"])
+r["ok iam group"] = group("g-iam", ["default", "iam-user"])
 r["duplicate group"] = group("g1", ["default"])
 r["remove the default"] = outcome(ec.modify_user_group, UserGroupId="g1",
                                   UserIdsToRemove=["my-default"])
@@ -280,6 +283,12 @@ r["rg without TLS"] = rg("rg1", UserGroupIds=["g1"])
 r["rg unknown group"] = rg("rg1", UserGroupIds=["nope"], TransitEncryptionEnabled=True)
 r["rg with a token"] = rg("rg1", UserGroupIds=["g1"], TransitEncryptionEnabled=True,
                           AuthToken="a-token-of-sixteen-chars")
+r["iam rg without TLS"] = rg("rg2", UserGroupIds=["g-iam"])
+r["iam rg in cluster mode"] = outcome(ec.create_replication_group, ReplicationGroupId="rg3",
+    ReplicationGroupDescription="rbac rules", NumNodeGroups=2, TransitEncryptionEnabled=True,
+    CacheParameterGroupName="default.redis7.cluster.on", UserGroupIds=["g-iam"])
+r["iam rg on redis 6"] = rg("rg4", EngineVersion="6.2", TransitEncryptionEnabled=True,
+                            UserGroupIds=["g-iam"])
 r["ok rg"] = rg("rg1", UserGroupIds=["g1"], TransitEncryptionEnabled=True)
 r["delete a group in use"] = outcome(ec.delete_user_group, UserGroupId="g1")
 r["describe unknown user"] = outcome(ec.describe_users, UserId="nobody")
@@ -309,7 +318,9 @@ async fn boto3_gets_aws_errors_for_every_user_and_user_group_rule() {
         ("three passwords", "InvalidParameterValue"),
         ("no password", "InvalidParameterValue"),
         ("passwords and none", "InvalidParameterCombination"),
-        ("iam", "InvalidParameterValue"),
+        ("iam name not id", "InvalidParameterCombination"),
+        ("iam with passwords", "InvalidParameterCombination"),
+        ("ok iam", "ok"),
         ("bad engine", "InvalidParameterValue"),
         ("bad id", "InvalidParameterValue"),
         ("duplicate id", "UserAlreadyExists"),
@@ -325,6 +336,7 @@ async fn boto3_gets_aws_errors_for_every_user_and_user_group_rule() {
         ("group with two defaults", "DuplicateUserName"),
         ("group unknown user", "UserNotFound"),
         ("ok group", "ok"),
+        ("ok iam group", "ok"),
         ("duplicate group", "UserGroupAlreadyExists"),
         ("remove the default", "DefaultUserRequired"),
         ("swap the default", "ok"),
@@ -336,6 +348,9 @@ async fn boto3_gets_aws_errors_for_every_user_and_user_group_rule() {
         ("rg without TLS", "InvalidParameterCombination"),
         ("rg unknown group", "UserGroupNotFound"),
         ("rg with a token", "InvalidParameterCombination"),
+        ("iam rg without TLS", "InvalidParameterCombination"),
+        ("iam rg in cluster mode", "InvalidParameterCombination"),
+        ("iam rg on redis 6", "InvalidParameterCombination"),
         ("ok rg", "ok"),
         ("delete a group in use", "InvalidUserGroupState"),
         ("describe unknown user", "UserNotFound"),
@@ -354,8 +369,29 @@ async fn boto3_gets_aws_errors_for_every_user_and_user_group_rule() {
         "User group based access control requires encryption-in-transit to be enabled on the replication group."
     );
     assert_eq!(
+        r["iam name not id"][1],
+        "User Id and User name must be same for authentication type: iam"
+    );
+    let on_redis_6 = r["iam rg on redis 6"][1].as_str().unwrap_or_default();
+    assert!(on_redis_6.contains("Redis OSS 7.0"), "{on_redis_6}");
+    let in_cluster_mode = r["iam rg in cluster mode"][1].as_str().unwrap_or_default();
+    assert!(
+        in_cluster_mode.contains("cluster-mode-disabled"),
+        "{in_cluster_mode}"
+    );
+    assert_eq!(
+        r["iam rg without TLS"][1],
+        "User group based access control requires encryption-in-transit to be enabled on the replication group."
+    );
+    assert_eq!(
         r["listed"],
-        serde_json::json!(["alice", "default", "my-default", "other-default"])
+        serde_json::json!([
+            "alice",
+            "default",
+            "iam-user",
+            "my-default",
+            "other-default"
+        ])
     );
     assert_eq!(
         r["alice"],

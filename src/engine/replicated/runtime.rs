@@ -11,6 +11,7 @@ use crate::engine::acl::{self, AclUser};
 use crate::engine::address::{AddressPool, unassigned};
 use crate::engine::client::NodeClient;
 use crate::engine::held_down::HeldDown;
+use crate::engine::iam_front::IamGate;
 use crate::engine::node::{
     NodeSlot, accept_extra_passwords, apply_config_to, merge_config, node_spec, set_config,
     start_all, start_on_address_or_free, start_on_free_address, wait_replica_synced,
@@ -305,6 +306,26 @@ impl GroupRuntime {
     /// nodes started later.
     pub async fn apply_users(&mut self, users: Vec<AclUser>) -> Result<(), EngineError> {
         acl::apply_to(self.running_clients(), &mut self.acl, users).await
+    }
+
+    /// Sends the TLS clients of both endpoints through an IAM gate verifying `tokens` (see
+    /// `iam_front`), or through none. A group without TLS has no gate: its `iam` users are
+    /// refused by the API, as ElastiCache's need TLS.
+    pub fn set_iam(
+        &mut self,
+        tokens: Option<Arc<dyn crate::engine::IamTokens>>,
+    ) -> Result<(), EngineError> {
+        for endpoint in [&self.primary_endpoint, &self.reader_endpoint] {
+            let gate = match (&tokens, &self.tls) {
+                (Some(tokens), Some(tls)) => Some(Arc::new(
+                    IamGate::new(&tls.ca, endpoint.addr(), Arc::clone(tokens))
+                        .map_err(EngineError::Replication)?,
+                )),
+                _ => None,
+            };
+            endpoint.set_iam_gate(gate);
+        }
+        Ok(())
     }
 
     /// `CONFIG SET`s `settings` on every running node and keeps them for nodes started later.
