@@ -8,36 +8,11 @@ NOT_YET = {
     ("CopySnapshot", "TargetBucket"),
     ("CopySnapshot", "KmsKeyId"),
     ("CopySnapshot", "Tags"),
-    ("CreateCacheCluster", "CacheClusterId"),
-    ("CreateCacheCluster", "ReplicationGroupId"),
-    ("CreateCacheCluster", "AZMode"),
-    ("CreateCacheCluster", "PreferredAvailabilityZone"),
-    ("CreateCacheCluster", "PreferredAvailabilityZones"),
-    ("CreateCacheCluster", "NumCacheNodes"),
-    ("CreateCacheCluster", "CacheNodeType"),
-    ("CreateCacheCluster", "Engine"),
-    ("CreateCacheCluster", "EngineVersion"),
-    ("CreateCacheCluster", "CacheParameterGroupName"),
-    ("CreateCacheCluster", "CacheSubnetGroupName"),
-    ("CreateCacheCluster", "CacheSecurityGroupNames"),
-    ("CreateCacheCluster", "SecurityGroupIds"),
-    ("CreateCacheCluster", "Tags"),
-    ("CreateCacheCluster", "SnapshotArns"),
-    ("CreateCacheCluster", "SnapshotName"),
-    ("CreateCacheCluster", "PreferredMaintenanceWindow"),
-    ("CreateCacheCluster", "Port"),
-    ("CreateCacheCluster", "NotificationTopicArn"),
-    ("CreateCacheCluster", "AutoMinorVersionUpgrade"),
-    ("CreateCacheCluster", "SnapshotRetentionLimit"),
-    ("CreateCacheCluster", "SnapshotWindow"),
-    ("CreateCacheCluster", "AuthToken"),
-    ("CreateCacheCluster", "OutpostMode"),
-    ("CreateCacheCluster", "PreferredOutpostArn"),
-    ("CreateCacheCluster", "PreferredOutpostArns"),
-    ("CreateCacheCluster", "LogDeliveryConfigurations"),
-    ("CreateCacheCluster", "TransitEncryptionEnabled"),
-    ("CreateCacheCluster", "NetworkType"),
-    ("CreateCacheCluster", "IpDiscovery"),
+    ("CreateCacheCluster", "CacheSecurityGroupNames"),  # always refused (EC2-Classic cache security groups; AWS refuses them in VPC accounts): no valid value
+    ("CreateCacheCluster", "OutpostMode"),  # refused: Outposts are not served locally; no valid value
+    ("CreateCacheCluster", "PreferredOutpostArn"),  # refused: Outposts are not served locally; no valid value
+    ("CreateCacheCluster", "PreferredOutpostArns"),  # refused: Outposts are not served locally; no valid value
+    ("CreateCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served by CreateCacheCluster here; no valid value
     ("CreateCacheParameterGroup", "CacheParameterGroupName"),
     ("CreateCacheParameterGroup", "CacheParameterGroupFamily"),
     ("CreateCacheParameterGroup", "Description"),
@@ -170,29 +145,16 @@ NOT_YET = {
     ("IncreaseReplicaCount", "NewReplicaCount"),
     ("IncreaseReplicaCount", "ReplicaConfiguration"),
     ("IncreaseReplicaCount", "ApplyImmediately"),
-    ("ModifyCacheCluster", "CacheClusterId"),
-    ("ModifyCacheCluster", "NumCacheNodes"),
-    ("ModifyCacheCluster", "CacheNodeIdsToRemove"),
-    ("ModifyCacheCluster", "AZMode"),
-    ("ModifyCacheCluster", "NewAvailabilityZones"),
-    ("ModifyCacheCluster", "CacheSecurityGroupNames"),
-    ("ModifyCacheCluster", "SecurityGroupIds"),
-    ("ModifyCacheCluster", "PreferredMaintenanceWindow"),
-    ("ModifyCacheCluster", "NotificationTopicArn"),
-    ("ModifyCacheCluster", "CacheParameterGroupName"),
-    ("ModifyCacheCluster", "NotificationTopicStatus"),
-    ("ModifyCacheCluster", "ApplyImmediately"),
-    ("ModifyCacheCluster", "Engine"),
-    ("ModifyCacheCluster", "EngineVersion"),
-    ("ModifyCacheCluster", "AutoMinorVersionUpgrade"),
-    ("ModifyCacheCluster", "SnapshotRetentionLimit"),
-    ("ModifyCacheCluster", "SnapshotWindow"),
-    ("ModifyCacheCluster", "CacheNodeType"),
-    ("ModifyCacheCluster", "AuthToken"),
-    ("ModifyCacheCluster", "AuthTokenUpdateStrategy"),
-    ("ModifyCacheCluster", "LogDeliveryConfigurations"),
-    ("ModifyCacheCluster", "IpDiscovery"),
-    ("ModifyCacheCluster", "ScaleConfig"),
+    ("ModifyCacheCluster", "CacheSecurityGroupNames"),  # always refused (EC2-Classic cache security groups; AWS refuses them in VPC accounts): no valid value
+    ("ModifyCacheCluster", "ApplyImmediately"),  # accepted and ignored: every change applies at once; AWS defers NumCacheNodes/AZ changes to the maintenance window with false (issue 20 item 1)
+    ("ModifyCacheCluster", "Engine"),  # refused: changing a cluster's engine (redis to valkey) is not served for cache clusters
+    ("ModifyCacheCluster", "EngineVersion"),  # only the current version is accepted (a no-op); an upgrade is refused, so no row can show an effect
+    ("ModifyCacheCluster", "CacheNodeType"),  # refused: scaling a cache cluster's node type is not served
+    ("ModifyCacheCluster", "AuthToken"),  # refused: rotating a cache cluster's AUTH token is not served
+    ("ModifyCacheCluster", "AuthTokenUpdateStrategy"),  # refused with AuthToken (not served for cache clusters)
+    ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
+    ("ModifyCacheCluster", "IpDiscovery"),  # refused whatever the value, even ipv4 (a no-op AWS accepts)
+    ("ModifyCacheCluster", "ScaleConfig"),  # refused: Memcached vertical/horizontal ScaleConfig is not served
     ("ModifyCacheParameterGroup", "CacheParameterGroupName"),
     ("ModifyCacheParameterGroup", "ParameterNameValues"),
     ("ModifyCacheSubnetGroup", "CacheSubnetGroupName"),
