@@ -188,6 +188,34 @@ impl Model {
         Ok(cluster.clone())
     }
 
+    /// Keeps a node-count change for the maintenance window (a later one replaces it, as the
+    /// pending values show one target); the cluster stays as it is.
+    pub fn defer_node_change(
+        &mut self,
+        raw_id: &str,
+        pending: PendingNodes,
+    ) -> Result<CacheCluster, ApiError> {
+        let cluster = self.cache_clusters.get_mut(raw_id)?;
+        cluster.deferred_nodes = Some(pending);
+        Ok(cluster.clone())
+    }
+
+    /// Starts the deferred node change (the cluster goes `modifying`, as an immediate change
+    /// does): the change and the number of nodes to add; `Ok(None)` when nothing waits.
+    pub fn begin_deferred_nodes(
+        &mut self,
+        raw_id: &str,
+    ) -> Result<Option<(PendingNodes, usize)>, ApiError> {
+        let cluster = self.cache_clusters.get(raw_id)?;
+        let Some(pending) = cluster.deferred_nodes.clone() else {
+            return Ok(None);
+        };
+        let add = pending.num_cache_nodes.saturating_sub(cluster.nodes.len());
+        self.begin_node_change(raw_id, pending.clone())?;
+        self.cache_clusters.get_mut(raw_id)?.deferred_nodes = None;
+        Ok(Some((pending, add)))
+    }
+
     /// The engine's nodes after a change: the nodes added and removed get their events.
     pub fn finish_node_change(
         &mut self,

@@ -70,7 +70,7 @@ fn minute_of_week(point: &str) -> Option<u32> {
 }
 
 /// Inside `ddd:hh24:mi-ddd:hh24:mi` (possibly across the week's end); any time without one.
-fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
+pub(crate) fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
     let Some((from, to)) = window.and_then(|w| w.split_once('-')) else {
         return true;
     };

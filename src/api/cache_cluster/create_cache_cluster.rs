@@ -304,6 +304,7 @@ fn new_cluster(
         arn,
         created_at: now,
         pending: None,
+        deferred_nodes: None,
         revision: 0,
     }
 }

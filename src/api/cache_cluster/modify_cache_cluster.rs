@@ -1,7 +1,8 @@
-//! ModifyCacheCluster of a standalone cluster: stored settings change at once (every change is
-//! applied immediately here, README), a new parameter group's values reach the Redis node,
-//! and a Memcached cluster really grows or shrinks (`NumCacheNodes`, `CacheNodeIdsToRemove`,
-//! `NewAvailabilityZones`) while it is `modifying`.
+//! ModifyCacheCluster of a standalone cluster: stored settings change at once, a new parameter
+//! group's values reach the Redis node, and a Memcached cluster really grows or shrinks
+//! (`NumCacheNodes`, `CacheNodeIdsToRemove`, `NewAvailabilityZones`) while it is `modifying`:
+//! at once with `ApplyImmediately=true`, else (AWS's default) at the cluster's maintenance
+//! window, reported as `PendingModifiedValues` until then (`workflows::cluster_maintenance`).
 
 use super::shape::CacheClusterResult;
 use crate::model::cache_cluster::{
@@ -11,7 +12,7 @@ use crate::model::parameter_group::ParameterGroup;
 use crate::model::resource::Resource;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::cache_cluster;
+use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
 const UNSUPPORTED: [&str; 8] = [
@@ -32,7 +33,8 @@ pub async fn run(
 ) -> Result<CacheClusterResult, ApiError> {
     crate::api::input_catalogue::check(params, &ctx.region)?;
     let raw_id = params.required("CacheClusterId")?;
-    params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)
+    // AWS defers a node-count change to the maintenance window unless told otherwise.
+    let apply_immediately = params.bool("ApplyImmediately")?.unwrap_or(false);
     if let Some(group) = state
         .model()
         .groups()
@@ -81,8 +83,19 @@ pub async fn run(
     let Some((pending, add)) = node_change else {
         return Ok(CacheClusterResult::standalone(&updated));
     };
+    if !apply_immediately {
+        let cluster = state.model().defer_node_change(raw_id, pending)?;
+        tracing::info!(cluster = %cluster.id, "node change deferred to the maintenance window");
+        cache_cluster_maintenance::watch(state.clone(), cluster.id.clone());
+        return Ok(CacheClusterResult::standalone(&cluster));
+    }
     let remove = pending.to_remove.clone();
-    let cluster = state.model().begin_node_change(raw_id, pending)?;
+    let cluster = {
+        let mut model = state.model();
+        // The newer change replaces a deferred one, as on AWS.
+        model.cache_cluster_mut(raw_id)?.deferred_nodes = None;
+        model.begin_node_change(raw_id, pending)?
+    };
     tracing::info!(cluster = %cluster.id, add, ?remove, "changing cache cluster nodes");
     tokio::spawn(cache_cluster::change_nodes(
         state.clone(),

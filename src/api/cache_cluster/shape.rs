@@ -12,8 +12,7 @@ use crate::model::parameter_group::family_of_version;
 use crate::model::resource::Lifecycle;
 use crate::protocol::xml::{XmlList, XmlTime};
 
-/// What AWS assigns when none is given (a weekly one-hour window).
-const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+use crate::model::catalogue::windows::DEFAULT_MAINTENANCE_WINDOW;
 /// Where AWS sends Memcached users for the Auto Discovery client.
 const CLIENT_DOWNLOAD_PAGE: &str =
     "https://console.aws.amazon.com/elasticache/home#client-download:";
@@ -289,7 +288,8 @@ impl CacheClusterShape {
             .cache_parameter_group_name
             .clone()
             .unwrap_or_else(|| default_group_of(cluster));
-        let pending = cluster.pending.as_ref().map(|p| PendingModifiedValues {
+        let waiting = cluster.pending.as_ref().or(cluster.deferred_nodes.as_ref());
+        let pending = waiting.map(|p| PendingModifiedValues {
             cache_node_type: None,
             engine_version: None,
             num_cache_nodes: Some(p.num_cache_nodes),

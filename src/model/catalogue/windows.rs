@@ -6,6 +6,9 @@ use chrono::{NaiveTime, Timelike};
 
 use crate::protocol::ApiError;
 
+/// What AWS assigns a cache cluster when none is given (a weekly one-hour window).
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+
 const DAY: u32 = 24 * 60;
 const WEEK: u32 = 7 * DAY;
 const MINIMUM_MINUTES: u32 = 60;

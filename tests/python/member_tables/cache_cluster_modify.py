@@ -5,7 +5,10 @@ AZMode) and `after_valid` shrinks back, and a two-node one that CacheNodeIdsToRe
 `after_valid` grows back. A value must show both in the Modify response and in
 DescribeCacheClusters."""
 
-from flowcheck import check, check_eq
+import json
+import urllib.request
+
+from flowcheck import check, check_eq, poll
 from member_tables.cluster_support import delete_cluster, describe, fresh_id, redis_node, wait_available
 from member_tables.harness import Member, Table
 
@@ -137,12 +140,30 @@ def cross_az(ctx, fixture, response, params):
     check(len({n["CustomerAvailabilityZone"] for n in nodes}) == 2, f"two zones: {nodes}")
 
 
+def deferred_to_window(ctx, fixture, response, params):
+    """ApplyImmediately=false: the node count waits, pending, until the maintenance window (the
+    control route fast-forwards to it), then the cluster grows."""
+    answer = response["CacheCluster"]
+    check_eq((answer["CacheClusterStatus"], answer["PendingModifiedValues"].get("NumCacheNodes")),
+             ("available", 2), "the Modify response: available, NumCacheNodes pending")
+    cluster = describe(ctx, fixture["id"])
+    check_eq((cluster["NumCacheNodes"], cluster["PendingModifiedValues"].get("NumCacheNodes")), (1, 2),
+             "DescribeCacheClusters before the window: one node, two pending")
+    request = urllib.request.Request(f"{ctx.endpoint}/_maintenance/{fixture['id']}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        check(json.load(answer)["applied"], "the control route applied the deferred change")
+    poll("the cluster grown at the window", 60,
+         lambda: (lambda c: c["CacheClusterStatus"] == "available" and len(c["CacheNodes"]) == 2
+                  and not c["PendingModifiedValues"])(describe(ctx, fixture["id"])))
+
+
 GROW = Table(
     "ModifyCacheCluster",
     [
         Member("NumCacheNodes", 2, grown, invalid=0, error="InvalidParameterValue"),
         Member("NewAvailabilityZones", ["us-east-1d"], new_node_zone,
                invalid=["mars-1a"], error="InvalidParameterValue"),
+        Member("ApplyImmediately", False, deferred_to_window, no_invalid=BOOLEAN),
         Member("AZMode", "cross-az", cross_az, invalid="both-az", error="InvalidParameterValue"),
     ],
     base=lambda ctx, f: {"CacheClusterId": f["id"], "ApplyImmediately": True, "NumCacheNodes": 2},

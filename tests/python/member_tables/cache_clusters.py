@@ -7,13 +7,14 @@ something with more than one node."""
 
 from pymemcache.client.base import Client as Memcache
 
-from flowcheck import check, check_eq
+from flowcheck import check, check_eq, poll
 from member_tables.cluster_support import (
     created_id,
     delete_cluster,
     delete_snapshot,
     describe,
     fresh_id,
+    gone,
     node_address,
     redis_node,
     refused,
@@ -58,8 +59,6 @@ def setup(ctx):
 
 
 def delete_group(ctx, group_id):
-    from flowcheck import poll
-
     def state():
         try:
             return ctx.client.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]["Status"]
@@ -269,3 +268,152 @@ MEMCACHED = Table(
 )
 
 TABLES = [REDIS, SECURE, MEMCACHED]
+
+
+# DeleteCacheCluster: every call deletes a cluster made for it (left ones go with ctx.created).
+def new_cluster(ctx, fixture=None):
+    cluster_id = fresh_id(ctx, "ccd")
+    ctx.client.create_cache_cluster(CacheClusterId=cluster_id, Engine="redis", NumCacheNodes=1)
+    ctx.created.append(lambda: delete_cluster(ctx, cluster_id))
+    redis_node(wait_available(ctx, cluster_id)).set("final", "kept")
+    return cluster_id
+
+
+def deleted(ctx, fixture, response, params):
+    check_eq(response["CacheCluster"]["CacheClusterStatus"], "deleting", "the Delete response's status")
+    poll("the cluster gone", 60, lambda: gone(ctx, params["CacheClusterId"]))
+
+
+def final_snapshot_taken(ctx, fixture, response, params):
+    deleted(ctx, fixture, response, params)
+    name = params["FinalSnapshotIdentifier"]
+    ctx.created.append(lambda: delete_snapshot(ctx, name))
+    snapshot = snapshot_available(ctx, name)
+    check_eq(snapshot["CacheClusterId"], params["CacheClusterId"], "the final snapshot's cluster")
+    restored_id = fresh_id(ctx, "ccd")
+    ctx.client.create_cache_cluster(CacheClusterId=restored_id, Engine="redis", SnapshotName=name)
+    ctx.created.append(lambda: delete_cluster(ctx, restored_id))
+    check_eq(redis_node(wait_available(ctx, restored_id)).get("final"), b"kept", "the key in the final snapshot")
+
+
+DELETE = Table(
+    "DeleteCacheCluster",
+    [
+        Member("CacheClusterId", new_cluster, deleted, invalid="no-such-cluster", error="CacheClusterNotFound"),
+        Member("FinalSnapshotIdentifier", lambda ctx, f: ctx.name("final"), final_snapshot_taken,
+               invalid="-not-a-name", error="InvalidParameterValue"),
+    ],
+    base=lambda ctx, f: {"CacheClusterId": new_cluster(ctx)},
+)
+
+
+# DescribeCacheClusters: 21 clusters (20 to a page), one of them a replication group's member.
+def many_clusters(ctx):
+    client = ctx.client
+    fixture = {"id": fresh_id(ctx, "ccl"), "group": ctx.name("ccl-rg"), "extra": []}
+    client.create_cache_cluster(CacheClusterId=fixture["id"], Engine="redis", NumCacheNodes=1)
+    ctx.created.append(lambda: delete_cluster(ctx, fixture["id"]))
+    client.create_replication_group(ReplicationGroupId=fixture["group"], ReplicationGroupDescription="member table",
+                                    NumCacheClusters=1, Engine="redis")
+    ctx.created.append(lambda: delete_group(ctx, fixture["group"]))
+    for _ in range(19):
+        extra = fresh_id(ctx, "ccl")
+        client.create_cache_cluster(CacheClusterId=extra, Engine="memcached", NumCacheNodes=1)
+        ctx.created.append(lambda extra=extra: delete_cluster(ctx, extra))
+        fixture["extra"].append(extra)
+    for cluster_id in [fixture["id"]] + fixture["extra"]:
+        wait_available(ctx, cluster_id)
+    group = poll("the group available", 60, lambda: (lambda g: g["Status"] == "available" and g)(
+        client.describe_replication_groups(ReplicationGroupId=fixture["group"])["ReplicationGroups"][0]))
+    fixture["member"] = group["MemberClusters"][0]
+    return fixture
+
+
+def all_ids(ctx, **params):
+    ids, marker = [], None
+    while True:
+        page = ctx.client.describe_cache_clusters(**params, **({"Marker": marker} if marker else {}))
+        ids += [c["CacheClusterId"] for c in page["CacheClusters"]]
+        marker = page.get("Marker")
+        if not marker:
+            return ids
+
+
+def only_that_one(ctx, fixture, response, params):
+    check_eq([c["CacheClusterId"] for c in response["CacheClusters"]], [fixture["id"]], "the clusters listed")
+
+
+def one_page(ctx, fixture, response, params):
+    check_eq(len(response["CacheClusters"]), 20, "clusters on a page of MaxRecords=20")
+    check(response.get("Marker"), "a Marker to the rest")
+
+
+def second_page(ctx, fixture, response, params):
+    first = ctx.client.describe_cache_clusters(MaxRecords=20)
+    ids = {c["CacheClusterId"] for c in response["CacheClusters"]}
+    check(ids and not ids & {c["CacheClusterId"] for c in first["CacheClusters"]}, f"the next page: {ids}")
+
+
+def node_info(ctx, fixture, response, params):
+    check(all(c.get("CacheNodes") for c in response["CacheClusters"]), "CacheNodes of every cluster")
+    plain = ctx.client.describe_cache_clusters(CacheClusterId=fixture["id"])["CacheClusters"][0]
+    check("CacheNodes" not in plain, "no CacheNodes without ShowCacheNodeInfo")
+
+
+def not_in_groups(ctx, fixture, response, params):
+    ids = all_ids(ctx, ShowCacheClustersNotInReplicationGroups=True)
+    check(fixture["member"] not in ids and fixture["id"] in ids, f"the group's member left out: {ids}")
+    check(fixture["member"] in all_ids(ctx), "the member listed without the flag")
+
+
+DESCRIBE = Table(
+    "DescribeCacheClusters",
+    [
+        Member("CacheClusterId", lambda ctx, f: f["id"], only_that_one,
+               invalid="no-such-cluster", error="CacheClusterNotFound"),
+        Member("MaxRecords", 20, one_page, invalid=19, error="InvalidParameterValue"),
+        Member("Marker", lambda ctx, f: ctx.client.describe_cache_clusters(MaxRecords=20)["Marker"], second_page,
+               invalid="not-a-marker", error="InvalidParameterValue"),
+        Member("ShowCacheNodeInfo", True, node_info, no_invalid=BOOLEAN),
+        Member("ShowCacheClustersNotInReplicationGroups", True, not_in_groups, no_invalid=BOOLEAN),
+    ],
+    base=lambda ctx, f: {"MaxRecords": 20},
+    setup=many_clusters,
+)
+
+
+# RebootCacheCluster: the node restarts (empty: no persistence), with its events.
+def reboot_fixture(ctx):
+    cluster_id = fresh_id(ctx, "ccr")
+    ctx.client.create_cache_cluster(CacheClusterId=cluster_id, Engine="redis", NumCacheNodes=1)
+    ctx.created.append(lambda: delete_cluster(ctx, cluster_id))
+    wait_available(ctx, cluster_id)
+    return {"id": cluster_id}
+
+
+def with_key(ctx, fixture):
+    redis_node(describe(ctx, fixture["id"])).set("before-reboot", "1")
+    return fixture["id"]
+
+
+def rebooted(ctx, fixture, response, params):
+    check_eq(response["CacheCluster"]["CacheClusterStatus"], "rebooting cache cluster nodes", "status")
+    node = redis_node(wait_available(ctx, fixture["id"]))
+    check_eq(node.get("before-reboot"), None, "the key after the reboot (the node restarted)")
+    events = ctx.client.describe_events(SourceIdentifier=fixture["id"], SourceType="cache-cluster", Duration=60)
+    check("Cache node 0001 restarted" in [e["Message"] for e in events["Events"]], "the restart event")
+
+
+REBOOT = Table(
+    "RebootCacheCluster",
+    [
+        Member("CacheClusterId", with_key, rebooted, invalid="no-such-cluster", error="CacheClusterNotFound"),
+        Member("CacheNodeIdsToReboot", lambda ctx, f: (with_key(ctx, f), ["0001"])[1], rebooted,
+               invalid=["0009"], error="InvalidParameterValue"),
+    ],
+    base=lambda ctx, f: {"CacheClusterId": f["id"], "CacheNodeIdsToReboot": ["0001"]},
+    setup=reboot_fixture,
+    after_valid=lambda ctx, f, response, params: wait_available(ctx, f["id"]),
+)
+
+TABLES += [DELETE, DESCRIBE, REBOOT]
