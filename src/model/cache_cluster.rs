@@ -170,6 +170,9 @@ pub struct CacheCluster {
     /// applies it.
     #[serde(default)]
     pub deferred_nodes: Option<PendingNodes>,
+    /// A `CacheNodeType` deferred likewise.
+    #[serde(default)]
+    pub deferred_node_type: Option<String>,
     /// See `ResourceTable::get_mut`.
     pub revision: u64,
 }
@@ -307,6 +310,7 @@ mod tests {
             created_at: now,
             pending: None,
             deferred_nodes: None,
+            deferred_node_type: None,
             revision: 0,
         }
     }

@@ -1,5 +1,5 @@
-//! A standalone cluster's maintenance window: the node-count change `ApplyImmediately=false`
-//! deferred (`CacheCluster::deferred_nodes`) starts when the cluster's day clock (scaled by
+//! A standalone cluster's maintenance window: the node-count change and node type
+//! `ApplyImmediately=false` deferred (`CacheCluster::deferred_nodes`, `deferred_node_type`) start when the cluster's day clock (scaled by
 //! `--time-scale`, as a group's is) enters its `PreferredMaintenanceWindow` (AWS's default one
 //! when none was given: the one DescribeCacheClusters reports), or at once by
 //! `POST /_maintenance/{CacheClusterId}`. Either way as an immediate change runs.
@@ -28,7 +28,7 @@ pub fn watch(state: SharedState, cluster_id: String) {
                 let Ok(cluster) = model.cache_cluster(&cluster_id) else {
                     return;
                 };
-                if cluster.deferred_nodes.is_none() {
+                if cluster.deferred_nodes.is_none() && cluster.deferred_node_type.is_none() {
                     return;
                 }
                 let window = cluster.settings.stored.preferred_maintenance_window.clone();
@@ -48,11 +48,15 @@ pub fn watch(state: SharedState, cluster_id: String) {
     });
 }
 
-/// Starts the deferred node change now (the cluster goes `modifying`; the nodes change in the
-/// background); false when nothing was deferred.
+/// Applies the deferred changes now: the node type recorded, the node change started (the
+/// cluster goes `modifying`; the nodes change in the background); false when nothing was
+/// deferred.
 pub fn start_now(state: &SharedState, cluster_id: &str) -> Result<bool, ApiError> {
-    let Some((pending, add)) = state.model().begin_deferred_nodes(cluster_id)? else {
+    let Some(nodes) = state.model().begin_deferred_changes(cluster_id)? else {
         return Ok(false);
+    };
+    let Some((pending, add)) = nodes else {
+        return Ok(true);
     };
     let id = state.model().cache_cluster(cluster_id)?.id.clone();
     tracing::info!(cluster = %id, add, remove = ?pending.to_remove, "applying the node change deferred to the maintenance window");

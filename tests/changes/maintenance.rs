@@ -141,9 +141,10 @@ async fn a_modify_that_goes_modifying_answers_with_its_metadata_already_applied(
     );
 }
 
-/// ModifyCacheCluster of a Memcached cluster, `NumCacheNodes` with ApplyImmediately=false (the
-/// AWS default): the cluster stays `available` with its one node and reports the change as
-/// pending; `POST /_maintenance/{CacheClusterId}` starts it, and the cluster grows.
+/// ModifyCacheCluster of a Memcached cluster, `NumCacheNodes` and `CacheNodeType` with
+/// ApplyImmediately=false (the AWS default): the cluster stays `available` with its one node
+/// and reports both as pending; `POST /_maintenance/{CacheClusterId}` applies them: the cluster
+/// grows and reports the new node type.
 #[tokio::test]
 async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
     let server = TestServer::start();
@@ -166,6 +167,7 @@ async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
         .modify_cache_cluster()
         .cache_cluster_id("mc-deferred")
         .num_cache_nodes(2)
+        .cache_node_type("cache.m5.large")
         .send()
         .await
         .expect("deferred node count")
@@ -183,6 +185,11 @@ async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
         (described.num_cache_nodes(), pending(&described)),
         (Some(1), Some(2))
     );
+    let pending_type = described
+        .pending_modified_values()
+        .and_then(|p| p.cache_node_type());
+    assert_eq!(pending_type, Some("cache.m5.large"));
+    assert_ne!(described.cache_node_type(), Some("cache.m5.large"));
 
     let response = reqwest::Client::new()
         .post(format!("{}/_maintenance/mc-deferred", server.url))
@@ -199,4 +206,10 @@ async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
         wait_cache_cluster_available(&client, "mc-deferred", grown).await,
         None
     );
+    let grown = cache_cluster(&client, "mc-deferred").await;
+    assert_eq!(grown.cache_node_type(), Some("cache.m5.large"));
+    let pending_type = grown
+        .pending_modified_values()
+        .and_then(|p| p.cache_node_type());
+    assert_eq!(pending_type, None);
 }

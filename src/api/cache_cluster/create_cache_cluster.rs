@@ -305,6 +305,7 @@ fn new_cluster(
         created_at: now,
         pending: None,
         deferred_nodes: None,
+        deferred_node_type: None,
         revision: 0,
     }
 }

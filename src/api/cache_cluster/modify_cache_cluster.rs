@@ -3,6 +3,8 @@
 //! (`NumCacheNodes`, `CacheNodeIdsToRemove`, `NewAvailabilityZones`) while it is `modifying`:
 //! at once with `ApplyImmediately=true`, else (AWS's default) at the cluster's maintenance
 //! window, reported as `PendingModifiedValues` until then (`workflows::cluster_maintenance`).
+//! `CacheNodeType` likewise: recorded at once or at the window (the nodes' memory does not
+//! follow it).
 
 use super::shape::CacheClusterResult;
 use crate::model::cache_cluster::{
@@ -15,8 +17,7 @@ use crate::state::{RequestContext, SharedState};
 use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
-const UNSUPPORTED: [&str; 8] = [
-    "CacheNodeType",
+const UNSUPPORTED: [&str; 7] = [
     "AuthToken",
     "AuthTokenUpdateStrategy",
     "Engine",
@@ -76,19 +77,41 @@ pub async fn run(
             cluster.settings.engine_version
         )));
     }
-    let updated = store_settings(state, params, raw_id, parameter_group.as_ref())?;
+    let mut updated = store_settings(state, params, raw_id, parameter_group.as_ref())?;
     if let Some(group) = &parameter_group {
         apply_parameter_group(state, &updated.id, group).await;
     }
-    let Some((pending, add)) = node_change else {
-        return Ok(CacheClusterResult::standalone(&updated));
-    };
-    if !apply_immediately {
-        let cluster = state.model().defer_node_change(raw_id, pending)?;
-        tracing::info!(cluster = %cluster.id, "node change deferred to the maintenance window");
-        cache_cluster_maintenance::watch(state.clone(), cluster.id.clone());
-        return Ok(CacheClusterResult::standalone(&cluster));
+    let node_type = params.optional("CacheNodeType");
+    if let Some(node_type) = node_type {
+        // Recorded and reported (the nodes' memory does not follow it, as for a group's).
+        let mut model = state.model();
+        updated = match apply_immediately {
+            true => model.set_cluster_node_type(raw_id, node_type)?,
+            false => model.defer_cluster_node_type(raw_id, node_type)?,
+        };
     }
+    let deferred = !apply_immediately && (node_type.is_some() || node_change.is_some());
+    match node_change {
+        None => {}
+        Some((pending, _)) if !apply_immediately => {
+            updated = state.model().defer_node_change(raw_id, pending)?;
+        }
+        Some((pending, add)) => return start_node_change(state, raw_id, pending, add),
+    }
+    if deferred {
+        tracing::info!(cluster = %updated.id, "change deferred to the maintenance window");
+        cache_cluster_maintenance::watch(state.clone(), updated.id.clone());
+    }
+    Ok(CacheClusterResult::standalone(&updated))
+}
+
+/// A node-count change applied at once: the cluster `modifying` until the nodes changed.
+fn start_node_change(
+    state: &SharedState,
+    raw_id: &str,
+    pending: PendingNodes,
+    add: usize,
+) -> Result<CacheClusterResult, ApiError> {
     let remove = pending.to_remove.clone();
     let cluster = {
         let mut model = state.model();

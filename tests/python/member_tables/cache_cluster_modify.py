@@ -110,6 +110,8 @@ REDIS = Table(
                invalid="no-such-parameter-group", error="CacheParameterGroupNotFound"),
         Member("AutoMinorVersionUpgrade", False, both("AutoMinorVersionUpgrade"), no_invalid=BOOLEAN),
         Member("SnapshotRetentionLimit", 7, both("SnapshotRetentionLimit"), invalid=36, error="InvalidParameterValue"),
+        Member("CacheNodeType", "cache.m5.large", both("CacheNodeType"),
+               invalid="cache.bogus.huge", error="InvalidParameterValue"),
         Member("SnapshotWindow", "09:00-10:00", both("SnapshotWindow"), invalid="9am", error="InvalidParameterValue"),
     ],
     base=lambda ctx, f: {"CacheClusterId": f["id"], "ApplyImmediately": True, "SnapshotRetentionLimit": 3},

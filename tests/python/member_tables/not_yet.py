@@ -126,8 +126,7 @@ NOT_YET = {
     ("IncreaseReplicaCount", "ApplyImmediately"),
     ("ModifyCacheCluster", "CacheSecurityGroupNames"),  # always refused (EC2-Classic cache security groups; AWS refuses them in VPC accounts): no valid value
     ("ModifyCacheCluster", "Engine"),  # refused: changing a cluster's engine (redis to valkey) is not served for cache clusters
-    ("ModifyCacheCluster", "EngineVersion"),  # only the current version is accepted (a no-op); an upgrade is refused, so no row can show an effect
-    ("ModifyCacheCluster", "CacheNodeType"),  # refused: scaling a cache cluster's node type is not served
+    ("ModifyCacheCluster", "EngineVersion"),  # only the current version is accepted (a no-op); an upgrade is refused (one local binary per version), so no row can show an effect
     ("ModifyCacheCluster", "AuthToken"),  # refused: rotating a cache cluster's AUTH token is not served
     ("ModifyCacheCluster", "AuthTokenUpdateStrategy"),  # refused with AuthToken (not served for cache clusters)
     ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
