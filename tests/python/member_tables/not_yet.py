@@ -110,8 +110,6 @@ NOT_YET = {
     ("DescribeReplicationGroups", "ReplicationGroupId"),
     ("DescribeReplicationGroups", "MaxRecords"),
     ("DescribeReplicationGroups", "Marker"),
-    ("DescribeSnapshots", "Marker"),  # as MaxRecords: a second page needs more than the default quota of 20 snapshots
-    ("DescribeSnapshots", "MaxRecords"),  # paging needs more than 20 snapshots; the table's server runs with the default quota of 20 manual snapshots
     ("DescribeUserGroups", "UserGroupId"),
     ("DescribeUserGroups", "MaxRecords"),
     ("DescribeUserGroups", "Marker"),

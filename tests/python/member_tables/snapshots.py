@@ -192,6 +192,38 @@ def node_group_config(ctx, fixture, response, params):
     check(all("NodeGroupConfiguration" not in n for n in plain["NodeSnapshots"]), "none without the flag")
 
 
+def paging_fixture(ctx):
+    """The fixture and 19 copies of its snapshot: 21 snapshots, more than a page of 20 (the
+    server needs --snapshot-quota above 20, as tests/clients.rs runs it)."""
+    fixture = fixture_of(ctx)
+    fixture["copies"] = [a_copy(ctx, fixture) for _ in range(19)]
+    return fixture
+
+
+def one_page(ctx, fixture, response, params):
+    check_eq(len(response["Snapshots"]), 20, "snapshots on a page of MaxRecords=20")
+    check(response.get("Marker"), "a Marker to the rest")
+
+
+def next_page(ctx, fixture, response, params):
+    first = set(names(ctx.client.describe_snapshots(MaxRecords=20)))
+    rest = set(names(response))
+    check(rest and not rest & first, f"the next page: {rest}")
+    everything = {fixture["snap"], fixture["group_snap"], *fixture["copies"]}
+    check(everything <= first | rest, "every snapshot on one of the two pages")
+
+
+PAGING = Table(
+    "DescribeSnapshots",
+    [
+        Member("MaxRecords", 20, one_page, invalid=51, error="InvalidParameterValue"),
+        Member("Marker", lambda ctx, f: ctx.client.describe_snapshots(MaxRecords=20)["Marker"], next_page,
+               invalid="not-a-marker", error="InvalidParameterValue"),
+    ],
+    base=lambda ctx, f: {"MaxRecords": 20},
+    setup=paging_fixture,
+)
+
 DESCRIBE = Table(
     "DescribeSnapshots",
     [
@@ -209,4 +241,4 @@ DESCRIBE = Table(
     setup=fixture_of,
 )
 
-TABLES = [CREATE, CREATE_OF_GROUP, COPY, DELETE, DESCRIBE]
+TABLES = [CREATE, CREATE_OF_GROUP, COPY, DELETE, DESCRIBE, PAGING]
