@@ -1,6 +1,7 @@
 //! DescribeSnapshots: every snapshot of the scope, or those of one replication group or cache
 //! cluster, one name, or one source (`user`: manual, `system`: automatic); in name order, paged
-//! by the shared pager (`MaxRecords` 20-50, default 50, as this action's model says).
+//! by the shared pager (`MaxRecords` 20-50, default 50, as this action's model says). A
+//! `CacheClusterId` that names no cluster and no snapshot is `CacheClusterNotFound`.
 
 use serde::Serialize;
 
@@ -57,6 +58,12 @@ pub async fn run(
             .collect(),
         None => model.snapshots().filter(matches).collect(),
     };
+    if let Some(id) = params.optional("CacheClusterId")
+        && snapshots.is_empty()
+        && !cluster_exists(&model, id)
+    {
+        return Err(ApiError::cache_cluster_not_found(id));
+    }
     let (page, marker) = model
         .pager
         .page(LIST, snapshots, |s| s.name.as_str(), &request);
@@ -71,6 +78,13 @@ pub async fn run(
     })
 }
 
+/// `CacheClusterId` names a cluster that is (standalone or a group's member). An unknown one is
+/// `CacheClusterNotFound` (the error the model lists for this action) unless snapshots of it
+/// remain, as a deleted cluster's final snapshot does, which stay listable by its id.
+fn cluster_exists(model: &crate::model::Model, id: &str) -> bool {
+    model.cache_cluster(id).is_ok() || model.group_of_member(id).is_some()
+}
+
 /// A snapshot of cache cluster `id`: taken of it, or of its node in a replication group.
 fn taken_of_cluster(snapshot: &Snapshot, id: &str) -> bool {
     snapshot.origin.cache_cluster_id.as_deref() == Some(id)
@@ -78,4 +92,25 @@ fn taken_of_cluster(snapshot: &Snapshot, id: &str) -> bool {
             .node_snapshots
             .iter()
             .any(|node| node.cache_cluster_id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::api::test_support::{ctx, query, state_with};
+    use crate::model::Model;
+    use crate::protocol::ApiError;
+
+    #[tokio::test]
+    async fn a_cluster_id_naming_no_cluster_and_no_snapshot_is_cache_cluster_not_found() {
+        let state = state_with(Model::new(15, chrono::Duration::hours(24)));
+        let answer = run(&state, &query("CacheClusterId=no-such-cluster"), &ctx()).await;
+        assert!(
+            matches!(answer, Err(ApiError::CacheClusterNotFound(ref m)) if m.contains("no-such-cluster")),
+            "{:?}",
+            answer.err()
+        );
+        let every = run(&state, &query(""), &ctx()).await;
+        assert!(every.is_ok(), "no filter lists (none)");
+    }
 }

@@ -71,7 +71,9 @@ pub async fn tls_ca(State(scopes): State<Arc<Scopes>>) -> impl axum::response::I
 
 /// `POST /_maintenance/{ReplicationGroupId}`: the group's next maintenance window, now: what
 /// `ApplyImmediately=false` deferred is applied (answers once it is), the group's events
-/// written, its pending values cleared. The group is looked up in every account and region.
+/// written, its pending values cleared. The group is looked up in every account and region;
+/// an id that names no group but a standalone cache cluster starts that cluster's deferred
+/// node change (it answers `modifying`; the cluster is `available` once the nodes changed).
 pub async fn maintenance(
     State(scopes): State<Arc<Scopes>>,
     Path(group_id): Path<String>,
@@ -81,6 +83,9 @@ pub async fn maintenance(
         .into_iter()
         .find(|(_, state)| state.model().group(&group_id).is_ok());
     let Some((_, state)) = found else {
+        if let Some(answer) = cluster_maintenance(&scopes, &group_id) {
+            return answer;
+        }
         let message = format!("ReplicationGroup {group_id} not found.");
         return (
             StatusCode::NOT_FOUND,
@@ -102,4 +107,32 @@ pub async fn maintenance(
             Json(json!({ "__type": error.code(), "message": error.to_string() })),
         ),
     }
+}
+
+/// `POST /_maintenance/{CacheClusterId}` of a standalone cluster; `None` when no scope has one
+/// of that id.
+fn cluster_maintenance(scopes: &Scopes, cluster_id: &str) -> Option<(StatusCode, Json<Value>)> {
+    let (_, state) = scopes
+        .all()
+        .into_iter()
+        .find(|(_, state)| state.model().cache_cluster(cluster_id).is_ok())?;
+    let answer = match crate::workflows::cluster_maintenance::start_now(&state, cluster_id) {
+        Ok(applied) => {
+            let model = state.model();
+            let status = model
+                .cache_cluster(cluster_id)
+                .map(|c| crate::model::resource::Lifecycle::as_str(c.status));
+            (
+                StatusCode::OK,
+                Json(
+                    json!({ "cache_cluster_id": cluster_id, "applied": applied, "status": status.ok() }),
+                ),
+            )
+        }
+        Err(error) => (
+            StatusCode::CONFLICT,
+            Json(json!({ "__type": error.code(), "message": error.to_string() })),
+        ),
+    };
+    Some(answer)
 }

@@ -165,6 +165,14 @@ pub struct CacheCluster {
     pub arn: Arn,
     pub created_at: DateTime<Utc>,
     pub pending: Option<PendingNodes>,
+    /// A node-count change `ApplyImmediately=false` deferred to the maintenance window (AWS
+    /// defers it), reported as the pending values until `workflows::cluster_maintenance`
+    /// applies it.
+    #[serde(default)]
+    pub deferred_nodes: Option<PendingNodes>,
+    /// A `CacheNodeType` deferred likewise.
+    #[serde(default)]
+    pub deferred_node_type: Option<String>,
     /// See `ResourceTable::get_mut`.
     pub revision: u64,
 }
@@ -301,6 +309,8 @@ mod tests {
             ),
             created_at: now,
             pending: None,
+            deferred_nodes: None,
+            deferred_node_type: None,
             revision: 0,
         }
     }

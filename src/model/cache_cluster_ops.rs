@@ -188,6 +188,73 @@ impl Model {
         Ok(cluster.clone())
     }
 
+    /// Keeps a node-count change for the maintenance window (a later one replaces it, as the
+    /// pending values show one target); the cluster stays as it is.
+    pub fn defer_node_change(
+        &mut self,
+        raw_id: &str,
+        pending: PendingNodes,
+    ) -> Result<CacheCluster, ApiError> {
+        let cluster = self.cache_clusters.get_mut(raw_id)?;
+        cluster.deferred_nodes = Some(pending);
+        Ok(cluster.clone())
+    }
+
+    /// `CacheNodeType` applied at once (it replaces a deferred one).
+    pub fn set_cluster_node_type(
+        &mut self,
+        raw_id: &str,
+        node_type: &str,
+    ) -> Result<CacheCluster, ApiError> {
+        let cluster = self.cache_clusters.get_mut(raw_id)?;
+        cluster.settings.stored.cache_node_type = node_type.to_string();
+        cluster.deferred_node_type = None;
+        Ok(cluster.clone())
+    }
+
+    /// `CacheNodeType` kept for the maintenance window.
+    pub fn defer_cluster_node_type(
+        &mut self,
+        raw_id: &str,
+        node_type: &str,
+    ) -> Result<CacheCluster, ApiError> {
+        let cluster = self.cache_clusters.get_mut(raw_id)?;
+        cluster.deferred_node_type = Some(node_type.to_string());
+        Ok(cluster.clone())
+    }
+
+    /// The maintenance window's changes: the deferred node type recorded, and the deferred node
+    /// change started (the cluster goes `modifying`, as an immediate change does), with the
+    /// number of nodes to add. `Ok(None)` when nothing waits; `Ok(Some(None))` when only the
+    /// node type did.
+    #[allow(clippy::type_complexity)]
+    pub fn begin_deferred_changes(
+        &mut self,
+        raw_id: &str,
+    ) -> Result<Option<Option<(PendingNodes, usize)>>, ApiError> {
+        let cluster = self.cache_clusters.get(raw_id)?;
+        let (nodes, node_type) = (
+            cluster.deferred_nodes.clone(),
+            cluster.deferred_node_type.clone(),
+        );
+        if nodes.is_none() && node_type.is_none() {
+            return Ok(None);
+        }
+        let add = nodes
+            .as_ref()
+            .map(|p| p.num_cache_nodes.saturating_sub(cluster.nodes.len()));
+        if let Some(pending) = nodes.clone() {
+            self.begin_node_change(raw_id, pending)?;
+        }
+        let cluster = self.cache_clusters.get_mut(raw_id)?;
+        if let Some(node_type) = node_type {
+            cluster.settings.stored.cache_node_type = node_type;
+        }
+        cluster.deferred_nodes = None;
+        cluster.deferred_node_type = None;
+        Ok(Some(nodes.zip(add)))
+    }
+
     /// The engine's nodes after a change: the nodes added and removed get their events.
     pub fn finish_node_change(
         &mut self,

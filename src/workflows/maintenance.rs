@@ -60,7 +60,7 @@ pub async fn apply_now(state: &SharedState, group_id: &str) -> Result<bool, ApiE
 
 /// Inside the `PreferredMaintenanceWindow` (the catalogue's parser; possibly across the week's
 /// end); any time without one (a resource stored before every resource was given one).
-fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
+pub(crate) fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
     match window.map(MaintenanceWindow::parse) {
         Some(Ok(window)) => window.contains(now),
         _ => true,

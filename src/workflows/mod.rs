@@ -9,6 +9,7 @@ use crate::state::SharedState;
 
 pub mod automatic_snapshots;
 pub mod cache_cluster;
+pub mod cluster_maintenance;
 pub mod failover;
 pub mod faults;
 mod guard;

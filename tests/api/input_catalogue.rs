@@ -57,12 +57,12 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             VALUE,
             "cache.t3.huge",
         ),
-        // Past the catalogue to the local limit (a cluster's node type is not changed here).
+        // Past the catalogue to the cluster lookup (a cluster's node type is changed here).
         row(
             MODIFY_CLUSTER,
             "CacheNodeType=cache.t3.small",
-            VALUE,
-            "does not support changing CacheNodeType",
+            CLUSTER_NOT_FOUND,
+            "nope",
         ),
         row(
             CREATE_GROUP,

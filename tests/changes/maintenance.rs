@@ -3,7 +3,8 @@
 //! fast-forwards to the maintenance window; metadata-only changes never make it `modifying`.
 
 use crate::support::{
-    TestServer, cache_cluster, create_group, describe, member_ids, wait_available, wait_for_event,
+    TestServer, cache_cluster, create_group, describe, member_ids, wait_available,
+    wait_cache_cluster_available, wait_for_event,
 };
 
 const NEW_TYPE: &str = "cache.r7g.large";
@@ -138,4 +139,77 @@ async fn a_modify_that_goes_modifying_answers_with_its_metadata_already_applied(
         done.automatic_failover().map(|a| a.as_str()),
         Some("enabled")
     );
+}
+
+/// ModifyCacheCluster of a Memcached cluster, `NumCacheNodes` and `CacheNodeType` with
+/// ApplyImmediately=false (the AWS default): the cluster stays `available` with its one node
+/// and reports both as pending; `POST /_maintenance/{CacheClusterId}` applies them: the cluster
+/// grows and reports the new node type.
+#[tokio::test]
+async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    client
+        .create_cache_cluster()
+        .cache_cluster_id("mc-deferred")
+        .engine("memcached")
+        .num_cache_nodes(1)
+        .send()
+        .await
+        .expect("create");
+    let nodes = |c: &aws_sdk_elasticache::types::CacheCluster| Some(c.cache_nodes().len());
+    assert_eq!(
+        wait_cache_cluster_available(&client, "mc-deferred", nodes).await,
+        1
+    );
+
+    let answer = client
+        .modify_cache_cluster()
+        .cache_cluster_id("mc-deferred")
+        .num_cache_nodes(2)
+        .cache_node_type("cache.m5.large")
+        .send()
+        .await
+        .expect("deferred node count")
+        .cache_cluster
+        .unwrap();
+    assert_eq!(answer.cache_cluster_status(), Some("available"));
+    let pending = |c: &aws_sdk_elasticache::types::CacheCluster| {
+        c.pending_modified_values()
+            .and_then(|p| p.num_cache_nodes())
+    };
+    assert_eq!(pending(&answer), Some(2));
+    let described = cache_cluster(&client, "mc-deferred").await;
+    assert_eq!(described.cache_cluster_status(), Some("available"));
+    assert_eq!(
+        (described.num_cache_nodes(), pending(&described)),
+        (Some(1), Some(2))
+    );
+    let pending_type = described
+        .pending_modified_values()
+        .and_then(|p| p.cache_node_type());
+    assert_eq!(pending_type, Some("cache.m5.large"));
+    assert_ne!(described.cache_node_type(), Some("cache.m5.large"));
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/_maintenance/mc-deferred", server.url))
+        .send()
+        .await
+        .expect("maintenance");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["applied"], true, "{body}");
+    let grown = |c: &aws_sdk_elasticache::types::CacheCluster| {
+        (c.cache_nodes().len() == 2).then(|| pending(c))
+    };
+    assert_eq!(
+        wait_cache_cluster_available(&client, "mc-deferred", grown).await,
+        None
+    );
+    let grown = cache_cluster(&client, "mc-deferred").await;
+    assert_eq!(grown.cache_node_type(), Some("cache.m5.large"));
+    let pending_type = grown
+        .pending_modified_values()
+        .and_then(|p| p.cache_node_type());
+    assert_eq!(pending_type, None);
 }

@@ -306,6 +306,8 @@ fn new_cluster(
         arn,
         created_at: now,
         pending: None,
+        deferred_nodes: None,
+        deferred_node_type: None,
         revision: 0,
     }
 }

@@ -1,7 +1,10 @@
-//! ModifyCacheCluster of a standalone cluster: stored settings change at once (every change is
-//! applied immediately here, README), a new parameter group's values reach the Redis node,
-//! and a Memcached cluster really grows or shrinks (`NumCacheNodes`, `CacheNodeIdsToRemove`,
-//! `NewAvailabilityZones`) while it is `modifying`.
+//! ModifyCacheCluster of a standalone cluster: stored settings change at once, a new parameter
+//! group's values reach the Redis node, and a Memcached cluster really grows or shrinks
+//! (`NumCacheNodes`, `CacheNodeIdsToRemove`, `NewAvailabilityZones`) while it is `modifying`:
+//! at once with `ApplyImmediately=true`, else (AWS's default) at the cluster's maintenance
+//! window, reported as `PendingModifiedValues` until then (`workflows::cluster_maintenance`).
+//! `CacheNodeType` likewise: recorded at once or at the window (the nodes' memory does not
+//! follow it).
 
 use super::shape::CacheClusterResult;
 use crate::model::cache_cluster::{
@@ -11,11 +14,10 @@ use crate::model::parameter_group::ParameterGroup;
 use crate::model::resource::Resource;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::cache_cluster;
+use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
-const UNSUPPORTED: [&str; 8] = [
-    "CacheNodeType",
+const UNSUPPORTED: [&str; 7] = [
     "AuthToken",
     "AuthTokenUpdateStrategy",
     "Engine",
@@ -32,7 +34,8 @@ pub async fn run(
 ) -> Result<CacheClusterResult, ApiError> {
     crate::api::input_catalogue::check(params, &ctx.region)?;
     let raw_id = params.required("CacheClusterId")?;
-    params.bool("ApplyImmediately")?; // validated; every change is applied at once (README)
+    // AWS defers a node-count change to the maintenance window unless told otherwise.
+    let apply_immediately = params.bool("ApplyImmediately")?.unwrap_or(false);
     if let Some(group) = state
         .model()
         .groups()
@@ -74,15 +77,48 @@ pub async fn run(
             cluster.settings.engine_version
         )));
     }
-    let updated = store_settings(state, params, raw_id, parameter_group.as_ref())?;
+    let mut updated = store_settings(state, params, raw_id, parameter_group.as_ref())?;
     if let Some(group) = &parameter_group {
         apply_parameter_group(state, &updated.id, group).await;
     }
-    let Some((pending, add)) = node_change else {
-        return Ok(CacheClusterResult::standalone(&updated));
-    };
+    let node_type = params.optional("CacheNodeType");
+    if let Some(node_type) = node_type {
+        // Recorded and reported (the nodes' memory does not follow it, as for a group's).
+        let mut model = state.model();
+        updated = match apply_immediately {
+            true => model.set_cluster_node_type(raw_id, node_type)?,
+            false => model.defer_cluster_node_type(raw_id, node_type)?,
+        };
+    }
+    let deferred = !apply_immediately && (node_type.is_some() || node_change.is_some());
+    match node_change {
+        None => {}
+        Some((pending, _)) if !apply_immediately => {
+            updated = state.model().defer_node_change(raw_id, pending)?;
+        }
+        Some((pending, add)) => return start_node_change(state, raw_id, pending, add),
+    }
+    if deferred {
+        tracing::info!(cluster = %updated.id, "change deferred to the maintenance window");
+        cache_cluster_maintenance::watch(state.clone(), updated.id.clone());
+    }
+    Ok(CacheClusterResult::standalone(&updated))
+}
+
+/// A node-count change applied at once: the cluster `modifying` until the nodes changed.
+fn start_node_change(
+    state: &SharedState,
+    raw_id: &str,
+    pending: PendingNodes,
+    add: usize,
+) -> Result<CacheClusterResult, ApiError> {
     let remove = pending.to_remove.clone();
-    let cluster = state.model().begin_node_change(raw_id, pending)?;
+    let cluster = {
+        let mut model = state.model();
+        // The newer change replaces a deferred one, as on AWS.
+        model.cache_cluster_mut(raw_id)?.deferred_nodes = None;
+        model.begin_node_change(raw_id, pending)?
+    };
     tracing::info!(cluster = %cluster.id, add, ?remove, "changing cache cluster nodes");
     tokio::spawn(cache_cluster::change_nodes(
         state.clone(),

@@ -293,13 +293,15 @@ impl CacheClusterShape {
             .cache_parameter_group_name
             .clone()
             .unwrap_or_else(|| default_group_of(cluster));
-        let pending = cluster.pending.as_ref().map(|p| PendingModifiedValues {
-            cache_node_type: None,
+        let waiting = cluster.pending.as_ref().or(cluster.deferred_nodes.as_ref());
+        let pending = PendingModifiedValues {
+            cache_node_type: cluster.deferred_node_type.clone(),
             engine_version: None,
-            num_cache_nodes: Some(p.num_cache_nodes),
-            cache_node_ids_to_remove: (!p.to_remove.is_empty())
-                .then(|| XmlList::new("CacheNodeId", p.to_remove.clone())),
-        });
+            num_cache_nodes: waiting.map(|p| p.num_cache_nodes),
+            cache_node_ids_to_remove: waiting
+                .filter(|p| !p.to_remove.is_empty())
+                .map(|p| XmlList::new("CacheNodeId", p.to_remove.clone())),
+        };
         let nodes = cluster.nodes.iter().map(standalone_node).collect();
         Self {
             cache_cluster_id: cluster.id.clone(),
@@ -315,7 +317,7 @@ impl CacheClusterShape {
             preferred_maintenance_window: maintenance_window(
                 &settings.stored.preferred_maintenance_window,
             ),
-            pending_modified_values: pending.unwrap_or_default(),
+            pending_modified_values: pending,
             notification_configuration: notification(
                 &settings.stored.notification_topic_arn,
                 &settings.stored.notification_topic_status,

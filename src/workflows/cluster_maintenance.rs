@@ -1,0 +1,70 @@
+//! A standalone cluster's maintenance window: the node-count change and node type
+//! `ApplyImmediately=false` deferred (`CacheCluster::deferred_nodes`, `deferred_node_type`) start when the cluster's day clock (scaled by
+//! `--time-scale`, as a group's is) enters its `PreferredMaintenanceWindow` (AWS's default one
+//! when none was given: the one DescribeCacheClusters reports), or at once by
+//! `POST /_maintenance/{CacheClusterId}`. Either way as an immediate change runs.
+
+use std::time::Duration;
+
+use super::automatic_snapshots::day_clock;
+use super::maintenance::in_window;
+use crate::model::cache_cluster::ClusterStatus;
+use crate::model::catalogue::windows::DEFAULT_MAINTENANCE_WINDOW;
+use crate::protocol::ApiError;
+use crate::state::SharedState;
+
+/// Waits for the cluster's next maintenance window, then starts the deferred change; ends when
+/// nothing is deferred any more (started, fast-forwarded, or the cluster gone).
+pub fn watch(state: SharedState, cluster_id: String) {
+    tokio::spawn(async move {
+        let day = state.settings.snapshot_day;
+        // One virtual minute per tick, so no window is stepped over.
+        let tick = (day / 1440).max(Duration::from_millis(10));
+        let started = state.now();
+        loop {
+            tokio::time::sleep(tick).await;
+            let (window, idle) = {
+                let model = state.model();
+                let Ok(cluster) = model.cache_cluster(&cluster_id) else {
+                    return;
+                };
+                if cluster.deferred_nodes.is_none() && cluster.deferred_node_type.is_none() {
+                    return;
+                }
+                let window = cluster.settings.stored.preferred_maintenance_window.clone();
+                (window, cluster.status == ClusterStatus::Available)
+            };
+            let window = window.unwrap_or_else(|| DEFAULT_MAINTENANCE_WINDOW.to_string());
+            let now = day_clock(started, state.now(), day);
+            if idle && in_window(now, Some(&window)) {
+                match start_now(&state, &cluster_id) {
+                    Ok(_) => return,
+                    Err(error) => {
+                        tracing::debug!(cluster = %cluster_id, %error, "maintenance postponed")
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Applies the deferred changes now: the node type recorded, the node change started (the
+/// cluster goes `modifying`; the nodes change in the background); false when nothing was
+/// deferred.
+pub fn start_now(state: &SharedState, cluster_id: &str) -> Result<bool, ApiError> {
+    let Some(nodes) = state.model().begin_deferred_changes(cluster_id)? else {
+        return Ok(false);
+    };
+    let Some((pending, add)) = nodes else {
+        return Ok(true);
+    };
+    let id = state.model().cache_cluster(cluster_id)?.id.clone();
+    tracing::info!(cluster = %id, add, remove = ?pending.to_remove, "applying the node change deferred to the maintenance window");
+    tokio::spawn(super::cache_cluster::change_nodes(
+        state.clone(),
+        id,
+        add,
+        pending.to_remove,
+    ));
+    Ok(true)
+}
