@@ -8,4 +8,5 @@ mod support;
 mod api;
 mod behaviour;
 mod nodes;
+mod tls_nodes;
 mod toxics_support;
