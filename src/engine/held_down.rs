@@ -17,6 +17,9 @@ pub struct HeldDown {
     /// The addresses of held-down members whose host is gone, by member: connects to them
     /// time out until the node starts there again.
     black_holes: HashMap<String, BlackHole>,
+    /// The cluster bus ports of those held-down cluster nodes, by member: the other nodes'
+    /// bus connects to a gone host time out too, instead of being refused.
+    bus_holes: HashMap<String, BlackHole>,
 }
 
 impl HeldDown {
@@ -48,6 +51,20 @@ impl HeldDown {
         }
     }
 
+    /// Holds the (free) cluster bus address `bus` of `member`, whose host is gone, as a black
+    /// hole: on AWS the other nodes' bus pings to it go unanswered, as clients' connects do.
+    pub async fn black_hole_bus(&mut self, member: &str, bus: SocketAddrV4) {
+        match BlackHole::open(bus).await {
+            Ok(hole) => {
+                tracing::info!(%member, %bus, "node's host gone: connects to its cluster bus port time out");
+                self.bus_holes.insert(member.to_string(), hole);
+            }
+            Err(error) => {
+                tracing::warn!(%member, %bus, %error, "cannot black-hole the node's cluster bus port: connects to it are refused instead")
+            }
+        }
+    }
+
     /// `member` may be restarted again (by the caller, or by the health monitor).
     pub fn release(&mut self, member: &str) {
         self.members.remove(member);
@@ -61,12 +78,14 @@ impl HeldDown {
     /// its address stops being a black hole.
     pub fn host_back(&mut self, member: &str) {
         self.black_holes.remove(member);
+        self.bus_holes.remove(member);
     }
 
     /// The group stopped: every address is free again.
     pub fn clear(&mut self) {
         self.members.clear();
         self.black_holes.clear();
+        self.bus_holes.clear();
     }
 }
 

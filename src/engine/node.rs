@@ -24,6 +24,17 @@ pub struct NodeSlot {
     pub process: Option<RedisProcess>,
 }
 
+/// The member is gone for good (its group deleted, itself removed): its node's proxy goes too.
+/// While the slot lives its node's proxy outlives each process, toxics and all (a restarted
+/// node keeps its network; see [`super::toxics::registry`]).
+impl Drop for NodeSlot {
+    fn drop(&mut self) {
+        // The process first: its proxy is parked, then forgotten.
+        drop(self.process.take());
+        super::toxics::ToxicRegistry::global().forget_node(&self.member);
+    }
+}
+
 impl NodeSlot {
     /// A client to ping the node with, or `None` when its process has exited.
     pub fn probe(&mut self) -> Option<NodeClient> {

@@ -8,6 +8,11 @@
 //! front (Toxiproxy's toxics act on open connections too). The last toxic gone, the front
 //! closes and the port comes back; connections made through the front live on, untoxic.
 //!
+//! TLS nodes too: the front is a TCP pipe, so TLS still ends at the node and a client still
+//! verifies the node's certificate, issued for the address the front keeps. A `required`
+//! node's `tls-port` moves instead of its `port`; a `preferred` node's address is already held
+//! by its TLS front (see [`super::tls_front`]), which pipes through the toxics while fronted.
+//!
 //! The engine's own commands and health checks are no client traffic: [`direct`] sends them to
 //! the private port while a front is up. Replicas and slot migrations reach a node at its
 //! address, as clients do, so they do pass its toxics (see the README's toxics section).
@@ -153,6 +158,10 @@ async fn follow(
 /// The front on a node's address while its process listens on `private`.
 struct Front {
     private: SocketAddrV4,
+    /// The setting moved to `private` (`port`, or `tls-port` for a `required` TLS node);
+    /// `None` for a `preferred` node, whose TLS front already holds the address and pipes
+    /// its connections through the toxics while the node is fronted.
+    moved: Option<&'static str>,
     accept: AcceptSlot,
     /// Removes the [`DIRECT`] entry however the front ends (a task aborted with the node).
     _direct: DirectEntry,
@@ -175,18 +184,17 @@ impl Drop for Front {
 }
 
 impl Front {
+    /// TLS passes through: the bytes are piped as they are, so a TLS client still verifies
+    /// the node's own certificate (issued for the address the front keeps).
     async fn open(node: &Node) -> Result<Self, EngineError> {
-        let port = listening_port(&node.client).await?;
-        if port != node.addr.port() {
-            return Err(EngineError::Replication(format!(
-                "{} listens on port {port}, not on its address {} (a replication-lag front has it)",
-                node.member, node.addr
-            )));
+        if let Some(private) = super::tls_front::private_tls_of(node.addr) {
+            return Ok(Self::behind_tls_front(node, private).await);
         }
+        let setting = serving_setting(node).await?;
         let free = super::address::free_port(*node.addr.ip())
             .map_err(|e| EngineError::Replication(format!("no private port: {e}")))?;
         let private = SocketAddrV4::new(*node.addr.ip(), free);
-        set_config(&node.client, &[port_setting(private)]).await?;
+        set_config(&node.client, &[port_setting(setting, private)]).await?;
         let direct = {
             direct_map().insert(node.addr, private);
             DirectEntry(node.addr)
@@ -194,7 +202,7 @@ impl Front {
         let listener = match TcpListener::bind(node.addr).await {
             Ok(listener) => listener,
             Err(error) => {
-                let back = set_config(&node.client, &[port_setting(node.addr)]).await;
+                let back = set_config(&node.client, &[port_setting(setting, node.addr)]).await;
                 return Err(EngineError::Replication(format!(
                     "cannot bind {}: {error} (port back: {back:?})",
                     node.addr
@@ -204,12 +212,28 @@ impl Front {
         *node.accept.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(tokio::spawn(accept_loop(listener, private)));
         kill_client_connections(&node.client).await;
-        tracing::info!(node = %node.member, addr = %node.addr, %private, "node fronted: its client connections go through its toxics");
+        tracing::info!(node = %node.member, addr = %node.addr, %private, setting, "node fronted: its client connections go through its toxics");
         Ok(Self {
             private,
+            moved: Some(setting),
             accept: node.accept.clone(),
             _direct: direct,
         })
+    }
+
+    /// A `preferred` node: its TLS front pipes new connections through the toxics from now
+    /// on; the engine speaks TLS to the private TLS port.
+    async fn behind_tls_front(node: &Node, private: SocketAddrV4) -> Self {
+        direct_map().insert(node.addr, private);
+        let direct = DirectEntry(node.addr);
+        kill_client_connections(&node.client).await;
+        tracing::info!(node = %node.member, addr = %node.addr, %private, "node fronted: its TLS front pipes client connections through its toxics");
+        Self {
+            private,
+            moved: None,
+            accept: AcceptSlot::default(),
+            _direct: direct,
+        }
     }
 
     /// Gives the address back to the node (the front's listener must be gone first).
@@ -218,9 +242,13 @@ impl Front {
             accept.abort();
             let _ = accept.await;
         }
+        let Some(setting) = self.moved else {
+            tracing::info!(node = %node.member, addr = %node.addr, "node unfronted: no toxic left");
+            return;
+        };
         let mut result = Ok(());
         for _ in 0..50 {
-            result = set_config(&node.client, &[port_setting(node.addr)]).await;
+            result = set_config(&node.client, &[port_setting(setting, node.addr)]).await;
             if result.is_ok() {
                 break;
             }
@@ -237,12 +265,27 @@ impl Front {
     }
 }
 
-fn port_setting(addr: SocketAddrV4) -> (String, String) {
-    ("port".to_string(), addr.port().to_string())
+/// The setting whose port is the node's address: `port`, or `tls-port` for a `required` TLS
+/// node (its `port` is 0).
+async fn serving_setting(node: &Node) -> Result<&'static str, EngineError> {
+    for setting in ["port", "tls-port"] {
+        if listening_port(&node.client, setting).await? == node.addr.port() {
+            return Ok(setting);
+        }
+    }
+    Err(EngineError::Replication(format!(
+        "{} does not listen on its address {} itself (a replication-lag front has it)",
+        node.member, node.addr
+    )))
 }
 
-async fn listening_port(client: &NodeClient) -> Result<u16, EngineError> {
-    let reply = client.command(&["CONFIG", "GET", "port"]).await?;
+fn port_setting(setting: &str, addr: SocketAddrV4) -> (String, String) {
+    (setting.to_string(), addr.port().to_string())
+}
+
+/// The port `setting` (`port`, `tls-port`) names; 0 when it is off.
+async fn listening_port(client: &NodeClient, setting: &str) -> Result<u16, EngineError> {
+    let reply = client.command(&["CONFIG", "GET", setting]).await?;
     let port = match reply {
         Value::Array(items) => items.get(1).cloned(),
         Value::Map(pairs) => pairs.first().map(|(_, v)| v.clone()),
@@ -252,7 +295,7 @@ async fn listening_port(client: &NodeClient) -> Result<u16, EngineError> {
         Some(Value::BulkString(bytes)) => String::from_utf8_lossy(&bytes).parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| EngineError::Replication("CONFIG GET port: no port".to_string()))
+    .ok_or_else(|| EngineError::Replication(format!("CONFIG GET {setting}: no port")))
 }
 
 /// Kills the node's connections of clients and replicas (not the engine's, not its own link

@@ -117,16 +117,11 @@ impl RedisProcess {
             toxics: None,
         };
         process.wait_until_answering().await?;
-        // A TLS node's port is not the one it serves clients on; its address cannot be fronted.
-        let refusal = process.spec.tls.is_some().then(|| {
-            "a node with in-transit encryption cannot have toxics (its address serves TLS)"
-                .to_string()
-        });
         process.toxics = Some(super::node_toxics::NodeToxics::open(
             &process.spec.name,
             process.spec.addr,
             process.client(),
-            refusal,
+            None,
         ));
         Ok(process)
     }

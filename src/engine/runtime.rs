@@ -335,6 +335,18 @@ impl Runtime {
         }
     }
 
+    /// True when a node outside `down` is in the same shard as the (down) primary at `index`,
+    /// so a replica is left to take over: in cluster mode, of its shard; otherwise, any node.
+    pub fn shard_survives(&self, index: usize, down: &[usize]) -> bool {
+        match self {
+            Self::Cluster(cluster) => cluster
+                .replicas_of_shard_at(index)
+                .iter()
+                .any(|replica| !down.contains(replica)),
+            Self::Replicated(group) => group.node_addresses().len() > down.len(),
+        }
+    }
+
     /// Promotes a replica for each failed primary of `failed` at once (several shards'
     /// primaries down together, in cluster mode); the new primaries, in the order given.
     pub async fn promote_replacements(

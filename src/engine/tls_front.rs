@@ -3,9 +3,14 @@
 //! front holds the node's advertised address and hands each connection, by its first byte, to
 //! the node's private TLS port (0x16, a TLS handshake record) or its private plaintext port.
 //! Bytes pass through untouched: TLS ends at the node, not here.
+//!
+//! The front is also where a `preferred` node's toxics act: while the node is fronted for
+//! toxics (see [`super::node_toxics`]) each new connection is piped through them.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddrV4;
+use std::sync::{LazyLock, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -14,7 +19,21 @@ use tokio::task::JoinHandle;
 /// The first byte of every TLS connection: a handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
 
+/// The address each live front holds → where it sends TLS connections.
+static HELD: LazyLock<Mutex<HashMap<SocketAddrV4, SocketAddrV4>>> = LazyLock::new(Default::default);
+
+fn held() -> std::sync::MutexGuard<'static, HashMap<SocketAddrV4, SocketAddrV4>> {
+    HELD.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The private TLS port of the `preferred` node whose front holds `addr`, if one does.
+pub(crate) fn private_tls_of(addr: SocketAddrV4) -> Option<SocketAddrV4> {
+    held().get(&addr).copied()
+}
+
 pub struct TlsFront {
+    addr: SocketAddrV4,
+    targets: FrontTargets,
     accept_task: JoinHandle<()>,
     /// Dropped with the front: every connection it forwards ends then.
     _alive: watch::Sender<()>,
@@ -34,7 +53,10 @@ impl TlsFront {
         let listener = TcpListener::bind(addr).await?;
         let (alive, watching) = watch::channel(());
         let accept_task = tokio::spawn(accept_loop(listener, targets, watching));
+        held().insert(addr, targets.tls);
         Ok(Self {
+            addr,
+            targets,
             accept_task,
             _alive: alive,
         })
@@ -44,6 +66,10 @@ impl TlsFront {
 impl Drop for TlsFront {
     fn drop(&mut self) {
         self.accept_task.abort();
+        let mut held = held();
+        if held.get(&self.addr) == Some(&self.targets.tls) {
+            held.remove(&self.addr);
+        }
     }
 }
 
@@ -75,6 +101,16 @@ async fn forward(mut client: TcpStream, targets: FrontTargets, mut alive: watch:
     };
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
+    let fronted = client.local_addr().is_ok_and(
+        |at| matches!(at, std::net::SocketAddr::V4(at) if super::node_toxics::is_fronted(at)),
+    );
+    if fronted {
+        tokio::select! {
+            _ = super::toxics::pipe(&mut client, &mut upstream) => {}
+            _ = alive.changed() => {}
+        }
+        return;
+    }
     tokio::select! {
         _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
         _ = alive.changed() => {}

@@ -157,6 +157,12 @@ async fn an_az_power_interruption_moves_every_primary_out_of_the_zone_until_it_r
     for i in 0..100 {
         cluster_set(&mut connection, &format!("k{i}"), "v").await;
     }
+    let before = cluster_nodes(configuration);
+    let bus_of = |member: &str| {
+        node_on(&before, address_of(&ports, member))
+            .bus
+            .expect("a bus port")
+    };
     let answer = inject_ok(
         &server,
         json!({"type": "az-power-interruption", "replication_group_id": "fazc", "availability_zone": "us-east-1a", "duration_seconds": 6}),
@@ -184,7 +190,25 @@ async fn an_az_power_interruption_moves_every_primary_out_of_the_zone_until_it_r
                 Connect::TimedOut,
                 "its host is gone while the zone is out"
             );
+            // Its cluster bus too: the other nodes' pings to it go unanswered.
+            assert_eq!(
+                connect_outcome(bus_of(&format!("fazc-{shard}-001"))),
+                Connect::TimedOut,
+                "its bus port is gone with its host"
+            );
         }
+        // The other nodes see it fail (unless it is already back).
+        let member = format!("fazc-{shard}-001");
+        let flagged = wait_until("the others flag the node failing", LONG, || async {
+            if node_on(&cluster_nodes(up), down).flags.contains("fail") {
+                return Some(true);
+            }
+            let said = messages(&events_for(&client, &member).await);
+            said.contains(&"Recovering cache nodes 0001".to_string())
+                .then_some(false)
+        })
+        .await;
+        println!("{member} flagged failing by its shard's new primary: {flagged}");
     }
     for shard in ["0001", "0002"] {
         let member = format!("fazc-{shard}-001");

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod az_shard;
 mod create;
 mod failover;
 mod faults;

@@ -13,6 +13,8 @@ pub struct ClusterNode {
     pub id: String,
     /// The address it announces (where clients are redirected to).
     pub addr: SocketAddr,
+    /// Its cluster bus address (the announced IP and bus port).
+    pub bus: Option<SocketAddr>,
     pub is_primary: bool,
     /// The primary's node id for a replica.
     pub primary_id: Option<String>,
@@ -29,10 +31,17 @@ pub fn cluster_nodes(at: impl At) -> Vec<ClusterNode> {
             if fields.len() < 8 {
                 return None;
             }
-            let addr = fields[1].split(['@', ',']).next()?.parse().ok()?;
+            let addr: SocketAddr = fields[1].split(['@', ',']).next()?.parse().ok()?;
+            let bus = fields[1]
+                .split(',')
+                .next()
+                .and_then(|a| a.split_once('@'))
+                .and_then(|(_, port)| port.parse().ok())
+                .map(|port| SocketAddr::new(addr.ip(), port));
             Some(ClusterNode {
                 id: fields[0].to_string(),
                 addr,
+                bus,
                 is_primary: fields[2].contains("master"),
                 primary_id: (fields[3] != "-").then(|| fields[3].to_string()),
                 flags: fields[2].to_string(),

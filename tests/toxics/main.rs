@@ -8,4 +8,6 @@ mod support;
 mod api;
 mod behaviour;
 mod nodes;
+mod restarts;
+mod tls_nodes;
 mod toxics_support;

@@ -175,7 +175,7 @@ async fn a_group_fails_over_with_a_latency_toxic_on_its_replica() {
         "primary endpoint {slowed} ms"
     );
     assert_eq!(redis_cli(node, &["ROLE"]).lines().next(), Some("master"));
-    // The failed primary was restarted by its recovery: it came back without toxics.
+    // The failed primary, which had no toxic, was restarted by its recovery: none now either.
     let recovered = proxy(&api, old_primary).await;
     assert_eq!(recovered["toxics"], json!([]), "{recovered}");
     assert_eq!(recovered["upstream"], recovered["listen"], "{recovered}");

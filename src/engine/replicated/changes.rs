@@ -96,14 +96,14 @@ impl GroupRuntime {
         if index == self.primary {
             return Err(EngineError::Replication(format!("{member} is the primary")));
         }
-        let slot = self.nodes.remove(index);
+        let mut slot = self.nodes.remove(index);
         // Removed while its host was gone: the address is no one's now.
         self.held.host_back(member);
         if index < self.primary {
             self.primary -= 1;
         }
         self.refresh_reader_endpoint();
-        if let Some(process) = slot.process {
+        if let Some(process) = slot.process.take() {
             process.stop().await;
         }
         Ok(())

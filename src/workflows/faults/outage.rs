@@ -176,19 +176,25 @@ async fn fail_over(
             },
         });
     }
-    // One primary in cluster mode disabled; in cluster mode, each shard's whose primary is down.
-    let primaries: Vec<usize> = down
+    // One primary in cluster mode disabled; in cluster mode, each shard's whose primary is down
+    // and that has a node left. A shard wholly down (every node in the failed AZ) has no
+    // replica to promote: it is unavailable until its nodes come back, as on AWS, while the
+    // other shards fail over and serve.
+    let (primaries, stranded): (Vec<usize>, Vec<usize>) = down
         .iter()
         .copied()
         .filter(|i| runtime.is_primary(*i))
-        .collect();
+        .partition(|i| runtime.shard_survives(*i, down));
+    if !stranded.is_empty() {
+        let stranded: Vec<&str> = stranded.iter().map(|i| runtime.member_at(*i)).collect();
+        tracing::info!(group = %ticket.group_id, ?stranded, "no node of their shard is left: unavailable until the fault ends, with no failover");
+    }
     let automatic = runtime.is_cluster()
         || state
             .model()
             .group(&ticket.group_id)
             .is_ok_and(|g| g.settings.automatic_failover);
-    let survivors = runtime.node_addresses().len() > down.len();
-    if primaries.is_empty() || !automatic || !survivors {
+    if primaries.is_empty() || !automatic {
         return Ok(()); // no failover: the primary comes back in place when the fault ends
     }
     let started = Instant::now();

@@ -2,6 +2,11 @@
 //! itself under its name while it lives) and their toxics and enabled flag, with Toxiproxy's
 //! rules and errors.
 //!
+//! A node's proxy is the node's network, not its process: when the process goes (a kill, a
+//! reboot, a failover's recovery) a proxy with toxics, or disabled, stays listed, parked, and
+//! the node's next process takes it over with its toxics. It goes when the node's member does
+//! ([`ToxicRegistry::forget_node`]).
+//!
 //! The registry is one per process ([`ToxicRegistry::global`]): endpoint proxies are opened
 //! deep inside the engine's runtimes, and a global lets them register without threading a
 //! handle through every runtime. The server keeps the same `Arc` in its state.
@@ -50,6 +55,19 @@ pub struct ProxyConfig {
 }
 
 impl ProxyConfig {
+    fn fresh() -> Self {
+        Self {
+            enabled: true,
+            toxics: Vec::new(),
+            version: 0,
+        }
+    }
+
+    /// True when the proxy changes what passes (a toxic, or disabled).
+    fn poisons(&self) -> bool {
+        !self.toxics.is_empty() || !self.enabled
+    }
+
     pub fn toxics_of(&self, stream: Stream) -> Vec<ToxicSpec> {
         self.toxics
             .iter()
@@ -70,7 +88,12 @@ struct ProxyEntry {
     applied: Option<watch::Receiver<Applied>>,
     /// Why no toxic can be set on this proxy (a node whose address cannot be fronted).
     refusal: Option<String>,
+    /// A node's proxy (kept, parked, when its process goes with toxics on it).
+    node: bool,
 }
+
+/// The `registration` of a parked node proxy: no process holds it.
+const PARKED: u64 = 0;
 
 /// What a node's front reports after following a config version.
 #[derive(Debug, Clone, Default)]
@@ -163,6 +186,18 @@ impl ToxicRegistry {
         self.insert(name, listen, targets, Some(applied), refusal)
     }
 
+    /// Unlists the node proxy `name` if it is parked (its member is gone for good).
+    pub fn forget_node(&self, name: &str) {
+        let mut proxies = self.lock();
+        if proxies.get(name).is_some_and(|e| e.registration == PARKED) {
+            proxies.remove(name);
+            tracing::info!(
+                proxy = name,
+                "node gone: its parked proxy and toxics with it"
+            );
+        }
+    }
+
     fn insert(
         self: &Arc<Self>,
         name: &str,
@@ -172,21 +207,29 @@ impl ToxicRegistry {
         refusal: Option<String>,
     ) -> (Registration, watch::Receiver<Arc<ProxyConfig>>) {
         let registration = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (config, follower) = watch::channel(Arc::new(ProxyConfig {
-            enabled: true,
-            toxics: Vec::new(),
-            version: 0,
-        }));
+        let node = applied.is_some();
+        let mut proxies = self.lock();
+        // A node's new process on the same address takes over its parked proxy and toxics.
+        let kept = proxies.remove(name).filter(|old| {
+            node && old.registration == PARKED && old.listen == listen && refusal.is_none()
+        });
+        let (config, connections) = match kept {
+            Some(old) => (old.config, old.connections),
+            None => (watch::channel(Arc::new(ProxyConfig::fresh())).0, 0),
+        };
+        let follower = config.subscribe();
         let entry = ProxyEntry {
             registration,
             listen,
             targets,
             config,
-            connections: 0,
+            connections,
             applied,
             refusal,
+            node,
         };
-        self.lock().insert(name.to_string(), entry);
+        proxies.insert(name.to_string(), entry);
+        drop(proxies);
         let guard = Registration {
             registry: self.clone(),
             name: name.to_string(),
@@ -342,8 +385,7 @@ impl ToxicRegistry {
         let entry = proxies.get(name).ok_or(ToxicsError::ProxyNotFound)?;
         let mut config = ProxyConfig::clone(&entry.config.borrow());
         edit(&mut config)?;
-        let poisons = !config.toxics.is_empty() || !config.enabled;
-        if let Some(refusal) = entry.refusal.as_ref().filter(|_| poisons) {
+        if let Some(refusal) = entry.refusal.as_ref().filter(|_| config.poisons()) {
             return Err(ToxicsError::Unsupported(format!("{name}: {refusal}")));
         }
         config.version += 1;
@@ -382,115 +424,22 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut proxies = self.registry.lock();
-        if proxies
-            .get(&self.name)
-            .is_some_and(|e| e.registration == self.registration)
-        {
-            proxies.remove(&self.name);
+        let Some(entry) = proxies
+            .get_mut(&self.name)
+            .filter(|e| e.registration == self.registration)
+        else {
+            return;
+        };
+        if entry.node && entry.config.borrow().poisons() {
+            // Parked: the node's next process takes its toxics over.
+            entry.registration = PARKED;
+            entry.applied = None;
+            entry.targets = watch::channel(vec![entry.listen]).1;
+            return;
         }
+        proxies.remove(&self.name);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn local(port: u16) -> SocketAddrV4 {
-        SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port)
-    }
-
-    fn registry_with(name: &str, port: u16) -> (Arc<ToxicRegistry>, Registration) {
-        let registry = Arc::new(ToxicRegistry::new());
-        let (_sender, targets) = watch::channel(vec![local(7000)]);
-        let registration = registry.register(name, local(port), targets);
-        (registry, registration)
-    }
-
-    fn latency(name: &str) -> NewToxic {
-        spec::parse_create(
-            format!(r#"{{"name":"{name}","type":"latency","attributes":{{"latency":5}}}}"#)
-                .as_bytes(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn toxics_are_named_uniquely_and_found_by_name() {
-        let (registry, _guard) = registry_with("g-primary", 1);
-        registry.add_toxic("g-primary", latency("a")).unwrap();
-        assert_eq!(
-            registry.add_toxic("g-primary", latency("a")),
-            Err(ToxicsError::ToxicAlreadyExists)
-        );
-        assert_eq!(
-            registry.add_toxic("nope", latency("a")),
-            Err(ToxicsError::ProxyNotFound)
-        );
-        assert_eq!(registry.toxic("g-primary", "a").unwrap().name, "a");
-        assert_eq!(
-            registry.remove_toxic("g-primary", "b"),
-            Err(ToxicsError::ToxicNotFound)
-        );
-        registry.remove_toxic("g-primary", "a").unwrap();
-        assert!(registry.proxy("g-primary").unwrap().toxics.is_empty());
-        let view = registry.proxy("g-primary").unwrap();
-        assert_eq!(view.upstream, "127.0.0.1:7000");
-        assert_eq!(view.listen, "127.0.0.1:1");
-    }
-
-    #[tokio::test]
-    async fn a_node_proxy_settles_when_its_front_reports_and_may_refuse_toxics() {
-        let registry = Arc::new(ToxicRegistry::new());
-        let (_sender, targets) = watch::channel(vec![local(7000)]);
-        let (applied, reports) = watch::channel(Applied::default());
-        let (_node, mut follower) =
-            registry.register_node("g-001", local(4), targets.clone(), reports, None);
-        registry.add_toxic("g-001", latency("a")).unwrap();
-        let version = follower.borrow_and_update().version;
-        let short = std::time::Duration::from_millis(50);
-        assert!(
-            registry.settled("g-001", short).await.is_err(),
-            "not applied yet"
-        );
-        applied.send_replace(Applied {
-            version,
-            error: Some("no front".into()),
-        });
-        assert_eq!(
-            registry.settled("g-001", short).await,
-            Err("no front".into())
-        );
-        applied.send_replace(Applied {
-            version,
-            error: None,
-        });
-        assert_eq!(registry.settled("g-001", short).await, Ok(()));
-
-        let (_reports, refused) = watch::channel(Applied::default());
-        let why = Some("TLS".to_string());
-        let (_tls, _) = registry.register_node("g-002", local(5), targets, refused, why);
-        assert_eq!(
-            registry.add_toxic("g-002", latency("a")),
-            Err(ToxicsError::Unsupported("g-002: TLS".into()))
-        );
-        assert!(registry.set_enabled("g-002", false).is_err());
-        assert!(registry.set_enabled("g-002", true).is_ok());
-    }
-
-    #[test]
-    fn a_connection_sees_changes_and_dropping_the_guard_unlists() {
-        let (registry, guard) = registry_with("g-reader", 2);
-        let mut link = registry.connect(local(2)).unwrap();
-        assert!(registry.connect(local(3)).is_none());
-        registry.set_enabled("g-reader", false).unwrap();
-        assert!(link.config.has_changed().unwrap());
-        assert!(!link.config.borrow_and_update().enabled);
-        registry.reset();
-        assert!(link.config.borrow_and_update().enabled);
-        drop(guard);
-        assert_eq!(
-            registry.proxy("g-reader").unwrap_err(),
-            ToxicsError::ProxyNotFound
-        );
-    }
-}
+mod tests;
