@@ -148,18 +148,11 @@ NOT_YET = {
     ("ModifyCacheSubnetGroup", "CacheSubnetGroupName"),
     ("ModifyCacheSubnetGroup", "CacheSubnetGroupDescription"),
     ("ModifyCacheSubnetGroup", "SubnetIds"),
-    ("ModifyReplicationGroup", "NodeGroupId"),
+    ("ModifyReplicationGroup", "NodeGroupId"),  # deprecated in the model ("This parameter is not used"): accepted with no effect, as on AWS
     ("ModifyReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused with InvalidParameterValue (AWS: InvalidParameterCombination)
-    ("ModifyReplicationGroup", "Engine"),
-    ("ModifyReplicationGroup", "EngineVersion"),
     ("ModifyReplicationGroup", "CacheNodeType"),  # reported (deferred to the window), but the nodes get no maxmemory of the type's size
-    ("ModifyReplicationGroup", "UserGroupIdsToAdd"),
-    ("ModifyReplicationGroup", "UserGroupIdsToRemove"),
-    ("ModifyReplicationGroup", "RemoveUserGroups"),
     ("ModifyReplicationGroup", "LogDeliveryConfigurations"),  # not implemented: refused with InvalidParameterValue
     ("ModifyReplicationGroup", "IpDiscovery"),  # refused with InvalidParameterValue for every value (ipv4 included)
-    ("ModifyReplicationGroup", "TransitEncryptionEnabled"),
-    ("ModifyReplicationGroup", "TransitEncryptionMode"),
     ("ModifyReplicationGroup", "ClusterMode"),  # only disabled (no change) is accepted; enabled/compatible migrations refused: no visible effect
     ("ModifyUser", "UserId"),
     ("ModifyUser", "AccessString"),

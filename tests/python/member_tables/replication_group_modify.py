@@ -226,3 +226,142 @@ TABLES = [
                                "AuthTokenUpdateStrategy": "ROTATE"},
           setup=tls_group, teardown=remove, after_valid=settled),
 ]
+
+
+def plain_group(prefix, **params):
+    def setup(ctx):
+        group_id = f"{prefix}{ctx.run}"
+        create_fixture_group(ctx, group_id, NumCacheClusters=1, **params)
+        return {"id": group_id}
+    return setup
+
+
+def engine_effect(ctx, fixture, response, params):
+    described = wait_available(ctx, fixture["id"])
+    check_eq(described["Engine"], "valkey", "Engine")
+    check("valkey_version" in member_node(first_cluster(ctx, fixture["id"])).info("server"), "the node runs valkey")
+
+
+def version_effect(ctx, fixture, response, params):
+    wait_available(ctx, fixture["id"])
+    cluster = first_cluster(ctx, fixture["id"])
+    check(cluster["EngineVersion"].startswith("8.1"), f"EngineVersion {cluster['EngineVersion']}")
+    check(member_node(cluster).info("server")["valkey_version"].startswith("8.1"), "the node's valkey_version")
+
+
+def plain_answers(cluster):
+    try:
+        return bool(member_node(cluster).ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
+
+
+def tls_answers(cluster):
+    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    client = redis.Redis(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=5, ssl=True,
+                         ssl_cert_reqs="none")
+    return bool(client.ping())
+
+
+def transit_preferred(ctx, fixture, response, params):
+    described = wait_available(ctx, fixture["id"])
+    check_eq((described["TransitEncryptionEnabled"], described.get("TransitEncryptionMode")), (True, "preferred"),
+             "in-transit encryption")
+    cluster = first_cluster(ctx, fixture["id"])
+    check(tls_answers(cluster) and plain_answers(cluster), "TLS and plaintext clients both answered")
+
+
+def transit_required(ctx, fixture, response, params):
+    described = wait_available(ctx, fixture["id"])
+    check_eq(described.get("TransitEncryptionMode"), "required", "TransitEncryptionMode")
+    cluster = first_cluster(ctx, fixture["id"])
+    check(tls_answers(cluster), "a TLS client is answered")
+    check(not plain_answers(cluster), "a plaintext client is not answered once TLS is required")
+
+
+ENGINE = [
+    Member("Engine", "valkey", engine_effect, invalid="memcached", error="InvalidParameterValue"),
+]
+
+ENGINE_VERSION = [
+    Member("EngineVersion", "8.1", version_effect, invalid="99.9", error="InvalidParameterCombination"),
+]
+
+# In order: off -> preferred (TransitEncryptionEnabled with the base's mode), then required.
+TRANSIT = [
+    Member("TransitEncryptionEnabled", True, transit_preferred, invalid=False,
+           error="InvalidParameterCombination"),  # a mode with encryption off
+    Member("TransitEncryptionMode", "required", transit_required, invalid="loose",
+           error="InvalidParameterValue"),
+]
+
+
+def users_fixture(ctx):
+    from member_tables.replication_groups import user_group_fixture
+    fixture = user_group_fixture(ctx)
+    fixture["id"] = f"modug{ctx.run}"
+    create_fixture_group(ctx, fixture["id"], NumCacheClusters=1, TransitEncryptionEnabled=True)
+    return fixture
+
+
+def remove_users_fixture(ctx, fixture):
+    from member_tables.replication_groups import remove_user_group
+    delete_group(ctx, fixture["id"])
+    remove_user_group(ctx, fixture)
+
+
+def user_group_ids(ctx, fixture):
+    return wait_available(ctx, fixture["id"])["UserGroupIds"]
+
+
+def users_apply(ctx, fixture, response, params):
+    check_eq(user_group_ids(ctx, fixture), [fixture["user_group"]], "UserGroupIds")
+    cluster = first_cluster(ctx, fixture["id"])
+    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    client = redis.Redis(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=5, ssl=True,
+                         ssl_cert_reqs="none", username=fixture["user_name"], password=fixture["password"])
+    check(client.ping(), "the user group's user is let in with its password")
+    check(not tls_answers_unauthenticated(cluster), "a client without the password is refused")
+
+
+def tls_answers_unauthenticated(cluster):
+    try:
+        return tls_answers(cluster)
+    except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+        return False
+
+
+def users_gone(ctx, fixture, response, params):
+    check_eq(user_group_ids(ctx, fixture), [], "UserGroupIds")
+    check(tls_answers_unauthenticated(first_cluster(ctx, fixture["id"])), "the default user is open again")
+
+
+def attach_users(ctx, fixture, response, params):
+    if not user_group_ids(ctx, fixture):
+        ctx.client.modify_replication_group(ReplicationGroupId=fixture["id"], ApplyImmediately=True,
+                                            UserGroupIdsToAdd=[fixture["user_group"]])
+        wait_available(ctx, fixture["id"])
+
+
+USERS = [
+    Member("UserGroupIdsToAdd", lambda ctx, f: [f["user_group"]], users_apply, invalid=["no-such-user-group"],
+           error="UserGroupNotFound"),
+    Member("UserGroupIdsToRemove", lambda ctx, f: [f["user_group"]], users_gone, invalid=["no-such-user-group"],
+           error="UserGroupNotFound"),
+    Member("RemoveUserGroups", True, users_gone,
+           no_invalid="a boolean: botocore sends any value as true or false"),
+]
+
+TABLES += [
+    Table("ModifyReplicationGroup", ENGINE, base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
+          setup=plain_group("modeng"), teardown=remove, after_valid=settled),
+    Table("ModifyReplicationGroup", ENGINE_VERSION,
+          base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
+          setup=plain_group("modver", Engine="valkey", EngineVersion="8.0"), teardown=remove, after_valid=settled),
+    Table("ModifyReplicationGroup", TRANSIT,
+          base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True,
+                               "TransitEncryptionMode": "preferred"},
+          setup=plain_group("modtlsm"), teardown=remove, after_valid=settled),
+    Table("ModifyReplicationGroup", USERS, base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
+          setup=users_fixture, teardown=remove_users_fixture, after_valid=attach_users),
+]
