@@ -3,14 +3,15 @@ DescribeReplicationGroups, each on a small fixture group: the effect is read fro
 DescribeReplicationGroups and the nodes (a replica's INFO says it replicates, a failed-over
 primary's says master, a deleted group's endpoint no longer answers)."""
 
+import redis
+
 from flowcheck import check, check_eq, poll
-from member_tables.harness import NO_INVALID, Member, Table
+from member_tables.harness import Member, Table
 from member_tables.rg_support import (
     create_fixture_group,
     delete_group,
     gone,
     group,
-    member_node,
     node,
     wait_available,
 )
@@ -30,7 +31,6 @@ def replicating(ctx, group_id, count):
     for member in described["NodeGroups"][0]["NodeGroupMembers"]:
         if member["CurrentRole"] == "replica":
             endpoint = member["ReadEndpoint"]
-            import redis
             info = redis.Redis(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=5).info("replication")
             check_eq(info["role"], "slave", f"{member['CacheClusterId']}'s node role")
 
@@ -95,7 +95,6 @@ def failed_over(ctx, fixture, response, params):
         m for m in members(ctx, fixture["id"]) if m["CurrentRole"] == "primary" and m["CacheClusterId"] != old])
     fixture["primary"] = [m["CacheClusterId"] for m in members(ctx, fixture["id"]) if m["CurrentRole"] == "primary"][0]
     primary = [m for m in members(ctx, fixture["id"]) if m["CacheClusterId"] == fixture["primary"]][0]
-    import redis
     endpoint = primary["ReadEndpoint"]
     info = redis.Redis(host=endpoint["Address"], port=endpoint["Port"], socket_timeout=5).info("replication")
     check_eq(info["role"], "master", "the new primary's node role")
@@ -120,7 +119,6 @@ def fresh_group(ctx, fixture):
 def deleted(ctx, fixture, response, params):
     check_eq(response["ReplicationGroup"]["Status"], "deleting", "the status answered")
     poll("the group gone", 90, lambda: gone(ctx, params["ReplicationGroupId"]))
-    import redis
     try:
         node(fixture["last"]).ping()
         check(False, "the deleted group's endpoint still answers")

@@ -9,7 +9,7 @@ import urllib.request
 import redis
 
 from flowcheck import check, check_eq
-from member_tables.harness import NO_INVALID, Member, Table
+from member_tables.harness import Member, Table
 from member_tables.replication_groups import TOPIC
 from member_tables.rg_support import (
     clusters,

@@ -5,8 +5,10 @@ described node groups show the effect, a key written before survives) and of Des
 
 from datetime import timedelta
 
+import redis
+
 from flowcheck import check, check_eq, poll
-from member_tables.harness import NO_INVALID, Member, Table
+from member_tables.harness import Member, Table
 from member_tables.rg_support import create_fixture_group, delete_group, group, node, wait_available
 
 
@@ -46,7 +48,6 @@ def sharded(count, expect_ids=None):
         client = node(described)
         check(f"cluster_size:{count}" in client.execute_command("CLUSTER", "INFO").decode(),
               f"the nodes' cluster_size is {count}")
-        import redis
         cluster = redis.RedisCluster(host=client.connection_pool.connection_kwargs["host"],
                                      port=client.connection_pool.connection_kwargs["port"], socket_timeout=5)
         check_eq(cluster.get("kept"), b"across resharding", "a key written before the resharding")
