@@ -80,9 +80,10 @@ def engine_effect(ctx, fixture, described, params):
 
 
 def version_effect(ctx, fixture, described, params):
+    # valkey 8.0, not the default local valkey (8.1): the version asked for decides the binary.
     cluster = first_cluster(ctx, described["ReplicationGroupId"])
-    check(cluster["EngineVersion"].startswith("7.0"), f"EngineVersion {cluster['EngineVersion']}")
-    check(node(described).info("server")["redis_version"].startswith("7.0"), "the node's redis_version")
+    check(cluster["EngineVersion"].startswith("8.0"), f"EngineVersion {cluster['EngineVersion']}")
+    check(node(described).info("server")["valkey_version"].startswith("8.0"), "the node's valkey_version")
 
 
 def parameter_group_effect(ctx, fixture, described, params):
@@ -222,7 +223,6 @@ ONE_NODE = [
     Member("PreferredCacheClusterAZs", ["us-east-1c"], effect(zone_effect),
            invalid=["eu-west-1a"], error="InvalidParameterValue"),
     Member("Engine", "valkey", effect(engine_effect), invalid="mongodb", error="InvalidParameterValue"),
-    Member("EngineVersion", "7.0", effect(version_effect), invalid="99.9", error="InvalidParameterCombination"),
     Member("CacheParameterGroupName", lambda ctx, f: f["parameter_group"], effect(parameter_group_effect),
            invalid="no-such-parameter-group", error="CacheParameterGroupNotFound"),
     Member("CacheSubnetGroupName", lambda ctx, f: f["subnet_group"],
@@ -277,6 +277,10 @@ CLUSTER = [
            invalid=[{"NodeGroupId": "0001", "Slots": "0-100", "ReplicaCount": 0}], error="InvalidParameterValue"),
 ]
 
+VALKEY = [
+    Member("EngineVersion", "8.0", effect(version_effect), invalid="99.9", error="InvalidParameterCombination"),
+]
+
 # Without any layout member in the base, so ClusterMode alone decides.
 CLUSTER_MODE = [
     Member("ClusterMode", "enabled", effect(cluster_mode_effect), invalid="sometimes",
@@ -307,6 +311,8 @@ TABLES = [
           setup=counter_fixture(), after_valid=created),
     Table("CreateReplicationGroup", CLUSTER, base=base_of(ClusterMode="enabled", NumNodeGroups=1,
                                                           ReplicasPerNodeGroup=0),
+          setup=counter_fixture(), after_valid=created),
+    Table("CreateReplicationGroup", VALKEY, base=base_of(NumCacheClusters=1, Engine="valkey"),
           setup=counter_fixture(), after_valid=created),
     Table("CreateReplicationGroup", CLUSTER_MODE, base=base_of(), setup=counter_fixture(), after_valid=created),
     Table("CreateReplicationGroup", TLS, base=base_of(NumCacheClusters=1, TransitEncryptionEnabled=True),

@@ -83,8 +83,11 @@ SHRINK = [
 
 
 def events_fixture(ctx):
-    """Two groups, the second created once the first is available: their events' dates differ."""
-    first, second = f"evone{ctx.run}", f"evtwo{ctx.run}"
+    """Two groups, the second created once the first is available: their events' dates differ;
+    a third created and deleted, for events of both source types."""
+    first, second, deleted = f"evone{ctx.run}", f"evtwo{ctx.run}", f"evdel{ctx.run}"
+    create_fixture_group(ctx, deleted, NumCacheClusters=1)
+    delete_group(ctx, deleted)
     create_fixture_group(ctx, first, NumCacheClusters=1)
     create_fixture_group(ctx, second, NumCacheClusters=1)
     events = ctx.client.describe_events(Duration=60, MaxRecords=100)["Events"]
@@ -110,7 +113,7 @@ def only_source(ctx, fixture, response, params):
 
 def only_type(ctx, fixture, response, params):
     check(response["Events"], "events of that type")
-    check_eq({e["SourceType"] for e in response["Events"]}, {"cache-cluster"}, "the events' source types")
+    check_eq({e["SourceType"] for e in response["Events"]}, {"replication-group"}, "the events' source types")
 
 
 def of_group(response, group_id):
@@ -159,7 +162,7 @@ def remove_many_events(ctx, fixture):
 EVENTS = [
     Member("SourceIdentifier", lambda ctx, f: f"{f['first']}-001", only_source,
            no_invalid="any identifier is a valid filter (one of no resource lists no events)"),
-    Member("SourceType", "cache-cluster", only_type, invalid="bogus", error="InvalidParameterValue"),
+    Member("SourceType", "replication-group", only_type, invalid="bogus", error="InvalidParameterValue"),
     Member("StartTime", lambda ctx, f: f["second_first"] - timedelta(milliseconds=1), from_second,
            no_invalid="a timestamp: botocore refuses a value that is not one before sending it"),
     Member("EndTime", lambda ctx, f: f["first_last"] + timedelta(milliseconds=1), until_first,
