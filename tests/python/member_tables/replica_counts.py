@@ -205,7 +205,8 @@ TABLES = [
         setup=fixture_group("inc", NumCacheClusters=1), teardown=remove, after_valid=back_to(0)),
     Table("IncreaseReplicaCount", [
         Member("ReplicaConfiguration",
-               [{"NodeGroupId": "0001", "NewReplicaCount": 1, "PreferredAvailabilityZones": ["us-east-1a", "us-east-1d"]}],
+               [{"NodeGroupId": "0001", "NewReplicaCount": 1,
+                 "PreferredAvailabilityZones": ["us-east-1a", "us-east-1d"]}],
                zones_effect,
                invalid=[{"NodeGroupId": "0001", "NewReplicaCount": 1,
                          "PreferredAvailabilityZones": ["us-east-1a", "eu-west-1a"]}],

@@ -352,8 +352,12 @@ USERS = [
            no_invalid="a boolean: botocore sends any value as true or false"),
 ]
 
+def immediately(ctx, fixture):
+    return {"ReplicationGroupId": fixture["id"], "ApplyImmediately": True}
+
+
 TABLES += [
-    Table("ModifyReplicationGroup", ENGINE, base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
+    Table("ModifyReplicationGroup", ENGINE, base=immediately,
           setup=plain_group("modeng"), teardown=remove, after_valid=settled),
     Table("ModifyReplicationGroup", ENGINE_VERSION,
           base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
@@ -362,6 +366,6 @@ TABLES += [
           base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True,
                                "TransitEncryptionMode": "preferred"},
           setup=plain_group("modtlsm"), teardown=remove, after_valid=settled),
-    Table("ModifyReplicationGroup", USERS, base=lambda ctx, f: {"ReplicationGroupId": f["id"], "ApplyImmediately": True},
+    Table("ModifyReplicationGroup", USERS, base=immediately,
           setup=users_fixture, teardown=remove_users_fixture, after_valid=attach_users),
 ]
