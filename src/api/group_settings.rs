@@ -54,6 +54,7 @@ pub(super) fn parse(
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
         parameters_pending_reboot: false,
         user_group_ids,
+        log_delivery: super::log_delivery::parse(params)?,
     };
     if let Some(parameter_group) = parameter_group {
         check_family(&settings, parameter_group)?;
@@ -185,12 +186,6 @@ pub(super) fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
             "Use of cache security groups is not permitted along with cache subnet group.".into(),
         ));
     }
-    // Nodes' slow and engine logs are not delivered anywhere: a configuration would be ignored.
-    if given("LogDeliveryConfigurations") {
-        return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support LogDeliveryConfigurations.".into(),
-        ));
-    }
     if params.optional("GlobalReplicationGroupId").is_some() {
         return Err(ApiError::InvalidParameterValue(
             "elasticache-local does not support global datastores (GlobalReplicationGroupId)."
@@ -206,7 +201,7 @@ mod tests {
     use crate::protocol::QueryParams;
 
     #[test]
-    fn cache_security_groups_and_log_delivery_are_refused_not_ignored() {
+    fn cache_security_groups_are_refused_not_ignored() {
         let code = |key: &str| {
             let params = QueryParams::from_pairs([(key, "x")]);
             reject_unsupported(&params).unwrap_err().code()
@@ -214,10 +209,6 @@ mod tests {
         assert_eq!(
             code("CacheSecurityGroupNames.CacheSecurityGroupName.1"),
             "InvalidParameterCombination"
-        );
-        assert_eq!(
-            code("LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType"),
-            "InvalidParameterValue"
         );
         assert!(reject_unsupported(&QueryParams::from_pairs([("NumCacheClusters", "1")])).is_ok());
     }

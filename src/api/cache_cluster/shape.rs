@@ -268,7 +268,7 @@ impl CacheClusterShape {
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
             arn: arn.to_string(),
-            replication_group_log_delivery_enabled: false,
+            replication_group_log_delivery_enabled: !settings.log_delivery.is_empty(),
             network_type: "ipv4",
             ip_discovery: "ipv4",
             transit_encryption_mode: settings.transit_encryption_mode.map(|m| m.as_str()),

@@ -50,7 +50,6 @@ NOT_YET = {
     ("CreateReplicationGroup", "PrimaryClusterId"),  # a group from an existing cluster is not implemented: every value answers CacheClusterNotFound
     ("CreateReplicationGroup", "CacheNodeType"),  # reported, but the nodes get no maxmemory of the type's size (node_types::memory_bytes is unused)
     ("CreateReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused (InvalidParameterCombination), no valid value
-    ("CreateReplicationGroup", "LogDeliveryConfigurations"),  # not implemented: refused with InvalidParameterValue (was accepted and ignored)
     ("CreateReplicationGroup", "DataTieringEnabled"),  # true is refused (no SSD tiering here); false is the default, so no row can see it
     ("CreateReplicationGroup", "NetworkType"),  # only ipv4, the default, is served (ipv6/dual_stack refused): no visible effect to check
     ("CreateReplicationGroup", "IpDiscovery"),  # only ipv4, the default, is served (ipv6 refused): no visible effect to check

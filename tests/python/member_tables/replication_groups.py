@@ -138,6 +138,19 @@ def user_group_effect(ctx, fixture, described, params):
     check_eq(client.acl_whoami(), fixture["user_name"], "ACL WHOAMI")
 
 
+SLOW_LOG = {"LogType": "slow-log", "DestinationType": "cloudwatch-logs", "LogFormat": "json", "Enabled": True,
+            "DestinationDetails": {"CloudWatchLogsDetails": {"LogGroup": "payments-slow-log"}}}
+
+
+def log_delivery_effect(ctx, fixture, described, params):
+    reported = [(c["LogType"], c["DestinationType"], c["DestinationDetails"], c["LogFormat"], c["Status"])
+                for c in described["LogDeliveryConfigurations"]]
+    check_eq(reported, [("slow-log", "cloudwatch-logs", SLOW_LOG["DestinationDetails"], "json", "active")],
+             "LogDeliveryConfigurations")
+    cluster = first_cluster(ctx, described["ReplicationGroupId"])
+    check_eq(cluster["ReplicationGroupLogDeliveryEnabled"], True, "the member's ReplicationGroupLogDeliveryEnabled")
+
+
 def cluster_layout(count, replicas):
     def run(ctx, fixture, described, params):
         groups = described["NodeGroups"]
@@ -254,6 +267,8 @@ ONE_NODE = [
     Member("AtRestEncryptionEnabled", True, reported("AtRestEncryptionEnabled", True),
            no_invalid="a boolean: botocore sends any value as true or false"),
     Member("KmsKeyId", KMS_KEY, reported("KmsKeyId", KMS_KEY), invalid="not-a-key", error="InvalidParameterValue"),
+    Member("LogDeliveryConfigurations", [SLOW_LOG], effect(log_delivery_effect),
+           invalid=[{**SLOW_LOG, "LogType": "audit-log"}], error="InvalidParameterValue"),
     # ServerlessCacheSnapshotName has no valid value here (no serverless caches): see not_yet.py.
 ]
 
