@@ -359,7 +359,7 @@ fn parse_group(
 ) -> Result<(ReplicationGroup, Option<Vec<ShardLayout>>), ApiError> {
     let id = ReplicationGroupId::parse(params.required("ReplicationGroupId")?)?;
     params.required("ReplicationGroupDescription")?; // missing: refused before the layout
-    reject_unsupported(params)?;
+    group_settings::reject_unsupported(params)?;
     let shards =
         if wants_cluster_mode(params, parameter_group.map(ParameterGroup::cluster_enabled))? {
             Some(parse_shards(params)?)
@@ -485,18 +485,4 @@ fn member(
         rebooting: false,
         pending_reboot: false,
     }
-}
-
-/// Features with no local equivalent are refused up front (no silently different group).
-fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
-    if let Some(cluster) = params.optional("PrimaryClusterId") {
-        return Err(ApiError::cache_cluster_not_found(cluster));
-    }
-    if params.optional("GlobalReplicationGroupId").is_some() {
-        return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support global datastores (GlobalReplicationGroupId)."
-                .into(),
-        ));
-    }
-    Ok(())
 }

@@ -54,6 +54,7 @@ pub(super) fn parse(
         cache_parameter_group_name: parameter_group.map(|g| g.name.clone()),
         parameters_pending_reboot: false,
         user_group_ids,
+        log_delivery: super::log_delivery::parse(params)?,
     };
     if let Some(parameter_group) = parameter_group {
         check_family(&settings, parameter_group)?;
@@ -169,9 +170,48 @@ pub(crate) fn auth_token_needs_transit_encryption() -> ApiError {
     )
 }
 
+/// Features with no local equivalent are refused up front (no silently different group).
+pub(super) fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
+    if let Some(cluster) = params.optional("PrimaryClusterId") {
+        return Err(ApiError::cache_cluster_not_found(cluster));
+    }
+    let given = |member: &str| {
+        let prefix = format!("{member}.");
+        params.entries().any(|(key, _)| key.starts_with(&prefix))
+    };
+    // Every group here is in a VPC (its subnet group's), where AWS takes no cache security
+    // groups (EC2-Classic only).
+    if given("CacheSecurityGroupNames") {
+        return Err(ApiError::InvalidParameterCombination(
+            "Use of cache security groups is not permitted along with cache subnet group.".into(),
+        ));
+    }
+    if params.optional("GlobalReplicationGroupId").is_some() {
+        return Err(ApiError::InvalidParameterValue(
+            "elasticache-local does not support global datastores (GlobalReplicationGroupId)."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_auth_token;
+    use super::{parse_auth_token, reject_unsupported};
+    use crate::protocol::QueryParams;
+
+    #[test]
+    fn cache_security_groups_are_refused_not_ignored() {
+        let code = |key: &str| {
+            let params = QueryParams::from_pairs([(key, "x")]);
+            reject_unsupported(&params).unwrap_err().code()
+        };
+        assert_eq!(
+            code("CacheSecurityGroupNames.CacheSecurityGroupName.1"),
+            "InvalidParameterCombination"
+        );
+        assert!(reject_unsupported(&QueryParams::from_pairs([("NumCacheClusters", "1")])).is_ok());
+    }
 
     #[test]
     fn an_auth_token_is_16_to_128_letters_digits_and_the_eight_specials() {

@@ -37,6 +37,7 @@ mod iam_users;
 mod increase_replica_count;
 pub(crate) mod input_catalogue;
 mod list_tags_for_resource;
+mod log_delivery;
 mod modify_cache_parameter_group;
 mod modify_cache_subnet_group;
 mod modify_replication_group;

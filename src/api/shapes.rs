@@ -129,7 +129,7 @@ pub struct ReplicationGroupShape {
     #[serde(rename = "ARN")]
     pub arn: String,
     pub user_group_ids: XmlList<String>,
-    pub log_delivery_configurations: XmlList<Empty>,
+    pub log_delivery_configurations: XmlList<super::log_delivery::LogDeliveryShape>,
     pub replication_group_create_time: XmlTime,
     pub data_tiering: &'static str,
     pub auto_minor_version_upgrade: bool,
@@ -204,7 +204,12 @@ impl ReplicationGroupShape {
             kms_key_id: settings.kms_key_id.clone(),
             arn: group.arn.to_string(),
             user_group_ids: XmlList::new("member", settings.user_group_ids.clone()),
-            log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
+            log_delivery_configurations: XmlList::new(
+                "LogDeliveryConfiguration",
+                (settings.log_delivery.iter())
+                    .map(super::log_delivery::LogDeliveryShape::from_model)
+                    .collect(),
+            ),
             replication_group_create_time: XmlTime(group.created_at),
             data_tiering: "disabled",
             auto_minor_version_upgrade: settings.stored.auto_minor_version_upgrade,

@@ -157,6 +157,23 @@ pub struct GroupSettings {
     /// A `requires-reboot` parameter of its parameter group changed while it ran: shown as
     /// `pending-reboot` until a node restart (nothing here reboots on request).
     pub parameters_pending_reboot: bool,
+    /// `LogDeliveryConfigurations` as the create gave them: stored and reported (nothing is
+    /// sent to CloudWatch or Firehose here). Absent in models saved before it existed.
+    #[serde(default)]
+    pub log_delivery: Vec<LogDelivery>,
+}
+
+/// One log delivery configuration: which log, where (a log group or a delivery stream), how.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LogDelivery {
+    /// `slow-log` or `engine-log`.
+    pub log_type: String,
+    /// `cloudwatch-logs` or `kinesis-firehose`.
+    pub destination_type: String,
+    /// The CloudWatch log group or the Firehose delivery stream.
+    pub destination: String,
+    /// `text` or `json`.
+    pub log_format: String,
 }
 
 /// What a modification in progress will change, as `PendingModifiedValues` reports it.

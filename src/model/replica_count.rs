@@ -14,10 +14,13 @@ use crate::protocol::ApiError;
 impl Model {
     /// Validates a replica-count change and marks the group `modifying`. Returns the group as it
     /// now is (new members listed, without addresses), the member ids to add and those to remove.
+    /// `zones`: every node's zone afterwards, primary first (the new replicas take theirs from
+    /// it); empty for the primary's zone.
     pub fn begin_replica_change(
         &mut self,
         raw_id: &str,
         new_count: Option<usize>,
+        zones: &[String],
         to_remove: &[String],
         increase: bool,
         now: DateTime<Utc>,
@@ -52,12 +55,12 @@ impl Model {
         let group = self.group_mut(raw_id)?;
         group.status = GroupStatus::Modifying;
         group.pending = Some(PendingChange::default());
-        for cluster_id in &added {
+        for (offset, cluster_id) in added.iter().enumerate() {
             let member = Member {
                 cluster_id: cluster_id.clone(),
                 node_group: NODE_GROUP_ID.to_string(),
                 role: Role::Replica,
-                availability_zone: zone.clone(),
+                availability_zone: zones.get(1 + current + offset).unwrap_or(&zone).clone(),
                 address: None,
                 created_at: now,
                 rebooting: false,

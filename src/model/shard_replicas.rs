@@ -62,10 +62,11 @@ impl Model {
     ) -> Result<ReplicaChange, ApiError> {
         let group = self.group(raw_id)?;
         if !group.cluster_enabled {
-            let count = single_shard_count(request)?;
+            let (count, zones) = single_shard_count(request)?;
             let (group, added, removed) = self.begin_replica_change(
                 raw_id,
                 count,
+                zones,
                 &request.to_remove,
                 request.increase,
                 now,
@@ -110,13 +111,28 @@ impl Model {
 }
 
 /// Cluster mode disabled: `NewReplicaCount`, or the one `ConfigureShard` (node group 0001).
-fn single_shard_count(request: &ReplicaRequest) -> Result<Option<usize>, ApiError> {
+/// The target replica count of a cluster-mode-disabled group and the zones of its nodes
+/// afterwards (`PreferredAvailabilityZones`, primary first; empty when not given).
+fn single_shard_count(request: &ReplicaRequest) -> Result<(Option<usize>, &[String]), ApiError> {
     match request.shards.as_slice() {
-        [] => Ok(request.new_count),
+        [] => Ok((request.new_count, &[])),
         [shard] if shard.node_group_id != NODE_GROUP_ID => Err(ApiError::NodeGroupNotFoundFault(
             format!("Node group {} not found.", shard.node_group_id),
         )),
-        [shard] => Ok(Some(shard.count)),
+        [shard] if !shard.zones.is_empty() && !request.increase => Err(
+            ApiError::InvalidParameterCombination(
+                "PreferredAvailabilityZones places new replicas: it applies to IncreaseReplicaCount only.".into(),
+            ),
+        ),
+        [shard] if !shard.zones.is_empty() && shard.zones.len() != shard.count + 1 => Err(invalid(
+            format!(
+                "Node group {}: PreferredAvailabilityZones lists {} zones; it must list NewReplicaCount + 1 ({}).",
+                shard.node_group_id,
+                shard.zones.len(),
+                shard.count + 1
+            ),
+        )),
+        [shard] => Ok((Some(shard.count), &shard.zones)),
         _ => Err(invalid(
             "A replication group with cluster mode disabled has one node group: give one ConfigureShard.".into(),
         )),
@@ -426,5 +442,27 @@ mod tests {
             .begin_replica_count_change("d", &other, now())
             .unwrap();
         assert_eq!(added, [("d-003".to_string(), NODE_GROUP_ID.to_string())]);
+    }
+
+    #[test]
+    fn cluster_mode_disabled_places_new_replicas_in_the_zones_asked() {
+        let mut model = model_with(vec![group("d", 1, false)]);
+        let mut placed = request(true, 2);
+        placed.new_count = None;
+        let zones = ["us-east-1a", "us-east-1d", "us-east-1e"].map(String::from);
+        placed.shards = vec![ShardCount {
+            node_group_id: NODE_GROUP_ID.into(),
+            count: 2,
+            zones: zones[..2].to_vec(),
+        }];
+        let refused = model.begin_replica_count_change("d", &placed, now());
+        assert_eq!(refused.unwrap_err().code(), "InvalidParameterValue");
+        placed.shards[0].zones = zones.to_vec();
+        let (group, added, _) = model
+            .begin_replica_count_change("d", &placed, now())
+            .unwrap();
+        let zone_of = |id: &str| group.member(id).unwrap().availability_zone.clone();
+        let added_zones: Vec<String> = added.iter().map(|(id, _)| zone_of(id)).collect();
+        assert_eq!(added_zones, ["us-east-1d", "us-east-1e"]);
     }
 }

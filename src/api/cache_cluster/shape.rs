@@ -105,7 +105,8 @@ pub struct CacheClusterShape {
     #[serde(rename = "ARN")]
     arn: String,
     replication_group_log_delivery_enabled: bool,
-    /// Always empty: `LogDeliveryConfigurations` is refused on create and modify.
+    /// Always empty: CreateCacheCluster refuses `LogDeliveryConfigurations`, and a group reports
+    /// its own deliveries itself.
     log_delivery_configurations: XmlList<Empty>,
     network_type: &'static str,
     ip_discovery: &'static str,
@@ -272,7 +273,8 @@ impl CacheClusterShape {
             transit_encryption_enabled: settings.transit_encryption,
             at_rest_encryption_enabled: settings.at_rest_encryption,
             arn: arn.to_string(),
-            replication_group_log_delivery_enabled: false,
+            replication_group_log_delivery_enabled: !settings.log_delivery.is_empty(),
+            // The group's deliveries are reported on the group (ReplicationGroupLogDeliveryEnabled).
             log_delivery_configurations: XmlList::new("LogDeliveryConfiguration", vec![]),
             network_type: "ipv4",
             ip_discovery: "ipv4",

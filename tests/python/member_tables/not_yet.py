@@ -9,68 +9,17 @@ NOT_YET = {
     ("CreateCacheCluster", "OutpostMode"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArn"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArns"),  # refused: Outposts are not served locally; no valid value
-    ("CreateReplicationGroup", "AtRestEncryptionEnabled"),
-    ("CreateReplicationGroup", "AuthToken"),
-    ("CreateReplicationGroup", "AutoMinorVersionUpgrade"),
-    ("CreateReplicationGroup", "AutomaticFailoverEnabled"),
-    ("CreateReplicationGroup", "CacheNodeType"),
-    ("CreateReplicationGroup", "CacheParameterGroupName"),
-    ("CreateReplicationGroup", "CacheSecurityGroupNames"),
-    ("CreateReplicationGroup", "CacheSubnetGroupName"),
-    ("CreateReplicationGroup", "ClusterMode"),
-    ("CreateReplicationGroup", "DataTieringEnabled"),
-    ("CreateReplicationGroup", "Engine"),
-    ("CreateReplicationGroup", "EngineVersion"),
-    ("CreateReplicationGroup", "GlobalReplicationGroupId"),
-    ("CreateReplicationGroup", "IpDiscovery"),
-    ("CreateReplicationGroup", "KmsKeyId"),
-    ("CreateReplicationGroup", "LogDeliveryConfigurations"),
-    ("CreateReplicationGroup", "MultiAZEnabled"),
-    ("CreateReplicationGroup", "NetworkType"),
-    ("CreateReplicationGroup", "NodeGroupConfiguration"),
-    ("CreateReplicationGroup", "NotificationTopicArn"),
-    ("CreateReplicationGroup", "NumCacheClusters"),
-    ("CreateReplicationGroup", "NumNodeGroups"),
-    ("CreateReplicationGroup", "Port"),
-    ("CreateReplicationGroup", "PreferredCacheClusterAZs"),
-    ("CreateReplicationGroup", "PreferredMaintenanceWindow"),
-    ("CreateReplicationGroup", "PrimaryClusterId"),
-    ("CreateReplicationGroup", "ReplicasPerNodeGroup"),
-    ("CreateReplicationGroup", "ReplicationGroupDescription"),
-    ("CreateReplicationGroup", "ReplicationGroupId"),
-    ("CreateReplicationGroup", "SecurityGroupIds"),
-    ("CreateReplicationGroup", "ServerlessCacheSnapshotName"),
-    ("CreateReplicationGroup", "SnapshotArns"),
-    ("CreateReplicationGroup", "SnapshotName"),
-    ("CreateReplicationGroup", "SnapshotRetentionLimit"),
-    ("CreateReplicationGroup", "SnapshotWindow"),
-    ("CreateReplicationGroup", "Tags"),
-    ("CreateReplicationGroup", "TransitEncryptionEnabled"),
-    ("CreateReplicationGroup", "TransitEncryptionMode"),
-    ("CreateReplicationGroup", "UserGroupIds"),
+    ("CreateReplicationGroup", "CacheNodeType"),  # reported, but the nodes get no maxmemory of the type's size (node_types::memory_bytes is unused)
+    ("CreateReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused (InvalidParameterCombination), no valid value
+    ("CreateReplicationGroup", "DataTieringEnabled"),  # true is refused (no SSD tiering here); false is the default, so no row can see it
+    ("CreateReplicationGroup", "GlobalReplicationGroupId"),  # no global datastores here: refused with InvalidParameterValue (AWS: GlobalReplicationGroupNotFoundFault for an unknown one)
+    ("CreateReplicationGroup", "IpDiscovery"),  # only ipv4, the default, is served (ipv6 refused): no visible effect to check
+    ("CreateReplicationGroup", "NetworkType"),  # only ipv4, the default, is served (ipv6/dual_stack refused): no visible effect to check
+    ("CreateReplicationGroup", "PrimaryClusterId"),  # a group from an existing cluster is not implemented: every value answers CacheClusterNotFound
+    ("CreateReplicationGroup", "ServerlessCacheSnapshotName"),  # no serverless caches: every value answers ServerlessCacheSnapshotNotFoundFault, no valid value
     ("CreateSnapshot", "KmsKeyId"),  # refused: snapshots are plain RDB files here (not encrypted); no valid value
-    ("DecreaseReplicaCount", "ApplyImmediately"),
-    ("DecreaseReplicaCount", "NewReplicaCount"),
-    ("DecreaseReplicaCount", "ReplicaConfiguration"),
-    ("DecreaseReplicaCount", "ReplicasToRemove"),
-    ("DecreaseReplicaCount", "ReplicationGroupId"),
-    ("DeleteReplicationGroup", "FinalSnapshotIdentifier"),
-    ("DeleteReplicationGroup", "ReplicationGroupId"),
-    ("DeleteReplicationGroup", "RetainPrimaryCluster"),
-    ("DescribeEvents", "Duration"),
-    ("DescribeEvents", "EndTime"),
-    ("DescribeEvents", "Marker"),
-    ("DescribeEvents", "MaxRecords"),
-    ("DescribeEvents", "SourceIdentifier"),
-    ("DescribeEvents", "SourceType"),
-    ("DescribeEvents", "StartTime"),
-    ("DescribeReplicationGroups", "Marker"),
-    ("DescribeReplicationGroups", "MaxRecords"),
-    ("DescribeReplicationGroups", "ReplicationGroupId"),
-    ("IncreaseReplicaCount", "ApplyImmediately"),
-    ("IncreaseReplicaCount", "NewReplicaCount"),
-    ("IncreaseReplicaCount", "ReplicaConfiguration"),
-    ("IncreaseReplicaCount", "ReplicationGroupId"),
+    ("DeleteReplicationGroup", "RetainPrimaryCluster"),  # refused (InvalidParameterValue): a standalone cache cluster cannot outlive its group here
+    ("DescribeEvents", "Duration"),  # telling it from the default 60 minutes needs events older than a minute: no cheap row
     ("ModifyCacheCluster", "AuthToken"),  # refused: rotating a cache cluster's AUTH token is not served
     ("ModifyCacheCluster", "AuthTokenUpdateStrategy"),  # refused with AuthToken (not served for cache clusters)
     ("ModifyCacheCluster", "CacheSecurityGroupNames"),  # always refused (EC2-Classic cache security groups; AWS refuses them in VPC accounts): no valid value
@@ -79,42 +28,10 @@ NOT_YET = {
     ("ModifyCacheCluster", "IpDiscovery"),  # refused whatever the value, even ipv4 (a no-op AWS accepts)
     ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
     ("ModifyCacheCluster", "ScaleConfig"),  # refused: Memcached vertical/horizontal ScaleConfig is not served
-    ("ModifyReplicationGroup", "ApplyImmediately"),
-    ("ModifyReplicationGroup", "AuthToken"),
-    ("ModifyReplicationGroup", "AuthTokenUpdateStrategy"),
-    ("ModifyReplicationGroup", "AutoMinorVersionUpgrade"),
-    ("ModifyReplicationGroup", "AutomaticFailoverEnabled"),
-    ("ModifyReplicationGroup", "CacheNodeType"),
-    ("ModifyReplicationGroup", "CacheParameterGroupName"),
-    ("ModifyReplicationGroup", "CacheSecurityGroupNames"),
-    ("ModifyReplicationGroup", "ClusterMode"),
-    ("ModifyReplicationGroup", "Engine"),
-    ("ModifyReplicationGroup", "EngineVersion"),
-    ("ModifyReplicationGroup", "IpDiscovery"),
-    ("ModifyReplicationGroup", "LogDeliveryConfigurations"),
-    ("ModifyReplicationGroup", "MultiAZEnabled"),
-    ("ModifyReplicationGroup", "NodeGroupId"),
-    ("ModifyReplicationGroup", "NotificationTopicArn"),
-    ("ModifyReplicationGroup", "NotificationTopicStatus"),
-    ("ModifyReplicationGroup", "PreferredMaintenanceWindow"),
-    ("ModifyReplicationGroup", "PrimaryClusterId"),
-    ("ModifyReplicationGroup", "RemoveUserGroups"),
-    ("ModifyReplicationGroup", "ReplicationGroupDescription"),
-    ("ModifyReplicationGroup", "ReplicationGroupId"),
-    ("ModifyReplicationGroup", "SecurityGroupIds"),
-    ("ModifyReplicationGroup", "SnapshotRetentionLimit"),
-    ("ModifyReplicationGroup", "SnapshotWindow"),
-    ("ModifyReplicationGroup", "SnapshottingClusterId"),
-    ("ModifyReplicationGroup", "TransitEncryptionEnabled"),
-    ("ModifyReplicationGroup", "TransitEncryptionMode"),
-    ("ModifyReplicationGroup", "UserGroupIdsToAdd"),
-    ("ModifyReplicationGroup", "UserGroupIdsToRemove"),
-    ("ModifyReplicationGroupShardConfiguration", "ApplyImmediately"),
-    ("ModifyReplicationGroupShardConfiguration", "NodeGroupCount"),
-    ("ModifyReplicationGroupShardConfiguration", "NodeGroupsToRemove"),
-    ("ModifyReplicationGroupShardConfiguration", "NodeGroupsToRetain"),
-    ("ModifyReplicationGroupShardConfiguration", "ReplicationGroupId"),
-    ("ModifyReplicationGroupShardConfiguration", "ReshardingConfiguration"),
-    ("TestFailover", "NodeGroupId"),
-    ("TestFailover", "ReplicationGroupId"),
+    ("ModifyReplicationGroup", "CacheNodeType"),  # reported (deferred to the window), but the nodes get no maxmemory of the type's size
+    ("ModifyReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused with InvalidParameterValue (AWS: InvalidParameterCombination)
+    ("ModifyReplicationGroup", "ClusterMode"),  # only disabled (no change) is accepted; enabled/compatible migrations refused: no visible effect
+    ("ModifyReplicationGroup", "IpDiscovery"),  # refused with InvalidParameterValue for every value (ipv4 included)
+    ("ModifyReplicationGroup", "LogDeliveryConfigurations"),  # not implemented: refused with InvalidParameterValue
+    ("ModifyReplicationGroup", "NodeGroupId"),  # deprecated in the model ("This parameter is not used"): accepted with no effect, as on AWS
 }
