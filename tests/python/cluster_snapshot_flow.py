@@ -166,8 +166,13 @@ def automatic(client):
     client.get_waiter("cache_cluster_deleted").wait(
         CacheClusterId=cluster_id, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     clusters.remove(cluster_id)
-    left = client.describe_snapshots(CacheClusterId=cluster_id, SnapshotSource="system")["Snapshots"]
+    # Listed unfiltered: with no cluster and no snapshot of that id left, a filter by it is
+    # CacheClusterNotFound (DescribeSnapshots' modelled error for an id that names nothing).
+    system = client.describe_snapshots(SnapshotSource="system")["Snapshots"]
+    left = [s["SnapshotName"] for s in system if s.get("CacheClusterId") == cluster_id]
     check_eq(left, [], "automatic snapshots left after their cluster")
+    expect_error(client, "CacheClusterNotFoundFault", client.describe_snapshots,
+                 CacheClusterId=cluster_id, SnapshotSource="system")
     step("a cache cluster's automatic snapshots: daily in the window, pruned to the limit, gone with it")
 
 
