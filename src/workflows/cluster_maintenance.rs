@@ -4,12 +4,9 @@
 //! when none was given: the one DescribeCacheClusters reports), or at once by
 //! `POST /_maintenance/{CacheClusterId}`. Either way as an immediate change runs.
 
-use std::time::Duration;
-
-use super::automatic_snapshots::day_clock;
-use super::maintenance::in_window;
+use super::maintenance::next_window;
+use crate::model::Model;
 use crate::model::cache_cluster::ClusterStatus;
-use crate::model::catalogue::windows::DEFAULT_MAINTENANCE_WINDOW;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
 
@@ -17,31 +14,18 @@ use crate::state::SharedState;
 /// nothing is deferred any more (started, fast-forwarded, or the cluster gone).
 pub fn watch(state: SharedState, cluster_id: String) {
     tokio::spawn(async move {
-        let day = state.settings.snapshot_day;
-        // One virtual minute per tick, so no window is stepped over.
-        let tick = (day / 1440).max(Duration::from_millis(10));
         let started = state.now();
-        loop {
-            tokio::time::sleep(tick).await;
-            let (window, idle) = {
-                let model = state.model();
-                let Ok(cluster) = model.cache_cluster(&cluster_id) else {
-                    return;
-                };
-                if cluster.deferred_nodes.is_none() && cluster.deferred_node_type.is_none() {
-                    return;
-                }
-                let window = cluster.settings.stored.preferred_maintenance_window.clone();
-                (window, cluster.status == ClusterStatus::Available)
-            };
-            let window = window.unwrap_or_else(|| DEFAULT_MAINTENANCE_WINDOW.to_string());
-            let now = day_clock(started, state.now(), day);
-            if idle && in_window(now, Some(&window)) {
-                match start_now(&state, &cluster_id) {
-                    Ok(_) => return,
-                    Err(error) => {
-                        tracing::debug!(cluster = %cluster_id, %error, "maintenance postponed")
-                    }
+        let probe = |model: &Model| {
+            let cluster = model.cache_cluster(&cluster_id).ok()?;
+            let deferred = cluster.deferred_nodes.is_some() || cluster.deferred_node_type.is_some();
+            let window = cluster.settings.stored.preferred_maintenance_window.clone();
+            deferred.then(|| (window, cluster.status == ClusterStatus::Available))
+        };
+        while next_window(&state, started, probe).await {
+            match start_now(&state, &cluster_id) {
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::debug!(cluster = %cluster_id, %error, "maintenance postponed")
                 }
             }
         }

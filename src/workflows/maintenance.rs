@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::automatic_snapshots::day_clock;
-use crate::model::catalogue::windows::MaintenanceWindow;
+use crate::model::Model;
+use crate::model::catalogue::windows::{DEFAULT_MAINTENANCE_WINDOW, MaintenanceWindow};
 use crate::model::group::GroupStatus;
 use crate::protocol::ApiError;
 use crate::state::SharedState;
@@ -17,34 +18,43 @@ use crate::state::SharedState;
 /// nothing is deferred any more (applied, fast-forwarded, or the group gone).
 pub fn watch(state: SharedState, group_id: String) {
     tokio::spawn(async move {
-        let day = state.settings.snapshot_day;
-        // One virtual minute per tick, so no window is stepped over.
-        let tick = (day / 1440).max(Duration::from_millis(10));
         let started = state.now();
-        loop {
-            tokio::time::sleep(tick).await;
-            let (window, idle) = {
-                let model = state.model();
-                let Ok(group) = model.group(&group_id) else {
-                    return;
-                };
-                if group.deferred.is_none() || group.status == GroupStatus::Deleting {
-                    return;
-                }
-                let window = group.settings.stored.preferred_maintenance_window.clone();
-                (window, group.is_idle())
-            };
-            let now = day_clock(started, state.now(), day);
-            if idle && in_window(now, window.as_deref()) {
-                match apply_now(&state, &group_id).await {
-                    Ok(_) => return,
-                    Err(error) => {
-                        tracing::debug!(group = %group_id, %error, "maintenance postponed")
-                    }
-                }
+        let probe = |model: &Model| {
+            let group = model.group(&group_id).ok()?;
+            let deferred = group.deferred.is_some() && group.status != GroupStatus::Deleting;
+            let window = group.settings.stored.preferred_maintenance_window.clone();
+            deferred.then(|| (window, group.is_idle()))
+        };
+        while next_window(&state, started, probe).await {
+            match apply_now(&state, &group_id).await {
+                Ok(_) => return,
+                Err(error) => tracing::debug!(group = %group_id, %error, "maintenance postponed"),
             }
         }
     });
+}
+
+/// Ticks one virtual minute at a time (so no window is stepped over) on the day clock that
+/// began at `started`, until `probe` sees the resource idle in its maintenance window (true),
+/// or sees it gone or with nothing deferred (false). `probe` gives the stored window (AWS's
+/// default for a resource stored without one: what Describe reports) and whether it is idle.
+pub(crate) async fn next_window(
+    state: &SharedState,
+    started: DateTime<Utc>,
+    probe: impl Fn(&Model) -> Option<(Option<String>, bool)>,
+) -> bool {
+    let day = state.settings.snapshot_day;
+    let tick = (day / 1440).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some((window, idle)) = probe(&state.model()) else {
+            return false;
+        };
+        let window = window.unwrap_or_else(|| DEFAULT_MAINTENANCE_WINDOW.to_string());
+        if idle && in_window(day_clock(started, state.now(), day), &window) {
+            return true;
+        }
+    }
 }
 
 /// Applies the deferred changes now and waits until they are; false when nothing was deferred.
@@ -59,11 +69,11 @@ pub async fn apply_now(state: &SharedState, group_id: &str) -> Result<bool, ApiE
 }
 
 /// Inside the `PreferredMaintenanceWindow` (the catalogue's parser; possibly across the week's
-/// end); any time without one (a resource stored before every resource was given one).
-pub(crate) fn in_window(now: DateTime<Utc>, window: Option<&str>) -> bool {
-    match window.map(MaintenanceWindow::parse) {
-        Some(Ok(window)) => window.contains(now),
-        _ => true,
+/// end); any time for one that does not parse (stored before windows were checked).
+fn in_window(now: DateTime<Utc>, window: &str) -> bool {
+    match MaintenanceWindow::parse(window) {
+        Ok(window) => window.contains(now),
+        Err(_) => true,
     }
 }
 
@@ -79,12 +89,12 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc)
         };
-        assert!(in_window(tuesday(5, 30), Some("tue:05:00-tue:06:00")));
-        assert!(!in_window(tuesday(5, 30), Some("wed:05:00-wed:06:00")));
-        assert!(!in_window(tuesday(7, 0), Some("tue:05:00-tue:06:00")));
-        assert!(in_window(tuesday(1, 0), Some("sun:23:00-tue:02:00")));
-        assert!(in_window(tuesday(1, 0), Some("sat:23:00-tue:01:30")));
-        assert!(!in_window(tuesday(3, 0), Some("sat:23:00-tue:01:30")));
-        assert!(in_window(tuesday(3, 0), None));
+        assert!(in_window(tuesday(5, 30), "tue:05:00-tue:06:00"));
+        assert!(!in_window(tuesday(5, 30), "wed:05:00-wed:06:00"));
+        assert!(!in_window(tuesday(7, 0), "tue:05:00-tue:06:00"));
+        assert!(in_window(tuesday(1, 0), "sun:23:00-tue:02:00"));
+        assert!(in_window(tuesday(1, 0), "sat:23:00-tue:01:30"));
+        assert!(!in_window(tuesday(3, 0), "sat:23:00-tue:01:30"));
+        assert!(in_window(tuesday(3, 0), "not a window"));
     }
 }
