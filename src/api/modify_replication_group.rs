@@ -17,9 +17,8 @@ use crate::workflows::{maintenance, modify};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 3] = [
+const UNSUPPORTED: [&str; 2] = [
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
-    "IpDiscovery",
     "CacheSecurityGroupNames.CacheSecurityGroupName.1",
 ];
 

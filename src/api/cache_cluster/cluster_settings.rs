@@ -211,15 +211,7 @@ fn reject_unsupported(params: &QueryParams, engine: CacheEngine) -> Result<(), A
             "Use of cache security groups is not permitted in this API version for your account: use SecurityGroupIds.".into(),
         ));
     }
-    for name in ["NetworkType", "IpDiscovery"] {
-        if let Some(value) = params.optional(name).filter(|v| *v != "ipv4") {
-            return Err(invalid_value(
-                name,
-                value,
-                "ipv4 (the only one served locally)",
-            ));
-        }
-    }
+    // NetworkType and IpDiscovery: `input_catalogue::check` (ipv4 only, as the actions share).
     if engine == CacheEngine::Memcached
         && (params.optional("AuthToken").is_some()
             || params

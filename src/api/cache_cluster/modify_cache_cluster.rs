@@ -17,11 +17,10 @@ use crate::state::{RequestContext, SharedState};
 use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
-const UNSUPPORTED: [&str; 7] = [
+const UNSUPPORTED: [&str; 6] = [
     "AuthToken",
     "AuthTokenUpdateStrategy",
     "Engine",
-    "IpDiscovery",
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1",
     "ScaleConfig.ReplicationFactor",
     "CacheSecurityGroupNames.CacheSecurityGroupName.1",

@@ -13,8 +13,6 @@ NOT_YET = {
     ("CreateReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused (InvalidParameterCombination), no valid value
     ("CreateReplicationGroup", "DataTieringEnabled"),  # true is refused (no SSD tiering here); false is the default, so no row can see it
     ("CreateReplicationGroup", "GlobalReplicationGroupId"),  # no global datastores here: refused with InvalidParameterValue (AWS: GlobalReplicationGroupNotFoundFault for an unknown one)
-    ("CreateReplicationGroup", "IpDiscovery"),  # only ipv4, the default, is served (ipv6 refused): no visible effect to check
-    ("CreateReplicationGroup", "NetworkType"),  # only ipv4, the default, is served (ipv6/dual_stack refused): no visible effect to check
     ("CreateReplicationGroup", "PrimaryClusterId"),  # a group from an existing cluster is not implemented: every value answers CacheClusterNotFound
     ("CreateReplicationGroup", "ServerlessCacheSnapshotName"),  # no serverless caches: every value answers ServerlessCacheSnapshotNotFoundFault, no valid value
     ("CreateSnapshot", "KmsKeyId"),  # refused: snapshots are plain RDB files here (not encrypted); no valid value
@@ -25,13 +23,11 @@ NOT_YET = {
     ("ModifyCacheCluster", "CacheSecurityGroupNames"),  # always refused (EC2-Classic cache security groups; AWS refuses them in VPC accounts): no valid value
     ("ModifyCacheCluster", "Engine"),  # refused: changing a cluster's engine (redis to valkey) is not served for cache clusters
     ("ModifyCacheCluster", "EngineVersion"),  # only the current version is accepted (a no-op); an upgrade is refused (one local binary per version), so no row can show an effect
-    ("ModifyCacheCluster", "IpDiscovery"),  # refused whatever the value, even ipv4 (a no-op AWS accepts)
     ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
     ("ModifyCacheCluster", "ScaleConfig"),  # refused: Memcached vertical/horizontal ScaleConfig is not served
     ("ModifyReplicationGroup", "CacheNodeType"),  # reported (deferred to the window), but the nodes get no maxmemory of the type's size
     ("ModifyReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused with InvalidParameterValue (AWS: InvalidParameterCombination)
     ("ModifyReplicationGroup", "ClusterMode"),  # only disabled (no change) is accepted; enabled/compatible migrations refused: no visible effect
-    ("ModifyReplicationGroup", "IpDiscovery"),  # refused with InvalidParameterValue for every value (ipv4 included)
     ("ModifyReplicationGroup", "LogDeliveryConfigurations"),  # not implemented: refused with InvalidParameterValue
     ("ModifyReplicationGroup", "NodeGroupId"),  # deprecated in the model ("This parameter is not used"): accepted with no effect, as on AWS
 }
