@@ -318,6 +318,32 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "ServerlessCacheSnapshotNotFoundFault",
             "nightly",
         ),
+        // Every group and cluster here is in a VPC: cache security groups are refused alike.
+        row(
+            MODIFY_GROUP,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        row(
+            CREATE_CLUSTER,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        row(
+            MODIFY_CLUSTER,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        // No global datastore exists here, so every id is one AWS does not know.
+        row(
+            CREATE_GROUP,
+            "GlobalReplicationGroupId=ldgnf-global",
+            "GlobalReplicationGroupNotFoundFault",
+            "ldgnf-global",
+        ),
     ]
 }
 
