@@ -17,7 +17,8 @@ use crate::workflows::{maintenance, modify};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 1] = ["LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType"];
+const UNSUPPORTED: [&str; 1] =
+    ["LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType"];
 
 pub async fn run(
     state: &SharedState,

@@ -262,10 +262,30 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
         // ipv4, the only discovery of an ipv4 network, is the no-op AWS accepts (the request
         // goes on to the group lookup); ipv6 is refused as AWS does on an ipv4 network.
         row(MODIFY_GROUP, "IpDiscovery=ipv4", GROUP_NOT_FOUND, "nope"),
-        row(MODIFY_CLUSTER, "IpDiscovery=ipv4", CLUSTER_NOT_FOUND, "nope"),
-        row(MODIFY_GROUP, "IpDiscovery=ipv6", COMBINATION, "NetworkType ipv4"),
-        row(MODIFY_CLUSTER, "IpDiscovery=ipv6", COMBINATION, "NetworkType ipv4"),
-        row(CREATE_GROUP, "IpDiscovery=ipv6", COMBINATION, "NetworkType ipv4"),
+        row(
+            MODIFY_CLUSTER,
+            "IpDiscovery=ipv4",
+            CLUSTER_NOT_FOUND,
+            "nope",
+        ),
+        row(
+            MODIFY_GROUP,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
+        row(
+            MODIFY_CLUSTER,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
+        row(
+            CREATE_GROUP,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
         // Valid on AWS, refused here: nodes listen on IPv4 loopback addresses only.
         row(
             CREATE_GROUP,
