@@ -170,27 +170,32 @@ pub(crate) fn auth_token_needs_transit_encryption() -> ApiError {
     )
 }
 
+/// Every group and cache cluster here is in a VPC (its subnet group's), where AWS takes no
+/// cache security groups (EC2-Classic only): Create and Modify of both answer AWS's error.
+pub(crate) fn refuse_cache_security_groups(params: &QueryParams) -> Result<(), ApiError> {
+    if params
+        .entries()
+        .any(|(key, _)| key.starts_with("CacheSecurityGroupNames."))
+    {
+        return Err(ApiError::InvalidParameterCombination(
+            "Use of cache security groups is not permitted along with cache subnet group.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Features with no local equivalent are refused up front (no silently different group).
 pub(super) fn reject_unsupported(params: &QueryParams) -> Result<(), ApiError> {
     if let Some(cluster) = params.optional("PrimaryClusterId") {
         return Err(ApiError::cache_cluster_not_found(cluster));
     }
-    let given = |member: &str| {
-        let prefix = format!("{member}.");
-        params.entries().any(|(key, _)| key.starts_with(&prefix))
-    };
-    // Every group here is in a VPC (its subnet group's), where AWS takes no cache security
-    // groups (EC2-Classic only).
-    if given("CacheSecurityGroupNames") {
-        return Err(ApiError::InvalidParameterCombination(
-            "Use of cache security groups is not permitted along with cache subnet group.".into(),
-        ));
-    }
-    if params.optional("GlobalReplicationGroupId").is_some() {
-        return Err(ApiError::InvalidParameterValue(
-            "elasticache-local does not support global datastores (GlobalReplicationGroupId)."
-                .into(),
-        ));
+    refuse_cache_security_groups(params)?;
+    // No global datastore can be created here (CreateGlobalReplicationGroup is not served), so
+    // no id names one: AWS's answer for an unknown id.
+    if let Some(id) = params.optional("GlobalReplicationGroupId") {
+        return Err(ApiError::GlobalReplicationGroupNotFoundFault(format!(
+            "Global replication group {id} not found."
+        )));
     }
     Ok(())
 }
@@ -209,6 +214,10 @@ mod tests {
         assert_eq!(
             code("CacheSecurityGroupNames.CacheSecurityGroupName.1"),
             "InvalidParameterCombination"
+        );
+        assert_eq!(
+            code("GlobalReplicationGroupId"),
+            "GlobalReplicationGroupNotFoundFault"
         );
         assert!(reject_unsupported(&QueryParams::from_pairs([("NumCacheClusters", "1")])).is_ok());
     }

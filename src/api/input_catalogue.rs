@@ -46,8 +46,11 @@ pub(crate) fn check(params: &QueryParams, region: &str) -> Result<(), ApiError> 
         params.optional("NetworkType"),
         params.optional("IpDiscovery"),
     );
-    formats::check_network(network_type, ip_discovery)?;
-    refuse_ipv6(network_type, ip_discovery)?;
+    // Every subnet group here supports ipv4 only (SupportedNetworkTypes), so a request
+    // without NetworkType, and every Modify, is of an ipv4 network: IpDiscovery ipv4 is the
+    // no-op AWS accepts, ipv6 the combination AWS refuses on an ipv4 network.
+    formats::check_network(Some(network_type.unwrap_or("ipv4")), ip_discovery)?;
+    refuse_ipv6(network_type)?;
     super::transit_encryption::parse_mode(params)?;
     check_description(params)
 }
@@ -96,18 +99,14 @@ fn cluster_mode(params: &QueryParams) -> bool {
 }
 
 /// Valid on AWS, but every node and endpoint here listens on an IPv4 loopback address: an
-/// IPv6 or dual-stack group would report what its nodes do not do.
-fn refuse_ipv6(network_type: Option<&str>, ip_discovery: Option<&str>) -> Result<(), ApiError> {
-    let refused = match (network_type, ip_discovery) {
-        (Some(value @ ("ipv6" | "dual_stack")), _) => Some(("NetworkType", value)),
-        (_, Some(value @ "ipv6")) => Some(("IpDiscovery", value)),
-        _ => None,
-    };
-    match refused {
-        Some((member, value)) => Err(ApiError::InvalidParameterValue(format!(
-            "elasticache-local serves nodes on IPv4 loopback addresses only: {member} {value} is not served locally."
+/// IPv6 or dual-stack group would report what its nodes do not do. (IpDiscovery ipv6 needs
+/// one of them: `formats::check_network` refuses it with ipv4.)
+fn refuse_ipv6(network_type: Option<&str>) -> Result<(), ApiError> {
+    match network_type {
+        Some(value @ ("ipv6" | "dual_stack")) => Err(ApiError::InvalidParameterValue(format!(
+            "elasticache-local serves nodes on IPv4 loopback addresses only: NetworkType {value} is not served locally."
         ))),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 

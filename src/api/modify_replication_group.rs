@@ -17,11 +17,8 @@ use crate::workflows::{maintenance, modify};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 3] = [
-    "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
-    "IpDiscovery",
-    "CacheSecurityGroupNames.CacheSecurityGroupName.1",
-];
+const UNSUPPORTED: [&str; 1] =
+    ["LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType"];
 
 pub async fn run(
     state: &SharedState,
@@ -224,6 +221,7 @@ fn switch_parameter_group(
 }
 
 fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
+    super::group_settings::refuse_cache_security_groups(params)?;
     if let Some(name) = UNSUPPORTED
         .iter()
         .find(|name| params.optional(name).is_some())

@@ -4,7 +4,7 @@
 
 use super::user_acl::sync_groups;
 use super::users::{UserShape, check_iam_user_name, parse_auth};
-use crate::model::user::{parse_access_string, parse_engine};
+use crate::model::user::{User, UserAuth, parse_access_string, parse_engine};
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 
@@ -31,6 +31,7 @@ pub async fn run(
     let (user, affected) = {
         let mut model = state.model();
         let mut user = model.user(id)?.clone();
+        check_password_required(params, &user, auth.as_ref())?;
         if let Some(access) = access {
             user.access_string = parse_access_string(access)?;
         }
@@ -59,4 +60,23 @@ pub async fn run(
         &ctx.scope(),
         "modifying",
     ))
+}
+
+/// `NoPasswordRequired=false` alone (no `Passwords`, no `AuthenticationMode`) keeps a password user's passwords (it
+/// needs one already); on a user with no password (no-password or iam) it would leave the user
+/// unable to authenticate, so it is refused as CreateUser refuses a user without any.
+fn check_password_required(
+    params: &QueryParams,
+    user: &User,
+    auth: Option<&UserAuth>,
+) -> Result<(), ApiError> {
+    // With Passwords or an AuthenticationMode the request says how the user authenticates.
+    let asks_password = auth.is_none() && params.bool("NoPasswordRequired")? == Some(false);
+    if asks_password && !matches!(user.auth, UserAuth::Password(_)) {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "User {} has no password: NoPasswordRequired false needs Passwords.",
+            user.id
+        )));
+    }
+    Ok(())
 }

@@ -19,6 +19,12 @@ use super::{Engine, EngineError};
 /// The one node id of a standalone Redis cluster.
 const REDIS_NODE_ID: &str = "0001";
 
+/// The name of a standalone cluster's node in the toxics registry (its Toxiproxy proxy):
+/// `<CacheClusterId>-0001`, unique as a group member's id is (every standalone node is `0001`).
+fn redis_node_proxy(cluster_id: &str) -> String {
+    format!("{cluster_id}-{REDIS_NODE_ID}")
+}
+
 /// Where standalone clusters keep their dirs, under the scope's data dir: the dot keeps it
 /// apart from every replication group's dir (group ids have no dots).
 const STANDALONE_DIR: &str = "standalone.d";
@@ -82,13 +88,14 @@ impl RedisNode {
     async fn restart(&mut self) -> Result<(), EngineError> {
         self.slot.kill().await;
         let mut spec = node_spec(
-            &self.slot.member,
+            REDIS_NODE_ID,
             &self.redis_server,
             &self.dir,
             self.password.clone(),
             self.slot.addr,
             None,
         );
+        spec.name = self.slot.member.clone(); // its proxy's name; its dir stays `0001`
         spec.startup_config = self.restart_config.clone();
         spec.tls = self.tls.clone();
         let process = start_on_address_or_free(spec, &self.pool).await?;
@@ -245,13 +252,14 @@ impl Engine {
             start.previous.unwrap_or(unassigned(start.port)),
             None,
         );
+        spec.name = redis_node_proxy(cluster_id); // its proxy's name; its dir stays `0001`
         spec.tls = tls.clone();
         spec.seed_rdb = start.seed_rdb;
         let process = start_on_free_address(spec, &self.addresses).await?;
         let addr = process.addr();
         let node = RedisNode {
             slot: NodeSlot {
-                member: REDIS_NODE_ID.to_string(),
+                member: redis_node_proxy(cluster_id),
                 addr,
                 process: Some(process),
             },

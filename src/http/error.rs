@@ -23,7 +23,8 @@ impl ApiError {
             | Self::UserGroupNotFound(_)
             | Self::SnapshotNotFoundFault(_)
             | Self::ServerlessCacheNotFoundFault(_)
-            | Self::ServerlessCacheSnapshotNotFoundFault(_) => StatusCode::NOT_FOUND,
+            | Self::ServerlessCacheSnapshotNotFoundFault(_)
+            | Self::GlobalReplicationGroupNotFoundFault(_) => StatusCode::NOT_FOUND,
             // botocore: CacheSubnetGroupNotFoundFault is 400, unlike the other not-found faults.
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingAuthenticationToken(_)

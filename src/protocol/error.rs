@@ -55,6 +55,7 @@ pub enum ApiError {
     InvalidSnapshotState(String),
     ServerlessCacheNotFoundFault(String),
     ServerlessCacheSnapshotNotFoundFault(String),
+    GlobalReplicationGroupNotFoundFault(String),
     CacheParameterGroupNotFound(String),
     CacheParameterGroupAlreadyExists(String),
     CacheParameterGroupQuotaExceeded(String),
@@ -117,6 +118,7 @@ impl ApiError {
             Self::InvalidSnapshotState(_) => "InvalidSnapshotState",
             Self::ServerlessCacheNotFoundFault(_) => "ServerlessCacheNotFoundFault",
             Self::ServerlessCacheSnapshotNotFoundFault(_) => "ServerlessCacheSnapshotNotFoundFault",
+            Self::GlobalReplicationGroupNotFoundFault(_) => "GlobalReplicationGroupNotFoundFault",
             Self::CacheParameterGroupNotFound(_) => "CacheParameterGroupNotFound",
             Self::CacheParameterGroupAlreadyExists(_) => "CacheParameterGroupAlreadyExists",
             Self::CacheParameterGroupQuotaExceeded(_) => "CacheParameterGroupQuotaExceeded",
@@ -176,6 +178,7 @@ impl ApiError {
             | Self::InvalidSnapshotState(m)
             | Self::ServerlessCacheNotFoundFault(m)
             | Self::ServerlessCacheSnapshotNotFoundFault(m)
+            | Self::GlobalReplicationGroupNotFoundFault(m)
             | Self::CacheParameterGroupNotFound(m)
             | Self::CacheParameterGroupAlreadyExists(m)
             | Self::CacheParameterGroupQuotaExceeded(m)

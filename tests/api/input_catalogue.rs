@@ -259,6 +259,33 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "NetworkType",
         ),
         row(MODIFY_GROUP, "IpDiscovery=ipv7", VALUE, "ipv7"),
+        // ipv4, the only discovery of an ipv4 network, is the no-op AWS accepts (the request
+        // goes on to the group lookup); ipv6 is refused as AWS does on an ipv4 network.
+        row(MODIFY_GROUP, "IpDiscovery=ipv4", GROUP_NOT_FOUND, "nope"),
+        row(
+            MODIFY_CLUSTER,
+            "IpDiscovery=ipv4",
+            CLUSTER_NOT_FOUND,
+            "nope",
+        ),
+        row(
+            MODIFY_GROUP,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
+        row(
+            MODIFY_CLUSTER,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
+        row(
+            CREATE_GROUP,
+            "IpDiscovery=ipv6",
+            COMBINATION,
+            "NetworkType ipv4",
+        ),
         // Valid on AWS, refused here: nodes listen on IPv4 loopback addresses only.
         row(
             CREATE_GROUP,
@@ -310,6 +337,32 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "ServerlessCacheSnapshotName=nightly",
             "ServerlessCacheSnapshotNotFoundFault",
             "nightly",
+        ),
+        // Every group and cluster here is in a VPC: cache security groups are refused alike.
+        row(
+            MODIFY_GROUP,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        row(
+            CREATE_CLUSTER,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        row(
+            MODIFY_CLUSTER,
+            "CacheSecurityGroupNames.CacheSecurityGroupName.1=default",
+            COMBINATION,
+            "cache subnet group",
+        ),
+        // No global datastore exists here, so every id is one AWS does not know.
+        row(
+            CREATE_GROUP,
+            "GlobalReplicationGroupId=ldgnf-global",
+            "GlobalReplicationGroupNotFoundFault",
+            "ldgnf-global",
         ),
     ]
 }

@@ -260,6 +260,13 @@ r["modify nothing"] = outcome(ec.modify_user, UserId="alice")
 r["modify both access"] = outcome(ec.modify_user, UserId="alice", AccessString="on",
                                   AppendAccessString="-@all")
 r["modify append"] = outcome(ec.modify_user, UserId="alice", AppendAccessString="-flushall")
+# NoPasswordRequired false alone: a password user keeps its passwords; a user with none is refused.
+r["password still required"] = outcome(ec.modify_user, UserId="alice", AccessString="on ~* +@all -flushall",
+                                       NoPasswordRequired=False)
+r["no password to require"] = outcome(ec.modify_user, UserId="my-default", AccessString="on ~* +@all",
+                                      NoPasswordRequired=False)
+r["iam password to require"] = outcome(ec.modify_user, UserId="iam-user", AccessString="on ~* +@all",
+                                       NoPasswordRequired=False)
 r["delete built-in"] = outcome(ec.delete_user, UserId="default")
 r["delete unknown"] = outcome(ec.delete_user, UserId="nobody")
 def group(id, users):
@@ -330,6 +337,9 @@ async fn boto3_gets_aws_errors_for_every_user_and_user_group_rule() {
         ("modify nothing", "InvalidParameterCombination"),
         ("modify both access", "InvalidParameterCombination"),
         ("modify append", "ok"),
+        ("password still required", "ok"),
+        ("no password to require", "InvalidParameterValue"),
+        ("iam password to require", "InvalidParameterValue"),
         ("delete built-in", "InvalidParameterValue"),
         ("delete unknown", "UserNotFound"),
         ("group without default", "DefaultUserRequired"),

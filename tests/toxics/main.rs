@@ -9,5 +9,6 @@ mod api;
 mod behaviour;
 mod nodes;
 mod restarts;
+mod standalone;
 mod tls_nodes;
 mod toxics_support;

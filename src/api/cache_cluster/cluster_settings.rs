@@ -203,23 +203,8 @@ fn reject_unsupported(params: &QueryParams, engine: CacheEngine) -> Result<(), A
             return Err(unsupported(what));
         }
     }
-    if params
-        .optional("CacheSecurityGroupNames.CacheSecurityGroupName.1")
-        .is_some()
-    {
-        return Err(ApiError::InvalidParameterCombination(
-            "Use of cache security groups is not permitted in this API version for your account: use SecurityGroupIds.".into(),
-        ));
-    }
-    for name in ["NetworkType", "IpDiscovery"] {
-        if let Some(value) = params.optional(name).filter(|v| *v != "ipv4") {
-            return Err(invalid_value(
-                name,
-                value,
-                "ipv4 (the only one served locally)",
-            ));
-        }
-    }
+    crate::api::group_settings::refuse_cache_security_groups(params)?;
+    // NetworkType and IpDiscovery: `input_catalogue::check` (ipv4 only, as the actions share).
     if engine == CacheEngine::Memcached
         && (params.optional("AuthToken").is_some()
             || params

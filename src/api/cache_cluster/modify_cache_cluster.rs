@@ -17,14 +17,12 @@ use crate::state::{RequestContext, SharedState};
 use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
-const UNSUPPORTED: [&str; 7] = [
+const UNSUPPORTED: [&str; 5] = [
     "AuthToken",
     "AuthTokenUpdateStrategy",
     "Engine",
-    "IpDiscovery",
     "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1",
     "ScaleConfig.ReplicationFactor",
-    "CacheSecurityGroupNames.CacheSecurityGroupName.1",
 ];
 
 pub async fn run(
@@ -46,6 +44,7 @@ pub async fn run(
             group.id
         )));
     }
+    crate::api::group_settings::refuse_cache_security_groups(params)?;
     if let Some(name) = UNSUPPORTED.iter().find(|n| params.optional(n).is_some()) {
         return Err(ApiError::InvalidParameterValue(format!(
             "elasticache-local does not support changing {} of a cache cluster.",

@@ -92,6 +92,14 @@ def parameter_group_applied(ctx, fixture, response, params):
     check_eq(redis_node(cluster).info("memory")["maxmemory_policy"], "allkeys-lfu", "the node's maxmemory_policy")
 
 
+def ipv4_discovery(ctx, fixture, response, params):
+    check_eq(response["CacheCluster"]["SnapshotRetentionLimit"], 3, "the base's change applied with IpDiscovery")
+    cluster = wait_available(ctx, fixture["id"])
+    check_eq((cluster["NetworkType"], cluster["IpDiscovery"]), ("ipv4", "ipv4"), "NetworkType and IpDiscovery")
+    address = cluster["CacheNodes"][0]["Endpoint"]["Address"]
+    check(address.count(".") == 3 and ":" not in address, f"an IPv4 node address: {address}")
+
+
 REDIS = Table(
     "ModifyCacheCluster",
     [
@@ -113,6 +121,8 @@ REDIS = Table(
         Member("CacheNodeType", "cache.m5.large", both("CacheNodeType"),
                invalid="cache.bogus.huge", error="InvalidParameterValue"),
         Member("SnapshotWindow", "09:00-10:00", both("SnapshotWindow"), invalid="9am", error="InvalidParameterValue"),
+        # ipv4 is the only discovery of an ipv4 network (every one here): a no-op AWS accepts.
+        Member("IpDiscovery", "ipv4", ipv4_discovery, invalid="ipv6", error="InvalidParameterCombination"),
     ],
     base=lambda ctx, f: {"CacheClusterId": f["id"], "ApplyImmediately": True, "SnapshotRetentionLimit": 3},
     setup=redis_fixture,

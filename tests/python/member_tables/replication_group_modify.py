@@ -101,6 +101,13 @@ def next_primary(ctx, fixture):
     return [c for c in roles(ctx, fixture["id"]) if c != current][0]
 
 
+def ipv4_discovery(ctx, fixture, described, params):
+    check_eq(described["Description"], BASE_DESCRIPTION, "the base's change applied with IpDiscovery")
+    check_eq((described["NetworkType"], described["IpDiscovery"]), ("ipv4", "ipv4"), "NetworkType and IpDiscovery")
+    address = described["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    check(address.count(".") == 3 and ":" not in address, f"an IPv4 primary endpoint: {address}")
+
+
 PAIR = [
     Member("ReplicationGroupId", lambda ctx, f: f["id"],
            after(lambda ctx, f, g, p: check_eq(g["Description"], BASE_DESCRIPTION, "the base's Description")),
@@ -140,6 +147,8 @@ PAIR = [
            error="InvalidParameterValue"),
     Member("SnapshotWindow", "07:00-08:30", reported("SnapshotWindow", "07:00-08:30"), invalid="25:00-26:00",
            error="InvalidParameterValue"),
+    # ipv4 is the only discovery of an ipv4 network (every one here): a no-op AWS accepts.
+    Member("IpDiscovery", "ipv4", after(ipv4_discovery), invalid="ipv6", error="InvalidParameterCombination"),
 ]
 
 

@@ -151,6 +151,13 @@ def log_delivery_effect(ctx, fixture, described, params):
     check_eq(cluster["ReplicationGroupLogDeliveryEnabled"], True, "the member's ReplicationGroupLogDeliveryEnabled")
 
 
+def ipv4_network(ctx, fixture, described, params):
+    check_eq((described["NetworkType"], described["IpDiscovery"]), ("ipv4", "ipv4"), "NetworkType and IpDiscovery")
+    address = described["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    check(address.count(".") == 3 and ":" not in address, f"an IPv4 primary endpoint: {address}")
+    check(node(described).ping(), "the node answers at its IPv4 endpoint")
+
+
 def cluster_layout(count, replicas):
     def run(ctx, fixture, described, params):
         groups = described["NodeGroups"]
@@ -269,6 +276,10 @@ ONE_NODE = [
     Member("KmsKeyId", KMS_KEY, reported("KmsKeyId", KMS_KEY), invalid="not-a-key", error="InvalidParameterValue"),
     Member("LogDeliveryConfigurations", [SLOW_LOG], effect(log_delivery_effect),
            invalid=[{**SLOW_LOG, "LogType": "audit-log"}], error="InvalidParameterValue"),
+    # ipv4 is the only network served (nodes listen on IPv4 loopback addresses); dual_stack and
+    # ipv6 are refused, and ipv6 discovery is refused on an ipv4 network as AWS does.
+    Member("NetworkType", "ipv4", effect(ipv4_network), invalid="dual_stack", error="InvalidParameterValue"),
+    Member("IpDiscovery", "ipv4", effect(ipv4_network), invalid="ipv6", error="InvalidParameterCombination"),
     # ServerlessCacheSnapshotName has no valid value here (no serverless caches): see not_yet.py.
 ]
 

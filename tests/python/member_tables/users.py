@@ -188,6 +188,17 @@ def no_password_on_node(ctx, f, response, params):
     check_eq(describe_user(ctx, f["app"])["Authentication"]["Type"], "no-password", "the Authentication type")
 
 
+def default_without_password(ctx, f, response, params):
+    check_eq((on_node(f, "default", None, "GET", "k"), on_node(f, "default", None, "SET", "k", "v")),
+             ("ok", "noperm"), "GET and SET as default without a password, the new access string")
+    check_eq(describe_user(ctx, f["default"])["Authentication"]["Type"], "no-password", "the Authentication type")
+
+
+def restore_default(ctx, f, response=None, params=None):
+    ctx.client.modify_user(UserId=f["default"], AccessString=FULL_ACCESS)
+    poll("the default user restored", 30, lambda: on_node(f, "default", None, "SET", "k", "v") == "ok", interval=0.1)
+
+
 def engine_described(ctx, f, response, params):
     check_eq(describe_user(ctx, f["app"])["Engine"], "valkey", "the user's engine")
 
@@ -287,17 +298,27 @@ TABLES = [
             Member("AccessString", "on ~cache:* +@all", key_pattern_on_node,
                    invalid="on ~* +@no-such-category", error="InvalidParameterValue"),
             Member("Passwords", [P2], new_password_on_node, invalid=["too-short"], error="InvalidParameterValue"),
-            # Not yet refused: false on a user without passwords (and none given) is accepted
-            # and the user stays no-password; only a no-password fixture user could show it.
             Member("NoPasswordRequired", True, no_password_on_node, no_invalid=(
-                "a boolean: false with no Passwords keeps this user's passwords (CreateUser's row refuses "
-                "false where there are none)")),
+                "a boolean: false with no Passwords keeps this password user's passwords; the table of "
+                "the no-password default user refuses false")),
             Member("AuthenticationMode", {"Type": "password", "Passwords": [P2]}, new_password_on_node,
                    invalid={"Type": "no-such-type"}, error="InvalidParameterValue"),
             Member("Engine", "valkey", engine_described, invalid="memcached", error="InvalidParameterValue"),
         ],
         base=lambda ctx, f: {"UserId": f["app"], "AccessString": READ_ONLY},
         after_valid=restore_app,
+        **NODE_FIXTURE,
+    ),
+    # On the no-password `default` user, false without Passwords would leave it no way to
+    # authenticate: refused, as CreateUser refuses a user without any.
+    Table(
+        "ModifyUser",
+        [
+            Member("NoPasswordRequired", True, default_without_password, invalid=False,
+                   error="InvalidParameterValue"),
+        ],
+        base=lambda ctx, f: {"UserId": f["default"], "AccessString": "on ~* -@all +get +ping"},
+        after_valid=restore_default,
         **NODE_FIXTURE,
     ),
     # AppendAccessString excludes AccessString: its own table, the base without it.
