@@ -181,6 +181,31 @@ async fn a_latency_toxic_on_a_memcached_node_slows_that_node_only() {
     assert_eq!(status, 204, "{body}");
     let restored = before.median_get("k", 15).await;
     assert!(restored < 20.0, "{restored} ms after the toxic is removed");
+
+    // Disabled, the node closes its connections, open and new; enabled, it serves again.
+    let path = format!("/proxies/{CLUSTER}-0001");
+    let (status, body) = api
+        .call("POST", &path, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!((status, &body["enabled"]), (200, &json!(false)), "{body}");
+    assert!(closed(before).await, "the open connection is closed");
+    assert!(
+        closed(Memcached::connect(slow_node).await).await,
+        "a new one too"
+    );
+    let (status, body) = api
+        .call("POST", &path, Some(json!({"enabled": true})))
+        .await;
+    assert_eq!((status, &body["enabled"]), (200, &json!(true)), "{body}");
+    assert!(Memcached::connect(slow_node).await.median_get("k", 3).await < 20.0);
+}
+
+/// True when the node closes `connection` (a `version` gets no answer but the end).
+async fn closed(mut connection: Memcached) -> bool {
+    let _ = connection.stream.get_mut().write_all(b"version\r\n").await;
+    let mut line = String::new();
+    let read = tokio::time::timeout(DEADLINE, connection.stream.read_line(&mut line)).await;
+    matches!(read.expect("closed or answered in time"), Ok(0) | Err(_))
 }
 
 #[tokio::test]
