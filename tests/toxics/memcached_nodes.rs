@@ -182,7 +182,11 @@ async fn a_latency_toxic_on_a_memcached_node_slows_that_node_only() {
     let restored = before.median_get("k", 15).await;
     assert!(restored < 20.0, "{restored} ms after the toxic is removed");
 
-    // Disabled, the node closes its connections, open and new; enabled, it serves again.
+    disabling_closes_and_enabling_serves(&api, slow_node, before).await;
+}
+
+/// Disabled, node `0001` closes its connections, open (`before`) and new; enabled, it serves again.
+async fn disabling_closes_and_enabling_serves(api: &Api, slow_node: SocketAddr, before: Memcached) {
     let path = format!("/proxies/{CLUSTER}-0001");
     let (status, body) = api
         .call("POST", &path, Some(json!({"enabled": false})))
