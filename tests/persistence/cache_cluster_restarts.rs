@@ -75,7 +75,9 @@ fn memcached_under(dir: &Path) -> Vec<u32> {
         .filter(|pid| {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline);
-            cmdline.contains("memcached") && cmdline.contains(&dir)
+            // The program itself, not any path that names it (a checkout under `memcached-*`).
+            let program = cmdline.split('\0').next().unwrap_or_default();
+            program.ends_with("memcached") && cmdline.contains(&dir)
         })
         .filter(|pid| is_alive(*pid))
         .collect()

@@ -7,6 +7,7 @@ mod support;
 
 mod api;
 mod behaviour;
+mod memcached_nodes;
 mod nodes;
 mod restarts;
 mod standalone;

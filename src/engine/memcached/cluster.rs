@@ -31,6 +31,13 @@ async fn answers(process: &MemcachedProcess) -> bool {
     )
 }
 
+/// The name of node `id`'s proxy in the toxics registry: the cluster's id and the node's, as
+/// AWS names a node in its DNS name (`<cluster>.<hash>.0001...`), so it is unique per cluster
+/// where the node id alone (`0001`) is not.
+pub(crate) fn toxics_proxy_name(cluster_id: &str, node_id: &str) -> String {
+    format!("{cluster_id}-{node_id}")
+}
+
 /// How a Memcached cluster starts.
 #[derive(Debug, Clone)]
 pub(crate) struct MemcachedClusterSpec {
@@ -189,13 +196,13 @@ impl MemcachedCluster {
         Ok(dead)
     }
 
-    /// Stops every node and closes every address.
+    /// Stops every node and closes every address; the nodes' proxies leave the toxics registry.
     pub async fn stop(&mut self) {
         self.configuration_endpoint.close();
         let mut stopping = JoinSet::new();
-        for node in &mut self.nodes {
+        for node in self.nodes.drain(..) {
             node.proxy.close();
-            if let Some(process) = node.process.take() {
+            if let Some(process) = node.process {
                 stopping.spawn(process.stop());
             }
         }
@@ -248,8 +255,9 @@ impl MemcachedCluster {
             let spec = self.node_spec(&id);
             let topology = self.topology.clone();
             let pool = self.spec.pool.clone();
+            let name = toxics_proxy_name(&self.spec.cluster_id, &id);
             starting.spawn(async move {
-                let proxy = NodeProxy::bind(&id, spec.socket_path(), topology, &pool, wanted)
+                let proxy = NodeProxy::bind(&name, spec.socket_path(), topology, &pool, wanted)
                     .await
                     .map_err(|e| EngineError::start(&id, e.to_string()))?;
                 let process = MemcachedProcess::start(spec).await?;

@@ -1,6 +1,7 @@
 //! A memcached node's address: a TCP listener the server holds on a loopback address of its
-//! own, forwarding each
-//! connection to the node's memcached over its Unix socket. It answers the Auto Discovery
+//! own, forwarding each connection to the node's memcached over its Unix socket. It is the
+//! node's proxy in the toxics registry (`<CacheClusterId>-<node id>`) for its whole life, and
+//! every connection passes its toxics (see [`serve`]). It answers the Auto Discovery
 //! commands itself (real memcached does not know them) and forwards everything else byte for
 //! byte. Binary-protocol connections (first byte 0x80) are forwarded untouched. Text ones are
 //! read command by command: a line is examined only at a command boundary, and a storage
@@ -17,8 +18,7 @@ use std::io;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::unix::{OwnedReadHalf as UnixRead, OwnedWriteHalf as UnixWrite};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::{mpsc, watch};
@@ -26,16 +26,23 @@ use tokio::task::JoinHandle;
 
 use super::discovery::{DiscoveryCommand, SharedTopology, TextCommand, classify_line};
 use crate::engine::address::AddressPool;
+use crate::engine::toxics::registry::Registration;
+use crate::engine::toxics::{ToxicRegistry, pipe_to};
 
 /// Longer lines are forwarded without being examined: memcached refuses them anyway, and no
 /// command line the proxy must recognise comes close.
 const MAX_EXAMINED_LINE: usize = 8192;
 const BINARY_MAGIC: u8 = 0x80;
+/// What may wait between a connection's toxics and its forwarder (both in one task).
+const IN_MEMORY_BUFFER: usize = 64 * 1024;
 
 pub(crate) struct NodeProxy {
     addr: SocketAddrV4,
     closed: watch::Sender<bool>,
     accept_task: JoinHandle<()>,
+    /// Lists the node as a proxy of the toxics registry while it lives: the node's network,
+    /// not its process, so a replaced node keeps its toxics.
+    _toxics: Registration,
 }
 
 impl NodeProxy {
@@ -43,8 +50,11 @@ impl NodeProxy {
     /// an address of its own from `pool` at its port (or 127.0.0.1 with a free port, where the
     /// pool falls back); the listener is held for the node's whole life, so a replaced node
     /// keeps its address and no other process can take it.
+    ///
+    /// The node is the toxics proxy `proxy_name`, from the start: this listener is the front
+    /// its toxics need, so they act at once (no port to move, unlike a Redis node's).
     pub async fn bind(
-        node_id: &str,
+        proxy_name: &str,
         socket: PathBuf,
         topology: SharedTopology,
         pool: &AddressPool,
@@ -55,13 +65,15 @@ impl NodeProxy {
             std::net::SocketAddr::V4(addr) => addr,
             other => return Err(io::Error::other(format!("not an IPv4 address: {other}"))),
         };
+        let toxics = ToxicRegistry::global().register_socket(proxy_name, addr, &socket);
         let (closed, closed_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, socket, topology, closed_rx));
-        tracing::info!(node = node_id, %addr, "memcached node proxy listening");
+        tracing::info!(node = proxy_name, %addr, "memcached node proxy listening");
         Ok(Self {
             addr,
             closed,
             accept_task,
+            _toxics: toxics,
         })
     }
 
@@ -102,19 +114,35 @@ async fn accept_loop(
     }
 }
 
-async fn serve(client: TcpStream, socket: PathBuf, topology: SharedTopology) {
+/// Each connection passes the node's toxics (its proxy in the toxics registry, listening at
+/// this address) on its way to the forwarder that speaks to memcached, so they act on the
+/// bytes as the client sends and receives them, Auto Discovery replies included. The two are
+/// joined in memory; they run in this one task.
+async fn serve(mut client: TcpStream, socket: PathBuf, topology: SharedTopology) {
+    let _ = client.set_nodelay(true);
+    let (mut toxic_side, forwarder_side) = tokio::io::duplex(IN_MEMORY_BUFFER);
+    let toxics = async move {
+        // A reset is the client's to see (its side is reset already); the forwarder's side
+        // just ends, and memcached sees the connection closed.
+        pipe_to(&mut client, &mut toxic_side).await;
+    };
+    tokio::join!(toxics, forward(forwarder_side, socket, topology));
+}
+
+async fn forward(client: DuplexStream, socket: PathBuf, topology: SharedTopology) {
     let Ok(upstream) = UnixStream::connect(&socket).await else {
         return; // the node is down: the client sees its connection closed, as with a dead host
     };
-    let _ = client.set_nodelay(true);
-    let mut first = [0u8; 1];
-    match client.peek(&mut first).await {
+    let (mut client_read, client_write) = tokio::io::split(client);
+    let mut first = vec![0u8; 16 * 1024];
+    match client_read.read(&mut first).await {
         Ok(0) | Err(_) => return,
-        Ok(_) => {}
+        Ok(n) => first.truncate(n),
     }
-    let (client_read, client_write) = client.into_split();
+    let binary = first[0] == BINARY_MAGIC;
+    let client_read = std::io::Cursor::new(first).chain(client_read);
     let (upstream_read, upstream_write) = upstream.into_split();
-    if first[0] == BINARY_MAGIC {
+    if binary {
         until_replies_end(
             copy_then_shutdown(client_read, upstream_write),
             copy_then_shutdown(upstream_read, client_write),
@@ -169,7 +197,7 @@ enum RequestState {
 }
 
 async fn forward_requests(
-    mut client: OwnedReadHalf,
+    mut client: impl AsyncRead + Unpin,
     mut upstream: UnixWrite,
     markers: mpsc::UnboundedSender<Marker>,
 ) -> io::Result<()> {
@@ -260,7 +288,7 @@ fn marker_command() -> (Vec<u8>, Vec<u8>) {
 
 async fn forward_replies(
     mut upstream: UnixRead,
-    mut client: OwnedWriteHalf,
+    mut client: impl AsyncWrite + Unpin,
     mut markers: mpsc::UnboundedReceiver<Marker>,
     topology: SharedTopology,
 ) -> io::Result<()> {

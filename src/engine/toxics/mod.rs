@@ -22,7 +22,7 @@ pub mod timeout;
 
 use tokio::time::Instant;
 
-pub use pipe::pipe;
+pub use pipe::{pipe, pipe_to};
 pub use registry::{ToxicRegistry, ToxicsError};
 pub use rng::Rng;
 pub use spec::{Stream, ToxicKind};

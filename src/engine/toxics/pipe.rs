@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
 use super::chain::Chain;
-use super::registry::{ProxyConfig, ToxicRegistry};
+use super::registry::{ConnectionLink, ProxyConfig, ToxicRegistry};
 use super::{Chunk, Item, Rng, Stream};
 
 /// How many chunks may wait in one direction before reading stops (Toxiproxy buffers 1024
@@ -35,41 +35,99 @@ enum Ending {
 /// Copies between `client` (accepted on an endpoint's port) and `upstream` until both sides
 /// close or a toxic ends the connection.
 pub async fn pipe(client: &mut TcpStream, upstream: &mut TcpStream) {
-    let link = client.local_addr().ok().and_then(|address| match address {
-        std::net::SocketAddr::V4(address) => ToxicRegistry::global().connect(address),
-        std::net::SocketAddr::V6(_) => None,
-    });
-    let Some(link) = link else {
+    let Some(link) = link_of(client) else {
         let _ = tokio::io::copy_bidirectional(client, upstream).await;
         return;
     };
-    if !link.config.borrow().enabled {
-        return; // a disabled proxy closes what it accepts
-    }
     let ending = {
-        let (mut client_read, mut client_write) = client.split();
-        let (mut upstream_read, mut upstream_write) = upstream.split();
-        let up = pump(
-            &mut client_read,
-            &mut upstream_write,
-            Stream::Upstream,
-            link.config.clone(),
-            link.rng.derive(&[b"upstream"]),
-        );
-        let down = pump(
-            &mut upstream_read,
-            &mut client_write,
-            Stream::Downstream,
-            link.config.clone(),
-            link.rng.derive(&[b"downstream"]),
-        );
-        both(up, down).await
+        let (client_read, client_write) = client.split();
+        let (upstream_read, upstream_write) = upstream.split();
+        through_toxics(
+            &link,
+            client_read,
+            client_write,
+            upstream_read,
+            upstream_write,
+        )
+        .await
     };
     if ending == Ending::Reset {
         let _ = client.set_zero_linger();
         let _ = upstream.set_zero_linger();
     }
+}
+
+/// [`pipe`] to an upstream of any kind (a memcached node's forwarder, in memory). True when a
+/// toxic reset the connection: the client's side is reset already; the caller resets (or
+/// drops) the upstream's.
+pub async fn pipe_to<U>(client: &mut TcpStream, upstream: &mut U) -> bool
+where
+    U: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(link) = link_of(client) else {
+        let _ = tokio::io::copy_bidirectional(client, upstream).await;
+        return false;
+    };
+    let ending = {
+        let (client_read, client_write) = client.split();
+        let (upstream_read, upstream_write) = tokio::io::split(&mut *upstream);
+        through_toxics(
+            &link,
+            client_read,
+            client_write,
+            upstream_read,
+            upstream_write,
+        )
+        .await
+    };
+    if ending == Ending::Reset {
+        let _ = client.set_zero_linger();
+    }
+    ending == Ending::Reset
+}
+
+/// The toxics of the proxy listening where `client` was accepted, if one does.
+fn link_of(client: &TcpStream) -> Option<ConnectionLink> {
+    match client.local_addr().ok()? {
+        std::net::SocketAddr::V4(address) => ToxicRegistry::global().connect(address),
+        std::net::SocketAddr::V6(_) => None,
+    }
+}
+
+/// Both directions through `link`'s toxics, until both end or one is closed or reset.
+async fn through_toxics<CR, CW, UR, UW>(
+    link: &ConnectionLink,
+    mut client_read: CR,
+    mut client_write: CW,
+    mut upstream_read: UR,
+    mut upstream_write: UW,
+) -> Ending
+where
+    CR: AsyncRead + Unpin,
+    CW: AsyncWrite + Unpin,
+    UR: AsyncRead + Unpin,
+    UW: AsyncWrite + Unpin,
+{
+    if !link.config.borrow().enabled {
+        return Ending::Close; // a disabled proxy closes what it accepts
+    }
+    let up = pump(
+        &mut client_read,
+        &mut upstream_write,
+        Stream::Upstream,
+        link.config.clone(),
+        link.rng.derive(&[b"upstream"]),
+    );
+    let down = pump(
+        &mut upstream_read,
+        &mut client_write,
+        Stream::Downstream,
+        link.config.clone(),
+        link.rng.derive(&[b"downstream"]),
+    );
+    let ending = both(up, down).await;
     tracing::debug!(proxy = %link.proxy, ?ending, "proxied connection ended");
+    ending
 }
 
 /// Runs both directions: done when both reach EOF, or at once when one is closed or reset.

@@ -90,6 +90,8 @@ struct ProxyEntry {
     refusal: Option<String>,
     /// A node's proxy (kept, parked, when its process goes with toxics on it).
     node: bool,
+    /// What `upstream` shows instead of `targets`: a memcached node's Unix socket.
+    socket: Option<String>,
 }
 
 /// The `registration` of a parked node proxy: no process holds it.
@@ -172,6 +174,22 @@ impl ToxicRegistry {
         self.insert(name, listen, targets, None, None).0
     }
 
+    /// [`Self::register`] for a proxy whose upstream is the Unix socket `socket` (a memcached
+    /// node: its front is permanent, so its toxics act at once, as an endpoint's do).
+    pub fn register_socket(
+        self: &Arc<Self>,
+        name: &str,
+        listen: SocketAddrV4,
+        socket: &std::path::Path,
+    ) -> Registration {
+        let (_, targets) = watch::channel(Vec::new());
+        let (registration, _) = self.insert(name, listen, targets, None, None);
+        if let Some(entry) = self.lock().get_mut(name) {
+            entry.socket = Some(format!("unix:{}", socket.display()));
+        }
+        registration
+    }
+
     /// [`Self::register`] for a node: toxics act only once its front has applied them, so the
     /// node follows the returned config and reports each version it applied on `applied`.
     /// With a `refusal`, adding a toxic or disabling the proxy is refused with that reason.
@@ -227,6 +245,7 @@ impl ToxicRegistry {
             applied,
             refusal,
             node,
+            socket: None,
         };
         proxies.insert(name.to_string(), entry);
         drop(proxies);
@@ -396,13 +415,11 @@ impl ToxicRegistry {
 
 fn view(name: &str, entry: &ProxyEntry) -> ProxyView {
     let config = entry.config.borrow().clone();
-    let upstream = entry
-        .targets
-        .borrow()
-        .iter()
-        .map(|target| target.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let upstream = entry.socket.clone().unwrap_or_else(|| {
+        let targets = entry.targets.borrow();
+        let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        targets.join(",")
+    });
     let mut toxics = config.toxics_of(Stream::Upstream);
     toxics.extend(config.toxics_of(Stream::Downstream));
     ProxyView {
