@@ -9,7 +9,6 @@ NOT_YET = {
     ("CreateCacheCluster", "OutpostMode"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArn"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArns"),  # refused: Outposts are not served locally; no valid value
-    ("CreateReplicationGroup", "CacheNodeType"),  # reported, but the nodes get no maxmemory of the type's size (node_types::memory_bytes is unused)
     ("CreateReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused (InvalidParameterCombination), no valid value
     ("CreateReplicationGroup", "DataTieringEnabled"),  # true is refused (no SSD tiering here); false is the default, so no row can see it
     ("CreateReplicationGroup", "GlobalReplicationGroupId"),  # no global datastores here: refused with InvalidParameterValue (AWS: GlobalReplicationGroupNotFoundFault for an unknown one)
@@ -28,7 +27,6 @@ NOT_YET = {
     ("ModifyCacheCluster", "IpDiscovery"),  # refused whatever the value, even ipv4 (a no-op AWS accepts)
     ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
     ("ModifyCacheCluster", "ScaleConfig"),  # refused: Memcached vertical/horizontal ScaleConfig is not served
-    ("ModifyReplicationGroup", "CacheNodeType"),  # reported (deferred to the window), but the nodes get no maxmemory of the type's size
     ("ModifyReplicationGroup", "CacheSecurityGroupNames"),  # VPC groups only: refused with InvalidParameterValue (AWS: InvalidParameterCombination)
     ("ModifyReplicationGroup", "ClusterMode"),  # only disabled (no change) is accepted; enabled/compatible migrations refused: no visible effect
     ("ModifyReplicationGroup", "IpDiscovery"),  # refused with InvalidParameterValue for every value (ipv4 included)
