@@ -15,10 +15,24 @@ pub fn add_to_change(state: &SharedState, group_id: &str, change: &mut GroupChan
     if change.cache_node_type.is_none() && change.cache_parameter_group_name.is_none() {
         return;
     }
+    if let Some(setting) = group_setting(state, group_id, change) {
+        change
+            .parameter_settings
+            .retain(|(name, _)| name != "maxmemory");
+        change.parameter_settings.push(setting);
+    }
+}
+
+/// The `maxmemory` of the nodes of `group_id` once `change` is applied (its node type, its
+/// parameter group and engine version where it changes them, the group's own otherwise); an
+/// empty change gives the group's current one.
+pub fn group_setting(
+    state: &SharedState,
+    group_id: &str,
+    change: &GroupChange,
+) -> Option<(String, String)> {
     let model = state.model();
-    let Ok(group) = model.group(group_id) else {
-        return;
-    };
+    let group = model.group(group_id).ok()?;
     let settings = &group.settings;
     let node_type = (change.cache_node_type.as_ref()).unwrap_or(&settings.stored.cache_node_type);
     let (engine, version) = match &change.engine_upgrade {
@@ -29,18 +43,12 @@ pub fn add_to_change(state: &SharedState, group_id: &str, change: &mut GroupChan
     let name = (change.cache_parameter_group_name.as_ref())
         .or(settings.cache_parameter_group_name.as_ref());
     let parameter_group = name.and_then(|name| model.parameter_group(name, &scope).ok());
-    let setting = maxmemory_setting(
+    maxmemory_setting(
         node_type,
         parameter_group.as_ref(),
         (engine, version),
         &scope,
-    );
-    if let Some(setting) = setting {
-        change
-            .parameter_settings
-            .retain(|(name, _)| name != "maxmemory");
-        change.parameter_settings.push(setting);
-    }
+    )
 }
 
 /// Sets a standalone Redis/Valkey cluster's node `maxmemory` from its node type and parameter

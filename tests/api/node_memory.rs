@@ -159,3 +159,64 @@ async fn a_full_node_refuses_writes_under_noeviction() {
     let error = refused.expect("a write past maxmemory is refused");
     assert!(error.to_string().contains("OOM"), "{error}");
 }
+
+/// A node type deferred to the maintenance window (`ApplyImmediately=false`) leaves the nodes'
+/// memory as it is until the window (fast-forwarded by `POST /_maintenance/{id}`).
+#[tokio::test]
+async fn a_deferred_node_type_reaches_the_nodes_at_the_window() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    client
+        .create_replication_group()
+        .replication_group_id("later")
+        .replication_group_description("node memory")
+        .cache_node_type("cache.t4g.micro")
+        .num_cache_clusters(2)
+        .send()
+        .await
+        .expect("create a cache.t4g.micro group");
+    wait_available(&client, "later").await;
+    let micro = expected(0.5, 25);
+    wait_maxmemory(&client, "later", &micro).await;
+    client
+        .modify_replication_group()
+        .replication_group_id("later")
+        .cache_node_type("cache.t4g.medium")
+        .apply_immediately(false)
+        .send()
+        .await
+        .expect("defer the node type");
+    for (member, node) in member_addresses(&client, "later").await {
+        assert_eq!(info_maxmemory(node), micro, "{member} before the window");
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{}/_maintenance/later", server.url))
+        .send()
+        .await
+        .expect("maintenance");
+    assert_eq!(response.status().as_u16(), 200);
+    wait_available(&client, "later").await;
+    wait_maxmemory(&client, "later", &expected(3.09, 25)).await;
+}
+
+/// `reserved-memory-percent` changed in a group in use reaches the running nodes' maxmemory.
+#[tokio::test]
+async fn a_changed_reservation_reaches_the_running_nodes() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_parameter_group(&client, "reserve", "redis7").await;
+    client
+        .create_replication_group()
+        .replication_group_id("reserve")
+        .replication_group_description("node memory")
+        .cache_node_type("cache.t4g.micro")
+        .cache_parameter_group_name("reserve")
+        .num_cache_clusters(2)
+        .send()
+        .await
+        .expect("create with a custom group");
+    wait_available(&client, "reserve").await;
+    wait_maxmemory(&client, "reserve", &expected(0.5, 25)).await;
+    modify(&client, "reserve", &[("reserved-memory-percent", "50")]).await;
+    wait_maxmemory(&client, "reserve", &expected(0.5, 50)).await;
+}
