@@ -20,7 +20,8 @@ use crate::model::group::{
     Endpoints, GroupStatus, Member, NodeGroupLayout, ReplicationGroup, Role,
 };
 use crate::model::ids::ReplicationGroupId;
-use crate::model::parameter_group::{ParameterGroup, start_settings_of};
+use crate::model::node_memory::node_start_settings;
+use crate::model::parameter_group::ParameterGroup;
 use crate::model::tags::Tag;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
@@ -52,11 +53,12 @@ pub async fn run(
     group.settings.running_engine_version = binary.version.clone();
     let tls = transit_encryption::checked_mode(state, &group.settings, &binary.path).await?;
     // A new node runs with every value its group sets (nothing needs a reboot yet), and with
-    // the family defaults where ElastiCache's differ from the engine's.
-    let config = start_settings_of(
+    // the family defaults where ElastiCache's differ from the engine's, and its node type's
+    // memory as `maxmemory`.
+    let config = node_start_settings(
         parameter_group.as_ref(),
-        &group.settings.engine,
-        &group.settings.engine_version,
+        &group.settings.stored.cache_node_type,
+        (&group.settings.engine, &group.settings.engine_version),
         &ctx.scope(),
     );
     let response = ReplicationGroupResult::from_model(&group);

@@ -13,7 +13,7 @@ use crate::model::parameter_group::family_of_version;
 use crate::protocol::query::invalid_value;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::{maintenance, modify};
+use crate::workflows::{maintenance, modify, node_memory};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
@@ -53,6 +53,7 @@ pub async fn run(
         Some(true) => None,
         _ => DeferredChange::split_off(&mut change, &mut upgrade_binary),
     };
+    node_memory::add_to_change(state, group_id, &mut change);
     if deferred
         .as_ref()
         .is_some_and(|d| d.change.engine_upgrade.is_some())

@@ -4,12 +4,14 @@
 
 use serde::Serialize;
 
+use crate::model::modify::GroupChange;
 use crate::model::parameter_group::{
     GroupParameter, MAX_PARAMETERS_PER_CALL, ParameterChange, ParameterGroup,
 };
 use crate::protocol::xml::XmlList;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::SharedState;
+use crate::workflows::node_memory;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -126,19 +128,25 @@ pub async fn apply_to_nodes(state: &SharedState, group_name: &str, change: &Para
         if let Err(error) = handle.lock().await.apply_config(&change.immediate).await {
             tracing::error!(cluster = %cluster_id, parameter_group = %group_name, %error, "a node refused a parameter");
         }
-    }
-    if change.immediate.is_empty() {
-        return;
+        // The reservation (`reserved-memory-percent`...) may have changed: maxmemory follows.
+        node_memory::apply_to_cache_cluster(state, cluster_id).await;
     }
     for group_id in &change.groups_in_use {
         // A group still being created gets the group's values when its nodes start.
         let Ok(handle) = state.engine.runtime(group_id) else {
             continue;
         };
+        let mut settings = change.immediate.clone();
+        // The reservation may have changed (it is no redis setting): maxmemory follows.
+        settings.extend(node_memory::group_setting(
+            state,
+            group_id,
+            &GroupChange::default(),
+        ));
         let mut runtime = handle.lock().await;
-        match runtime.apply_config(&change.immediate).await {
+        match runtime.apply_config(&settings).await {
             Ok(()) => {
-                tracing::info!(group = %group_id, parameter_group = %group_name, settings = ?change.immediate, "parameters applied")
+                tracing::info!(group = %group_id, parameter_group = %group_name, ?settings, "parameters applied")
             }
             Err(error) => {
                 tracing::error!(group = %group_id, parameter_group = %group_name, %error, "a node refused a parameter")

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod maintenance;
 mod member_changes;
 pub mod modify;
+pub mod node_memory;
 pub mod paging;
 pub mod parameter_group;
 pub mod persist;

@@ -39,10 +39,15 @@ pub fn start_now(state: &SharedState, cluster_id: &str) -> Result<bool, ApiError
     let Some(nodes) = state.model().begin_deferred_changes(cluster_id)? else {
         return Ok(false);
     };
+    let id = state.model().cache_cluster(cluster_id)?.id.clone();
+    // A deferred node type reaches the node's maxmemory (the same value again without one).
+    let (state_now, id_now) = (state.clone(), id.clone());
+    tokio::spawn(
+        async move { super::node_memory::apply_to_cache_cluster(&state_now, &id_now).await },
+    );
     let Some((pending, add)) = nodes else {
         return Ok(true);
     };
-    let id = state.model().cache_cluster(cluster_id)?.id.clone();
     tracing::info!(cluster = %id, add, remove = ?pending.to_remove, "applying the node change deferred to the maintenance window");
     tokio::spawn(super::cache_cluster::change_nodes(
         state.clone(),

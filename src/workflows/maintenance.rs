@@ -59,10 +59,11 @@ pub(crate) async fn next_window(
 
 /// Applies the deferred changes now and waits until they are; false when nothing was deferred.
 pub async fn apply_now(state: &SharedState, group_id: &str) -> Result<bool, ApiError> {
-    let Some(deferred) = state.model().begin_maintenance(group_id)? else {
+    let Some(mut deferred) = state.model().begin_maintenance(group_id)? else {
         return Ok(false);
     };
     let id = state.model().group(group_id)?.id.to_string();
+    super::node_memory::add_to_change(state, &id, &mut deferred.change);
     tracing::info!(group = %id, "applying the changes deferred to the maintenance window");
     super::modify::run(state.clone(), id, deferred.change, deferred.upgrade_binary).await;
     Ok(true)

@@ -16,6 +16,7 @@ mod guard;
 pub mod health;
 pub mod maintenance;
 pub mod modify;
+pub mod node_memory;
 mod repair;
 pub mod replicas;
 pub mod resharding;

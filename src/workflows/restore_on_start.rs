@@ -22,7 +22,7 @@ use crate::engine::{
 use crate::model::arn::Arn;
 use crate::model::cache_cluster::CacheCluster;
 use crate::model::group::{Endpoints, ReplicationGroup, Role};
-use crate::model::parameter_group::start_settings_of;
+use crate::model::node_memory::node_start_settings;
 use crate::model::persist::Comeback;
 use crate::model::scope::Scope;
 use crate::model::slot_plan::parse_ranges;
@@ -107,16 +107,17 @@ async fn restart_binary(
     binary.map(|b| b.path).map_err(|e| e.to_string())
 }
 
-/// The `CONFIG SET` pairs of a parameter group (none without one).
+/// The `CONFIG SET` pairs a node starts with: its parameter group's (its family default's
+/// without one) and its node type's `maxmemory`.
 fn parameter_settings(
     state: &SharedState,
-    name: Option<&str>,
-    (engine, version): (&str, &str),
+    (name, node_type): (Option<&str>, &str),
+    engine_version: (&str, &str),
     arn: &Arn,
 ) -> Vec<(String, String)> {
     let scope = Scope::new(&arn.account, &arn.region);
     let group = name.and_then(|name| state.model().parameter_group(name, &scope).ok());
-    start_settings_of(group.as_ref(), engine, version, &scope)
+    node_start_settings(group.as_ref(), node_type, engine_version, &scope)
 }
 
 /// The group's start as CreateReplicationGroup would make it, on its previous addresses and
@@ -141,7 +142,10 @@ async fn plan(
         .map_err(|e| e.to_string())?;
     let config = parameter_settings(
         state,
-        settings.cache_parameter_group_name.as_deref(),
+        (
+            settings.cache_parameter_group_name.as_deref(),
+            &settings.stored.cache_node_type,
+        ),
         (&settings.engine, &settings.engine_version),
         &group.arn,
     );
@@ -261,7 +265,12 @@ async fn cache_cluster_plan(
         tls: settings
             .transit_encryption_mode
             .map(transit_encryption::engine_mode),
-        config: parameter_settings(state, name, (engine, asked), &cluster.arn),
+        config: parameter_settings(
+            state,
+            (name, &settings.stored.cache_node_type),
+            (engine, asked),
+            &cluster.arn,
+        ),
         port: address.port(),
         seed_rdb: previous_rdb(&state.engine.standalone_node_dir(&cluster.id))?,
         previous: Some(address),

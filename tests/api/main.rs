@@ -18,6 +18,7 @@ mod iam_auth;
 mod input_catalogue;
 mod lifecycle;
 mod markers;
+mod node_memory;
 mod output_members;
 mod parameter_groups;
 mod parameter_nodes;

@@ -13,7 +13,8 @@ use crate::model::cache_cluster::{
     CacheCluster, CacheEngine, CacheNode, ClusterSettings, ClusterStatus, NodeStatus,
 };
 use crate::model::catalogue::engine_versions;
-use crate::model::parameter_group::{ParameterGroup, start_settings_of};
+use crate::model::node_memory::node_start_settings;
+use crate::model::parameter_group::ParameterGroup;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
 use crate::workflows::cache_cluster::{self, RedisPlan, StartPlan};
@@ -58,10 +59,10 @@ pub async fn run(
         binary.as_ref(),
         &default_version,
     )?;
-    let config = start_settings_of(
+    let config = node_start_settings(
         parameter_group.as_ref(),
-        engine.as_str(),
-        &settings.engine_version,
+        &settings.stored.cache_node_type,
+        (engine.as_str(), &settings.engine_version),
         &ctx.scope(),
     );
     let now = state.now();

@@ -14,7 +14,9 @@ use crate::model::parameter_group::ParameterGroup;
 use crate::model::resource::Resource;
 use crate::protocol::{ApiError, QueryParams};
 use crate::state::{RequestContext, SharedState};
-use crate::workflows::{cache_cluster, cluster_maintenance as cache_cluster_maintenance};
+use crate::workflows::{
+    cache_cluster, cluster_maintenance as cache_cluster_maintenance, node_memory,
+};
 
 /// Parameters that would change what runs (or how it is reached) and have no local equivalent.
 const UNSUPPORTED: [&str; 5] = [
@@ -82,12 +84,15 @@ pub async fn run(
     }
     let node_type = params.optional("CacheNodeType");
     if let Some(node_type) = node_type {
-        // Recorded and reported (the nodes' memory does not follow it, as for a group's).
         let mut model = state.model();
         updated = match apply_immediately {
             true => model.set_cluster_node_type(raw_id, node_type)?,
             false => model.defer_cluster_node_type(raw_id, node_type)?,
         };
+    }
+    if parameter_group.is_some() || (node_type.is_some() && apply_immediately) {
+        // The node's maxmemory follows its node type and the new group's reservation.
+        node_memory::apply_to_cache_cluster(state, &updated.id).await;
     }
     let deferred = !apply_immediately && (node_type.is_some() || node_change.is_some());
     match node_change {

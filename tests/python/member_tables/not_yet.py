@@ -9,7 +9,6 @@ NOT_YET = {
     ("CreateCacheCluster", "OutpostMode"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArn"),  # refused: Outposts are not served locally; no valid value
     ("CreateCacheCluster", "PreferredOutpostArns"),  # refused: Outposts are not served locally; no valid value
-    ("CreateReplicationGroup", "CacheNodeType"),  # reported, but the nodes get no maxmemory of the type's size (node_types::memory_bytes is unused)
     ("CreateReplicationGroup", "CacheSecurityGroupNames"),  # no valid value: every group and cluster here is in a VPC, where AWS refuses cache security groups (InvalidParameterCombination, "Use of cache security groups is not permitted along with cache subnet group."; tests/api/input_catalogue.rs)
     ("CreateReplicationGroup", "DataTieringEnabled"),  # true is refused (no SSD tiering here); false is the default, so no row can see it
     ("CreateReplicationGroup", "GlobalReplicationGroupId"),  # no global datastores here, so no valid value: every id answers GlobalReplicationGroupNotFoundFault (AWS's fault for an unknown one; tests/api/input_catalogue.rs)
@@ -25,7 +24,6 @@ NOT_YET = {
     ("ModifyCacheCluster", "EngineVersion"),  # only the current version is accepted (a no-op); an upgrade is refused (one local binary per version), so no row can show an effect
     ("ModifyCacheCluster", "LogDeliveryConfigurations"),  # refused: log delivery is not served for cache clusters
     ("ModifyCacheCluster", "ScaleConfig"),  # refused: Memcached vertical/horizontal ScaleConfig is not served
-    ("ModifyReplicationGroup", "CacheNodeType"),  # reported (deferred to the window), but the nodes get no maxmemory of the type's size
     ("ModifyReplicationGroup", "CacheSecurityGroupNames"),  # no valid value: every group and cluster here is in a VPC, where AWS refuses cache security groups (InvalidParameterCombination, "Use of cache security groups is not permitted along with cache subnet group."; tests/api/input_catalogue.rs)
     ("ModifyReplicationGroup", "ClusterMode"),  # only disabled (no change) is accepted; enabled/compatible migrations refused: no visible effect
     ("ModifyReplicationGroup", "LogDeliveryConfigurations"),  # not implemented: refused with InvalidParameterValue
