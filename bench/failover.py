@@ -369,7 +369,10 @@ class Server:
     def __init__(self, binary, workdir, extra_args=(), keep_nodes=False):
         self.log_path = os.path.join(workdir, "server.log")
         self.log = open(self.log_path, "wb")
-        args = [binary, "--listen", "127.0.0.1:0", "--failover-quota", "1000", *extra_args]
+        # Every node on 127.0.0.1 with a port of its own: the script's RESP client reads the
+        # nodes' INFO at 127.0.0.1:<port> (the default gives each node its own 127.X.Y.Z).
+        args = [binary, "--listen", "127.0.0.1:0", "--failover-quota", "1000",
+                "--node-addresses", "shared", *extra_args]
         if keep_nodes:
             args += ["--data-dir", os.path.join(workdir, "server-nodes")]
         self.proc = subprocess.Popen(
