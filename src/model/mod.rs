@@ -30,6 +30,7 @@ pub mod scope;
 pub mod shard_replicas;
 pub mod slot_plan;
 pub mod snapshot;
+pub mod start_settings;
 pub mod stored_settings;
 pub mod subnet_group;
 pub mod tags;

@@ -11,8 +11,9 @@
 //! Memcached nodes are left out: their memory (`-m`) is not set from the node type yet.
 
 use super::catalogue::node_types;
-use super::parameter_group::{ParameterGroup, family_of_version, start_settings_of};
+use super::parameter_group::{ParameterGroup, family_of_version};
 use super::scope::Scope;
+use super::start_settings::start_settings_of;
 
 /// The node type's memory less `group`'s reservation, in bytes; `None` for a type outside the
 /// catalogue (refused at the edge, so only a resource stored by an older version).

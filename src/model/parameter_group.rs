@@ -222,24 +222,6 @@ impl ParameterGroup {
         self.node_settings(Some(&names), true)
     }
 
-    /// What a new node starts with: the group's own values, and the family defaults in which
-    /// ElastiCache differs from the engine's own (see [`DIFFERENT_FROM_ENGINE`]).
-    pub fn start_settings(&self) -> Vec<(String, String)> {
-        let mut names: Vec<String> = self.values.keys().cloned().collect();
-        for name in DIFFERENT_FROM_ENGINE {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
-            }
-        }
-        self.node_settings(Some(&names), true)
-    }
-
-    /// The family's default group (`default.<family>`), whose values never change: what a
-    /// resource created without `CacheParameterGroupName` runs with.
-    pub fn family_default(family: &str, scope: &Scope) -> Self {
-        default_group(format!("default.{family}"), family, scope)
-    }
-
     /// The non-default settings only a restart applies (`requires-reboot`, and the startup
     /// ones such as `databases`): what a rebooted node starts with, on its command line.
     pub fn reboot_settings(&self) -> Vec<(String, String)> {
@@ -256,22 +238,6 @@ impl ParameterGroup {
             }
         }
         settings
-    }
-}
-
-/// What a new node starts with: `group`'s start settings, or without one those of the default
-/// group of the family of `engine` `version`.
-pub fn start_settings_of(
-    group: Option<&ParameterGroup>,
-    engine: &str,
-    version: &str,
-    scope: &Scope,
-) -> Vec<(String, String)> {
-    match group {
-        Some(group) => group.start_settings(),
-        None => family_of_version(engine, version)
-            .map(|family| ParameterGroup::family_default(family, scope).start_settings())
-            .unwrap_or_default(),
     }
 }
 
@@ -302,16 +268,6 @@ pub fn family_of_version(engine: &str, version: &str) -> Option<&'static str> {
     same(2).or_else(|| same(1))
 }
 
-/// The family defaults in which ElastiCache differs from redis-server's and valkey-server's own
-/// (their `noeviction`, 5 samples and synchronous replica flush): a node started without them
-/// would evict, or refuse writes, unlike an ElastiCache node. The other defaults of the
-/// families are the engines' own, so a new node is not sent them.
-const DIFFERENT_FROM_ENGINE: [&str; 3] = [
-    "maxmemory-policy",
-    "maxmemory-samples",
-    "replica-lazy-flush",
-];
-
 /// `default.redis7`, `default.redis7.cluster.on`, ...: the names of the groups every scope has.
 fn is_default_name(raw: &str) -> bool {
     default_group_names().any(|(name, _)| name.eq_ignore_ascii_case(raw))
@@ -331,7 +287,7 @@ fn default_group_names() -> impl Iterator<Item = (String, &'static str)> {
     })
 }
 
-fn default_group(name: String, family: &str, scope: &Scope) -> ParameterGroup {
+pub(super) fn default_group(name: String, family: &str, scope: &Scope) -> ParameterGroup {
     ParameterGroup {
         arn: Arn::new(ResourceKind::ParameterGroup, scope, &name),
         description: format!("Default parameter group for {family}"),

@@ -36,40 +36,9 @@ pub async fn run(
     let raw_id = params.required("CacheClusterId")?;
     // AWS defers a node-count change to the maintenance window unless told otherwise.
     let apply_immediately = params.bool("ApplyImmediately")?.unwrap_or(false);
-    if let Some(group) = state
-        .model()
-        .groups()
-        .find(|g| g.member(&raw_id.to_ascii_lowercase()).is_some())
-    {
-        return Err(ApiError::InvalidParameterCombination(format!(
-            "Cache cluster {raw_id} is a member of replication group {}: modify the replication group instead.",
-            group.id
-        )));
-    }
-    crate::api::group_settings::refuse_cache_security_groups(params)?;
-    if let Some(name) = UNSUPPORTED.iter().find(|n| params.optional(n).is_some()) {
-        return Err(ApiError::InvalidParameterValue(format!(
-            "elasticache-local does not support changing {} of a cache cluster.",
-            name.split('.').next().unwrap_or(name)
-        )));
-    }
-    let cluster = state.model().cache_cluster(raw_id)?.clone();
-    if cluster.status != ClusterStatus::Available {
-        // Checked before any setting changes, so a refused request changes nothing.
-        return Err(cluster.invalid_state(ClusterStatus::Modifying));
-    }
+    let cluster = modifiable_cluster(state, params, raw_id)?;
     let node_change = parse_node_change(params, &cluster)?;
-    let parameter_group = match params.optional("CacheParameterGroupName") {
-        Some(name) if !cluster.engine.is_memcached() => {
-            Some(state.model().parameter_group(name, &ctx.scope())?)
-        }
-        Some(name) => {
-            return Err(ApiError::InvalidParameterCombination(format!(
-                "Cache parameter group {name}: only the default group serves a Memcached cluster here."
-            )));
-        }
-        None => None,
-    };
+    let parameter_group = parse_parameter_group(state, params, &cluster, ctx)?;
     if let Some(version) = params.optional("EngineVersion")
         && version != cluster.settings.engine_version
     {
@@ -107,6 +76,59 @@ pub async fn run(
         cache_cluster_maintenance::watch(state.clone(), updated.id.clone());
     }
     Ok(CacheClusterResult::standalone(&updated))
+}
+
+/// The cluster `raw_id`, when the request may modify it: a standalone cluster (a group's member
+/// is modified through its group), no member refused here, and `available`.
+fn modifiable_cluster(
+    state: &SharedState,
+    params: &QueryParams,
+    raw_id: &str,
+) -> Result<CacheCluster, ApiError> {
+    if let Some(group) = state
+        .model()
+        .groups()
+        .find(|g| g.member(&raw_id.to_ascii_lowercase()).is_some())
+    {
+        return Err(ApiError::InvalidParameterCombination(format!(
+            "Cache cluster {raw_id} is a member of replication group {}: modify the replication group instead.",
+            group.id
+        )));
+    }
+    crate::api::group_settings::refuse_cache_security_groups(params)?;
+    if let Some(name) = UNSUPPORTED.iter().find(|n| params.optional(n).is_some()) {
+        return Err(ApiError::InvalidParameterValue(format!(
+            "elasticache-local does not support changing {} of a cache cluster.",
+            name.split('.').next().unwrap_or(name)
+        )));
+    }
+    let cluster = state.model().cache_cluster(raw_id)?.clone();
+    if cluster.status != ClusterStatus::Available {
+        // Checked before any setting changes, so a refused request changes nothing.
+        return Err(cluster.invalid_state(ClusterStatus::Modifying));
+    }
+    Ok(cluster)
+}
+
+/// `CacheParameterGroupName`: a Redis/Valkey cluster's new group; a Memcached one keeps its
+/// family's default.
+fn parse_parameter_group(
+    state: &SharedState,
+    params: &QueryParams,
+    cluster: &CacheCluster,
+    ctx: &RequestContext,
+) -> Result<Option<ParameterGroup>, ApiError> {
+    Ok(match params.optional("CacheParameterGroupName") {
+        Some(name) if !cluster.engine.is_memcached() => {
+            Some(state.model().parameter_group(name, &ctx.scope())?)
+        }
+        Some(name) => {
+            return Err(ApiError::InvalidParameterCombination(format!(
+                "Cache parameter group {name}: only the default group serves a Memcached cluster here."
+            )));
+        }
+        None => None,
+    })
 }
 
 /// A node-count change applied at once: the cluster `modifying` until the nodes changed.

@@ -147,15 +147,9 @@ fn check_chosen(
     Ok(())
 }
 
-/// The events of the failure, and the promotion when the primary is down, automatic failover
-/// is on and a replica still runs.
-async fn fail_over(
-    state: &SharedState,
-    runtime: &mut Runtime,
-    ticket: &FailoverTicket,
-    down: &[usize],
-    fault: &Fault,
-) -> Result<(), String> {
+/// The events of the nodes a fault took down: a restart's shutdown, else the node's failure and
+/// why.
+fn record_nodes_down(state: &SharedState, runtime: &Runtime, down: &[usize], fault: &Fault) {
     let record = |kind: EventKind| state.model().record(kind, state.now());
     let reason = match &fault.kind {
         FaultKind::AzPowerInterruption { zone } => format!("power interrupted in {zone}"),
@@ -176,6 +170,18 @@ async fn fail_over(
             },
         });
     }
+}
+
+/// The events of the failure, and the promotion when the primary is down, automatic failover
+/// is on and a replica still runs.
+async fn fail_over(
+    state: &SharedState,
+    runtime: &mut Runtime,
+    ticket: &FailoverTicket,
+    down: &[usize],
+    fault: &Fault,
+) -> Result<(), String> {
+    record_nodes_down(state, runtime, down, fault);
     // One primary in cluster mode disabled; in cluster mode, each shard's whose primary is down
     // and that has a node left. A shard wholly down (every node in the failed AZ) has no
     // replica to promote: it is unavailable until its nodes come back, as on AWS, while the
