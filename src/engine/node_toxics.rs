@@ -67,8 +67,11 @@ fn take_accept(slot: &AcceptSlot) -> Option<JoinHandle<()>> {
 }
 
 impl NodeToxics {
-    /// Lists the node `member` at `addr`; `refusal` says why its toxics cannot be set.
-    pub fn open(
+    /// Lists the node `member` at `addr`; `refusal` says why its toxics cannot be set. Returns
+    /// once the node's current toxics act: a restarted node whose proxy was parked with
+    /// toxics is fronted before the caller talks to it (else a recovery's first commands
+    /// could meet the moment its port moves behind the front, refused).
+    pub async fn open(
         member: &str,
         addr: SocketAddrV4,
         client: NodeClient,
@@ -76,6 +79,7 @@ impl NodeToxics {
     ) -> Self {
         let (targets, upstream) = watch::channel(vec![addr]);
         let (applied, applied_rx) = watch::channel(Applied::default());
+        let mut first_applied = applied_rx.clone();
         let (registration, config) =
             ToxicRegistry::global().register_node(member, addr, upstream, applied_rx, refusal);
         let accept = AcceptSlot::default();
@@ -86,6 +90,8 @@ impl NodeToxics {
             accept: accept.clone(),
         };
         let task = tokio::spawn(follow(node, config, targets, applied));
+        // The first round of `follow` fronts the node if its toxics ask for it, then reports.
+        let _ = first_applied.changed().await;
         Self {
             _registration: registration,
             task,

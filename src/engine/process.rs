@@ -117,12 +117,15 @@ impl RedisProcess {
             toxics: None,
         };
         process.wait_until_answering().await?;
-        process.toxics = Some(super::node_toxics::NodeToxics::open(
-            &process.spec.name,
-            process.spec.addr,
-            process.client(),
-            None,
-        ));
+        process.toxics = Some(
+            super::node_toxics::NodeToxics::open(
+                &process.spec.name,
+                process.spec.addr,
+                process.client(),
+                None,
+            )
+            .await,
+        );
         Ok(process)
     }
 

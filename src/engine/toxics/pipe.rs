@@ -35,24 +35,7 @@ enum Ending {
 /// Copies between `client` (accepted on an endpoint's port) and `upstream` until both sides
 /// close or a toxic ends the connection.
 pub async fn pipe(client: &mut TcpStream, upstream: &mut TcpStream) {
-    let Some(link) = link_of(client) else {
-        let _ = tokio::io::copy_bidirectional(client, upstream).await;
-        return;
-    };
-    let ending = {
-        let (client_read, client_write) = client.split();
-        let (upstream_read, upstream_write) = upstream.split();
-        through_toxics(
-            &link,
-            client_read,
-            client_write,
-            upstream_read,
-            upstream_write,
-        )
-        .await
-    };
-    if ending == Ending::Reset {
-        let _ = client.set_zero_linger();
+    if pipe_to(client, upstream).await {
         let _ = upstream.set_zero_linger();
     }
 }
