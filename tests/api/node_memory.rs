@@ -44,20 +44,25 @@ async fn wait_maxmemory(client: &aws_sdk_elasticache::Client, group_id: &str, va
     }
 }
 
-#[tokio::test]
-async fn the_node_type_is_each_nodes_maxmemory_and_follows_a_change() {
-    let server = TestServer::start();
-    let client = server.sdk();
+/// A two-node cache.t4g.micro group `id`, available.
+async fn create_micro_group(client: &aws_sdk_elasticache::Client, id: &str) {
     client
         .create_replication_group()
-        .replication_group_id("micro")
+        .replication_group_id(id)
         .replication_group_description("node memory")
         .cache_node_type("cache.t4g.micro")
         .num_cache_clusters(2)
         .send()
         .await
         .expect("create a cache.t4g.micro group");
-    wait_available(&client, "micro").await;
+    wait_available(client, id).await;
+}
+
+#[tokio::test]
+async fn the_node_type_is_each_nodes_maxmemory_and_follows_a_change() {
+    let server = TestServer::start();
+    let client = server.sdk();
+    create_micro_group(&client, "micro").await;
     // AWS's own figure for a 0.5 GiB node in a default group: 402653184 bytes.
     assert_eq!(expected(0.5, 25), "402653184");
     wait_maxmemory(&client, "micro", "402653184").await;
@@ -166,16 +171,7 @@ async fn a_full_node_refuses_writes_under_noeviction() {
 async fn a_deferred_node_type_reaches_the_nodes_at_the_window() {
     let server = TestServer::start();
     let client = server.sdk();
-    client
-        .create_replication_group()
-        .replication_group_id("later")
-        .replication_group_description("node memory")
-        .cache_node_type("cache.t4g.micro")
-        .num_cache_clusters(2)
-        .send()
-        .await
-        .expect("create a cache.t4g.micro group");
-    wait_available(&client, "later").await;
+    create_micro_group(&client, "later").await;
     let micro = expected(0.5, 25);
     wait_maxmemory(&client, "later", &micro).await;
     client
