@@ -17,8 +17,7 @@ use crate::workflows::{maintenance, modify, node_memory};
 
 /// Members accepted by the model that have no local equivalent: refused rather than silently
 /// dropped, so a caller never believes a change was made.
-const UNSUPPORTED: [&str; 1] =
-    ["LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType"];
+const UNSUPPORTED: [&str; 1] = ["LogDeliveryConfigurations"];
 
 pub async fn run(
     state: &SharedState,
@@ -223,13 +222,10 @@ fn switch_parameter_group(
 
 fn parse_change(params: &QueryParams) -> Result<GroupChange, ApiError> {
     super::group_settings::refuse_cache_security_groups(params)?;
-    if let Some(name) = UNSUPPORTED
-        .iter()
-        .find(|name| params.optional(name).is_some())
-    {
-        let member = name.split('.').next().unwrap_or(name);
+    // `has`: a list of structures arrives only as its members' fields.
+    if let Some(name) = UNSUPPORTED.iter().find(|name| params.has(name)) {
         return Err(ApiError::InvalidParameterValue(format!(
-            "elasticache-local does not support {member}."
+            "elasticache-local does not support {name}."
         )));
     }
     if params

@@ -53,6 +53,15 @@ impl QueryParams {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Whether the request sends member `name` in any form: the value itself, or any key of
+    /// a list or structure under it (`Name.Member.1.Field`).
+    pub fn has(&self, name: &str) -> bool {
+        self.values.keys().any(|key| {
+            key.strip_prefix(name)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    }
+
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
@@ -166,6 +175,24 @@ pub fn invalid_value(name: &str, value: &str, expected: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_is_seen_in_any_of_its_forms() {
+        let params = QueryParams::from_pairs([
+            (
+                "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType",
+                "slow-log",
+            ),
+            ("ScaleConfig", "x"),
+            ("PreferredOutpostArns.PreferredOutpostArn.1", "arn"),
+        ]);
+        assert!(params.has("LogDeliveryConfigurations"));
+        assert!(params.has("ScaleConfig"));
+        assert!(params.has("PreferredOutpostArns"));
+        // A name that only starts the same is another member.
+        assert!(!params.has("PreferredOutpostArn"));
+        assert!(!params.has("LogDelivery"));
+    }
 
     #[test]
     fn body_and_query_string_are_both_read_and_lists_keep_numeric_order() {

@@ -364,8 +364,31 @@ fn rows() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "GlobalReplicationGroupNotFoundFault",
             "ldgnf-global",
         ),
+        // A list of structures arrives only as its members' fields (as every SDK sends it):
+        // refused, not ignored, on the actions that do not serve it.
+        row(CREATE_CLUSTER, LOG_DELIVERY, VALUE, "log delivery"),
+        row(
+            MODIFY_CLUSTER,
+            LOG_DELIVERY,
+            VALUE,
+            "LogDeliveryConfigurations",
+        ),
+        row(
+            MODIFY_CLUSTER,
+            "ScaleConfig.ReshardingConfig.ReshardingConfiguration.1.NodeGroupId=0001",
+            VALUE,
+            "ScaleConfig",
+        ),
+        row(
+            MODIFY_GROUP,
+            LOG_DELIVERY,
+            VALUE,
+            "LogDeliveryConfigurations",
+        ),
     ]
 }
+
+const LOG_DELIVERY: &str = "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogType=slow-log&LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.DestinationType=cloudwatch-logs&LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1.LogFormat=json";
 
 #[tokio::test]
 async fn every_catalogue_member_is_checked_on_every_action_that_takes_it() {

@@ -190,16 +190,11 @@ fn reject_unsupported(params: &QueryParams, engine: CacheEngine) -> Result<(), A
     for (name, what) in [
         ("OutpostMode", "Outposts (OutpostMode)"),
         ("PreferredOutpostArn", "Outposts (PreferredOutpostArn)"),
-        (
-            "PreferredOutpostArns.PreferredOutpostArn.1",
-            "Outposts (PreferredOutpostArns)",
-        ),
-        (
-            "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1",
-            "log delivery",
-        ),
+        ("PreferredOutpostArns", "Outposts (PreferredOutpostArns)"),
+        ("LogDeliveryConfigurations", "log delivery"),
     ] {
-        if params.optional(name).is_some() {
+        // `has`: a list of structures arrives only as its members' fields.
+        if params.has(name) {
             return Err(unsupported(what));
         }
     }

@@ -23,8 +23,8 @@ const UNSUPPORTED: [&str; 5] = [
     "AuthToken",
     "AuthTokenUpdateStrategy",
     "Engine",
-    "LogDeliveryConfigurations.LogDeliveryConfigurationRequest.1",
-    "ScaleConfig.ReplicationFactor",
+    "LogDeliveryConfigurations",
+    "ScaleConfig",
 ];
 
 pub async fn run(
@@ -96,10 +96,9 @@ fn modifiable_cluster(
         )));
     }
     crate::api::group_settings::refuse_cache_security_groups(params)?;
-    if let Some(name) = UNSUPPORTED.iter().find(|n| params.optional(n).is_some()) {
+    if let Some(name) = UNSUPPORTED.iter().find(|n| params.has(n)) {
         return Err(ApiError::InvalidParameterValue(format!(
-            "elasticache-local does not support changing {} of a cache cluster.",
-            name.split('.').next().unwrap_or(name)
+            "elasticache-local does not support changing {name} of a cache cluster."
         )));
     }
     let cluster = state.model().cache_cluster(raw_id)?.clone();
