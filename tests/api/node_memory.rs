@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use crate::cache_clusters::wait_standalone_node;
 use crate::parameter_groups::{create_parameter_group, modify};
 use crate::support::{
-    DEADLINE, TestServer, connect, create_cluster, increase_replicas, member_addresses,
-    wait_available, wait_members, wait_until,
+    DEADLINE, TestServer, connect, create_cluster, fast_forward_maintenance, increase_replicas,
+    member_addresses, wait_available, wait_members, wait_until,
 };
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -185,12 +185,8 @@ async fn a_deferred_node_type_reaches_the_nodes_at_the_window() {
     for (member, node) in member_addresses(&client, "later").await {
         assert_eq!(info_maxmemory(node), micro, "{member} before the window");
     }
-    let response = reqwest::Client::new()
-        .post(format!("{}/_maintenance/later", server.url))
-        .send()
-        .await
-        .expect("maintenance");
-    assert_eq!(response.status().as_u16(), 200);
+    let (status, _) = fast_forward_maintenance(&server, "later").await;
+    assert_eq!(status, 200);
     wait_available(&client, "later").await;
     wait_maxmemory(&client, "later", &expected(3.09, 25)).await;
 }

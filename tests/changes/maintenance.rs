@@ -3,8 +3,8 @@
 //! fast-forwards to the maintenance window; metadata-only changes never make it `modifying`.
 
 use crate::support::{
-    TestServer, cache_cluster, create_group, describe, member_ids, wait_available,
-    wait_cache_cluster_available, wait_for_event,
+    TestServer, cache_cluster, create_group, describe, fast_forward_maintenance, member_ids,
+    wait_available, wait_cache_cluster_available, wait_for_event,
 };
 
 const NEW_TYPE: &str = "cache.r7g.large";
@@ -55,13 +55,8 @@ async fn a_deferred_node_type_waits_for_the_maintenance_window() {
     }
 
     // Fast-forward to the maintenance window.
-    let response = reqwest::Client::new()
-        .post(format!("{}/_maintenance/deferred", server.url))
-        .send()
-        .await
-        .expect("maintenance");
-    assert_eq!(response.status().as_u16(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
+    let (status, body) = fast_forward_maintenance(&server, "deferred").await;
+    assert_eq!(status, 200);
     assert_eq!(body["applied"], true, "{body}");
     let group = wait_available(&client, "deferred").await;
     assert_eq!(group.cache_node_type(), Some(NEW_TYPE));
@@ -82,19 +77,10 @@ async fn a_deferred_node_type_waits_for_the_maintenance_window() {
     .await;
 
     // Nothing deferred any more: the route says so; an unknown group is a 404.
-    let again = reqwest::Client::new()
-        .post(format!("{}/_maintenance/deferred", server.url))
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = again.json().await.unwrap();
+    let (_, body) = fast_forward_maintenance(&server, "deferred").await;
     assert_eq!(body["applied"], false, "{body}");
-    let missing = reqwest::Client::new()
-        .post(format!("{}/_maintenance/nope", server.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status().as_u16(), 404);
+    let (missing, _) = fast_forward_maintenance(&server, "nope").await;
+    assert_eq!(missing, 404);
 
     // ApplyImmediately=true: applied at once, as before.
     client
@@ -191,13 +177,8 @@ async fn a_deferred_memcached_node_count_waits_for_the_maintenance_window() {
     assert_eq!(pending_type, Some("cache.m5.large"));
     assert_ne!(described.cache_node_type(), Some("cache.m5.large"));
 
-    let response = reqwest::Client::new()
-        .post(format!("{}/_maintenance/mc-deferred", server.url))
-        .send()
-        .await
-        .expect("maintenance");
-    assert_eq!(response.status().as_u16(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
+    let (status, body) = fast_forward_maintenance(&server, "mc-deferred").await;
+    assert_eq!(status, 200);
     assert_eq!(body["applied"], true, "{body}");
     let grown = |c: &aws_sdk_elasticache::types::CacheCluster| {
         (c.cache_nodes().len() == 2).then(|| pending(c))

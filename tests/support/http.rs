@@ -182,6 +182,21 @@ pub async fn inject(server: &TestServer, body: serde_json::Value) -> (u16, serde
     (status, response.json().await.expect("a JSON answer"))
 }
 
+/// `POST /_maintenance/{id}`: fast-forwards a group's or cluster's deferred changes to its
+/// maintenance window; the status and the JSON answer (`Null` for one that is not JSON).
+pub async fn fast_forward_maintenance(server: &TestServer, id: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/_maintenance/{id}", server.url))
+        .send()
+        .await
+        .expect("http");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// [`inject`] of a fault that must be accepted (200): its answer.
 pub async fn inject_ok(server: &TestServer, body: serde_json::Value) -> serde_json::Value {
     let (status, answer) = inject(server, body).await;
