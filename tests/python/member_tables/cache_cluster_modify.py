@@ -9,22 +9,24 @@ import json
 import urllib.request
 
 from flowcheck import check, check_eq, poll
-from member_tables.cluster_support import delete_cluster, describe, fresh_id, redis_node, wait_available
+from member_tables.cluster_support import (
+    BOOLEAN,
+    delete_cluster,
+    describe,
+    fresh_id,
+    parameter_group_with_policy,
+    redis_node,
+    wait_available,
+)
 from member_tables.harness import Member, Table
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:member-table-modify"
-BOOLEAN = "a boolean: the SDK sends true or false whatever it is given"
 
 
 def redis_fixture(ctx):
     fixture = {"id": fresh_id(ctx, "ccm"), "pg": ctx.name("ccm-pg")}
     client = ctx.client
-    client.create_cache_parameter_group(CacheParameterGroupName=fixture["pg"],
-                                        CacheParameterGroupFamily="redis7", Description="member table")
-    ctx.created.append(lambda: client.delete_cache_parameter_group(CacheParameterGroupName=fixture["pg"]))
-    client.modify_cache_parameter_group(
-        CacheParameterGroupName=fixture["pg"],
-        ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lfu"}])
+    parameter_group_with_policy(ctx, fixture["pg"], "allkeys-lfu")
     client.create_cache_cluster(CacheClusterId=fixture["id"], Engine="redis", NumCacheNodes=1)
     ctx.created.append(lambda: delete_cluster(ctx, fixture["id"]))
     wait_available(ctx, fixture["id"])

@@ -9,6 +9,7 @@ from pymemcache.client.base import Client as Memcache
 
 from flowcheck import check, check_eq, poll
 from member_tables.cluster_support import (
+    BOOLEAN,
     created_id,
     delete_cluster,
     delete_snapshot,
@@ -16,6 +17,7 @@ from member_tables.cluster_support import (
     fresh_id,
     gone,
     node_address,
+    parameter_group_with_policy,
     redis_node,
     refused,
     snapshot_available,
@@ -27,19 +29,13 @@ BUCKET = "member-table-bucket"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:member-table"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718"]
 # botocore serializes any value of a boolean member as true or false: no invalid one reaches the server.
-BOOLEAN = "a boolean: the SDK sends true or false whatever it is given"
 
 
 def setup(ctx):
     client = ctx.client
     fixture = {"pg": ctx.name("cc-pg"), "subnets": ctx.name("cc-subnets"), "snap": ctx.name("cc-snap"),
                "source": ctx.name("cc-src"), "group": ctx.name("cc-rg")}
-    client.create_cache_parameter_group(CacheParameterGroupName=fixture["pg"],
-                                        CacheParameterGroupFamily="redis7", Description="member table")
-    ctx.created.append(lambda: client.delete_cache_parameter_group(CacheParameterGroupName=fixture["pg"]))
-    client.modify_cache_parameter_group(
-        CacheParameterGroupName=fixture["pg"],
-        ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
+    parameter_group_with_policy(ctx, fixture["pg"], "allkeys-lru")
     client.create_cache_subnet_group(CacheSubnetGroupName=fixture["subnets"],
                                      CacheSubnetGroupDescription="member table", SubnetIds=SUBNETS)
     ctx.created.append(lambda: client.delete_cache_subnet_group(CacheSubnetGroupName=fixture["subnets"]))

@@ -17,6 +17,21 @@ _serial = itertools.count(1)
 TIMEOUT = 60
 
 
+BOOLEAN = "a boolean: the SDK sends true or false whatever it is given"
+
+
+def parameter_group_with_policy(ctx, name, policy):
+    """A redis7 parameter group `name` whose maxmemory-policy is `policy` (deleted with the
+    table's fixtures), so a cluster that uses it shows the group on its node."""
+    client = ctx.client
+    client.create_cache_parameter_group(CacheParameterGroupName=name,
+                                        CacheParameterGroupFamily="redis7", Description="member table")
+    ctx.created.append(lambda: client.delete_cache_parameter_group(CacheParameterGroupName=name))
+    client.modify_cache_parameter_group(
+        CacheParameterGroupName=name,
+        ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": policy}])
+
+
 def fresh_id(ctx, prefix="cc"):
     """A cluster id of its own for each call (every Create row makes a new cluster)."""
     return f"{prefix}-{ctx.run}-{next(_serial)}"
