@@ -11,9 +11,9 @@
 //! Memcached nodes are left out: their memory (`-m`) is not set from the node type yet.
 
 use super::catalogue::node_types;
-use super::parameter_group::{ParameterGroup, family_of_version};
+use super::parameter_group::ParameterGroup;
 use super::scope::Scope;
-use super::start_settings::start_settings_of;
+use super::start_settings::{group_or_family_default, start_settings_of};
 
 /// The node type's memory less `group`'s reservation, in bytes; `None` for a type outside the
 /// catalogue (refused at the edge, so only a resource stored by an older version).
@@ -39,15 +39,8 @@ pub fn maxmemory_setting(
     if engine == "memcached" {
         return None;
     }
-    let default;
-    let group = match group {
-        Some(group) => group,
-        None => {
-            default = ParameterGroup::family_default(family_of_version(engine, version)?, scope);
-            &default
-        }
-    };
-    let bytes = maxmemory(node_type, group)?;
+    let group = group_or_family_default(group, engine, version, scope)?;
+    let bytes = maxmemory(node_type, &group)?;
     Some(("maxmemory".to_string(), bytes.to_string()))
 }
 

@@ -2,6 +2,8 @@
 //! defaults in which ElastiCache differs from the engines' own (the node type's `maxmemory` is
 //! added by `node_memory`).
 
+use std::borrow::Cow;
+
 use super::parameter_group::{ParameterGroup, default_group, family_of_version};
 use super::scope::Scope;
 
@@ -35,18 +37,30 @@ impl ParameterGroup {
     }
 }
 
-/// What a new node starts with: `group`'s start settings, or without one those of the default
-/// group of the family of `engine` `version`.
+/// The group a node runs: `group`, or without one the default group of the family of `engine`
+/// `version` (`None` for a version of no known family).
+pub fn group_or_family_default<'a>(
+    group: Option<&'a ParameterGroup>,
+    engine: &str,
+    version: &str,
+    scope: &Scope,
+) -> Option<Cow<'a, ParameterGroup>> {
+    match group {
+        Some(group) => Some(Cow::Borrowed(group)),
+        None => family_of_version(engine, version)
+            .map(|family| Cow::Owned(ParameterGroup::family_default(family, scope))),
+    }
+}
+
+/// What a new node starts with: the start settings of the group it runs (see
+/// [`group_or_family_default`]).
 pub fn start_settings_of(
     group: Option<&ParameterGroup>,
     engine: &str,
     version: &str,
     scope: &Scope,
 ) -> Vec<(String, String)> {
-    match group {
-        Some(group) => group.start_settings(),
-        None => family_of_version(engine, version)
-            .map(|family| ParameterGroup::family_default(family, scope).start_settings())
-            .unwrap_or_default(),
-    }
+    group_or_family_default(group, engine, version, scope)
+        .map(|group| group.start_settings())
+        .unwrap_or_default()
 }
